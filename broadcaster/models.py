@@ -1,0 +1,285 @@
+"""The data model. Everything that matters lives here; the scheduler and workers only derive from it.
+
+Datetimes are stored as naive UTC and returned as aware UTC on every database, so SQLite and
+PostgreSQL behave identically.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where an aware one is required")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None else None
+
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSONType,
+        list[Any]: JSONType,
+    }
+
+
+class Status(enum.StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    ACTIVE = "active"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class Priority(enum.StrEnum):
+    """Circular 39/2020/TT-BTTTT priorities (DOMAIN §9)."""
+
+    ORDINARY = "ordinary"
+    PRIORITY = "priority"
+    EMERGENCY = "emergency"
+
+
+class Area(Base):
+    __tablename__ = "areas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+
+    parent: Mapped[Area | None] = relationship(remote_side=[id])
+
+
+class Issuer(Base):
+    """A body that signs letters. Bodies merge and rename (DOMAIN §1), so all of this is data."""
+
+    __tablename__ = "issuers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    body: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(200))
+    unit_name: Mapped[str] = mapped_column(String(200))  # in running text: "Sở Thông tin và Truyền thông"
+    unit_short: Mapped[str] = mapped_column(String(100))  # where space is short: "Sở TT&TT"
+    symbol: Mapped[str] = mapped_column(String(50))
+    place: Mapped[str] = mapped_column(String(100))
+    signer_authority: Mapped[str] = mapped_column(String(50), default="")
+    signer_title: Mapped[str] = mapped_column(String(100))
+    signer_name: Mapped[str] = mapped_column(String(100), default="")
+    hotlines: Mapped[list[Any]] = mapped_column(default=list)
+    region: Mapped[str] = mapped_column(String(10), default="south")
+    default_locale: Mapped[str] = mapped_column(String(10), default="vi")
+    email: Mapped[str | None] = mapped_column(String(200))
+    website: Mapped[str | None] = mapped_column(String(200))
+    hashtags: Mapped[list[Any]] = mapped_column(default=list)
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+
+    area: Mapped[Area | None] = relationship()
+
+
+class Agency(Base):
+    __tablename__ = "agencies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    emails: Mapped[list[Any]] = mapped_column(default=list)
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+
+    area: Mapped[Area | None] = relationship()
+    group_rows: Mapped[list[AgencyGroup]] = relationship(cascade="all, delete-orphan", order_by="AgencyGroup.group")
+
+    @property
+    def groups(self) -> list[str]:
+        return [row.group for row in self.group_rows]
+
+
+class AgencyGroup(Base):
+    __tablename__ = "agency_groups"
+
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"), primary_key=True)
+    group: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
+
+
+class Station(Base):
+    """A district or commune radio station; slots map a name to a local time, e.g. morning → 05:30."""
+
+    __tablename__ = "stations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+    locales: Mapped[list[Any]] = mapped_column(default=list)
+    folder: Mapped[str] = mapped_column(String(200))
+    slots: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    area: Mapped[Area | None] = relationship()
+
+
+class SubscriberList(Base):
+    __tablename__ = "subscriber_lists"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+
+
+class Subscriber(Base):
+    __tablename__ = "subscribers"
+    __table_args__ = (UniqueConstraint("list_id", "phone"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("subscriber_lists.id", ondelete="CASCADE"))
+    phone: Mapped[str] = mapped_column(String(20), index=True)
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+    locale: Mapped[str] = mapped_column(String(10), default="vi")
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    opted_out_on: Mapped[date | None] = mapped_column(Date)
+
+
+class FacebookPage(Base):
+    __tablename__ = "facebook_pages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    page_id: Mapped[str] = mapped_column(String(50))
+    name: Mapped[str] = mapped_column(String(300))
+    # The name of the environment variable that holds the page token; never the token itself.
+    token_secret: Mapped[str] = mapped_column(String(100))
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"))
+    number: Mapped[str] = mapped_column(String(100))
+    subject: Mapped[str] = mapped_column(Text)
+    priority: Mapped[str] = mapped_column(String(20), default=Priority.ORDINARY)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date)
+    locales: Mapped[list[Any]] = mapped_column(default=list)
+    template: Mapped[str] = mapped_column(String(100))
+    variables: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(20), default=Status.DRAFT, index=True)
+    status_before_pause: Mapped[str | None] = mapped_column(String(20))
+    # The normalised campaign file as loaded: what was approved, field for field.
+    spec: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_by: Mapped[str] = mapped_column(String(100))
+    submitted_by: Mapped[str | None] = mapped_column(String(100))
+    approved_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    issuer: Mapped[Issuer] = relationship()
+    channels: Mapped[list[CampaignChannel]] = relationship(
+        back_populates="campaign", cascade="all, delete-orphan", order_by="CampaignChannel.id"
+    )
+
+
+class CampaignChannel(Base):
+    __tablename__ = "campaign_channels"
+    __table_args__ = (UniqueConstraint("campaign_id", "channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(50))
+    audience: Mapped[list[Any]] = mapped_column(default=list)
+    areas: Mapped[list[Any]] = mapped_column(default=list)
+    options: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    pause_reason: Mapped[str | None] = mapped_column(Text)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="channels")
+    rules: Mapped[list[Rule]] = relationship(
+        back_populates="campaign_channel", cascade="all, delete-orphan", order_by="Rule.position"
+    )
+
+
+class RuleKind(enum.StrEnum):
+    ONCE = "once"
+    CRON = "cron"
+    SLOTS = "slots"
+
+
+class Rule(Base):
+    """A timetable rule. Times are local to the configured zone; `at` is stored as the UTC instant."""
+
+    __tablename__ = "rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_channel_id: Mapped[int] = mapped_column(ForeignKey("campaign_channels.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(10))
+    at: Mapped[datetime | None] = mapped_column()
+    cron: Mapped[str | None] = mapped_column(String(100))
+    slots: Mapped[list[Any] | None] = mapped_column()
+    starts: Mapped[date | None] = mapped_column(Date)
+    ends: Mapped[date | None] = mapped_column(Date)
+
+    campaign_channel: Mapped[CampaignChannel] = relationship(back_populates="rules")
+
+
+class AuditEntry(Base):
+    """Append-only: the migration adds triggers that refuse UPDATE and DELETE on this table."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_campaign_at", "campaign_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(50))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
