@@ -1,0 +1,1 @@
+"""Channel adapters: one file per channel, found through the `broadcaster.channels` entry points."""

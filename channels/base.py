@@ -1,0 +1,206 @@
+"""The contract every channel adapter meets, and the registry that finds adapters.
+
+An adapter builds a provider request from rendered bulletins, sends it, and parses one result per
+recipient. It never sleeps, loops or retries: the core decides what happens next from the result.
+"""
+
+from __future__ import annotations
+
+import enum
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+from pydantic_settings import BaseSettings
+
+from broadcaster.errors import ConfigurationError
+
+ENTRY_POINT_GROUP = "broadcaster.channels"
+
+
+class RecipientKind(enum.StrEnum):
+    """Which part of the directory a channel addresses."""
+
+    AGENCY = "agency"
+    SUBSCRIBER = "subscriber"
+    STATION = "station"
+    PAGE = "page"
+
+    @property
+    def plural(self) -> str:
+        return "agencies" if self is RecipientKind.AGENCY else f"{self.value}s"
+
+
+class Outcome(enum.StrEnum):
+    """What happened to one recipient: a closed set."""
+
+    SENT = "sent"  # handed over and confirmed (SMTP 250, a post id, a file written)
+    ACCEPTED = "accepted"  # taken by a provider that reports delivery later (SMS gateways)
+    INVALID_RECIPIENT = "invalid_recipient"  # this address can never receive: do not retry
+    REJECTED = "rejected"  # the provider refused the message for good: do not retry
+    FAILED = "failed"  # did not go out; `retryable` says whether trying again may help
+
+
+@dataclass(frozen=True)
+class Recipient:
+    kind: RecipientKind
+    address: str  # e-mail, E.164 phone, station slug or page id
+    name: str = ""
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Bulletin:
+    """One rendered bulletin for one recipient. `key` is the delivery's idempotency key."""
+
+    key: str
+    recipient: Recipient
+    parts: Mapping[str, str]  # rendered template parts by name: "txt", "html", "subject"…
+    campaign: str
+    priority: str = "ordinary"
+    details: Mapping[str, Any] = field(default_factory=dict)  # slot, reading time, image, fire time…
+
+
+@dataclass(frozen=True)
+class Result:
+    key: str
+    outcome: Outcome
+    provider_id: str | None = None
+    reason: str = ""
+    retryable: bool = False
+    retry_after: float | None = None  # seconds the provider asked us to wait
+
+    @classmethod
+    def failed(cls, key: str, reason: str, *, retryable: bool, retry_after: float | None = None) -> Result:
+        return cls(key, Outcome.FAILED, reason=reason, retryable=retryable, retry_after=retry_after)
+
+
+class ChannelError(Exception):
+    """A whole request failed. Carries the reason and, where there was one, the provider's answer."""
+
+    retryable: ClassVar[bool] = False
+
+    def __init__(self, reason: str, *, response: str | None = None, retry_after: float | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.response = response
+        self.retry_after = retry_after
+
+
+class TransientError(ChannelError):
+    """Trying again later may succeed: timeouts, resets, 5xx, rate limits."""
+
+    retryable = True
+
+
+class PermanentError(ChannelError):
+    """Will not succeed until a person acts: bad credentials, unknown sender name, expired token."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a provider allows, declared as data so the core can plan batches and rates."""
+
+    max_batch: int = 1
+    max_length: int | None = None
+    idempotency_key: bool = False
+    rate_per_second: float = 10.0
+    links_allowed: bool = True
+
+
+class NoCampaignOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ChannelAdapter(ABC):
+    """Base of every adapter.
+
+    Subclasses set `name`, `recipient_kind`, `default_limits`, `Options` (settings read from the
+    environment, secrets as `SecretStr`) and `CampaignOptions` (per-campaign options allowed in
+    a campaign file's channel section), and implement `send`.
+    """
+
+    name: ClassVar[str]
+    recipient_kind: ClassVar[RecipientKind]
+    default_limits: ClassVar[Limits] = Limits()
+    Options: ClassVar[type[BaseSettings]]
+    CampaignOptions: ClassVar[type[BaseModel]] = NoCampaignOptions
+
+    def __init__(self, options: BaseSettings, *, output_dir: Path) -> None:
+        self.options = options
+        self.output_dir = output_dir
+
+    @property
+    def limits(self) -> Limits:
+        """Limits of this configured adapter (an SMS gateway's depend on its dialect)."""
+        return self.default_limits
+
+    def open(self) -> None:  # noqa: B027  (a hook with nothing to do by default)
+        """Open connections. Called once before the first `send`; adapters without any keep this."""
+
+    def close(self) -> None:  # noqa: B027
+        """Release connections. Safe to call more than once."""
+
+    def check_recipient(self, recipient: Recipient) -> str | None:
+        """A sentence when this adapter could not send to the recipient as configured (checked at start-up)."""
+        return None
+
+    @abstractmethod
+    def send(self, batch: Sequence[Bulletin]) -> list[Result]:
+        """Send up to `self.limits.max_batch` bulletins; return exactly one result per bulletin, same keys.
+
+        Raise `TransientError` or `PermanentError` when the request as a whole failed and no
+        recipient got it; return per-recipient results otherwise.
+        """
+
+    @classmethod
+    def adapt(cls, parts: Mapping[str, str], campaign_options: BaseModel) -> dict[str, str]:
+        """Final touches to rendered parts that depend on this channel's campaign options."""
+        return dict(parts)
+
+    @classmethod
+    def check_content(cls, parts: Mapping[str, str], campaign_options: BaseModel) -> list[str]:
+        """Problems with one rendered bulletin that this channel cannot send (one sentence each)."""
+        text = parts.get("txt", "")
+        limit = cls.default_limits.max_length
+        if limit is not None and len(text) > limit:
+            return [f"the {cls.name} text is {len(text)} characters, over the limit of {limit}"]
+        return []
+
+    def __enter__(self) -> ChannelAdapter:
+        self.open()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+@lru_cache(maxsize=1)
+def registered_channels() -> dict[str, type[ChannelAdapter]]:
+    """All adapters declared in the `broadcaster.channels` entry-point group, by name."""
+    found: dict[str, type[ChannelAdapter]] = {}
+    origins: dict[str, str] = {}
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        if entry.name in found:
+            raise ConfigurationError(
+                f"channel name '{entry.name}' is declared twice: by {origins[entry.name]} and by {entry.value}"
+            )
+        adapter = entry.load()
+        if not (isinstance(adapter, type) and issubclass(adapter, ChannelAdapter)):
+            raise ConfigurationError(f"entry point '{entry.name}' ({entry.value}) is not a ChannelAdapter")
+        found[entry.name] = adapter
+        origins[entry.name] = entry.value
+    return found
+
+
+def channel_class(name: str) -> type[ChannelAdapter]:
+    channels = registered_channels()
+    if name not in channels:
+        known = ", ".join(sorted(channels)) or "none"
+        raise ConfigurationError(f"unknown channel '{name}' (known channels: {known})")
+    return channels[name]

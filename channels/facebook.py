@@ -1,0 +1,194 @@
+"""Posts on the department's Facebook Page through the Graph API (DOMAIN §6).
+
+POST /{page-id}/feed (or /photos with an image) with the page's token, which is read from the
+environment variable the directory names for that page. Embedded default
+(`BROADCASTER_FACEBOOK_MODE=file`): the request that would be sent is written to a file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import requests
+from pydantic import BaseModel, ConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from channels.base import (
+    Bulletin,
+    ChannelAdapter,
+    Limits,
+    Outcome,
+    PermanentError,
+    Recipient,
+    RecipientKind,
+    Result,
+    TransientError,
+)
+from channels.files import safe_name, write_atomically
+
+MAX_POST_LENGTH = 63_206
+RATE_LIMITED = {4, 17, 32, 341, 613}
+TRANSIENT = {1, 2}
+MISSING_PERMISSION = {10, *range(200, 300)}
+TOKEN_INVALID = 190
+TEMPORARILY_BLOCKED = 368
+DUPLICATE_POST = 506
+INVALID_PARAMETER = 100
+
+
+class FacebookOptions(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BROADCASTER_FACEBOOK_", extra="ignore")
+
+    mode: Literal["file", "graph"] = "file"
+    graph_url: str = "https://graph.facebook.com"
+    api_version: str = "v21.0"
+    timeout: float = 30.0
+
+
+class FacebookCampaignOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    image: str | None = None  # a picture under the content folder, posted with the text
+    scheduled: bool = False  # let Facebook publish at the fire time when posting 10 min to 30 days ahead
+
+
+class FacebookChannel(ChannelAdapter):
+    name = "facebook"
+    recipient_kind = RecipientKind.PAGE
+    default_limits = Limits(max_batch=1, max_length=MAX_POST_LENGTH, rate_per_second=0.5, links_allowed=True)
+    Options = FacebookOptions
+    CampaignOptions = FacebookCampaignOptions
+
+    options: FacebookOptions
+
+    def __init__(self, options: FacebookOptions, *, output_dir: Path) -> None:
+        super().__init__(options, output_dir=output_dir)
+        self.http = requests.Session()
+
+    def check_recipient(self, recipient: Recipient) -> str | None:
+        secret = str(recipient.details.get("token_secret", ""))
+        if self.options.mode == "graph" and not os.environ.get(secret):
+            return f"the page token for '{recipient.name}' is not set: set the environment variable {secret}"
+        return None
+
+    def _token(self, recipient: Recipient) -> str:
+        if problem := self.check_recipient(recipient):
+            raise PermanentError(problem)
+        return os.environ.get(str(recipient.details.get("token_secret", "")), "")
+
+    def request_for(self, bulletin: Bulletin) -> tuple[str, dict[str, Any], Path | None]:
+        """(endpoint, form fields without the token, image to upload)."""
+        options = FacebookCampaignOptions.model_validate(bulletin.details.get("campaign_options", {}))
+        fields: dict[str, Any] = {"message": bulletin.parts.get("txt", "").strip()}
+        publish_at = bulletin.details.get("publish_at")
+        if options.scheduled and isinstance(publish_at, datetime):
+            ahead = publish_at - datetime.now(publish_at.tzinfo)
+            if timedelta(minutes=10) <= ahead <= timedelta(days=30):
+                fields["published"] = "false"
+                fields["scheduled_publish_time"] = str(int(publish_at.timestamp()))
+        page = bulletin.recipient.address
+        if options.image:
+            image = Path(str(bulletin.details.get("content_dir", "."))) / options.image
+            return f"/{page}/photos", fields, image
+        return f"/{page}/feed", fields, None
+
+    def send(self, batch: Sequence[Bulletin]) -> list[Result]:
+        return [self._post(bulletin) for bulletin in batch]
+
+    def _post(self, bulletin: Bulletin) -> Result:
+        endpoint, fields, image = self.request_for(bulletin)
+        if self.options.mode == "file":
+            return self._write(bulletin, endpoint, fields, image)
+        token = self._token(bulletin.recipient)
+        if int(bulletin.details.get("attempt", 1)) > 1 and (existing := self._already_posted(bulletin, token)):
+            return Result(bulletin.key, Outcome.SENT, provider_id=existing, reason="found on the page already")
+        url = f"{self.options.graph_url.rstrip('/')}/{self.options.api_version}{endpoint}"
+        try:
+            if image is not None:
+                with image.open("rb") as picture:
+                    response = self.http.post(
+                        url,
+                        data={**fields, "access_token": token},
+                        files={"source": (image.name, picture)},
+                        timeout=self.options.timeout,
+                    )
+            else:
+                response = self.http.post(url, data={**fields, "access_token": token}, timeout=self.options.timeout)
+        except requests.Timeout:
+            raise TransientError("the Graph API did not answer in time; the post may or may not exist") from None
+        except requests.ConnectionError as exc:
+            raise TransientError(f"cannot reach the Graph API: {type(exc).__name__}") from None
+        except OSError as exc:
+            raise PermanentError(f"cannot read the image {image}: {exc.strerror}") from None
+        return self._parse(bulletin, response)
+
+    def _parse(self, bulletin: Bulletin, response: requests.Response) -> Result:
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = None
+        if response.ok and isinstance(answer, dict) and answer.get("id"):
+            return Result(bulletin.key, Outcome.SENT, provider_id=str(answer.get("post_id") or answer["id"]))
+        error = answer.get("error", {}) if isinstance(answer, dict) else {}
+        if not error:
+            raise TransientError(f"the Graph API answered HTTP {response.status_code}", response=response.text[:300])
+        return self._error(bulletin, error)
+
+    def _error(self, bulletin: Bulletin, error: dict[str, Any]) -> Result:
+        code, message = int(error.get("code", 0)), str(error.get("message", ""))
+        page = bulletin.recipient.name or bulletin.recipient.address
+        if code == TOKEN_INVALID:
+            secret = bulletin.recipient.details.get("token_secret")
+            raise PermanentError(
+                f"the page token for '{page}' has expired or been revoked; renew it ({secret})", response=message
+            )
+        if code in MISSING_PERMISSION:
+            raise PermanentError(f"the page token for '{page}' lacks a permission (pages_manage_posts): {message}")
+        if code in RATE_LIMITED:
+            raise TransientError(f"Facebook rate limit reached (code {code})", response=message, retry_after=300)
+        if code == TEMPORARILY_BLOCKED:
+            raise TransientError(
+                "Facebook has temporarily blocked posting (code 368)", response=message, retry_after=3600
+            )
+        if code in TRANSIENT:
+            raise TransientError(f"the Graph API had a temporary error (code {code})", response=message)
+        if code == DUPLICATE_POST:
+            return Result(bulletin.key, Outcome.SENT, reason="Facebook says this post is already on the page")
+        return Result(bulletin.key, Outcome.REJECTED, reason=f"Graph API error {code}: {message}")
+
+    def _already_posted(self, bulletin: Bulletin, token: str) -> str | None:
+        """After an ambiguous failure the post may exist: look for it before posting again."""
+        since = bulletin.details.get("fire_at")
+        params: dict[str, Any] = {"fields": "id,message", "limit": 25, "access_token": token}
+        if isinstance(since, datetime):
+            params["since"] = int(since.timestamp()) - 300
+        url = f"{self.options.graph_url.rstrip('/')}/{self.options.api_version}/{bulletin.recipient.address}/feed"
+        try:
+            response = self.http.get(url, params=params, timeout=self.options.timeout)
+            posts = response.json().get("data", []) if response.ok else None
+        except (requests.RequestException, ValueError):
+            posts = None
+        if posts is None:
+            raise TransientError("cannot check the page for an earlier post before posting again")
+        ours = bulletin.parts.get("txt", "").strip()
+        return next((str(post["id"]) for post in posts if str(post.get("message", "")).strip() == ours), None)
+
+    def _write(self, bulletin: Bulletin, endpoint: str, fields: dict[str, Any], image: Path | None) -> Result:
+        request = {
+            "method": "POST",
+            "endpoint": endpoint,
+            "fields": fields,
+            "image": str(image) if image else None,
+            "page": bulletin.recipient.name,
+            "token_from": bulletin.recipient.details.get("token_secret"),
+        }
+        path = self.output_dir / "facebook" / safe_name(bulletin.campaign) / f"{safe_name(bulletin.key)}.json"
+        write_atomically(path, json.dumps(request, ensure_ascii=False, indent=2).encode("utf-8"))
+        return Result(bulletin.key, Outcome.SENT, provider_id=str(path.relative_to(self.output_dir)))
+
+    def close(self) -> None:
+        self.http.close()

@@ -1,0 +1,134 @@
+"""Scripts for district and commune radio stations, written into each station's delivery folder.
+
+Each script is a UTF-8 text file and a printable .docx, named by air date, slot and campaign,
+written atomically; a manifest per folder lists the scripts with slot, priority, checksum and
+reading time. Nothing is ever written outside the configured root.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import io
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from broadcaster.directory import safe_folder
+from channels.base import Bulletin, ChannelAdapter, Limits, Outcome, Recipient, RecipientKind, Result
+from channels.files import safe_name, write_atomically
+
+
+class RadioOptions(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BROADCASTER_RADIO_", extra="ignore")
+
+    root: Path | None = None  # default: <output folder>/radio
+    docx: bool = True
+
+
+class RadioChannel(ChannelAdapter):
+    name = "radio"
+    recipient_kind = RecipientKind.STATION
+    default_limits = Limits(max_batch=50, rate_per_second=100.0, links_allowed=False)
+    Options = RadioOptions
+
+    options: RadioOptions
+
+    @property
+    def root(self) -> Path:
+        return (self.options.root or self.output_dir / "radio").resolve()
+
+    def folder_of(self, recipient: Recipient) -> Path:
+        """The station's folder; ValueError when its name would leave the root (`../../etc`)."""
+        folder = (self.root / safe_folder(str(recipient.details.get("folder") or recipient.address))).resolve()
+        if not folder.is_relative_to(self.root):
+            raise ValueError(f"station folder '{recipient.details.get('folder')}' leaves the radio output folder")
+        return folder
+
+    def check_recipient(self, recipient: Recipient) -> str | None:
+        try:
+            self.folder_of(recipient)
+        except ValueError as exc:
+            return str(exc)
+        return None
+
+    def send(self, batch: Sequence[Bulletin]) -> list[Result]:
+        return [self._deliver(bulletin) for bulletin in batch]
+
+    def _deliver(self, bulletin: Bulletin) -> Result:
+        try:
+            folder = self.folder_of(bulletin.recipient)
+        except ValueError as exc:
+            return Result(bulletin.key, Outcome.INVALID_RECIPIENT, reason=str(exc))
+        airs_at = bulletin.details.get("fire_at")
+        when = airs_at if isinstance(airs_at, datetime) else datetime.now()
+        slot = str(bulletin.details.get("slot") or "slot")
+        stem = f"{when:%Y-%m-%d_%H%M}_{safe_name(slot)}_{safe_name(bulletin.campaign)}"
+        script = bulletin.parts.get("txt", "")
+        data = script.encode("utf-8")
+        write_atomically(folder / f"{stem}.txt", data)
+        if self.options.docx:
+            write_atomically(folder / f"{stem}.docx", script_docx(script, bulletin))
+        entry = {
+            "key": bulletin.key,
+            "file": f"{stem}.txt",
+            "docx": f"{stem}.docx" if self.options.docx else None,
+            "campaign": bulletin.campaign,
+            "slot": slot,
+            "airs_at": when.isoformat(),
+            "priority": bulletin.priority,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "reading_seconds": bulletin.details.get("reading_seconds"),
+        }
+        update_manifest(folder, bulletin.recipient.address, entry)
+        return Result(bulletin.key, Outcome.SENT, provider_id=str((folder / f"{stem}.txt").relative_to(self.root)))
+
+
+@contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    # Workers on one machine may write to the same station at once: the manifest is updated under a lock.
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / ".manifest.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def update_manifest(folder: Path, station: str, entry: dict[str, Any]) -> None:
+    """Add or replace (same delivery key) one script in the folder's manifest.json, atomically."""
+    path = folder / "manifest.json"
+    with _locked(folder):
+        manifest = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"scripts": []}
+        scripts = [script for script in manifest.get("scripts", []) if script.get("key") != entry["key"]]
+        scripts.append(entry)
+        scripts.sort(key=lambda script: (script["airs_at"], script["file"]))
+        body = {"station": station, "scripts": scripts}
+        write_atomically(path, json.dumps(body, ensure_ascii=False, indent=2).encode("utf-8"))
+
+
+def script_docx(script: str, bulletin: Bulletin) -> bytes:
+    """The script as a Word document an announcer can print: heading lines bold, then the text."""
+    from docx import Document
+    from docx.shared import Pt
+
+    document = Document()
+    style = document.styles["Normal"]
+    style.font.name = "Times New Roman"
+    style.font.size = Pt(14)
+    heading, _, body = script.partition("\n\n")
+    for line in heading.splitlines():
+        document.add_paragraph().add_run(line).bold = True
+    for paragraph in body.split("\n\n"):
+        if paragraph.strip():
+            document.add_paragraph(paragraph.strip())
+    document.core_properties.title = bulletin.campaign
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()

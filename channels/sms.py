@@ -1,0 +1,127 @@
+"""SMS to citizens through an HTTP gateway; the gateway's dialect is a setting.
+
+Dialects: `file` (embedded default, JSON lines under the output folder), `esms`, `speedsms`,
+`generic-json`. Unaccented text is sent as GSM-7 where the dialect has a flag for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import requests
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from requests.adapters import HTTPAdapter
+
+from broadcaster.text import plain_sms_text, sms_info
+from channels.base import Bulletin, ChannelAdapter, Limits, RecipientKind, Result
+from channels.sms_dialects.base import Dialect, SmsMessage
+from channels.sms_dialects.esms import EsmsDialect
+from channels.sms_dialects.file import FileDialect
+from channels.sms_dialects.generic_json import GenericJsonDialect
+from channels.sms_dialects.speedsms import SpeedSmsDialect
+
+DIALECTS: dict[str, type[Dialect]] = {
+    dialect.name: dialect for dialect in (FileDialect, EsmsDialect, SpeedSmsDialect, GenericJsonDialect)
+}
+_NEEDS = {
+    "esms": ("api_key", "secret_key", "brandname"),
+    "speedsms": ("api_key",),
+    "generic-json": ("url",),
+}
+
+
+class SmsOptions(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BROADCASTER_SMS_", extra="ignore")
+
+    dialect: str = "file"
+    url: str | None = None
+    api_key: SecretStr | None = None
+    secret_key: SecretStr | None = None
+    brandname: str | None = None
+    sms_type: str | None = None
+    sandbox: bool = False
+    callback_url: str | None = None
+    auth_header: str | None = "Authorization"
+    batch_size: int | None = Field(None, ge=1, le=5000)
+    timeout: float = 20.0
+    connect_timeout: float = 5.0
+    pool_size: int = 10
+
+    @model_validator(mode="after")
+    def _dialect_has_what_it_needs(self) -> SmsOptions:
+        if self.dialect not in DIALECTS:
+            known = ", ".join(DIALECTS)
+            raise ValueError(f"BROADCASTER_SMS_DIALECT '{self.dialect}' is not a known gateway dialect ({known})")
+        for field in _NEEDS.get(self.dialect, ()):
+            if getattr(self, field) in (None, ""):
+                raise ValueError(f"BROADCASTER_SMS_{field.upper()} is not set (the {self.dialect} dialect needs it)")
+        return self
+
+
+class SmsCampaignOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    max_parts: int = Field(1, ge=1, le=10)
+    unaccented: bool = False
+
+
+class SmsChannel(ChannelAdapter):
+    name = "sms"
+    recipient_kind = RecipientKind.SUBSCRIBER
+    default_limits = Limits(max_batch=1, idempotency_key=True, links_allowed=False)
+    Options = SmsOptions
+    CampaignOptions = SmsCampaignOptions
+
+    options: SmsOptions
+
+    def __init__(self, options: SmsOptions, *, output_dir: Path) -> None:
+        super().__init__(options, output_dir=output_dir)
+        self.http = requests.Session()
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=options.pool_size)
+        self.http.mount("http://", adapter)
+        self.http.mount("https://", adapter)
+        self.dialect = DIALECTS[options.dialect](options, self.http, output_dir)
+
+    @property
+    def limits(self) -> Limits:
+        limits = self.dialect.limits
+        if self.options.batch_size and limits.max_batch > 1:
+            return Limits(
+                self.options.batch_size,
+                limits.max_length,
+                limits.idempotency_key,
+                limits.rate_per_second,
+                limits.links_allowed,
+            )
+        return limits
+
+    @classmethod
+    def adapt(cls, parts: Mapping[str, str], campaign_options: BaseModel) -> dict[str, str]:
+        text = " ".join(line.strip() for line in parts.get("txt", "").strip().splitlines() if line.strip())
+        if isinstance(campaign_options, SmsCampaignOptions) and campaign_options.unaccented:
+            text = plain_sms_text(text)
+        return {**parts, "txt": text}
+
+    @classmethod
+    def check_content(cls, parts: Mapping[str, str], campaign_options: BaseModel) -> list[str]:
+        assert isinstance(campaign_options, SmsCampaignOptions)
+        text = parts.get("txt", "")
+        info, plain = sms_info(text), sms_info(plain_sms_text(text))
+        if info.parts <= campaign_options.max_parts:
+            return []
+        return [
+            f"the SMS is {info.parts} parts ({info.length} characters, {info.encoding}) but max_parts is "
+            f"{campaign_options.max_parts}; unaccented it would be {plain.parts} parts ({plain.length} characters, "
+            f"{plain.encoding})"
+        ]
+
+    def send(self, batch: Sequence[Bulletin]) -> list[Result]:
+        messages = [
+            SmsMessage(b.key, b.recipient.address, b.parts["txt"], sms_info(b.parts["txt"]).encoding != "GSM-7")
+            for b in batch
+        ]
+        return self.dialect.send(messages)
+
+    def close(self) -> None:
+        self.http.close()

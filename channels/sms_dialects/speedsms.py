@@ -1,0 +1,73 @@
+"""SpeedSMS: one JSON POST for up to 100 numbers, Basic auth `token:x` (DOMAIN §3).
+
+Success: {"status": "success", "code": "00", "data": {"tranId": …, "invalidPhone": [...]}}.
+Error codes below are those SpeedSMS publishes; an unknown one rejects the batch without a retry.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from channels.base import Limits, Outcome, PermanentError, Result, TransientError
+from channels.sms_dialects.base import Dialect, SmsMessage
+
+DEFAULT_URL = "https://api.speedsms.vn/index.php/sms/send"
+
+STOP_CHANNEL = {
+    "007": "SpeedSMS has blocked this server's IP address",
+    "008": "the SpeedSMS account is locked",
+    "009": "the SpeedSMS account may not use this API or sender",
+    "300": "the SpeedSMS account balance is too low; top it up",
+}
+TRANSIENT = {"500": "SpeedSMS reports an internal error"}
+
+
+class SpeedSmsDialect(Dialect):
+    name = "speedsms"
+    limits = Limits(max_batch=100, idempotency_key=False, rate_per_second=100.0, links_allowed=False)
+
+    def send(self, messages: Sequence[SmsMessage]) -> list[Result]:
+        # One request carries one text: messages are grouped by text (they differ by locale or area).
+        by_text: dict[tuple[str, bool], list[SmsMessage]] = defaultdict(list)
+        for message in messages:
+            by_text[(message.text, message.unicode)].append(message)
+        results: dict[str, Result] = {}
+        for (text, _unicode), group in by_text.items():
+            for result in self._send_group(text, group):
+                results[result.key] = result
+        return [results[message.key] for message in messages]
+
+    def _send_group(self, text: str, group: list[SmsMessage]) -> list[Result]:
+        options = self.options
+        token = options.api_key.get_secret_value() if options.api_key else ""
+        body = {
+            "to": [message.international for message in group],
+            "content": text,
+            "sms_type": int(options.sms_type or 2),
+            "sender": options.brandname or "",
+        }
+        _, answer = self.post_json(self.url(DEFAULT_URL), body, auth=(token, "x"))
+        if not isinstance(answer, dict):
+            raise TransientError("SpeedSMS answered with something other than a JSON object")
+        data = answer.get("data") or {}
+        invalid = {str(phone).lstrip("+") for phone in (data.get("invalidPhone") or answer.get("invalidPhone") or [])}
+        if answer.get("status") == "success":
+            tran_id = str(data.get("tranId", ""))
+            return [
+                _invalid(m) if m.international in invalid else Result(m.key, Outcome.ACCEPTED, provider_id=tran_id)
+                for m in group
+            ]
+        code, said = str(answer.get("code", "")), str(answer.get("message", ""))
+        if code in STOP_CHANNEL:
+            raise PermanentError(f"{STOP_CHANNEL[code]} (code {code})", response=said)
+        if code in TRANSIENT:
+            raise TransientError(f"{TRANSIENT[code]} (code {code})", response=said)
+        reason = f"SpeedSMS code {code or 'missing'}: {said or 'no message'}"
+        return [
+            _invalid(m) if m.international in invalid else Result(m.key, Outcome.REJECTED, reason=reason) for m in group
+        ]
+
+
+def _invalid(message: SmsMessage) -> Result:
+    return Result(message.key, Outcome.INVALID_RECIPIENT, reason="SpeedSMS lists the number as invalid")
