@@ -1,0 +1,185 @@
+"""Audience selectors ("group:so-ban-nganh", "list:thue-bao-tay-ninh", "stations:all", …) and the
+directory entries they name."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from broadcaster.directory import areas_within
+from broadcaster.models import Agency, AgencyGroup, Area, FacebookPage, Station, Subscriber, SubscriberList
+from channels.base import Recipient, RecipientKind
+
+# scope → (recipient kind, whether the scope takes "all" instead of a name)
+SCOPES: dict[str, tuple[RecipientKind, bool]] = {
+    "group": (RecipientKind.AGENCY, False),
+    "agency": (RecipientKind.AGENCY, False),
+    "agencies": (RecipientKind.AGENCY, True),
+    "list": (RecipientKind.SUBSCRIBER, False),
+    "station": (RecipientKind.STATION, False),
+    "stations": (RecipientKind.STATION, True),
+    "page": (RecipientKind.PAGE, False),
+    "pages": (RecipientKind.PAGE, True),
+}
+
+
+@dataclass(frozen=True)
+class Selector:
+    scope: str
+    value: str
+
+    @property
+    def kind(self) -> RecipientKind:
+        return SCOPES[self.scope][0]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.value}"
+
+
+def parse_selector(text: str) -> Selector:
+    scope, _, value = text.partition(":")
+    if scope not in SCOPES or not value:
+        known = ", ".join(f"{name}:…" for name in SCOPES)
+        raise ValueError(f"'{text}' is not an audience; write one of {known}")
+    if SCOPES[scope][1] and value != "all":
+        raise ValueError(f"'{text}' should be '{scope}:all' (name one with '{scope.rstrip('s')}:NAME')")
+    return Selector(scope, value)
+
+
+def missing(session: Session, selector: Selector) -> str | None:
+    """A sentence when the selector names nothing in the directory."""
+    scope, value = selector.scope, selector.value
+    if scope == "group":
+        found = session.scalar(select(exists().where(AgencyGroup.group == value)))
+        return None if found else f"no agency is in group '{value}'"
+    if scope == "agency":
+        found = session.scalar(select(exists().where(Agency.key == value)))
+        return None if found else f"agency '{value}' is not in the directory"
+    if scope == "list":
+        found = session.scalar(select(exists().where(SubscriberList.slug == value)))
+        return None if found else f"subscriber list '{value}' is not in the directory"
+    if scope == "station":
+        found = session.scalar(select(exists().where(Station.slug == value)))
+        return None if found else f"station '{value}' is not in the directory"
+    if scope == "page":
+        found = session.scalar(select(exists().where(FacebookPage.slug == value)))
+        return None if found else f"Facebook page '{value}' is not in the directory"
+    counted = {"agencies": Agency.id, "stations": Station.id, "pages": FacebookPage.id}[scope]
+    found = session.scalar(select(func.count(counted)))
+    return None if found else f"the directory has no {scope} yet"
+
+
+def stations_for(session: Session, selectors: Sequence[Selector], area_codes: Sequence[str]) -> list[Station]:
+    """Stations an audience names, limited to the given areas (and the areas below them)."""
+    query = select(Station).order_by(Station.slug)
+    if not any(selector.scope == "stations" for selector in selectors):
+        query = query.where(Station.slug.in_([s.value for s in selectors if s.scope == "station"]))
+    if area_codes:
+        query = query.where(Station.area_id.in_(areas_within(session, area_codes)))
+    return list(session.scalars(query))
+
+
+# ---- recipients --------------------------------------------------------------------------------
+
+
+def _area_names(session: Session) -> dict[int, str]:
+    return {row.id: row.name for row in session.execute(select(Area.id, Area.name))}
+
+
+def recipients(
+    session: Session,
+    kind: RecipientKind,
+    selectors: Sequence[Selector],
+    area_codes: Sequence[str],
+    *,
+    include_opted_out: bool = False,
+    batch: int = 2000,
+) -> Iterator[Recipient]:
+    """Everyone an audience names, streamed from the database in batches, each exactly once.
+
+    Subscribers come with `details["opted_out"]`; they are left out unless `include_opted_out`.
+    """
+    area_ids = areas_within(session, area_codes) if area_codes else None
+    names = _area_names(session)
+    if kind == RecipientKind.AGENCY:
+        yield from _agency_recipients(session, selectors, area_ids, names)
+    elif kind == RecipientKind.SUBSCRIBER:
+        yield from _subscriber_recipients(session, selectors, area_ids, names, include_opted_out, batch)
+    elif kind == RecipientKind.STATION:
+        for station in stations_for(session, selectors, area_codes):
+            yield station_recipient(station, names)
+    else:
+        yield from _page_recipients(session, selectors)
+
+
+def _agency_recipients(
+    session: Session, selectors: Sequence[Selector], area_ids: set[int] | None, names: dict[int, str]
+) -> Iterator[Recipient]:
+    query = select(Agency).order_by(Agency.key)
+    if not any(selector.scope == "agencies" for selector in selectors):
+        groups = [s.value for s in selectors if s.scope == "group"]
+        keys = [s.value for s in selectors if s.scope == "agency"]
+        in_group = select(AgencyGroup.agency_id).where(AgencyGroup.group.in_(groups))
+        query = query.where(or_(Agency.id.in_(in_group), Agency.key.in_(keys)))
+    if area_ids is not None:
+        query = query.where(Agency.area_id.in_(area_ids))
+    seen: set[str] = set()
+    for agency in session.scalars(query):
+        for email in agency.emails:
+            if email.lower() in seen:
+                continue  # two agencies sharing one mailbox get one letter
+            seen.add(email.lower())
+            area = names.get(agency.area_id) if agency.area_id else None
+            details = {"key": agency.key, "groups": agency.groups, "area": area}
+            yield Recipient(RecipientKind.AGENCY, email, agency.name, details)
+
+
+def _subscriber_recipients(
+    session: Session,
+    selectors: Sequence[Selector],
+    area_ids: set[int] | None,
+    names: dict[int, str],
+    include_opted_out: bool,
+    batch: int,
+) -> Iterator[Recipient]:
+    lists = select(SubscriberList.id).where(SubscriberList.slug.in_([s.value for s in selectors]))
+    # One row per phone even when lists overlap: the lowest id stands for the number.
+    first = (
+        select(func.min(Subscriber.id))
+        .where(Subscriber.list_id.in_(lists))
+        .group_by(Subscriber.phone)
+        .scalar_subquery()
+    )
+    columns = (Subscriber.id, Subscriber.phone, Subscriber.area_id, Subscriber.locale, Subscriber.opted_out)
+    query = select(*columns).where(Subscriber.id.in_(first)).order_by(Subscriber.id)
+    if area_ids is not None:
+        query = query.where(Subscriber.area_id.in_(area_ids))
+    if not include_opted_out:
+        query = query.where(Subscriber.opted_out.is_(False))
+    for row in session.execute(query.execution_options(yield_per=batch)):
+        area = names.get(row.area_id) if row.area_id else None
+        details = {"area": area, "locale": row.locale, "opted_out": row.opted_out}
+        yield Recipient(RecipientKind.SUBSCRIBER, row.phone, "", details)
+
+
+def station_recipient(station: Station, names: dict[int, str]) -> Recipient:
+    area = names.get(station.area_id) if station.area_id else None
+    details = {"folder": station.folder, "slots": dict(station.slots), "locales": list(station.locales), "area": area}
+    return Recipient(RecipientKind.STATION, station.slug, station.name, details)
+
+
+def _page_recipients(session: Session, selectors: Sequence[Selector]) -> Iterator[Recipient]:
+    query = select(FacebookPage).order_by(FacebookPage.slug)
+    if not any(selector.scope == "pages" for selector in selectors):
+        query = query.where(FacebookPage.slug.in_([s.value for s in selectors]))
+    for page in session.scalars(query):
+        details = {"slug": page.slug, "token_secret": page.token_secret}
+        yield Recipient(RecipientKind.PAGE, page.page_id, page.name, details)
+
+
+def recipient_locale(recipient: Recipient, default: str) -> str:
+    locales = recipient.details.get("locales") or [recipient.details.get("locale") or default]
+    return str(locales[0])

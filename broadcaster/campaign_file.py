@@ -1,0 +1,153 @@
+"""Campaign files (YAML): reading and structural validation.
+
+Checks that need the database (issuer, directory, templates) live in `broadcaster.campaigns`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from broadcaster.models import Priority
+from broadcaster.problems import TAG_PREFIX, InvalidInput, Problem, from_validation_error
+from broadcaster.scheduling_rules import cron_trigger
+
+SLUG = r"^[a-z0-9][a-z0-9-]*$"
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class OnceRule(StrictModel):
+    at: datetime
+
+
+class CronRule(StrictModel):
+    cron: str
+    starts: date | None = Field(None, alias="from")
+    ends: date | None = Field(None, alias="until")
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        cron_trigger(value, ZoneInfo("UTC"))  # raises ValueError with the reason
+        return value
+
+
+class SlotsRule(StrictModel):
+    slots: list[str] = Field(min_length=1)
+    starts: date | None = Field(None, alias="from")
+    ends: date | None = Field(None, alias="until")
+
+
+def _rule_tag(value: Any) -> str | None:
+    if isinstance(value, dict):
+        present = [key for key in ("at", "cron", "slots") if key in value]
+    else:
+        present = [key for key in ("at", "cron", "slots") if hasattr(value, key)]
+    return TAG_PREFIX + present[0] if len(present) == 1 else None
+
+
+RuleSpec = Annotated[
+    Annotated[OnceRule, Tag(TAG_PREFIX + "at")]
+    | Annotated[CronRule, Tag(TAG_PREFIX + "cron")]
+    | Annotated[SlotsRule, Tag(TAG_PREFIX + "slots")],
+    Discriminator(_rule_tag),
+]
+
+
+class ChannelSpec(BaseModel):
+    """Audience and timetable of one channel; other keys are that channel's own options."""
+
+    model_config = ConfigDict(extra="allow")
+
+    to: list[str] = Field(min_length=1)
+    schedule: list[RuleSpec] = Field(min_length=1)
+    areas: list[str] = Field(default_factory=list)
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class Validity(StrictModel):
+    starts: date = Field(alias="from")
+    ends: date = Field(alias="until")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Validity:
+        if self.ends < self.starts:
+            raise ValueError(f"ends ({self.ends}) before it starts ({self.starts})")
+        return self
+
+
+class CampaignSpec(StrictModel):
+    campaign: str = Field(pattern=SLUG, max_length=100)
+    issuer: str
+    number: str = Field(min_length=1)
+    subject: str = Field(min_length=1)
+    priority: Literal["ordinary", "priority", "emergency"] = Priority.ORDINARY.value
+    valid: Validity
+    dated: date | None = Field(None, alias="date")
+    template: str = Field(pattern=SLUG)
+    locales: list[str] = Field(default_factory=list)
+    variables: dict[str, Any] = Field(default_factory=dict)
+    channels: dict[str, ChannelSpec] = Field(min_length=1)
+
+    def window(self, zone: ZoneInfo) -> tuple[datetime, datetime]:
+        """The validity window as local instants: from the first day's start to the last day's end."""
+        start = datetime.combine(self.valid.starts, time(0), zone)
+        end = datetime.combine(self.valid.ends + timedelta(days=1), time(0), zone)
+        return start, end
+
+    def normalised(self) -> dict[str, Any]:
+        """The spec as plain JSON-able data, as stored and as compared for the audit log."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def read_yaml(path: Path) -> Any:
+    where = str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InvalidInput(where, [Problem(where, "file not found")]) from None
+    except UnicodeDecodeError:
+        raise InvalidInput(where, [Problem(where, "is not UTF-8 text")]) from None
+    except OSError as exc:
+        raise InvalidInput(where, [Problem(where, f"cannot be read ({exc.strerror})")]) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "is not valid YAML"
+        raise InvalidInput(where, [Problem(where + line, str(problem))]) from None
+
+
+def parse_campaign(data: Any, source: str) -> CampaignSpec:
+    """Structural validation: every problem at once, each with its field path."""
+    if not isinstance(data, dict):
+        raise InvalidInput(source, [Problem(source, "a campaign file must be a mapping of fields")])
+    try:
+        return CampaignSpec.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput(source, from_validation_error(exc)) from None
+
+
+def load_campaign_file(path: Path) -> CampaignSpec:
+    return parse_campaign(read_yaml(path), str(path))

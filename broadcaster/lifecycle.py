@@ -1,0 +1,85 @@
+"""The campaign lifecycle: the one place that says which status changes are allowed, and by whom.
+
+draft ──submit──▶ submitted ──approve──▶ approved ──activate──▶ active ──complete──▶ completed
+  ▲                  │ (another person)      │                     │
+  └─────return───────┘                       └──pause──▶ paused ◀──┘   (resume: back where it was)
+cancel: from any status that has not ended.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from broadcaster.errors import TransitionRefused
+from broadcaster.models import AuditEntry, Campaign, Status
+
+
+@dataclass(frozen=True)
+class Transition:
+    sources: frozenset[Status]
+    target: Status | None  # None: back to the status before the pause
+
+
+S = Status
+TRANSITIONS: dict[str, Transition] = {
+    "submit": Transition(frozenset({S.DRAFT}), S.SUBMITTED),
+    "return": Transition(frozenset({S.SUBMITTED}), S.DRAFT),
+    "approve": Transition(frozenset({S.SUBMITTED}), S.APPROVED),
+    "activate": Transition(frozenset({S.APPROVED}), S.ACTIVE),
+    "pause": Transition(frozenset({S.APPROVED, S.ACTIVE}), S.PAUSED),
+    "resume": Transition(frozenset({S.PAUSED}), None),
+    "complete": Transition(frozenset({S.APPROVED, S.ACTIVE}), S.COMPLETED),
+    "cancel": Transition(frozenset({S.DRAFT, S.SUBMITTED, S.APPROVED, S.ACTIVE, S.PAUSED}), S.CANCELLED),
+}
+# Statuses whose campaigns may send.
+SENDING = frozenset({S.APPROVED, S.ACTIVE})
+
+
+def record(session: Session, campaign: Campaign | None, actor: str, action: str, **details: Any) -> None:
+    """Append one entry to the audit log."""
+    session.add(AuditEntry(campaign_id=campaign.id if campaign else None, actor=actor, action=action, details=details))
+
+
+def apply(session: Session, campaign: Campaign, action: str, actor: str, reason: str | None = None) -> None:
+    """Change a campaign's status, or refuse with a sentence that says why."""
+    transition = TRANSITIONS[action]
+    current = Status(campaign.status)
+    if current not in transition.sources:
+        allowed = " or ".join(sorted(status.value for status in transition.sources))
+        raise TransitionRefused(
+            f"campaign '{campaign.slug}' is {current.value}; only a campaign that is {allowed} can be {_past(action)}"
+        )
+    if action == "approve" and actor == campaign.submitted_by:
+        raise TransitionRefused(
+            f"'{actor}' submitted campaign '{campaign.slug}' and so cannot approve it: "
+            "a second person must approve (two-person rule)"
+        )
+    target = transition.target or Status(campaign.status_before_pause or S.APPROVED)
+    campaign.status_before_pause = current.value if action == "pause" else None
+    campaign.status = target.value
+    if action == "submit":
+        campaign.submitted_by = actor
+    elif action == "approve":
+        campaign.approved_by = actor
+    elif action == "return":
+        campaign.submitted_by = None
+    details: dict[str, Any] = {"from": current.value, "to": target.value}
+    if reason:
+        details["reason"] = reason
+    record(session, campaign, actor, action, **details)
+
+
+def _past(action: str) -> str:
+    return {
+        "submit": "submitted",
+        "return": "returned to draft",
+        "approve": "approved",
+        "activate": "activated",
+        "pause": "paused",
+        "resume": "resumed",
+        "complete": "completed",
+        "cancel": "cancelled",
+    }[action]
