@@ -1,0 +1,152 @@
+"""Content checks: what a bulletin must never say, run when a campaign is validated and before sending.
+
+The warnings tell people never to follow links and to trust only official numbers, so a bulletin
+with a link or an unofficial number teaches the opposite of its message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, time
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from broadcaster.audience import parse_selector, recipient_locale, recipients
+from broadcaster.campaign_file import CampaignSpec, ChannelSpec, CronRule, OnceRule, SlotsRule
+from broadcaster.models import Issuer
+from broadcaster.phones import national_digits, same_number
+from broadcaster.problems import Problem
+from broadcaster.rendering import RESERVED, CampaignView, Composer, TemplateProblem
+from broadcaster.settings import Settings
+from channels.base import ChannelAdapter, Recipient
+
+_LINK = re.compile(
+    r"(?<![@\w.])(?:https?://\S+|www\.\S+|[\w-]+(?:\.[\w-]+)*\.(?:vn|com|net|org|info|xyz|io|me|top|link|ly|cc)\b(?:/\S*)?)",
+    re.IGNORECASE,
+)
+_PHONE_LIKE = re.compile(r"(?<![\w/])(?:\+84|0)\d(?:[ .]?\d){7,10}(?!\d)")
+
+
+def links_in(text: str) -> list[str]:
+    return _LINK.findall(text)
+
+
+def phone_numbers_in(text: str) -> list[str]:
+    return [re.sub(r"[ .]", "", match) for match in _PHONE_LIKE.findall(text)]
+
+
+def content_problems(
+    adapter: type[ChannelAdapter], parts: Mapping[str, str], options: Any, hotlines: Iterable[str]
+) -> list[str]:
+    """Every reason this rendered bulletin (numbers still in digits) must not go out."""
+    problems: list[str] = []
+    hotlines = list(hotlines)
+    body = "\n".join(value for key, value in parts.items() if key != "html")
+    if not adapter.default_limits.links_allowed:
+        problems += [
+            f"the text has a link ({link}); {adapter.name} bulletins must not contain links, since the "
+            "warning tells people never to follow one"
+            for link in dict.fromkeys(links_in(body))
+        ]
+    found = phone_numbers_in(body)
+    for number in dict.fromkeys(found):
+        if not any(same_number(number, hotline) for hotline in hotlines):
+            problems.append(
+                f"the text has the phone number {number}, which is not one of the issuer's official hotlines "
+                f"({', '.join(hotlines)})"
+            )
+    if not any(same_number(number, hotline) for number in found for hotline in hotlines):
+        problems.append(f"the {adapter.name} text does not give an official hotline ({', '.join(hotlines)})")
+    problems += adapter.check_content(parts, options)
+    return problems
+
+
+def _sample_moment(spec: CampaignSpec, channel: ChannelSpec, recipient: Recipient, settings: Settings) -> datetime:
+    from broadcaster.campaigns import first_cron_fire, local
+
+    zone = settings.zone
+    rule = channel.schedule[0]
+    if isinstance(rule, OnceRule):
+        return local(rule.at, zone)
+    if isinstance(rule, CronRule):
+        return first_cron_fire(rule, spec, zone) or datetime.combine(spec.valid.starts, time(8), zone)
+    slot_time = recipient.details.get("slots", {}).get(rule.slots[0], "08:00")
+    return datetime.combine(rule.starts or spec.valid.starts, time.fromisoformat(slot_time), zone)
+
+
+def _samples(
+    session: Session, adapter: type[ChannelAdapter], channel: ChannelSpec, locales: Sequence[str]
+) -> list[tuple[str, Recipient]]:
+    """One real recipient per locale the audience needs (its first), and one for each declared locale."""
+    selectors = [parse_selector(text) for text in channel.to]
+    chosen: dict[str, Recipient] = {}
+    for recipient in recipients(session, adapter.recipient_kind, selectors, channel.areas):
+        chosen.setdefault(recipient_locale(recipient, locales[0]), recipient)
+        if len(chosen) >= 4:
+            break
+    if chosen:
+        first = next(iter(chosen.values()))
+        for locale in locales:
+            chosen.setdefault(locale, first)
+    return list(chosen.items())
+
+
+def view_of_spec(spec: CampaignSpec, issuer: Issuer) -> CampaignView:
+    return CampaignView.build(
+        slug=spec.campaign,
+        number=spec.number,
+        subject=spec.subject,
+        priority=spec.priority,
+        valid_from=spec.valid.starts,
+        valid_until=spec.valid.ends,
+        dated=spec.dated or spec.valid.starts,
+        template=spec.template,
+        locales=tuple(spec.locales or [issuer.default_locale]),
+        variables=spec.variables,
+    )
+
+
+def check_renderings(session: Session, spec: CampaignSpec, issuer: Issuer, settings: Settings) -> list[Problem]:
+    """Render every channel for real sample recipients and check what would be sent."""
+    folder = settings.templates_dir / spec.template
+    if not folder.is_dir():
+        return [Problem("template", f"template '{spec.template}' does not exist (no folder {folder})")]
+    problems = [
+        Problem(f"variables.{name}", f"'{name}' is a name templates use for something else; choose another")
+        for name in spec.variables
+        if name in RESERVED
+    ]
+    view = view_of_spec(spec, issuer)
+    hotlines = [national_digits(hotline["number"]) for hotline in issuer.hotlines]
+    used: set[str] = set()
+    for name, channel in spec.channels.items():
+        spoken = Composer.for_channel(view, issuer, name, channel.options, settings)
+        digits = Composer.for_channel(view, issuer, name, channel.options, settings, digits=True)
+        for locale in view.locales:  # a locale without its own text falls back to the issuer's
+            used |= spoken.templates.variables_used(locale)
+        for locale, recipient in _samples(session, spoken.adapter, channel, view.locales):
+            moment = _sample_moment(spec, channel, recipient, settings)
+            slot = channel.schedule[0].slots[0] if isinstance(channel.schedule[0], SlotsRule) else None
+            sample = Recipient(
+                recipient.kind,
+                recipient.address,
+                recipient.name,
+                {**recipient.details, "locale": locale, "locales": [locale]},
+            )
+            try:
+                spoken.compose("check", sample, moment, slot)
+                bulletin = digits.compose("check", sample, moment, slot)
+            except TemplateProblem as exc:
+                problems.append(Problem("template", str(exc)))
+                break
+            where = f"channels.{name} ({locale}, {recipient.name or recipient.address})"
+            found = content_problems(spoken.adapter, bulletin.parts, spoken.options, hotlines)
+            problems += [Problem(where, sentence) for sentence in found]
+    problems += [
+        Problem(f"variables.{name}", f"'{name}' is not used by template '{spec.template}' (a misspelt name?)")
+        for name in spec.variables
+        if name not in used and name not in RESERVED
+    ]
+    return list(dict.fromkeys(problems))

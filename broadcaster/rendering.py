@@ -1,0 +1,407 @@
+"""Bulletins from templates: sandboxed Jinja2, locale fallback, compiled once per occurrence.
+
+Layout: `<templates>/<template>/<locale>/<channel>.<part>.j2`, where a part is `txt`, `html`,
+`subject`… A recipient whose locale has no template gets the issuer's default locale.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import FileSystemLoader, StrictUndefined, Template, TemplateError, TemplateSyntaxError, meta, pass_context
+from jinja2.runtime import Context
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup, escape
+
+from broadcaster import text
+from broadcaster.audience import recipient_locale
+from broadcaster.errors import UserError
+from broadcaster.models import Campaign, CampaignChannel, Issuer
+from broadcaster.settings import Settings
+from channels.base import Bulletin, ChannelAdapter, Recipient, channel_class
+
+RESERVED = frozenset({"campaign", "issuer", "recipient", "occurrence", "options", "reading_rate"})
+
+
+class TemplateProblem(UserError):
+    """A template that cannot be compiled or rendered; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class CampaignView:
+    """What templates see of a campaign, built from a campaign file or from the database alike."""
+
+    slug: str
+    number: str
+    subject: str
+    priority: str
+    valid_from: date
+    valid_until: date
+    dated: date
+    template: str
+    locales: tuple[str, ...]
+    variables: Mapping[str, Any]
+
+    @classmethod
+    def build(cls, **fields: Any) -> CampaignView:
+        """Variables pass through JSON (as stored): ISO dates in them become dates again for templates."""
+        fields["variables"] = revive_dates(json.loads(json.dumps(fields["variables"], default=str)))
+        return cls(**fields)
+
+    @classmethod
+    def of(cls, campaign: Campaign) -> CampaignView:
+        dated = campaign.spec.get("date")
+        return cls.build(
+            slug=campaign.slug,
+            number=campaign.number,
+            subject=campaign.subject,
+            priority=campaign.priority,
+            valid_from=campaign.valid_from,
+            valid_until=campaign.valid_until,
+            dated=date.fromisoformat(dated) if dated else campaign.valid_from,
+            template=campaign.template,
+            locales=tuple(campaign.locales),
+            variables=campaign.variables,
+        )
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def revive_dates(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: revive_dates(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [revive_dates(item) for item in value]
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
+def issuer_context(issuer: Issuer) -> dict[str, Any]:
+    return {
+        "slug": issuer.slug,
+        "body": issuer.body,
+        "unit": issuer.unit,
+        "unit_name": issuer.unit_name,
+        "unit_short": issuer.unit_short,
+        "symbol": issuer.symbol,
+        "place": issuer.place,
+        "region": issuer.region,
+        "email": issuer.email,
+        "website": issuer.website,
+        "hashtags": list(issuer.hashtags),
+        "hotlines": list(issuer.hotlines),
+        "hotline": issuer.hotlines[0] if issuer.hotlines else None,
+        "signer": {"authority": issuer.signer_authority, "title": issuer.signer_title, "name": issuer.signer_name},
+    }
+
+
+def campaign_context(view: CampaignView) -> dict[str, Any]:
+    return {
+        "slug": view.slug,
+        "number": view.number,
+        "subject": view.subject,
+        "priority": view.priority,
+        "valid_from": view.valid_from,
+        "valid_until": view.valid_until,
+        "date": view.dated,
+        "variables": dict(view.variables),
+    }
+
+
+def recipient_context(recipient: Recipient) -> dict[str, Any]:
+    return {"kind": recipient.kind.value, "address": recipient.address, "name": recipient.name, **recipient.details}
+
+
+# ---- the environment ---------------------------------------------------------------------------
+
+
+def _region(context: Context) -> str:
+    issuer = context.get("issuer")
+    return str(issuer["region"]) if isinstance(issuer, Mapping) else "south"
+
+
+def _with_region(function: Callable[..., str]) -> Callable[..., str]:
+    @pass_context
+    def filter_(context: Context, value: Any, region: str | None = None) -> str:
+        return function(value, region or _region(context))
+
+    return filter_
+
+
+@pass_context
+def _reading_time(context: Context, script: str) -> str:
+    seconds = reading_seconds(script, float(context.get("reading_rate", 3.5)))
+    minutes, rest = divmod(seconds, 60)
+    return f"{minutes} phút {rest:02d} giây" if minutes else f"{rest} giây"
+
+
+def reading_seconds(script: str, syllables_per_second: float) -> int:
+    return round(text.count_syllables(script) / syllables_per_second)
+
+
+def _phone(number: str) -> str:
+    """A phone number written for reading on paper: 0276 3631 168, 0888 596 677."""
+    digits = re.sub(r"\D", "", number)
+    if len(digits) == 11:
+        return f"{digits[:4]} {digits[4:8]} {digits[8:]}"
+    return f"{digits[:4]} {digits[4:7]} {digits[7:]}" if len(digits) == 10 else number
+
+
+def _short_date(day: date) -> str:
+    """The date as letters write it in running text: 17/4/2024."""
+    return f"{day.day}/{day.month}/{day.year}"
+
+
+_LIST_LINE = re.compile(r"^(?:- |\d+\. )")
+
+
+def _paragraphs(text_: str) -> Markup:
+    """Plain text (blank-line separated) as escaped HTML paragraphs; single line breaks are kept."""
+    html = []
+    for paragraph in re.split(r"\n\s*\n", text_.strip()):
+        lines = [escape(line.strip()) for line in paragraph.strip().splitlines()]
+        css = ' class="list"' if all(_LIST_LINE.match(str(line)) for line in lines) else ""
+        html.append(f"<p{css}>" + "<br>".join(str(line) for line in lines) + "</p>")
+    return Markup("\n".join(html))
+
+
+def _identity(value: Any, *_args: Any) -> str:
+    return str(value)
+
+
+def build_environment(templates_dir: Path, *, digits: bool = False) -> SandboxedEnvironment:
+    """The sandbox templates run in. `digits=True` leaves numbers unspoken, so checks can find them."""
+    environment = SandboxedEnvironment(
+        loader=FileSystemLoader(templates_dir),
+        undefined=StrictUndefined,
+        autoescape=lambda name: bool(name and name.endswith(".html.j2")),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    spoken = _identity if digits else text.spoken
+    environment.filters.update(
+        number_to_words=_identity if digits else _with_region(text.number_to_words),
+        read_phone=_identity if digits else text.read_phone,
+        read_date=_with_region(text.read_date),
+        read_time=_with_region(text.read_time),
+        spoken=_with_region(spoken) if not digits else _identity,
+        strip_diacritics=text.strip_diacritics,
+        plain_sms_text=text.plain_sms_text,
+        admin_date=text.admin_date,
+        reading_time=_reading_time,
+        phone=_phone,
+        short_date=_short_date,
+        paragraphs=_paragraphs,
+    )
+    environment.globals["sms_info"] = text.sms_info
+    return environment
+
+
+# ---- template sets ------------------------------------------------------------------------------
+
+
+@dataclass
+class ChannelTemplates:
+    """A campaign template's parts for one channel, per locale, compiled once and rendered many times."""
+
+    environment: SandboxedEnvironment
+    template: str
+    channel: str
+    fallback: str
+    compiled: dict[str, dict[str, Template]] = field(default_factory=dict)
+
+    def files(self, locale: str) -> dict[str, str]:
+        """part → template name, for the templates that exist in that locale."""
+        loader = self.environment.loader
+        assert isinstance(loader, FileSystemLoader)
+        folder = Path(loader.searchpath[0]) / self.template / locale
+        prefix = f"{self.channel}."
+        return {
+            path.name[len(prefix) : -len(".j2")]: f"{self.template}/{locale}/{path.name}"
+            for path in sorted(folder.glob(f"{self.channel}.*.j2"))
+        }
+
+    def locale_for(self, locale: str) -> str | None:
+        for candidate in (locale, self.fallback):
+            if self.files(candidate):
+                return candidate
+        return None
+
+    def parts(self, locale: str) -> dict[str, Template]:
+        chosen = self.locale_for(locale)
+        if chosen is None:
+            raise TemplateProblem(
+                f"template '{self.template}' has no {self.channel} text for locale '{locale}' nor for "
+                f"'{self.fallback}' ({self.template}/{locale}/{self.channel}.txt.j2)"
+            )
+        if chosen not in self.compiled:
+            self.compiled[chosen] = {part: self._compile(name) for part, name in self.files(chosen).items()}
+        return self.compiled[chosen]
+
+    def _compile(self, name: str) -> Template:
+        try:
+            return self.environment.get_template(name)
+        except TemplateSyntaxError as exc:
+            raise TemplateProblem(f"template {exc.name or name} line {exc.lineno}: {exc.message}") from None
+
+    def render(self, locale: str, context: Mapping[str, Any]) -> dict[str, str]:
+        rendered = {}
+        for part, template in self.parts(locale).items():
+            try:
+                rendered[part] = template.render(context).strip() + "\n"
+            except Exception as exc:  # templates are staff-written data: any failure in one is theirs to fix
+                raise TemplateProblem(_explain(exc, template.name or part)) from None
+        return rendered
+
+    def variables_used(self, locale: str) -> set[str]:
+        used: set[str] = set()
+        chosen = self.locale_for(locale)
+        if chosen is None:
+            return used
+        loader = self.environment.loader
+        assert loader is not None
+        for name in self.files(chosen).values():
+            source = loader.get_source(self.environment, name)[0]
+            used |= meta.find_undeclared_variables(self.environment.parse(source))
+            for parent in meta.find_referenced_templates(self.environment.parse(source)):
+                if parent:
+                    parent_source = loader.get_source(self.environment, parent)[0]
+                    used |= meta.find_undeclared_variables(self.environment.parse(parent_source))
+        return used
+
+
+def _explain(exc: Exception, name: str) -> str:
+    line = ""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename.endswith(".j2"):
+            name = "/".join(Path(frame.filename).parts[-3:])
+            line = f" line {frame.lineno}"
+            break
+    message = str(getattr(exc, "message", None) or exc)
+    undefined = re.fullmatch(r"'(\w+)' is undefined", message)
+    if undefined:
+        message = f"uses '{undefined[1]}', which is not defined (add it to the campaign's variables)"
+    attribute = re.fullmatch(r"'.*' has no attribute '(\w+)'", message)
+    if attribute:
+        message = f"uses '{attribute[1]}', which is not defined (check the campaign's variables)"
+    if "unsafe" in message:
+        message = f"is refused by the sandbox: {message}"
+    elif not isinstance(exc, TemplateError):
+        message = f"failed: {message}"
+    return f"template {name}{line} {message}"
+
+
+def context_for(
+    campaign: CampaignView,
+    issuer: Mapping[str, Any],
+    recipient: Recipient,
+    options: Mapping[str, Any],
+    occurrence: Mapping[str, Any],
+    reading_rate: float,
+) -> dict[str, Any]:
+    """Everything a template may use. Campaign variables are also top-level names."""
+    return {
+        **campaign.variables,
+        "campaign": campaign_context(campaign),
+        "issuer": issuer,
+        "recipient": recipient_context(recipient),
+        "options": dict(options),
+        "occurrence": dict(occurrence),
+        "reading_rate": reading_rate,
+    }
+
+
+def occurrence_context(fire_at: datetime, slot: str | None = None) -> dict[str, Any]:
+    return {"date": fire_at.date(), "time": fire_at.time(), "at": fire_at, "slot": slot}
+
+
+# ---- bulletins ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Composer:
+    """Turns a recipient and a fire time into a Bulletin for one campaign channel.
+
+    Built once per occurrence: templates are compiled on first use and reused for every recipient.
+    """
+
+    adapter: type[ChannelAdapter]
+    view: CampaignView
+    issuer: Mapping[str, Any]
+    templates: ChannelTemplates
+    channel_options: Mapping[str, Any]
+    reading_rate: float
+    content_dir: Path
+
+    def __post_init__(self) -> None:
+        self.options = self.adapter.CampaignOptions.model_validate(dict(self.channel_options))
+
+    @classmethod
+    def for_channel(
+        cls,
+        view: CampaignView,
+        issuer: Issuer,
+        channel: str,
+        channel_options: Mapping[str, Any],
+        settings: Settings,
+        *,
+        digits: bool = False,
+    ) -> Composer:
+        environment = build_environment(settings.templates_dir, digits=digits)
+        return cls(
+            adapter=channel_class(channel),
+            view=view,
+            issuer=issuer_context(issuer),
+            templates=ChannelTemplates(environment, view.template, channel, issuer.default_locale),
+            channel_options=channel_options,
+            reading_rate=settings.reading_rate,
+            content_dir=settings.content_dir,
+        )
+
+    @classmethod
+    def for_campaign(cls, campaign: Campaign, channel: CampaignChannel, settings: Settings) -> Composer:
+        return cls.for_channel(CampaignView.of(campaign), campaign.issuer, channel.channel, channel.options, settings)
+
+    def locale_for(self, recipient: Recipient) -> str:
+        wanted = recipient_locale(recipient, self.view.locales[0])
+        return wanted if wanted in self.view.locales else self.view.locales[0]
+
+    def compose(
+        self, key: str, recipient: Recipient, fire_at: datetime, slot: str | None = None, attempt: int = 1
+    ) -> Bulletin:
+        locale = self.locale_for(recipient)
+        context = context_for(
+            self.view,
+            self.issuer,
+            recipient,
+            self.channel_options,
+            occurrence_context(fire_at, slot),
+            self.reading_rate,
+        )
+        parts = self.adapter.adapt(self.templates.render(locale, context), self.options)
+        details = {
+            "locale": locale,
+            "fire_at": fire_at,
+            "publish_at": fire_at,
+            "slot": slot,
+            "attempt": attempt,
+            "reading_seconds": reading_seconds(parts.get("txt", ""), self.reading_rate),
+            "campaign_options": self.options.model_dump(),
+            "content_dir": str(self.content_dir),
+            "sender_name": self.issuer["unit_name"] + " " + self.issuer["place"],
+            "sender_email": self.issuer.get("email"),
+        }
+        return Bulletin(key, recipient, parts, self.view.slug, self.view.priority, details)
