@@ -1,0 +1,310 @@
+"""`broadcaster campaign …` and `broadcaster audit`: campaign files, lifecycle, approval, preview."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from broadcaster import lifecycle
+from broadcaster.audience import parse_selector, recipients
+from broadcaster.campaign_file import CampaignSpec, load_campaign_file
+from broadcaster.campaigns import check_campaign, find_campaign, save_campaign
+from broadcaster.cli.common import AsOption, actor, friendly, out, settings, unit_of_work
+from broadcaster.errors import UserError
+from broadcaster.models import AuditEntry, Campaign
+from broadcaster.problems import InvalidInput
+from broadcaster.rendering import Composer
+from channels.base import Bulletin, Recipient
+
+app = typer.Typer(help="Campaigns: load, check, approve, pause, preview.", no_args_is_help=True)
+
+
+def _checked(session: Session, path: Path) -> CampaignSpec:
+    spec = load_campaign_file(path)
+    problems = check_campaign(session, spec, settings())
+    if problems:
+        raise InvalidInput(str(path), problems)
+    return spec
+
+
+@app.command()
+@friendly
+def validate(files: Annotated[list[Path], typer.Argument(help="Campaign files (YAML).")]) -> None:
+    """Check campaign files against the directory and templates; every problem is listed."""
+    with unit_of_work() as session:
+        for path in files:
+            spec = _checked(session, path)
+            out.print(f"[green]ok[/] {path}: campaign '{spec.campaign}' is valid")
+
+
+@app.command()
+@friendly
+def add(
+    files: Annotated[list[Path], typer.Argument(help="Campaign files (YAML).")], as_: str | None = AsOption
+) -> None:
+    """Load campaign files as drafts (or update drafts); changes are recorded in the audit log."""
+    who = actor(as_)
+    for path in files:
+        with unit_of_work() as session:
+            spec = _checked(session, path)
+            campaign, created = save_campaign(session, spec, who, settings())
+            verb = "added" if created else "updated"
+            out.print(f"{verb} campaign '{campaign.slug}' ({campaign.status})")
+
+
+def _status_style(status: str) -> str:
+    return {"approved": "green", "active": "bold green", "paused": "yellow", "cancelled": "red"}.get(status, "")
+
+
+@app.command("list")
+@friendly
+def list_() -> None:
+    """All campaigns with their status."""
+    with unit_of_work() as session:
+        table = Table(title="campaigns")
+        for column in ("campaign", "number", "status", "priority", "valid", "channels", "submitted by", "approved by"):
+            table.add_column(column)
+        for campaign in session.scalars(select(Campaign).order_by(Campaign.valid_from, Campaign.slug)):
+            style = _status_style(campaign.status)
+            table.add_row(
+                campaign.slug,
+                campaign.number,
+                f"[{style}]{campaign.status}[/]" if style else campaign.status,
+                campaign.priority,
+                f"{campaign.valid_from} → {campaign.valid_until}",
+                ", ".join(channel.channel for channel in campaign.channels),
+                campaign.submitted_by or "",
+                campaign.approved_by or "",
+            )
+        out.print(table)
+
+
+@app.command()
+@friendly
+def show(slug: str) -> None:
+    """One campaign: its fields, channels, audiences and timetable rules."""
+    with unit_of_work() as session:
+        campaign = find_campaign(session, slug)
+        out.print(f"[bold]{campaign.slug}[/]  {campaign.number}  V/v {campaign.subject}")
+        out.print(
+            f"issuer {campaign.issuer.slug} · status {campaign.status} · priority {campaign.priority} · "
+            f"valid {campaign.valid_from} → {campaign.valid_until} · template {campaign.template} · "
+            f"locales {', '.join(campaign.locales)}"
+        )
+        table = Table(title="channels")
+        for column in ("channel", "audience", "areas", "options", "timetable", "paused"):
+            table.add_column(column)
+        zone = settings().zone
+        for channel in campaign.channels:
+            rules = []
+            for rule in channel.rules:
+                if rule.kind == "once" and rule.at is not None:
+                    rules.append(f"once at {rule.at.astimezone(zone):%Y-%m-%d %H:%M}")
+                elif rule.kind == "cron":
+                    rules.append(f"cron '{rule.cron}' {rule.starts or ''}…{rule.ends or ''}")
+                else:
+                    rules.append(f"slots {', '.join(rule.slots or [])} {rule.starts or ''}…{rule.ends or ''}")
+            table.add_row(
+                channel.channel,
+                ", ".join(channel.audience),
+                ", ".join(channel.areas),
+                json.dumps(channel.options, ensure_ascii=False) if channel.options else "",
+                "\n".join(rules),
+                channel.pause_reason or ("yes" if channel.paused else ""),
+            )
+        out.print(table)
+
+
+def _transition(slug: str, action: str, who: str, reason: str | None = None) -> None:
+    with unit_of_work() as session:
+        campaign = find_campaign(session, slug)
+        lifecycle.apply(session, campaign, action, who, reason)
+        out.print(f"campaign '{slug}' is now {campaign.status}")
+
+
+@app.command()
+@friendly
+def submit(slug: str, as_: str | None = AsOption) -> None:
+    """Submit a draft for approval."""
+    _transition(slug, "submit", actor(as_))
+
+
+@app.command()
+@friendly
+def approve(slug: str, as_: str | None = AsOption) -> None:
+    """Approve a submitted campaign (not by the person who submitted it)."""
+    _transition(slug, "approve", actor(as_))
+
+
+@app.command("return")
+@friendly
+def return_(
+    slug: str, reason: Annotated[str, typer.Option(help="Why it goes back.")], as_: str | None = AsOption
+) -> None:
+    """Send a submitted campaign back to draft."""
+    _transition(slug, "return", actor(as_), reason)
+
+
+@app.command()
+@friendly
+def pause(slug: str, reason: Annotated[str | None, typer.Option()] = None, as_: str | None = AsOption) -> None:
+    """Stop sending until resumed."""
+    _transition(slug, "pause", actor(as_), reason)
+
+
+@app.command()
+@friendly
+def resume(slug: str, as_: str | None = AsOption) -> None:
+    """Resume a paused campaign."""
+    _transition(slug, "resume", actor(as_))
+
+
+@app.command()
+@friendly
+def cancel(slug: str, reason: Annotated[str | None, typer.Option()] = None, as_: str | None = AsOption) -> None:
+    """Cancel a campaign for good."""
+    _transition(slug, "cancel", actor(as_), reason)
+
+
+# ---- preview ------------------------------------------------------------------------------------
+
+
+def _find_recipient(
+    session: Session, composer: Composer, campaign: Campaign, channel: str, wanted: str | None, locale: str | None
+) -> Recipient:
+    """The named recipient; else the first whose locale is the one asked for; else simply the first."""
+    campaign_channel = next(c for c in campaign.channels if c.channel == channel)
+    selectors = [parse_selector(text) for text in campaign_channel.audience]
+    first = None
+    for recipient in recipients(session, composer.adapter.recipient_kind, selectors, campaign_channel.areas):
+        names = (recipient.address.lower(), recipient.name.lower(), str(recipient.details.get("key", "")).lower())
+        if wanted is not None:
+            if wanted.lower() in names:
+                return recipient
+            continue
+        if locale is None or composer.locale_for(recipient) == locale:
+            return recipient
+        first = first or recipient
+    if first is not None:
+        return first
+    if wanted:
+        raise UserError(f"no recipient of the {channel} audience of '{campaign.slug}' matches '{wanted}'")
+    raise UserError(f"the {channel} audience of '{campaign.slug}' is empty")
+
+
+def _preview_one(
+    session: Session, campaign: Campaign, channel: str, locale: str | None, wanted: str | None
+) -> Bulletin:
+    campaign_channel = next((c for c in campaign.channels if c.channel == channel), None)
+    if campaign_channel is None:
+        known = ", ".join(c.channel for c in campaign.channels)
+        raise UserError(f"campaign '{campaign.slug}' has no {channel} channel (it has {known})")
+    composer = Composer.for_campaign(campaign, campaign_channel, settings())
+    recipient = _find_recipient(session, composer, campaign, channel, wanted, locale)
+    if locale is not None:
+        recipient = Recipient(
+            recipient.kind,
+            recipient.address,
+            recipient.name,
+            {**recipient.details, "locale": locale, "locales": [locale]},
+        )
+    fire_at = _first_fire(campaign_channel.rules, campaign, recipient)
+    slot = (campaign_channel.rules[0].slots or [None])[0] if campaign_channel.rules else None
+    return composer.compose("preview", recipient, fire_at, slot)
+
+
+def _first_fire(rules, campaign: Campaign, recipient: Recipient):  # type: ignore[no-untyped-def]
+    from datetime import datetime, time
+
+    zone = settings().zone
+    rule = rules[0] if rules else None
+    if rule is not None and rule.at is not None:
+        return rule.at.astimezone(zone)
+    day = (rule.starts if rule is not None and rule.starts else None) or campaign.valid_from
+    slot_time = "08:00"
+    if rule is not None and rule.slots:
+        slot_time = recipient.details.get("slots", {}).get(rule.slots[0], slot_time)
+    return datetime.combine(day, time.fromisoformat(slot_time), zone)
+
+
+def _write_parts(folder: Path, bulletin: Bulletin, stem: str) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for part, text in bulletin.parts.items():
+        path = folder / f"{stem}.{part}"
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+@app.command()
+@friendly
+def preview(
+    slug: str,
+    channel: Annotated[str | None, typer.Option(help="email, sms, facebook or radio.")] = None,
+    locale: Annotated[str | None, typer.Option(help="Render in this locale (default: the recipient's).")] = None,
+    recipient: Annotated[str | None, typer.Option(help="E-mail, phone, station or page (default: the first).")] = None,
+    all_: Annotated[Path | None, typer.Option("--all", help="Write every rendering into this folder.")] = None,
+) -> None:
+    """Print exactly what would be sent, or write every rendering of a campaign to a folder for review."""
+    with unit_of_work() as session:
+        campaign = find_campaign(session, slug)
+        if all_ is not None:
+            for campaign_channel in campaign.channels:
+                for each_locale in campaign.locales:
+                    bulletin = _preview_one(session, campaign, campaign_channel.channel, each_locale, None)
+                    for path in _write_parts(all_ / campaign_channel.channel, bulletin, each_locale):
+                        out.print(f"wrote {path}")
+            return
+        if channel is None:
+            raise UserError("choose a channel with --channel (or write them all with --all FOLDER)")
+        bulletin = _preview_one(session, campaign, channel, locale, recipient)
+        to = bulletin.recipient
+        who = f"{to.name} <{to.address}>" if to.name else to.address
+        when = f"{bulletin.details['fire_at']:%Y-%m-%d %H:%M}"
+        out.print(f"[dim]to {escape(who)} · locale {bulletin.details['locale']} · at {when}[/]")
+        if "subject" in bulletin.parts:
+            out.print(f"Subject: {bulletin.parts['subject'].strip()}", markup=False)
+        out.print(bulletin.parts.get("txt", ""), markup=False)
+        if "html" in bulletin.parts:
+            folder = settings().output_dir / "preview" / slug
+            html = _write_parts(
+                folder,
+                Bulletin(bulletin.key, bulletin.recipient, {"html": bulletin.parts["html"]}, bulletin.campaign),
+                f"{channel}-{bulletin.details['locale']}",
+            )
+            out.print(f"[dim]HTML part: {html[0]}[/]")
+
+
+# ---- audit --------------------------------------------------------------------------------------
+
+
+def audit(slug: str) -> None:
+    """Everything that happened to a campaign: who, when, what."""
+    with unit_of_work() as session:
+        campaign = find_campaign(session, slug)
+        table = Table(title=f"audit log of {slug}")
+        for column in ("when", "who", "action", "details"):
+            table.add_column(column)
+        zone = settings().zone
+        query = select(AuditEntry).where(AuditEntry.campaign_id == campaign.id).order_by(AuditEntry.id)
+        for entry in session.scalars(query):
+            table.add_row(
+                f"{entry.at.astimezone(zone):%Y-%m-%d %H:%M:%S}", entry.actor, entry.action, _describe(entry.details)
+            )
+        out.print(table)
+
+
+def _describe(details: dict[str, object]) -> str:
+    if "changes" in details and isinstance(details["changes"], list):
+        return "\n".join(f"{c['field']}: {c['old']!r} → {c['new']!r}" for c in details["changes"])
+    if "spec" in details:
+        return "created from campaign file"
+    return ", ".join(f"{key} {value}" for key, value in details.items())
