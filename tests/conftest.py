@@ -1,0 +1,155 @@
+"""Shared fixtures: real databases (a SQLite file and the PostgreSQL server), shipped data, the CLI."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
+
+from broadcaster.cli import app
+from broadcaster.cli import common as cli_common
+from broadcaster.db import make_engine, make_sessions, transaction, upgrade
+from broadcaster.examples import import_examples
+from broadcaster.settings import Settings, get_settings, shipped_dir
+
+CONFIG = shipped_dir("config")
+CONTENT = shipped_dir("content")
+POSTGRES_URL = os.environ.get("BROADCASTER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _postgres_unreachable() -> str | None:
+    try:
+        with create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3}).connect() as connection:
+            connection.execute(text("select 1"))
+    except Exception as exc:
+        return f"PostgreSQL at {POSTGRES_URL} is unreachable ({type(exc).__name__}: {str(exc).strip()[:200]})"
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgres_available() -> None:
+    reason = _postgres_unreachable()
+    if reason is None:
+        return
+    if IN_CI:
+        pytest.fail(f"{reason}; under CI=true the PostgreSQL tests must run")
+    pytest.skip(f"{reason}; the PostgreSQL tests are skipped")
+
+
+@pytest.fixture
+def postgres_url(postgres_available: None) -> Iterator[str]:
+    """A fresh schema on the real server for one test, dropped afterwards."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'broadcaster.db'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'broadcaster.db'}"
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=database_url, output_dir=tmp_path / "out", content_dir=CONTENT)
+
+
+@pytest.fixture
+def sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    yield make_sessions(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def shipped(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    with transaction(sessions) as session:
+        import_examples(session)
+    return sessions
+
+
+@dataclass
+class Run:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+class Cli:
+    """The real `broadcaster` command, in-process, with its own environment."""
+
+    def __init__(self, env: dict[str, str], cwd: Path):
+        self.env = env
+        self.cwd = cwd
+
+    def __call__(self, *args: str | Path) -> Run:
+        get_settings.cache_clear()
+        cli_common.engine.cache_clear()
+        runner = CliRunner()
+        previous = Path.cwd()
+        os.chdir(self.cwd)
+        try:
+            result = runner.invoke(app, [str(arg) for arg in args], env=self.env, catch_exceptions=False)
+        finally:
+            os.chdir(previous)
+            get_settings.cache_clear()
+            cli_common.engine.cache_clear()
+        return Run(result.exit_code, result.stdout, result.stderr)
+
+
+@pytest.fixture
+def cli(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    env = {
+        "BROADCASTER_DATABASE_URL": database_url,
+        "BROADCASTER_OUTPUT_DIR": str(tmp_path / "out"),
+        "BROADCASTER_USER": "",
+        "COLUMNS": "200",
+    }
+    for name in list(os.environ):
+        if name.startswith("BROADCASTER_"):
+            monkeypatch.delenv(name)
+    return Cli(env, tmp_path)
+
+
+def import_shipped_with_cli(cli: Cli) -> None:
+    folder = CONFIG / "directory"
+    steps = [
+        ("db", "upgrade"),
+        ("directory", "import", "areas", folder / "areas.csv"),
+        ("directory", "import", "issuers", *sorted((CONFIG / "issuers").glob("*.yaml"))),
+        ("directory", "import", "agencies", *sorted(folder.glob("agencies-*.csv"))),
+        ("directory", "import", "stations", folder / "stations.csv"),
+        ("directory", "import", "pages", folder / "pages.csv"),
+        ("directory", "import", "subscribers", folder / "subscribers-tay-ninh.csv", "--list", "thue-bao-tay-ninh"),
+        ("directory", "import", "subscribers", folder / "subscribers-binh-phuoc.csv", "--list", "thue-bao-binh-phuoc"),
+    ]
+    for step in steps:
+        run = cli(*step)
+        assert run.exit_code == 0, run.output
