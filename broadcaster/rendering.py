@@ -267,19 +267,24 @@ class ChannelTemplates:
         return rendered
 
     def variables_used(self, locale: str) -> set[str]:
-        used: set[str] = set()
+        """Top-level names the templates of this locale (and those they extend or include) read."""
         chosen = self.locale_for(locale)
-        if chosen is None:
-            return used
+        pending = list(self.files(chosen).values()) if chosen else []
+        seen: set[str] = set()
+        used: set[str] = set()
         loader = self.environment.loader
         assert loader is not None
-        for name in self.files(chosen).values():
-            source = loader.get_source(self.environment, name)[0]
-            used |= meta.find_undeclared_variables(self.environment.parse(source))
-            for parent in meta.find_referenced_templates(self.environment.parse(source)):
-                if parent:
-                    parent_source = loader.get_source(self.environment, parent)[0]
-                    used |= meta.find_undeclared_variables(self.environment.parse(parent_source))
+        while pending:
+            name = pending.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            try:
+                tree = self.environment.parse(loader.get_source(self.environment, name)[0])
+            except TemplateError:
+                continue  # compiling the template reports the error with its line
+            used |= meta.find_undeclared_variables(tree)
+            pending += [parent for parent in meta.find_referenced_templates(tree) if parent]
         return used
 
 

@@ -72,8 +72,10 @@ def build_settings(model: type[SettingsT], **overrides: Any) -> SettingsT:
     except ValidationError as exc:
         prefix = str(model.model_config.get("env_prefix", ""))
         first = exc.errors()[0]
-        variable = prefix.upper() + "_".join(str(part) for part in first["loc"]).upper()
         message = first["msg"].removeprefix("Value error, ")
+        if not first["loc"]:  # a check across settings: its message names the variables itself
+            raise ConfigurationError(message) from None
+        variable = prefix.upper() + "_".join(str(part) for part in first["loc"]).upper()
         raise ConfigurationError(f"setting {variable} is wrong: {message}") from None
 
 

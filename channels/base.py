@@ -15,7 +15,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SecretStr
 from pydantic_settings import BaseSettings
 
 from broadcaster.errors import ConfigurationError
@@ -196,6 +196,24 @@ def registered_channels() -> dict[str, type[ChannelAdapter]]:
         found[entry.name] = adapter
         origins[entry.name] = entry.value
     return found
+
+
+def configured_adapter(name: str, output_dir: Path) -> ChannelAdapter:
+    """An adapter built from its settings; ConfigurationError in one sentence when they are wrong."""
+    from broadcaster.settings import channel_settings
+
+    adapter = channel_class(name)
+    return adapter(channel_settings(adapter.Options), output_dir=output_dir)
+
+
+def describe_options(options: BaseSettings) -> dict[str, str]:
+    """Settings as they may be shown: every secret masked."""
+    shown = {}
+    for field_name, value in options:
+        if value is None:
+            continue
+        shown[field_name] = "********" if isinstance(value, SecretStr) else str(value)
+    return shown
 
 
 def channel_class(name: str) -> type[ChannelAdapter]:

@@ -33,3 +33,37 @@ def db_upgrade() -> None:
 
 def main() -> None:
     app()
+
+
+channels_app = typer.Typer(help="Channel adapters and their settings.", no_args_is_help=True)
+app.add_typer(channels_app, name="channels")
+
+
+@channels_app.command("check")
+@friendly
+def channels_check() -> None:
+    """Build every channel from its settings and show them (secrets masked); a wrong setting is one sentence."""
+    from rich.table import Table
+
+    from broadcaster.errors import ConfigurationError
+    from channels.base import configured_adapter, describe_options, registered_channels
+
+    table = Table(title="channels")
+    for column in ("channel", "recipients", "settings", "limits"):
+        table.add_column(column)
+    problems = []
+    for name in sorted(registered_channels()):
+        try:
+            adapter = configured_adapter(name, settings().output_dir)
+        except ConfigurationError as exc:
+            problems.append(f"{name}: {exc}")
+            continue
+        shown = ", ".join(f"{key}={value}" for key, value in describe_options(adapter.options).items())
+        limits = adapter.limits
+        table.add_row(
+            name, adapter.recipient_kind.plural, shown, f"batch {limits.max_batch}, {limits.rate_per_second:g}/s"
+        )
+        adapter.close()
+    out.print(table)
+    if problems:
+        raise ConfigurationError("; ".join(problems))

@@ -1,0 +1,38 @@
+"""Small builders shared by tests: bulletins and recipients as the core hands them to adapters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from channels.base import Bulletin, Recipient, RecipientKind
+
+ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def bulletin(
+    key: str,
+    kind: RecipientKind,
+    address: str,
+    *,
+    name: str = "",
+    text: str = "Cảnh báo lừa đảo",
+    parts: dict[str, str] | None = None,
+    details: dict[str, Any] | None = None,
+    recipient_details: dict[str, Any] | None = None,
+    campaign: str = "canh-bao",
+    priority: str = "priority",
+) -> Bulletin:
+    recipient = Recipient(kind, address, name, recipient_details or {})
+    base = {"fire_at": datetime(2024, 5, 15, 5, 30, tzinfo=ZONE), "slot": "morning", "reading_seconds": 80}
+    return Bulletin(key, recipient, parts or {"txt": text}, campaign, priority, {**base, **(details or {})})
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

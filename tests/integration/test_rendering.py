@@ -1,0 +1,322 @@
+"""What recipients read or hear: the four renderings of both shipped campaigns, the sandbox, the checks.
+
+The letters must read like the seed letters (DOMAIN §1, §7): the sentences below are theirs.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from broadcaster.audience import parse_selector, recipients
+from broadcaster.campaign_file import load_campaign_file
+from broadcaster.campaigns import check_campaign, find_campaign, save_campaign
+from broadcaster.db import transaction
+from broadcaster.rendering import Composer
+from broadcaster.settings import Settings
+from broadcaster.text import read_phone, sms_info
+from channels.base import Bulletin
+from tests.conftest import CONTENT
+
+TAY_NINH = CONTENT / "campaigns" / "canh-bao-goi-gia-danh-lan-2.yaml"
+BINH_PHUOC = CONTENT / "campaigns" / "canh-giac-goi-dien-moi-lam-viec.yaml"
+
+Render = Callable[..., Bulletin]
+
+
+@pytest.fixture
+def render(shipped: sessionmaker[Session], settings: Settings) -> Render:
+    """Render a shipped campaign's channel for its first recipient (or the one whose address is given)."""
+    with transaction(shipped) as session:
+        for path in (TAY_NINH, BINH_PHUOC):
+            save_campaign(session, load_campaign_file(path), "lan", settings)
+
+    def rendered(slug: str, channel: str, address: str | None = None, locale: str | None = None) -> Bulletin:
+        with shipped() as session:
+            campaign = find_campaign(session, slug)
+            campaign_channel = next(c for c in campaign.channels if c.channel == channel)
+            composer = Composer.for_campaign(campaign, campaign_channel, settings)
+            selectors = [parse_selector(text) for text in campaign_channel.audience]
+            found = recipients(session, composer.adapter.recipient_kind, selectors, campaign_channel.areas)
+            recipient = next(r for r in found if address is None or r.address == address)
+            if locale:
+                recipient = type(recipient)(
+                    recipient.kind, recipient.address, recipient.name, {**recipient.details, "locale": locale}
+                )
+            rule = campaign_channel.rules[0]
+            from datetime import datetime, time
+
+            at = rule.at or datetime.combine(rule.starts or campaign.valid_from, time(5, 30), settings.zone)
+            return composer.compose("preview", recipient, at.astimezone(settings.zone), (rule.slots or [None])[0])
+
+    return rendered
+
+
+def lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class TestTheLetter:
+    def test_tay_ninh_881_reads_like_the_seed_letter(self, render: Render) -> None:
+        letter = render("canh-bao-goi-gia-danh-lan-2", "email")
+        text = lines(letter.parts["txt"])
+        assert (
+            letter.parts["subject"].strip()
+            == "V/v tiếp tục cảnh báo các cuộc gọi giả danh với mục đích lừa đảo (lần 2)"
+        )
+        assert text[:4] == [
+            "UBND TỈNH TÂY NINH",
+            "SỞ THÔNG TIN VÀ TRUYỀN THÔNG",
+            "Số: 881/STTTT-TTr",
+            "V/v tiếp tục cảnh báo các cuộc gọi giả danh với mục đích lừa đảo (lần 2)",
+        ]
+        assert "Độc lập - Tự do - Hạnh phúc" in text
+        assert "Tây Ninh, ngày 14 tháng 5 năm 2024" in text
+        kinh_gui = text.index("Kính gửi:")
+        assert text[kinh_gui + 1] == "- Các cơ quan tham mưu giúp việc Tỉnh ủy;"
+        assert text[kinh_gui + 10] == "- Các doanh nghiệp viễn thông trên địa bàn tỉnh."
+        assert (
+            "Ngày 17/4/2024, Sở Thông tin và Truyền thông đã ban hành Công văn số 720/STTTT-TTr về việc cảnh báo "
+            "các cuộc gọi giả danh với mục đích lừa đảo gửi các cơ quan, đơn vị trên địa bàn tỉnh."
+        ) in text
+        assert text[text.index("Danh sách Số điện thoại tiếp nhận thông tin:") + 1 :][:2] == [
+            "1. Thanh tra Sở: 02763631168;",
+            "2. Phòng CNTT-BCVT: 02763813111.",
+        ]
+        noi_nhan = text.index("Nơi nhận:")
+        assert text[noi_nhan : noi_nhan + 6] == [
+            "Nơi nhận:",
+            "- Như trên;",
+            "- UBND tỉnh (đề b/c);",
+            "- Ban Giám đốc Sở;",
+            "- Các phòng, đơn vị thuộc Sở;",
+            "- Lưu: VT, Thanh tra.",
+        ]
+        assert text[-2:] == ["GIÁM ĐỐC", "Nguyễn Tấn Đức"]
+        assert text[text.index("Trân trọng./.") - 1].endswith("02763813111.")
+
+    def test_binh_phuoc_reads_like_the_seed_letter(self, render: Render) -> None:
+        text = lines(render("canh-giac-goi-dien-moi-lam-viec", "email").parts["txt"])
+        assert "Bình Phước, ngày 16 tháng 9 năm 2024" in text
+        assert "Số:      /STTTT-TTra".strip() in [line.strip() for line in text]
+        assert (
+            "Đồng thời thông báo và cung cấp số điện thoại của đối tượng về Sở Thông tin và Truyền thông, qua "
+            "Phòng Thanh tra Sở số điện thoại: 0888596677 (gặp đồng chí Lê Nguyên Tánh) để có biện pháp theo dõi, "
+            "xử lý theo quy định."
+        ) in text
+        assert [line for line in text if line.startswith("- Không")] == [
+            "- Không kết bạn zalo với các đối tượng;",
+            "- Không thực hiện các bước theo hướng dẫn của các đối tượng;",
+            "- Không Click vào các đường Link lạ do các đối tượng cung cấp;",
+        ]
+        assert text[-1] == "GIÁM ĐỐC"
+
+    def test_the_html_part_looks_like_the_paper_letter_and_escapes_what_it_prints(self, render: Render) -> None:
+        html = render("canh-bao-goi-gia-danh-lan-2", "email").parts["html"]
+        assert 'font-family: "Times New Roman"' in html
+        assert '<div class="motto">Độc lập - Tự do - Hạnh phúc</div>' in html
+        assert '<div class="date">Tây Ninh, ngày 14 tháng 5 năm 2024</div>' in html
+        assert (
+            "<p>Danh sách Số điện thoại tiếp nhận thông tin:<br>1. Thanh tra Sở: 02763631168;<br>"
+            "2. Phòng CNTT-BCVT: 02763813111.</p>"
+        ) in html
+        assert "Sở TT&amp;TT" not in html or "&amp;" in html  # ampersands, if any, are escaped
+
+
+class TestSms:
+    @pytest.mark.parametrize("slug", ["canh-bao-goi-gia-danh-lan-2", "canh-giac-goi-dien-moi-lam-viec"])
+    def test_the_unaccented_sms_is_one_gsm7_part_with_the_official_hotline(self, render: Render, slug: str) -> None:
+        text = render(slug, "sms").parts["txt"]
+        info = sms_info(text)
+        assert (info.encoding, info.parts) == ("GSM-7", 1)
+        assert re.search(r"0888596677|02763631168", text)
+
+    def test_an_english_speaking_subscriber_gets_the_english_sms(self, render: Render) -> None:
+        text = render("canh-bao-goi-gia-danh-lan-2", "sms", locale="en").parts["txt"]
+        assert text.startswith("Tay Ninh Dept. of Information:") and "SCAMMERS" in text
+
+    def test_english_falls_back_to_vietnamese_where_no_english_template_exists(self, render: Render) -> None:
+        letter = render("canh-bao-goi-gia-danh-lan-2", "email", locale="en")
+        assert letter.details["locale"] == "en"
+        assert "Kính gửi:" in letter.parts["txt"]
+
+
+class TestRadio:
+    def test_the_script_is_spoken_text_with_a_header_and_the_hotline_repeated(self, render: Render) -> None:
+        script = render("canh-bao-goi-gia-danh-lan-2", "radio").parts["txt"]
+        header, _, body = script.partition("\n\n")
+        assert header.splitlines()[0] == "ĐÀI: ĐÀI TRUYỀN THANH HUYỆN GÒ DẦU"
+        assert "Chương trình buổi sáng 05:30 ngày 15/5/2024" in header
+        assert "Mức ưu tiên: ưu tiên (phát đầu chương trình)" in header
+        assert re.search(r"Thời lượng đọc ước tính: 1 phút \d\d giây", header)
+        assert not re.search(r"\d", body), "every number in the read text is written out"
+        assert "Ngày mười bốn tháng năm năm hai ngàn không trăm hai mươi bốn" in body
+        assert "Công văn số tám trăm tám mươi mốt, ký hiệu STTTT-TTr" in body
+        last = body.strip().split("\n\n")[-1]
+        assert read_phone("02763631168") in last
+
+    def test_the_reading_time_follows_the_configured_rate(self, render: Render, settings: Settings) -> None:
+        bulletin = render("canh-giac-goi-dien-moi-lam-viec", "radio")
+        assert bulletin.details["reading_seconds"] == pytest.approx(
+            len(re.findall(r"[^\W\d_]+", bulletin.parts["txt"])) / settings.reading_rate, abs=1
+        )
+
+
+def test_facebook_post_has_headline_hotlines_and_hashtags(render: Render) -> None:
+    post = render("canh-bao-goi-gia-danh-lan-2", "facebook").parts["txt"]
+    assert post.startswith("⚠️ CẢNH BÁO:")
+    assert "• Thanh tra Sở: 0276 3631 168" in post
+    assert post.strip().endswith("#CanhGiacLuaDao #SoTTTTTayNinh")
+
+
+def test_templates_are_compiled_once_per_composer(
+    shipped: sessionmaker[Session], settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with transaction(shipped) as session:
+        campaign, _ = save_campaign(session, load_campaign_file(TAY_NINH), "lan", settings)
+        sms = next(c for c in campaign.channels if c.channel == "sms")
+        composer = Composer.for_campaign(campaign, sms, settings)
+        loads: list[str] = []
+        loader = composer.templates.environment.loader
+        original = loader.get_source  # type: ignore[union-attr]
+        monkeypatch.setattr(loader, "get_source", lambda env, name: loads.append(name) or original(env, name))
+        audience = list(
+            recipients(session, composer.adapter.recipient_kind, [parse_selector("list:thue-bao-tay-ninh")], [])
+        )
+        from datetime import datetime
+
+        for recipient in audience:
+            composer.compose(recipient.address, recipient, datetime.now(settings.zone))
+    assert len(audience) > 30
+    assert sorted(loads) == ["goi-gia-danh/en/sms.txt.j2", "goi-gia-danh/vi/sms.txt.j2"]
+
+
+# ---- validation of staff-written templates and content --------------------------------------------
+
+
+@pytest.fixture
+def own_content(settings: Settings, tmp_path: Path) -> Settings:
+    """A copy of the shipped content that a test may change."""
+    folder = tmp_path / "content"
+    shutil.copytree(CONTENT, folder)
+    return settings.model_copy(update={"content_dir": folder})
+
+
+def problems_with(shipped: sessionmaker[Session], settings: Settings, template_file: str, text: str) -> list[str]:
+    (settings.templates_dir / "goi-gia-danh" / "vi" / template_file).write_text(text, encoding="utf-8")
+    with shipped() as session:
+        return [str(p) for p in check_campaign(session, load_campaign_file(TAY_NINH), settings)]
+
+
+def test_a_template_reaching_for_python_internals_is_refused_naming_file_and_line(
+    shipped: sessionmaker[Session], own_content: Settings
+) -> None:
+    found = problems_with(
+        shipped, own_content, "sms.txt.j2", "Báo tin: {{ issuer.hotline.number }}\n{{ ''.__class__.__mro__ }}\n"
+    )
+    assert found == [
+        "template: template goi-gia-danh/vi/sms.txt.j2 line 2 is refused by the sandbox: "
+        "access to attribute '__class__' of 'str' object is unsafe."
+    ]
+
+
+def test_a_template_reading_an_undefined_variable_is_refused_naming_file_and_line(
+    shipped: sessionmaker[Session], own_content: Settings
+) -> None:
+    found = problems_with(
+        shipped, own_content, "sms.txt.j2", "Báo tin: {{ issuer.hotline.number }}\nHạn: {{ deadline }}\n"
+    )
+    assert found == [
+        "template: template goi-gia-danh/vi/sms.txt.j2 line 2 uses 'deadline', which is not defined "
+        "(add it to the campaign's variables)"
+    ]
+
+
+def test_a_template_with_a_syntax_error_names_file_and_line(
+    shipped: sessionmaker[Session], own_content: Settings
+) -> None:
+    found = problems_with(shipped, own_content, "sms.txt.j2", "Báo tin {{ issuer.hotline.number }\n")
+    assert len(found) == 1 and found[0].startswith("template: template goi-gia-danh/vi/sms.txt.j2 line 1: ")
+
+
+def test_an_sms_with_a_link_fails_validation_with_that_reason(
+    shipped: sessionmaker[Session], own_content: Settings
+) -> None:
+    found = problems_with(
+        shipped,
+        own_content,
+        "sms.txt.j2",
+        "Xem chi tiết tại https://stttt.tayninh.gov.vn/canh-bao. Báo tin: {{ issuer.hotline.number }}",
+    )
+    assert "the text has a link (https://stttt.tayninh.gov.vn/canh-bao.); sms bulletins must not contain links" in (
+        " ".join(found)
+    )
+
+
+def test_an_sms_with_a_number_that_is_not_an_official_hotline_fails_validation(
+    shipped: sessionmaker[Session], own_content: Settings
+) -> None:
+    found = problems_with(
+        shipped, own_content, "sms.txt.j2", "Lừa đảo! Gọi ngay 0912 345 678 hoặc {{ issuer.hotline.number }}"
+    )
+    assert any(
+        "the text has the phone number 0912345678, which is not one of the issuer's official hotlines "
+        "(02763631168, 02763813111)" in problem
+        for problem in found
+    )
+
+
+def test_a_radio_script_without_a_hotline_fails_validation(
+    shipped: sessionmaker[Session], own_content: Settings
+) -> None:
+    found = problems_with(shipped, own_content, "radio.txt.j2", "Bà con hãy cảnh giác với lừa đảo.")
+    assert any("the radio text does not give an official hotline" in problem for problem in found)
+
+
+def test_an_sms_over_budget_shows_both_counts(
+    shipped: sessionmaker[Session], own_content: Settings, tmp_path: Path
+) -> None:
+    campaign = tmp_path / "long.yaml"
+    campaign.write_text(TAY_NINH.read_text(encoding="utf-8").replace("    unaccented: true\n", ""), encoding="utf-8")
+    with shipped() as session:
+        found = [str(p) for p in check_campaign(session, load_campaign_file(campaign), own_content)]
+    assert any(
+        re.search(
+            r"the SMS is 3 parts \(\d+ characters, UCS-2\) but max_parts is 1; unaccented it would be "
+            r"1 parts \(\d+ characters, GSM-7\)",
+            problem,
+        )
+        for problem in found
+    )
+
+
+def test_a_campaign_variable_no_template_uses_is_reported(
+    shipped: sessionmaker[Session], settings: Settings, tmp_path: Path
+) -> None:
+    campaign = tmp_path / "typo.yaml"
+    campaign.write_text(TAY_NINH.read_text(encoding="utf-8").replace("  archive:", "  archve:"), encoding="utf-8")
+    with shipped() as session:
+        found = [str(p) for p in check_campaign(session, load_campaign_file(campaign), settings)]
+    assert found == ["variables.archve: 'archve' is not used by template 'goi-gia-danh' (a misspelt name?)"]
+
+
+def test_preview_prints_what_would_be_sent(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import import_shipped_with_cli
+
+    import_shipped_with_cli(cli)
+    assert cli("campaign", "add", TAY_NINH, "--as", "lan").exit_code == 0
+    run = cli("campaign", "preview", "canh-bao-goi-gia-danh-lan-2", "--channel", "email")
+    assert run.exit_code == 0, run.output
+    assert "Subject: V/v tiếp tục cảnh báo" in run.stdout and "Kính gửi:" in run.stdout
+    html = Path(tmp_path / run.stdout.strip().splitlines()[-1].removeprefix("HTML part: "))
+    assert html.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+    everything = cli("campaign", "preview", "canh-bao-goi-gia-danh-lan-2", "--all", tmp_path / "review")
+    assert everything.exit_code == 0, everything.output
+    written = sorted(str(p.relative_to(tmp_path / "review")) for p in (tmp_path / "review").rglob("*.*"))
+    assert "sms/en.txt" in written and "email/vi.html" in written and "radio/vi.txt" in written

@@ -1,0 +1,163 @@
+"""The e-mail adapter against a real SMTP server (aiosmtpd) on loopback."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email.header import decode_header, make_header
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from channels.base import Outcome, RecipientKind, TransientError
+from channels.email import EmailChannel, EmailOptions
+from tests.helpers import bulletin, free_port
+
+
+@dataclass
+class Mailbox:
+    """A real SMTP server's handler: keeps what it received, refuses and drops where told."""
+
+    messages: list[Envelope] = field(default_factory=list)
+    connections: int = 0
+    refuse: set[str] = field(default_factory=set)
+    defer: set[str] = field(default_factory=set)
+    drop_on: set[str] = field(default_factory=set)
+    port: int = field(default_factory=free_port)
+
+    async def handle_EHLO(
+        self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses: list[str]
+    ) -> list[str]:
+        self.connections += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 Mailbox unavailable"
+        if address in self.defer:
+            return "451 4.3.0 Try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if set(envelope.rcpt_tos) & self.drop_on:
+            assert server.transport is not None
+            server.transport.close()  # the connection drops in the middle of the transaction
+            return "421 closing"
+        self.messages.append(envelope)
+        return "250 Message accepted"
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    handler = Mailbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=handler.port)
+    controller.start()
+    yield handler
+    controller.stop()
+
+
+def adapter(mailbox: Mailbox, tmp_path: Path) -> EmailChannel:
+    options = EmailOptions(
+        mode="smtp",
+        host="127.0.0.1",
+        port=mailbox.port,
+        security="plain",
+        sender="vanthu@stttt.tayninh.example",
+        reply_to="thanhtra@stttt.tayninh.example",
+    )
+    return EmailChannel(options, output_dir=tmp_path)
+
+
+def letter(key: str, address: str, name: str = "Sở Y tế") -> Any:
+    return bulletin(
+        key,
+        RecipientKind.AGENCY,
+        address,
+        name=name,
+        parts={
+            "subject": "V/v tiếp tục cảnh báo các cuộc gọi giả danh với mục đích lừa đảo (lần 2)\n",
+            "txt": "Kính gửi: Sở Y tế\n\nĐề nghị nâng cao cảnh giác.\n",
+            "html": "<p>Kính gửi: Sở Y tế</p>\n",
+        },
+        details={"sender_name": "Sở Thông tin và Truyền thông Tây Ninh"},
+    )
+
+
+def test_a_letter_arrives_with_vietnamese_headers_and_both_parts(mailbox: Mailbox, tmp_path: Path) -> None:
+    with adapter(mailbox, tmp_path) as channel:
+        results = channel.send([letter("k1", "soyte@tayninh.example")])
+
+    assert [(r.key, r.outcome) for r in results] == [("k1", Outcome.SENT)]
+    message = email.message_from_bytes(mailbox.messages[0].content, policy=email.policy.default)  # type: ignore[arg-type]
+    assert str(make_header(decode_header(message["Subject"]))) == (
+        "V/v tiếp tục cảnh báo các cuộc gọi giả danh với mục đích lừa đảo (lần 2)"
+    )
+    assert str(message["From"]) == "Sở Thông tin và Truyền thông Tây Ninh <vanthu@stttt.tayninh.example>"
+    assert str(message["To"]) == "Sở Y tế <soyte@tayninh.example>"
+    assert str(message["Reply-To"]) == "thanhtra@stttt.tayninh.example"
+    assert message["Message-ID"] == results[0].provider_id and message["Date"]
+    assert message.get_content_type() == "multipart/alternative"
+    text, html = (part.get_content() for part in message.iter_parts())
+    assert "Đề nghị nâng cao cảnh giác." in text
+    assert "<p>Kính gửi: Sở Y tế</p>" in html
+
+
+def test_a_batch_uses_one_connection_and_a_refused_recipient_does_not_sink_it(mailbox: Mailbox, tmp_path: Path) -> None:
+    mailbox.refuse.add("khongton@tayninh.example")
+    mailbox.defer.add("bantin@tayninh.example")
+    batch = [
+        letter("a", "soyte@tayninh.example"),
+        letter("b", "khongton@tayninh.example"),
+        letter("c", "bantin@tayninh.example"),
+        letter("d", "sotuphap@tayninh.example"),
+    ]
+
+    with adapter(mailbox, tmp_path) as channel:
+        results = channel.send(batch)
+
+    assert [r.outcome for r in results] == [Outcome.SENT, Outcome.INVALID_RECIPIENT, Outcome.FAILED, Outcome.SENT]
+    assert "550" in results[1].reason and not results[1].retryable
+    assert results[2].retryable and "451" in results[2].reason
+    assert mailbox.connections == 1
+    assert len(mailbox.messages) == 2
+
+
+def test_a_dropped_connection_is_retryable_and_the_next_letter_reconnects(mailbox: Mailbox, tmp_path: Path) -> None:
+    mailbox.drop_on.add("drop@tayninh.example")
+    with adapter(mailbox, tmp_path) as channel:
+        results = channel.send([letter("a", "drop@tayninh.example"), letter("b", "soyte@tayninh.example")])
+    assert results[0].outcome == Outcome.FAILED and results[0].retryable
+    assert "connection dropped" in results[0].reason
+    assert results[1].outcome == Outcome.SENT
+    assert mailbox.connections == 2
+
+
+def test_an_unreachable_server_is_a_transient_error(tmp_path: Path) -> None:
+    options = EmailOptions(mode="smtp", host="127.0.0.1", port=1, security="plain", sender="a@b.example")
+    with pytest.raises(TransientError, match=r"cannot connect to the SMTP server 127.0.0.1:1"):
+        EmailChannel(options, output_dir=tmp_path).open()
+
+
+def test_the_same_delivery_gets_the_same_message_id(mailbox: Mailbox, tmp_path: Path) -> None:
+    with adapter(mailbox, tmp_path) as channel:
+        first = channel.send([letter("same-key", "soyte@tayninh.example")])
+        again = channel.send([letter("same-key", "soyte@tayninh.example")])
+    assert first[0].provider_id == again[0].provider_id
+
+
+def test_the_embedded_default_writes_eml_files(tmp_path: Path) -> None:
+    channel = EmailChannel(EmailOptions(), output_dir=tmp_path)
+    results = channel.send([letter("occ-1:soyte", "soyte@tayninh.example")])
+    path = tmp_path / results[0].provider_id  # type: ignore[operator]
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert str(message["To"]) == "Sở Y tế <soyte@tayninh.example>"
+    assert path.parent.name == "canh-bao"

@@ -1,0 +1,86 @@
+"""Radio scripts as real files in a temporary folder: text, .docx, manifest, and the folder boundary."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from docx import Document
+
+from channels.base import Outcome, RecipientKind
+from channels.radio import RadioChannel, RadioOptions
+from tests.helpers import bulletin
+
+SCRIPT = (
+    "ĐÀI: ĐÀI TRUYỀN THANH HUYỆN GÒ DẦU\nChương trình buổi sáng 05:30 ngày 15/5/2024\n\n"
+    "Kính thưa quý vị và bà con!\n\nXin nhắc lại: số điện thoại là không hai bảy sáu, ba sáu ba, một một sáu tám.\n"
+)
+
+
+def script(key: str = "occ-9:radio:dtt-go-dau", folder: str = "tay-ninh/go-dau", **details: Any) -> Any:
+    return bulletin(
+        key,
+        RecipientKind.STATION,
+        "dtt-go-dau",
+        name="Đài Truyền thanh huyện Gò Dầu",
+        text=SCRIPT,
+        recipient_details={"folder": folder},
+        details=details,
+    )
+
+
+def test_a_script_is_written_as_text_and_docx_with_a_manifest(tmp_path: Path) -> None:
+    radio = RadioChannel(RadioOptions(root=tmp_path / "radio"), output_dir=tmp_path)
+
+    result = radio.send([script()])[0]
+
+    folder = tmp_path / "radio" / "tay-ninh" / "go-dau"
+    assert result.outcome == Outcome.SENT
+    assert result.provider_id == "tay-ninh/go-dau/2024-05-15_0530_morning_canh-bao.txt"
+    text = (folder / "2024-05-15_0530_morning_canh-bao.txt").read_text(encoding="utf-8")
+    assert text == SCRIPT
+    paragraphs = [p.text for p in Document(str(folder / "2024-05-15_0530_morning_canh-bao.docx")).paragraphs]
+    assert paragraphs[0] == "ĐÀI: ĐÀI TRUYỀN THANH HUYỆN GÒ DẦU"
+    assert "Kính thưa quý vị và bà con!" in paragraphs
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["station"] == "dtt-go-dau"
+    assert manifest["scripts"] == [
+        {
+            "key": "occ-9:radio:dtt-go-dau",
+            "file": "2024-05-15_0530_morning_canh-bao.txt",
+            "docx": "2024-05-15_0530_morning_canh-bao.docx",
+            "campaign": "canh-bao",
+            "slot": "morning",
+            "airs_at": "2024-05-15T05:30:00+07:00",
+            "priority": "priority",
+            "sha256": hashlib.sha256(SCRIPT.encode()).hexdigest(),
+            "reading_seconds": 80,
+        }
+    ]
+    assert not [path for path in folder.iterdir() if path.name.endswith(".part")]
+
+
+def test_sending_the_same_delivery_again_replaces_its_manifest_entry(tmp_path: Path) -> None:
+    radio = RadioChannel(RadioOptions(root=tmp_path), output_dir=tmp_path)
+    radio.send([script()])
+    radio.send([script()])
+    radio.send([script(key="occ-10:radio:dtt-go-dau", slot="evening")])
+    manifest = json.loads((tmp_path / "tay-ninh" / "go-dau" / "manifest.json").read_text(encoding="utf-8"))
+    assert [entry["key"] for entry in manifest["scripts"]] == ["occ-10:radio:dtt-go-dau", "occ-9:radio:dtt-go-dau"]
+
+
+def test_a_station_folder_outside_the_root_is_refused_and_nothing_is_written(tmp_path: Path) -> None:
+    root = tmp_path / "radio"
+    radio = RadioChannel(RadioOptions(root=root), output_dir=tmp_path)
+    for folder in ("../../etc", "/etc", "a/../../b"):
+        result = radio.send([script(folder=folder)])[0]
+        assert result.outcome == Outcome.INVALID_RECIPIENT
+        assert radio.check_recipient(script(folder=folder).recipient) is not None
+    assert not (tmp_path / "etc").exists() and not root.exists()
+
+
+def test_without_docx_only_text_is_written(tmp_path: Path) -> None:
+    RadioChannel(RadioOptions(root=tmp_path, docx=False), output_dir=tmp_path).send([script()])
+    assert sorted(p.suffix for p in (tmp_path / "tay-ninh" / "go-dau").iterdir()) == [".json", ".lock", ".txt"]
