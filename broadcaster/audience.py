@@ -96,18 +96,21 @@ def recipients(
     area_codes: Sequence[str],
     *,
     include_opted_out: bool = False,
+    include_outside: bool = False,
     batch: int = 2000,
 ) -> Iterator[Recipient]:
     """Everyone an audience names, streamed from the database in batches, each exactly once.
 
-    Subscribers come with `details["opted_out"]`; they are left out unless `include_opted_out`.
+    Subscribers come with `details["opted_out"]` and `details["outside_areas"]`; they are left out
+    unless `include_opted_out` / `include_outside` ask for them (the outbox records them as skipped).
     """
     area_ids = areas_within(session, area_codes) if area_codes else None
     names = _area_names(session)
     if kind == RecipientKind.AGENCY:
         yield from _agency_recipients(session, selectors, area_ids, names)
     elif kind == RecipientKind.SUBSCRIBER:
-        yield from _subscriber_recipients(session, selectors, area_ids, names, include_opted_out, batch)
+        wanted = SubscriberFilter(area_ids, include_opted_out, include_outside)
+        yield from _subscriber_recipients(session, selectors, wanted, names, batch)
     elif kind == RecipientKind.STATION:
         for station in stations_for(session, selectors, area_codes):
             yield station_recipient(station, names)
@@ -137,31 +140,42 @@ def _agency_recipients(
             yield Recipient(RecipientKind.AGENCY, email, agency.name, details)
 
 
+@dataclass(frozen=True)
+class SubscriberFilter:
+    area_ids: set[int] | None
+    include_opted_out: bool
+    include_outside: bool
+
+
 def _subscriber_recipients(
-    session: Session,
-    selectors: Sequence[Selector],
-    area_ids: set[int] | None,
-    names: dict[int, str],
-    include_opted_out: bool,
-    batch: int,
+    session: Session, selectors: Sequence[Selector], wanted: SubscriberFilter, names: dict[int, str], batch: int
 ) -> Iterator[Recipient]:
     lists = select(SubscriberList.id).where(SubscriberList.slug.in_([s.value for s in selectors]))
-    # One row per phone even when lists overlap: the lowest id stands for the number.
-    first = (
-        select(func.min(Subscriber.id))
-        .where(Subscriber.list_id.in_(lists))
-        .group_by(Subscriber.phone)
-        .scalar_subquery()
+    columns = (
+        Subscriber.id,
+        Subscriber.phone,
+        Subscriber.area_id,
+        Subscriber.locale,
+        Subscriber.opted_out,
+        Subscriber.opted_out_on,
     )
-    columns = (Subscriber.id, Subscriber.phone, Subscriber.area_id, Subscriber.locale, Subscriber.opted_out)
-    query = select(*columns).where(Subscriber.id.in_(first)).order_by(Subscriber.id)
-    if area_ids is not None:
-        query = query.where(Subscriber.area_id.in_(area_ids))
-    if not include_opted_out:
+    query = select(*columns).where(Subscriber.list_id.in_(lists)).order_by(Subscriber.id)
+    if len(selectors) > 1:
+        # Lists overlap: one row per phone, the lowest id standing for the number.
+        first = select(func.min(Subscriber.id)).where(Subscriber.list_id.in_(lists)).group_by(Subscriber.phone)
+        query = query.where(Subscriber.id.in_(first.scalar_subquery()))
+    if wanted.area_ids is not None and not wanted.include_outside:
+        query = query.where(Subscriber.area_id.in_(wanted.area_ids))
+    if not wanted.include_opted_out:
         query = query.where(Subscriber.opted_out.is_(False))
     for row in session.execute(query.execution_options(yield_per=batch)):
-        area = names.get(row.area_id) if row.area_id else None
-        details = {"area": area, "locale": row.locale, "opted_out": row.opted_out}
+        details = {
+            "area": names.get(row.area_id) if row.area_id else None,
+            "locale": row.locale,
+            "opted_out": row.opted_out,
+            "opted_out_on": row.opted_out_on,
+            "outside_areas": wanted.area_ids is not None and row.area_id not in wanted.area_ids,
+        }
         yield Recipient(RecipientKind.SUBSCRIBER, row.phone, "", details)
 
 

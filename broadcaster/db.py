@@ -11,7 +11,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import CursorResult, Engine, create_engine, event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -92,3 +94,18 @@ def schema_is_current(engine: Engine) -> bool:
             return MigrationContext.configure(connection).get_current_revision() == head
     except OperationalError as exc:
         raise UserError(f"cannot reach the database at {shown_url(engine.url)}: {exc.orig}") from None
+
+
+def insert_ignoring_duplicates(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> int:
+    """Insert rows; a row that would break a unique constraint is left out, not an error. Returns how many
+    went in. Both databases do this in the statement, so two processes racing cannot both insert."""
+    if not rows:
+        return 0
+    table = model.__table__
+    statement: Any
+    if session.get_bind().dialect.name == "postgresql":
+        statement = postgresql_insert(table).on_conflict_do_nothing()
+    else:
+        statement = sqlite_insert(table).on_conflict_do_nothing()
+    result: CursorResult[Any] = session.connection().execute(statement, rows)
+    return max(int(result.rowcount), 0)

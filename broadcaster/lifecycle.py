@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from broadcaster.errors import TransitionRefused
-from broadcaster.models import AuditEntry, Campaign, Status
+from broadcaster.models import AuditEntry, Campaign, Delivery, DeliveryState, Occurrence, Status, utcnow
 
 
 @dataclass(frozen=True)
@@ -66,10 +67,24 @@ def apply(session: Session, campaign: Campaign, action: str, actor: str, reason:
         campaign.approved_by = actor
     elif action == "return":
         campaign.submitted_by = None
+    if action in ("approve", "resume"):
+        campaign.sendable_since = utcnow()
+    if action == "cancel":
+        _skip_unsent(session, campaign)
     details: dict[str, Any] = {"from": current.value, "to": target.value}
     if reason:
         details["reason"] = reason
     record(session, campaign, actor, action, **details)
+
+
+def _skip_unsent(session: Session, campaign: Campaign) -> None:
+    """A cancelled campaign sends nothing more: its waiting deliveries are recorded as skipped."""
+    waiting = select(Occurrence.id).where(Occurrence.campaign_id == campaign.id)
+    session.execute(
+        update(Delivery)
+        .where(Delivery.occurrence_id.in_(waiting), Delivery.state == DeliveryState.PENDING)
+        .values(state=DeliveryState.SKIPPED, reason="the campaign was cancelled", done_at=utcnow())
+    )
 
 
 def _past(action: str) -> str:

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -219,6 +220,9 @@ class Campaign(Base):
     created_by: Mapped[str] = mapped_column(String(100))
     submitted_by: Mapped[str | None] = mapped_column(String(100))
     approved_by: Mapped[str | None] = mapped_column(String(100))
+    # Fire times from this instant on are the scheduler's to send (set on approval and on resume);
+    # earlier ones were never due: the campaign was not approved, or was paused, then.
+    sendable_since: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -283,3 +287,99 @@ class AuditEntry(Base):
     actor: Mapped[str] = mapped_column(String(100))
     action: Mapped[str] = mapped_column(String(50))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class OccurrenceState(enum.StrEnum):
+    PENDING = "pending"  # created; its deliveries are not all written yet
+    EXPANDED = "expanded"  # one delivery row per recipient is written
+    MISSED = "missed"  # its fire time passed beyond the grace while nothing ran: recorded, never sent
+    CANCELLED = "cancelled"  # the campaign could no longer send when it was expanded
+
+
+class Occurrence(Base):
+    """One firing of one timetable rule: unique per campaign, channel, rule and fire time."""
+
+    __tablename__ = "occurrences"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "channel", "rule_key", "fire_at"),
+        Index("ix_occurrences_state_fire_at", "state", "fire_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    channel: Mapped[str] = mapped_column(String(50))
+    # The rule's position in the channel's schedule ("0", "1:morning" for a slot), or "now:…" for send-now.
+    rule_key: Mapped[str] = mapped_column(String(100))
+    slot: Mapped[str | None] = mapped_column(String(50))
+    fire_at: Mapped[datetime] = mapped_column()
+    state: Mapped[str] = mapped_column(String(20), default=OccurrenceState.PENDING)
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    bypassed_window: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str | None] = mapped_column(Text)
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expanded_at: Mapped[datetime | None] = mapped_column()
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None] = mapped_column()
+
+    campaign: Mapped[Campaign] = relationship()
+
+
+class DeliveryState(enum.StrEnum):
+    PENDING = "pending"  # waiting for its time, its window or a retry
+    SENDING = "sending"  # leased by a worker; a lease that expires without a result makes it pending again
+    SENT = "sent"
+    ACCEPTED = "accepted"
+    FAILED = "failed"  # for good: permanent, or out of attempts
+    INVALID = "invalid"  # the recipient can never receive
+    REJECTED = "rejected"
+    SKIPPED = "skipped"  # never sent, on purpose: opted out, outside the areas, campaign cancelled or expired
+
+
+DONE = frozenset({DeliveryState.SENT, DeliveryState.ACCEPTED})
+FINAL = DONE | {DeliveryState.FAILED, DeliveryState.INVALID, DeliveryState.REJECTED, DeliveryState.SKIPPED}
+
+
+class Delivery(Base):
+    """The outbox: one row per occurrence and recipient. Its key is the idempotency key sent to providers."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("occurrence_id", "address"),
+        Index("ix_deliveries_claim", "channel", "state", "rank", "due_at"),
+        Index("ix_deliveries_recent", "channel", "address", "done_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    occurrence_id: Mapped[int] = mapped_column(ForeignKey("occurrences.id"))
+    channel: Mapped[str] = mapped_column(String(50))
+    rank: Mapped[int] = mapped_column(Integer)  # 0 emergency, 1 priority, 2 ordinary: claimed in this order
+    address: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str | None] = mapped_column(String(300))
+    locale: Mapped[str | None] = mapped_column(String(10))
+    details: Mapped[dict[str, Any] | None] = mapped_column()
+    state: Mapped[str] = mapped_column(String(20), default=DeliveryState.PENDING)
+    due_at: Mapped[datetime] = mapped_column()
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None] = mapped_column()
+    provider_id: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text)
+    done_at: Mapped[datetime | None] = mapped_column()
+
+    @property
+    def key(self) -> str:
+        return delivery_key(self.occurrence_id, self.address)
+
+
+def delivery_key(occurrence_id: int, address: str) -> str:
+    return f"o{occurrence_id}:{address}"
+
+
+class SchedulerState(Base):
+    """What the scheduler has done: fire times up to `at` have been turned into occurrences."""
+
+    __tablename__ = "scheduler_state"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    at: Mapped[datetime] = mapped_column()

@@ -7,6 +7,8 @@ secrets) through the same mechanism: see `channel_settings`.
 from __future__ import annotations
 
 import os
+import re
+from datetime import time, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -38,6 +40,43 @@ class Settings(BaseSettings):
     user: str | None = None
     # Syllables per second an announcer reads at; loudspeaker reading is slower than broadcast (DOMAIN §8).
     reading_rate: float = 3.5
+
+    # Delivery. A fire time missed (the service was down) is still sent, marked late, within its
+    # channel's grace in minutes; older ones are recorded as missed and not sent.
+    grace_minutes: dict[str, float] = {"email": 240, "sms": 240, "facebook": 240, "radio": 30}
+    default_grace_minutes: float = 60
+    # Local hours a channel may send in ("HH:MM-HH:MM"); emergency campaigns bypass them (DOMAIN §5).
+    send_windows: dict[str, str] = {"sms": "07:00-22:00"}
+    # At most this many SMS to one number in 24 hours from all campaigns, emergencies excepted (DOMAIN §5).
+    sms_daily_cap: int = 3
+    retry_max_attempts: int = 6
+    retry_base_seconds: float = 30
+    retry_max_seconds: float = 3600
+    # A worker's claim on a batch; an unfinished claim expires after this and the batch is sent again.
+    lease_seconds: float = 300
+    claim_batch: int = 500
+    expand_batch: int = 5000
+    poll_seconds: float = 0.5
+    # Messages per second per channel and worker process, overriding what the adapter declares.
+    rates: dict[str, float] = {}
+
+    @field_validator("send_windows")
+    @classmethod
+    def _windows_are_hours(cls, value: dict[str, str]) -> dict[str, str]:
+        for channel, window in value.items():
+            if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d", window):
+                raise ValueError(f"the send window for {channel} must look like 07:00-22:00, not '{window}'")
+        return value
+
+    def grace(self, channel: str) -> timedelta:
+        return timedelta(minutes=self.grace_minutes.get(channel, self.default_grace_minutes))
+
+    def window(self, channel: str) -> tuple[time, time] | None:
+        text = self.send_windows.get(channel)
+        if not text:
+            return None
+        opens, closes = text.split("-")
+        return time.fromisoformat(opens), time.max if closes == "24:00" else time.fromisoformat(closes)
 
     @field_validator("timezone")
     @classmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from broadcaster.cli import campaigns, demo, directory
+from broadcaster.cli import campaigns, delivery, demo, directory
 from broadcaster.cli.common import friendly, out, settings
 from broadcaster.db import shown_url, upgrade
 
@@ -19,6 +19,7 @@ app.add_typer(directory.app, name="directory")
 app.add_typer(campaigns.app, name="campaign")
 app.command()(friendly(campaigns.audit))
 app.command()(demo.demo)
+delivery.register(app)
 
 
 @db_app.command("upgrade")

@@ -161,9 +161,24 @@ def pause(slug: str, reason: Annotated[str | None, typer.Option()] = None, as_: 
 
 @app.command()
 @friendly
-def resume(slug: str, as_: str | None = AsOption) -> None:
-    """Resume a paused campaign."""
-    _transition(slug, "resume", actor(as_))
+def resume(
+    slug: str,
+    channel: Annotated[str | None, typer.Option(help="Resume only this channel, paused after a failure.")] = None,
+    as_: str | None = AsOption,
+) -> None:
+    """Resume a paused campaign, or one of its channels that was paused after a failure."""
+    who = actor(as_)
+    if channel is None:
+        _transition(slug, "resume", who)
+        return
+    with unit_of_work() as session:
+        campaign = find_campaign(session, slug)
+        item = next((c for c in campaign.channels if c.channel == channel), None)
+        if item is None or not item.paused:
+            raise UserError(f"the {channel} channel of '{slug}' is not paused")
+        lifecycle.record(session, campaign, who, "resume-channel", channel=channel, was=item.pause_reason)
+        item.paused, item.pause_reason = False, None
+    out.print(f"the {channel} channel of '{slug}' sends again")
 
 
 @app.command()

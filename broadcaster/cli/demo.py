@@ -1,18 +1,28 @@
-"""`broadcaster demo`: the shipped examples, set up from scratch in var/demo, and what they produce."""
+"""`broadcaster demo`: the shipped campaigns on a timetable compressed into about a minute, through
+the real pipeline (timetable → occurrences → outbox → workers → the four channels' embedded defaults)."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import threading
+import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from broadcaster import lifecycle
-from broadcaster.campaign_file import load_campaign_file
+from rich.live import Live
+from sqlalchemy import func, select
+
+from broadcaster import lifecycle, monitor, service
+from broadcaster.campaign_file import CampaignSpec, OnceRule, SlotsRule, load_campaign_file
 from broadcaster.campaigns import check_campaign, save_campaign
 from broadcaster.cli import common
 from broadcaster.cli.common import friendly, out
+from broadcaster.cli.delivery import _status_table
 from broadcaster.db import upgrade
 from broadcaster.examples import example_campaigns, import_examples
+from broadcaster.models import Delivery, DeliveryState, Occurrence, OccurrenceState, Station, utcnow
+from broadcaster.outbox import within_window
 from broadcaster.problems import InvalidInput
 from broadcaster.settings import get_settings
 
@@ -30,33 +40,83 @@ def _use_demo_folder() -> None:
     common.engine.cache_clear()
 
 
-def set_up_examples() -> list[str]:
-    """Directory, both shipped campaigns, submitted by one person and approved by another."""
+def compressed(spec: CampaignSpec, start: datetime, offset: int, slot_day: datetime) -> CampaignSpec:
+    """The campaign valid from today, its channels firing a few seconds apart from `start`."""
+    spec.valid.starts, spec.valid.ends = start.date(), start.date() + timedelta(days=30)
+    for index, (name, channel) in enumerate(spec.channels.items()):
+        if name == "radio":
+            channel.schedule = [SlotsRule(slots=["morning"], starts=slot_day.date(), ends=slot_day.date())]
+        else:
+            at = (start + timedelta(seconds=offset + 4 * index)).replace(tzinfo=None, microsecond=0)
+            channel.schedule = [OnceRule(at=at)]
+    return spec
+
+
+def set_up(start: datetime) -> datetime:
+    """Directory, stations' morning slot at the next whole minute, both campaigns approved."""
+    settings = common.settings()
     upgrade(common.engine())
-    slugs = []
+    slot_at = (start + timedelta(seconds=75)).replace(second=0, microsecond=0)
     with common.unit_of_work() as session:
         for report in import_examples(session):
             out.print(f"imported {report.imported} {report.kind} from {Path(report.source).name}")
-        for path in example_campaigns():
-            spec = load_campaign_file(path)
-            problems = check_campaign(session, spec, common.settings())
+        for station in session.scalars(select(Station)):
+            station.slots = {**station.slots, "morning": f"{slot_at:%H:%M}"}
+        out.print(f"every station's morning slot is moved to {slot_at:%H:%M} for the demo")
+        for offset, path in zip((5, 8), example_campaigns(), strict=False):
+            spec = compressed(load_campaign_file(path), start, offset, slot_at)
+            problems = check_campaign(session, spec, settings)
             if problems:
                 raise InvalidInput(str(path), problems)
-            campaign, _ = save_campaign(session, spec, DRAFTER, common.settings())
+            campaign, _ = save_campaign(session, spec, DRAFTER, settings)
             lifecycle.apply(session, campaign, "submit", DRAFTER)
             lifecycle.apply(session, campaign, "approve", APPROVER)
-            out.print(f"campaign '{campaign.slug}' ({campaign.number}) submitted by {DRAFTER}, approved by {APPROVER}")
-            slugs.append(campaign.slug)
-    return slugs
+            out.print(
+                f"campaign '{campaign.slug}' ({campaign.number.strip()}) submitted by {DRAFTER}, approved by {APPROVER}"
+            )
+    return slot_at
+
+
+def _finished(last_fire: datetime) -> bool:
+    with common.unit_of_work() as session:
+        waiting = session.scalar(select(func.count()).where(Occurrence.state == OccurrenceState.PENDING)) or 0
+        due = session.scalar(
+            select(func.count()).where(
+                Delivery.state.in_([DeliveryState.PENDING, DeliveryState.SENDING]), Delivery.due_at <= utcnow()
+            )
+        )
+    return utcnow() > last_fire + timedelta(seconds=3) and waiting == 0 and not due
 
 
 @friendly
 def demo() -> None:
-    """Set up the shipped examples in var/demo and write every bulletin they would send for review."""
-    from broadcaster.cli.campaigns import list_, preview
-
+    """Run the shipped campaigns through the real pipeline on a timetable compressed into about a minute."""
     _use_demo_folder()
-    slugs = set_up_examples()
-    for slug in slugs:
-        preview(slug, None, None, None, DEMO_DIR / "out" / "preview" / slug)
-    list_()
+    settings = common.settings()
+    start = datetime.now(settings.zone)
+    slot_at = set_up(start)
+    if not within_window(settings, "sms", start):
+        out.print(
+            f"[yellow]it is outside the SMS send window ({settings.send_windows.get('sms')}): the SMS will "
+            "wait for it to open, as they would on a real day[/]"
+        )
+    channels = service.chosen_channels(None)
+    service.check_channels(settings, channels)
+    stop = threading.Event()
+    runner = threading.Thread(target=service.run_all, args=(common.sessions(), settings, channels, stop), daemon=True)
+    runner.start()
+    deadline = time.monotonic() + 240
+    with Live(console=out, refresh_per_second=2, transient=True) as live:
+        while not _finished(slot_at) and time.monotonic() < deadline:
+            with common.unit_of_work() as session:
+                live.update(_status_table(monitor.all_statuses(session, settings, utcnow())))
+            time.sleep(1)
+    stop.set()
+    runner.join(timeout=30)
+    with common.unit_of_work() as session:
+        out.print(_status_table(monitor.all_statuses(session, settings, utcnow())))
+    output = settings.output_dir
+    out.print(
+        f"letters: {output / 'email'}   SMS: {output / 'sms'}   Facebook requests: {output / 'facebook'}   "
+        f"radio scripts: {output / 'radio'}"
+    )

@@ -1,0 +1,320 @@
+"""`broadcaster run | scheduler | worker | status | deliveries | retry | send-now`."""
+
+from __future__ import annotations
+
+import csv
+import logging
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Group
+from rich.live import Live
+from rich.progress import BarColumn, Progress, TextColumn
+from rich.table import Table
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from broadcaster import lifecycle, monitor, service
+from broadcaster.audience import parse_selector, recipients
+from broadcaster.campaigns import find_campaign
+from broadcaster.cli.common import AsOption, actor, engine, friendly, out, sessions, settings, unit_of_work
+from broadcaster.db import insert_ignoring_duplicates
+from broadcaster.errors import TransitionRefused, UserError
+from broadcaster.models import Delivery, DeliveryState, Occurrence, OccurrenceState, utcnow
+from channels.base import channel_class
+
+ChannelOption = Annotated[list[str] | None, typer.Option("--channel", help="Only these channels (repeatable).")]
+
+
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@friendly
+def run(channel: ChannelOption = None) -> None:
+    """Scheduler and workers in one process (the embedded default). Stop with Ctrl-C or SIGTERM."""
+    _logging()
+    channels = service.chosen_channels(channel)
+    service.check_channels(settings(), channels)
+    stop = threading.Event()
+    with service.stop_on_signals(stop):
+        out.print(f"running the timetable and workers for {', '.join(channels)}; stop with Ctrl-C")
+        service.run_all(sessions(), settings(), channels, stop)
+    out.print("stopped: in-flight sends were recorded and unfinished claims released")
+
+
+@friendly
+def scheduler() -> None:
+    """The timetable alone. On PostgreSQL one is active at a time; others stand by and take over."""
+    _logging()
+    stop = threading.Event()
+    with service.stop_on_signals(stop):
+        service.run_scheduler(engine(), sessions(), settings(), stop)
+
+
+@friendly
+def worker(channel: ChannelOption = None) -> None:
+    """A worker: expands occurrences and sends due deliveries. Run as many as the database can feed."""
+    _logging()
+    channels = service.chosen_channels(channel)
+    service.check_channels(settings(), channels)
+    stop = threading.Event()
+    with service.stop_on_signals(stop):
+        service.run_workers(sessions(), settings(), channels, stop, threading.Event())
+
+
+def _status_table(statuses: list[monitor.CampaignStatus]) -> Table:
+    zone = settings().zone
+    table = Table(title="delivery status")
+    for column in (
+        "campaign",
+        "channel",
+        "next fires",
+        "occurrences",
+        "pending",
+        "sent",
+        "failed",
+        "skipped",
+        "missed",
+        "last errors",
+    ):
+        table.add_column(column)
+    for status in statuses:
+        for item in status.channels:
+            fires = ", ".join(f"{moment.astimezone(zone):%d/%m %H:%M}" for moment in item.next_fires) or "—"
+            occurrences = sum(count for state, count in item.occurrences.items() if state != OccurrenceState.MISSED)
+            shown_occurrences = f"{occurrences}" + (f" ({item.late} late)" if item.late else "")
+            errors = "; ".join(f"{reason} ×{count}" for reason, count in item.errors)
+            if item.paused:
+                errors = f"[bold red]PAUSED: {item.paused}[/] {errors}"
+            table.add_row(
+                f"{status.slug}\n[dim]{status.status}, {status.priority}[/]",
+                item.channel,
+                fires,
+                shown_occurrences,
+                str(item.deliveries["pending"]),
+                str(item.deliveries["sent"]),
+                str(item.deliveries["failed"]),
+                str(item.deliveries["skipped"]),
+                str(item.occurrences[OccurrenceState.MISSED]),
+                errors,
+            )
+    return table
+
+
+def _fan_out_progress(session: Session) -> Progress | None:
+    busy = monitor.expanding(session)
+    if not busy:
+        return None
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"))
+    for occurrence, written in busy:
+        campaign = occurrence.campaign
+        channel = next(c for c in campaign.channels if c.channel == occurrence.channel)
+        selectors = [parse_selector(text) for text in channel.audience]
+        total = sum(
+            1
+            for _ in recipients(
+                session, channel_class(channel.channel).recipient_kind, selectors, [], include_opted_out=True
+            )
+        )
+        progress.add_task(f"fanning out {campaign.slug} {occurrence.channel}", total=total, completed=written)
+    return progress
+
+
+@friendly
+def status(
+    slug: Annotated[str | None, typer.Argument(help="One campaign (default: all).")] = None,
+    watch: Annotated[bool, typer.Option(help="Keep the table live, with fan-out progress.")] = False,
+) -> None:
+    """Per campaign and channel: next fires, occurrences, deliveries by state, last errors."""
+
+    def render() -> Group:
+        with unit_of_work() as session:
+            if slug is not None:
+                find_campaign(session, slug)
+            table = _status_table(monitor.all_statuses(session, settings(), utcnow(), slug))
+            progress = _fan_out_progress(session)
+        return Group(table, progress) if progress is not None else Group(table)
+
+    if not watch:
+        out.print(render())
+        return
+    with Live(render(), console=out, refresh_per_second=2) as live:
+        try:
+            while True:
+                time.sleep(1)
+                live.update(render())
+        except KeyboardInterrupt:
+            pass
+
+
+@friendly
+def deliveries(
+    slug: str,
+    state: Annotated[
+        str | None, typer.Option(help="pending, sending, sent, accepted, failed, invalid, rejected, skipped")
+    ] = None,
+    channel: Annotated[str | None, typer.Option()] = None,
+    csv_file: Annotated[Path | None, typer.Option("--csv", help="Write them all to this CSV file.")] = None,
+) -> None:
+    """List a campaign's deliveries, or export them to CSV for follow-up."""
+    if state is not None and state not in set(DeliveryState):
+        raise UserError(f"'{state}' is not a delivery state ({', '.join(DeliveryState)})")
+    zone = settings().zone
+    with unit_of_work() as session:
+        campaign = find_campaign(session, slug)
+        query = (
+            select(
+                Occurrence.id,
+                Occurrence.channel,
+                Occurrence.fire_at,
+                Delivery.address,
+                Delivery.name,
+                Delivery.state,
+                Delivery.attempts,
+                Delivery.reason,
+                Delivery.provider_id,
+                Delivery.done_at,
+            )
+            .join(Occurrence, Occurrence.id == Delivery.occurrence_id)
+            .where(Occurrence.campaign_id == campaign.id)
+            .order_by(Delivery.id)
+        )
+        if state is not None:
+            query = query.where(Delivery.state == state)
+        if channel is not None:
+            query = query.where(Occurrence.channel == channel)
+        rows = session.execute(query.execution_options(yield_per=5000))
+        header = [
+            "occurrence",
+            "channel",
+            "fire time",
+            "recipient",
+            "name",
+            "state",
+            "attempts",
+            "reason",
+            "provider id",
+            "done at",
+        ]
+        if csv_file is None:
+            table = Table(title=f"deliveries of {slug}")
+            for column in header:
+                table.add_column(column)
+            for count, row in enumerate(rows):
+                if count >= 50:
+                    out.print("[dim]… more: use --csv FILE for all of them[/]")
+                    break
+                table.add_row(*_cells(row, zone))
+            out.print(table)
+            return
+        written = _write_csv(csv_file, header, (_cells(row, zone) for row in rows))
+    out.print(f"wrote {written} deliveries to {csv_file}")
+
+
+def _cells(row: Sequence[Any], zone: ZoneInfo) -> list[str]:
+    values = list(row)
+    for index in (2, 9):
+        if isinstance(values[index], datetime):
+            values[index] = values[index].astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+    return ["" if value is None else str(value) for value in values]
+
+
+def _write_csv(path: Path, header: list[str], rows: Iterable[list[str]]) -> int:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".part")
+    count = 0
+    with temporary.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for cells in rows:
+            writer.writerow(cells)
+            count += 1
+    temporary.replace(path)
+    return count
+
+
+@friendly
+def retry(
+    slug: str,
+    failed: Annotated[bool, typer.Option("--failed", help="Re-queue the deliveries that failed.")] = False,
+    channel: Annotated[str | None, typer.Option()] = None,
+    as_: str | None = AsOption,
+) -> None:
+    """Re-queue failed deliveries; they keep their idempotency keys, so a provider that saw one drops it."""
+    if not failed:
+        raise UserError("say what to retry: --failed")
+    who = actor(as_)
+    with unit_of_work() as session:
+        campaign = find_campaign(session, slug)
+        ours = select(Occurrence.id).where(Occurrence.campaign_id == campaign.id)
+        if channel is not None:
+            ours = ours.where(Occurrence.channel == channel)
+        result = session.execute(
+            update(Delivery)
+            .where(Delivery.occurrence_id.in_(ours), Delivery.state == DeliveryState.FAILED)
+            .values(
+                state=DeliveryState.PENDING, due_at=utcnow(), attempts=0, done_at=None, reason=f"re-queued by {who}"
+            )
+        )
+        count = int(getattr(result, "rowcount", 0) or 0)
+        lifecycle.record(session, campaign, who, "retry", channel=channel or "all", deliveries=count)
+    out.print(f"re-queued {count} failed deliveries of '{slug}'")
+
+
+@friendly
+def send_now(
+    slug: str,
+    channel: Annotated[str, typer.Option("--channel", help="The channel to send on now.")],
+    as_: str | None = AsOption,
+) -> None:
+    """An extra occurrence now, for an urgent repeat (approved campaigns only; audited)."""
+    who = actor(as_)
+    now = utcnow()
+    with unit_of_work() as session:
+        campaign = find_campaign(session, slug)
+        if campaign.status not in lifecycle.SENDING:
+            raise TransitionRefused(
+                f"campaign '{slug}' is {campaign.status}; only an approved or active campaign can be sent now"
+            )
+        if not any(item.channel == channel for item in campaign.channels):
+            known = ", ".join(item.channel for item in campaign.channels)
+            raise UserError(f"campaign '{slug}' has no {channel} channel (it has {known})")
+        insert_ignoring_duplicates(
+            session,
+            Occurrence,
+            [
+                {
+                    "campaign_id": campaign.id,
+                    "channel": channel,
+                    "rule_key": f"now:{now:%Y%m%dT%H%M%S}",
+                    "slot": None,
+                    "fire_at": now,
+                    "state": OccurrenceState.PENDING,
+                    "late": False,
+                    "created_at": now,
+                }
+            ],
+        )
+        lifecycle.record(session, campaign, who, "send-now", channel=channel, at=now.astimezone(UTC).isoformat())
+        waiting = session.scalar(select(func.count()).where(Occurrence.state == OccurrenceState.PENDING))
+    out.print(
+        f"queued an occurrence of '{slug}' on {channel} now; a running worker sends it "
+        f"({waiting} occurrence(s) waiting to fan out)"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(run)
+    app.command()(scheduler)
+    app.command()(worker)
+    app.command()(status)
+    app.command()(deliveries)
+    app.command()(retry)
+    app.command("send-now")(send_now)

@@ -1,0 +1,479 @@
+"""Workers: claim due deliveries, render them, send them through the channel, record each outcome.
+
+A claim is a lease. A worker that dies leaves leases that expire; the rows are then claimed again,
+so a delivery is sent twice only when a send was in flight at the moment of death (and not even
+then where the provider honours the idempotency key). Retry is data: `RetryPolicy` decides when,
+the row carries the time; nothing sleeps in a loop but the rate limiter.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time as clock
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from broadcaster import lifecycle
+from broadcaster.db import transaction
+from broadcaster.errors import ConfigurationError
+from broadcaster.models import (
+    DONE,
+    Campaign,
+    CampaignChannel,
+    Delivery,
+    DeliveryState,
+    Occurrence,
+    delivery_key,
+    utcnow,
+)
+from broadcaster.outbox import WORKER, claim_occurrence, expand, skip_expired, within_window
+from broadcaster.rendering import Composer, TemplateProblem
+from broadcaster.settings import Settings
+from channels.base import (
+    Bulletin,
+    ChannelAdapter,
+    ChannelError,
+    Outcome,
+    PermanentError,
+    Recipient,
+    Result,
+    configured_adapter,
+)
+
+log = logging.getLogger(__name__)
+
+
+# ---- retry policy ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When to try a failed delivery again: exponential backoff with jitter, Retry-After honoured."""
+
+    max_attempts: int = 6
+    base_seconds: float = 30.0
+    max_seconds: float = 3600.0
+    jitter: float = 0.2
+
+    @classmethod
+    def of(cls, settings: Settings) -> RetryPolicy:
+        return cls(settings.retry_max_attempts, settings.retry_base_seconds, settings.retry_max_seconds)
+
+    def retry_at(
+        self, attempts: int, now: datetime, retry_after: float | None = None, rng: random.Random | None = None
+    ) -> datetime | None:
+        """When to try again after `attempts` tries, or None when no attempt is left."""
+        if attempts >= self.max_attempts:
+            return None
+        wait = min(self.max_seconds, self.base_seconds * 2 ** (attempts - 1))
+        wait *= 1 + (rng or random).uniform(-self.jitter, self.jitter)
+        return now + timedelta(seconds=max(wait, retry_after or 0.0))
+
+
+# ---- claiming -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    occurrence_id: int
+    address: str
+    name: str | None
+    locale: str | None
+    details: dict[str, Any] | None
+    attempts: int
+    rank: int
+
+
+def claim(
+    session: Session,
+    channel: str,
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    emergencies_only: bool = False,
+) -> list[Claimed]:
+    """Lease up to `limit` due rows of a channel whose campaign may send; expired leases are due too."""
+    due = or_(
+        and_(Delivery.state == DeliveryState.PENDING, Delivery.due_at <= now),
+        and_(Delivery.state == DeliveryState.SENDING, Delivery.lease_until < now),
+    )
+    candidates = (
+        select(Delivery.id)
+        .join(Occurrence, Occurrence.id == Delivery.occurrence_id)
+        .join(Campaign, Campaign.id == Occurrence.campaign_id)
+        .join(CampaignChannel, and_(CampaignChannel.campaign_id == Campaign.id, CampaignChannel.channel == channel))
+        .where(
+            Delivery.channel == channel, due, Campaign.status.in_(lifecycle.SENDING), CampaignChannel.paused.is_(False)
+        )
+        .order_by(Delivery.rank, Delivery.due_at, Delivery.id)
+        .limit(limit)
+    )
+    if emergencies_only:
+        candidates = candidates.where(Delivery.rank == 0)
+    if session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(of=Delivery, skip_locked=True)
+    ids = list(session.scalars(candidates))
+    if not ids:
+        return []
+    rows = session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(ids))
+        .values(state=DeliveryState.SENDING, lease_owner=owner, lease_until=now + lease, attempts=Delivery.attempts + 1)
+        .returning(
+            Delivery.id,
+            Delivery.occurrence_id,
+            Delivery.address,
+            Delivery.name,
+            Delivery.locale,
+            Delivery.details,
+            Delivery.attempts,
+            Delivery.rank,
+        )
+    )
+    return sorted((Claimed(*row) for row in rows), key=lambda row: (row.rank, row.id))
+
+
+# ---- outcomes -----------------------------------------------------------------------------------------
+
+_FINAL_STATES = {
+    Outcome.SENT: DeliveryState.SENT,
+    Outcome.ACCEPTED: DeliveryState.ACCEPTED,
+    Outcome.INVALID_RECIPIENT: DeliveryState.INVALID,
+    Outcome.REJECTED: DeliveryState.REJECTED,
+}
+
+
+def outcome_values(result: Result, attempts: int, policy: RetryPolicy, now: datetime) -> dict[str, Any]:
+    """The row's new state from one result: final, or pending again with its retry time."""
+    values: dict[str, Any] = {
+        "provider_id": result.provider_id,
+        "reason": result.reason or None,
+        "lease_owner": None,
+        "lease_until": None,
+    }
+    if result.outcome in _FINAL_STATES:
+        return {**values, "state": _FINAL_STATES[result.outcome], "done_at": now}
+    retry_at = policy.retry_at(attempts, now, result.retry_after) if result.retryable else None
+    if retry_at is None:
+        reason = result.reason if not result.retryable else f"{result.reason} (gave up after {attempts} attempts)"
+        return {**values, "state": DeliveryState.FAILED, "reason": reason, "done_at": now}
+    return {**values, "state": DeliveryState.PENDING, "due_at": retry_at}
+
+
+_RECORD = (
+    update(Delivery)
+    .where(Delivery.id == bindparam("row_id"), Delivery.lease_owner == bindparam("owner"))
+    .values(
+        state=bindparam("state"),
+        provider_id=bindparam("provider_id"),
+        reason=bindparam("reason"),
+        lease_owner=None,
+        lease_until=None,
+        due_at=bindparam("due_at"),
+        done_at=bindparam("done_at"),
+        attempts=bindparam("attempts"),
+    )
+)
+
+
+def record(session: Session, owner: str, updates: Sequence[tuple[Claimed, dict[str, Any]]]) -> None:
+    """Write outcomes; a row whose lease went to another worker meanwhile is left to that worker."""
+    if not updates:
+        return
+    now = utcnow()
+    session.connection().execute(
+        _RECORD,
+        [
+            {
+                "row_id": row.id,
+                "owner": owner,
+                "state": values["state"],
+                "provider_id": values.get("provider_id"),
+                "reason": values.get("reason"),
+                "due_at": values.get("due_at", now),
+                "done_at": values.get("done_at"),
+                "attempts": values.get("attempts", row.attempts),
+            }
+            for row, values in updates
+        ],
+    )
+
+
+def release(session: Session, owner: str, rows: Sequence[Claimed], reason: str | None = None) -> None:
+    """Give rows back unsent, as if never claimed (the attempt does not count)."""
+    record(
+        session,
+        owner,
+        [(row, {"state": DeliveryState.PENDING, "reason": reason, "attempts": row.attempts - 1}) for row in rows],
+    )
+
+
+def pause_channel(session: Session, occurrence_ids: set[int], channel: str, reason: str) -> list[str]:
+    """Stop a channel of the campaigns these occurrences belong to, saying why; returns the campaigns."""
+    campaigns = session.scalars(
+        select(Campaign)
+        .join(Occurrence, Occurrence.campaign_id == Campaign.id)
+        .where(Occurrence.id.in_(occurrence_ids))
+    ).unique()
+    paused = []
+    for campaign in campaigns:
+        for item in campaign.channels:
+            if item.channel == channel and not item.paused:
+                item.paused, item.pause_reason = True, reason
+                lifecycle.record(session, campaign, WORKER, "pause-channel", channel=channel, reason=reason)
+                paused.append(campaign.slug)
+    return paused
+
+
+# ---- the worker ---------------------------------------------------------------------------------------
+
+
+class RateLimiter:
+    """At most `rate` messages per second, on average, for one channel in one process."""
+
+    def __init__(self, rate: float, wait: Callable[[float], Any]):
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self.wait = wait
+        self.next_free = clock.monotonic()
+
+    def take(self, count: int) -> None:
+        now = clock.monotonic()
+        if self.next_free > now:
+            self.wait(self.next_free - now)
+        self.next_free = max(self.next_free, now) + self.interval * count
+
+
+@dataclass
+class WorkerStats:
+    sent: int = 0
+    failed: int = 0
+    batches: int = 0
+    expanded: int = 0
+    by_outcome: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+class Worker:
+    """Expands pending occurrences and sends due deliveries for some channels, until told to stop."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        settings: Settings,
+        channels: Sequence[str],
+        name: str,
+        stop: threading.Event | None = None,
+        wake: threading.Event | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        self.name = name
+        self.stop = stop or threading.Event()
+        self.wake = wake or threading.Event()
+        self.policy = RetryPolicy.of(settings)
+        self.lease = timedelta(seconds=settings.lease_seconds)
+        self.adapters: dict[str, ChannelAdapter] = {c: configured_adapter(c, settings.output_dir) for c in channels}
+        self.limiters = {
+            channel: RateLimiter(settings.rates.get(channel, adapter.limits.rate_per_second), self.stop.wait)
+            for channel, adapter in self.adapters.items()
+        }
+        self.composers: OrderedDict[int, tuple[Composer, datetime, str | None]] = OrderedDict()
+        self.stats = WorkerStats()
+
+    # -- the loop --
+
+    def run(self) -> WorkerStats:
+        try:
+            for adapter in self.adapters.values():
+                adapter.open()
+            while not self.stop.is_set():
+                if not self.step():
+                    self.wake.wait(self.settings.poll_seconds)
+                    self.wake.clear()
+        finally:
+            for adapter in self.adapters.values():
+                adapter.close()
+        return self.stats
+
+    def step(self) -> bool:
+        """One unit of work: expand an occurrence, or send one claimed batch. False when idle."""
+        if self.expand_one():
+            return True
+        worked = False
+        for channel in self.adapters:
+            if self.stop.is_set():
+                break
+            worked |= self.send_due(channel)
+        return worked
+
+    def drain(self, timeout: float = 60.0) -> WorkerStats:
+        """Work until nothing is due (for tests, the demo and benchmarks)."""
+        deadline = clock.monotonic() + timeout
+        for adapter in self.adapters.values():
+            adapter.open()
+        try:
+            while clock.monotonic() < deadline and not self.stop.is_set() and self.step():
+                pass
+        finally:
+            for adapter in self.adapters.values():
+                adapter.close()
+        return self.stats
+
+    # -- expansion --
+
+    def expand_one(self) -> bool:
+        now = utcnow()
+        with transaction(self.sessions) as session:
+            skip_expired(session, self.settings, now)
+            occurrence_id = claim_occurrence(session, self.name, now, self.lease)
+        if occurrence_id is None:
+            return False
+        self.stats.expanded += expand(self.sessions, self.settings, occurrence_id)
+        return True
+
+    # -- sending --
+
+    def send_due(self, channel: str) -> bool:
+        adapter = self.adapters[channel]
+        now = utcnow()
+        outside = not within_window(self.settings, channel, now)
+        with transaction(self.sessions) as session:
+            rows = claim(session, channel, self.name, now, self.lease, self.settings.claim_batch, outside)
+            rows = self._apply_daily_cap(session, channel, rows, now)
+        if not rows:
+            return False
+        size = max(1, adapter.limits.max_batch)
+        for start in range(0, len(rows), size):
+            chunk = rows[start : start + size]
+            if self.stop.is_set():
+                with transaction(self.sessions) as session:
+                    release(session, self.name, rows[start:], "the worker stopped before sending it")
+                break
+            if not self._send_chunk(channel, adapter, chunk):
+                with transaction(self.sessions) as session:
+                    release(session, self.name, rows[start + size :], "the channel was paused")
+                break
+        return True
+
+    def _send_chunk(self, channel: str, adapter: ChannelAdapter, chunk: list[Claimed]) -> bool:
+        """Send one provider batch and record it; False when the channel had to be paused."""
+        try:
+            bulletins = [self._bulletin(row) for row in chunk]
+        except (TemplateProblem, ConfigurationError) as exc:
+            return self._stop_channel(channel, chunk, str(exc))
+        self.limiters[channel].take(len(chunk))
+        try:
+            results = adapter.send(bulletins)
+        except PermanentError as exc:
+            return self._stop_channel(channel, chunk, exc.reason)
+        except ChannelError as exc:
+            results = [Result.failed(b.key, exc.reason, retryable=True, retry_after=exc.retry_after) for b in bulletins]
+        except Exception as exc:  # an adapter bug must not kill the worker or lose the rows
+            log.exception("the %s adapter failed", channel, extra={"action": "send"})
+            results = [Result.failed(b.key, f"internal error: {type(exc).__name__}", retryable=True) for b in bulletins]
+        by_key = {result.key: result for result in results}
+        now = utcnow()
+        updates = []
+        for row, item in zip(chunk, bulletins, strict=True):
+            result = by_key.get(item.key) or Result.failed(item.key, "the channel gave no result", retryable=True)
+            updates.append((row, outcome_values(result, row.attempts, self.policy, now)))
+            self.stats.by_outcome[result.outcome.value] += 1
+        with transaction(self.sessions) as session:
+            record(session, self.name, updates)
+        self.stats.batches += 1
+        self.stats.sent += sum(1 for _, values in updates if values["state"] in DONE)
+        return True
+
+    def _stop_channel(self, channel: str, chunk: list[Claimed], reason: str) -> bool:
+        with transaction(self.sessions) as session:
+            paused = pause_channel(session, {row.occurrence_id for row in chunk}, channel, reason)
+            release(session, self.name, chunk, f"channel paused: {reason}")
+        log.error("paused %s for %s: %s", channel, ", ".join(paused), reason, extra={"action": "pause"})
+        return False
+
+    def _bulletin(self, row: Claimed) -> Bulletin:
+        composer, fire_at, slot = self._composer(row.occurrence_id)
+        details = {**(row.details or {}), "locale": row.locale}
+        recipient = Recipient(composer.adapter.recipient_kind, row.address, row.name or "", details)
+        return composer.compose(delivery_key(row.occurrence_id, row.address), recipient, fire_at, slot, row.attempts)
+
+    def _composer(self, occurrence_id: int) -> tuple[Composer, datetime, str | None]:
+        """Templates are compiled once per occurrence and kept for its whole fan-out."""
+        if occurrence_id in self.composers:
+            self.composers.move_to_end(occurrence_id)
+            return self.composers[occurrence_id]
+        with self.sessions() as session:
+            occurrence = session.get(Occurrence, occurrence_id)
+            assert occurrence is not None
+            campaign = occurrence.campaign
+            channel = next(c for c in campaign.channels if c.channel == occurrence.channel)
+            entry = (
+                Composer.for_campaign(campaign, channel, self.settings),
+                occurrence.fire_at.astimezone(self.settings.zone),
+                occurrence.slot,
+            )
+        self.composers[occurrence_id] = entry
+        while len(self.composers) > 64:
+            self.composers.popitem(last=False)
+        return entry
+
+    def _apply_daily_cap(self, session: Session, channel: str, rows: list[Claimed], now: datetime) -> list[Claimed]:
+        """At most `sms_daily_cap` SMS to one number in 24 hours (DOMAIN §5); emergencies are exempt."""
+        cap = self.settings.sms_daily_cap
+        if channel != "sms" or cap <= 0 or not rows:
+            return rows
+        since = now - timedelta(days=1)
+        addresses = {row.address for row in rows if row.rank > 0}
+        counts = (
+            dict(
+                session.execute(
+                    select(Delivery.address, func.count())
+                    .where(
+                        Delivery.channel == channel,
+                        Delivery.address.in_(addresses),
+                        Delivery.done_at > since,
+                        Delivery.state.in_(DONE),
+                    )
+                    .group_by(Delivery.address)
+                )
+                .tuples()
+                .all()
+            )
+            if addresses
+            else {}
+        )
+        allowed, held = [], []
+        for row in rows:
+            if row.rank > 0 and counts.get(row.address, 0) >= cap:
+                held.append(row)
+            else:
+                counts[row.address] = counts.get(row.address, 0) + 1
+                allowed.append(row)
+        if held:
+            later = now + timedelta(hours=1)
+            record(
+                session,
+                self.name,
+                [
+                    (
+                        row,
+                        {
+                            "state": DeliveryState.PENDING,
+                            "due_at": later,
+                            "attempts": row.attempts - 1,
+                            "reason": f"this number already had {cap} SMS in the last 24 hours",
+                        },
+                    )
+                    for row in held
+                ],
+            )
+        return allowed

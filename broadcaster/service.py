@@ -1,0 +1,133 @@
+"""Processes: `run` (scheduler and workers in one process, the embedded default), `scheduler` (one active
+at a time on PostgreSQL, standbys wait on an advisory lock) and `worker` (any number, anywhere).
+
+SIGTERM and SIGINT stop claiming, let in-flight sends finish and record their results, release
+unfinished leases, and exit normally.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from types import FrameType
+
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from broadcaster.delivery import Worker
+from broadcaster.errors import ConfigurationError
+from broadcaster.scheduling import Timetable
+from broadcaster.settings import Settings
+from channels.base import configured_adapter, registered_channels
+
+log = logging.getLogger(__name__)
+ADVISORY_LOCK_KEY = 0x62726F61  # any fixed number; all schedulers of one database agree on it
+
+
+def worker_name(role: str) -> str:
+    return f"{role}@{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 100000}"
+
+
+@contextmanager
+def stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s: finishing in-flight sends, then stopping", signal.Signals(signum).name)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def check_channels(settings: Settings, channels: Sequence[str]) -> None:
+    """Build every adapter once before starting, so a wrong setting is one sentence now, not at 6 a.m."""
+    problems = []
+    for name in channels:
+        try:
+            configured_adapter(name, settings.output_dir).close()
+        except ConfigurationError as exc:
+            problems.append(f"{name}: {exc}")
+    if problems:
+        raise ConfigurationError("; ".join(problems))
+
+
+def chosen_channels(names: Sequence[str] | None) -> list[str]:
+    known = sorted(registered_channels())
+    for name in names or []:
+        if name not in known:
+            raise ConfigurationError(f"unknown channel '{name}' (known channels: {', '.join(known)})")
+    return list(names) if names else known
+
+
+def run_workers(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    channels: Sequence[str],
+    stop: threading.Event,
+    wake: threading.Event,
+) -> None:
+    """One worker thread per channel, so a slow channel never holds up another."""
+    workers = [
+        Worker(sessions, settings, [channel], worker_name(f"worker-{channel}"), stop, wake) for channel in channels
+    ]
+    threads = [
+        threading.Thread(target=w.run, name=f"worker-{c}", daemon=True) for w, c in zip(workers, channels, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    while any(thread.is_alive() for thread in threads):
+        for thread in threads:
+            thread.join(timeout=0.5)
+
+
+def run_all(
+    sessions: sessionmaker[Session], settings: Settings, channels: Sequence[str], stop: threading.Event
+) -> None:
+    """The embedded default: the timetable and the workers in one process."""
+    wake = threading.Event()
+    timetable = Timetable(sessions, settings, on_occurrence=wake.set)
+    timetable.start()
+    try:
+        run_workers(sessions, settings, channels, stop, wake)
+    finally:
+        timetable.stop()
+
+
+def run_scheduler(engine: Engine, sessions: sessionmaker[Session], settings: Settings, stop: threading.Event) -> None:
+    """The timetable, one active at a time: on PostgreSQL a standby waits for the leader's advisory lock."""
+    if engine.dialect.name != "postgresql":
+        _run_timetable(sessions, settings, stop)
+        return
+    while not stop.is_set():
+        with engine.connect() as connection:
+            if not connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY}).scalar():
+                log.info("another scheduler is active; standing by")
+                connection.rollback()
+                stop.wait(5)
+                continue
+            log.info("this scheduler is now the active one")
+            try:
+                _run_timetable(sessions, settings, stop, connection)
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY})
+
+
+def _run_timetable(
+    sessions: sessionmaker[Session], settings: Settings, stop: threading.Event, leader: Connection | None = None
+) -> None:
+    timetable = Timetable(sessions, settings)
+    timetable.start()
+    try:
+        while not stop.wait(5):
+            if leader is not None:
+                leader.execute(text("SELECT 1"))  # the lock lives as long as this connection
+    finally:
+        timetable.stop()
