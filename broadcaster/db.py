@@ -11,7 +11,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import CursorResult, Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, make_url
@@ -96,9 +96,15 @@ def schema_is_current(engine: Engine) -> bool:
         raise UserError(f"cannot reach the database at {shown_url(engine.url)}: {exc.orig}") from None
 
 
-def insert_ignoring_duplicates(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> int:
-    """Insert rows; a row that would break a unique constraint is left out, not an error. Returns how many
-    went in. Both databases do this in the statement, so two processes racing cannot both insert."""
+def insert_ignoring_duplicates(
+    session: Session, model: type[Any], rows: list[dict[str, Any]], *, count: bool = True
+) -> int:
+    """Insert rows; a row that would break a unique constraint is left out, not an error.
+
+    Both databases do this in the statement, so two processes racing cannot both insert. Returns how
+    many rows went in (counted through RETURNING: drivers' executemany row counts are unreliable),
+    or 0 without counting when `count` is false.
+    """
     if not rows:
         return 0
     table = model.__table__
@@ -107,5 +113,8 @@ def insert_ignoring_duplicates(session: Session, model: type[Any], rows: list[di
         statement = postgresql_insert(table).on_conflict_do_nothing()
     else:
         statement = sqlite_insert(table).on_conflict_do_nothing()
-    result: CursorResult[Any] = session.connection().execute(statement, rows)
-    return max(int(result.rowcount), 0)
+    if not count:
+        session.connection().execute(statement, rows)
+        return 0
+    returning = statement.returning(*table.primary_key.columns)
+    return len(session.connection().execute(returning, rows).all())

@@ -427,30 +427,14 @@ class Worker:
         return entry
 
     def _apply_daily_cap(self, session: Session, channel: str, rows: list[Claimed], now: datetime) -> list[Claimed]:
-        """At most `sms_daily_cap` SMS to one number in 24 hours (DOMAIN §5); emergencies are exempt."""
-        cap = self.settings.sms_daily_cap
-        if channel != "sms" or cap <= 0 or not rows:
+        """At most the channel's daily cap of messages to one address in 24 hours (DOMAIN §5: 3 SMS);
+        emergencies are exempt."""
+        cap = self.settings.daily_caps.get(channel, 0)
+        if cap <= 0 or not rows:
             return rows
         since = now - timedelta(days=1)
         addresses = {row.address for row in rows if row.rank > 0}
-        counts = (
-            dict(
-                session.execute(
-                    select(Delivery.address, func.count())
-                    .where(
-                        Delivery.channel == channel,
-                        Delivery.address.in_(addresses),
-                        Delivery.done_at > since,
-                        Delivery.state.in_(DONE),
-                    )
-                    .group_by(Delivery.address)
-                )
-                .tuples()
-                .all()
-            )
-            if addresses
-            else {}
-        )
+        counts = _sent_in_last_day(session, channel, addresses, since) if addresses else {}
         allowed, held = [], []
         for row in rows:
             if row.rank > 0 and counts.get(row.address, 0) >= cap:
@@ -470,10 +454,24 @@ class Worker:
                             "state": DeliveryState.PENDING,
                             "due_at": later,
                             "attempts": row.attempts - 1,
-                            "reason": f"this number already had {cap} SMS in the last 24 hours",
+                            "reason": f"this address already had {cap} {channel} messages in the last 24 hours",
                         },
                     )
                     for row in held
                 ],
             )
         return allowed
+
+
+def _sent_in_last_day(session: Session, channel: str, addresses: set[str], since: datetime) -> dict[str, int]:
+    query = (
+        select(Delivery.address, func.count())
+        .where(
+            Delivery.channel == channel,
+            Delivery.address.in_(addresses),
+            Delivery.done_at > since,
+            Delivery.state.in_(DONE),
+        )
+        .group_by(Delivery.address)
+    )
+    return {address: count for address, count in session.execute(query)}

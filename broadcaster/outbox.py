@@ -109,7 +109,7 @@ def expand(sessions: sessionmaker[Session], settings: Settings, occurrence_id: i
         stream = plan.rows(session, settings)
         for batch in iter(lambda: list(islice(stream, settings.expand_batch)), []):
             with transaction(sessions) as writer:
-                insert_ignoring_duplicates(writer, Delivery, batch)
+                insert_ignoring_duplicates(writer, Delivery, batch, count=False)
             written += len(batch)
             if progress is not None:
                 progress(written)

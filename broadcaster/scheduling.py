@@ -20,7 +20,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster import lifecycle
@@ -198,10 +198,9 @@ def catch_up(session: Session, settings: Settings, now: datetime, plans: list[Pl
     cursor = session.get(SchedulerState, CURSOR)
     after = cursor.at if cursor is not None else datetime.min.replace(tzinfo=UTC)
     created = sum(record_fires(session, settings, plan, after, now) for plan in plans or plans_for(session, settings))
-    if cursor is None:
-        session.add(SchedulerState(name=CURSOR, at=now))
-    else:
-        cursor.at = max(cursor.at, now)
+    # Another scheduler may move the cursor at the same time: insert-or-ignore, then only ever forward.
+    insert_ignoring_duplicates(session, SchedulerState, [{"name": CURSOR, "at": now}], count=False)
+    session.execute(update(SchedulerState).where(SchedulerState.name == CURSOR, SchedulerState.at < now).values(at=now))
     _complete_expired(session, settings, now)
     return created
 

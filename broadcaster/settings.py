@@ -47,8 +47,8 @@ class Settings(BaseSettings):
     default_grace_minutes: float = 60
     # Local hours a channel may send in ("HH:MM-HH:MM"); emergency campaigns bypass them (DOMAIN §5).
     send_windows: dict[str, str] = {"sms": "07:00-22:00"}
-    # At most this many SMS to one number in 24 hours from all campaigns, emergencies excepted (DOMAIN §5).
-    sms_daily_cap: int = 3
+    # At most this many messages to one address in 24 hours per channel, emergencies excepted (DOMAIN §5).
+    daily_caps: dict[str, int] = {"sms": 3}
     retry_max_attempts: int = 6
     retry_base_seconds: float = 30
     retry_max_seconds: float = 3600
