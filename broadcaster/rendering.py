@@ -215,24 +215,33 @@ def build_environment(templates_dir: Path, *, digits: bool = False) -> Sandboxed
 
 @dataclass
 class ChannelTemplates:
-    """A campaign template's parts for one channel, per locale, compiled once and rendered many times."""
+    """A campaign template's parts for one channel, per locale, compiled once and rendered many times.
+
+    A part that never reads `recipient` renders the same text for every recipient of a locale: it is
+    rendered once per locale and occurrence and reused (a province's SMS is one text, a million times).
+    """
 
     environment: SandboxedEnvironment
     template: str
     channel: str
     fallback: str
     compiled: dict[str, dict[str, Template]] = field(default_factory=dict)
+    _files: dict[str, dict[str, str]] = field(default_factory=dict)
+    _personal: dict[str, bool] = field(default_factory=dict)
+    _rendered: dict[tuple[str, str, Any], str] = field(default_factory=dict)
 
     def files(self, locale: str) -> dict[str, str]:
         """part → template name, for the templates that exist in that locale."""
-        loader = self.environment.loader
-        assert isinstance(loader, FileSystemLoader)
-        folder = Path(loader.searchpath[0]) / self.template / locale
-        prefix = f"{self.channel}."
-        return {
-            path.name[len(prefix) : -len(".j2")]: f"{self.template}/{locale}/{path.name}"
-            for path in sorted(folder.glob(f"{self.channel}.*.j2"))
-        }
+        if locale not in self._files:
+            loader = self.environment.loader
+            assert isinstance(loader, FileSystemLoader)
+            folder = Path(loader.searchpath[0]) / self.template / locale
+            prefix = f"{self.channel}."
+            self._files[locale] = {
+                path.name[len(prefix) : -len(".j2")]: f"{self.template}/{locale}/{path.name}"
+                for path in sorted(folder.glob(f"{self.channel}.*.j2"))
+            }
+        return self._files[locale]
 
     def locale_for(self, locale: str) -> str | None:
         for candidate in (locale, self.fallback):
@@ -249,6 +258,8 @@ class ChannelTemplates:
             )
         if chosen not in self.compiled:
             self.compiled[chosen] = {part: self._compile(name) for part, name in self.files(chosen).items()}
+            for name in self.files(chosen).values():
+                self._personal[name] = "recipient" in self.names_read([name])
         return self.compiled[chosen]
 
     def _compile(self, name: str) -> Template:
@@ -259,17 +270,29 @@ class ChannelTemplates:
 
     def render(self, locale: str, context: Mapping[str, Any]) -> dict[str, str]:
         rendered = {}
+        occurrence = context.get("occurrence", {})
+        moment = (occurrence.get("at"), occurrence.get("slot"))
         for part, template in self.parts(locale).items():
+            name = template.name or part
+            key = (name, locale, moment)
+            if key in self._rendered:
+                rendered[part] = self._rendered[key]
+                continue
             try:
                 rendered[part] = template.render(context).strip() + "\n"
             except Exception as exc:  # templates are staff-written data: any failure in one is theirs to fix
-                raise TemplateProblem(_explain(exc, template.name or part)) from None
+                raise TemplateProblem(_explain(exc, name)) from None
+            if not self._personal.get(name, True):
+                self._rendered[key] = rendered[part]
         return rendered
 
     def variables_used(self, locale: str) -> set[str]:
         """Top-level names the templates of this locale (and those they extend or include) read."""
         chosen = self.locale_for(locale)
-        pending = list(self.files(chosen).values()) if chosen else []
+        return self.names_read(list(self.files(chosen).values()) if chosen else [])
+
+    def names_read(self, names: list[str]) -> set[str]:
+        pending = list(names)
         seen: set[str] = set()
         used: set[str] = set()
         loader = self.environment.loader
@@ -353,6 +376,7 @@ class Composer:
 
     def __post_init__(self) -> None:
         self.options = self.adapter.CampaignOptions.model_validate(dict(self.channel_options))
+        self.options_dump = self.options.model_dump()
 
     @classmethod
     def for_channel(
@@ -403,8 +427,8 @@ class Composer:
             "publish_at": fire_at,
             "slot": slot,
             "attempt": attempt,
-            "reading_seconds": reading_seconds(parts.get("txt", ""), self.reading_rate),
-            "campaign_options": self.options.model_dump(),
+            "reading_rate": self.reading_rate,
+            "campaign_options": self.options_dump,
             "content_dir": str(self.content_dir),
             "sender_name": self.issuer["unit_name"] + " " + self.issuer["place"],
             "sender_email": self.issuer.get("email"),

@@ -11,6 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from functools import lru_cache
 
 import gsm0338  # noqa: F401  (registers the 'gsm03.38' codec)
 
@@ -127,6 +128,7 @@ def strip_diacritics(text: str) -> str:
 _TYPOGRAPHY = str.maketrans({"–": "-", "—": "-", "“": '"', "”": '"', "‘": "'", "’": "'", "…": "...", "\u00a0": " "})
 
 
+@lru_cache(maxsize=1024)  # a fan-out sends the same few texts to many numbers
 def plain_sms_text(text: str) -> str:
     """Unaccented text with typographic punctuation made plain, so the whole message stays GSM-7."""
     return strip_diacritics(text).translate(_TYPOGRAPHY)
@@ -150,6 +152,7 @@ class SmsInfo:
         return 70 if self.parts <= 1 else 67
 
 
+@lru_cache(maxsize=1024)
 def sms_info(text: str) -> SmsInfo:
     """Encoding, length and number of parts of an SMS, counted on the NFC form (DOMAIN §2)."""
     text = unicodedata.normalize("NFC", text)

@@ -20,6 +20,7 @@ from typing import Any
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from broadcaster.directory import safe_folder
+from broadcaster.rendering import reading_seconds
 from channels.base import Bulletin, ChannelAdapter, Limits, Outcome, Recipient, RecipientKind, Result
 from channels.files import safe_name, write_atomically
 
@@ -83,10 +84,16 @@ class RadioChannel(ChannelAdapter):
             "airs_at": when.isoformat(),
             "priority": bulletin.priority,
             "sha256": hashlib.sha256(data).hexdigest(),
-            "reading_seconds": bulletin.details.get("reading_seconds"),
+            "reading_seconds": reading_seconds(_read_aloud(script), float(bulletin.details.get("reading_rate") or 3.5)),
         }
         update_manifest(folder, bulletin.recipient.address, entry)
         return Result(bulletin.key, Outcome.SENT, provider_id=str((folder / f"{stem}.txt").relative_to(self.root)))
+
+
+def _read_aloud(script: str) -> str:
+    """The part an announcer reads: everything after the heading lines."""
+    _, _, body = script.partition("\n\n")
+    return body or script
 
 
 @contextmanager

@@ -25,7 +25,7 @@ def bulletin(
     priority: str = "priority",
 ) -> Bulletin:
     recipient = Recipient(kind, address, name, recipient_details or {})
-    base = {"fire_at": datetime(2024, 5, 15, 5, 30, tzinfo=ZONE), "slot": "morning", "reading_seconds": 80}
+    base = {"fire_at": datetime(2024, 5, 15, 5, 30, tzinfo=ZONE), "slot": "morning", "reading_rate": 3.5}
     return Bulletin(key, recipient, parts or {"txt": text}, campaign, priority, {**base, **(details or {})})
 
 

@@ -56,7 +56,7 @@ def test_a_script_is_written_as_text_and_docx_with_a_manifest(tmp_path: Path) ->
             "airs_at": "2024-05-15T05:30:00+07:00",
             "priority": "priority",
             "sha256": hashlib.sha256(SCRIPT.encode()).hexdigest(),
-            "reading_seconds": 80,
+            "reading_seconds": 7,  # 25 syllables read at 3.5 a second
         }
     ]
     assert not [path for path in folder.iterdir() if path.name.endswith(".part")]
