@@ -287,6 +287,7 @@ class Worker:
             for channel, adapter in self.adapters.items()
         }
         self.composers: OrderedDict[int, tuple[Composer, datetime, str | None]] = OrderedDict()
+        self._unrecorded: list[tuple[Claimed, dict[str, Any]]] = []
         self.stats = WorkerStats()
 
     # -- the loop --
@@ -352,17 +353,28 @@ class Worker:
         if not rows:
             return False
         size = max(1, adapter.limits.max_batch)
-        for start in range(0, len(rows), size):
-            chunk = rows[start : start + size]
-            if self.stop.is_set():
-                with transaction(self.sessions) as session:
-                    release(session, self.name, rows[start:], "the worker stopped before sending it")
-                break
-            if not self._send_chunk(channel, adapter, chunk):
-                with transaction(self.sessions) as session:
-                    release(session, self.name, rows[start + size :], "the channel was paused")
-                break
+        try:
+            for start in range(0, len(rows), size):
+                chunk = rows[start : start + size]
+                if self.stop.is_set():
+                    self._flush()
+                    with transaction(self.sessions) as session:
+                        release(session, self.name, rows[start:], "the worker stopped before sending it")
+                    break
+                if not self._send_chunk(channel, adapter, chunk):
+                    with transaction(self.sessions) as session:
+                        release(session, self.name, rows[start + size :], "the channel was paused")
+                    break
+        finally:
+            self._flush()
         return True
+
+    def _flush(self) -> None:
+        """Write the outcomes not yet written, in one transaction."""
+        if self._unrecorded:
+            with transaction(self.sessions) as session:
+                record(session, self.name, self._unrecorded)
+            self._unrecorded = []
 
     def _send_chunk(self, channel: str, adapter: ChannelAdapter, chunk: list[Claimed]) -> bool:
         """Send one provider batch and record it; False when the channel had to be paused."""
@@ -387,13 +399,16 @@ class Worker:
             result = by_key.get(item.key) or Result.failed(item.key, "the channel gave no result", retryable=True)
             updates.append((row, outcome_values(result, row.attempts, self.policy, now)))
             self.stats.by_outcome[result.outcome.value] += 1
-        with transaction(self.sessions) as session:
-            record(session, self.name, updates)
+        # Outcomes are written in groups: one transaction per message would cost more than the send.
+        self._unrecorded += updates
+        if len(self._unrecorded) >= self.settings.record_every:
+            self._flush()
         self.stats.batches += 1
         self.stats.sent += sum(1 for _, values in updates if values["state"] in DONE)
         return True
 
     def _stop_channel(self, channel: str, chunk: list[Claimed], reason: str) -> bool:
+        self._flush()
         with transaction(self.sessions) as session:
             paused = pause_channel(session, {row.occurrence_id for row in chunk}, channel, reason)
             release(session, self.name, chunk, f"channel paused: {reason}")
