@@ -235,15 +235,7 @@ def import_issuer(session: Session, path: Path) -> ImportReport:
         "area_id": area_id,
     }
     issuer = session.scalar(select(Issuer).where(Issuer.slug == profile.issuer))
-    if issuer is None:
-        session.add(Issuer(slug=profile.issuer, **values))
-        report.new += 1
-    elif any(getattr(issuer, name) != value for name, value in values.items()):
-        for name, value in values.items():
-            setattr(issuer, name, value)
-        report.updated += 1
-    else:
-        report.unchanged += 1
+    _upsert(session, Issuer, issuer, {"slug": profile.issuer, **values}, report)
     return report
 
 

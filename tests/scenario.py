@@ -99,3 +99,21 @@ def get(sessions: sessionmaker[Session], campaign_id: int) -> Campaign:
         found = session.get(Campaign, campaign_id)
         assert found is not None
         return found
+
+
+def urgent_sms(sessions: sessionmaker[Session], settings: Settings, folder: Path, numbers: list[str]) -> None:
+    """An emergency SMS to `numbers`, due now, its occurrence already created by the timetable."""
+    from broadcaster.models import utcnow
+    from broadcaster.scheduling import catch_up
+
+    subscriber_list(sessions, folder, "bulk", numbers)
+    now = utcnow()
+    campaign(
+        sessions,
+        settings,
+        {"sms": {"to": ["list:bulk"], **SMS, "schedule": [{"at": local(now, settings)}]}},
+        priority="emergency",
+        sendable_since=now - timedelta(hours=1),
+    )
+    with transaction(sessions) as session:
+        catch_up(session, settings, now + timedelta(seconds=1))

@@ -11,37 +11,24 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from broadcaster.db import transaction
 from broadcaster.delivery import Worker
-from broadcaster.models import Delivery, DeliveryState, Occurrence, utcnow
-from broadcaster.scheduling import catch_up
+from broadcaster.models import Delivery, DeliveryState, Occurrence
 from broadcaster.settings import Settings
 from tests.gateway import Faults, Gateway
-from tests.scenario import SMS, campaign, local, phones, subscriber_list
+from tests.scenario import phones, urgent_sms
 
 RECIPIENTS = 3000
 BATCH = 25
 
 
 def fan_out(sessions: sessionmaker[Session], settings: Settings, tmp_path: Path) -> None:
-    subscriber_list(sessions, tmp_path, "bulk", phones(RECIPIENTS))
-    now = utcnow()
-    campaign(
-        sessions,
-        settings,
-        {"sms": {"to": ["list:bulk"], **SMS, "schedule": [{"at": local(now, settings)}]}},
-        priority="emergency",
-        sendable_since=now - timedelta(hours=1),
-    )
-    with transaction(sessions) as session:
-        catch_up(session, settings, now + timedelta(seconds=1))
+    urgent_sms(sessions, settings, tmp_path, phones(RECIPIENTS))
 
 
 def start(command: str, settings: Settings, gateway: Gateway, tmp_path: Path) -> subprocess.Popen[bytes]:

@@ -14,10 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from broadcaster.db import transaction
 from broadcaster.delivery import Worker
 from broadcaster.models import Campaign, CampaignChannel, Delivery, DeliveryState, utcnow
-from broadcaster.scheduling import catch_up
 from broadcaster.settings import Settings
 from tests.gateway import Faults, Gateway
-from tests.scenario import SMS, campaign, local, phones, subscriber_list
+from tests.scenario import phones, urgent_sms
 
 NUMBERS = phones(300)
 
@@ -44,17 +43,7 @@ def use_gateway(monkeypatch: pytest.MonkeyPatch, gateway: Gateway, batch: int = 
 
 
 def fan_out(sessions: sessionmaker[Session], settings: Settings, tmp_path: Path) -> None:
-    subscriber_list(sessions, tmp_path, "bulk", NUMBERS)
-    now = utcnow()
-    campaign(
-        sessions,
-        settings,
-        {"sms": {"to": ["list:bulk"], **SMS, "schedule": [{"at": local(now, settings)}]}},
-        priority="emergency",
-        sendable_since=now - timedelta(hours=1),
-    )
-    with transaction(sessions) as session:
-        catch_up(session, settings, now + timedelta(seconds=1))
+    urgent_sms(sessions, settings, tmp_path, NUMBERS)
 
 
 def drain_until_done(sessions: sessionmaker[Session], settings: Settings, rounds: int = 200) -> None:

@@ -231,21 +231,31 @@ def test_a_number_gets_at_most_three_sms_a_day(world: sessionmaker[Session], set
     }
 
 
-def test_a_dst_fall_back_neither_fires_twice_nor_hangs() -> None:
+def new_york_plan(cron: str) -> Plan:
     zone = ZoneInfo("America/New_York")
-    plan = Plan(
+    return Plan(
         1,
         "c",
         "sms",
         "0",
         None,
-        cron_trigger("30 1 * * *", zone),
-        datetime(2026, 10, 30, tzinfo=zone),
-        datetime(2026, 11, 5, tzinfo=zone),
+        cron_trigger(cron, zone),
+        datetime(2026, 3, 1, tzinfo=zone),
+        datetime(2026, 12, 1, tzinfo=zone),
         datetime(2026, 1, 1, tzinfo=UTC),
     )
-    fires = list(plan.fires(datetime(2026, 10, 31, tzinfo=zone), datetime(2026, 11, 3, tzinfo=zone)))
-    assert [fire.astimezone(zone).strftime("%d %H:%M %Z") for fire in fires] == [
+
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def test_a_dst_fall_back_neither_fires_twice_nor_hangs() -> None:
+    fires = list(
+        new_york_plan("30 1 * * *").fires(
+            datetime(2026, 10, 31, tzinfo=NEW_YORK), datetime(2026, 11, 3, tzinfo=NEW_YORK)
+        )
+    )
+    assert [fire.astimezone(NEW_YORK).strftime("%d %H:%M %Z") for fire in fires] == [
         "31 01:30 EDT",
         "01 01:30 EDT",
         "02 01:30 EST",
@@ -253,37 +263,21 @@ def test_a_dst_fall_back_neither_fires_twice_nor_hangs() -> None:
 
 
 def test_a_dst_spring_forward_fires_the_skipped_time_once() -> None:
-    zone = ZoneInfo("America/New_York")
-    plan = Plan(
-        1,
-        "c",
-        "sms",
-        "0",
-        None,
-        cron_trigger("30 2 * * *", zone),
-        datetime(2026, 3, 1, tzinfo=zone),
-        datetime(2026, 3, 20, tzinfo=zone),
-        datetime(2026, 1, 1, tzinfo=UTC),
+    fires = list(
+        new_york_plan("30 2 * * *").fires(
+            datetime(2026, 3, 7, 12, tzinfo=NEW_YORK), datetime(2026, 3, 10, 12, tzinfo=NEW_YORK)
+        )
     )
-    fires = list(plan.fires(datetime(2026, 3, 7, 12, tzinfo=zone), datetime(2026, 3, 10, 12, tzinfo=zone)))
     assert len(fires) == 3 and len({fire.date() for fire in fires}) == 3
 
 
 def test_every_half_hour_across_the_fall_back_fires_each_wall_time_once() -> None:
-    zone = ZoneInfo("America/New_York")
-    plan = Plan(
-        1,
-        "c",
-        "sms",
-        "0",
-        None,
-        cron_trigger("*/30 * * * *", zone),
-        datetime(2026, 10, 30, tzinfo=zone),
-        datetime(2026, 11, 5, tzinfo=zone),
-        datetime(2026, 1, 1, tzinfo=UTC),
+    fires = list(
+        new_york_plan("*/30 * * * *").fires(
+            datetime(2026, 11, 1, 0, 15, tzinfo=NEW_YORK), datetime(2026, 11, 1, 3, 0, tzinfo=NEW_YORK)
+        )
     )
-    fires = list(plan.fires(datetime(2026, 11, 1, 0, 15, tzinfo=zone), datetime(2026, 11, 1, 3, 0, tzinfo=zone)))
-    walls = [fire.astimezone(zone).strftime("%H:%M") for fire in fires]
+    walls = [fire.astimezone(NEW_YORK).strftime("%H:%M") for fire in fires]
     assert walls == ["00:30", "01:00", "01:30", "02:00", "02:30", "03:00"]
 
 
