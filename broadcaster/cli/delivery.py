@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import logging
 import threading
@@ -145,13 +146,10 @@ def status(
     if not watch:
         out.print(render())
         return
-    with Live(render(), console=out, refresh_per_second=2) as live:
-        try:
-            while True:
-                time.sleep(1)
-                live.update(render())
-        except KeyboardInterrupt:
-            pass
+    with Live(render(), console=out, refresh_per_second=2) as live, contextlib.suppress(KeyboardInterrupt):
+        while True:  # until Ctrl-C
+            time.sleep(1)
+            live.update(render())
 
 
 @friendly

@@ -1,7 +1,10 @@
 """SpeedSMS: one JSON POST for up to 100 numbers, Basic auth `token:x` (DOMAIN §3).
 
 Success: {"status": "success", "code": "00", "data": {"tranId": …, "invalidPhone": [...]}}.
-Error codes below are those SpeedSMS publishes; an unknown one rejects the batch without a retry.
+The request, the success answer and invalidPhone follow SpeedSMS's published examples. The error codes
+below (IP blocked, account locked, no permission, low balance, internal error) are *unverified*: the
+published examples show the error shape but not a full code list. An unknown code rejects the batch
+without a retry, so nothing is resent blindly; the operator sees the gateway's own message.
 """
 
 from __future__ import annotations
