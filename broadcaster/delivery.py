@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import Select, and_, bindparam, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster import lifecycle
@@ -93,6 +93,22 @@ class Claimed:
     rank: int
 
 
+def _candidates(session: Session, channel: str, emergencies_only: bool) -> Select[int]:
+    """Deliveries of a channel whose campaign may send and whose channel is not paused."""
+    query = (
+        select(Delivery.id)
+        .join(Occurrence, Occurrence.id == Delivery.occurrence_id)
+        .join(Campaign, Campaign.id == Occurrence.campaign_id)
+        .join(CampaignChannel, and_(CampaignChannel.campaign_id == Campaign.id, CampaignChannel.channel == channel))
+        .where(Delivery.channel == channel, Campaign.status.in_(lifecycle.SENDING), CampaignChannel.paused.is_(False))
+    )
+    if emergencies_only:
+        query = query.where(Delivery.rank == 0)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(of=Delivery, skip_locked=True)
+    return query
+
+
 def claim(
     session: Session,
     channel: str,
@@ -102,27 +118,20 @@ def claim(
     limit: int,
     emergencies_only: bool = False,
 ) -> list[Claimed]:
-    """Lease up to `limit` due rows of a channel whose campaign may send; expired leases are due too."""
-    due = or_(
-        and_(Delivery.state == DeliveryState.PENDING, Delivery.due_at <= now),
-        and_(Delivery.state == DeliveryState.SENDING, Delivery.lease_until < now),
+    """Lease up to `limit` due rows of a channel whose campaign may send; expired leases are due too.
+
+    Expired leases and due pending rows are looked up apart: each lookup then walks the claim index in
+    order and stops at the limit, where one lookup with OR would sort the whole outbox every time.
+    """
+    expired = _candidates(session, channel, emergencies_only).where(
+        Delivery.state == DeliveryState.SENDING, Delivery.lease_until < now
     )
-    candidates = (
-        select(Delivery.id)
-        .join(Occurrence, Occurrence.id == Delivery.occurrence_id)
-        .join(Campaign, Campaign.id == Occurrence.campaign_id)
-        .join(CampaignChannel, and_(CampaignChannel.campaign_id == Campaign.id, CampaignChannel.channel == channel))
-        .where(
-            Delivery.channel == channel, due, Campaign.status.in_(lifecycle.SENDING), CampaignChannel.paused.is_(False)
+    ids = list(session.scalars(expired.limit(limit)))
+    if len(ids) < limit:
+        pending = _candidates(session, channel, emergencies_only).where(
+            Delivery.state == DeliveryState.PENDING, Delivery.due_at <= now
         )
-        .order_by(Delivery.rank, Delivery.due_at, Delivery.id)
-        .limit(limit)
-    )
-    if emergencies_only:
-        candidates = candidates.where(Delivery.rank == 0)
-    if session.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(of=Delivery, skip_locked=True)
-    ids = list(session.scalars(candidates))
+        ids += session.scalars(pending.order_by(Delivery.rank, Delivery.due_at).limit(limit - len(ids)))
     if not ids:
         return []
     rows = session.execute(
@@ -187,26 +196,58 @@ _RECORD = (
 
 
 def record(session: Session, owner: str, updates: Sequence[tuple[Claimed, dict[str, Any]]]) -> None:
-    """Write outcomes; a row whose lease went to another worker meanwhile is left to that worker."""
+    """Write outcomes; a row whose lease went to another worker meanwhile is left to that worker.
+
+    Rows with the same outcome (a batch a gateway accepted whole, say) are written by one UPDATE of
+    their ids; rows with an outcome of their own (a provider's message id) by one executemany.
+    """
     if not updates:
         return
     now = utcnow()
-    session.connection().execute(
-        _RECORD,
-        [
-            {
-                "row_id": row.id,
-                "owner": owner,
-                "state": values["state"],
-                "provider_id": values.get("provider_id"),
-                "reason": values.get("reason"),
-                "due_at": values.get("due_at", now),
-                "done_at": values.get("done_at"),
-                "attempts": values.get("attempts", row.attempts),
-            }
-            for row, values in updates
-        ],
-    )
+    groups: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+    for row, values in updates:
+        outcome = (
+            values["state"],
+            values.get("provider_id"),
+            values.get("reason"),
+            values.get("due_at", now),
+            values.get("done_at"),
+            values.get("attempts", row.attempts),
+        )
+        groups[outcome].append(row.id)
+    connection = session.connection()
+    singles = []
+    for (state, provider_id, reason, due_at, done_at, attempts), ids in groups.items():
+        if len(ids) == 1:
+            singles.append(
+                {
+                    "row_id": ids[0],
+                    "owner": owner,
+                    "state": state,
+                    "provider_id": provider_id,
+                    "reason": reason,
+                    "due_at": due_at,
+                    "done_at": done_at,
+                    "attempts": attempts,
+                }
+            )
+            continue
+        connection.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(ids), Delivery.lease_owner == owner)
+            .values(
+                state=state,
+                provider_id=provider_id,
+                reason=reason,
+                lease_owner=None,
+                lease_until=None,
+                due_at=due_at,
+                done_at=done_at,
+                attempts=attempts,
+            )
+        )
+    if singles:
+        connection.execute(_RECORD, singles)
 
 
 def release(session: Session, owner: str, rows: Sequence[Claimed], reason: str | None = None) -> None:
