@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from broadcaster.directory import areas_within
+from broadcaster.directory import SUBSCRIBER_ROW, areas_within
 from broadcaster.models import Agency, AgencyGroup, Area, FacebookPage, Station, Subscriber, SubscriberList
 from channels.base import Recipient, RecipientKind
 
@@ -151,15 +151,7 @@ def _subscriber_recipients(
     session: Session, selectors: Sequence[Selector], wanted: SubscriberFilter, names: dict[int, str], batch: int
 ) -> Iterator[Recipient]:
     lists = select(SubscriberList.id).where(SubscriberList.slug.in_([s.value for s in selectors]))
-    columns = (
-        Subscriber.id,
-        Subscriber.phone,
-        Subscriber.area_id,
-        Subscriber.locale,
-        Subscriber.opted_out,
-        Subscriber.opted_out_on,
-    )
-    query = select(*columns).where(Subscriber.list_id.in_(lists)).order_by(Subscriber.id)
+    query = select(*SUBSCRIBER_ROW).where(Subscriber.list_id.in_(lists)).order_by(Subscriber.id)
     if len(selectors) > 1:
         # Lists overlap: one row per phone, the lowest id standing for the number.
         first = select(func.min(Subscriber.id)).where(Subscriber.list_id.in_(lists)).group_by(Subscriber.phone)

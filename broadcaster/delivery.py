@@ -363,8 +363,9 @@ class Worker:
         for adapter in self.adapters.values():
             adapter.open()
         try:
-            while clock.monotonic() < deadline and not self.stop.is_set() and self.step():
-                pass
+            busy = True
+            while busy and clock.monotonic() < deadline and not self.stop.is_set():
+                busy = self.step()
         finally:
             for adapter in self.adapters.values():
                 adapter.close()

@@ -450,6 +450,17 @@ SUBSCRIBER_COLUMNS = {
 _YES = {"1", "x", "yes", "y", "true", "co", "có"}
 
 
+# The columns a subscriber is read with, wherever it is read: import comparisons and audiences.
+SUBSCRIBER_ROW = (
+    Subscriber.id,
+    Subscriber.phone,
+    Subscriber.area_id,
+    Subscriber.locale,
+    Subscriber.opted_out,
+    Subscriber.opted_out_on,
+)
+
+
 @dataclass(frozen=True)
 class _Subscriber:
     phone: str
@@ -524,14 +535,7 @@ def _store_subscribers(
     current = {
         row.phone: row
         for row in session.execute(
-            select(
-                Subscriber.id,
-                Subscriber.phone,
-                Subscriber.area_id,
-                Subscriber.locale,
-                Subscriber.opted_out,
-                Subscriber.opted_out_on,
-            ).where(Subscriber.list_id == list_id, Subscriber.phone.in_([s.phone for s in chunk]))
+            select(*SUBSCRIBER_ROW).where(Subscriber.list_id == list_id, Subscriber.phone.in_([s.phone for s in chunk]))
         )
     }
     inserts: list[dict[str, Any]] = []
