@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from broadcaster.directory import SUBSCRIBER_ROW, areas_within
 from broadcaster.models import Agency, AgencyGroup, Area, FacebookPage, Station, Subscriber, SubscriberList
@@ -147,19 +147,27 @@ class SubscriberFilter:
     include_outside: bool
 
 
+def subscriber_conditions(selectors: Sequence[Selector], wanted: SubscriberFilter) -> list[ColumnElement[bool]]:
+    """The subscribers an audience names, as conditions on `Subscriber`: one row per phone where
+    lists overlap (the lowest id standing for the number), filtered as `wanted` says."""
+    lists = select(SubscriberList.id).where(SubscriberList.slug.in_([s.value for s in selectors]))
+    conditions: list[ColumnElement[bool]] = [Subscriber.list_id.in_(lists)]
+    if len(selectors) > 1:
+        earlier = aliased(Subscriber)
+        conditions.append(
+            ~exists().where(earlier.phone == Subscriber.phone, earlier.list_id.in_(lists), earlier.id < Subscriber.id)
+        )
+    if wanted.area_ids is not None and not wanted.include_outside:
+        conditions.append(Subscriber.area_id.in_(wanted.area_ids))
+    if not wanted.include_opted_out:
+        conditions.append(Subscriber.opted_out.is_(False))
+    return conditions
+
+
 def _subscriber_recipients(
     session: Session, selectors: Sequence[Selector], wanted: SubscriberFilter, names: dict[int, str], batch: int
 ) -> Iterator[Recipient]:
-    lists = select(SubscriberList.id).where(SubscriberList.slug.in_([s.value for s in selectors]))
-    query = select(*SUBSCRIBER_ROW).where(Subscriber.list_id.in_(lists)).order_by(Subscriber.id)
-    if len(selectors) > 1:
-        # Lists overlap: one row per phone, the lowest id standing for the number.
-        first = select(func.min(Subscriber.id)).where(Subscriber.list_id.in_(lists)).group_by(Subscriber.phone)
-        query = query.where(Subscriber.id.in_(first.scalar_subquery()))
-    if wanted.area_ids is not None and not wanted.include_outside:
-        query = query.where(Subscriber.area_id.in_(wanted.area_ids))
-    if not wanted.include_opted_out:
-        query = query.where(Subscriber.opted_out.is_(False))
+    query = select(*SUBSCRIBER_ROW).where(*subscriber_conditions(selectors, wanted)).order_by(Subscriber.id)
     for row in session.execute(query.execution_options(yield_per=batch)):
         details = {
             "area": names.get(row.area_id) if row.area_id else None,

@@ -15,13 +15,38 @@ from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    false,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster import lifecycle
-from broadcaster.audience import parse_selector, recipient_locale, recipients
+from broadcaster.audience import (
+    SubscriberFilter,
+    parse_selector,
+    recipient_locale,
+    recipients,
+    subscriber_conditions,
+)
 from broadcaster.db import insert_ignoring_duplicates, transaction
+from broadcaster.directory import areas_within
 from broadcaster.models import (
+    Area,
     Campaign,
     CampaignChannel,
     Delivery,
@@ -29,6 +54,7 @@ from broadcaster.models import (
     Occurrence,
     OccurrenceState,
     Priority,
+    Subscriber,
     utcnow,
 )
 from broadcaster.settings import Settings
@@ -91,7 +117,7 @@ def claim_occurrence(session: Session, owner: str, now: datetime, lease: timedel
     return found
 
 
-def expand(sessions: sessionmaker[Session], settings: Settings, occurrence_id: int, progress: Any = None) -> int:
+def expand(sessions: sessionmaker[Session], settings: Settings, occurrence_id: int) -> int:
     """Write the occurrence's delivery rows; returns how many recipients it has. Safe to run again."""
     with transaction(sessions) as session:
         occurrence = session.get(Occurrence, occurrence_id)
@@ -104,18 +130,14 @@ def expand(sessions: sessionmaker[Session], settings: Settings, occurrence_id: i
             occurrence.state, occurrence.reason = OccurrenceState.CANCELLED, refusal
             return 0
         plan = _RowPlan.build(session, settings, occurrence, campaign, channel)
-    written = 0
-    with sessions() as session:
-        stream = plan.rows(session, settings)
-        for batch in iter(lambda: list(islice(stream, settings.expand_batch)), []):
-            with transaction(sessions) as writer:
-                insert_ignoring_duplicates(writer, Delivery, batch, count=False)
-            written += len(batch)
-            if progress is not None:
-                progress(written)
+    if plan.kind == RecipientKind.SUBSCRIBER:
+        plan.write_subscribers(sessions, settings)
+    else:
+        plan.write_rows(sessions, settings)
     with transaction(sessions) as session:
         occurrence = session.get(Occurrence, occurrence_id)
         assert occurrence is not None
+        written = session.scalar(select(func.count()).where(Delivery.occurrence_id == occurrence_id)) or 0
         occurrence.state, occurrence.recipients = OccurrenceState.EXPANDED, written
         occurrence.expanded_at, occurrence.lease_owner, occurrence.lease_until = utcnow(), None, None
     return written
@@ -169,19 +191,14 @@ class _RowPlan:
             default_locale=campaign.locales[0] if campaign.locales else campaign.issuer.default_locale,
         )
 
-    def rows(self, session: Session, settings: Settings) -> Iterator[dict[str, Any]]:
-        selectors = [parse_selector(text) for text in self.audience]
-        found = recipients(
-            session,
-            self.kind,
-            selectors,
-            self.areas,
-            include_opted_out=True,
-            include_outside=True,
-            batch=settings.expand_batch,
-        )
-        for recipient in self._on_air(found):
-            yield self._row(recipient)
+    def write_rows(self, sessions: sessionmaker[Session], settings: Settings) -> None:
+        """Agencies, stations and pages: few, read through the directory and written in batches."""
+        with sessions() as session:
+            found = recipients(session, self.kind, [parse_selector(text) for text in self.audience], self.areas)
+            stream = (self._row(recipient) for recipient in self._on_air(found))
+            for batch in iter(lambda: list(islice(stream, settings.expand_batch)), []):
+                with transaction(sessions) as writer:
+                    insert_ignoring_duplicates(writer, Delivery, batch, count=False)
 
     def _on_air(self, found: Iterable[Recipient]) -> Iterator[Recipient]:
         """For a slot occurrence, the stations whose slot is at this occurrence's time."""
@@ -190,12 +207,8 @@ class _RowPlan:
                 yield recipient
 
     def _row(self, recipient: Recipient) -> dict[str, Any]:
-        details = {
-            key: value
-            for key, value in recipient.details.items()
-            if key not in ("locale", "opted_out", "opted_out_on", "outside_areas") and value is not None
-        }
-        row = {
+        details = {key: value for key, value in recipient.details.items() if key != "locale" and value is not None}
+        return {
             "occurrence_id": self.occurrence_id,
             "channel": self.channel,
             "rank": self.rank,
@@ -209,15 +222,88 @@ class _RowPlan:
             "reason": None,
             "done_at": None,
         }
-        if recipient.kind == RecipientKind.SUBSCRIBER:
-            if recipient.details.get("opted_out"):
-                since = recipient.details.get("opted_out_on")
-                row.update(
-                    state=DeliveryState.SKIPPED, reason=f"opted out{f' on {since}' if since else ''}", done_at=utcnow()
+
+    def write_subscribers(self, sessions: sessionmaker[Session], settings: Settings) -> None:
+        """Subscribers — up to a province's million numbers — are copied by the database itself,
+        INSERT … SELECT over consecutive id ranges, each range its own short transaction.
+
+        Opted-out numbers and numbers outside the campaign's areas are written as skipped, with the
+        reason, so the outbox accounts for everyone the audience names.
+        """
+        selectors = [parse_selector(text) for text in self.audience]
+        with sessions() as session:
+            area_ids = areas_within(session, self.areas) if self.areas else None
+            dialect = session.get_bind().dialect.name
+        conditions = subscriber_conditions(selectors, SubscriberFilter(area_ids, True, True))
+        rows = self._subscriber_rows(area_ids, dialect).where(*conditions)
+        statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(Delivery)
+        after = 0
+        while True:
+            with transaction(sessions) as session:
+                bound = session.scalar(
+                    select(Subscriber.id)
+                    .where(conditions[0], Subscriber.id > after)
+                    .order_by(Subscriber.id)
+                    .offset(settings.expand_batch - 1)
+                    .limit(1)
                 )
-            elif recipient.details.get("outside_areas"):
-                row.update(state=DeliveryState.SKIPPED, reason="outside the campaign's areas", done_at=utcnow())
-        return row
+                in_range = rows.where(Subscriber.id > after)
+                if bound is not None:
+                    in_range = in_range.where(Subscriber.id <= bound)
+                insert = statement.from_select(list(_SUBSCRIBER_COLUMNS), in_range.order_by(Subscriber.id))
+                session.execute(insert.on_conflict_do_nothing())
+            if bound is None:
+                return
+            after = bound
+
+    def _subscriber_rows(self, area_ids: set[int] | None, dialect: str) -> Select[Any]:
+        """One delivery row per subscriber row, in the order of `_SUBSCRIBER_COLUMNS`."""
+        opted_out = Subscriber.opted_out.is_(True)
+        outside: ColumnElement[bool] = (
+            or_(Subscriber.area_id.is_(None), Subscriber.area_id.not_in(area_ids)) if area_ids is not None else false()
+        )
+        skipped = or_(opted_out, outside)
+        build_object = func.jsonb_build_object if dialect == "postgresql" else func.json_object
+        when = bindparam("done_at", utcnow(), type_=Delivery.done_at.type)
+        return (
+            select(
+                literal(self.occurrence_id),
+                literal(self.channel),
+                literal(self.rank),
+                Subscriber.phone,
+                null(),
+                func.coalesce(func.nullif(Subscriber.locale, ""), self.default_locale),
+                case((Area.name.is_(None), null()), else_=build_object("area", Area.name)),
+                case((skipped, DeliveryState.SKIPPED.value), else_=DeliveryState.PENDING.value),
+                bindparam("due_at", self.due, type_=Delivery.due_at.type),
+                literal(0),
+                case(
+                    (and_(opted_out, Subscriber.opted_out_on.is_(None)), "opted out"),
+                    (opted_out, "opted out on " + cast(Subscriber.opted_out_on, String)),
+                    (outside, "outside the campaign's areas"),
+                    else_=null(),
+                ),
+                case((skipped, when), else_=null()),
+            )
+            .select_from(Subscriber)
+            .outerjoin(Area, Area.id == Subscriber.area_id)
+        )
+
+
+_SUBSCRIBER_COLUMNS = (
+    "occurrence_id",
+    "channel",
+    "rank",
+    "address",
+    "name",
+    "locale",
+    "details",
+    "state",
+    "due_at",
+    "attempts",
+    "reason",
+    "done_at",
+)
 
 
 def skip_expired(session: Session, settings: Settings, now: datetime) -> int:

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import load_dotenv
-from pydantic import ValidationError, field_validator
+from pydantic import PositiveInt, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from broadcaster.errors import ConfigurationError
@@ -54,12 +54,12 @@ class Settings(BaseSettings):
     retry_max_seconds: float = 3600
     # A worker's claim on a batch; an unfinished claim expires after this and the batch is sent again.
     lease_seconds: float = 300
-    claim_batch: int = 500
+    claim_batch: PositiveInt = 500
     # Outcomes of this many sends are written in one transaction (and always at the end of a claimed
     # batch). A worker killed in between leaves at most this many sent but unrecorded: those are sent
     # again once their lease expires, which a provider honouring the idempotency key ignores.
-    record_every: int = 50
-    expand_batch: int = 5000
+    record_every: PositiveInt = 50
+    expand_batch: PositiveInt = 5000
     poll_seconds: float = 0.5
     # Messages per second per channel and worker process, overriding what the adapter declares.
     rates: dict[str, float] = {}
