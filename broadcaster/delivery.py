@@ -8,17 +8,20 @@ the row carries the time; nothing sleeps in a loop but the rate limiter.
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import threading
 import time as clock
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, func, select, update
+from sqlalchemy import Select, Text, and_, bindparam, cast, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster import lifecycle
@@ -88,7 +91,7 @@ class Claimed:
     address: str
     name: str | None
     locale: str | None
-    details: dict[str, Any] | None
+    details: Mapping[str, Any] | None
     attempts: int
     rank: int
 
@@ -100,7 +103,12 @@ def _candidates(session: Session, channel: str, emergencies_only: bool) -> Selec
         .join(Occurrence, Occurrence.id == Delivery.occurrence_id)
         .join(Campaign, Campaign.id == Occurrence.campaign_id)
         .join(CampaignChannel, and_(CampaignChannel.campaign_id == Campaign.id, CampaignChannel.channel == channel))
-        .where(Delivery.channel == channel, Campaign.status.in_(lifecycle.SENDING), CampaignChannel.paused.is_(False))
+        .where(
+            Delivery.channel == channel,
+            Delivery.done_at.is_(None),  # the claim index's own condition, so both databases use it
+            Campaign.status.in_(lifecycle.SENDING),
+            CampaignChannel.paused.is_(False),
+        )
     )
     if emergencies_only:
         query = query.where(Delivery.rank == 0)
@@ -122,34 +130,52 @@ def claim(
 
     Expired leases and due pending rows are looked up apart: each lookup then walks the claim index in
     order and stops at the limit, where one lookup with OR would sort the whole outbox every time.
+    Each is one UPDATE of the rows its subquery picks, returning them.
     """
     expired = _candidates(session, channel, emergencies_only).where(
         Delivery.state == DeliveryState.SENDING, Delivery.lease_until < now
     )
-    ids = list(session.scalars(expired.limit(limit)))
-    if len(ids) < limit:
+    claimed = _lease(session, expired.limit(limit), owner, now + lease)
+    if len(claimed) < limit:
         pending = _candidates(session, channel, emergencies_only).where(
             Delivery.state == DeliveryState.PENDING, Delivery.due_at <= now
         )
-        ids += session.scalars(pending.order_by(Delivery.rank, Delivery.due_at).limit(limit - len(ids)))
-    if not ids:
-        return []
-    rows = session.execute(
+        claimed += _lease(
+            session, pending.order_by(Delivery.rank, Delivery.due_at).limit(limit - len(claimed)), owner, now + lease
+        )
+    return sorted(claimed, key=lambda row: (row.rank, row.id))
+
+
+def _lease(session: Session, candidates: Select[int], owner: str, until: datetime) -> list[Claimed]:
+    # The picked ids are a materialised CTE: as a plain subquery, PostgreSQL may run a LIMIT … SKIP LOCKED
+    # pick more than once within one UPDATE and lease more rows than asked for.
+    picked = candidates.cte("picked").prefix_with("MATERIALIZED", dialect="postgresql")
+    rows = session.connection().execute(  # Core: these rows are never loaded as ORM objects
         update(Delivery)
-        .where(Delivery.id.in_(ids))
-        .values(state=DeliveryState.SENDING, lease_owner=owner, lease_until=now + lease, attempts=Delivery.attempts + 1)
+        .where(Delivery.id.in_(select(picked.c.id)))
+        .values(state=DeliveryState.SENDING, lease_owner=owner, lease_until=until, attempts=Delivery.attempts + 1)
         .returning(
             Delivery.id,
             Delivery.occurrence_id,
             Delivery.address,
             Delivery.name,
             Delivery.locale,
-            Delivery.details,
+            cast(Delivery.details, Text),
             Delivery.attempts,
             Delivery.rank,
         )
     )
-    return sorted((Claimed(*row) for row in rows), key=lambda row: (row.rank, row.id))
+    return [
+        Claimed(id, occurrence, address, name, locale, _details(raw), attempts, rank)
+        for (id, occurrence, address, name, locale, raw, attempts, rank) in rows
+    ]
+
+
+@lru_cache(maxsize=4096)
+def _details(raw: str | None) -> Mapping[str, Any] | None:
+    """Recipients' details decoded once per distinct value: a fan-out repeats a handful (the districts)."""
+    value = json.loads(raw) if raw else None  # a JSON column may hold the JSON null
+    return MappingProxyType(value) if value else None
 
 
 # ---- outcomes -----------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -340,14 +341,22 @@ DONE = frozenset({DeliveryState.SENT, DeliveryState.ACCEPTED})
 FINAL = DONE | {DeliveryState.FAILED, DeliveryState.INVALID, DeliveryState.REJECTED, DeliveryState.SKIPPED}
 
 
+def _where(condition: str) -> dict[str, Any]:
+    """A partial index's condition, on both databases."""
+    return {"sqlite_where": text(condition), "postgresql_where": text(condition)}
+
+
 class Delivery(Base):
     """The outbox: one row per occurrence and recipient. Its key is the idempotency key sent to providers."""
 
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("occurrence_id", "address"),
-        Index("ix_deliveries_claim", "channel", "state", "rank", "due_at"),
-        Index("ix_deliveries_recent", "channel", "address", "done_at"),
+        # Partial indexes: the claim index holds only unfinished rows (done_at IS NULL), so it stays the
+        # size of the work left however long the outbox's history grows, and a row leaves it once when
+        # finished; the daily-cap index holds only finished rows, so the fan-out writes no entry to it.
+        Index("ix_deliveries_claim", "channel", "state", "rank", "due_at", **_where("done_at IS NULL")),
+        Index("ix_deliveries_recent", "channel", "address", "done_at", **_where("done_at IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)

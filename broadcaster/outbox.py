@@ -251,7 +251,7 @@ class _RowPlan:
                 if bound is not None:
                     in_range = in_range.where(Subscriber.id <= bound)
                 insert = statement.from_select(list(_SUBSCRIBER_COLUMNS), in_range.order_by(Subscriber.id))
-                session.execute(insert.on_conflict_do_nothing())
+                session.connection().execute(insert.on_conflict_do_nothing())
             if bound is None:
                 return
             after = bound

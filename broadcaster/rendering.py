@@ -262,6 +262,10 @@ class ChannelTemplates:
                 self._personal[name] = "recipient" in self.names_read([name])
         return self.compiled[chosen]
 
+    def personal(self, locale: str) -> bool:
+        """Whether any part for this locale reads `recipient`, and so differs from one recipient to the next."""
+        return any(self._personal.get(template.name or part, True) for part, template in self.parts(locale).items())
+
     def _compile(self, name: str) -> Template:
         try:
             return self.environment.get_template(name)
@@ -377,6 +381,8 @@ class Composer:
     def __post_init__(self) -> None:
         self.options = self.adapter.CampaignOptions.model_validate(dict(self.channel_options))
         self.options_dump = self.options.model_dump()
+        self._shared_parts: dict[tuple[str, datetime, str | None], dict[str, str]] = {}
+        self._shared_details: dict[tuple[str, datetime, str | None], dict[str, Any]] = {}
 
     @classmethod
     def for_channel(
@@ -412,25 +418,35 @@ class Composer:
         self, key: str, recipient: Recipient, fire_at: datetime, slot: str | None = None, attempt: int = 1
     ) -> Bulletin:
         locale = self.locale_for(recipient)
-        context = context_for(
-            self.view,
-            self.issuer,
-            recipient,
-            self.channel_options,
-            occurrence_context(fire_at, slot),
-            self.reading_rate,
-        )
-        parts = self.adapter.adapt(self.templates.render(locale, context), self.options)
-        details = {
-            "locale": locale,
-            "fire_at": fire_at,
-            "publish_at": fire_at,
-            "slot": slot,
-            "attempt": attempt,
-            "reading_rate": self.reading_rate,
-            "campaign_options": self.options_dump,
-            "content_dir": str(self.content_dir),
-            "sender_name": self.issuer["unit_name"] + " " + self.issuer["place"],
-            "sender_email": self.issuer.get("email"),
-        }
-        return Bulletin(key, recipient, parts, self.view.slug, self.view.priority, details)
+        moment = (locale, fire_at, slot)
+        parts = self._shared_parts.get(moment)
+        if parts is None:
+            context = context_for(
+                self.view,
+                self.issuer,
+                recipient,
+                self.channel_options,
+                occurrence_context(fire_at, slot),
+                self.reading_rate,
+            )
+            parts = self.adapter.adapt(self.templates.render(locale, context), self.options)
+            if not self.templates.personal(locale):
+                # Nobody's name in it: every recipient of this locale and moment gets these very parts.
+                self._shared_parts[moment] = parts
+        return Bulletin(key, recipient, parts, self.view.slug, self.view.priority, self._details(moment, attempt))
+
+    def _details(self, moment: tuple[str, datetime, str | None], attempt: int) -> dict[str, Any]:
+        if moment not in self._shared_details:
+            locale, fire_at, slot = moment
+            self._shared_details[moment] = {
+                "locale": locale,
+                "fire_at": fire_at,
+                "publish_at": fire_at,
+                "slot": slot,
+                "reading_rate": self.reading_rate,
+                "campaign_options": self.options_dump,
+                "content_dir": str(self.content_dir),
+                "sender_name": self.issuer["unit_name"] + " " + self.issuer["place"],
+                "sender_email": self.issuer.get("email"),
+            }
+        return {**self._shared_details[moment], "attempt": attempt}
