@@ -9,13 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import requests
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from requests.adapters import HTTPAdapter
 
 from broadcaster.text import plain_sms_text, sms_info
 from channels.base import Bulletin, ChannelAdapter, Limits, RecipientKind, Result
+from channels.http import JsonClient
 from channels.sms_dialects.base import Dialect, SmsMessage
 from channels.sms_dialects.esms import EsmsDialect
 from channels.sms_dialects.file import FileDialect
@@ -77,10 +76,9 @@ class SmsChannel(ChannelAdapter):
 
     def __init__(self, options: SmsOptions, *, output_dir: Path) -> None:
         super().__init__(options, output_dir=output_dir)
-        self.http = requests.Session()
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=options.pool_size)
-        self.http.mount("http://", adapter)
-        self.http.mount("https://", adapter)
+        self.http = JsonClient(
+            pool_size=options.pool_size, connect_timeout=options.connect_timeout, timeout=options.timeout
+        )
         self.dialect = DIALECTS[options.dialect](options, self.http, output_dir)
 
     @property

@@ -11,9 +11,8 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import requests
-
 from channels.base import Limits, PermanentError, Result, TransientError
+from channels.http import JsonClient, Unanswered
 
 if TYPE_CHECKING:
     from channels.sms import SmsOptions
@@ -44,7 +43,7 @@ class Dialect(ABC):
     name: ClassVar[str]
     limits: ClassVar[Limits]
 
-    def __init__(self, options: SmsOptions, http: requests.Session, output_dir: Path):
+    def __init__(self, options: SmsOptions, http: JsonClient, output_dir: Path):
         self.options = options
         self.http = http
         self.output_dir = output_dir
@@ -56,38 +55,30 @@ class Dialect(ABC):
     def url(self, default: str) -> str:
         return self.options.url or default
 
-    def post_json(self, url: str, body: Any, **request: Any) -> tuple[int, Any]:
+    def post_json(self, url: str, body: Any, headers: dict[str, str] | None = None) -> tuple[int, Any]:
         """POST and parse the JSON answer; transport failures and server errors become TransientError."""
         try:
-            response = self.http.post(
-                url, json=body, timeout=(self.options.connect_timeout, self.options.timeout), **request
-            )
-        except requests.Timeout:
-            raise TransientError(f"the SMS gateway did not answer within {self.options.timeout:g} s") from None
-        except requests.ConnectionError as exc:
-            raise TransientError(f"cannot reach the SMS gateway at {url}: {_root_cause(exc)}") from None
-        if response.status_code == 429 or response.status_code >= 500:
+            answer = self.http.post(url, body, headers)
+        except Unanswered as exc:
+            if exc.timed_out:
+                raise TransientError(f"the SMS gateway did not answer within {self.options.timeout:g} s") from None
+            raise TransientError(f"cannot reach the SMS gateway at {url}: {exc.reason}") from None
+        if answer.status == 429 or answer.status >= 500:
             raise TransientError(
-                f"the SMS gateway answered HTTP {response.status_code}",
-                response=response.text[:500],
-                retry_after=retry_after(response.headers.get("Retry-After")),
+                f"the SMS gateway answered HTTP {answer.status}",
+                response=answer.text[:500],
+                retry_after=retry_after(answer.headers.get("Retry-After")),
             )
-        if response.status_code in (401, 403):
+        if answer.status in (401, 403):
             raise PermanentError(
-                f"the SMS gateway refused our credentials (HTTP {response.status_code})", response=response.text[:500]
+                f"the SMS gateway refused our credentials (HTTP {answer.status})", response=answer.text[:500]
             )
         try:
-            return response.status_code, response.json()
+            return answer.status, answer.json()
         except ValueError:
             raise TransientError(
-                f"the SMS gateway answered HTTP {response.status_code} without JSON", response=response.text[:500]
+                f"the SMS gateway answered HTTP {answer.status} without JSON", response=answer.text[:500]
             ) from None
-
-
-def _root_cause(exc: BaseException) -> str:
-    while exc.__cause__ is not None or exc.__context__ is not None:
-        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
-    return str(exc) or type(exc).__name__
 
 
 def retry_after(value: str | None) -> float | None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
+import urllib3
+
 from channels.base import Limits, Outcome, PermanentError, Result, TransientError
 from channels.sms_dialects.base import Dialect, SmsMessage
 
@@ -50,7 +52,8 @@ class SpeedSmsDialect(Dialect):
             "sms_type": int(options.sms_type or 2),
             "sender": options.brandname or "",
         }
-        _, answer = self.post_json(self.url(DEFAULT_URL), body, auth=(token, "x"))
+        auth = urllib3.util.make_headers(basic_auth=f"{token}:x")
+        _, answer = self.post_json(self.url(DEFAULT_URL), body, headers=auth)
         if not isinstance(answer, dict):
             raise TransientError("SpeedSMS answered with something other than a JSON object")
         data = answer.get("data") or {}

@@ -239,6 +239,20 @@ class TestGenericJson:
         with pytest.raises(TransientError, match=r"did not answer within 0\.2 s"):
             adapter.send([sms("k", "+84912345678")])
 
+    def test_goes_through_the_proxy_the_environment_names(
+        self, httpserver: HTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # The proxy is the loopback server: the gateway's own name is never resolved or contacted.
+        monkeypatch.setenv("HTTP_PROXY", httpserver.url_for("/").rstrip("/"))
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        httpserver.expect_oneshot_request("/send", headers={"Host": "sms-gateway.example"}).respond_with_json(
+            {"results": [{"id": "k", "status": "accepted"}]}
+        )
+        adapter = channel("http://sms-gateway.example/send", tmp_path, dialect="generic-json")
+        assert [r.outcome for r in adapter.send([sms("k", "+84912345678")])] == [Outcome.ACCEPTED]
+        httpserver.check_assertions()
+
     def test_an_unreachable_gateway_is_transient(self, tmp_path: Path) -> None:
         adapter = channel(f"http://127.0.0.1:{free_port()}/send", tmp_path, dialect="generic-json")
         with pytest.raises(TransientError, match="cannot reach the SMS gateway"):
