@@ -50,13 +50,15 @@ class JsonClient:
     def __init__(self, *, pool_size: int, connect_timeout: float, timeout: float) -> None:
         self.timeout = urllib3.Timeout(connect=connect_timeout, read=timeout)
         self.pool_size = pool_size
-        self._managers: dict[tuple[str, str], urllib3.PoolManager] = {}
+        self._routes: dict[str, tuple[Any, str]] = {}
+        self._managers: list[urllib3.PoolManager] = []
 
     def post(self, url: str, body: Any, headers: dict[str, str] | None = None) -> Answer:
+        opener, target = self._route(url)
         try:
-            response = self._manager(url).request(
+            response = opener.urlopen(
                 "POST",
-                url,
+                target,
                 body=json.dumps(body).encode(),
                 headers={"Content-Type": "application/json", "Accept": "application/json", **(headers or {})},
                 timeout=self.timeout,
@@ -72,27 +74,31 @@ class JsonClient:
         return Answer(response.status, response.headers, response.data)
 
     def close(self) -> None:
-        for manager in self._managers.values():
+        for manager in self._managers:
             manager.clear()
         self._managers.clear()
+        self._routes.clear()
 
-    def _manager(self, url: str) -> urllib3.PoolManager:
-        parts = urlsplit(url)
-        key = (parts.scheme, parts.hostname or "")
-        if key not in self._managers:
-            self._managers[key] = self._new_manager(*key)
-        return self._managers[key]
-
-    def _new_manager(self, scheme: str, host: str) -> urllib3.PoolManager:
-        """A pool for one host, through the proxy the environment names for it (HTTPS_PROXY, NO_PROXY…)."""
-        options: dict[str, Any] = {
-            "maxsize": self.pool_size,
-            "ca_certs": os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE") or certifi.where(),
-        }
-        proxy = urllib.request.getproxies().get(scheme)
-        if proxy and not urllib.request.proxy_bypass(host):
-            return urllib3.ProxyManager(proxy, **options)
-        return urllib3.PoolManager(**options)
+    def _route(self, url: str) -> tuple[Any, str]:
+        """What to call `urlopen` on for this URL, and with what: the host's own connection pool and
+        the path, or, where the environment names a proxy for the host (HTTPS_PROXY, NO_PROXY…), a
+        proxy manager and the whole URL. Worked out once per URL."""
+        if url not in self._routes:
+            parts = urlsplit(url)
+            options: dict[str, Any] = {
+                "maxsize": self.pool_size,
+                "ca_certs": os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE") or certifi.where(),
+            }
+            proxy = urllib.request.getproxies().get(parts.scheme)
+            if proxy and not urllib.request.proxy_bypass(parts.hostname or ""):
+                manager: urllib3.PoolManager = urllib3.ProxyManager(proxy, **options)
+                self._routes[url] = (manager, url)
+            else:
+                manager = urllib3.PoolManager(**options)
+                path = parts.path or "/"
+                self._routes[url] = (manager.connection_from_url(url), f"{path}?{parts.query}" if parts.query else path)
+            self._managers.append(manager)
+        return self._routes[url]
 
 
 def _reason(exc: BaseException) -> str:
