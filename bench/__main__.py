@@ -6,7 +6,6 @@ Each row is measured side by side in one run on this machine (shared and noisy: 
 from __future__ import annotations
 
 import argparse
-import email.policy
 import json
 import os
 import platform
@@ -387,7 +386,7 @@ def _sample_letter(settings: Settings) -> bytes:
     adapter = EmailChannel(
         EmailOptions(mode="smtp", host="x", sender="vanthu@stttt.tayninh.example"), output_dir=settings.output_dir
     )
-    return adapter.build(bulletin).as_bytes(policy=email.policy.SMTP)  # CRLF line ends, as on the wire
+    return adapter.build(bulletin)  # CRLF line ends, as on the wire
 
 
 # ---- scheduler lateness ---------------------------------------------------------------------------------------

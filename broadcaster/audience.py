@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, exists, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from broadcaster.directory import SUBSCRIBER_ROW, areas_within
 from broadcaster.models import Agency, AgencyGroup, Area, FacebookPage, Station, Subscriber, SubscriberList
@@ -121,7 +121,9 @@ def recipients(
 def _agency_recipients(
     session: Session, selectors: Sequence[Selector], area_ids: set[int] | None, names: dict[int, str]
 ) -> Iterator[Recipient]:
-    query = select(Agency).order_by(Agency.key)
+    query = (
+        select(Agency).options(selectinload(Agency.group_rows)).order_by(Agency.key)
+    )  # groups: one query, not one each
     if not any(selector.scope == "agencies" for selector in selectors):
         groups = [s.value for s in selectors if s.scope == "group"]
         keys = [s.value for s in selectors if s.scope == "agency"]

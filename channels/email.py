@@ -10,16 +10,17 @@ import hashlib
 import smtplib
 import ssl
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from email.header import Header
-from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.policy import compat32
 from email.utils import formataddr, formatdate
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from channels.base import (
@@ -47,6 +48,9 @@ class EmailOptions(BaseSettings):
     sender: str | None = None  # the From address; the display name is the issuing unit
     reply_to: str | None = None
     timeout: float = 30.0
+    # SMTP sessions a worker keeps open; a batch's letters are spread over them, so one letter's
+    # rendering and our side of the exchange overlap the server's handling of another.
+    connections: int = Field(2, ge=1, le=10)
 
     @model_validator(mode="after")
     def _smtp_needs_host_and_sender(self) -> EmailOptions:
@@ -83,6 +87,25 @@ def encoded_address(name: str, address: str, header: str = "To") -> str:
     return f"{encoded_header(name, header)} <{address}>" if not name.isascii() else formataddr((name, address))
 
 
+@lru_cache(maxsize=64)
+def letter_body(text: str, html: str) -> bytes:
+    """MIME-Version, the multipart Content-Type and both parts, base64 in UTF-8, as wire bytes.
+
+    Encoding a letter's parts is most of the cost of building it, and a campaign's letters share
+    their text (the addressees are in the headers), so it is done once per distinct text.
+    """
+    body = MIMEMultipart("alternative")
+    body.attach(MIMEText(text, "plain", "utf-8"))
+    if html:
+        body.attach(MIMEText(html, "html", "utf-8"))
+    return body.as_bytes(policy=WIRE)
+
+
+def _crlf(value: str) -> str:
+    """A folded header value with the wire's line ends."""
+    return "\r\n".join(value.splitlines())
+
+
 def message_id(key: str, sender: str) -> str:
     """The same delivery always gets the same Message-ID, so a resent letter is recognisably the same."""
     domain = sender.rpartition("@")[2] or "broadcaster.invalid"
@@ -96,30 +119,37 @@ class EmailChannel(ChannelAdapter):
     Options = EmailOptions
 
     options: EmailOptions
-    _smtp: smtplib.SMTP | None = None
 
-    def build(self, bulletin: Bulletin) -> Message:
+    def __init__(self, options: EmailOptions, *, output_dir: Path) -> None:
+        super().__init__(options, output_dir=output_dir)
+        self._sessions: list[smtplib.SMTP | None] = [None] * options.connections
+        self._lanes: ThreadPoolExecutor | None = None
+
+    def build(self, bulletin: Bulletin) -> bytes:
+        """The letter as it goes on the wire (CRLF line ends): its own headers, then the text and HTML
+        parts, which are encoded once per distinct text and shared by every letter that carries it."""
         details = bulletin.details
         sender = self._sender(bulletin)
-        message = MIMEMultipart("alternative")
-        message["Subject"] = encoded_header(bulletin.parts.get("subject", "").strip() or bulletin.campaign)
-        message["From"] = encoded_address(str(details.get("sender_name", "")), sender, "From")
-        message["To"] = encoded_address(bulletin.recipient.name, bulletin.recipient.address)
+        headers = {
+            "Subject": encoded_header(bulletin.parts.get("subject", "").strip() or bulletin.campaign),
+            "From": encoded_address(str(details.get("sender_name", "")), sender, "From"),
+            "To": encoded_address(bulletin.recipient.name, bulletin.recipient.address),
+        }
         if reply_to := self.options.reply_to or details.get("sender_email"):
-            message["Reply-To"] = str(reply_to)
-        message["Date"] = formatdate(localtime=True)
-        message["Message-ID"] = message_id(bulletin.key, sender)
-        message["X-Broadcaster-Key"] = bulletin.key
-        message.attach(MIMEText(bulletin.parts.get("txt", ""), "plain", "utf-8"))
-        if html := bulletin.parts.get("html"):
-            message.attach(MIMEText(html, "html", "utf-8"))
-        return message
+            headers["Reply-To"] = str(reply_to)
+        headers["Date"] = formatdate(localtime=True)
+        headers["Message-ID"] = message_id(bulletin.key, sender)
+        headers["X-Broadcaster-Key"] = bulletin.key
+        lines = "".join(f"{name}: {_crlf(value)}\r\n" for name, value in headers.items())
+        return lines.encode() + letter_body(bulletin.parts.get("txt", ""), bulletin.parts.get("html") or "")
 
     # ---- connection -----------------------------------------------------------------------------
 
     def open(self) -> None:
-        if self.options.mode == "smtp" and self._smtp is None:
-            self._smtp = self._connect()
+        """Connect the first session now, so that a wrong host or login shows at start; the others
+        connect when first used."""
+        if self.options.mode == "smtp" and self._sessions[0] is None:
+            self._sessions[0] = self._connect()
 
     def _connect(self) -> smtplib.SMTP:
         options = self.options
@@ -149,10 +179,14 @@ class EmailChannel(ChannelAdapter):
         return smtp
 
     def close(self) -> None:
-        if self._smtp is not None:
-            with contextlib.suppress(OSError, smtplib.SMTPException):  # the server may have left first
-                self._smtp.quit()
-            self._smtp = None
+        if self._lanes is not None:
+            self._lanes.shutdown()
+            self._lanes = None
+        for lane, smtp in enumerate(self._sessions):
+            if smtp is not None:
+                with contextlib.suppress(OSError, smtplib.SMTPException):  # the server may have left first
+                    smtp.quit()
+                self._sessions[lane] = None
 
     # ---- sending ------------------------------------------------------------------------------------
 
@@ -160,32 +194,46 @@ class EmailChannel(ChannelAdapter):
         if self.options.mode == "file":
             return [self._write(bulletin) for bulletin in batch]
         self.open()
+        lanes = min(len(self._sessions), len(batch))
+        if lanes <= 1:
+            return self._send_on(0, batch)
+        if self._lanes is None:
+            self._lanes = ThreadPoolExecutor(len(self._sessions), thread_name_prefix="smtp")
+        shares = [self._lanes.submit(self._send_on, lane, batch[lane::lanes]) for lane in range(lanes)]
+        wait(shares)  # every session is idle again before anything is raised
+        results: list[Result] = [None] * len(batch)  # type: ignore[list-item]
+        for lane, share in enumerate(shares):
+            results[lane::lanes] = share.result()  # a PermanentError in any share is the batch's
+        return results
+
+    def _send_on(self, lane: int, letters: Sequence[Bulletin]) -> list[Result]:
+        """Letters over one session, in order; a session the server dropped is opened again."""
         results = []
-        for bulletin in batch:
-            if self._smtp is None:
+        for bulletin in letters:
+            if self._sessions[lane] is None:
                 try:
-                    self._smtp = self._connect()  # re-opened after the server dropped us
+                    self._sessions[lane] = self._connect()
                 except TransientError as exc:
                     results.append(Result.failed(bulletin.key, exc.reason, retryable=True))
                     continue
-            results.append(self._deliver(bulletin))
+            results.append(self._deliver(lane, bulletin))
         return results
 
     def _write(self, bulletin: Bulletin) -> Result:
         folder = self.output_dir / "email" / safe_name(bulletin.campaign)
         path = folder / f"{safe_name(bulletin.key)}.eml"
-        write_atomically(path, self.build(bulletin).as_bytes(policy=WIRE))
+        write_atomically(path, self.build(bulletin))
         return Result(bulletin.key, Outcome.SENT, provider_id=str(path.relative_to(self.output_dir)))
 
     def _sender(self, bulletin: Bulletin) -> str:
         return self.options.sender or str(bulletin.details.get("sender_email") or "broadcaster@localhost")
 
-    def _deliver(self, bulletin: Bulletin) -> Result:
-        assert self._smtp is not None
-        message = self.build(bulletin)
-        address = bulletin.recipient.address
+    def _deliver(self, lane: int, bulletin: Bulletin) -> Result:
+        smtp = self._sessions[lane]
+        assert smtp is not None
+        address, sender = bulletin.recipient.address, self._sender(bulletin)
         try:
-            self._smtp.sendmail(self._sender(bulletin), [address], message.as_bytes(policy=WIRE))
+            smtp.sendmail(sender, [address], self.build(bulletin))
         except smtplib.SMTPRecipientsRefused as exc:
             code, reply = exc.recipients.get(address, (550, b"refused"))
             return _refused(bulletin.key, code, reply, invalid=True)
@@ -196,9 +244,9 @@ class EmailChannel(ChannelAdapter):
         except smtplib.SMTPDataError as exc:
             return _refused(bulletin.key, exc.smtp_code, exc.smtp_error, invalid=False)
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
-            self._smtp = None
+            self._sessions[lane] = None
             return Result.failed(bulletin.key, f"the SMTP connection dropped: {exc}", retryable=True)
-        return Result(bulletin.key, Outcome.SENT, provider_id=message["Message-ID"])
+        return Result(bulletin.key, Outcome.SENT, provider_id=message_id(bulletin.key, sender))
 
 
 def _text(reply: bytes | str) -> str:

@@ -65,7 +65,7 @@ def mailbox() -> Iterator[Mailbox]:
     controller.stop()
 
 
-def adapter(mailbox: Mailbox, tmp_path: Path) -> EmailChannel:
+def adapter(mailbox: Mailbox, tmp_path: Path, connections: int = 1) -> EmailChannel:
     options = EmailOptions(
         mode="smtp",
         host="127.0.0.1",
@@ -73,6 +73,7 @@ def adapter(mailbox: Mailbox, tmp_path: Path) -> EmailChannel:
         security="plain",
         sender="vanthu@stttt.tayninh.example",
         reply_to="thanhtra@stttt.tayninh.example",
+        connections=connections,
     )
     return EmailChannel(options, output_dir=tmp_path)
 
@@ -129,6 +130,22 @@ def test_a_batch_uses_one_connection_and_a_refused_recipient_does_not_sink_it(ma
     assert results[2].retryable and "451" in results[2].reason
     assert mailbox.connections == 1
     assert len(mailbox.messages) == 2
+
+
+def test_a_batch_is_spread_over_the_sessions_and_its_results_keep_the_batch_order(
+    mailbox: Mailbox, tmp_path: Path
+) -> None:
+    mailbox.refuse.add("khongton@tayninh.example")
+    addresses = [f"donvi{index}@tayninh.example" for index in range(7)] + ["khongton@tayninh.example"]
+    batch = [letter(f"k{index}", address) for index, address in enumerate(addresses)]
+
+    with adapter(mailbox, tmp_path, connections=3) as channel:
+        results = channel.send(batch)
+
+    assert [r.key for r in results] == [f"k{index}" for index in range(8)]
+    assert [r.outcome for r in results] == [Outcome.SENT] * 7 + [Outcome.INVALID_RECIPIENT]
+    assert mailbox.connections == 3
+    assert sorted(rcpt for m in mailbox.messages for rcpt in m.rcpt_tos) == sorted(addresses[:7])
 
 
 def test_a_dropped_connection_is_retryable_and_the_next_letter_reconnects(mailbox: Mailbox, tmp_path: Path) -> None:
