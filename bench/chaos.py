@@ -22,21 +22,39 @@ from bench import world
 from bench.__main__ import postgres_settings, sqlite_settings
 from bench.gateway import GatewayProcess
 from broadcaster.db import make_engine, make_sessions
-from broadcaster.models import Delivery, DeliveryState, Occurrence, OccurrenceState
+from broadcaster.models import FINAL, Delivery, DeliveryState, Occurrence, OccurrenceState
 
 BATCH = 100
 console = Console(width=160)
 
 
-def waiting(url: str) -> int:
-    """Deliveries still to send, plus occurrences not yet fully expanded (a kill can cut an expansion)."""
+def progress(url: str) -> tuple[int, int]:
+    """Deliveries with an outcome recorded, and what is still to do: deliveries to send plus
+    occurrences not yet fully expanded (a kill can cut an expansion)."""
     engine = make_engine(url)
     with make_sessions(engine)() as session:
+        done = select(func.count()).where(Delivery.state.in_(FINAL))
         unsent = select(func.count()).where(Delivery.state.in_([DeliveryState.PENDING, DeliveryState.SENDING]))
         unexpanded = select(func.count()).where(Occurrence.state == OccurrenceState.PENDING)
-        count = (session.scalar(unsent) or 0) + (session.scalar(unexpanded) or 0)
+        counts = (session.scalar(done) or 0, (session.scalar(unsent) or 0) + (session.scalar(unexpanded) or 0))
     engine.dispose()
-    return count
+    return counts
+
+
+def kill_mid_fan_out(command: list[str], env: dict[str, str], url: str, target: int, jitter: float) -> None:
+    """Start a worker, let it record outcomes until `target` deliveries are done (at least one of its
+    own), then kill -9 it `jitter` seconds later: mid-batch, mid-write, wherever it is then."""
+    started_with, _ = progress(url)
+    worker = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and worker.poll() is None:
+        done, left = progress(url)
+        if (done >= target and done > started_with) or not left:
+            break
+        time.sleep(0.05)
+    time.sleep(jitter)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
 
 
 def main() -> None:
@@ -72,14 +90,14 @@ def main() -> None:
         )
         command = [sys.executable, "-m", "broadcaster", "worker", "--channel", "sms"]
         started = time.monotonic()
-        for kill in range(1, args.kills + 1):
-            worker = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(chance.uniform(1.0, 3.0))
-            worker.send_signal(signal.SIGKILL)
-            worker.wait()
-            console.print(f"kill -9 number {kill}: {waiting(settings.database_url):,} deliveries still to go")
+        # Kill points spread over the fan-out: after a random share of it is done, plus a random delay.
+        targets = sorted(int(chance.uniform(0.0, 0.9) * args.n) for _ in range(args.kills))
+        for kill, target in enumerate(targets, start=1):
+            kill_mid_fan_out(command, env, settings.database_url, target, chance.uniform(0.0, 0.5))
+            done, left = progress(settings.database_url)
+            console.print(f"kill -9 number {kill}: {done:,} done, {left:,} deliveries still to go")
         last = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        while waiting(settings.database_url):
+        while progress(settings.database_url)[1]:
             time.sleep(0.5)
         last.send_signal(signal.SIGTERM)
         last.wait(timeout=60)
