@@ -21,7 +21,8 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import Select, Text, and_, bindparam, cast, func, select, update
+from sqlalchemy import Select, Text, Update, and_, bindparam, cast, func, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster import lifecycle
@@ -96,7 +97,7 @@ class Claimed:
     rank: int
 
 
-def _candidates(session: Session, channel: str, emergencies_only: bool) -> Select[int]:
+def _candidates(dialect: str, channel: str, emergencies_only: bool) -> Select[int]:
     """Deliveries of a channel whose campaign may send and whose channel is not paused."""
     query = (
         select(Delivery.id)
@@ -112,7 +113,7 @@ def _candidates(session: Session, channel: str, emergencies_only: bool) -> Selec
     )
     if emergencies_only:
         query = query.where(Delivery.rank == 0)
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect == "postgresql":
         query = query.with_for_update(of=Delivery, skip_locked=True)
     return query
 
@@ -132,28 +133,39 @@ def claim(
     order and stops at the limit, where one lookup with OR would sort the whole outbox every time.
     Each is one UPDATE of the rows its subquery picks, returning them.
     """
-    expired = _candidates(session, channel, emergencies_only).where(
-        Delivery.state == DeliveryState.SENDING, Delivery.lease_until < now
-    )
-    claimed = _lease(session, expired.limit(limit), owner, now + lease)
+    dialect = session.get_bind().dialect.name
+    values = {"now": now, "owner": owner, "until": now + lease, "limit": limit}
+    connection = session.connection()  # Core: these rows are never loaded as ORM objects
+    claimed = _leased(connection.execute(_lease_statement(dialect, channel, emergencies_only, expired=True), values))
     if len(claimed) < limit:
-        pending = _candidates(session, channel, emergencies_only).where(
-            Delivery.state == DeliveryState.PENDING, Delivery.due_at <= now
-        )
-        claimed += _lease(
-            session, pending.order_by(Delivery.rank, Delivery.due_at).limit(limit - len(claimed)), owner, now + lease
-        )
+        values["limit"] = limit - len(claimed)
+        due = _lease_statement(dialect, channel, emergencies_only, expired=False)
+        claimed += _leased(connection.execute(due, values))
     return sorted(claimed, key=lambda row: (row.rank, row.id))
 
 
-def _lease(session: Session, candidates: Select[int], owner: str, until: datetime) -> list[Claimed]:
+@lru_cache(maxsize=64)
+def _lease_statement(dialect: str, channel: str, emergencies_only: bool, *, expired: bool) -> Update:
+    """The UPDATE that leases rows, built once per channel (building it per claim cost more than running it)."""
+    candidates = _candidates(dialect, channel, emergencies_only)
+    if expired:
+        candidates = candidates.where(Delivery.state == DeliveryState.SENDING, Delivery.lease_until < bindparam("now"))
+    else:
+        candidates = candidates.where(
+            Delivery.state == DeliveryState.PENDING, Delivery.due_at <= bindparam("now")
+        ).order_by(Delivery.rank, Delivery.due_at)
     # The picked ids are a materialised CTE: as a plain subquery, PostgreSQL may run a LIMIT … SKIP LOCKED
     # pick more than once within one UPDATE and lease more rows than asked for.
-    picked = candidates.cte("picked").prefix_with("MATERIALIZED", dialect="postgresql")
-    rows = session.connection().execute(  # Core: these rows are never loaded as ORM objects
+    picked = candidates.limit(bindparam("limit")).cte("picked").prefix_with("MATERIALIZED", dialect="postgresql")
+    return (
         update(Delivery)
         .where(Delivery.id.in_(select(picked.c.id)))
-        .values(state=DeliveryState.SENDING, lease_owner=owner, lease_until=until, attempts=Delivery.attempts + 1)
+        .values(
+            state=DeliveryState.SENDING,
+            lease_owner=bindparam("owner"),
+            lease_until=bindparam("until"),
+            attempts=Delivery.attempts + 1,
+        )
         .returning(
             Delivery.id,
             Delivery.occurrence_id,
@@ -165,10 +177,14 @@ def _lease(session: Session, candidates: Select[int], owner: str, until: datetim
             Delivery.rank,
         )
     )
-    return [
-        Claimed(id, occurrence, address, name, locale, _details(raw), attempts, rank)
-        for (id, occurrence, address, name, locale, raw, attempts, rank) in rows
-    ]
+
+
+def _leased(rows: CursorResult[Any]) -> list[Claimed]:
+    claimed = []
+    for row in rows.all():
+        id, occurrence, address, name, locale, raw, attempts, rank = tuple(row)
+        claimed.append(Claimed(id, occurrence, address, name, locale, _details(raw), attempts, rank))
+    return claimed
 
 
 @lru_cache(maxsize=4096)
@@ -205,19 +221,26 @@ def outcome_values(result: Result, attempts: int, policy: RetryPolicy, now: date
     return {**values, "state": DeliveryState.PENDING, "due_at": retry_at}
 
 
-_RECORD = (
+_OUTCOME: dict[str, Any] = {
+    "state": bindparam("state"),
+    "provider_id": bindparam("provider_id"),
+    "reason": bindparam("reason"),
+    "lease_owner": None,
+    "lease_until": None,
+    "due_at": bindparam("due_at"),
+    "done_at": bindparam("done_at"),
+    "attempts": bindparam("attempts"),
+}
+# Built once: constructing a statement per write cost more than running it.
+_RECORD_ONE = (
     update(Delivery)
     .where(Delivery.id == bindparam("row_id"), Delivery.lease_owner == bindparam("owner"))
-    .values(
-        state=bindparam("state"),
-        provider_id=bindparam("provider_id"),
-        reason=bindparam("reason"),
-        lease_owner=None,
-        lease_until=None,
-        due_at=bindparam("due_at"),
-        done_at=bindparam("done_at"),
-        attempts=bindparam("attempts"),
-    )
+    .values(**_OUTCOME)
+)
+_RECORD_MANY = (
+    update(Delivery)
+    .where(Delivery.id.in_(bindparam("row_ids", expanding=True)), Delivery.lease_owner == bindparam("owner"))
+    .values(**_OUTCOME)
 )
 
 
@@ -244,36 +267,21 @@ def record(session: Session, owner: str, updates: Sequence[tuple[Claimed, dict[s
     connection = session.connection()
     singles = []
     for (state, provider_id, reason, due_at, done_at, attempts), ids in groups.items():
+        shared = {
+            "owner": owner,
+            "state": state,
+            "provider_id": provider_id,
+            "reason": reason,
+            "due_at": due_at,
+            "done_at": done_at,
+            "attempts": attempts,
+        }
         if len(ids) == 1:
-            singles.append(
-                {
-                    "row_id": ids[0],
-                    "owner": owner,
-                    "state": state,
-                    "provider_id": provider_id,
-                    "reason": reason,
-                    "due_at": due_at,
-                    "done_at": done_at,
-                    "attempts": attempts,
-                }
-            )
-            continue
-        connection.execute(
-            update(Delivery)
-            .where(Delivery.id.in_(ids), Delivery.lease_owner == owner)
-            .values(
-                state=state,
-                provider_id=provider_id,
-                reason=reason,
-                lease_owner=None,
-                lease_until=None,
-                due_at=due_at,
-                done_at=done_at,
-                attempts=attempts,
-            )
-        )
+            singles.append({"row_id": ids[0], **shared})
+        else:
+            connection.execute(_RECORD_MANY, {"row_ids": ids, **shared})
     if singles:
-        connection.execute(_RECORD, singles)
+        connection.execute(_RECORD_ONE, singles)
 
 
 def release(session: Session, owner: str, rows: Sequence[Claimed], reason: str | None = None) -> None:
