@@ -364,6 +364,7 @@ class Worker:
         self.composers: OrderedDict[int, tuple[Composer, datetime, str | None]] = OrderedDict()
         self._unrecorded: list[tuple[Claimed, dict[str, Any]]] = []
         self.stats = WorkerStats()
+        self._next_look = 0.0
 
     # -- the loop --
 
@@ -381,15 +382,23 @@ class Worker:
         return self.stats
 
     def step(self) -> bool:
-        """One unit of work: expand an occurrence, or send one claimed batch. False when idle."""
-        if self.expand_one():
+        """One unit of work: expand an occurrence, or send one claimed batch. False when idle.
+
+        While there is sending to do, new occurrences are looked for once per poll interval (so an
+        emergency waits no longer than that behind a fan-out); when there is none, at once.
+        """
+        if clock.monotonic() >= self._next_look and self._look_for_occurrences():
             return True
         worked = False
         for channel in self.adapters:
             if self.stop.is_set():
                 break
             worked |= self.send_due(channel)
-        return worked
+        return worked or self._look_for_occurrences()
+
+    def _look_for_occurrences(self) -> bool:
+        self._next_look = clock.monotonic() + self.settings.poll_seconds
+        return self.expand_one()
 
     def drain(self, timeout: float = 60.0) -> WorkerStats:
         """Work until nothing is due (for tests, the demo and benchmarks)."""

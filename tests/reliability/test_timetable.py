@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time as clock
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,7 +13,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster.db import transaction
 from broadcaster.delivery import Worker
-from broadcaster.models import AuditEntry, Delivery, DeliveryState, Occurrence, OccurrenceState, Status, utcnow
+from broadcaster.models import (
+    AuditEntry,
+    Campaign,
+    Delivery,
+    DeliveryState,
+    Occurrence,
+    OccurrenceState,
+    Status,
+    utcnow,
+)
 from broadcaster.scheduling import Plan, Timetable, catch_up, plans_for
 from broadcaster.scheduling_rules import cron_trigger
 from broadcaster.settings import Settings
@@ -229,6 +239,66 @@ def test_a_number_gets_at_most_three_sms_a_day(world: sessionmaker[Session], set
     assert {tuple(row) for row in held} == {
         (DeliveryState.PENDING, "this address already had 3 sms messages in the last 24 hours")
     }
+
+
+def test_an_emergency_fired_during_a_fan_out_is_sent_before_the_rest_of_it(
+    world: sessionmaker[Session], settings: Settings, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    settings = settings.model_copy(update={"send_windows": {}, "claim_batch": 10, "poll_seconds": 0.05})
+    subscriber_list(world, tmp_path, "ca-tinh", phones(2000, first=100))
+    now = utcnow()
+    campaign(
+        world,
+        settings,
+        {"sms": {"to": ["list:ca-tinh"], **SMS, "schedule": [{"at": local(now, settings)}]}},
+        slug="thuong-ky",
+        priority="ordinary",
+        sendable_since=now - timedelta(hours=1),
+    )
+    with transaction(world) as session:
+        catch_up(session, settings, now)
+    worker = Worker(world, settings, ["sms"], "test-worker")
+    for _ in range(3):  # the province-wide fan-out is under way
+        worker.step()
+    urgent = utcnow() + timedelta(seconds=1.1)  # after the timetable's last look, to the second
+    campaign(
+        world,
+        settings,
+        {"sms": {"to": ["list:bulk"], **SMS, "schedule": [{"at": local(urgent, settings)}]}},
+        slug="khan-cap",
+        priority="emergency",
+        sendable_since=urgent - timedelta(hours=1),
+    )
+    clock.sleep(max(0.0, (urgent - utcnow()).total_seconds()) + 0.1)  # its fire time comes
+    with transaction(world) as session:
+        catch_up(session, settings, utcnow())
+
+    def left(campaign_slug: str) -> int:
+        with world() as session:
+            return (
+                session.scalar(
+                    select(func.count())
+                    .select_from(Delivery)
+                    .join(Occurrence, Occurrence.id == Delivery.occurrence_id)
+                    .join(Campaign, Campaign.id == Occurrence.campaign_id)
+                    .where(Campaign.slug == campaign_slug, Delivery.state.in_(["pending", "sending"]))
+                )
+                or 0
+            )
+
+    def emergency_recipients() -> int | None:
+        with world() as session:
+            return session.scalar(
+                select(Occurrence.recipients)
+                .join(Campaign, Campaign.id == Occurrence.campaign_id)
+                .where(Campaign.slug == "khan-cap", Occurrence.state == OccurrenceState.EXPANDED)
+            )
+
+    deadline = clock.monotonic() + 30
+    while (emergency_recipients() is None or left("khan-cap")) and clock.monotonic() < deadline:
+        worker.step()
+    assert emergency_recipients() == 20 and left("khan-cap") == 0
+    assert left("thuong-ky") > 1000  # most of the ordinary fan-out still waits behind it
 
 
 def new_york_plan(cron: str) -> Plan:
