@@ -221,6 +221,59 @@ def bare_batched(bench: Bench, name: str, size: int = 100) -> Row:
     return bench.add(Row(name, bench.n, wall, cpu))
 
 
+def bare_outbox_round_trip(bench: Bench, lease: int = 500, chunk: int = 100) -> Row:
+    """What a durable outbox costs SQLite alone, with no HTTP and no Python around it: the same
+    table and indexes, N rows written with executemany, then leased 500 at a time by
+    UPDATE … RETURNING and given their outcome 100 at a time, each in its own transaction."""
+    path = bench.folder / "bare-round-trip.db"
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        for table in ("areas", "issuers", "campaigns", "occurrences", "deliveries"):
+            Base.metadata.tables[table].create(connection)
+    engine.dispose()
+    due = "2026-01-01 00:00:00.000000"
+    rows = [
+        (1, "sms", 0, f"+849{index:08d}", "vi", '{"area": "Huyện Gò Dầu"}', "pending", due, 0)
+        for index in range(bench.n)
+    ]
+
+    def round_trip() -> None:
+        connection = sqlite3.connect(path, isolation_level=None)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")
+        connection.execute("BEGIN")
+        connection.executemany(
+            "INSERT INTO deliveries (occurrence_id, channel, rank, address, locale, details, state, due_at, attempts) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        connection.execute("COMMIT")
+        while True:
+            connection.execute("BEGIN IMMEDIATE")
+            leased = connection.execute(
+                "UPDATE deliveries SET state = 'sending', lease_owner = 'w', lease_until = ?, attempts = attempts + 1 "
+                "WHERE id IN (SELECT id FROM deliveries WHERE channel = 'sms' AND state = 'pending' AND due_at <= ? "
+                "AND done_at IS NULL ORDER BY rank, due_at LIMIT ?) RETURNING id, address, details",
+                (due, due, lease),
+            ).fetchall()
+            connection.execute("COMMIT")
+            if not leased:
+                break
+            for start in range(0, len(leased), chunk):
+                ids = [row[0] for row in leased[start : start + chunk]]
+                connection.execute("BEGIN IMMEDIATE")
+                connection.execute(
+                    "UPDATE deliveries SET state = 'accepted', lease_owner = NULL, lease_until = NULL, done_at = ? "
+                    f"WHERE id IN ({', '.join('?' * len(ids))}) AND lease_owner = 'w'",
+                    (due, *ids),
+                )
+                connection.execute("COMMIT")
+        connection.close()
+
+    wall, cpu = timed(round_trip)
+    return bench.add(Row("sms-batch floor: bare sqlite3 outbox round trip, no HTTP", bench.n, wall, cpu))
+
+
 # ---- outbox ---------------------------------------------------------------------------------------------------
 
 
@@ -471,8 +524,19 @@ def run(bench: Bench, only: set[str], args: argparse.Namespace) -> None:
         ours = ours_sms(
             bench, "sms-batch-sqlite", sqlite_settings(bench, "batch-sqlite"), "generic-json", "batch", batch=100
         )
+        two = ours_sms(
+            bench,
+            "sms-batch-sqlite-2",
+            sqlite_settings(bench, "batch-sqlite-2"),
+            "generic-json",
+            "batch",
+            workers=2,
+            batch=100,
+        )
         bare = bare_batched(bench, "sms-batch-bare")
-        ours.versus = {"bare batched loop": ours.rate / bare.rate}
+        floor = bare_outbox_round_trip(bench)
+        for row in (ours, two):
+            row.versus = {"bare batched loop": row.rate / bare.rate, "bare outbox round trip": row.rate / floor.rate}
     if "outbox" in only:
         console.print(f"[bold]outbox write, N = {bench.n:,}[/]")
         row, rows = outbox_write(bench, sqlite_settings(bench, "outbox-sqlite"), "outbox write: ours (SQLite)")

@@ -114,6 +114,21 @@ def kill_workers_during_fan_out(
         assert session.scalar(select(func.count()).where(Delivery.state == DeliveryState.ACCEPTED)) == RECIPIENTS
 
 
+def test_two_workers_share_one_fan_out_and_never_lease_the_same_row(
+    shipped: sessionmaker[Session], settings: Settings, tmp_path: Path
+) -> None:
+    # On SQLite too: a lease is one UPDATE of the rows it picks, and SQLite runs one writer at a time.
+    fan_out(shipped, settings, tmp_path)
+    with Gateway(Faults(delay=0.05), honour_ids=False) as gateway:  # a repeat would show in the ledger
+        workers = [start("worker", settings, gateway, tmp_path) for _ in range(2)]
+        wait_for(lambda: unfinished(shipped) == 0, timeout=120)
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        assert [worker.wait(timeout=30) for worker in workers] == [0, 0]
+    delivered = gateway.ledger.delivered_phones()
+    assert len(delivered) == RECIPIENTS and max(delivered.values()) == 1
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_sigterm_finishes_in_flight_sends_releases_claims_and_exits_0(
     shipped: sessionmaker[Session], settings: Settings, tmp_path: Path
