@@ -231,30 +231,24 @@ class _RowPlan:
         reason, so the outbox accounts for everyone the audience names.
         """
         selectors = [parse_selector(text) for text in self.audience]
+        wanted = SubscriberFilter(None, True, True)
         with sessions() as session:
             area_ids = areas_within(session, self.areas) if self.areas else None
             dialect = session.get_bind().dialect.name
-        conditions = subscriber_conditions(selectors, SubscriberFilter(area_ids, True, True))
-        rows = self._subscriber_rows(area_ids, dialect).where(*conditions)
-        statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(Delivery)
-        after = 0
-        while True:
-            with transaction(sessions) as session:
-                bound = session.scalar(
-                    select(Subscriber.id)
-                    .where(conditions[0], Subscriber.id > after)
-                    .order_by(Subscriber.id)
-                    .offset(settings.expand_batch - 1)
-                    .limit(1)
+            first, last = session.execute(
+                select(func.min(Subscriber.id), func.max(Subscriber.id)).where(
+                    *subscriber_conditions(selectors, wanted)
                 )
-                in_range = rows.where(Subscriber.id > after)
-                if bound is not None:
-                    in_range = in_range.where(Subscriber.id <= bound)
-                insert = statement.from_select(list(_SUBSCRIBER_COLUMNS), in_range.order_by(Subscriber.id))
+            ).one()
+        if first is None:
+            return
+        rows = self._subscriber_rows(area_ids, dialect)
+        statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(Delivery)
+        for after in range(first - 1, last, settings.expand_batch):
+            in_range = subscriber_conditions(selectors, wanted, ids=(after, after + settings.expand_batch))
+            insert = statement.from_select(list(_SUBSCRIBER_COLUMNS), rows.where(*in_range).order_by(Subscriber.id))
+            with transaction(sessions) as session:
                 session.connection().execute(insert.on_conflict_do_nothing())
-            if bound is None:
-                return
-            after = bound
 
     def _subscriber_rows(self, area_ids: set[int] | None, dialect: str) -> Select[Any]:
         """One delivery row per subscriber row, in the order of `_SUBSCRIBER_COLUMNS`."""
