@@ -95,27 +95,32 @@ def recipients(
     selectors: Sequence[Selector],
     area_codes: Sequence[str],
     *,
-    include_opted_out: bool = False,
-    include_outside: bool = False,
     batch: int = 2000,
 ) -> Iterator[Recipient]:
-    """Everyone an audience names, streamed from the database in batches, each exactly once.
-
-    Subscribers come with `details["opted_out"]` and `details["outside_areas"]`; they are left out
-    unless `include_opted_out` / `include_outside` ask for them (the outbox records them as skipped).
-    """
+    """Everyone an audience names who is to receive, streamed from the database in batches, each
+    exactly once. Opted-out subscribers and subscribers outside the areas are left out (the outbox
+    writes them as skipped, in SQL: see `subscriber_conditions`)."""
     area_ids = areas_within(session, area_codes) if area_codes else None
     names = _area_names(session)
     if kind == RecipientKind.AGENCY:
         yield from _agency_recipients(session, selectors, area_ids, names)
     elif kind == RecipientKind.SUBSCRIBER:
-        wanted = SubscriberFilter(area_ids, include_opted_out, include_outside)
+        wanted = SubscriberFilter(area_ids, include_opted_out=False, include_outside=False)
         yield from _subscriber_recipients(session, selectors, wanted, names, batch)
     elif kind == RecipientKind.STATION:
         for station in stations_for(session, selectors, area_codes):
             yield station_recipient(station, names)
     else:
         yield from _page_recipients(session, selectors)
+
+
+def audience_size(session: Session, kind: RecipientKind, selectors: Sequence[Selector]) -> int:
+    """How many outbox rows the audience makes, skipped ones included (counted by the database for
+    subscribers: a province's list is too long to stream for a progress bar)."""
+    if kind == RecipientKind.SUBSCRIBER:
+        everyone = SubscriberFilter(None, include_opted_out=True, include_outside=True)
+        return session.scalar(select(func.count()).where(*subscriber_conditions(selectors, everyone))) or 0
+    return sum(1 for _ in recipients(session, kind, selectors, []))
 
 
 def _agency_recipients(

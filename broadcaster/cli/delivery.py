@@ -22,7 +22,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from broadcaster import lifecycle, monitor, service
-from broadcaster.audience import parse_selector, recipients
+from broadcaster.audience import audience_size, parse_selector
 from broadcaster.campaigns import find_campaign
 from broadcaster.cli.common import AsOption, actor, engine, friendly, out, sessions, settings, unit_of_work
 from broadcaster.db import insert_ignoring_duplicates
@@ -118,12 +118,7 @@ def _fan_out_progress(session: Session) -> Progress | None:
         campaign = occurrence.campaign
         channel = next(c for c in campaign.channels if c.channel == occurrence.channel)
         selectors = [parse_selector(text) for text in channel.audience]
-        total = sum(
-            1
-            for _ in recipients(
-                session, channel_class(channel.channel).recipient_kind, selectors, [], include_opted_out=True
-            )
-        )
+        total = audience_size(session, channel_class(channel.channel).recipient_kind, selectors)
         progress.add_task(f"fanning out {campaign.slug} {occurrence.channel}", total=total, completed=written)
     return progress
 

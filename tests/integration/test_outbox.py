@@ -15,11 +15,13 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster import directory
+from broadcaster.audience import audience_size, parse_selector
 from broadcaster.db import transaction
 from broadcaster.models import Delivery, Occurrence, OccurrenceState, utcnow
 from broadcaster.outbox import expand
 from broadcaster.scheduling import catch_up
 from broadcaster.settings import Settings
+from channels.base import RecipientKind
 from tests.scenario import SMS, campaign, local
 
 # Numbers in the 2018 mobile ranges (DOMAIN §2), written as staff's spreadsheets write them.
@@ -118,3 +120,13 @@ def test_an_expansion_cut_off_half_way_is_run_again_without_doubling_anyone(
 
     assert expand(fanned_out, settings.model_copy(update={"expand_batch": 2}), 1) == 6
     assert len(outbox(fanned_out)) == 6
+
+
+def test_the_fan_out_progress_total_is_the_number_of_rows_the_expansion_writes(
+    fanned_out: sessionmaker[Session], settings: Settings
+) -> None:
+    selectors = [parse_selector("list:list-a"), parse_selector("list:list-b")]
+    with fanned_out() as session:
+        total = audience_size(session, RecipientKind.SUBSCRIBER, selectors)
+
+    assert total == expand(fanned_out, settings, 1) == 6
