@@ -69,6 +69,12 @@ class Dialect(ABC):
                 response=answer.text[:500],
                 retry_after=retry_after(answer.headers.get("Retry-After")),
             )
+        if 300 <= answer.status < 400:  # redirects are not followed: a POST must reach the gateway itself
+            where = answer.headers.get("Location") or "somewhere else"
+            raise PermanentError(
+                f"the SMS gateway at {url} answered HTTP {answer.status}, a redirect to {where}; "
+                "set BROADCASTER_SMS_URL to the address it names"
+            )
         if answer.status in (401, 403):
             raise PermanentError(
                 f"the SMS gateway refused our credentials (HTTP {answer.status})", response=answer.text[:500]

@@ -253,6 +253,18 @@ class TestGenericJson:
         assert [r.outcome for r in adapter.send([sms("k", "+84912345678")])] == [Outcome.ACCEPTED]
         httpserver.check_assertions()
 
+    def test_a_redirect_stops_the_channel_naming_the_address_to_configure(
+        self, httpserver: HTTPServer, tmp_path: Path
+    ) -> None:
+        httpserver.expect_oneshot_request("/send").respond_with_response(
+            Response(status=301, headers={"Location": "https://sms.example/v2/send"})
+        )
+        adapter = channel(httpserver.url_for("/send"), tmp_path, dialect="generic-json")
+        with pytest.raises(
+            PermanentError, match=r"HTTP 301, a redirect to https://sms.example/v2/send; set BROADCASTER_SMS_URL"
+        ):
+            adapter.send([sms("k", "+84912345678")])
+
     def test_an_unreachable_gateway_is_transient(self, tmp_path: Path) -> None:
         adapter = channel(f"http://127.0.0.1:{free_port()}/send", tmp_path, dialect="generic-json")
         with pytest.raises(TransientError, match="cannot reach the SMS gateway"):
