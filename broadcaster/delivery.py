@@ -331,7 +331,6 @@ class RateLimiter:
 @dataclass
 class WorkerStats:
     sent: int = 0
-    failed: int = 0
     batches: int = 0
     expanded: int = 0
     by_outcome: dict[str, int] = field(default_factory=lambda: defaultdict(int))
