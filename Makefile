@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench chaos clean
+.PHONY: demo test bench chaos clean debian-packages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,10 +14,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+# Debian packages (fonts, a browser for the page tests…) listed in config/debian-packages.txt.
+debian-packages:
+	@bash tools/install-debian-packages
+
+demo: $(STAMP) debian-packages
 	$(BIN)/broadcaster demo
 
-test: $(STAMP)
+test: $(STAMP) debian-packages
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
