@@ -277,7 +277,7 @@ class Rule(Base):
 
 
 class AuditEntry(Base):
-    """Append-only: the migration adds triggers that refuse UPDATE and DELETE on this table."""
+    """Append-only: the migrations add triggers that refuse UPDATE, DELETE, INSERT OR REPLACE and TRUNCATE."""
 
     __tablename__ = "audit_log"
     __table_args__ = (Index("ix_audit_log_campaign_at", "campaign_id", "at"),)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -173,3 +173,34 @@ def test_the_audit_log_is_append_only_in_the_database(shipped: sessionmaker[Sess
     for statement in ("UPDATE audit_log SET actor = 'someone else'", "DELETE FROM audit_log"):
         with pytest.raises(DatabaseError, match="append-only"), transaction(shipped) as session:
             session.execute(text(statement))
+
+
+def test_the_audit_log_cannot_be_rewritten_by_replace_or_emptied_by_truncate(
+    shipped: sessionmaker[Session], settings: Settings
+) -> None:
+    with transaction(shipped) as session:
+        save_campaign(session, load_campaign_file(TAY_NINH), "lan", settings)
+    with shipped() as session:
+        first = session.scalars(select(AuditEntry).order_by(AuditEntry.id)).first()
+        assert first is not None
+        dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        rewrite = (
+            "INSERT OR REPLACE INTO audit_log (id, campaign_id, at, actor, action, details) "
+            "VALUES (:id, NULL, '2024-01-01 00:00:00', 'someone else', 'create', '{}')"
+        )
+        statements = [
+            (rewrite, {"id": first.id}),
+            (
+                "REPLACE INTO audit_log (id, actor, action, at, details) VALUES (:id, 'x', 'y', '2024-01-01', '{}')",
+                {"id": first.id},
+            ),
+        ]
+    else:
+        statements = [("TRUNCATE audit_log", {}), ("TRUNCATE audit_log CASCADE", {})]
+    for statement, values in statements:
+        with pytest.raises(DatabaseError, match="append-only"), transaction(shipped) as session:
+            session.execute(text(statement), values)
+    with shipped() as session:
+        kept = session.get(AuditEntry, first.id)
+        assert kept is not None and (kept.actor, kept.action) == (first.actor, first.action)
