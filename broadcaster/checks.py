@@ -136,13 +136,14 @@ def check_renderings(session: Session, spec: CampaignSpec, issuer: Issuer, setti
                 {**recipient.details, "locale": locale, "locales": [locale]},
             )
             try:
-                spoken.compose("check", sample, moment, slot)
+                read_aloud = spoken.compose("check", sample, moment, slot)
                 bulletin = digits.compose("check", sample, moment, slot)
             except TemplateProblem as exc:
                 problems.append(Problem("template", str(exc)))
                 break
             where = f"channels.{name} ({locale}, {recipient.name or recipient.address})"
             found = content_problems(spoken.adapter, bulletin.parts, spoken.options, hotlines)
+            found += spoken.adapter.check_read_aloud(read_aloud.parts)
             problems += [Problem(where, sentence) for sentence in found]
     problems += [
         Problem(f"variables.{name}", f"'{name}' is not used by template '{spec.template}' (a misspelt name?)")

@@ -203,6 +203,17 @@ class IssuerProfile(BaseModel):
     email: str | None = None
     website: str | None = None
     hashtags: list[str] = Field(default_factory=list)
+    readings: dict[str, str] = Field(default_factory=dict)  # abbreviation → words read aloud (DOMAIN §15)
+
+    @field_validator("readings")
+    @classmethod
+    def _readings_are_words(cls, value: dict[str, str]) -> dict[str, str]:
+        for abbreviation, words in value.items():
+            if not abbreviation.strip() or any(char.isspace() for char in abbreviation):
+                raise ValueError(f"'{abbreviation}' is not an abbreviation (one token, no spaces)")
+            if not words.strip() or any(char.isdigit() for char in words):
+                raise ValueError(f"the reading of '{abbreviation}' must be words an announcer reads, not '{words}'")
+        return value
 
 
 def import_issuer(session: Session, path: Path) -> ImportReport:
@@ -232,6 +243,7 @@ def import_issuer(session: Session, path: Path) -> ImportReport:
         "email": profile.email,
         "website": profile.website,
         "hashtags": profile.hashtags,
+        "readings": profile.readings,
         "area_id": area_id,
     }
     issuer = session.scalar(select(Issuer).where(Issuer.slug == profile.issuer))

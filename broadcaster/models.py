@@ -123,6 +123,8 @@ class Issuer(Base):
     email: Mapped[str | None] = mapped_column(String(200))
     website: Mapped[str | None] = mapped_column(String(200))
     hashtags: Mapped[list[Any]] = mapped_column(default=list)
+    # The reading dictionary: abbreviation → what an announcer says ("UBND" → "Ủy ban nhân dân", DOMAIN §15).
+    readings: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=text("'{}'"))
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
 
     area: Mapped[Area | None] = relationship()

@@ -103,6 +103,7 @@ def issuer_context(issuer: Issuer) -> dict[str, Any]:
         "hashtags": list(issuer.hashtags),
         "hotlines": list(issuer.hotlines),
         "hotline": issuer.hotlines[0] if issuer.hotlines else None,
+        "readings": dict(issuer.readings or {}),
         "signer": {"authority": issuer.signer_authority, "title": issuer.signer_title, "name": issuer.signer_name},
     }
 
@@ -138,6 +139,18 @@ def _with_region(function: Callable[..., str]) -> Callable[..., str]:
         return function(value, region or _region(context))
 
     return filter_
+
+
+def _readings(context: Context) -> Mapping[str, str]:
+    issuer = context.get("issuer")
+    readings = issuer.get("readings") if isinstance(issuer, Mapping) else None
+    return readings if isinstance(readings, Mapping) else {}
+
+
+@pass_context
+def _spoken(context: Context, value: Any, region: str | None = None) -> str:
+    """`spoken` with the issuer's region and reading dictionary (DOMAIN §8, §15)."""
+    return text.spoken(str(value), region or _region(context), _readings(context))
 
 
 @pass_context
@@ -191,13 +204,12 @@ def build_environment(templates_dir: Path, *, digits: bool = False) -> Sandboxed
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
-    spoken = _identity if digits else text.spoken
     environment.filters.update(
         number_to_words=_identity if digits else _with_region(text.number_to_words),
         read_phone=_identity if digits else text.read_phone,
         read_date=_with_region(text.read_date),
         read_time=_with_region(text.read_time),
-        spoken=_with_region(spoken) if not digits else _identity,
+        spoken=_identity if digits else _spoken,
         strip_diacritics=text.strip_diacritics,
         plain_sms_text=text.plain_sms_text,
         admin_date=text.admin_date,

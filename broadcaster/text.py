@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from functools import lru_cache
@@ -21,13 +22,18 @@ __all__ = [
     "count_syllables",
     "number_to_words",
     "plain_sms_text",
+    "read_abbreviations",
     "read_date",
+    "read_day_month",
+    "read_decimal",
+    "read_digits",
     "read_phone",
     "read_time",
     "slugify",
     "sms_info",
     "spoken",
     "strip_diacritics",
+    "unreadable_words",
 ]
 
 REGIONS = ("south", "north")
@@ -198,14 +204,75 @@ def read_time(moment: time | datetime, region: str = "south") -> str:
 
 
 _DATE = re.compile(r"(?:\b([Nn]gày)\s+)?\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
+# A day/month without a year is a date only where the words around it say so (DOMAIN §15):
+# "ngày 17/4", "từ 17/4 đến 20/4", "sáng 17/4". Elsewhere "3/4" could be a fraction: it is left alone.
+_DATE_WORDS = "ngày|hôm|từ|đến|tới|trước|sau|sáng|trưa|chiều|tối|đêm|đầu|giữa|cuối|và|hoặc"
+_DAY_MONTH = re.compile(rf"\b((?i:{_DATE_WORDS}))\s+(0?[1-9]|[12]\d|3[01])/(0?[1-9]|1[0-2])\b(?![/\d])")
+# Service numbers (1800…, 1900…) are never quantities, wherever they stand (DOMAIN §15).
+_SERVICE = re.compile(r"(?<![\w/.,])(1[89]00)(?:[ .]?(\d{2,4}))(?:[ .]?(\d{2,4}))?(?![\w/])")
+# Short numbers (113, 5656…) are numbers to dial only after words that say so: "gọi 113", "tổng đài 1022".
+_DIAL_WORDS = (
+    r"gọi(?: ngay)?(?: đến| tới)?(?: số)?|tổng đài|đầu số|hotline|đường dây nóng|số khẩn cấp"
+    r"|(?:nhắn tin|gửi tin nhắn|gửi)(?: đến| tới| về)(?: số)?"
+)
+_SHORT_NUMBER = re.compile(rf"\b((?i:{_DIAL_WORDS}))\s+(\d{{3,6}})(?![\w/%]|[.,]\d)")
 _PHONE = re.compile(r"(?<![\w/])(?:\+84|0)\d(?:[ .]?\d){7,9}\b")
 _DOC_NUMBER = re.compile(r"\b(\d+)\s*/\s*([A-ZĐ][\w&.-]*)")
 _TIME = re.compile(r"\b([01]?\d|2[0-3])[:h]([0-5]\d)\b")
-_NUMBER = re.compile(r"\d+(?:\.\d{3})*")
+_HOUR = re.compile(r"\b([01]?\d|2[0-3])h(?!\w)")
+_PERCENT = re.compile(r"(?<![\w,.])(\d+(?:\.\d{3})*)(?:,(\d+))?\s?%")
+_DECIMAL = re.compile(r"(?<![\w,.])(\d+(?:\.\d{3})*),(\d+)(?![\w,]|\.\d)")
+# A number beside a slash ("3/4") is not guessed at: left as written, the content check names it.
+_NUMBER = re.compile(r"(?<![\d/])\d+(?:\.\d{3})*(?![\d/])")
 
 
-def spoken(text: str, region: str = "south") -> str:
-    """Running text with every date, phone number, time and number written out for reading aloud."""
+def read_digits(digits: str) -> str:
+    """Digits one by one: "113" → "một một ba"."""
+    return " ".join(_DIGITS[int(digit)] for digit in digits)
+
+
+def read_decimal(whole: str, fraction: str | None, region: str = "south") -> str:
+    """A number with the Vietnamese decimal comma: "2,5" → "hai phẩy năm"; "1.500" → "một ngàn năm trăm".
+
+    After "phẩy" a fraction with a leading zero is read digit by digit ("2,05" → "hai phẩy không năm").
+    """
+    words = number_to_words(int(whole.replace(".", "")), region)
+    if fraction:
+        tail = read_digits(fraction) if fraction.startswith("0") else number_to_words(int(fraction), region)
+        words += f" phẩy {tail}"
+    return words
+
+
+def read_day_month(day: int, month: int, region: str = "south") -> str:
+    """A day and month: 17/4 → "ngày mười bảy tháng tư" (DOMAIN §15)."""
+    return f"ngày {number_to_words(day, region)} tháng {_month_words(month, region)}"
+
+
+def read_abbreviations(text: str, readings: Mapping[str, str]) -> str:
+    """Abbreviations replaced by what an announcer says, from an issuer's reading dictionary (DOMAIN §15).
+
+    Keys match whole tokens, case-sensitively, the longest first ("CNTT-BCVT" before "CNTT"). Two
+    abbreviations joined by a hyphen that the dictionary does not know as one are read with a pause.
+    """
+    if not readings:
+        return text
+    keys = "|".join(re.escape(key) for key in sorted(readings, key=len, reverse=True))
+    token = rf"(?:{keys})"
+    compound = re.compile(rf"(?<![\w&/]){token}(?:-{token})*(?![\w&/])")
+
+    def expand(match: re.Match[str]) -> str:
+        whole = match[0]
+        if whole in readings:
+            return readings[whole]
+        pieces = re.findall(token, whole)
+        return ", ".join(readings[piece] for piece in pieces)
+
+    return compound.sub(expand, text)
+
+
+def spoken(text: str, region: str = "south", readings: Mapping[str, str] | None = None) -> str:
+    """Running text with every date, phone number, time, percentage and number written out, and the
+    abbreviations of `readings` (the issuer's reading dictionary) replaced by words, for reading aloud."""
     _check_region(region)
 
     def date_words(match: re.Match[str]) -> str:
@@ -216,11 +283,44 @@ def spoken(text: str, region: str = "south") -> str:
         # "ngày 17/4/2024" already says "ngày": keep the writer's word and its capital.
         return f"{match[1]}{words.removeprefix('ngày')}" if match[1] else words
 
+    def day_month_words(match: re.Match[str]) -> str:
+        words = read_day_month(int(match[2]), int(match[3]), region)
+        # "ngày 17/4" keeps the writer's "ngày"; "từ 17/4" becomes "từ ngày mười bảy tháng tư".
+        return f"{match[1]}{words.removeprefix('ngày')}" if match[1].lower() == "ngày" else f"{match[1]} {words}"
+
+    def service_words(match: re.Match[str]) -> str:
+        return ", ".join(read_digits(group) for group in match.groups() if group)
+
     text = _DATE.sub(date_words, text)
+    text = _DAY_MONTH.sub(day_month_words, text)
+    text = _SERVICE.sub(service_words, text)
+    text = _SHORT_NUMBER.sub(lambda m: f"{m[1]} {read_digits(m[2])}", text)
     text = _PHONE.sub(lambda m: read_phone(m[0]), text)
     text = _DOC_NUMBER.sub(lambda m: f"{number_to_words(int(m[1]), region)}, ký hiệu {m[2]}", text)
     text = _TIME.sub(lambda m: read_time(time(int(m[1]), int(m[2])), region), text)
-    return _NUMBER.sub(lambda m: number_to_words(int(m[0].replace(".", "")), region), text)
+    text = _HOUR.sub(lambda m: read_time(time(int(m[1])), region), text)
+    text = _PERCENT.sub(lambda m: read_decimal(m[1], m[2], region) + " phần trăm", text)
+    text = _DECIMAL.sub(lambda m: read_decimal(m[1], m[2], region), text)
+    text = _NUMBER.sub(lambda m: number_to_words(int(m[0].replace(".", "")), region), text)
+    return read_abbreviations(text, readings or {})
+
+
+_UNREADABLE_SIGNS = frozenset("/%&@#+=*<>_\\|~^$§")
+
+
+def unreadable_words(text: str) -> list[str]:
+    """What an announcer would have to decode rather than read: tokens with a digit or a sign such as
+    "/", "%" or "&", and runs of capitals ("STTTT", "TTr") that no reading dictionary turned into words.
+    Each is listed once, in the order it first appears."""
+    found: list[str] = []
+    for raw in text.split():
+        token = raw.strip(".,;:!?()[]\"'“”‘’…-–—")
+        if not token:
+            continue
+        capitals = sum(char.isupper() for char in token)
+        if any(char.isdigit() or char in _UNREADABLE_SIGNS for char in token) or capitals >= 2:
+            found.append(token)
+    return list(dict.fromkeys(found))
 
 
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)

@@ -172,6 +172,11 @@ class ChannelAdapter(ABC):
             return [f"the {cls.name} text is {len(text)} characters, over the limit of {limit}"]
         return []
 
+    @classmethod
+    def check_read_aloud(cls, parts: Mapping[str, str]) -> list[str]:
+        """Problems with a bulletin as it will be read aloud (numbers in words); only channels read aloud have any."""
+        return []
+
     def __enter__(self) -> ChannelAdapter:
         self.open()
         return self

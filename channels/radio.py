@@ -11,7 +11,7 @@ import fcntl
 import hashlib
 import io
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from broadcaster.directory import safe_folder
 from broadcaster.rendering import reading_seconds
+from broadcaster.text import unreadable_words
 from channels.base import Bulletin, ChannelAdapter, Limits, Outcome, Recipient, RecipientKind, Result
 from channels.files import safe_name, write_atomically
 
@@ -57,6 +58,18 @@ class RadioChannel(ChannelAdapter):
         except ValueError as exc:
             return str(exc)
         return None
+
+    @classmethod
+    def check_read_aloud(cls, parts: Mapping[str, str]) -> list[str]:
+        """The announcer reads the script as written: anything that is not a word must be decoded (DOMAIN §15)."""
+        left = unreadable_words(_read_aloud(parts.get("txt", "")))
+        if not left:
+            return []
+        quoted = ", ".join(f"'{word}'" for word in left)
+        return [
+            f"the radio script leaves {quoted} for the announcer to decode; write it out in words or add the "
+            "abbreviation to the issuer's reading dictionary (readings: in its profile)"
+        ]
 
     def send(self, batch: Sequence[Bulletin]) -> list[Result]:
         return [self._deliver(bulletin) for bulletin in batch]

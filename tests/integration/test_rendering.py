@@ -19,7 +19,7 @@ from broadcaster.campaigns import check_campaign, find_campaign, save_campaign
 from broadcaster.db import transaction
 from broadcaster.rendering import Composer
 from broadcaster.settings import Settings
-from broadcaster.text import read_phone, sms_info
+from broadcaster.text import read_phone, sms_info, unreadable_words
 from channels.base import Bulletin
 from tests.conftest import CONTENT
 
@@ -150,13 +150,13 @@ class TestRadio:
     def test_the_script_is_spoken_text_with_a_header_and_the_hotline_repeated(self, render: Render) -> None:
         script = render("canh-bao-goi-gia-danh-lan-2", "radio").parts["txt"]
         header, _, body = script.partition("\n\n")
-        assert header.splitlines()[0] == "ĐÀI: ĐÀI TRUYỀN THANH HUYỆN GÒ DẦU"
+        assert header.splitlines()[0] == "ĐÀI TRUYỀN THANH HUYỆN GÒ DẦU"
         assert "Chương trình buổi sáng 05:30 ngày 15/5/2024" in header
         assert "Mức ưu tiên: ưu tiên (phát đầu chương trình)" in header
         assert re.search(r"Thời lượng đọc ước tính: 1 phút \d\d giây", header)
         assert not re.search(r"\d", body), "every number in the read text is written out"
         assert "Ngày mười bốn tháng năm năm hai ngàn không trăm hai mươi bốn" in body
-        assert "Công văn số tám trăm tám mươi mốt, ký hiệu STTTT-TTr" in body
+        assert "Công văn số tám trăm tám mươi mốt, ký hiệu Sở Thông tin và Truyền thông, Thanh tra" in body
         last = body.strip().split("\n\n")[-1]
         assert read_phone("02763631168") in last
 
@@ -168,6 +168,27 @@ class TestRadio:
         seconds = reading_seconds(body, settings.reading_rate)
         assert seconds == round(len(re.findall(r"[^\W\d_]+", body)) / settings.reading_rate)
         assert f"Thời lượng đọc ước tính: 1 phút {seconds - 60:02d} giây" in header
+
+    @pytest.mark.parametrize("slug", ["canh-bao-goi-gia-danh-lan-2", "canh-giac-goi-dien-moi-lam-viec"])
+    def test_a_shipped_script_has_nothing_an_announcer_must_decode(self, render: Render, slug: str) -> None:
+        # DOMAIN §15: no digit, slash, percent sign or abbreviation in what is read over the loudspeakers.
+        script = render(slug, "radio").parts["txt"]
+        _, _, read = script.partition("\n\n")
+        assert not re.search(r"[\d/%&]", read)
+        assert unreadable_words(read) == []
+        for abbreviation in ("STTTT", "TTr", "CNTT", "BCVT", "UBND", "TT&TT", "V/v"):
+            assert not re.search(rf"(?<!\w){re.escape(abbreviation)}(?!\w)", read)
+
+    def test_the_tay_ninh_hotline_office_is_read_in_words(self, render: Render) -> None:
+        script = render("canh-bao-goi-gia-danh-lan-2", "radio").parts["txt"]
+        assert "Phòng Công nghệ thông tin và Bưu chính viễn thông, số điện thoại không hai bảy sáu" in script
+
+    def test_a_script_leaving_an_abbreviation_fails_validation(
+        self, shipped: sessionmaker[Session], own_content: Settings
+    ) -> None:
+        template = "{{ ('Gọi ' ~ issuer.hotline.number ~ ', mã OTP, 3/4 số vụ.') | spoken }}"
+        found = problems_with(shipped, own_content, "radio.txt.j2", template)
+        assert any("leaves 'OTP', '3/4' for the announcer to decode" in problem for problem in found)
 
 
 def test_facebook_post_has_headline_hotlines_and_hashtags(render: Render) -> None:

@@ -11,6 +11,7 @@ from broadcaster.text import (
     count_syllables,
     number_to_words,
     plain_sms_text,
+    read_abbreviations,
     read_date,
     read_phone,
     read_time,
@@ -18,6 +19,7 @@ from broadcaster.text import (
     sms_info,
     spoken,
     strip_diacritics,
+    unreadable_words,
 )
 
 
@@ -155,3 +157,103 @@ def test_count_syllables_counts_vietnamese_words() -> None:
 def test_slugify() -> None:
     assert slugify("UBND huyện Châu Thành") == "ubnd-huyen-chau-thanh"
     assert slugify("Đài Truyền thanh – Gò Dầu") == "dai-truyen-thanh-go-dau"
+
+
+# ---- DOMAIN §15: the harder cases ------------------------------------------------------------------
+
+READINGS = {
+    "UBND": "Ủy ban nhân dân",
+    "STTTT": "Sở Thông tin và Truyền thông",
+    "TT&TT": "Thông tin và Truyền thông",
+    "KH&CN": "Khoa học và Công nghệ",
+    "CNTT": "công nghệ thông tin",
+    "BCVT": "bưu chính viễn thông",
+    "TTr": "Thanh tra",
+    "V/v": "về việc",
+}
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("tăng 15%", "tăng mười lăm phần trăm"),
+        ("chỉ 2,5% số thuê bao", "chỉ hai phẩy năm phần trăm số thuê bao"),
+        ("lãi 0,05 %", "lãi không phẩy không năm phần trăm"),
+        ("1.500,25 đồng", "một ngàn năm trăm phẩy hai mươi lăm đồng"),
+    ],
+)
+def test_spoken_reads_percentages_and_the_decimal_comma(written: str, read: str) -> None:
+    assert spoken(written) == read  # DOMAIN §15
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("Ngày 17/4, Sở ban hành", "Ngày mười bảy tháng tư, Sở ban hành"),
+        ("từ 17/4 đến 20/5", "từ ngày mười bảy tháng tư đến ngày hai mươi tháng năm"),
+        ("sáng 1/1", "sáng ngày một tháng một"),
+        ("ngày 17/4/2024", "ngày mười bảy tháng tư năm hai ngàn không trăm hai mươi bốn"),
+    ],
+)
+def test_spoken_reads_a_day_and_month_as_a_date_where_the_words_say_it_is_one(written: str, read: str) -> None:
+    assert spoken(written) == read  # DOMAIN §15
+
+
+def test_spoken_leaves_a_slash_outside_a_date_context_for_the_check_to_find() -> None:
+    # "3/4 số xã" is three quarters, not the third of April: nothing guesses, the check names it.
+    assert "3/4" in spoken("3/4 số xã")
+    assert unreadable_words(spoken("3/4 số xã")) == ["3/4"]
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("gọi 113", "gọi một một ba"),
+        ("Gọi ngay 115 khi cần", "Gọi ngay một một năm khi cần"),
+        ("tổng đài 1900 1234", "tổng đài một chín không không, một hai ba bốn"),
+        ("số 18001567 miễn phí", "số một tám không không, một năm sáu bảy miễn phí"),
+        ("nhắn tin đến 5656", "nhắn tin đến năm sáu năm sáu"),
+        ("có 113 người", "có một trăm mười ba người"),  # a quantity stays a quantity
+    ],
+)
+def test_spoken_reads_service_and_short_numbers_digit_by_digit(written: str, read: str) -> None:
+    assert spoken(written) == read  # DOMAIN §15
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("lúc 19h30", "lúc mười chín giờ ba mươi phút"),
+        ("lúc 19:30", "lúc mười chín giờ ba mươi phút"),
+        ("từ 7h sáng", "từ bảy giờ sáng"),
+    ],
+)
+def test_spoken_reads_times(written: str, read: str) -> None:
+    assert spoken(written) == read  # DOMAIN §15
+
+
+def test_spoken_reads_abbreviations_from_the_issuers_dictionary() -> None:
+    text = "V/v cảnh báo: UBND tỉnh, Sở TT&TT và Sở KH&CN; Phòng CNTT-BCVT; Công văn số 881/STTTT-TTr."
+    assert spoken(text, readings=READINGS) == (
+        "về việc cảnh báo: Ủy ban nhân dân tỉnh, Sở Thông tin và Truyền thông và Sở Khoa học và Công nghệ; "
+        "Phòng công nghệ thông tin, bưu chính viễn thông; Công văn số tám trăm tám mươi mốt, ký hiệu "
+        "Sở Thông tin và Truyền thông, Thanh tra."
+    )
+
+
+def test_a_compound_in_the_dictionary_wins_over_its_pieces() -> None:
+    readings = {**READINGS, "CNTT-BCVT": "Công nghệ thông tin và Bưu chính viễn thông"}
+    assert read_abbreviations("Phòng CNTT-BCVT", readings) == "Phòng Công nghệ thông tin và Bưu chính viễn thông"
+
+
+def test_abbreviations_match_whole_tokens_and_case() -> None:
+    assert read_abbreviations("UBNDX và ubnd và TTra", READINGS) == "UBNDX và ubnd và TTra"
+
+
+def test_without_a_dictionary_abbreviations_stay_and_the_check_names_them() -> None:
+    assert unreadable_words(spoken("Sở TT&TT và UBND tỉnh gọi 0888596677")) == ["TT&TT", "UBND"]
+
+
+def test_unreadable_words_finds_digits_signs_and_capitals_but_not_names() -> None:
+    text = "Kính thưa bà con! Kết bạn Zalo, Facebook; mã OTP, 50%, a/b, 3 lần, email@x, Sở TT&TT."
+    assert unreadable_words(text) == ["OTP", "50%", "a/b", "3", "email@x", "TT&TT"]
