@@ -96,6 +96,24 @@ class Validity(StrictModel):
         return self
 
 
+class CapSource(StrictModel):
+    """The CAP alert a campaign was imported from: how other systems name it (DOMAIN §14)."""
+
+    sender: str
+    identifier: str
+    sent: str
+
+
+class CapSpec(StrictModel):
+    """How the campaign is published as CAP 1.2 (DOMAIN §10): a test or an exercise is marked as such."""
+
+    status: Literal["Actual", "Exercise", "Test"] = "Actual"
+    category: Literal[
+        "Geo", "Met", "Safety", "Security", "Rescue", "Fire", "Health", "Env", "Transport", "Infra", "CBRNE", "Other"
+    ] = "Safety"
+    source: CapSource | None = None
+
+
 class CampaignSpec(StrictModel):
     campaign: str = Field(pattern=SLUG, max_length=100)
     issuer: str
@@ -108,6 +126,7 @@ class CampaignSpec(StrictModel):
     locales: list[str] = Field(default_factory=list)
     variables: dict[str, Any] = Field(default_factory=dict)
     channels: dict[str, ChannelSpec] = Field(min_length=1)
+    cap: CapSpec | None = None
 
     def window(self, zone: ZoneInfo) -> tuple[datetime, datetime]:
         """The validity window as local instants: from the first day's start to the last day's end."""

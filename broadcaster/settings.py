@@ -64,6 +64,27 @@ class Settings(BaseSettings):
     # Messages per second per channel and worker process, overriding what the adapter declares.
     rates: dict[str, float] = {}
 
+    # Where the public pages are reached from outside (links in bulletins, CAP `web`, the Atom feed).
+    public_base_url: str = "http://127.0.0.1:8000"
+    # CAP `sender`: the installation's name for itself in every alert (default: the public host name).
+    cap_sender: str | None = None
+    # URL prefixes a CAP alert may be imported from (`broadcaster cap import URL`); none by default.
+    cap_import_allow: list[str] = []
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _an_http_url(cls, value: str) -> str:
+        if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+            raise ValueError(f"'{value}' is not an http(s) address such as https://canhbao.example.gov.vn")
+        return value.rstrip("/")
+
+    @field_validator("cap_sender")
+    @classmethod
+    def _a_cap_name(cls, value: str | None) -> str | None:
+        if value is not None and (not value or re.search(r"[\s,<&]", value)):
+            raise ValueError("a CAP sender has no spaces, commas, '<' or '&' (for example canhbao.example.gov.vn)")
+        return value
+
     @field_validator("send_windows")
     @classmethod
     def _windows_are_hours(cls, value: dict[str, str]) -> dict[str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from broadcaster.cli import campaigns, delivery, demo, directory
+from broadcaster.cli import campaigns, cap, delivery, demo, directory
 from broadcaster.cli.common import friendly, out, settings
 from broadcaster.db import shown_url, upgrade
 
@@ -17,6 +17,7 @@ db_app = typer.Typer(help="The database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(directory.app, name="directory")
 app.add_typer(campaigns.app, name="campaign")
+app.add_typer(cap.app, name="cap")
 app.command()(friendly(campaigns.audit))
 app.command()(demo.demo)
 delivery.register(app)

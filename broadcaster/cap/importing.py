@@ -1,0 +1,272 @@
+"""A CAP 1.2 alert becomes a draft campaign, which then goes through the usual approval.
+
+What the alert says is written where staff can read and edit it: a campaign file
+(`<content>/campaigns/<slug>.yaml`) and a template folder of the campaign's own
+(`<content>/templates/<slug>/<locale>/`) holding each <info> block's texts as `cap.*.j2` — so the
+campaign exports the same texts again — and a Facebook post and a radio script made from them, each
+ending with the issuer's hotlines. Areas come from the geocodes (or, failing that, the area names);
+the validity window from effective/expires; the priority from urgency and severity (`mapping`).
+
+An Update of an alert imported before changes that draft (an approved campaign must be paused first,
+as for any edit). A Cancel is never acted on by itself: it says which campaign to cancel.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from broadcaster import lifecycle
+from broadcaster.campaign_file import parse_campaign
+from broadcaster.campaigns import check_campaign, find_issuer, save_campaign
+from broadcaster.cap.export import LETTER_DATE, LETTER_NUMBER
+from broadcaster.cap.mapping import AREA_CODE_SYSTEM, priority_of, validity_dates
+from broadcaster.cap.reading import Alert, InfoBlock
+from broadcaster.directory import AreaIndex
+from broadcaster.errors import NotFound, UserError
+from broadcaster.models import Area, Campaign, Issuer, Station
+from broadcaster.problems import InvalidInput, Problem
+from broadcaster.settings import Settings
+from broadcaster.text import slugify
+
+_END_RAW = re.compile(r"\{%-?\s*endraw")
+
+
+@dataclass
+class ImportResult:
+    slug: str
+    files: list[Path]
+    campaign: Campaign | None = None  # None: the files were written but have problems to fix first
+    created: bool = False
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _raw(text: str) -> str:
+    """Text from the alert, kept literally in a template (never run as template code)."""
+    return "{% raw %}" + text + "{% endraw %}" if text else ""
+
+
+def _imported_from(session: Session, identifiers: set[str]) -> Campaign | None:
+    for campaign in session.scalars(select(Campaign).order_by(Campaign.id)):
+        source = (campaign.spec.get("cap") or {}).get("source") or {}
+        if source.get("identifier") in identifiers:
+            return campaign
+    return None
+
+
+def _refuse_cancel(session: Session, alert: Alert) -> None:
+    references = {reference.identifier for reference in alert.references}
+    campaign = _imported_from(session, references)
+    if campaign is None:
+        raise UserError(
+            f"alert {alert.identifier} cancels {', '.join(sorted(references))}, which was never imported here: "
+            "nothing to cancel"
+        )
+    raise UserError(
+        f"alert {alert.identifier} cancels the alert imported as campaign '{campaign.slug}': cancel it with "
+        f"'broadcaster campaign cancel {campaign.slug}' (an import never stops a campaign by itself)"
+    )
+
+
+def _issuer(session: Session, wanted: str | None, earlier: Campaign | None) -> Issuer:
+    if earlier is not None and wanted is None:
+        return earlier.issuer
+    if wanted is not None:
+        issuer = find_issuer(session, wanted)
+        if issuer is None:
+            raise NotFound(f"issuer '{wanted}' is not known")
+        return issuer
+    issuers = list(session.scalars(select(Issuer).order_by(Issuer.slug)))
+    if len(issuers) != 1:
+        known = ", ".join(issuer.slug for issuer in issuers) or "none imported yet"
+        raise UserError(f"say which issuer the campaign is for with --issuer (known issuers: {known})")
+    return issuers[0]
+
+
+def _areas(session: Session, infos: list[InfoBlock], source: str) -> list[str]:
+    index = AreaIndex(session)
+    codes = {area.id: area.code for area in session.scalars(select(Area))}
+    found: list[str] = []
+    problems = []
+    for info in infos[:1]:  # DOMAIN §14: every <info> names the same areas
+        for description, geocodes in info.areas:
+            ours = [value for name, value in geocodes if name == AREA_CODE_SYSTEM]
+            area_id = next((index.find(value) for value in ours if index.find(value)), None) or index.find(description)
+            if area_id is None:
+                problems.append(Problem(source, f"area '{description}' is not in the area list (import areas first)"))
+            elif codes[area_id] not in found:
+                found.append(codes[area_id])
+    if problems:
+        raise InvalidInput(source, problems)
+    return found
+
+
+def _common_slots(session: Session, area_codes: list[str]) -> list[str]:
+    from broadcaster.audience import parse_selector, stations_for
+    from broadcaster.directory import ordered_slots
+
+    stations: list[Station] = stations_for(session, [parse_selector("stations:all")], area_codes)
+    if not stations:
+        return []
+    shared = set.intersection(*(set(station.slots) for station in stations))
+    return [name for name, _ in ordered_slots(stations[0].slots) if name in shared]
+
+
+def _local_naive(moment: datetime, settings: Settings) -> str:
+    return moment.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M")
+
+
+def campaign_data(
+    session: Session, alert: Alert, slug: str, issuer: Issuer, settings: Settings, source: str
+) -> dict[str, Any]:
+    """The campaign file the alert becomes."""
+    if not alert.infos:
+        raise InvalidInput(source, [Problem(source, "the alert has no <info> block, so there is nothing to warn of")])
+    first = next((info for info in alert.infos if info.locale == "vi"), alert.infos[0])
+    if first.expires is None:
+        raise InvalidInput(source, [Problem(source, "the alert has no <expires>, so its validity window is unknown")])
+    effective = first.effective or alert.sent
+    starts, ends = validity_dates(effective, first.expires, settings.zone)
+    areas = _areas(session, alert.infos, source)
+    schedule_at = _local_naive(max(effective, datetime.combine(starts, datetime.min.time(), settings.zone)), settings)
+    channels: dict[str, Any] = {"facebook": {"to": ["pages:all"], "areas": areas, "schedule": [{"at": schedule_at}]}}
+    slots = _common_slots(session, areas or ([issuer.area.code] if issuer.area else []))
+    if slots:
+        channels["radio"] = {"to": ["stations:all"], "areas": areas, "schedule": [{"slots": slots}]}
+    data: dict[str, Any] = {
+        "campaign": slug,
+        "issuer": issuer.slug,
+        "number": first.parameters.get(LETTER_NUMBER) or alert.identifier[:100],
+        "subject": first.headline or first.event,
+        "priority": priority_of(first.urgency, first.severity, first.certainty),
+        "valid": {"from": starts.isoformat(), "until": ends.isoformat()},
+        "template": slug,
+        "locales": list(dict.fromkeys(info.locale for info in alert.infos)),
+        "channels": channels,
+        "cap": {
+            "status": alert.status,
+            "category": first.category if first.category else "Safety",
+            "source": alert.source,
+        },
+    }
+    if first.parameters.get(LETTER_DATE):
+        data["date"] = first.parameters[LETTER_DATE]
+    return data
+
+
+_FACEBOOK = """⚠️ {headline}
+
+{description}
+
+{instruction}
+
+☎️ {{% for hotline in issuer.hotlines -%}}
+{{{{ hotline.label }}}}: {{{{ hotline.number | phone }}}}{{% if not loop.last %}}; {{% endif %}}
+{{%- endfor %}}
+"""
+_RADIO = """{{% set script %}}
+{headline}.
+
+{description}
+
+{instruction}
+
+{{% for hotline in issuer.hotlines %}}{{{{ hotline.label }}}}: {{{{ hotline.number }}}}.
+{{% endfor %}}
+{{% endset %}}
+{{{{ script | spoken }}}}
+"""
+
+
+def template_files(info: InfoBlock, with_radio: bool) -> dict[str, str]:
+    """file name → template text, for one locale."""
+    parts = {
+        "event": info.event,
+        "headline": info.headline,
+        "description": info.description,
+        "instruction": info.instruction,
+    }
+    files = {f"cap.{part}.j2": _raw(text) + "\n" for part, text in parts.items() if text}
+    raw = {part: _raw(text) for part, text in parts.items()}
+    files["facebook.txt.j2"] = _FACEBOOK.format(**raw)
+    if with_radio:
+        files["radio.txt.j2"] = _RADIO.format(**raw)
+    return files
+
+
+def _unsafe_texts(alert: Alert, source: str) -> list[Problem]:
+    return [
+        Problem(source, f"the {info.locale} text contains '{{% endraw', which cannot be kept as plain text")
+        for info in alert.infos
+        if any(_END_RAW.search(text) for text in (info.event, info.headline, info.description, info.instruction))
+    ]
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
+
+
+def write_files(alert: Alert, data: dict[str, Any], settings: Settings) -> list[Path]:
+    folder = settings.templates_dir / data["template"]
+    files: list[Path] = []
+    try:
+        for info in alert.infos:
+            for name, text in template_files(info, "radio" in data["channels"]).items():
+                _write(folder / info.locale / name, text)
+                files.append(folder / info.locale / name)
+        campaign_file = settings.content_dir / "campaigns" / f"{data['campaign']}.yaml"
+        header = f"# Imported from CAP alert {alert.identifier} of {alert.sender}, sent {alert.sent.isoformat()}.\n"
+        _write(campaign_file, header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=120))
+        files.append(campaign_file)
+    except OSError as exc:
+        raise UserError(f"cannot write the imported campaign under {settings.content_dir}: {exc.strerror}") from None
+    return files
+
+
+def import_alert(
+    session: Session,
+    alert: Alert,
+    settings: Settings,
+    actor: str,
+    source: str,
+    issuer_slug: str | None = None,
+    slug: str | None = None,
+) -> ImportResult:
+    """Write the alert's campaign file and templates, and store it as a draft when it checks clean."""
+    if alert.msg_type == "Cancel":
+        _refuse_cancel(session, alert)
+    if alert.msg_type not in ("Alert", "Update") or alert.status not in ("Actual", "Exercise", "Test"):
+        raise UserError(
+            f"alert {alert.identifier} is {alert.status} {alert.msg_type}: only an Alert or an Update that is "
+            "Actual, Exercise or Test becomes a campaign"
+        )
+    problems = _unsafe_texts(alert, source)
+    if problems:
+        raise InvalidInput(source, problems)
+    earlier = _imported_from(session, {r.identifier for r in alert.references} | {alert.identifier})
+    slug = slug or (earlier.slug if earlier else ("cap-" + slugify(alert.identifier))[:100].rstrip("-"))
+    existing = session.scalar(select(Campaign).where(Campaign.slug == slug))
+    if existing is not None and existing is not earlier:
+        raise UserError(f"campaign '{slug}' already exists and was not imported from this alert; choose --slug")
+    if existing is None and (settings.templates_dir / slug).exists():
+        raise UserError(f"template folder '{slug}' already exists; choose another name with --slug")
+    issuer = _issuer(session, issuer_slug, earlier)
+    data = campaign_data(session, alert, slug, issuer, settings, source)
+    spec = parse_campaign(data, source)
+    files = write_files(alert, data, settings)
+    problems = check_campaign(session, spec, settings)
+    if problems:
+        return ImportResult(slug, files, problems=problems)
+    campaign, created = save_campaign(session, spec, actor, settings)
+    lifecycle.record(session, campaign, actor, "import", alert=alert.source, source=source)
+    return ImportResult(slug, files, campaign, created)

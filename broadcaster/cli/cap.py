@@ -1,0 +1,98 @@
+"""`broadcaster cap export | import | check`: campaigns as CAP 1.2 alerts, alerts as draft campaigns."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from broadcaster.cli.common import AsOption, actor, friendly, out, settings, unit_of_work
+from broadcaster.errors import UserError
+from broadcaster.problems import InvalidInput, Problem
+from broadcaster.rendering import TemplateProblem
+
+app = typer.Typer(help="CAP 1.2 alerts: export approved campaigns, check alerts.", no_args_is_help=True)
+
+
+def write_output(document: bytes, output: Path | None) -> None:
+    """Write the whole document, or nothing: a temporary file is renamed into place."""
+    if output is None:
+        sys.stdout.buffer.write(document)
+        sys.stdout.flush()
+        return
+    partial = output.with_name(output.name + ".partial")
+    try:
+        partial.write_bytes(document)
+        partial.replace(output)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise UserError(f"cannot write {output}: {exc.strerror}") from None
+
+
+@app.command()
+@friendly
+def export(
+    slug: Annotated[str, typer.Argument(help="The campaign.")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the alert here, not to stdout.")] = None,
+) -> None:
+    """The campaign's current CAP alert: Alert when approved, Update after a new approval, Cancel when cancelled."""
+    from broadcaster.cap.alerts import alert_for_campaign
+    from broadcaster.cap.export import alert_xml
+
+    with unit_of_work() as session:
+        alert = alert_for_campaign(session, slug, settings())
+        try:
+            document = alert_xml(session, alert, settings())
+        except TemplateProblem as exc:
+            raise UserError(f"campaign '{slug}' cannot be exported as CAP: {exc}") from None
+    write_output(document, output)
+    if output is not None:
+        out.print(f"wrote CAP {alert.msg_type} {alert.ref.identifier} to {escape(str(output))}")
+
+
+@app.command()
+@friendly
+def check(file: Annotated[Path, typer.Argument(help="A CAP 1.2 alert (XML).")]) -> None:
+    """Check an alert against the OASIS CAP 1.2 schema; every problem with its line."""
+    from broadcaster.cap.schema import check_alert
+
+    try:
+        document = file.read_bytes()
+    except OSError as exc:
+        raise UserError(f"cannot read {file}: {exc.strerror}") from None
+    problems = check_alert(document)
+    if problems:
+        raise InvalidInput(str(file), [Problem(str(file), problem) for problem in problems])
+    out.print(f"[green]ok[/] {escape(str(file))} is a valid CAP 1.2 alert")
+
+
+@app.command("import")
+@friendly
+def import_(
+    source: Annotated[str, typer.Argument(help="A CAP 1.2 file, or a URL on BROADCASTER_CAP_IMPORT_ALLOW.")],
+    issuer: Annotated[str | None, typer.Option(help="The issuer of the campaign (default: the only one).")] = None,
+    slug: Annotated[str | None, typer.Option(help="The campaign's name (default: from the alert).")] = None,
+    as_: str | None = AsOption,
+) -> None:
+    """A CAP alert becomes a draft campaign (files under the content folder), ready to submit for approval."""
+    from broadcaster.cap.importing import import_alert
+    from broadcaster.cap.reading import parse_alert, read_source
+
+    who = actor(as_)
+    alert = parse_alert(read_source(source, settings()), source)
+    with unit_of_work() as session:
+        result = import_alert(session, alert, settings(), who, source, issuer, slug)
+    for path in result.files:
+        out.print(f"wrote {escape(str(path))}")
+    if result.campaign is None:
+        campaign_file = result.files[-1]
+        raise InvalidInput(
+            f"the campaign written to {campaign_file} needs changes before it can be loaded "
+            f"('broadcaster campaign add {campaign_file}') and it",
+            result.problems,
+        )
+    verb = "added" if result.created else "updated"
+    out.print(f"{verb} campaign '{result.slug}' ({result.campaign.status}) from CAP alert {alert.identifier}")

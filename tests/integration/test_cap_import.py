@@ -1,0 +1,221 @@
+"""CAP 1.2 import: an alert becomes a draft campaign; import then export keeps what the mapping covers."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lxml import etree
+from pytest_httpserver import HTTPServer
+from sqlalchemy.orm import Session, sessionmaker
+
+from broadcaster import lifecycle
+from broadcaster.campaigns import find_campaign
+from broadcaster.cap.alerts import alert_for_campaign
+from broadcaster.cap.export import alert_xml
+from broadcaster.cap.importing import import_alert
+from broadcaster.cap.mapping import NAMESPACE
+from broadcaster.cap.reading import parse_alert, read_source
+from broadcaster.db import transaction
+from broadcaster.errors import UserError
+from broadcaster.examples import example_campaigns
+from broadcaster.problems import InvalidInput
+from broadcaster.settings import Settings
+from tests.conftest import CONTENT, Cli, import_shipped_with_cli
+from tests.integration.test_cap_export import BINH_PHUOC, TAY_NINH, load_all
+
+NS = {"cap": NAMESPACE}
+NOT_MAPPED = {"identifier", "sender", "sent", "web", "references"}  # naming the alert, not its content
+
+
+@pytest.fixture
+def own_content(settings: Settings, tmp_path: Path) -> Settings:
+    """A content folder of the installation's own, where imports write their campaign files and templates."""
+    shutil.copytree(CONTENT, tmp_path / "content")
+    return settings.model_copy(update={"content_dir": tmp_path / "content"})
+
+
+def fields(document: bytes) -> dict[str, Any]:
+    """Every field of an alert the mapping covers, as comparable data."""
+
+    def flat(element: etree._Element) -> Any:
+        children = list(element)
+        if not children:
+            return (element.text or "").strip()
+        return [(etree.QName(child).localname, flat(child)) for child in children]
+
+    root = etree.fromstring(document)
+    return {
+        name: value
+        for name, value in ((etree.QName(child).localname, flat(child)) for child in root)
+        if name not in NOT_MAPPED
+    } | {"info": [[(k, v) for k, v in flat(info) if k not in NOT_MAPPED] for info in root.findall("cap:info", NS)]}
+
+
+def exported(sessions: sessionmaker[Session], settings: Settings, slug: str) -> bytes:
+    with transaction(sessions) as session:
+        return alert_xml(session, alert_for_campaign(session, slug, settings), settings)
+
+
+def approve(sessions: sessionmaker[Session], slug: str) -> None:
+    with transaction(sessions) as session:
+        campaign = find_campaign(session, slug)
+        lifecycle.apply(session, campaign, "submit", "lan")
+        lifecycle.apply(session, campaign, "approve", "minh")
+
+
+def import_document(
+    sessions: sessionmaker[Session], settings: Settings, document: bytes, issuer: str | None = None
+) -> Any:
+    with transaction(sessions) as session:
+        return import_alert(session, parse_alert(document, "alert.xml"), settings, "lan", "alert.xml", issuer)
+
+
+@pytest.mark.parametrize(("slug", "issuer"), [(TAY_NINH, "tay-ninh-stttt"), (BINH_PHUOC, "binh-phuoc-stttt")])
+def test_import_then_export_keeps_every_field_the_mapping_covers(
+    shipped: sessionmaker[Session], own_content: Settings, slug: str, issuer: str
+) -> None:
+    load_all(shipped, own_content)
+    original = exported(shipped, own_content, slug)
+    result = import_document(shipped, own_content, original, issuer)
+    assert result.problems == [] and result.campaign is not None
+    assert result.campaign.status == "draft"  # an import is a draft: the usual approval follows
+    approve(shipped, result.slug)
+    again = exported(shipped, own_content, result.slug)
+    assert fields(again) == fields(original)
+
+
+def test_the_imported_draft_is_written_where_staff_edit_campaigns(
+    shipped: sessionmaker[Session], own_content: Settings
+) -> None:
+    load_all(shipped, own_content)
+    result = import_document(shipped, own_content, exported(shipped, own_content, TAY_NINH), "tay-ninh-stttt")
+    slug = "cap-127-0-0-1-canh-bao-goi-gia-danh-lan-2-1"
+    assert result.slug == slug
+    folder = own_content.templates_dir / slug
+    assert sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*.j2")) == [
+        f"{locale}/{name}"
+        for locale in ("en", "vi")
+        for name in (
+            "cap.description.j2",
+            "cap.event.j2",
+            "cap.headline.j2",
+            "cap.instruction.j2",
+            "facebook.txt.j2",
+            "radio.txt.j2",
+        )
+    ]
+    campaign_file = own_content.content_dir / "campaigns" / f"{slug}.yaml"
+    text = campaign_file.read_text(encoding="utf-8")
+    assert "# Imported from CAP alert 127.0.0.1.canh-bao-goi-gia-danh-lan-2.1" in text
+    with transaction(shipped) as session:
+        campaign = find_campaign(session, slug)
+        assert campaign.number == "881/STTTT-TTr"
+        assert (campaign.valid_from.isoformat(), campaign.valid_until.isoformat()) == ("2024-05-14", "2024-06-14")
+        assert campaign.priority == "priority"
+        radio = next(channel for channel in campaign.channels if channel.channel == "radio")
+        assert radio.areas == ["tay-ninh"]
+        assert radio.rules[0].slots == ["morning", "evening"]  # the slots every Tây Ninh station has
+
+
+def test_template_code_in_an_alert_is_kept_as_text_never_run(
+    shipped: sessionmaker[Session], own_content: Settings
+) -> None:
+    load_all(shipped, own_content)
+    document = exported(shipped, own_content, TAY_NINH)
+    document = document.replace("Lừa đảo mạo danh".encode(), b"{{ issuer.__class__ }} {% for x in y %}")
+    result = import_document(shipped, own_content, document, "tay-ninh-stttt")
+    approve(shipped, result.slug)
+    again = etree.fromstring(exported(shipped, own_content, result.slug))
+    assert again.findtext("cap:info/cap:event", namespaces=NS) == "{{ issuer.__class__ }} {% for x in y %}"
+
+
+def test_an_invalid_alert_is_refused_with_the_schemas_reasons_each_with_its_line(
+    shipped: sessionmaker[Session], own_content: Settings
+) -> None:
+    load_all(shipped, own_content)
+    document = exported(shipped, own_content, TAY_NINH)
+    broken = document.replace(b"<status>Actual</status>", b"<status>Real</status>")
+    broken = broken.replace(b"+07:00</sent>", b"</sent>")
+    with pytest.raises(InvalidInput) as refused:
+        parse_alert(broken, "alert.xml")
+    messages = [problem.message for problem in refused.value.problems]
+    assert messages[0].startswith("line 5: Element 'sent': [facet 'pattern'] The value")
+    assert messages[1].startswith("line 6: Element 'status': [facet 'enumeration'] The value 'Real' is not")
+    with pytest.raises(InvalidInput, match="has 1 problem") as not_xml:
+        parse_alert(b"<alert><oops></alert>", "alert.xml")
+    assert "line 1: the file is not well-formed XML" in not_xml.value.problems[0].message
+
+
+def test_a_cancel_names_the_campaign_to_cancel_and_changes_nothing(
+    shipped: sessionmaker[Session], own_content: Settings
+) -> None:
+    load_all(shipped, own_content)
+    result = import_document(shipped, own_content, exported(shipped, own_content, TAY_NINH), "tay-ninh-stttt")
+    with transaction(shipped) as session:
+        lifecycle.apply(session, find_campaign(session, TAY_NINH), "cancel", "minh")
+    cancel = exported(shipped, own_content, TAY_NINH)
+    with pytest.raises(UserError, match=f"cancel it with 'broadcaster campaign cancel {result.slug}'"):
+        import_document(shipped, own_content, cancel)
+    with transaction(shipped) as session:
+        assert find_campaign(session, result.slug).status == "draft"
+
+
+def test_an_update_changes_the_draft_imported_from_the_original(
+    shipped: sessionmaker[Session], own_content: Settings
+) -> None:
+    load_all(shipped, own_content)
+    first = import_document(shipped, own_content, exported(shipped, own_content, TAY_NINH), "tay-ninh-stttt")
+    original = etree.fromstring(exported(shipped, own_content, TAY_NINH))
+    reference = ",".join(str(original.findtext(f"cap:{n}", namespaces=NS)) for n in ("sender", "identifier", "sent"))
+    update = exported(shipped, own_content, TAY_NINH)
+    update = update.replace(b"<msgType>Alert</msgType>", b"<msgType>Update</msgType>")
+    update = update.replace(b".lan-2.1</identifier>", b".lan-2.2</identifier>")
+    references = f"<scope>Public</scope><references>{reference}</references>"
+    update = update.replace(b"<scope>Public</scope>", references.encode())
+    update = update.replace(b"2024-06-15T00:00:00+07:00", b"2024-06-21T00:00:00+07:00")
+    second = import_document(shipped, own_content, update)
+    assert second.slug == first.slug and not second.created
+    with transaction(shipped) as session:
+        assert find_campaign(session, first.slug).valid_until.isoformat() == "2024-06-20"
+
+
+def test_an_alert_is_fetched_only_from_an_allowed_address(
+    own_content: Settings, httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    body = b"<alert/>"
+    httpserver.expect_request("/feeds/alert.xml").respond_with_data(body, content_type="application/xml")
+    allowed = own_content.model_copy(update={"cap_import_allow": [httpserver.url_for("/feeds/")]})
+    assert read_source(httpserver.url_for("/feeds/alert.xml"), allowed) == body
+    with pytest.raises(UserError, match="is not on the list of addresses alerts may be imported from"):
+        read_source(httpserver.url_for("/other/alert.xml"), allowed)
+    with pytest.raises(UserError, match="answered HTTP 500"):
+        read_source(httpserver.url_for("/feeds/missing.xml"), allowed)
+    with pytest.raises(UserError, match="file not found"):
+        read_source(str(tmp_path / "nothing.xml"), allowed)
+
+
+def test_cap_import_on_the_command_line_makes_a_draft_that_goes_through_approval(cli: Cli, tmp_path: Path) -> None:
+    shutil.copytree(CONTENT, tmp_path / "content")
+    cli.env["BROADCASTER_CONTENT_DIR"] = str(tmp_path / "content")
+    import_shipped_with_cli(cli)
+    assert cli("campaign", "add", *example_campaigns(), "--as", "lan").exit_code == 0
+    assert cli("campaign", "submit", TAY_NINH, "--as", "lan").exit_code == 0
+    assert cli("campaign", "approve", TAY_NINH, "--as", "minh").exit_code == 0
+    alert = tmp_path / "alert.xml"
+    assert cli("cap", "export", TAY_NINH, "-o", alert).exit_code == 0
+    run = cli("cap", "import", alert, "--issuer", "tay-ninh-stttt", "--slug", "tu-cap", "--as", "lan")
+    assert run.exit_code == 0, run.output
+    assert "added campaign 'tu-cap' (draft) from CAP alert 127.0.0.1.canh-bao-goi-gia-danh-lan-2.1" in run.stdout
+    assert cli("campaign", "submit", "tu-cap", "--as", "lan").exit_code == 0
+    assert cli("campaign", "approve", "tu-cap", "--as", "minh").exit_code == 0
+    audit = cli("audit", "tu-cap")
+    assert "import" in audit.stdout
+    bad = tmp_path / "bad.xml"
+    bad.write_bytes(alert.read_bytes().replace(b"<msgType>Alert</msgType>", b"<msgType>Warning</msgType>"))
+    refused = cli("cap", "import", bad, "--as", "lan")
+    assert refused.exit_code == 1
+    assert "bad.xml has 1 problem" in refused.stderr
+    assert "line 7: Element 'msgType': [facet 'enumeration'] The value 'Warning'" in refused.stderr
