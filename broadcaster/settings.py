@@ -65,13 +65,17 @@ class Settings(BaseSettings):
     rates: dict[str, float] = {}
 
     # Where the public pages are reached from outside (links in bulletins, CAP `web`, the Atom feed).
-    public_base_url: str = "http://127.0.0.1:8000"
+    public_url: str = "http://127.0.0.1:8000"
     # CAP `sender`: the installation's name for itself in every alert (default: the public host name).
     cap_sender: str | None = None
     # URL prefixes a CAP alert may be imported from (`broadcaster cap import URL`); none by default.
     cap_import_allow: list[str] = []
 
-    @field_validator("public_base_url")
+    def warning_page_url(self, slug: str) -> str:
+        """The permanent link of a campaign's warning on the public verification page."""
+        return f"{self.public_url}/tra-cuu/canh-bao/{slug}"
+
+    @field_validator("public_url")
     @classmethod
     def _an_http_url(cls, value: str) -> str:
         if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):

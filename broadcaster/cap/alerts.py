@@ -42,7 +42,7 @@ class CampaignAlert:
 
 
 def cap_sender(settings: Settings) -> str:
-    return settings.cap_sender or urlsplit(settings.public_base_url).hostname or "localhost"
+    return settings.cap_sender or urlsplit(settings.public_url).hostname or "localhost"
 
 
 def _identifier(sender: str, slug: str, position: int) -> str:

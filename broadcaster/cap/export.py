@@ -30,13 +30,8 @@ LETTER_NUMBER = "letterNumber"
 LETTER_DATE = "letterDate"
 
 
-def campaign_page_url(settings: Settings, slug: str) -> str:
-    """The permanent link of a campaign's warning on the public verification page."""
-    return f"{settings.public_base_url}/tra-cuu/canh-bao/{slug}"
-
-
 def alert_document_url(settings: Settings, identifier: str) -> str:
-    return f"{settings.public_base_url}/cap/{identifier}.xml"
+    return f"{settings.public_url}/cap/{identifier}.xml"
 
 
 def _add(parent: Any, name: str, text: str | None = None) -> Any:
@@ -111,7 +106,7 @@ def _add_info(
     _add(info, "description", texts["description"])
     if texts.get("instruction"):
         _add(info, "instruction", texts["instruction"])
-    _add(info, "web", campaign_page_url(settings, campaign.slug))
+    _add(info, "web", settings.warning_page_url(campaign.slug))
     if issuer.hotlines:
         _add(info, "contact", contact_text(issuer.hotlines))
     view = CampaignView.of(campaign)
