@@ -1,29 +1,108 @@
-"""Reading CSV files as spreadsheets export them: UTF-8 with or without BOM, UTF-16 "Unicode text",
-comma, semicolon or tab separated, Vietnamese or English column names."""
+"""CSV in and out, as spreadsheets write and read it.
+
+In: UTF-8 with or without BOM or UTF-16 "Unicode text", comma, semicolon or tab separated, quoted
+cells with `""` escapes, Vietnamese or English column names; from a file or from uploaded content.
+Out: `write_csv` writes every CSV the project produces, whole or not at all, with cells that a
+spreadsheet would run as a formula made inert.
+"""
 
 from __future__ import annotations
 
 import codecs
 import csv
+import io
 import re
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+import shutil
+import tempfile
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import TracebackType
+from typing import IO, BinaryIO, cast
 
 from broadcaster.errors import UserError
+from broadcaster.problems import InvalidInput, Problem
 from broadcaster.text import strip_diacritics
+
+# Columns a file may have that no import reads: the row number Vietnamese lists begin with, notes,
+# and the two columns a rejects file adds, so that a corrected rejects file imports as it is.
+IGNORED_COLUMNS = ("STT", "Số thứ tự", "No", "Ghi chú", "note", "notes", "line", "reason")
+_DELIMITERS = ("\t", ";", ",")  # on a tie the first wins: a header holding a comma is rarely comma-separated
+_SAMPLE_BYTES = 4
+
+
+@dataclass(frozen=True)
+class Upload:
+    """CSV content from anywhere: a file the command line opened, a form upload, bytes in memory.
+
+    `name` is what messages call it (a file name); `stream` is read as bytes and not closed here.
+    """
+
+    name: str
+    stream: BinaryIO
+
+    @classmethod
+    def of_bytes(cls, name: str, content: bytes) -> Upload:
+        return cls(name, io.BytesIO(content))
+
+
+@contextmanager
+def open_upload(path: Path) -> Iterator[Upload]:
+    """A file on disk as an Upload, with a sentence when it cannot be opened."""
+    try:
+        handle = path.open("rb")
+    except FileNotFoundError:
+        raise UserError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise UserError(f"{path}: is a folder, not a file") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot be read ({exc.strerror})") from None
+    with handle:
+        yield Upload(str(path), handle)
 
 
 @dataclass(frozen=True)
 class Row:
     line: int
-    values: dict[str, str]  # canonical column → cell text (stripped)
+    values: dict[str, str]  # canonical column → cell text (NFC, stripped)
     raw: list[str]
 
 
 def header_key(text: str) -> str:
-    """'Số điện thoại' → 'so_dien_thoai'."""
-    return re.sub(r"[^a-z0-9]+", "_", strip_diacritics(text).lower()).strip("_")
+    """A column name without case, diacritics or punctuation: 'Số điện thoại' → 'sodienthoai', 'S.Đ.T' → 'sdt'."""
+    return re.sub(r"[^a-z0-9]+", "", strip_diacritics(text).lower())
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The columns one kind of file has: each canonical name with the header spellings accepted for it
+    (compared without case, diacritics or punctuation), and which of them a file must have."""
+
+    spellings: Mapping[str, tuple[str, ...]]
+    required: tuple[str, ...]
+    kind: str
+    _by_key: dict[str, str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_key: dict[str, str] = {}
+        for name, spellings in self.spellings.items():
+            for spelling in (name, *spellings):
+                taken = by_key.setdefault(header_key(spelling), name)
+                assert taken == name, f"'{spelling}' names both {taken} and {name}"
+        object.__setattr__(self, "_by_key", by_key)
+
+    def canonical(self, header: str) -> str | None:
+        return self._by_key.get(header_key(header))
+
+    def accepted(self) -> str:
+        """The accepted names, as an error message lists them."""
+        names = [f"{name} ({', '.join(spellings)})" for name, spellings in self.spellings.items()]
+        return "; ".join(names) + f"; and, not read: {', '.join(IGNORED_COLUMNS)}"
+
+
+_IGNORED_KEYS = {header_key(name) for name in IGNORED_COLUMNS}
 
 
 def _encoding_of(head: bytes) -> str:
@@ -32,85 +111,228 @@ def _encoding_of(head: bytes) -> str:
     return "utf-8-sig"
 
 
-def _dialect(sample: str) -> type[csv.Dialect] | csv.Dialect:
-    try:
-        return csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",;\t")
-    except csv.Error:
-        return csv.excel
+def _split_line(line: str, delimiter: str) -> list[str]:
+    return next(csv.reader([line], csv.excel, delimiter=delimiter), [])
+
+
+def _delimiter(header_line: str) -> str:
+    """The separator that splits the header into the most columns; quotes are read as Excel writes them."""
+    counts = {d: len(_split_line(header_line, d)) for d in _DELIMITERS}
+    return max(_DELIMITERS, key=lambda d: counts[d])
+
+
+@contextmanager
+def _rewound(stream: BinaryIO) -> Iterator[tuple[bytes, BinaryIO]]:
+    """The first bytes of a stream and the stream again from its start (spooled if it cannot seek)."""
+    if stream.seekable():
+        start = stream.tell()
+        head = stream.read(_SAMPLE_BYTES)
+        stream.seek(start)
+        yield head, stream
+        return
+    with tempfile.SpooledTemporaryFile(max_size=8 << 20) as spool:
+        shutil.copyfileobj(stream, spool)
+        spool.seek(0)
+        head = spool.read(_SAMPLE_BYTES)
+        spool.seek(0)
+        yield head, cast(BinaryIO, spool)
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text.strip())
 
 
 class Table:
-    """A CSV file read row by row, with canonical column names.
+    """A CSV file read row by row, with canonical column names. Streams: never held in memory whole.
 
-    `columns` maps each canonical name to the header spellings accepted for it (first is the
-    canonical one). Streams: the file is never held in memory whole.
+    The header is checked first: a column no import knows, a column named twice or a required
+    column missing is an error naming it. A row with text under a column without a name is rejected.
     """
 
-    def __init__(self, path: Path, columns: Mapping[str, tuple[str, ...]], required: tuple[str, ...]):
-        self.path = path
+    def __init__(self, source: Upload | Path, columns: Columns):
+        self.source = source
         self.columns = columns
-        self.required = required
+        self.name = source.name if isinstance(source, Upload) else str(source)
         self.header: list[str] = []
 
-    def rows(self) -> Iterator[Row]:
-        path = self.path
-        try:
-            with path.open("rb") as probe:
-                encoding = _encoding_of(probe.read(4))
-            handle = path.open(encoding=encoding, newline="")
-        except FileNotFoundError:
-            raise UserError(f"{path}: file not found") from None
-        except OSError as exc:
-            raise UserError(f"{path}: cannot be read ({exc.strerror})") from None
-        with handle:
-            line = 1
+    def rows(self, reject: Callable[[Row, str], None]) -> Iterator[Row]:
+        if isinstance(self.source, Path):
+            with open_upload(self.source) as upload:
+                yield from self._read(upload.stream, reject)
+        else:
+            yield from self._read(self.source.stream, reject)
+
+    def _read(self, stream: BinaryIO, reject: Callable[[Row, str], None]) -> Iterator[Row]:
+        with _rewound(stream) as (head, binary):
+            text = io.TextIOWrapper(binary, encoding=_encoding_of(head), newline="")
             try:
-                sample = handle.read(4096)
-                handle.seek(0)
-                reader = csv.reader(handle, _dialect(sample))
-                self.header = next(reader, [])
-                if not self.header:
-                    raise UserError(f"{path}: the file is empty; the first line must name the columns")
-                positions = _column_positions(path, self.header, self.columns, self.required)
-                for raw in reader:
-                    line = reader.line_num
-                    if any(cell.strip() for cell in raw):
-                        yield Row(line, {name: _cell(raw, index) for name, index in positions.items()}, raw)
-            except UnicodeDecodeError:
-                raise UserError(
-                    f"{path} after line {line}: is not UTF-8 text; in Excel save it as 'CSV UTF-8 (Comma delimited)'"
-                ) from None
-            except csv.Error as exc:
-                raise UserError(f"{path} line {line}: cannot be read as CSV ({exc})") from None
+                yield from self._records(text, reject)
+            finally:
+                text.detach()  # the stream belongs to whoever opened it
+
+    def _records(self, text: io.TextIOWrapper, reject: Callable[[Row, str], None]) -> Iterator[Row]:
+        line = 1  # lines read so far; a record starts on the next one (a quoted cell may span lines)
+        try:
+            header_line = text.readline()
+            delimiter = _delimiter(header_line)
+            self.header = [_nfc(cell) for cell in _split_line(header_line, delimiter)]
+            positions, unnamed = self._positions()
+            reader = csv.reader(text, csv.excel, delimiter=delimiter)
+            seen = 0
+            for raw in reader:
+                start, line = line + 1, reader.line_num + 1
+                if not any(cell.strip() for cell in raw):
+                    continue
+                seen += 1
+                row = Row(start, {name: _cell(raw, index) for name, index in positions.items()}, raw)
+                if (stray := _stray_text(raw, len(self.header), unnamed)) is not None:
+                    reject(row, stray)
+                else:
+                    yield row
+            if seen == 0:
+                raise UserError(f"{self.name}: the file has a header line but no rows to import")
+        except UnicodeDecodeError:
+            raise UserError(
+                f"{self.name} after line {line}: is not UTF-8 text; in Excel save it as 'CSV UTF-8 (Comma delimited)'"
+            ) from None
+        except csv.Error as exc:
+            raise UserError(f"{self.name} line {line + 1}: cannot be read as CSV ({exc})") from None
+
+    def _positions(self) -> tuple[dict[str, int], list[int]]:
+        """Where each canonical column is, and which columns have no name; every header problem at once."""
+        if not any(self.header):
+            raise UserError(f"{self.name}: the file is empty; the first line must name the columns")
+        positions: dict[str, int] = {}
+        unnamed: list[int] = []
+        unknown: list[str] = []
+        problems: list[str] = []
+        for index, cell in enumerate(self.header):
+            name = self.columns.canonical(cell) if cell else None
+            if not cell:
+                unnamed.append(index)
+            elif name is None and header_key(cell) not in _IGNORED_KEYS:
+                unknown.append(f"'{cell}'")
+            elif name in positions:
+                first = self.header[positions[name]]
+                problems.append(f"columns '{first}' and '{cell}' both give the {name}; keep one of them")
+            elif name is not None:
+                positions[name] = index
+        for name in self.columns.required:
+            if name not in positions:
+                spellings = ", ".join(self.columns.spellings[name][:3])
+                found = ", ".join(self.header)
+                problems.append(f"no column for '{name}' (or {spellings}); the columns found are {found}")
+        if unknown:
+            problems.append(
+                f"{'columns' if len(unknown) > 1 else 'column'} {', '.join(unknown)} "
+                f"{'are not ones' if len(unknown) > 1 else 'is not one'} a {self.columns.kind} file has; "
+                f"the accepted columns are {self.columns.accepted()}"
+            )
+        if problems:
+            raise InvalidInput(self.name, [Problem("line 1", problem) for problem in problems])
+        return positions, unnamed
 
 
 def _cell(raw: list[str], index: int) -> str:
-    return raw[index].strip() if index < len(raw) else ""
+    return _nfc(raw[index]) if index < len(raw) else ""
 
 
-def _column_positions(
-    path: Path, header: list[str], columns: Mapping[str, tuple[str, ...]], required: tuple[str, ...]
-) -> dict[str, int]:
-    keys = [header_key(cell) for cell in header]
-    positions: dict[str, int] = {}
-    for name, spellings in columns.items():
-        for index, key in enumerate(keys):
-            if key in spellings and name not in positions:
-                positions[name] = index
-    missing = [name for name in required if name not in positions]
-    if missing:
-        wanted = "; ".join(f"'{name}' (or {', '.join(columns[name][1:3])})" for name in missing)
-        raise UserError(f"{path} line 1: no column for {wanted}; the columns found are {', '.join(header)}")
-    return positions
+def _stray_text(raw: list[str], named: int, unnamed: list[int]) -> str | None:
+    """A sentence when the row has text in a column the header gives no name, else None."""
+    for index, cell in enumerate(raw):
+        if cell.strip() and (index >= named or index in unnamed):
+            return f"column {index + 1} holds '{cell.strip()}' but has no name in the header line"
+    return None
 
 
-def write_rejects(path: Path, header: list[str], rejects: list[tuple[int, str, list[str]]]) -> None:
-    """The rejected rows, as they were, with their line number and the reason, for correction."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".part")
-    with temporary.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["line", "reason", *header])
-        for line, reason, raw in rejects:
-            writer.writerow([line, reason, *raw])
-    temporary.replace(path)
+# ---- writing -------------------------------------------------------------------------------------
+
+# Cells a spreadsheet reads as a formula (OWASP "CSV injection"), including the full-width forms some
+# spreadsheets also accept. A leading apostrophe makes them plain text and is not shown.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+
+
+def spreadsheet_safe(value: object) -> str:
+    """The cell as text a spreadsheet shows and never runs."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+class CsvOutput:
+    """A CSV file to write, opened before the work whose result it holds.
+
+    A place that cannot be written is thus known before that work is done (and committed). The file
+    appears whole when the block ends, or not at all if it raises or nothing was written.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._temporary = path.with_name(path.name + ".part")
+        self._handle: IO[str] | None = None
+        self.written = False
+        if path.is_dir():
+            raise UserError(f"{path}: is a folder; give the name of a CSV file to write")
+        blocking = next((folder for folder in path.parents if folder.exists()), None)
+        if blocking is not None and not blocking.is_dir():
+            raise UserError(f"{path}: cannot be written, {blocking} is a file and not a folder")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._handle = self._temporary.open("w", encoding="utf-8-sig", newline="")
+        except OSError as exc:
+            raise UserError(f"{path}: cannot be written ({exc.strerror})") from None
+
+    def write(self, header: Sequence[str], rows: Iterable[Sequence[object]]) -> int:
+        """Writes the header and the rows, every cell made spreadsheet-safe; the number of rows."""
+        assert self._handle is not None, "a CsvOutput is written once"
+        writer = csv.writer(self._handle)
+        count = 0
+        try:
+            writer.writerow([spreadsheet_safe(cell) for cell in header])
+            for row in rows:
+                writer.writerow([spreadsheet_safe(cell) for cell in row])
+                count += 1
+        except OSError as exc:
+            self.discard()
+            raise UserError(f"{self.path}: cannot be written ({exc.strerror})") from None
+        self.written = True
+        return count
+
+    def finish(self) -> None:
+        if self._handle is None:
+            return
+        try:
+            self._handle.close()
+            self._handle = None
+            self._temporary.replace(self.path)
+        except OSError as exc:
+            self.discard()
+            raise UserError(f"{self.path}: cannot be written ({exc.strerror})") from None
+
+    def discard(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+        self._temporary.unlink(missing_ok=True)
+
+    def __enter__(self) -> CsvOutput:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        if kind is None and self.written:
+            self.finish()
+        else:
+            self.discard()
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> int:
+    """Writes a CSV file the way every export of the project is written; returns the number of rows.
+
+    UTF-8 with BOM (Excel then reads Vietnamese right), written whole or not at all, and cells that
+    begin with =, +, -, @, tab or CR prefixed with an apostrophe so a spreadsheet never runs them.
+    An unwritable place is a UserError with a sentence. To learn that before doing the work, open a
+    `CsvOutput` first and write to it afterwards.
+    """
+    with CsvOutput(path) as output:
+        return output.write(header, rows)

@@ -3,11 +3,14 @@ imported from the files staff keep (CSV from spreadsheets, YAML issuer profiles)
 
 Every import runs in one transaction: a file that cannot be read to the end changes nothing. Rows
 that cannot be imported are reported by line with the reason; re-importing a file changes nothing.
+CSV imports read uploaded content (`csvfiles.Upload`) as well as files: `import_csv` is the one
+entry point for every kind but issuers.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,7 +23,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from broadcaster.campaign_file import SLUG, read_yaml
-from broadcaster.csvfiles import Row, Table
+from broadcaster.csvfiles import Columns, Row, Table, Upload
 from broadcaster.errors import UserError
 from broadcaster.models import (
     Agency,
@@ -34,10 +37,11 @@ from broadcaster.models import (
 )
 from broadcaster.phones import PhoneError, normalise_mobile, parse_number
 from broadcaster.problems import InvalidInput, from_validation_error
-from broadcaster.text import slugify
+from broadcaster.text import slugify, strip_diacritics
 
 CHUNK = 2000
 T = TypeVar("T")
+Source = Upload | Path  # CSV content: uploaded, or a file the program ships
 
 
 @dataclass
@@ -51,6 +55,7 @@ class ImportReport:
     converted: list[tuple[int, str, str]] = field(default_factory=list)  # line, old number, new number
     kept_opted_out: int = 0
     rejects: list[tuple[int, str, list[str]]] = field(default_factory=list)  # line, reason, raw cells
+    warnings: list[tuple[int, str, list[str]]] = field(default_factory=list)  # line, what to check, raw cells
     header: list[str] = field(default_factory=list)
 
     @property
@@ -59,6 +64,34 @@ class ImportReport:
 
     def reject(self, row: Row, reason: str) -> None:
         self.rejects.append((row.line, reason, row.raw))
+
+    def warn(self, row: Row, warning: str) -> None:
+        self.warnings.append((row.line, warning, row.raw))
+
+    def rejects_table(self) -> tuple[list[str], list[list[str]]]:
+        """The rejected rows as they were, after their line and the reason: a file to correct and import again."""
+        rows = [[str(line), reason, *raw] for line, reason, raw in self.rejects]
+        return ["line", "reason", *self.header], rows
+
+    def notes_table(self) -> tuple[list[str], list[list[str]]]:
+        """Every conversion, warning and rejection, by line: the complete account of the import."""
+        notes = [(line, "converted", f"old number {old} converted to {new}") for line, old, new in self.converted]
+        notes += [(line, "warning", warning) for line, warning, _raw in self.warnings]
+        notes += [(line, "rejected", reason) for line, reason, _raw in self.rejects]
+        notes.sort(key=lambda note: note[0])
+        return ["file", "line", "outcome", "detail"], [[self.source, str(line), *rest] for line, *rest in notes]
+
+
+class NothingImported(UserError):
+    """Every row of a file was rejected: nothing is changed, and the report says why for each row."""
+
+    def __init__(self, report: ImportReport):
+        self.report = report
+        count = len(report.rejects)
+        super().__init__(
+            f"{report.source}: none of its {count} row{'s' if count != 1 else ''} could be imported, "
+            "so nothing was changed; the reasons are listed by line"
+        )
 
 
 def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -100,20 +133,24 @@ class AreaIndex:
 
 # ---- areas -------------------------------------------------------------------------------------
 
-AREA_COLUMNS = {
-    "code": ("code", "ma", "ma_khu_vuc", "ma_dia_ban"),
-    "name": ("name", "ten", "ten_khu_vuc", "ten_dia_ban"),
-    "kind": ("kind", "loai", "cap"),
-    "parent": ("parent", "thuoc", "cap_tren", "ma_cap_tren"),
-}
+AREA_COLUMNS = Columns(
+    {
+        "code": ("Mã", "Mã khu vực", "Mã địa bàn", "Mã đơn vị hành chính"),
+        "name": ("Tên", "Tên khu vực", "Tên địa bàn", "Tên đơn vị hành chính"),
+        "kind": ("Loại", "Cấp", "Loại địa bàn", "Cấp hành chính"),
+        "parent": ("Thuộc", "Trực thuộc", "Cấp trên", "Mã cấp trên", "Đơn vị cấp trên"),
+    },
+    required=("code", "name"),
+    kind="areas",
+)
 
 
-def import_areas(session: Session, path: Path) -> ImportReport:
-    report = ImportReport("areas", str(path))
-    table = Table(path, AREA_COLUMNS, ("code", "name"))
+def import_areas(session: Session, source: Source) -> ImportReport:
+    table = Table(source, AREA_COLUMNS)
+    report = ImportReport("areas", table.name)
     index = AreaIndex(session)
     existing = {area.code: area for area in session.scalars(select(Area))}
-    for row in table.rows():
+    for row in table.rows(report.reject):
         code, name = row.values["code"], row.values["name"]
         if not re.fullmatch(SLUG, code):
             report.reject(row, f"area code '{code}' must be lower-case letters, digits and hyphens")
@@ -253,13 +290,17 @@ def import_issuer(session: Session, path: Path) -> ImportReport:
 
 # ---- agencies ------------------------------------------------------------------------------------
 
-AGENCY_COLUMNS = {
-    "name": ("name", "ten", "ten_don_vi", "don_vi", "co_quan", "ten_co_quan"),
-    "emails": ("emails", "email", "thu_dien_tu", "dia_chi_email"),
-    "groups": ("groups", "group", "nhom"),
-    "area": ("area", "khu_vuc", "dia_ban"),
-    "key": ("key", "ma", "ma_don_vi"),
-}
+AGENCY_COLUMNS = Columns(
+    {
+        "name": ("Tên", "Tên đơn vị", "Đơn vị", "Cơ quan", "Tên cơ quan", "Cơ quan, đơn vị"),
+        "emails": ("email", "e-mail", "Thư điện tử", "Địa chỉ email", "Địa chỉ thư điện tử"),
+        "groups": ("group", "Nhóm", "Nhóm nhận"),
+        "area": ("Khu vực", "Địa bàn"),
+        "key": ("Mã", "Mã đơn vị"),
+    },
+    required=("name", "emails"),
+    kind="agencies",
+)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -284,12 +325,12 @@ def _agency_from_row(row: Row, report: ImportReport, areas: AreaIndex) -> dict[s
     return {"key": key, "name": name, "emails": emails, "groups": groups, "area_id": area_id}
 
 
-def import_agencies(session: Session, path: Path) -> ImportReport:
-    report = ImportReport("agencies", str(path))
-    table = Table(path, AGENCY_COLUMNS, ("name", "emails"))
+def import_agencies(session: Session, source: Source) -> ImportReport:
+    table = Table(source, AGENCY_COLUMNS)
+    report = ImportReport("agencies", table.name)
     areas = AreaIndex(session)
     wanted: dict[str, dict[str, Any]] = {}
-    for row in table.rows():
+    for row in table.rows(report.reject):
         found = _agency_from_row(row, report, areas)
         if found is None:
             continue
@@ -326,14 +367,18 @@ def import_agencies(session: Session, path: Path) -> ImportReport:
 
 # ---- stations --------------------------------------------------------------------------------
 
-STATION_COLUMNS = {
-    "slug": ("slug", "ma", "ma_dai"),
-    "name": ("name", "ten", "ten_dai"),
-    "area": ("area", "khu_vuc", "dia_ban"),
-    "locales": ("locales", "locale", "ngon_ngu"),
-    "folder": ("folder", "thu_muc"),
-    "slots": ("slots", "khung_gio", "gio_phat"),
-}
+STATION_COLUMNS = Columns(
+    {
+        "slug": ("Mã", "Mã đài"),
+        "name": ("Tên", "Tên đài"),
+        "area": ("Khu vực", "Địa bàn"),
+        "locales": ("locale", "Ngôn ngữ"),
+        "folder": ("Thư mục",),
+        "slots": ("Khung giờ", "Giờ phát", "Khung giờ phát"),
+    },
+    required=("slug", "name", "slots"),
+    kind="stations",
+)
 _SLOT = re.compile(r"^([a-z0-9-]+)\s+([01]?\d|2[0-3])[:h]([0-5]\d)$")
 
 
@@ -380,7 +425,11 @@ def _station_from_row(row: Row, report: ImportReport, areas: AreaIndex) -> dict[
     ok, area_id = areas.resolve(row, report)
     if not ok:
         return None
-    locales = _split(row.values.get("locales", "")) or ["vi"]
+    try:
+        locales = [read_locale(cell) for cell in _split(row.values.get("locales", "")) or [""]]
+    except ValueError as exc:
+        report.reject(row, str(exc))
+        return None
     return {
         "slug": slug,
         "name": row.values["name"] or slug,
@@ -391,13 +440,13 @@ def _station_from_row(row: Row, report: ImportReport, areas: AreaIndex) -> dict[
     }
 
 
-def import_stations(session: Session, path: Path) -> ImportReport:
-    report = ImportReport("stations", str(path))
-    table = Table(path, STATION_COLUMNS, ("slug", "name", "slots"))
+def import_stations(session: Session, source: Source) -> ImportReport:
+    table = Table(source, STATION_COLUMNS)
+    report = ImportReport("stations", table.name)
     areas = AreaIndex(session)
     existing = {station.slug: station for station in session.scalars(select(Station))}
     seen: dict[str, int] = {}
-    for row in table.rows():
+    for row in table.rows(report.reject):
         values = _station_from_row(row, report, areas)
         if values is None:
             continue
@@ -424,19 +473,23 @@ def _upsert(session: Session, model: type[Any], current: Any, values: dict[str, 
 
 # ---- Facebook pages ---------------------------------------------------------------------------
 
-PAGE_COLUMNS = {
-    "slug": ("slug", "ma"),
-    "page_id": ("page_id", "id", "ma_trang"),
-    "name": ("name", "ten", "ten_trang"),
-    "token_secret": ("token_secret", "token_env", "bien_token"),
-}
+PAGE_COLUMNS = Columns(
+    {
+        "slug": ("Mã",),
+        "page_id": ("id", "Mã trang", "ID trang"),
+        "name": ("Tên", "Tên trang"),
+        "token_secret": ("token_env", "Biến token"),
+    },
+    required=("slug", "page_id", "name", "token_secret"),
+    kind="pages",
+)
 
 
-def import_pages(session: Session, path: Path) -> ImportReport:
-    report = ImportReport("pages", str(path))
-    table = Table(path, PAGE_COLUMNS, ("slug", "page_id", "name", "token_secret"))
+def import_pages(session: Session, source: Source) -> ImportReport:
+    table = Table(source, PAGE_COLUMNS)
+    report = ImportReport("pages", table.name)
     existing = {page.slug: page for page in session.scalars(select(FacebookPage))}
-    for row in table.rows():
+    for row in table.rows(report.reject):
         values = dict(row.values)
         if not re.fullmatch(SLUG, values["slug"]):
             report.reject(row, f"page code '{values['slug']}' must be lower-case letters, digits and hyphens")
@@ -452,14 +505,60 @@ def import_pages(session: Session, path: Path) -> ImportReport:
 
 # ---- subscribers -------------------------------------------------------------------------------
 
-SUBSCRIBER_COLUMNS = {
-    "phone": ("phone", "so_dien_thoai", "sdt", "dien_thoai", "so_thue_bao", "thue_bao"),
-    "area": ("area", "khu_vuc", "dia_ban"),
-    "locale": ("locale", "ngon_ngu"),
-    "opted_out": ("opted_out", "tu_choi", "huy_dang_ky", "khong_nhan"),
-    "opted_out_on": ("opted_out_on", "ngay_tu_choi", "ngay_huy"),
+SUBSCRIBER_COLUMNS = Columns(
+    {
+        "phone": ("Số điện thoại", "SĐT", "Điện thoại", "ĐT", "Số di động", "Di động", "Số thuê bao", "Thuê bao"),
+        "area": ("Khu vực", "Địa bàn"),
+        "locale": ("Ngôn ngữ",),
+        "opted_out": (
+            "opted out",
+            "opt-out",
+            "Từ chối",
+            "Từ chối nhận tin",
+            "Đã từ chối",
+            "Hủy đăng ký",
+            "Không nhận",
+            "Không nhận tin",
+        ),
+        "opted_out_on": ("Ngày từ chối", "Ngày hủy", "Ngày hủy đăng ký"),
+    },
+    required=("phone",),
+    kind="subscribers",
+)
+
+# What people write in an opt-out column (compared after NFC, case folding and, failing that, without
+# diacritics, so "huỷ", "hủy" and "HUY" are one word). Anything else rejects the row: an unknown value
+# is never read as consent to receive (DOMAIN §5).
+OPTED_OUT_WORDS = (
+    "x", "×", "✓", "✔", "☑", "✅", "1", "yes", "y", "true", "opted out", "opted-out", "opt out", "opt-out",
+    "có", "rồi", "từ chối", "đã từ chối", "hủy", "huỷ", "đã hủy", "đã huỷ", "hủy đăng ký", "đã hủy đăng ký",
+    "không nhận", "không nhận tin",
+)  # fmt: skip
+NOT_OPTED_OUT_WORDS = ("", "không", "ko", "k", "chưa", "no", "n", "0", "false", "không từ chối", "chưa từ chối")
+
+
+def _word_key(text: str) -> str:
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip().casefold()
+
+
+_OPT_OUT_ANSWERS = {_word_key(word): True for word in OPTED_OUT_WORDS} | {
+    _word_key(word): False for word in NOT_OPTED_OUT_WORDS
 }
-_YES = {"1", "x", "yes", "y", "true", "co", "có"}
+_OPT_OUT_BARE = {strip_diacritics(key): answer for key, answer in _OPT_OUT_ANSWERS.items()}
+
+
+def read_opt_out(cell: str) -> bool:
+    """Whether an opt-out cell says the number opted out; ValueError with a sentence for anything unknown."""
+    key = _word_key(cell)
+    answer = _OPT_OUT_ANSWERS.get(key)
+    if answer is None:
+        answer = _OPT_OUT_BARE.get(strip_diacritics(key))
+    if answer is None:
+        raise ValueError(
+            f"opt-out '{cell}' is not a value this import knows; write one of x, có, từ chối, hủy, yes "
+            "for a number that opted out, or leave it empty (or không, chưa, no) for one that did not"
+        )
+    return answer
 
 
 # The columns a subscriber is read with, wherever it is read: import comparisons and audiences.
@@ -482,35 +581,66 @@ class _Subscriber:
     opted_out_on: date | None
 
 
-def _subscriber_from_row(row: Row, report: ImportReport, areas: AreaIndex) -> _Subscriber | None:
+def _opt_out_of(row: Row) -> tuple[bool, date | None]:
+    """(opted out, since when) from the row's opt-out cells; ValueError with a sentence."""
+    day = row.values.get("opted_out_on", "")
+    opted_out_on = _read_day(day) if day else None
+    if "opted_out" not in row.values:
+        return opted_out_on is not None, opted_out_on  # only a date column: a date is an opt-out
+    opted_out = read_opt_out(row.values["opted_out"])
+    if opted_out_on is not None and not opted_out:
+        raise ValueError(f"the opt-out date is {day} but the opt-out cell says the number did not opt out")
+    return opted_out, opted_out_on or (date.today() if opted_out else None)
+
+
+def _read_day(text: str) -> date:
     try:
-        phone = normalise_mobile(row.values["phone"])
-    except PhoneError as exc:
+        if match := re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text):  # 14/05/2024, as written in Vietnam
+            return date(int(match[3]), int(match[2]), int(match[1]))
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"opt-out date '{text}' must be a real day written DD/MM/YYYY or YYYY-MM-DD") from None
+
+
+def read_locale(cell: str) -> str:
+    """The locale a row asks for, 'vi' when empty: the one place a CSV import reads a locale."""
+    return cell or "vi"
+
+
+def _subscriber_from_row(row: Row, report: ImportReport, areas: AreaIndex, strict: bool) -> _Subscriber | None:
+    try:
+        phone = normalise_mobile(row.values["phone"], strict=strict)
+        opted_out, opted_out_on = _opt_out_of(row)
+        locale = read_locale(row.values.get("locale", ""))
+    except ValueError as exc:  # PhoneError is one
         report.reject(row, str(exc))
         return None
     ok, area_id = areas.resolve(row, report)
     if not ok:
         return None
-    opted_out = row.values.get("opted_out", "").strip().lower() in _YES
-    opted_out_on = None
-    if opted_out and (day := row.values.get("opted_out_on", "")):
-        try:
-            opted_out_on = date.fromisoformat(day)
-        except ValueError:
-            report.reject(row, f"opt-out date '{day}' must be written YYYY-MM-DD")
-            return None
     if phone.converted_from:
         report.converted.append((row.line, phone.converted_from, phone.e164))
-    locale = row.values.get("locale") or "vi"
-    return _Subscriber(phone.e164, area_id, locale, opted_out, opted_out_on or (date.today() if opted_out else None))
+    if phone.unlisted:
+        report.warn(
+            row,
+            f"'{row.values['phone']}' looks like a mobile number but its range is not in the numbering plan "
+            "this program knows; it was imported: check the number",
+        )
+    return _Subscriber(phone.e164, area_id, locale, opted_out, opted_out_on)
 
 
-def import_subscribers(session: Session, path: Path, list_slug: str, list_name: str | None) -> ImportReport:
-    """Streams the file in chunks; an opt-out already recorded is never undone by a re-import."""
+def import_subscribers(
+    session: Session, source: Source, list_slug: str, list_name: str | None, strict_phones: bool = False
+) -> ImportReport:
+    """Streams the file in chunks; an opt-out already recorded is never undone by a re-import.
+
+    `strict_phones` refuses mobile-shaped numbers in ranges the numbering metadata does not list,
+    instead of importing them with a warning (the setting BROADCASTER_STRICT_PHONE_RANGES).
+    """
     if not re.fullmatch(SLUG, list_slug):
         raise UserError(f"list name '{list_slug}' must be lower-case letters, digits and hyphens")
-    report = ImportReport("subscribers", str(path))
-    table = Table(path, SUBSCRIBER_COLUMNS, ("phone",))
+    table = Table(source, SUBSCRIBER_COLUMNS)
+    report = ImportReport("subscribers", table.name)
     areas = AreaIndex(session)
     subscriber_list = session.scalar(select(SubscriberList).where(SubscriberList.slug == list_slug))
     if subscriber_list is None:
@@ -521,7 +651,7 @@ def import_subscribers(session: Session, path: Path, list_slug: str, list_name: 
         subscriber_list.name = list_name
     seen: set[int] = set()
     late_opt_outs: list[_Subscriber] = []
-    parsed = (_subscriber_from_row(row, report, areas) for row in table.rows())
+    parsed = (_subscriber_from_row(row, report, areas, strict_phones) for row in table.rows(report.reject))
     for chunk in _chunks((s for s in parsed if s is not None), CHUNK):
         fresh: list[_Subscriber] = []
         for subscriber in chunk:
@@ -577,10 +707,36 @@ def _store_subscribers(
         session.execute(update(Subscriber), updates)
 
 
-IMPORTERS: dict[str, Callable[[Session, Path], ImportReport]] = {
+CSV_IMPORTERS: dict[str, Callable[[Session, Source], ImportReport]] = {
     "areas": import_areas,
-    "issuers": import_issuer,
     "agencies": import_agencies,
     "stations": import_stations,
     "pages": import_pages,
 }
+CSV_KINDS = (*CSV_IMPORTERS, "subscribers")
+
+
+def import_csv(
+    session: Session,
+    kind: str,
+    source: Source,
+    list_slug: str | None = None,
+    list_name: str | None = None,
+    strict_phones: bool = False,
+) -> ImportReport:
+    """Imports one CSV file or upload of a kind (areas, agencies, stations, pages, subscribers).
+
+    Raises UserError for a file that cannot be imported at all (nothing read), and NothingImported,
+    carrying the report, when every row was rejected; either way the caller's transaction must roll back.
+    """
+    if kind == "subscribers":
+        if not list_slug:
+            raise UserError("subscribers go into a list: name it (for example thue-bao-tay-ninh)")
+        report = import_subscribers(session, source, list_slug, list_name, strict_phones)
+    elif kind in CSV_IMPORTERS:
+        report = CSV_IMPORTERS[kind](session, source)
+    else:
+        raise UserError(f"'{kind}' is not something a CSV file is imported into; choose one of {', '.join(CSV_KINDS)}")
+    if report.rejects and not report.imported:
+        raise NothingImported(report)
+    return report

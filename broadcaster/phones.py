@@ -22,10 +22,17 @@ _SEPARATORS = re.compile(r"[\s.\-()/']")
 _MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 
 
+# A mobile number as the 2018 numbering plan shapes them: 0, a mobile block digit, eight digits.
+_MOBILE_SHAPE = re.compile(r"0[35789]\d{8}")
+
+
 @dataclass(frozen=True)
 class Phone:
     e164: str
     converted_from: str | None = None  # the old 11-digit national form, when it was converted
+    # Shaped like a mobile number, in a range the numbering metadata does not list (yet): new ranges
+    # are allocated before the metadata knows them, so such a number is kept, with a warning.
+    unlisted: bool = False
 
 
 class PhoneError(ValueError):
@@ -51,7 +58,14 @@ def convert_old_mobile(national: str) -> str | None:
     return None
 
 
+def _refuse_letters(raw: str) -> None:
+    """Letters are refused outright: phonenumbers would read them as keypad letters (abc → 222)."""
+    if re.search(r"[^\d+]", _SEPARATORS.sub("", raw)):
+        raise PhoneError(f"'{raw.strip()}' is not a phone number: it holds characters other than digits")
+
+
 def parse_number(raw: str) -> phonenumbers.PhoneNumber:
+    _refuse_letters(raw)
     try:
         number = phonenumbers.parse(raw, "VN")
     except NumberParseException:
@@ -61,13 +75,28 @@ def parse_number(raw: str) -> phonenumbers.PhoneNumber:
     return number
 
 
-def normalise_mobile(raw: str) -> Phone:
-    """E.164 form of a Vietnamese mobile number; PhoneError for landlines and garbage."""
+def normalise_mobile(raw: str, strict: bool = False) -> Phone:
+    """E.164 form of a Vietnamese mobile number; PhoneError for landlines and garbage.
+
+    A number shaped like a mobile number in a range the metadata does not list is returned marked
+    `unlisted`, or refused when `strict` (DOMAIN §4: the metadata lags real allocations).
+    """
     if not raw.strip():
         raise PhoneError("the phone number is empty")
+    _refuse_letters(raw)
     national = national_digits(raw)
     converted = convert_old_mobile(national)
-    number = parse_number(converted or national)
+    try:
+        number = parse_number(converted or national)
+    except PhoneError:
+        if converted or not _MOBILE_SHAPE.fullmatch(national):
+            raise
+        if strict:
+            raise PhoneError(
+                f"'{raw.strip()}' is in a mobile range the numbering plan does not list "
+                "(BROADCASTER_STRICT_PHONE_RANGES is on)"
+            ) from None
+        return Phone("+84" + national[1:], unlisted=True)
     if phonenumbers.number_type(number) not in _MOBILE_TYPES:
         raise PhoneError(f"'{raw}' is a landline, not a mobile number that can receive SMS")
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

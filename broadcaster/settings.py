@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     user: str | None = None
     # Syllables per second an announcer reads at; loudspeaker reading is slower than broadcast (DOMAIN §8).
     reading_rate: float = 3.5
+    # Refuse mobile-shaped numbers in ranges the numbering metadata does not list, instead of importing
+    # them with a warning (DOMAIN §4: new ranges are in use before the metadata lists them).
+    strict_phone_ranges: bool = False
 
     # Delivery. A fire time missed (the service was down) is still sent, marked late, within its
     # channel's grace in minutes; older ones are recorded as missed and not sent.

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import csv
 import logging
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,6 +24,7 @@ from broadcaster import lifecycle, monitor, service
 from broadcaster.audience import audience_size, parse_selector
 from broadcaster.campaigns import find_campaign
 from broadcaster.cli.common import AsOption, actor, engine, friendly, out, sessions, settings, unit_of_work
+from broadcaster.csvfiles import write_csv
 from broadcaster.db import insert_ignoring_duplicates
 from broadcaster.errors import TransitionRefused, UserError
 from broadcaster.models import Delivery, DeliveryState, Occurrence, OccurrenceState, utcnow
@@ -207,7 +207,7 @@ def deliveries(
                 table.add_row(*_cells(row, zone))
             out.print(table)
             return
-        written = _write_csv(csv_file, header, (_cells(row, zone) for row in rows))
+        written = write_csv(csv_file, header, (_cells(row, zone) for row in rows))
     out.print(f"wrote {written} deliveries to {csv_file}")
 
 
@@ -217,20 +217,6 @@ def _cells(row: Sequence[Any], zone: ZoneInfo) -> list[str]:
         if isinstance(values[index], datetime):
             values[index] = values[index].astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
     return ["" if value is None else str(value) for value in values]
-
-
-def _write_csv(path: Path, header: list[str], rows: Iterable[list[str]]) -> int:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".part")
-    count = 0
-    with temporary.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        for cells in rows:
-            writer.writerow(cells)
-            count += 1
-    temporary.replace(path)
-    return count
 
 
 @friendly

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from broadcaster import directory as directory_module
-from broadcaster.cli.common import err, friendly, out, unit_of_work
-from broadcaster.csvfiles import write_rejects
-from broadcaster.directory import ImportReport
+from broadcaster.cli.common import err, friendly, out, settings, unit_of_work
+from broadcaster.csvfiles import CsvOutput, open_upload
+from broadcaster.directory import ImportReport, NothingImported
 from broadcaster.errors import UserError
 from broadcaster.models import Agency, Area, FacebookPage, Issuer, Station, Subscriber, SubscriberList
 
@@ -21,26 +23,59 @@ app = typer.Typer(help="The directory: who bulletins go to.", no_args_is_help=Tr
 KINDS = ("areas", "issuers", "agencies", "stations", "subscribers", "pages")
 
 
-def _print_report(report: ImportReport, rejects_file: Path | None) -> None:
+SHOWN = 20  # lines of each list printed; --report writes them all
+
+
+def _print_report(report: ImportReport) -> None:
     out.print(
         f"{report.kind} from {report.source}: [bold]{report.imported}[/] imported "
         f"({report.new} new, {report.updated} updated, {report.unchanged} unchanged), "
         f"{report.merged} duplicates merged, {len(report.converted)} old numbers converted, "
-        f"[{'red' if report.rejects else 'green'}]{len(report.rejects)} rejected[/]"
+        f"{len(report.warnings)} warnings, "
+        f"[{'red' if report.rejects else 'green'}]{len(report.rejects)} rejected[/]",
+        markup=True,
     )
     if report.kept_opted_out:
         out.print(f"  {report.kept_opted_out} numbers stay opted out (an opt-out is never undone by an import)")
-    for line, old, new in report.converted[:20]:
-        out.print(f"  line {line}: converted old number {old} to {new}")
-    if len(report.converted) > 20:
-        out.print(f"  … and {len(report.converted) - 20} more conversions")
-    for line, reason, _raw in report.rejects[:50]:
-        err.print(f"  line {line}: {reason}", markup=False)
-    if len(report.rejects) > 50:
-        err.print(f"  … and {len(report.rejects) - 50} more rejected rows")
-    if report.rejects and rejects_file is not None:
-        write_rejects(rejects_file, report.header, report.rejects)
-        out.print(f"  rejected rows written to {rejects_file}")
+    _print_lines(out, [f"line {line}: converted old number {old} to {new}" for line, old, new in report.converted])
+    _print_lines(out, [f"line {line}: warning: {warning}" for line, warning, _raw in report.warnings])
+    _print_lines(err, [f"line {line}: {reason}" for line, reason, _raw in report.rejects])
+
+
+def _print_lines(console: Console, lines: list[str]) -> None:
+    for line in lines[:SHOWN]:
+        console.print(f"  {line}", markup=False)
+    if len(lines) > SHOWN:
+        console.print(f"  … and {len(lines) - SHOWN} more (--report FILE writes every one)", markup=False)
+
+
+def _write_outputs(report: ImportReport, rejects: CsvOutput | None, notes: CsvOutput | None) -> None:
+    if rejects is not None:
+        rejects.write(*report.rejects_table())
+        what = "rejected rows written to" if report.rejects else "no row was rejected; only the header is in"
+        out.print(f"  {what} {rejects.path}", markup=False)
+    if notes is not None:
+        count = notes.write(*report.notes_table())
+        out.print(f"  {count} conversions, warnings and rejections written to {notes.path}", markup=False)
+
+
+def _import_csv(kind: str, path: Path, options: dict[str, Any], rejects: Path | None, notes: Path | None) -> None:
+    """One file in one transaction; the output files are opened first, so that a place they cannot be
+    written is refused before anything is committed."""
+    failure: NothingImported | None = None
+    with ExitStack() as stack:
+        rejects_out = stack.enter_context(CsvOutput(rejects)) if rejects else None
+        notes_out = stack.enter_context(CsvOutput(notes)) if notes else None
+        upload = stack.enter_context(open_upload(path))
+        try:
+            with unit_of_work() as session:
+                report = directory_module.import_csv(session, kind, upload, **options)
+        except NothingImported as exc:
+            report, failure = exc.report, exc
+        _print_report(report)
+        _write_outputs(report, rejects_out, notes_out)
+    if failure is not None:
+        raise failure
 
 
 @app.command("import")
@@ -51,20 +86,30 @@ def import_(
     list_slug: Annotated[str | None, typer.Option("--list", help="Subscriber list to import into.")] = None,
     list_name: Annotated[str | None, typer.Option("--name", help="Display name of the subscriber list.")] = None,
     rejects: Annotated[Path | None, typer.Option(help="Write rejected rows (with reasons) to this CSV.")] = None,
+    report_file: Annotated[
+        Path | None, typer.Option("--report", help="Write every conversion, warning and rejection to this CSV.")
+    ] = None,
 ) -> None:
     """Import directory files. Each file is one transaction; rejected rows are listed by line."""
     if kind not in KINDS:
         raise UserError(f"'{kind}' is not something the directory holds; choose one of {', '.join(KINDS)}")
     if kind == "subscribers" and not list_slug:
         raise UserError("subscribers go into a list: add --list NAME (for example --list thue-bao-tay-ninh)")
+    if kind == "issuers":
+        if rejects or report_file:
+            raise UserError("issuer profiles are imported whole or not at all: --rejects and --report do not apply")
+        for path in files:
+            with unit_of_work() as session:
+                report = directory_module.import_issuer(session, path)
+            _print_report(report)
+        return
+    if len(files) > 1 and (rejects or report_file):
+        raise UserError("--rejects and --report describe one file: import the files one at a time to write them")
+    options: dict[str, Any] = {"strict_phones": settings().strict_phone_ranges}
+    if kind == "subscribers":
+        options |= {"list_slug": list_slug, "list_name": list_name}
     for path in files:
-        with unit_of_work() as session:
-            if kind == "subscribers":
-                assert list_slug is not None
-                report = directory_module.import_subscribers(session, path, list_slug, list_name)
-            else:
-                report = directory_module.IMPORTERS[kind](session, path)
-        _print_report(report, rejects)
+        _import_csv(kind, path, options, rejects, report_file)
 
 
 @app.command("list")

@@ -74,10 +74,19 @@ def test_send_now_status_deliveries_and_retry(cli: Cli, database_url: str, tmp_p
     assert cells[3:8] == ["1", "0", "26", "2", "0"]
     assert "550 mailbox unavailable ×2" in cells[9]
 
+    with transaction(make_sessions(engine)) as session:  # a provider's answer is not ours: it may hold a formula
+        session.execute(update(Delivery).where(Delivery.id == 2).values(reason="=cmd|' /C calc'!A0"))
+    engine.dispose()
+    (tmp_path / "a-file").write_text("")
+    blocked = cli("deliveries", SLUG, "--csv", tmp_path / "a-file" / "failed.csv")
+    assert blocked.exit_code == 1
+    assert blocked.stderr.strip().endswith(f"cannot be written, {tmp_path / 'a-file'} is a file and not a folder")
+
     export = tmp_path / "failed.csv"
     assert cli("deliveries", SLUG, "--state", "failed", "--csv", export).exit_code == 0
     rows = list(csv.DictReader(export.open(encoding="utf-8-sig")))
     assert [row["state"] for row in rows] == ["failed", "failed"] and rows[0]["reason"] == "550 mailbox unavailable"
+    assert rows[1]["reason"] == "'=cmd|' /C calc'!A0"  # written as text a spreadsheet does not run
 
     retried = cli("retry", SLUG, "--failed", "--as", "minh")
     assert retried.exit_code == 0 and "re-queued 2 failed deliveries" in retried.stdout

@@ -55,3 +55,29 @@ def test_same_number_compares_written_forms() -> None:
     assert same_number("02763631168", "0276 363 1168")
     assert same_number("+84888596677", "0888596677")
     assert not same_number("0888596677", "0888596678")
+
+
+@pytest.mark.parametrize("written", ["0912abc678", "0912ABC678", "O912345678", "0912 345 67l", "+84 912 345 6789x"])
+def test_a_number_with_letters_is_refused_not_read_as_keypad_letters(written: str) -> None:
+    # phonenumbers would turn "abc" into 222 and deliver to somebody else's number
+    with pytest.raises(PhoneError, match="holds characters other than digits"):
+        normalise_mobile(written)
+
+
+@pytest.mark.parametrize("written", ["0521234567", "052 123 4567", "84521234567", "0891234567", "0501234567"])
+def test_a_mobile_shaped_number_in_an_unlisted_range_is_kept_and_marked(written: str) -> None:
+    # DOMAIN §4: ranges are allocated before the numbering metadata lists them
+    phone = normalise_mobile(written)
+    assert phone.unlisted and phone.e164.startswith("+84") and len(phone.e164) == 12
+
+
+def test_strict_checking_refuses_a_number_in_an_unlisted_range() -> None:
+    with pytest.raises(PhoneError, match="in a mobile range the numbering plan does not list"):
+        normalise_mobile("0521234567", strict=True)
+    assert not normalise_mobile("0912345678", strict=True).unlisted
+
+
+@pytest.mark.parametrize("written", ["0201234567", "0412345678", "0612345678", "05212345678"])
+def test_numbers_not_shaped_like_mobiles_are_still_refused(written: str) -> None:
+    with pytest.raises(PhoneError):
+        normalise_mobile(written)
