@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -28,7 +29,7 @@ SHOWN = 20  # lines of each list printed; --report writes them all
 
 def _print_report(report: ImportReport) -> None:
     out.print(
-        f"{report.kind} from {report.source}: [bold]{report.imported}[/] imported "
+        f"{report.kind} from {escape(report.source)}: [bold]{report.imported}[/] imported "
         f"({report.new} new, {report.updated} updated, {report.unchanged} unchanged), "
         f"{report.merged} duplicates merged, {len(report.converted)} old numbers converted, "
         f"{len(report.warnings)} warnings, "
