@@ -214,6 +214,19 @@ class Hotline(BaseModel):
         return re.sub(r"[\s.]", "", value)
 
 
+class OfficialNumber(BaseModel):
+    """A number the issuer uses besides its hotlines (switchboard, a unit's desk), with what it is for."""
+
+    model_config = ConfigDict(extra="forbid")
+    number: str
+    purpose: str
+
+    @field_validator("number")
+    @classmethod
+    def _a_phone_number(cls, value: str) -> str:
+        return Hotline._a_phone_number(value)
+
+
 class Signer(BaseModel):
     model_config = ConfigDict(extra="forbid")
     authority: str = ""
@@ -252,6 +265,8 @@ class IssuerProfile(BaseModel):
                 raise ValueError(f"the reading of '{abbreviation}' must be words an announcer reads, not '{words}'")
         return value
 
+    official_numbers: list[OfficialNumber] = Field(default_factory=list)
+
 
 def import_issuer(session: Session, path: Path) -> ImportReport:
     try:
@@ -282,6 +297,7 @@ def import_issuer(session: Session, path: Path) -> ImportReport:
         "hashtags": profile.hashtags,
         "readings": profile.readings,
         "area_id": area_id,
+        "official_numbers": [number.model_dump() for number in profile.official_numbers],
     }
     issuer = session.scalar(select(Issuer).where(Issuer.slug == profile.issuer))
     _upsert(session, Issuer, issuer, {"slug": profile.issuer, **values}, report)

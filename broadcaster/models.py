@@ -126,6 +126,9 @@ class Issuer(Base):
     # The reading dictionary: abbreviation → what an announcer says ("UBND" → "Ủy ban nhân dân", DOMAIN §15).
     readings: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=text("'{}'"))
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+    # Numbers the issuer calls or answers from besides its hotlines, each with what it is for: the
+    # public verification page answers "is this number theirs?" from these and the hotlines.
+    official_numbers: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))
 
     area: Mapped[Area | None] = relationship()
 

@@ -27,7 +27,10 @@ from broadcaster.models import Campaign, CampaignChannel, Issuer
 from broadcaster.settings import Settings
 from channels.base import Bulletin, ChannelAdapter, Recipient, channel_class
 
-RESERVED = frozenset({"campaign", "issuer", "recipient", "occurrence", "options", "reading_rate"})
+RESERVED = frozenset({"campaign", "issuer", "recipient", "occurrence", "options", "reading_rate", "verification_url"})
+# Given only to channels that may carry links (e-mail, Facebook): the campaign's page on the public
+# verification site. SMS and radio never get it, so a template of theirs that uses it fails validation.
+LINK_NAMES = frozenset({"verification_url"})
 
 
 class TemplateProblem(UserError):
@@ -336,7 +339,9 @@ def _explain(exc: Exception, name: str) -> str:
             break
     message = str(getattr(exc, "message", None) or exc)
     undefined = re.fullmatch(r"'(\w+)' is undefined", message)
-    if undefined:
+    if undefined and undefined[1] in LINK_NAMES:
+        message = f"uses '{undefined[1]}', a link, which this channel never carries (links are for e-mail and Facebook)"
+    elif undefined:
         message = f"uses '{undefined[1]}', which is not defined (add it to the campaign's variables)"
     attribute = re.fullmatch(r"'.*' has no attribute '(\w+)'", message)
     if attribute:
@@ -389,6 +394,7 @@ class Composer:
     channel_options: Mapping[str, Any]
     reading_rate: float
     content_dir: Path
+    links: Mapping[str, str] = field(default_factory=dict)  # LINK_NAMES, for channels that allow links
 
     def __post_init__(self) -> None:
         self.options = self.adapter.CampaignOptions.model_validate(dict(self.channel_options))
@@ -408,14 +414,17 @@ class Composer:
         digits: bool = False,
     ) -> Composer:
         environment = build_environment(settings.templates_dir, digits=digits)
+        adapter = channel_class(channel)
+        links = {"verification_url": settings.warning_page_url(view.slug)}
         return cls(
-            adapter=channel_class(channel),
+            adapter=adapter,
             view=view,
             issuer=issuer_context(issuer),
             templates=ChannelTemplates(environment, view.template, channel, issuer.default_locale),
             channel_options=channel_options,
             reading_rate=settings.reading_rate,
             content_dir=settings.content_dir,
+            links=links if adapter.default_limits.links_allowed else {},
         )
 
     @classmethod
@@ -440,7 +449,7 @@ class Composer:
                 self.channel_options,
                 occurrence_context(fire_at, slot),
                 self.reading_rate,
-            )
+            ) | dict(self.links)
             parts = self.adapter.adapt(self.templates.render(locale, context), self.options)
             if not self.templates.personal(locale):
                 # Nobody's name in it: every recipient of this locale and moment gets these very parts.
