@@ -30,7 +30,7 @@ from broadcaster.text import strip_diacritics
 # and the two columns a rejects file adds, so that a corrected rejects file imports as it is.
 IGNORED_COLUMNS = ("STT", "Số thứ tự", "No", "Ghi chú", "note", "notes", "line", "reason")
 _DELIMITERS = ("\t", ";", ",")  # on a tie the first wins: a header holding a comma is rarely comma-separated
-_SAMPLE_BYTES = 4
+_SAMPLE_BYTES = 64  # enough to tell UTF-16 from UTF-8 with or without a BOM
 
 
 @dataclass(frozen=True)
@@ -108,6 +108,12 @@ _IGNORED_KEYS = {header_key(name) for name in IGNORED_COLUMNS}
 def _encoding_of(head: bytes) -> str:
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
+    # UTF-16 without a BOM: most header letters are ASCII, so one byte of each pair is zero (UTF-8 text
+    # holds no zero bytes at all).
+    pairs = len(head) // 2
+    low, high = head[1 : 2 * pairs : 2].count(0), head[0 : 2 * pairs : 2].count(0)
+    if pairs >= 2 and max(low, high) * 4 >= pairs and min(low, high) == 0:
+        return "utf-16-le" if low else "utf-16-be"
     return "utf-8-sig"
 
 
@@ -154,6 +160,7 @@ class Table:
         self.columns = columns
         self.name = source.name if isinstance(source, Upload) else str(source)
         self.header: list[str] = []
+        self.columns_read: dict[str, str] = {}  # header cell → canonical column it was read as
 
     def rows(self, reject: Callable[[Row, str], None]) -> Iterator[Row]:
         if isinstance(self.source, Path):
@@ -217,6 +224,7 @@ class Table:
                 problems.append(f"columns '{first}' and '{cell}' both give the {name}; keep one of them")
             elif name is not None:
                 positions[name] = index
+                self.columns_read[cell] = name
         for name in self.columns.required:
             if name not in positions:
                 spellings = ", ".join(self.columns.spellings[name][:3])
@@ -238,8 +246,10 @@ def _cell(raw: list[str], index: int) -> str:
 
 
 def _stray_text(raw: list[str], named: int, unnamed: list[int]) -> str | None:
-    """A sentence when the row has text in a column the header gives no name, else None."""
+    """A sentence when the row has text in a column the header gives no name or a NUL, else None."""
     for index, cell in enumerate(raw):
+        if "\x00" in cell:
+            return f"column {index + 1} holds a NUL character, which no text may hold (is the file a text export?)"
         if cell.strip() and (index >= named or index in unnamed):
             return f"column {index + 1} holds '{cell.strip()}' but has no name in the header line"
     return None

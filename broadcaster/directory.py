@@ -57,10 +57,18 @@ class ImportReport:
     rejects: list[tuple[int, str, list[str]]] = field(default_factory=list)  # line, reason, raw cells
     warnings: list[tuple[int, str, list[str]]] = field(default_factory=list)  # line, what to check, raw cells
     header: list[str] = field(default_factory=list)
+    columns_read: dict[str, str] = field(default_factory=dict)  # header cell → column it was read as
 
     @property
     def imported(self) -> int:
         return self.new + self.updated + self.unchanged
+
+    @property
+    def columns_not_read(self) -> list[str]:
+        return [cell for cell in self.header if cell and cell not in self.columns_read]
+
+    def read_from(self, table: Table) -> None:
+        self.header, self.columns_read = table.header, table.columns_read
 
     def reject(self, row: Row, reason: str) -> None:
         self.rejects.append((row.line, reason, row.raw))
@@ -175,7 +183,7 @@ def import_areas(session: Session, source: Source) -> ImportReport:
         else:
             report.unchanged += 1
         index.add(area)
-    report.header = table.header
+    report.read_from(table)
     return report
 
 
@@ -377,7 +385,7 @@ def import_agencies(session: Session, source: Source) -> ImportReport:
             report.updated += 1
         else:
             report.unchanged += 1
-    report.header = table.header
+    report.read_from(table)
     return report
 
 
@@ -471,7 +479,7 @@ def import_stations(session: Session, source: Source) -> ImportReport:
             continue
         seen[values["slug"]] = row.line
         _upsert(session, Station, existing.get(values["slug"]), values, report)
-    report.header = table.header
+    report.read_from(table)
     return report
 
 
@@ -515,7 +523,7 @@ def import_pages(session: Session, source: Source) -> ImportReport:
             report.reject(row, "token_secret must name an environment variable (like BROADCASTER_FACEBOOK_TOKEN)")
         else:
             _upsert(session, FacebookPage, existing.get(values["slug"]), values, report)
-    report.header = table.header
+    report.read_from(table)
     return report
 
 
@@ -681,7 +689,7 @@ def import_subscribers(
                 fresh.append(subscriber)
         _store_subscribers(session, subscriber_list.id, fresh, report)
     _store_subscribers(session, subscriber_list.id, late_opt_outs, report, count=False)
-    report.header = table.header
+    report.read_from(table)
     return report
 
 

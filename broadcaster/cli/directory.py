@@ -36,6 +36,10 @@ def _print_report(report: ImportReport) -> None:
         f"[{'red' if report.rejects else 'green'}]{len(report.rejects)} rejected[/]",
         markup=True,
     )
+    if report.columns_read:
+        read = ", ".join(f"{cell} → {name}" for cell, name in report.columns_read.items())
+        not_read = f"; not read: {', '.join(report.columns_not_read)}" if report.columns_not_read else ""
+        out.print(f"  columns: {read}{not_read}", markup=False)
     if report.kept_opted_out:
         out.print(f"  {report.kept_opted_out} numbers stay opted out (an opt-out is never undone by an import)")
     _print_lines(out, [f"line {line}: converted old number {old} to {new}" for line, old, new in report.converted])

@@ -82,6 +82,8 @@ def test_vietnamese_column_names_are_read_and_nothing_is_dropped(
         report = directory.import_subscribers(session, subscribers, "thue-bao", None)
 
     assert (report.new, report.rejects) == (2, [])
+    assert report.columns_read == {"SĐT": "phone", "Khu vực": "area", "Từ chối nhận tin": "opted_out"}
+    assert report.columns_not_read == ["Ghi chú"]
     with sessions() as session:
         commune = session.scalar(select(Area).where(Area.code == "phuoc-dong"))
         assert commune is not None and commune.parent is not None and commune.parent.code == "go-dau"
@@ -230,6 +232,7 @@ def test_letters_in_a_phone_cell_reject_the_row_and_an_unlisted_range_is_importe
     run = cli("directory", "import", "subscribers", source, "--list", "thue-bao")
 
     assert run.exit_code == 0, run.output
+    assert "  columns: SĐT → phone\n" in run.stdout
     assert "2 imported (2 new, 0 updated, 0 unchanged), 0 duplicates merged, 0 old numbers converted, 1 warnings" in (
         run.stdout
     )

@@ -67,6 +67,20 @@ def test_an_upload_that_cannot_seek_is_read_whole() -> None:
     assert len(rows) == 5000 and rows[-1].values["name"] == "Đơn vị 4999"
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark_is_recognised(encoding: str) -> None:
+    content = "Tên đơn vị\tEmail\r\nSở Y tế\tsoyte@tayninh.example\r\n".encode(encoding)
+    rows, _ = read_all(Upload.of_bytes("unicode.txt", content))
+    assert rows[0].values == {"name": "Sở Y tế", "emails": "soyte@tayninh.example"}
+
+
+def test_a_nul_character_rejects_its_row() -> None:
+    upload = Upload.of_bytes("a.csv", "Tên đơn vị,Email\nSở\x00Y tế,a@x.example\nSở Tư pháp,b@x.example\n".encode())
+    rows, rejected = read_all(upload)
+    assert [row.values["name"] for row in rows] == ["Sở Tư pháp"]
+    assert rejected == [(2, "column 1 holds a NUL character, which no text may hold (is the file a text export?)")]
+
+
 def test_decomposed_vietnamese_is_read_as_composed(tmp_path: Path) -> None:
     rows, _ = read_all(save_as(tmp_path / "nfd.csv", [["Tên đơn vị"], ["Sở Thông tin"]], "numbers-nfd"))
     assert rows[0].values["name"] == "Sở Thông tin"  # NFC, as typed on Windows
