@@ -30,7 +30,9 @@ from broadcaster.text import strip_diacritics
 # and the two columns a rejects file adds, so that a corrected rejects file imports as it is.
 IGNORED_COLUMNS = ("STT", "Số thứ tự", "No", "Ghi chú", "note", "notes", "line", "reason")
 _DELIMITERS = ("\t", ";", ",")  # on a tie the first wins: a header holding a comma is rarely comma-separated
+_WORKBOOK_SIGNATURES = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # .xlsx/.ods (zip), .xls (OLE2)
 _SAMPLE_BYTES = 64  # enough to tell UTF-16 from UTF-8 with or without a BOM
+_SAVE_AS = "in Excel save it as 'CSV UTF-8 (Comma delimited)'"
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,8 @@ class Table:
 
     def _read(self, stream: BinaryIO, reject: Callable[[Row, str], None]) -> Iterator[Row]:
         with _rewound(stream) as (head, binary):
+            if head.startswith(_WORKBOOK_SIGNATURES):
+                raise UserError(f"{self.name}: is a spreadsheet workbook, not CSV; {_SAVE_AS}")
             text = io.TextIOWrapper(binary, encoding=_encoding_of(head), newline="")
             try:
                 yield from self._records(text, reject)
@@ -199,9 +203,7 @@ class Table:
             if seen == 0:
                 raise UserError(f"{self.name}: the file has a header line but no rows to import")
         except UnicodeDecodeError:
-            raise UserError(
-                f"{self.name} after line {line}: is not UTF-8 text; in Excel save it as 'CSV UTF-8 (Comma delimited)'"
-            ) from None
+            raise UserError(f"{self.name} after line {line}: is not UTF-8 text; {_SAVE_AS}") from None
         except csv.Error as exc:
             raise UserError(f"{self.name} line {line + 1}: cannot be read as CSV ({exc})") from None
 

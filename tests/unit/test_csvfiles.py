@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -79,6 +80,13 @@ def test_a_nul_character_rejects_its_row() -> None:
     rows, rejected = read_all(upload)
     assert [row.values["name"] for row in rows] == ["Sở Tư pháp"]
     assert rejected == [(2, "column 1 holds a NUL character, which no text may hold (is the file a text export?)")]
+
+
+def test_a_workbook_saved_under_a_csv_name_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    with zipfile.ZipFile(tmp_path / "danh-sach.csv", "w") as workbook:  # an .xlsx is a zip of XML parts
+        workbook.writestr("[Content_Types].xml", "<Types/>")
+    with pytest.raises(UserError, match=r"danh-sach.csv: is a spreadsheet workbook, not CSV; in Excel save it as"):
+        read_all(tmp_path / "danh-sach.csv")
 
 
 def test_decomposed_vietnamese_is_read_as_composed(tmp_path: Path) -> None:
