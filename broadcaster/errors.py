@@ -17,3 +17,19 @@ class NotFound(UserError):
 
 class TransitionRefused(UserError):
     """A campaign status change that the lifecycle or the two-person rule does not allow."""
+
+
+class AuthenticationFailed(UserError):
+    """Who is acting could not be established: a wrong password, an unknown, disabled or revoked credential."""
+
+
+class PermissionDenied(UserError):
+    """The acting account lacks the permission an action needs; the message names the permission."""
+
+
+class TooManyAttempts(UserError):
+    """Too many failed logins for an account or from an address; the caller must wait `retry_after` seconds."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after

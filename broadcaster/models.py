@@ -281,6 +281,76 @@ class Rule(Base):
     campaign_channel: Mapped[CampaignChannel] = relationship(back_populates="rules")
 
 
+class Account(Base):
+    """A person (or a station, or another system) who acts: the two-person rule compares these."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Normalised (NFC, case-folded, trimmed): names that differ only in spelling are one account.
+    login: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(30))
+    password_hash: Mapped[str | None] = mapped_column(String(200))  # Argon2id; none: tokens only
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column()
+
+    station_links: Mapped[list[AccountStation]] = relationship(cascade="all, delete-orphan")
+
+
+class AccountStation(Base):
+    """The stations a station account speaks for; it sees nothing else."""
+
+    __tablename__ = "account_stations"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"), primary_key=True)
+
+
+class ApiToken(Base):
+    """A bearer token: only its SHA-256 is kept (tokens are long random strings, so no slow hash is needed)."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+    last_used_at: Mapped[datetime | None] = mapped_column()
+
+    account: Mapped[Account] = relationship()
+
+
+class LoginFailures(Base):
+    """Recent failed logins per account and per client address, so repeated guesses are slowed down."""
+
+    __tablename__ = "login_failures"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)  # "account:<login>" or "address:<ip>"
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(default=utcnow)
+    blocked_until: Mapped[datetime | None] = mapped_column()
+
+
+class IdempotentAnswer(Base):
+    """The first answer to a POST carrying an Idempotency-Key, returned again when the POST is retried."""
+
+    __tablename__ = "idempotent_answers"
+    __table_args__ = (UniqueConstraint("account_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    request: Mapped[str] = mapped_column(String(64))  # SHA-256 of method, path and body: a reused key is refused
+    status_code: Mapped[int] = mapped_column(Integer)
+    body: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class AuditEntry(Base):
     """Append-only: the migrations add triggers that refuse UPDATE, DELETE, INSERT OR REPLACE and TRUNCATE."""
 
@@ -293,6 +363,8 @@ class AuditEntry(Base):
     actor: Mapped[str] = mapped_column(String(100))
     action: Mapped[str] = mapped_column(String(50))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    client: Mapped[str | None] = mapped_column(String(100))  # the client's address, for web and API actions
 
 
 class OccurrenceState(enum.StrEnum):

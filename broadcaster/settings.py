@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import load_dotenv
-from pydantic import PositiveInt, ValidationError, field_validator
+from pydantic import PositiveInt, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from broadcaster.errors import ConfigurationError
@@ -73,6 +73,15 @@ class Settings(BaseSettings):
     cap_sender: str | None = None
     # URL prefixes a CAP alert may be imported from (`broadcaster cap import URL`); none by default.
     cap_import_allow: list[str] = []
+
+    # The web app and API. The signing secret signs sessions and links; unset, one is generated into
+    # the data folder on first use (file mode 0600) and never printed.
+    data_dir: Path = Path("var")
+    web_host: str = "127.0.0.1"
+    web_port: int = 8000
+    secret_key: SecretStr | None = None
+    max_request_bytes: PositiveInt = 1_000_000
+    max_upload_bytes: PositiveInt = 20_000_000
 
     def warning_page_url(self, slug: str) -> str:
         """The permanent link of a campaign's warning on the public verification page."""

@@ -109,14 +109,14 @@ class Cli:
         self.env = env
         self.cwd = cwd
 
-    def __call__(self, *args: str | Path) -> Run:
+    def __call__(self, *args: str | Path, input: str | None = None) -> Run:
         get_settings.cache_clear()
         cli_common.engine.cache_clear()
         runner = CliRunner()
         previous = Path.cwd()
         os.chdir(self.cwd)
         try:
-            result = runner.invoke(app, [str(arg) for arg in args], env=self.env, catch_exceptions=False)
+            result = runner.invoke(app, [str(arg) for arg in args], input=input, env=self.env, catch_exceptions=False)
         finally:
             os.chdir(previous)
             get_settings.cache_clear()
@@ -138,10 +138,15 @@ def cli(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> C
     return Cli(env, tmp_path)
 
 
+# The people the CLI tests act as: Lan drafts and submits; Minh, a leader who also runs sending, approves.
+PEOPLE = {"lan": "drafter", "minh": "admin"}
+
+
 def import_shipped_with_cli(cli: Cli) -> None:
     folder = CONFIG / "directory"
     steps = [
         ("db", "upgrade"),
+        *(("user", "add", name, "--role", role, "--no-password") for name, role in PEOPLE.items()),
         ("directory", "import", "areas", folder / "areas.csv"),
         ("directory", "import", "issuers", *sorted((CONFIG / "issuers").glob("*.yaml"))),
         ("directory", "import", "agencies", *sorted(folder.glob("agencies-*.csv"))),

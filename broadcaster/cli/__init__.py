@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from broadcaster.cli import campaigns, cap, delivery, demo, directory
+from broadcaster.cli import campaigns, cap, delivery, demo, directory, serve, users
 from broadcaster.cli.common import friendly, out, settings
 from broadcaster.db import shown_url, upgrade
 
@@ -20,6 +20,8 @@ app.add_typer(campaigns.app, name="campaign")
 app.add_typer(cap.app, name="cap")
 app.command()(friendly(campaigns.audit))
 app.command()(demo.demo)
+app.add_typer(users.app, name="user")
+app.command()(serve.serve)
 delivery.register(app)
 
 

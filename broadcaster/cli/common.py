@@ -56,11 +56,17 @@ def unit_of_work() -> Iterator[Session]:
 
 
 def actor(given: str | None) -> str:
-    """Who is acting: --as, else BROADCASTER_USER. Needed for anything that changes a campaign."""
-    name = given or settings().user or os.environ.get("BROADCASTER_USER")
-    if not name:
+    """Who is acting: --as, else BROADCASTER_USER; an existing account that is not disabled.
+
+    Returns the account's login name, the name the audit log and the two-person rule know it by.
+    """
+    name = given if given is not None else (settings().user or os.environ.get("BROADCASTER_USER"))
+    if not name or not name.strip():
         raise UserError("say who you are: add --as NAME or set BROADCASTER_USER (the audit log records it)")
-    return name.strip()
+    from broadcaster.accounts import acting_account
+
+    with unit_of_work() as session:
+        return acting_account(session, name).login
 
 
 def report_problems(exc: InvalidInput) -> None:

@@ -38,15 +38,27 @@ def _logging() -> None:
 
 
 @friendly
-def run(channel: ChannelOption = None) -> None:
-    """Scheduler and workers in one process (the embedded default). Stop with Ctrl-C or SIGTERM."""
+def run(
+    channel: ChannelOption = None,
+    web: Annotated[bool, typer.Option("--web", help="Serve the web app and API in the same process.")] = False,
+    host: Annotated[str | None, typer.Option("--host", help="With --web: address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="With --web: port to listen on.")] = None,
+) -> None:
+    """Scheduler and workers in one process (the embedded default), with --web the web app too. Stop with Ctrl-C."""
     _logging()
     channels = service.chosen_channels(channel)
     service.check_channels(settings(), channels)
     stop = threading.Event()
     with service.stop_on_signals(stop):
+        web_thread = None
+        if web:
+            from broadcaster.cli.serve import serve_in_background
+
+            web_thread = serve_in_background(host, port, stop)
         out.print(f"running the timetable and workers for {', '.join(channels)}; stop with Ctrl-C")
         service.run_all(sessions(), settings(), channels, stop)
+        if web_thread is not None:
+            web_thread.join(timeout=10)
     out.print("stopped: in-flight sends were recorded and unfinished claims released")
 
 

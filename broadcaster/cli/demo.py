@@ -14,6 +14,7 @@ from rich.live import Live
 from sqlalchemy import func, select
 
 from broadcaster import lifecycle, monitor, service
+from broadcaster.accounts import create_account
 from broadcaster.campaign_file import CampaignSpec, OnceRule, SlotsRule, load_campaign_file
 from broadcaster.campaigns import check_campaign, save_campaign
 from broadcaster.cli import common
@@ -58,6 +59,9 @@ def set_up(start: datetime) -> datetime:
     upgrade(common.engine())
     slot_at = (start + timedelta(seconds=75)).replace(second=0, microsecond=0)
     with common.unit_of_work() as session:
+        for login, role in ((DRAFTER, "drafter"), (APPROVER, "approver")):
+            create_account(session, login, role, password=None)
+        out.print(f"accounts '{DRAFTER}' (drafter) and '{APPROVER}' (approver) sign in with API tokens only")
         for report in import_examples(session):
             out.print(f"imported {report.imported} {report.kind} from {Path(report.source).name}")
         for station in session.scalars(select(Station)):

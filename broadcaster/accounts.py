@@ -1,0 +1,351 @@
+"""Accounts, roles and API tokens: who is acting, and what they may do.
+
+A role is a set of permission strings (listmonk's manner). The built-in roles below are data; an
+operation asks for one permission (`Actor.require`) and the message of a refusal names it.
+Passwords are hashed with Argon2id; API tokens are long random strings of which only a SHA-256 is kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import secrets
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from broadcaster.errors import (
+    AuthenticationFailed,
+    NotFound,
+    PermissionDenied,
+    TooManyAttempts,
+    UserError,
+)
+from broadcaster.models import Account, AccountStation, ApiToken, AuditEntry, LoginFailures, Station, utcnow
+
+PERMISSIONS: dict[str, str] = {
+    "campaigns:read": "see campaigns, their previews, deliveries, status and audit log",
+    "campaigns:draft": "write campaigns and submit them for approval",
+    "campaigns:approve": "approve or return submitted campaigns, cancel campaigns",
+    "campaigns:send": "send now, retry failures, pause and resume sending",
+    "directory:read": "see the directory",
+    "directory:manage": "import the directory",
+    "channels:manage": "check and configure channels",
+    "users:manage": "create and disable accounts and their tokens",
+    "station:confirm": "see a station's scripts and confirm they aired",
+}
+
+ROLES: dict[str, frozenset[str]] = {
+    "drafter": frozenset({"campaigns:read", "campaigns:draft", "directory:read"}),
+    "approver": frozenset({"campaigns:read", "campaigns:approve", "directory:read"}),
+    "operator": frozenset(
+        {"campaigns:read", "campaigns:send", "directory:read", "directory:manage", "channels:manage"}
+    ),
+    "admin": frozenset(PERMISSIONS),
+    "station": frozenset({"station:confirm"}),
+}
+
+MIN_PASSWORD_LENGTH = 10
+# Failed logins allowed per account and per address before each further try has to wait, and the longest wait.
+FREE_FAILURES = 5
+LONGEST_WAIT = timedelta(minutes=15)
+TOKEN_PREFIX = "bct_"
+LAST_USE_PRECISION = timedelta(minutes=1)
+
+# Unicode categories a login name may not contain: controls, invisible format characters (zero-width
+# spaces, joiners, direction marks, BOM), surrogates, private-use and unassigned code points.
+_REFUSED_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+
+
+def normalise_login(text: str) -> str:
+    """One spelling per person: NFC, case-folded, trimmed, inner spaces collapsed; refuses invisible characters."""
+    for character in text:
+        if unicodedata.category(character) in _REFUSED_CATEGORIES:
+            raise UserError(
+                f"the account name contains an invisible or control character (U+{ord(character):04X}); "
+                "type it again without it"
+            )
+    folded = unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
+    login = " ".join(folded.split())
+    if not login:
+        raise UserError("the account name is empty")
+    if len(login) > 100:
+        raise UserError("the account name is longer than 100 characters")
+    return login
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting in one operation: an account with its permissions, and where the request came from."""
+
+    login: str
+    permissions: frozenset[str]
+    account_id: int | None = None
+    display_name: str = ""
+    station_ids: frozenset[int] = field(default_factory=frozenset)
+    client: str | None = None  # the client's address, for web and API actions
+
+    @classmethod
+    def for_account(cls, account: Account, client: str | None = None) -> Actor:
+        return cls(
+            login=account.login,
+            permissions=ROLES.get(account.role, frozenset()),
+            account_id=account.id,
+            display_name=account.display_name,
+            station_ids=frozenset(link.station_id for link in account.station_links),
+            client=client,
+        )
+
+    def may(self, permission: str) -> bool:
+        return permission in self.permissions
+
+    def require(self, permission: str) -> None:
+        """Refuse, naming the permission, when the account's role does not grant it."""
+        if permission not in self.permissions:
+            raise PermissionDenied(
+                f"'{self.login}' may not do this: it needs the permission {permission} "
+                f"({PERMISSIONS.get(permission, permission)})"
+            )
+
+
+# ---- the audit log names the account and the client address ------------------------------------
+
+
+def bind_actor(session: Session, actor: Actor) -> None:
+    """Audit entries written in this session are linked to the actor's account and client address."""
+    session.info["actor"] = actor
+
+
+@event.listens_for(Session, "before_flush")
+def _link_audit_entries(session: Session, _context: Any, _instances: Any) -> None:
+    entries = [item for item in session.new if isinstance(item, AuditEntry) and item.account_id is None]
+    if not entries:
+        return
+    bound = session.info.get("actor")
+    for entry in entries:
+        if isinstance(bound, Actor) and bound.login == entry.actor:
+            entry.account_id, entry.client = bound.account_id, entry.client or bound.client
+        else:  # core code writing under an account's login (the scheduler writes under its own name)
+            with session.no_autoflush:
+                entry.account_id = session.scalar(select(Account.id).where(Account.login == entry.actor))
+
+
+# ---- accounts -----------------------------------------------------------------------------------
+
+
+def hash_password(password: str) -> str:
+    from argon2 import PasswordHasher  # imported here: a command that does not log anyone in starts faster
+
+    return PasswordHasher().hash(password)  # Argon2id with the library's recommended parameters
+
+
+def _password_matches(stored: str, password: str) -> bool:
+    from argon2 import PasswordHasher
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    try:
+        return PasswordHasher().verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def check_new_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(f"the password is too short: use at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > 1024:
+        raise UserError("the password is longer than 1024 characters")
+    return password
+
+
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise UserError(f"'{role}' is not a role; choose one of {', '.join(ROLES)}")
+    return role
+
+
+def find_account(session: Session, name: str) -> Account:
+    login = normalise_login(name)
+    account = session.scalar(select(Account).where(Account.login == login))
+    if account is None:
+        raise NotFound(f"there is no account '{login}'")
+    return account
+
+
+def acting_account(session: Session, name: str, client: str | None = None) -> Actor:
+    """The actor behind `--as NAME`: an existing account that is not disabled."""
+    account = find_account(session, name)
+    if account.disabled:
+        raise AuthenticationFailed(f"the account '{account.login}' is disabled")
+    return Actor.for_account(account, client)
+
+
+def create_account(
+    session: Session,
+    name: str,
+    role: str,
+    *,
+    password: str | None,
+    display_name: str | None = None,
+    stations: list[str] | None = None,
+) -> Account:
+    login = normalise_login(name)
+    check_role(role)
+    if session.scalar(select(Account.id).where(Account.login == login)) is not None:
+        raise UserError(f"an account '{login}' already exists")
+    if role == "station" and not stations:
+        raise UserError("a station account speaks for stations: name them with --station SLUG")
+    if role != "station" and stations:
+        raise UserError("only a station account is tied to stations (use --role station)")
+    account = Account(
+        login=login,
+        display_name=" ".join((display_name or name).split()) or login,
+        role=role,
+        password_hash=hash_password(check_new_password(password)) if password is not None else None,
+        disabled=False,
+    )
+    for slug in stations or []:
+        station_id = session.scalar(select(Station.id).where(Station.slug == slug))
+        if station_id is None:
+            raise NotFound(f"there is no station '{slug}'")
+        account.station_links.append(AccountStation(station_id=station_id))
+    session.add(account)
+    session.flush()
+    return account
+
+
+def set_password(session: Session, name: str, password: str) -> Account:
+    account = find_account(session, name)
+    account.password_hash = hash_password(check_new_password(password))
+    return account
+
+
+def set_disabled(session: Session, name: str, disabled: bool) -> Account:
+    account = find_account(session, name)
+    account.disabled = disabled
+    return account
+
+
+def list_accounts(session: Session) -> list[Account]:
+    return list(session.scalars(select(Account).order_by(Account.login)))
+
+
+# ---- password logins, slowed after repeated failures -------------------------------------------
+
+
+def _wait_after(failures: int) -> timedelta:
+    if failures < FREE_FAILURES:
+        return timedelta(0)
+    return min(timedelta(seconds=2 ** (failures - FREE_FAILURES + 1)), LONGEST_WAIT)
+
+
+def _throttle_keys(login: str, address: str | None) -> list[str]:
+    return [f"account:{login}"] + ([f"address:{address}"] if address else [])
+
+
+def _refuse_if_blocked(session: Session, keys: list[str], now: datetime) -> None:
+    for row in session.scalars(select(LoginFailures).where(LoginFailures.key.in_(keys))):
+        if row.blocked_until is not None and row.blocked_until > now:
+            seconds = math.ceil((row.blocked_until - now).total_seconds())
+            whom = "this account" if row.key.startswith("account:") else "this address"
+            raise TooManyAttempts(
+                f"too many failed logins for {whom}: try again in {seconds} seconds", retry_after=seconds
+            )
+
+
+def _count_failure(session: Session, keys: list[str], now: datetime) -> None:
+    for key in keys:
+        row = session.get(LoginFailures, key) or LoginFailures(key=key, failures=0)
+        session.add(row)
+        row.failures += 1
+        row.last_failure_at = now
+        wait = _wait_after(row.failures)
+        row.blocked_until = now + wait if wait else None
+
+
+def authenticate_password(session: Session, name: str, password: str, address: str | None) -> Account:
+    """The account whose password this is, or one sentence; failures are counted even when refused.
+
+    The caller must commit even when this raises, so that the failure is remembered.
+    """
+    now = utcnow()
+    try:
+        login = normalise_login(name)
+    except UserError:
+        raise AuthenticationFailed("wrong account name or password") from None
+    keys = _throttle_keys(login, address)
+    _refuse_if_blocked(session, keys, now)
+    account = session.scalar(select(Account).where(Account.login == login))
+    stored = account.password_hash if account is not None else None
+    if account is None or stored is None or not _password_matches(stored, password):
+        _count_failure(session, keys, now)
+        raise AuthenticationFailed("wrong account name or password")
+    if account.disabled:
+        raise AuthenticationFailed(f"the account '{account.login}' is disabled")
+    for key in keys:
+        row = session.get(LoginFailures, key)
+        if row is not None:
+            session.delete(row)
+    account.last_login_at = now
+    return account
+
+
+# ---- API tokens ---------------------------------------------------------------------------------
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class NewToken:
+    id: int
+    name: str
+    token: str  # shown once; only its digest is stored
+    expires_at: datetime | None
+
+
+def create_token(session: Session, account: Account, name: str, expires_at: datetime | None = None) -> NewToken:
+    label = " ".join(name.split())
+    if not label or len(label) > 100:
+        raise UserError("give the token a name of 1 to 100 characters (what or who will use it)")
+    if expires_at is not None and expires_at <= utcnow():
+        raise UserError("the token's expiry is in the past")
+    plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(account_id=account.id, name=label, digest=token_digest(plain), expires_at=expires_at)
+    session.add(row)
+    session.flush()
+    return NewToken(row.id, row.name, plain, expires_at)
+
+
+def revoke_token(session: Session, token_id: int) -> ApiToken:
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise NotFound(f"there is no token {token_id}")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+    return row
+
+
+def account_tokens(session: Session, account: Account) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).where(ApiToken.account_id == account.id).order_by(ApiToken.id)))
+
+
+def authenticate_token(session: Session, token: str) -> Account:
+    """The account a bearer token stands for, or one sentence saying why it does not count."""
+    now = utcnow()
+    row = session.scalar(select(ApiToken).where(ApiToken.digest == token_digest(token)))
+    if row is None:
+        raise AuthenticationFailed("the API token is not known")
+    if row.revoked_at is not None:
+        raise AuthenticationFailed("the API token was revoked")
+    if row.expires_at is not None and row.expires_at <= now:
+        raise AuthenticationFailed("the API token has expired")
+    if row.account.disabled:
+        raise AuthenticationFailed(f"the account '{row.account.login}' is disabled")
+    if row.last_used_at is None or now - row.last_used_at > LAST_USE_PRECISION:
+        row.last_used_at = now  # at most once a minute, so reading the API does not write on every request
+    return row.account

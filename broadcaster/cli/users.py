@@ -1,0 +1,155 @@
+"""`broadcaster user …`: accounts, their roles and API tokens. Passwords are typed or piped, never arguments."""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlalchemy import select
+
+from broadcaster import accounts
+from broadcaster.cli.common import friendly, out, settings, unit_of_work
+from broadcaster.errors import UserError
+from broadcaster.models import Station, utcnow
+
+app = typer.Typer(help="Accounts: who may draft, approve, send and administer.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens of an account (shown once, stored hashed).", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+RoleOption = Annotated[str, typer.Option("--role", help=f"One of: {', '.join(accounts.ROLES)}.")]
+
+
+def read_password(confirm: bool = True) -> str:
+    """From the terminal (typed twice, not echoed), or the first line of standard input when piped."""
+    if not sys.stdin.isatty():
+        line = sys.stdin.readline()
+        if not line:
+            raise UserError("no password on standard input: pipe it in, or run the command in a terminal")
+        return line.rstrip("\r\n")
+    password: str = typer.prompt("password", hide_input=True, confirmation_prompt=confirm)
+    return password
+
+
+@app.command("add")
+@friendly
+def add(
+    name: Annotated[str, typer.Argument(help="Login name (case, spaces and Unicode spelling do not matter).")],
+    role: RoleOption,
+    display_name: Annotated[str | None, typer.Option("--display-name", help="The name shown to people.")] = None,
+    station: Annotated[
+        list[str] | None, typer.Option("--station", help="A station this account speaks for (role station).")
+    ] = None,
+    no_password: Annotated[
+        bool, typer.Option("--no-password", help="An account that signs in with API tokens only.")
+    ] = False,
+) -> None:
+    """Create an account. The password is asked for, or read from standard input."""
+    accounts.check_role(role)
+    login = accounts.normalise_login(name)
+    password = None if no_password else read_password()
+    with unit_of_work() as session:
+        account = accounts.create_account(
+            session, login, role, password=password, display_name=display_name or name, stations=station
+        )
+        out.print(f"account '{account.login}' ({account.display_name}) created with the role {account.role}")
+
+
+@app.command("list")
+@friendly
+def list_() -> None:
+    """Every account: role, stations, whether disabled, last login."""
+    zone = settings().zone
+    with unit_of_work() as session:
+        table = Table(title="accounts")
+        for column in ("account", "name", "role", "stations", "disabled", "last login", "tokens"):
+            table.add_column(column)
+        slugs = {row.id: row.slug for row in session.execute(select(Station.id, Station.slug))}
+        for account in accounts.list_accounts(session):
+            live = [t for t in accounts.account_tokens(session, account) if t.revoked_at is None]
+            table.add_row(
+                account.login,
+                account.display_name,
+                account.role,
+                ", ".join(slugs.get(link.station_id, "?") for link in account.station_links),
+                "yes" if account.disabled else "",
+                f"{account.last_login_at.astimezone(zone):%Y-%m-%d %H:%M}" if account.last_login_at else "",
+                str(len(live)),
+            )
+        out.print(table)
+
+
+@app.command("disable")
+@friendly
+def disable(name: str) -> None:
+    """Stop an account from signing in or acting (its tokens stop working too)."""
+    with unit_of_work() as session:
+        account = accounts.set_disabled(session, name, True)
+        out.print(f"account '{account.login}' is disabled")
+
+
+@app.command("enable")
+@friendly
+def enable(name: str) -> None:
+    """Let a disabled account sign in and act again."""
+    with unit_of_work() as session:
+        account = accounts.set_disabled(session, name, False)
+        out.print(f"account '{account.login}' is enabled")
+
+
+@app.command("password")
+@friendly
+def password(name: str) -> None:
+    """Set an account's password (asked for, or read from standard input)."""
+    with unit_of_work() as session:
+        accounts.find_account(session, name)
+    new = read_password()
+    with unit_of_work() as session:
+        account = accounts.set_password(session, name, new)
+        out.print(f"the password of '{account.login}' is changed")
+
+
+@token_app.command("create")
+@friendly
+def token_create(
+    name: Annotated[str, typer.Argument(help="The account the token acts as.")],
+    label: Annotated[str, typer.Option("--name", help="What or who will use the token.")] = "api",
+    days: Annotated[int | None, typer.Option("--expires-days", min=1, help="Expire after this many days.")] = None,
+) -> None:
+    """Create an API token; it is shown this once and only its hash is kept."""
+    with unit_of_work() as session:
+        account = accounts.find_account(session, name)
+        expires = utcnow() + timedelta(days=days) if days is not None else None
+        token = accounts.create_token(session, account, label, expires)
+    until = f", expires {token.expires_at.astimezone(settings().zone):%Y-%m-%d %H:%M}" if token.expires_at else ""
+    out.print(f"token {token.id} '{token.name}' for '{account.login}'{until} (shown once; keep it secret):")
+    out.print(token.token, markup=False)
+
+
+@token_app.command("list")
+@friendly
+def token_list(name: str) -> None:
+    """An account's tokens (never their values)."""
+    zone = settings().zone
+    with unit_of_work() as session:
+        account = accounts.find_account(session, name)
+        table = Table(title=f"tokens of {account.login}")
+        for column in ("id", "name", "created", "expires", "last used", "revoked"):
+            table.add_column(column)
+        for row in accounts.account_tokens(session, account):
+            shown = [row.created_at, row.expires_at, row.last_used_at, row.revoked_at]
+            table.add_row(
+                str(row.id), row.name, *(f"{at.astimezone(zone):%Y-%m-%d %H:%M}" if at else "" for at in shown)
+            )
+        out.print(table)
+
+
+@token_app.command("revoke")
+@friendly
+def token_revoke(token_id: Annotated[int, typer.Argument(help="The token's number (see 'user token list').")]) -> None:
+    """Revoke a token at once."""
+    with unit_of_work() as session:
+        row = accounts.revoke_token(session, token_id)
+        out.print(f"token {row.id} '{row.name}' of '{row.account.login}' is revoked")

@@ -1,0 +1,55 @@
+"""The app factory: one FastAPI app for the API and the pages, over the sync SQLAlchemy sessions.
+
+    from broadcaster.web.app import create_app
+    app = create_app()                       # settings from the environment, the configured database
+    app = create_app(settings, sessions)     # tests: their own settings and sessionmaker
+
+Handlers are plain `def` functions (FastAPI runs them in its thread pool), each request gets its own
+session (`web.auth.db_session`), and every error is a problem document (`web.problems`).
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy.orm import Session, sessionmaker
+
+from broadcaster import __version__
+from broadcaster.db import make_engine, make_sessions, schema_is_current, shown_url
+from broadcaster.errors import UserError
+from broadcaster.settings import Settings, get_settings
+from broadcaster.web import api, problems
+from broadcaster.web.auth import Authenticator, bearer_account
+from broadcaster.web.limits import BodySizeLimit
+from broadcaster.web.signing import signing_secret
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None, sessions: sessionmaker[Session] | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    if sessions is None:
+        engine = make_engine(settings.database_url)
+        if not schema_is_current(engine):
+            raise UserError(
+                f"the database at {shown_url(engine.url)} is not set up or is out of date: run 'broadcaster db upgrade'"
+            )
+        sessions = make_sessions(engine)
+    app = FastAPI(
+        title="broadcaster",
+        version=__version__,
+        summary="Warning campaigns delivered on a timetable through e-mail, SMS, Facebook and radio.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=None,  # FastAPI's own docs page loads its scripts from a CDN; ours is served from the package
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.sessions = sessions
+    app.state.signing_secret = signing_secret(settings)
+    authenticators: list[Authenticator] = [bearer_account]
+    app.state.authenticators = authenticators
+    problems.install(app)
+    app.add_middleware(
+        BodySizeLimit, max_request_bytes=settings.max_request_bytes, max_upload_bytes=settings.max_upload_bytes
+    )
+    app.include_router(api.router, prefix=API_PREFIX)
+    return app

@@ -1,0 +1,82 @@
+"""Request size limits: a body over the limit is refused with 413 before the app acts on any of it.
+
+A declared Content-Length over the limit is refused at once; a body that arrives without one (chunked)
+is counted as it is read, and the read fails with the same 413 as soon as it passes the limit, so a
+handler never sees half of an upload.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+class BodyTooLarge(HTTPException):
+    def __init__(self, limit: int, upload: bool):
+        what = "upload" if upload else "request body"
+        super().__init__(413, f"the {what} is larger than the limit of {_shown(limit)}")
+
+
+def _shown(size: int) -> str:
+    if size >= 1_000_000:
+        return f"{size / 1_000_000:g} MB"
+    if size >= 1_000:
+        return f"{size / 1_000:g} kB"
+    return f"{size} bytes"
+
+
+class BodySizeLimit:
+    def __init__(self, app: ASGIApp, max_request_bytes: int, max_upload_bytes: int):
+        self.app = app
+        self.max_request_bytes = max_request_bytes
+        self.max_upload_bytes = max_upload_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in scope["headers"]}
+        upload = headers.get("content-type", "").lower().startswith("multipart/form-data")
+        limit = self.max_upload_bytes if upload else self.max_request_bytes
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            await _refuse(scope, send, BodyTooLarge(limit, upload))
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge(limit, upload)
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+
+async def _refuse(scope: Scope, send: Send, error: BodyTooLarge) -> None:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": "Content Too Large",
+        "status": 413,
+        "detail": error.detail,
+        "instance": scope.get("path", ""),
+    }
+    payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(payload)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})

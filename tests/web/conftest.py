@@ -1,0 +1,58 @@
+"""The web app on a real database, called through Starlette's test client (a real ASGI round trip)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from broadcaster import accounts
+from broadcaster.db import transaction
+from broadcaster.settings import Settings
+from broadcaster.web.app import create_app
+from tests.conftest import CONTENT
+
+
+@pytest.fixture
+def web_settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        output_dir=tmp_path / "out",
+        content_dir=CONTENT,
+        data_dir=tmp_path / "data",
+        max_request_bytes=200_000,
+        max_upload_bytes=500_000,
+    )
+
+
+@pytest.fixture
+def app(web_settings: Settings, sessions: sessionmaker[Session]) -> FastAPI:
+    return create_app(web_settings, sessions)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@dataclass
+class Person:
+    login: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def person(sessions: sessionmaker[Session], login: str, role: str, *, stations: list[str] | None = None) -> Person:
+    """An account with a fresh API token."""
+    with transaction(sessions) as session:
+        account = accounts.create_account(session, login, role, password=None, stations=stations)
+        return Person(account.login, accounts.create_token(session, account, "tests").token)
