@@ -1,7 +1,7 @@
 """accounts, roles' stations, API tokens, login failures, idempotent answers; the audit names the account
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-30 10:00:00
 """
 
@@ -13,19 +13,19 @@ from sqlalchemy.dialects import postgresql
 
 import broadcaster.models
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
 JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
-# SQLite rebuilds a table to add a foreign key, which drops its triggers: the audit log's are made again.
-_SQLITE_AUDIT_TRIGGERS = [
-    "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
-    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
-    "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
-    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+# On SQLite the audit log gains its columns through ALTER TABLE, not a batch rebuild: a rebuild would
+# drop the triggers that keep the log append-only.
+_SQLITE_AUDIT_COLUMNS = [
+    "ALTER TABLE audit_log ADD COLUMN account_id INTEGER "
+    "CONSTRAINT fk_audit_log_account_id_accounts REFERENCES accounts (id)",
+    "ALTER TABLE audit_log ADD COLUMN client VARCHAR(100)",
 ]
 
 
@@ -96,23 +96,23 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_idempotent_answers")),
         sa.UniqueConstraint("account_id", "key", name=op.f("uq_idempotent_answers_account_id_key")),
     )
-    with op.batch_alter_table("audit_log", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("account_id", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("client", sa.String(length=100), nullable=True))
-        batch_op.create_foreign_key(batch_op.f("fk_audit_log_account_id_accounts"), "accounts", ["account_id"], ["id"])
     if op.get_bind().dialect.name == "sqlite":
-        for statement in _SQLITE_AUDIT_TRIGGERS:
+        for statement in _SQLITE_AUDIT_COLUMNS:
             op.execute(statement)
+    else:
+        op.add_column("audit_log", sa.Column("account_id", sa.Integer(), nullable=True))
+        op.add_column("audit_log", sa.Column("client", sa.String(length=100), nullable=True))
+        op.create_foreign_key(op.f("fk_audit_log_account_id_accounts"), "audit_log", "accounts", ["account_id"], ["id"])
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("audit_log", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("fk_audit_log_account_id_accounts"), type_="foreignkey")
-        batch_op.drop_column("client")
-        batch_op.drop_column("account_id")
     if op.get_bind().dialect.name == "sqlite":
-        for statement in _SQLITE_AUDIT_TRIGGERS:
-            op.execute(statement)
+        op.execute("ALTER TABLE audit_log DROP COLUMN client")
+        op.execute("ALTER TABLE audit_log DROP COLUMN account_id")
+    else:
+        op.drop_constraint(op.f("fk_audit_log_account_id_accounts"), "audit_log", type_="foreignkey")
+        op.drop_column("audit_log", "client")
+        op.drop_column("audit_log", "account_id")
     op.drop_table("idempotent_answers")
     op.drop_table("login_failures")
     with op.batch_alter_table("api_tokens", schema=None) as batch_op:
