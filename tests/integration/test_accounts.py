@@ -156,20 +156,17 @@ def test_as_must_name_an_existing_enabled_account(cli: Cli) -> None:
     assert disabled.exit_code == 1 and "the account 'lan' is disabled" in disabled.stderr
 
 
-@pytest.mark.parametrize("other_spelling", ["Lan", "lan ", "  LAN"])
-def test_the_two_person_rule_compares_accounts_not_spellings(cli: Cli, other_spelling: str) -> None:
+def test_the_two_person_rule_compares_accounts_not_spellings(cli: Cli) -> None:
     import_shipped_with_cli(cli)
     assert cli("campaign", "add", TAY_NINH, "--as", "lan").exit_code == 0
     assert cli("campaign", "submit", SLUG, "--as", "lan").exit_code == 0
-    refused = cli("campaign", "approve", SLUG, "--as", other_spelling)
-    assert refused.exit_code == 1
-    assert "'lan' submitted campaign" in refused.stderr and "two-person rule" in refused.stderr
-
-
-def test_a_name_with_a_zero_width_space_does_not_pass_for_another_person(cli: Cli) -> None:
-    import_shipped_with_cli(cli)
-    run = cli("campaign", "add", TAY_NINH, "--as", "lan\u200b")
-    assert run.exit_code == 1 and "invisible or control character (U+200B)" in run.stderr
+    for other_spelling in ("Lan", "lan ", "  LAN"):
+        refused = cli("campaign", "approve", SLUG, "--as", other_spelling)
+        assert refused.exit_code == 1
+        assert "'lan' submitted campaign" in refused.stderr and "two-person rule" in refused.stderr
+    sneaky = cli("campaign", "approve", SLUG, "--as", "lan\u200b")
+    assert sneaky.exit_code == 1 and "invisible or control character (U+200B)" in sneaky.stderr
+    assert cli("campaign", "approve", SLUG, "--as", "minh").exit_code == 0
 
 
 def test_the_audit_log_links_entries_to_the_account(cli: Cli, database_url: str) -> None:
@@ -185,8 +182,9 @@ def test_the_audit_log_links_entries_to_the_account(cli: Cli, database_url: str)
     engine.dispose()
 
 
-def test_tokens_from_the_cli_are_shown_once_and_can_be_revoked(cli: Cli, database_url: str) -> None:
-    import_shipped_with_cli(cli)
+def test_tokens_from_the_cli_are_shown_once_and_can_be_revoked(cli: Cli) -> None:
+    assert cli("db", "upgrade").exit_code == 0
+    assert cli("user", "add", "minh", "--role", "approver", "--no-password").exit_code == 0
     created = cli("user", "token", "create", "minh", "--name", "báo cáo", "--expires-days", "30")
     assert created.exit_code == 0, created.output
     token = created.stdout.strip().splitlines()[-1]
