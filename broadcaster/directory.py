@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from itertools import islice
 from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
@@ -571,6 +572,7 @@ _OPT_OUT_ANSWERS = {_word_key(word): True for word in OPTED_OUT_WORDS} | {
 _OPT_OUT_BARE = {strip_diacritics(key): answer for key, answer in _OPT_OUT_ANSWERS.items()}
 
 
+@lru_cache(maxsize=512)  # a list holds the same few values on every row
 def read_opt_out(cell: str) -> bool:
     """Whether an opt-out cell says the number opted out; ValueError with a sentence for anything unknown."""
     key = _word_key(cell)

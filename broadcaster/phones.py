@@ -66,6 +66,10 @@ def _refuse_letters(raw: str) -> None:
 
 def parse_number(raw: str) -> phonenumbers.PhoneNumber:
     _refuse_letters(raw)
+    return _parse(raw)
+
+
+def _parse(raw: str) -> phonenumbers.PhoneNumber:
     try:
         number = phonenumbers.parse(raw, "VN")
     except NumberParseException:
@@ -87,7 +91,7 @@ def normalise_mobile(raw: str, strict: bool = False) -> Phone:
     national = national_digits(raw)
     converted = convert_old_mobile(national)
     try:
-        number = parse_number(converted or national)
+        number = _parse(converted or national)  # letters were refused above
     except PhoneError:
         if converted or not _MOBILE_SHAPE.fullmatch(national):
             raise
