@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import IO, BinaryIO, cast
+from typing import IO
 
 from broadcaster.errors import UserError
 from broadcaster.problems import InvalidInput, Problem
@@ -43,7 +43,7 @@ class Upload:
     """
 
     name: str
-    stream: BinaryIO
+    stream: IO[bytes]
 
     @classmethod
     def of_bytes(cls, name: str, content: bytes) -> Upload:
@@ -130,7 +130,7 @@ def _delimiter(header_line: str) -> str:
 
 
 @contextmanager
-def _rewound(stream: BinaryIO) -> Iterator[tuple[bytes, BinaryIO]]:
+def _rewound(stream: IO[bytes]) -> Iterator[tuple[bytes, IO[bytes]]]:
     """The first bytes of a stream and the stream again from its start (spooled if it cannot seek)."""
     if stream.seekable():
         start = stream.tell()
@@ -143,7 +143,7 @@ def _rewound(stream: BinaryIO) -> Iterator[tuple[bytes, BinaryIO]]:
         spool.seek(0)
         head = spool.read(_SAMPLE_BYTES)
         spool.seek(0)
-        yield head, cast(BinaryIO, spool)
+        yield head, spool
 
 
 def _nfc(text: str) -> str:
@@ -171,7 +171,7 @@ class Table:
         else:
             yield from self._read(self.source.stream, reject)
 
-    def _read(self, stream: BinaryIO, reject: Callable[[Row, str], None]) -> Iterator[Row]:
+    def _read(self, stream: IO[bytes], reject: Callable[[Row, str], None]) -> Iterator[Row]:
         with _rewound(stream) as (head, binary):
             if head.startswith(_WORKBOOK_SIGNATURES):
                 raise UserError(f"{self.name}: is a spreadsheet workbook, not CSV; {_SAVE_AS}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -47,6 +48,16 @@ def test_the_raw_text_of_a_doubled_quote_cell_reads_exactly() -> None:
     upload = Upload.of_bytes("agencies.csv", 'Tên đơn vị,Email\n"Báo ""Tây Ninh""",bao@tayninh.example\n'.encode())
     rows, _ = read_all(upload)
     assert rows[0].values == {"name": 'Báo "Tây Ninh"', "emails": "bao@tayninh.example"}
+
+
+def test_a_form_upload_spooled_to_a_temporary_file_is_read_and_left_open() -> None:
+    # What a web framework hands over for an uploaded file: a SpooledTemporaryFile, already written to.
+    with tempfile.SpooledTemporaryFile(max_size=16) as spooled:
+        spooled.write("Tên đơn vị,Email\r\nSở Y tế,soyte@tayninh.example\r\n".encode())
+        spooled.seek(0)
+        rows, _ = read_all(Upload("danh-sach.csv", spooled))
+        assert rows[0].values["name"] == "Sở Y tế"
+        assert not spooled.closed
 
 
 def test_an_upload_that_cannot_seek_is_read_whole() -> None:
