@@ -23,6 +23,7 @@ from markupsafe import Markup, escape
 from broadcaster import text
 from broadcaster.audience import recipient_locale
 from broadcaster.errors import UserError
+from broadcaster.letters import is_numbered
 from broadcaster.models import Campaign, CampaignChannel, Issuer
 from broadcaster.settings import Settings
 from channels.base import Bulletin, ChannelAdapter, Recipient, channel_class
@@ -115,6 +116,7 @@ def campaign_context(view: CampaignView) -> dict[str, Any]:
     return {
         "slug": view.slug,
         "number": view.number,
+        "numbered": is_numbered(view.number),  # a draft's number and day stay blank (DOMAIN §7)
         "subject": view.subject,
         "priority": view.priority,
         "valid_from": view.valid_from,
@@ -181,13 +183,19 @@ def _short_date(day: date) -> str:
 
 
 _LIST_LINE = re.compile(r"^(?:- |\d+\. )")
+# A letter's number and symbol ("720/STTTT-TTr"), which a reader must never find split over two lines.
+_LETTER_NUMBER = re.compile(r"\b\d+/[^\W\d_][\w.-]*\w")
+
+
+def _unbroken_numbers(line: Markup) -> Markup:
+    return Markup(_LETTER_NUMBER.sub(r'<span style="white-space:nowrap">\g<0></span>', str(line)))
 
 
 def _paragraphs(text_: str) -> Markup:
     """Plain text (blank-line separated) as escaped HTML paragraphs; single line breaks are kept."""
     html = []
     for paragraph in re.split(r"\n\s*\n", text_.strip()):
-        lines = [escape(line.strip()) for line in paragraph.strip().splitlines()]
+        lines = [_unbroken_numbers(escape(line.strip())) for line in paragraph.strip().splitlines()]
         css = ' class="list"' if all(_LIST_LINE.match(str(line)) for line in lines) else ""
         html.append(f"<p{css}>" + "<br>".join(str(line) for line in lines) + "</p>")
     return Markup("\n".join(html))
@@ -469,5 +477,7 @@ class Composer:
                 "content_dir": str(self.content_dir),
                 "sender_name": self.issuer["unit_name"] + " " + self.issuer["place"],
                 "sender_email": self.issuer.get("email"),
+                "number": self.view.number,  # the letter's number and date name its PDF
+                "date": self.view.dated,
             }
         return {**self._shared_details[moment], "attempt": attempt}

@@ -174,13 +174,16 @@ def sms_info(text: str) -> SmsInfo:
     return SmsInfo(encoding, length, parts)
 
 
-def admin_date(place: str, day: date) -> str:
+def admin_date(place: str, day: date, *, day_blank: bool = False) -> str:
     """The date line of an official letter (DOMAIN §7): "Tây Ninh, ngày 14 tháng 5 năm 2024".
 
-    Days below 10 and the months 1 and 2 take a leading zero: "ngày 05 tháng 01 năm 2025".
+    Days below 10 and the months 1 and 2 take a leading zero: "ngày 05 tháng 01 năm 2025". A letter
+    not yet numbered is not yet signed: its day stays blank for the hand that signs it
+    ("Bình Phước, ngày      tháng 9 năm 2024").
     """
     month = f"{day.month:02d}" if day.month <= 2 else str(day.month)
-    return f"{place}, ngày {day.day:02d} tháng {month} năm {day.year}"
+    written = " " * 4 if day_blank else f"{day.day:02d}"  # six spaces between "ngày" and "tháng"
+    return f"{place}, ngày {written} tháng {month} năm {day.year}"
 
 
 def _month_words(month: int, region: str) -> str:

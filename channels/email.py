@@ -1,17 +1,22 @@
-"""E-mail to agencies: the official letter as text and HTML, over SMTP (plain, STARTTLS or SSL).
+"""E-mail to agencies: the official letter as text and HTML with its A4 PDF attached, over SMTP
+(plain, STARTTLS or SSL).
 
 Embedded default (`BROADCASTER_EMAIL_MODE=file`): each message is written as an .eml file.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
+import ipaddress
+import re
 import smtplib
 import ssl
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
-from email.header import Header
+from datetime import date
+from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.policy import compat32
@@ -23,6 +28,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from broadcaster.letters import letter_file
 from channels.base import (
     Bulletin,
     ChannelAdapter,
@@ -57,8 +63,8 @@ class EmailOptions(BaseSettings):
         if self.mode == "smtp":
             if not self.host:
                 raise ValueError("BROADCASTER_EMAIL_HOST is not set (needed when BROADCASTER_EMAIL_MODE=smtp)")
-            if not self.sender or "@" not in self.sender:
-                raise ValueError("BROADCASTER_EMAIL_SENDER must be the From address, like vanthu@stttt.tayninh.gov.vn")
+            if problem := sender_problem(self.sender):
+                raise ValueError(problem)
             if self.username and self.password is None:
                 raise ValueError("BROADCASTER_EMAIL_PASSWORD is not set but BROADCASTER_EMAIL_USERNAME is")
         return self
@@ -68,36 +74,145 @@ class EmailOptions(BaseSettings):
         return self.port or {"plain": 25, "starttls": 587, "ssl": 465}[self.security]
 
 
+# Domains no mail server on the Internet accepts mail from (RFC 2606, RFC 6761, mDNS, home networks):
+# a From address there is a machine's default, not the department's address, and is bounced or binned.
+_UNROUTABLE = re.compile(r"(^|\.)(localhost|localdomain|local|invalid|internal|lan|home\.arpa)$")
+_ADDRESS = re.compile(r"^[^@\s<>\"]+@([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*)$")
+
+
+def sender_problem(sender: str | None) -> str | None:
+    """Why an address cannot be the From of an official letter sent over SMTP; None when it can."""
+    example = "like vanthu@stttt.tayninh.gov.vn"
+    if not sender:
+        return f"BROADCASTER_EMAIL_SENDER is not set: SMTP needs the department's real From address, {example}"
+    match = _ADDRESS.match(sender.strip())
+    if match is None:
+        return f"BROADCASTER_EMAIL_SENDER '{sender}' is not an e-mail address; give the From address, {example}"
+    domain = match[1].lower()
+    if "." not in domain or _UNROUTABLE.search(domain) or _is_ip(domain):
+        return (
+            f"BROADCASTER_EMAIL_SENDER '{sender}' is a local address that mail servers refuse or bin; "
+            f"give the department's real From address, {example}"
+        )
+    return None
+
+
+def _is_ip(domain: str) -> bool:
+    try:
+        ipaddress.ip_address(domain)
+    except ValueError:
+        return False
+    return True
+
+
 # Headers are encoded when set (below), so writing the message must not parse and fold them again.
 WIRE = compat32.clone(linesep="\r\n")
+# RFC 2047 §2: a line holding encoded-words is at most 76 characters; one encoded-word at most 75.
+_LINE = 76
 
 
-# Every letter of a campaign carries the same subject and sender: their RFC 2047 encoding is done
-# once, not once per letter (the email package's folding of a long Vietnamese subject costs ~10 ms).
+def _encoded_word(text: str) -> str:
+    return f"=?utf-8?b?{base64.b64encode(text.encode()).decode()}?="
+
+
+def encoded_words(value: str, room: int = _LINE) -> list[str]:
+    """RFC 2047 encoded-words that each hold whole words, so that no reader sees "Bình Ph ước".
+
+    A reader drops the folding between encoded-words, so each one after the first carries the space
+    before its first word. `room` is what the first line has left after the header's name.
+    """
+    words: list[str] = []
+    current = ""
+    for index, word in enumerate(value.split(" ")):
+        piece = word if index == 0 else f" {word}"
+        limit = room if not words else _LINE - 1
+        if current and len(_encoded_word(current + piece)) > limit:
+            words.append(_encoded_word(current))
+            current = piece
+        else:
+            current += piece
+    words.append(_encoded_word(current))
+    return words
+
+
+# Every letter of a campaign carries the same subject and sender: their encoding is done once, not
+# once per letter.
 @lru_cache(maxsize=256)
 def encoded_header(value: str, name: str = "Subject") -> str:
-    """RFC 2047 encoded and folded so that its first line fits after `Name: `."""
-    return Header(value, "utf-8", header_name=name).encode() if not value.isascii() else value
+    """The header's value, RFC 2047 encoded where it is not ASCII, folded so that no line passes 76 characters."""
+    if value.isascii():
+        return value
+    return "\n ".join(encoded_words(value, _LINE - len(name) - 2))
+
+
+# A word that may stand unencoded in a display name (RFC 5322 atext).
+_ATOM = re.compile(r"^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+$")
+
+
+def _phrase(name: str) -> list[str]:
+    """A display name as header words: plain words stay plain, each run of the others is encoded.
+
+    "Sở Thông tin và Truyền thông Bình Phước" becomes "=?…Sở Thông?= tin =?…và Truyền thông Bình Phước?=":
+    no two encoded-words meet, so readers that keep the space between encoded-words in a name (as
+    Python's own parser does) and readers that drop it (as RFC 2047 asks) both show the name whole.
+    """
+    words: list[str] = []
+    run: list[str] = []
+    for word in name.split():
+        if _ATOM.match(word):
+            if run:
+                words += encoded_words(" ".join(run), _LINE - 1)
+                run = []
+            words.append(word)
+        else:
+            run.append(word)
+    if run:
+        words += encoded_words(" ".join(run), _LINE - 1)
+    return words
+
+
+def _fold(words: list[str], room: int) -> str:
+    """Words joined by spaces, a line break before any word that would pass 76 characters."""
+    lines = [words[0]]
+    for word in words[1:]:
+        if len(lines[-1]) + 1 + len(word) > (room if len(lines) == 1 else _LINE - 1):
+            lines.append(word)
+        else:
+            lines[-1] += f" {word}"
+    return "\n ".join(lines)
 
 
 @lru_cache(maxsize=4096)
 def encoded_address(name: str, address: str, header: str = "To") -> str:
+    """`Name <address>`, a Vietnamese name encoded so that mail readers show it whole."""
     if not name:
         return address
-    return f"{encoded_header(name, header)} <{address}>" if not name.isascii() else formataddr((name, address))
+    if name.isascii():
+        return formataddr((name, address))
+    return _fold([*_phrase(name), f"<{address}>"], _LINE - len(header) - 2)
 
 
 @lru_cache(maxsize=64)
-def letter_body(text: str, html: str) -> bytes:
-    """MIME-Version, the multipart Content-Type and both parts, base64 in UTF-8, as wire bytes.
+def letter_body(text: str, html: str, number: str = "", dated: date | None = None) -> bytes:
+    """MIME-Version, the multipart Content-Type, the text and HTML parts (base64 in UTF-8) and the
+    letter's A4 PDF as an attachment named `<number>-<date>.pdf`, as wire bytes.
 
-    Encoding a letter's parts is most of the cost of building it, and a campaign's letters share
-    their text (the addressees are in the headers), so it is done once per distinct text.
+    Encoding a letter's parts and laying out its PDF are most of the cost of building it, and a
+    campaign's letters share their text (the addressees are in the headers), so both are done once
+    per distinct text.
     """
-    body = MIMEMultipart("alternative")
-    body.attach(MIMEText(text, "plain", "utf-8"))
+    alternative = MIMEMultipart("alternative")
+    alternative.attach(MIMEText(text, "plain", "utf-8"))
     if html:
-        body.attach(MIMEText(html, "html", "utf-8"))
+        alternative.attach(MIMEText(html, "html", "utf-8"))
+    attachment = letter_file({"html": html}, {"number": number, "date": dated})
+    if attachment is None:
+        return alternative.as_bytes(policy=WIRE)
+    body = MIMEMultipart("mixed")
+    body.attach(alternative)
+    pdf = MIMEApplication(attachment.pdf, "pdf", name=attachment.name)
+    pdf.add_header("Content-Disposition", "attachment", filename=attachment.name)
+    body.attach(pdf)
     return body.as_bytes(policy=WIRE)
 
 
@@ -141,7 +256,13 @@ class EmailChannel(ChannelAdapter):
         headers["Message-ID"] = message_id(bulletin.key, sender)
         headers["X-Broadcaster-Key"] = bulletin.key
         lines = "".join(f"{name}: {_crlf(value)}\r\n" for name, value in headers.items())
-        return lines.encode() + letter_body(bulletin.parts.get("txt", ""), bulletin.parts.get("html") or "")
+        dated = details.get("date")
+        return lines.encode() + letter_body(
+            bulletin.parts.get("txt", ""),
+            bulletin.parts.get("html") or "",
+            str(details.get("number") or ""),
+            dated if isinstance(dated, date) else None,
+        )
 
     # ---- connection -----------------------------------------------------------------------------
 

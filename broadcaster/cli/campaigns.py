@@ -18,6 +18,7 @@ from broadcaster.campaign_file import CampaignSpec, load_campaign_file
 from broadcaster.campaigns import check_campaign, find_campaign, save_campaign
 from broadcaster.cli.common import AsOption, actor, friendly, out, settings, unit_of_work
 from broadcaster.errors import UserError
+from broadcaster.letters import letter_file
 from broadcaster.models import AuditEntry, Campaign
 from broadcaster.problems import InvalidInput
 from broadcaster.rendering import Composer
@@ -259,6 +260,17 @@ def _write_parts(folder: Path, bulletin: Bulletin, stem: str) -> list[Path]:
     return written
 
 
+def _write_letter(folder: Path, bulletin: Bulletin, name: str | None = None) -> Path | None:
+    """The letter's A4 PDF as it is attached to the e-mail (named `<number>-<date>.pdf` unless given a name)."""
+    attachment = letter_file(bulletin.parts, bulletin.details)
+    if attachment is None:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / (name or attachment.name)
+    path.write_bytes(attachment.pdf)
+    return path
+
+
 @app.command()
 @friendly
 def preview(
@@ -275,8 +287,11 @@ def preview(
             for campaign_channel in campaign.channels:
                 for each_locale in campaign.locales:
                     bulletin = _preview_one(session, campaign, campaign_channel.channel, each_locale, None)
-                    for path in _write_parts(all_ / campaign_channel.channel, bulletin, each_locale):
+                    folder = all_ / campaign_channel.channel
+                    for path in _write_parts(folder, bulletin, each_locale):
                         out.print(f"wrote {path}")
+                    if pdf := _write_letter(folder, bulletin, f"{each_locale}.pdf"):
+                        out.print(f"wrote {pdf}")
             return
         if channel is None:
             raise UserError("choose a channel with --channel (or write them all with --all FOLDER)")
@@ -295,6 +310,8 @@ def preview(
                 Bulletin(bulletin.key, bulletin.recipient, {"html": bulletin.parts["html"]}, bulletin.campaign),
                 f"{channel}-{bulletin.details['locale']}",
             )
+            if pdf := _write_letter(folder, bulletin):
+                out.print(f"[dim]PDF attached: {pdf}[/]")
             out.print(f"[dim]HTML part: {html[0]}[/]")
 
 

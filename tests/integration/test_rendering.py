@@ -67,7 +67,7 @@ class TestTheLetter:
         text = lines(letter.parts["txt"])
         assert (
             letter.parts["subject"].strip()
-            == "V/v tiếp tục cảnh báo các cuộc gọi giả danh với mục đích lừa đảo (lần 2)"
+            == "881/STTTT-TTr V/v tiếp tục cảnh báo các cuộc gọi giả danh với mục đích lừa đảo (lần 2)"
         )
         assert text[:4] == [
             "UBND TỈNH TÂY NINH",
@@ -101,8 +101,10 @@ class TestTheLetter:
         assert text[text.index("Trân trọng./.") - 1].endswith("02763813111.")
 
     def test_binh_phuoc_reads_like_the_seed_letter(self, render: Render) -> None:
-        text = lines(render("canh-giac-goi-dien-moi-lam-viec", "email").parts["txt"])
-        assert "Bình Phước, ngày 16 tháng 9 năm 2024" in text
+        letter = render("canh-giac-goi-dien-moi-lam-viec", "email")
+        text = lines(letter.parts["txt"])
+        assert letter.parts["subject"].startswith("V/v cảnh giác lừa đảo"), "a draft has no number to show"
+        assert "Bình Phước, ngày      tháng 9 năm 2024" in text, "an unnumbered draft keeps its day blank (DOMAIN §7)"
         assert "Số:      /STTTT-TTra".strip() in [line.strip() for line in text]
         assert (
             "Đồng thời thông báo và cung cấp số điện thoại của đối tượng về Sở Thông tin và Truyền thông, qua "
@@ -118,9 +120,9 @@ class TestTheLetter:
 
     def test_the_html_part_looks_like_the_paper_letter_and_escapes_what_it_prints(self, render: Render) -> None:
         html = render("canh-bao-goi-gia-danh-lan-2", "email").parts["html"]
-        assert 'font-family: "Times New Roman"' in html
-        assert '<div class="motto">Độc lập - Tự do - Hạnh phúc</div>' in html
-        assert '<div class="date">Tây Ninh, ngày 14 tháng 5 năm 2024</div>' in html
+        assert "font-family:'Times New Roman'" in html
+        assert ">Độc lập - Tự do - Hạnh phúc</span>" in html
+        assert 'font-style:italic">Tây Ninh, ngày 14 tháng 5 năm 2024</div>' in html
         assert (
             "<p>Danh sách Số điện thoại tiếp nhận thông tin:<br>1. Thanh tra Sở: 02763631168;<br>"
             "2. Phòng CNTT-BCVT: 02763813111.</p>"
@@ -338,11 +340,14 @@ def test_preview_prints_what_would_be_sent(cli, tmp_path: Path) -> None:  # type
     assert cli("campaign", "add", TAY_NINH, "--as", "lan").exit_code == 0
     run = cli("campaign", "preview", "canh-bao-goi-gia-danh-lan-2", "--channel", "email")
     assert run.exit_code == 0, run.output
-    assert "Subject: V/v tiếp tục cảnh báo" in run.stdout and "Kính gửi:" in run.stdout
+    assert "Subject: 881/STTTT-TTr V/v tiếp tục cảnh báo" in run.stdout and "Kính gửi:" in run.stdout
     html = Path(tmp_path / run.stdout.strip().splitlines()[-1].removeprefix("HTML part: "))
     assert html.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    pdf = Path(tmp_path / run.stdout.strip().splitlines()[-2].removeprefix("PDF attached: "))
+    assert pdf.name == "881-STTTT-TTr-2024-05-14.pdf" and pdf.read_bytes().startswith(b"%PDF-")
 
     everything = cli("campaign", "preview", "canh-bao-goi-gia-danh-lan-2", "--all", tmp_path / "review")
     assert everything.exit_code == 0, everything.output
     written = sorted(str(p.relative_to(tmp_path / "review")) for p in (tmp_path / "review").rglob("*.*"))
     assert "sms/en.txt" in written and "email/vi.html" in written and "radio/vi.txt" in written
+    assert "email/vi.pdf" in written

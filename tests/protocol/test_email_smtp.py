@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import email
 import email.policy
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from email.header import decode_header, make_header
 from pathlib import Path
 from typing import Any
@@ -178,3 +181,81 @@ def test_the_embedded_default_writes_eml_files(tmp_path: Path) -> None:
     message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
     assert str(message["To"]) == "Sở Y tế <soyte@tayninh.example>"
     assert path.parent.name == "canh-bao"
+
+
+# ---- the letter as agencies file it (issue: PDF, subject, sender) ---------------------------------
+
+LETTER_HTML = "<!DOCTYPE html><html lang='vi'><body><p>Kính gửi: Sở Y tế</p><p>Đề nghị cảnh giác.</p></body></html>"
+
+
+def numbered_letter(key: str, address: str, sender_name: str = "Sở Thông tin và Truyền thông Tây Ninh") -> Any:
+    return bulletin(
+        key,
+        RecipientKind.AGENCY,
+        address,
+        name="Sở Y tế",
+        parts={"subject": "881/STTTT-TTr V/v cảnh báo\n", "txt": "Kính gửi: Sở Y tế\n", "html": LETTER_HTML},
+        details={"sender_name": sender_name, "number": "881/STTTT-TTr", "date": date(2024, 5, 14)},
+    )
+
+
+def test_each_letter_carries_its_a4_pdf_named_by_number_and_date(mailbox: Mailbox, tmp_path: Path) -> None:
+    with adapter(mailbox, tmp_path, connections=2) as channel:
+        channel.send([numbered_letter("a", "soyte@tayninh.example"), numbered_letter("b", "sotp@tayninh.example")])
+
+    attachments = []
+    for envelope in mailbox.messages:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)  # type: ignore[arg-type]
+        assert message.get_content_type() == "multipart/mixed"
+        body, pdf = message.iter_parts()
+        assert body.get_content_type() == "multipart/alternative"
+        assert [part.get_content_type() for part in body.iter_parts()] == ["text/plain", "text/html"]
+        assert pdf.get_content_type() == "application/pdf" and pdf.get_content_disposition() == "attachment"
+        assert pdf.get_filename() == "881-STTTT-TTr-2024-05-14.pdf"
+        attachments.append(pdf.get_content())
+    assert attachments[0].startswith(b"%PDF-") and attachments[0] == attachments[1]
+
+
+def test_the_pdf_is_laid_out_once_per_distinct_letter_text_not_per_recipient(tmp_path: Path) -> None:
+    from channels.email import letter_body
+
+    letter_body.cache_clear()
+    channel = EmailChannel(EmailOptions(), output_dir=tmp_path)
+    channel.send([numbered_letter(f"k{index}", f"donvi{index}@tayninh.example") for index in range(20)])
+    info = letter_body.cache_info()
+    assert (info.misses, info.hits) == (1, 19)
+
+
+@pytest.mark.parametrize(
+    "name", ["Sở Thông tin và Truyền thông Bình Phước", "Sở Thông tin và Truyền thông Tây Ninh", "Sở Y tế"]
+)
+def test_a_vietnamese_sender_name_reads_whole_in_the_raw_message(mailbox: Mailbox, tmp_path: Path, name: str) -> None:
+    with adapter(mailbox, tmp_path) as channel:
+        channel.send([numbered_letter("a", "soyte@tayninh.example", sender_name=name)])
+
+    raw = mailbox.messages[0].content
+    assert isinstance(raw, bytes)
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert message["From"].addresses[0].display_name == name  # the modern parser
+    assert str(make_header(decode_header(message["From"]))).startswith(f"{name} <")  # RFC 2047 as readers decode it
+    assert str(message["Subject"]) == "881/STTTT-TTr V/v cảnh báo"
+    headers = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    assert all(len(line) <= 76 for line in headers.split("\r\n") if "=?" in line)
+    words = re.findall(r"=\?utf-8\?b\?([^?]*)\?=", headers.split("\r\nTo:")[0].split("From:")[1])
+    for word in words:  # each encoded-word holds whole words: none ends inside "Phước"
+        decoded = base64.b64decode(word).decode()
+        assert f" {decoded.strip()} " in f" {name} "
+
+
+@pytest.mark.parametrize("sender", ["broadcaster@localhost", "root@mailserver", "vanthu@so.local", "x@10.0.0.1"])
+def test_smtp_mode_refuses_a_local_sender_address(sender: str) -> None:
+    with pytest.raises(ValueError, match=r"is a local address that mail servers refuse or bin"):
+        EmailOptions(mode="smtp", host="127.0.0.1", sender=sender)
+
+
+def test_channels_check_names_the_missing_sender(cli) -> None:  # type: ignore[no-untyped-def]
+    cli.env.update({"BROADCASTER_EMAIL_MODE": "smtp", "BROADCASTER_EMAIL_HOST": "smtp.tayninh.gov.vn"})
+    run = cli("channels", "check")
+    assert run.exit_code != 0
+    assert "BROADCASTER_EMAIL_SENDER is not set: SMTP needs the department's real From address" in run.output
+    assert "Traceback" not in run.output
