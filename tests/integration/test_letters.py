@@ -18,16 +18,17 @@ import pytest
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
+from sqlalchemy.orm import Session
 
 from broadcaster.audience import parse_selector, recipients
 from broadcaster.campaign_file import load_campaign_file
-from broadcaster.campaigns import find_campaign, save_campaign
+from broadcaster.campaigns import check_campaign, find_campaign, save_campaign
 from broadcaster.db import make_engine, make_sessions, transaction, upgrade
 from broadcaster.examples import import_examples
 from broadcaster.letters import is_numbered, letter_file, letter_filename, letter_pdf
 from broadcaster.rendering import Composer
 from broadcaster.settings import Settings
-from channels.base import Bulletin
+from channels.base import Bulletin, Recipient
 from tests.conftest import CONTENT, IN_CI
 
 ARTEFACTS = Path(__file__).resolve().parents[2] / "var" / "artefacts" / "letters"
@@ -89,6 +90,7 @@ TAY_NINH_FIELDS = [
 @dataclass(frozen=True)
 class Letter:
     bulletin: Bulletin
+    name: str  # as attached to the e-mail
     pdf: Path
     pages: list[Path]
 
@@ -103,7 +105,8 @@ def _needs(tool: str) -> None:
 
 @pytest.fixture(scope="module")
 def letters(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Letter]:
-    """Both shipped letters as their first agency receives them, as PDF files and one PNG per page."""
+    """Both shipped letters as their first agency receives them, in Vietnamese and in English, as PDF files
+    and one PNG per page. Keys: the campaign slug, and the slug followed by "/en"."""
     _needs("pdftoppm")
     folder = tmp_path_factory.mktemp("letters")
     settings = Settings(database_url=f"sqlite:///{folder / 'b.db'}", output_dir=folder / "out", content_dir=CONTENT)
@@ -113,28 +116,39 @@ def letters(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Letter]:
     with transaction(sessions) as session:
         import_examples(session)
         for slug in (TAY_NINH, BINH_PHUOC):
-            save_campaign(session, load_campaign_file(CONTENT / "campaigns" / f"{slug}.yaml"), "lan", settings)
+            spec = load_campaign_file(CONTENT / "campaigns" / f"{slug}.yaml")
+            spec.locales = ["vi", "en"]  # the Bình Phước file lists Vietnamese only; its template has English too
+            assert check_campaign(session, spec, settings) == []
+            save_campaign(session, spec, "lan", settings)
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     made = {}
     with sessions() as session:
         for slug in (TAY_NINH, BINH_PHUOC):
-            campaign = find_campaign(session, slug)
-            channel = next(c for c in campaign.channels if c.channel == "email")
-            composer = Composer.for_campaign(campaign, channel, settings)
-            audience = [parse_selector(text) for text in channel.audience]
-            recipient = next(iter(recipients(session, composer.adapter.recipient_kind, audience, channel.areas)))
-            assert channel.rules[0].at is not None
-            bulletin = composer.compose("k", recipient, channel.rules[0].at.astimezone(settings.zone))
-            attachment = letter_file(bulletin.parts, bulletin.details)
-            assert attachment is not None
-            pdf = ARTEFACTS / attachment.name
-            pdf.write_bytes(attachment.pdf)
-            for old in ARTEFACTS.glob(f"{slug}-*.png"):
-                old.unlink()
-            subprocess.run(["pdftoppm", "-png", "-r", "100", str(pdf), str(ARTEFACTS / slug)], check=True)
-            made[slug] = Letter(bulletin, pdf, sorted(ARTEFACTS.glob(f"{slug}-*.png")))
+            for locale in ("vi", "en"):
+                name = slug if locale == "vi" else f"{slug}-en"
+                made[slug if locale == "vi" else f"{slug}/en"] = _letter(session, settings, slug, locale, name)
     engine.dispose()
     return made
+
+
+def _letter(session: Session, settings: Settings, slug: str, locale: str, name: str) -> Letter:
+    campaign = find_campaign(session, slug)
+    channel = next(c for c in campaign.channels if c.channel == "email")
+    composer = Composer.for_campaign(campaign, channel, settings)
+    audience = [parse_selector(text) for text in channel.audience]
+    first = next(iter(recipients(session, composer.adapter.recipient_kind, audience, channel.areas)))
+    recipient = Recipient(first.kind, first.address, first.name, {**first.details, "locale": locale})
+    assert channel.rules[0].at is not None
+    bulletin = composer.compose("k", recipient, channel.rules[0].at.astimezone(settings.zone))
+    assert bulletin.details["locale"] == locale
+    attachment = letter_file(bulletin.parts, bulletin.details)
+    assert attachment is not None
+    pdf = ARTEFACTS / f"{name}.pdf"
+    pdf.write_bytes(attachment.pdf)
+    for old in ARTEFACTS.glob(f"{name}-*.png"):
+        old.unlink()
+    subprocess.run(["pdftoppm", "-png", "-r", "100", str(pdf), str(ARTEFACTS / name)], check=True)
+    return Letter(bulletin, attachment.name, pdf, sorted(ARTEFACTS.glob(f"{name}-[0-9]*.png")))
 
 
 def pdf_text(path: Path) -> str:
@@ -177,14 +191,14 @@ def embedded_font(font: DictionaryObject) -> TTFont:
 
 
 class TestThePdf:
-    @pytest.mark.parametrize("slug", [TAY_NINH, BINH_PHUOC])
+    @pytest.mark.parametrize("slug", [TAY_NINH, BINH_PHUOC, f"{TAY_NINH}/en", f"{BINH_PHUOC}/en"])
     def test_every_page_is_a4(self, letters: dict[str, Letter], slug: str) -> None:
         reader = PdfReader(letters[slug].pdf)
         assert len(reader.pages) >= 1 and len(letters[slug].pages) == len(reader.pages)
         for page in reader.pages:
             assert (float(page.mediabox.width), float(page.mediabox.height)) == pytest.approx(A4_POINTS, abs=0.5)
 
-    @pytest.mark.parametrize("slug", [TAY_NINH, BINH_PHUOC])
+    @pytest.mark.parametrize("slug", [TAY_NINH, BINH_PHUOC, f"{TAY_NINH}/en", f"{BINH_PHUOC}/en"])
     def test_every_letter_is_drawn_from_an_embedded_serif_that_has_its_glyph(
         self, letters: dict[str, Letter], slug: str
     ) -> None:
@@ -230,7 +244,8 @@ class TestThePdf:
         ).stdout
         assert re.search(r"Số: {3,}/STTTT-TTra", text)
         assert re.search(r"Bình Phước, ngày {3,}tháng 9 năm 2024", text)
-        assert letters[BINH_PHUOC].pdf.name == "STTTT-TTra-2024-09.pdf"
+        assert letters[BINH_PHUOC].name == "STTTT-TTra-2024-09.pdf"
+        assert letters[TAY_NINH].name == "881-STTTT-TTr-2024-05-14.pdf"
 
     def test_the_header_keeps_each_title_on_one_line(self, letters: dict[str, Letter]) -> None:
         command = ["pdftotext", "-raw", "-l", "1", str(letters[TAY_NINH].pdf), "-"]
@@ -238,6 +253,15 @@ class TestThePdf:
         titles = ("SỞ THÔNG TIN VÀ TRUYỀN THÔNG", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc")
         for title in titles:
             assert title in lines
+
+    def test_the_english_letter_keeps_the_layout_and_the_draft_its_blank_day(self, letters: dict[str, Letter]) -> None:
+        tay_ninh = pdf_text(letters[f"{TAY_NINH}/en"].pdf)
+        for field in ("SOCIALIST REPUBLIC OF VIET NAM", "No.: 881/STTTT-TTr", "Tây Ninh, 14 May 2024", "To:"):
+            assert field in tay_ninh
+        command = ["pdftotext", "-layout", str(letters[f"{BINH_PHUOC}/en"].pdf), "-"]
+        binh_phuoc = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+        assert re.search(r"Bình Phước, {3,}September 2024", binh_phuoc)
+        assert "Do not click on unfamiliar links the callers send;" in re.sub(r"\s+", " ", binh_phuoc)
 
 
 class TestNames:
