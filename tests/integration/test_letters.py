@@ -10,9 +10,11 @@ import io
 import re
 import shutil
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fontTools.ttLib import TTFont
@@ -281,3 +283,91 @@ class TestNames:
         first = letter_pdf(html)
         assert first.startswith(b"%PDF-")
         assert letter_pdf(html) is first, "the second recipient gets the very same bytes"
+
+
+# ---- the HTML part in a real browser ----------------------------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+# The lines of the header that must each stay on one line (DOMAIN §7).
+HEADER_LINES = [
+    "UBND TỈNH TÂY NINH",
+    "SỞ THÔNG TIN VÀ TRUYỀN THÔNG",
+    "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+    "Độc lập - Tự do - Hạnh phúc",
+    "Tây Ninh, ngày 14 tháng 5 năm 2024",
+]
+# How many boxes the browser lays each header line out in: one box is one line.
+LINE_BOXES = """(texts) => texts.map((text) => {
+  const node = [...document.querySelectorAll('div, span')].find((e) => e.textContent.trim() === text);
+  if (!node) return [text, 0];
+  const range = document.createRange();
+  range.selectNodeContents(node);
+  const tops = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+  return [text, tops.size];
+})"""
+STYLE_OF = """(text) => {
+  const node = [...document.querySelectorAll('div, span')].filter((e) => e.textContent.trim() === text).pop();
+  const style = getComputedStyle(node);
+  return {weight: style.fontWeight, italic: style.fontStyle, rule: style.borderBottomStyle, family: style.fontFamily};
+}"""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        message = "Debian's chromium (config/debian-packages.txt) is not installed"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield launched
+        launched.close()
+
+
+def _open(browser: Any, html: str, width: int, *, drop_style: bool = False) -> Any:
+    page = browser.new_page(viewport={"width": width, "height": 1100})
+    page.set_content(html)
+    if drop_style:  # as a mail client that strips <style> shows it
+        page.evaluate("() => document.querySelectorAll('style').forEach((s) => s.remove())")
+    return page
+
+
+class TestTheHtmlPart:
+    def test_at_a4_width_each_header_line_stays_on_one_line(self, browser: Any, letters: dict[str, Letter]) -> None:
+        page = _open(browser, letters[TAY_NINH].bulletin.parts["html"], 794)  # 210 mm at 96 px per inch
+        assert page.evaluate(LINE_BOXES, HEADER_LINES) == [[text, 1] for text in HEADER_LINES]
+        page.screenshot(path=str(ARTEFACTS / "html-a4.png"), full_page=True)
+
+    def test_in_a_600_px_reading_pane_nothing_scrolls_sideways(self, browser: Any, letters: dict[str, Letter]) -> None:
+        page = _open(browser, letters[TAY_NINH].bulletin.parts["html"], 600)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 600
+        assert page.evaluate(LINE_BOXES, HEADER_LINES) == [[text, 1] for text in HEADER_LINES]
+        page.screenshot(path=str(ARTEFACTS / "html-600px.png"), full_page=True)
+
+    def test_without_its_style_block_the_letter_keeps_its_capitals_bold_italics_and_rules(
+        self, browser: Any, letters: dict[str, Letter]
+    ) -> None:
+        page = _open(browser, letters[TAY_NINH].bulletin.parts["html"], 794, drop_style=True)
+        assert page.evaluate("() => document.querySelectorAll('style').length") == 0
+        unit, nation = page.evaluate(STYLE_OF, "SỞ THÔNG TIN VÀ TRUYỀN THÔNG"), page.evaluate(STYLE_OF, HEADER_LINES[2])
+        assert unit["weight"] == "700" and nation["weight"] == "700" and "Times New Roman" in unit["family"]
+        assert page.evaluate(STYLE_OF, "Độc lập - Tự do - Hạnh phúc")["rule"] == "solid"
+        assert page.evaluate(STYLE_OF, "Tây Ninh, ngày 14 tháng 5 năm 2024")["italic"] == "italic"
+        copies = page.evaluate(STYLE_OF, "Nơi nhận:")
+        assert copies["weight"] == "700" and copies["italic"] == "italic"
+        assert page.evaluate(LINE_BOXES, HEADER_LINES) == [[text, 1] for text in HEADER_LINES]
+        page.screenshot(path=str(ARTEFACTS / "html-without-style.png"), full_page=True)
+
+    def test_printed_from_the_browser_it_comes_out_on_a4(self, browser: Any, letters: dict[str, Letter]) -> None:
+        page = _open(browser, letters[TAY_NINH].bulletin.parts["html"], 794)
+        printed = page.pdf(prefer_css_page_size=True)
+        pages = PdfReader(io.BytesIO(printed)).pages
+        assert len(pages) >= 1
+        for each in pages:
+            assert (float(each.mediabox.width), float(each.mediabox.height)) == pytest.approx(A4_POINTS, abs=0.5)
