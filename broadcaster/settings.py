@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     cap_sender: str | None = None
     # URL prefixes a CAP alert may be imported from (`broadcaster cap import URL`); none by default.
     cap_import_allow: list[str] = []
+    # Requests a client may make to the public verification page and CAP documents per minute.
+    public_requests_per_minute: PositiveInt = 60
 
     # The web app and API. The signing secret signs sessions and links; unset, one is generated into
     # the data folder on first use (file mode 0600) and never printed.

@@ -17,7 +17,7 @@ from broadcaster import __version__
 from broadcaster.db import make_engine, make_sessions, schema_is_current, shown_url
 from broadcaster.errors import UserError
 from broadcaster.settings import Settings, get_settings
-from broadcaster.web import api, problems
+from broadcaster.web import api, problems, public
 from broadcaster.web.auth import Authenticator, bearer_account
 from broadcaster.web.limits import BodySizeLimit
 from broadcaster.web.signing import signing_secret
@@ -52,4 +52,5 @@ def create_app(settings: Settings | None = None, sessions: sessionmaker[Session]
         BodySizeLimit, max_request_bytes=settings.max_request_bytes, max_upload_bytes=settings.max_upload_bytes
     )
     app.include_router(api.router, prefix=API_PREFIX)
+    app.include_router(public.router)
     return app
