@@ -17,11 +17,12 @@ from broadcaster.cap.alerts import APPROVED_CONTENT, current_alerts, latest_aler
 from broadcaster.cap.export import alert_document_url
 from broadcaster.cap.texts import render_cap_texts
 from broadcaster.errors import NotFound
+from broadcaster.letters import LetterFile, letter_file
 from broadcaster.models import AuditEntry, Campaign, Issuer, Status
 from broadcaster.phones import PhoneError, national_digits, parse_number, same_number
 from broadcaster.rendering import CampaignView, Composer, TemplateProblem
 from broadcaster.settings import Settings
-from channels.base import Recipient, RecipientKind
+from channels.base import Bulletin, Recipient, RecipientKind
 
 MAX_INPUT = 60  # longer than any way of writing a phone number or a letter number
 
@@ -171,17 +172,29 @@ def find_letter(session: Session, settings: Settings, number: str, dated: date, 
     return None
 
 
-def letter_of(campaign: Campaign, settings: Settings, today: date) -> Letter | None:
+def _letter_bulletin(campaign: Campaign, settings: Settings) -> Bulletin | None:
     """The letter as its approved e-mail part renders it, addressed as printed (never to one recipient)."""
     channel = next((channel for channel in campaign.channels if channel.channel == "email"), None)
     if channel is None:
         return None
     composer = Composer.for_campaign(campaign, channel, settings)
-    view = CampaignView.of(campaign)
     reader = Recipient(RecipientKind.AGENCY, "", "Các cơ quan, đơn vị", {})
-    moment = datetime.combine(view.dated, time(8), settings.zone)
-    parts = composer.compose("verification", reader, moment).parts
+    moment = datetime.combine(CampaignView.of(campaign).dated, time(8), settings.zone)
+    return composer.compose("verification", reader, moment)
+
+
+def letter_of(campaign: Campaign, settings: Settings, today: date) -> Letter | None:
+    bulletin = _letter_bulletin(campaign, settings)
+    if bulletin is None:
+        return None
+    parts = bulletin.parts
     return Letter(warning_of(campaign, settings, today), parts.get("txt", ""), parts.get("html", ""))
+
+
+def letter_document(campaign: Campaign, settings: Settings) -> LetterFile | None:
+    """The approved letter as the A4 PDF agencies receive (`broadcaster.letters`)."""
+    bulletin = _letter_bulletin(campaign, settings)
+    return letter_file(bulletin.parts, bulletin.details) if bulletin is not None else None
 
 
 def public_texts(campaign: Campaign, settings: Settings, lang: str) -> dict[str, str]:

@@ -121,6 +121,11 @@ def test_a_real_letter_is_genuine_an_invented_one_and_a_drafts_are_not_found(
     assert "“31/02/2024” không phải là một ngày." in bad_day
     letter = client.get(f"/tra-cuu/cong-van/{TAY_NINH}")
     assert letter.status_code == 200 and "Số: 881/STTTT-TTr" in letter.text
+    pdf = client.get(f"/tra-cuu/cong-van/{TAY_NINH}.pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+    assert pdf.headers["content-disposition"] == 'inline; filename="881-STTTT-TTr-2024-05-14.pdf"'
+    assert client.get(f"/tra-cuu/cong-van/{BINH_PHUOC}.pdf").status_code == 404  # a draft's letter
     draft = {"van-ban": DRAFT_NUMBER, "ngay": "16/09/2024"}
     assert f"✘ Không có công văn số {DRAFT_NUMBER}" in visible_text(client.get("/tra-cuu", params=draft).text)
     assert client.get(f"/tra-cuu/cong-van/{BINH_PHUOC}").status_code == 404

@@ -157,6 +157,21 @@ def warning_page(request: Request, session: DbSession, slug: str, lang: Lang = N
     )
 
 
+@router.get("/tra-cuu/cong-van/{slug}.pdf")
+def letter_pdf(request: Request, session: DbSession, slug: str) -> Response:
+    """The approved letter as the A4 PDF agencies receive."""
+    if (refusal := limited(request)) is not None:
+        return refusal
+    settings: Settings = request.app.state.settings
+    campaign = verification.published_campaign(session, slug)
+    document = verification.letter_document(campaign, settings) if campaign else None
+    if document is None:
+        words = words_for(None)
+        return page("message.html.j2", 404, t=words, message=words["not_found"], lang=words["lang"])
+    headers = {"Content-Disposition": f'inline; filename="{document.name}"', "Cache-Control": CACHE}
+    return Response(document.pdf, media_type=document.media_type, headers=headers)
+
+
 @router.get("/tra-cuu/cong-van/{slug}", response_class=HTMLResponse)
 def letter_page(request: Request, session: DbSession, slug: str, lang: Lang = None) -> Response:
     """The full text of an approved letter."""
