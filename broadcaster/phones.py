@@ -19,6 +19,7 @@ OLD_MOBILE_PREFIXES = {
 }  # fmt: skip
 
 _SEPARATORS = re.compile(r"[\s.\-()/']")
+_SCIENTIFIC = re.compile(r"\d(?:[.,]\d+)?E\+\d+", re.IGNORECASE)  # 9.12346E+08, as Excel shows long numbers
 _MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 
 
@@ -60,6 +61,11 @@ def convert_old_mobile(national: str) -> str | None:
 
 def _refuse_letters(raw: str) -> None:
     """Letters are refused outright: phonenumbers would read them as keypad letters (abc → 222)."""
+    if _SCIENTIFIC.fullmatch(raw.strip()):
+        raise PhoneError(
+            f"'{raw.strip()}' is a number the spreadsheet shortened to scientific notation, which loses digits; "
+            "format the column as Text and export it again"
+        )
     if re.search(r"[^\d+]", _SEPARATORS.sub("", raw)):
         raise PhoneError(f"'{raw.strip()}' is not a phone number: it holds characters other than digits")
 

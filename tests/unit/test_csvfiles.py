@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import tempfile
 import zipfile
 from pathlib import Path
@@ -180,3 +181,15 @@ def test_an_output_opened_before_work_that_fails_leaves_nothing(tmp_path: Path) 
         raise RuntimeError("the import failed")
     assert path.read_text() == "the previous run\n"
     assert list(tmp_path.iterdir()) == [path]
+
+
+def test_every_csv_the_program_writes_goes_through_write_csv() -> None:
+    # One writer, so that no export forgets to make formula cells inert (csvfiles.write_csv / CsvOutput).
+    root = Path(__file__).resolve().parents[2]
+    writers = [
+        str(path.relative_to(root))
+        for folder in ("broadcaster", "channels")
+        for path in sorted((root / folder).rglob("*.py"))
+        if path.name != "csvfiles.py" and re.search(r"csv\.(writer|DictWriter)\(", path.read_text(encoding="utf-8"))
+    ]
+    assert writers == [], f"write CSV with broadcaster.csvfiles.write_csv, not csv.writer, in {writers}"

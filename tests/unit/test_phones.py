@@ -81,3 +81,9 @@ def test_strict_checking_refuses_a_number_in_an_unlisted_range() -> None:
 def test_numbers_not_shaped_like_mobiles_are_still_refused(written: str) -> None:
     with pytest.raises(PhoneError):
         normalise_mobile(written)
+
+
+@pytest.mark.parametrize("written", ["9.12346E+08", "9,12346E+08", "8.49123E+10"])
+def test_a_number_a_spreadsheet_wrote_in_scientific_notation_is_refused_with_what_to_do(written: str) -> None:
+    with pytest.raises(PhoneError, match="shortened to scientific notation, which loses digits; format the column"):
+        normalise_mobile(written)
