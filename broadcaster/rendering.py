@@ -476,6 +476,10 @@ class Composer:
                 "campaign_options": self.options_dump,
                 "content_dir": str(self.content_dir),
                 "sender_name": self.issuer["unit_name"] + " " + self.issuer["place"],
+                "issuer": self.issuer["slug"],
+                "region": self.issuer["region"],
+                "campaign_number": self.view.number,
+                "campaign_subject": self.view.subject,
                 "sender_email": self.issuer.get("email"),
                 "number": self.view.number,  # the letter's number and date name its PDF
                 "date": self.view.dated,

@@ -134,11 +134,21 @@ def update_manifest(folder: Path, station: str, entry: dict[str, Any]) -> None:
 
 
 def script_docx(script: str, bulletin: Bulletin) -> bytes:
-    """The script as a Word document an announcer can print: heading lines bold, then the text."""
+    """The script as a Word document an announcer can print: A4, Vietnamese, heading lines bold, then the text.
+
+    The language is vi-VN in the styles, so Word checks the spelling in Vietnamese; the campaign and the
+    issuer are the document's properties, so a folder of scripts can be searched by them.
+    """
     from docx import Document
-    from docx.shared import Pt
+    from docx.shared import Mm, Pt
 
     document = Document()
+    _vietnamese(document)
+    section = document.sections[0]
+    # A4 with the margins of Decree 30/2020 (DOMAIN §7): a station prints on the paper it has.
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.top_margin, section.bottom_margin = Mm(20), Mm(20)
+    section.left_margin, section.right_margin = Mm(30), Mm(15)
     style = document.styles["Normal"]
     style.font.name = "Times New Roman"
     style.font.size = Pt(14)
@@ -148,7 +158,31 @@ def script_docx(script: str, bulletin: Bulletin) -> bytes:
     for paragraph in body.split("\n\n"):
         if paragraph.strip():
             document.add_paragraph(paragraph.strip())
-    document.core_properties.title = bulletin.campaign
+    _properties(document, bulletin)
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+def _vietnamese(document: Any) -> None:
+    """vi-VN as the language of every run (the defaults and each style that names one) and of the theme."""
+    from docx.oxml.ns import qn
+
+    for lang in document.styles.element.iter(qn("w:lang")):
+        lang.set(qn("w:val"), "vi-VN")
+    for lang in document.settings.element.iter(qn("w:themeFontLang")):
+        lang.set(qn("w:val"), "vi-VN")
+
+
+def _properties(document: Any, bulletin: Bulletin) -> None:
+    details = bulletin.details
+    number, subject = details.get("campaign_number"), details.get("campaign_subject")
+    properties = document.core_properties
+    properties.title = f"V/v {subject}" if subject else bulletin.campaign
+    properties.subject = f"Số {str(number).strip()}" if number else bulletin.campaign
+    properties.author = str(details.get("sender_name") or details.get("issuer") or "")
+    properties.category = "Kịch bản phát thanh"
+    keywords = (bulletin.campaign, details.get("issuer"), details.get("slot"))
+    properties.keywords = "; ".join(str(keyword) for keyword in keywords if keyword)
+    properties.comments = f"{bulletin.campaign} · {bulletin.recipient.name or bulletin.recipient.address}"
+    properties.language = "vi-VN"

@@ -14,7 +14,7 @@ from channels.radio import RadioChannel, RadioOptions
 from tests.helpers import bulletin
 
 SCRIPT = (
-    "ĐÀI: ĐÀI TRUYỀN THANH HUYỆN GÒ DẦU\nChương trình buổi sáng 05:30 ngày 15/5/2024\n\n"
+    "ĐÀI TRUYỀN THANH HUYỆN GÒ DẦU\nChương trình buổi sáng 05:30 ngày 15/5/2024\n\n"
     "Kính thưa quý vị và bà con!\n\nXin nhắc lại: số điện thoại là không hai bảy sáu, ba sáu ba, một một sáu tám.\n"
 )
 
@@ -42,7 +42,7 @@ def test_a_script_is_written_as_text_and_docx_with_a_manifest(tmp_path: Path) ->
     text = (folder / "2024-05-15_0530_morning_canh-bao.txt").read_text(encoding="utf-8")
     assert text == SCRIPT
     paragraphs = [p.text for p in Document(str(folder / "2024-05-15_0530_morning_canh-bao.docx")).paragraphs]
-    assert paragraphs[0] == "ĐÀI: ĐÀI TRUYỀN THANH HUYỆN GÒ DẦU"
+    assert paragraphs[0] == "ĐÀI TRUYỀN THANH HUYỆN GÒ DẦU"
     assert "Kính thưa quý vị và bà con!" in paragraphs
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["station"] == "dtt-go-dau"
@@ -84,3 +84,29 @@ def test_a_station_folder_outside_the_root_is_refused_and_nothing_is_written(tmp
 def test_without_docx_only_text_is_written(tmp_path: Path) -> None:
     RadioChannel(RadioOptions(root=tmp_path, docx=False), output_dir=tmp_path).send([script()])
     assert sorted(p.suffix for p in (tmp_path / "tay-ninh" / "go-dau").iterdir()) == [".json", ".lock", ".txt"]
+
+
+def test_the_docx_is_a4_in_vietnamese_with_the_campaign_and_issuer_as_properties(tmp_path: Path) -> None:
+    from docx.oxml.ns import qn
+
+    details = {
+        "campaign_number": "881/STTTT-TTr",
+        "campaign_subject": "tiếp tục cảnh báo các cuộc gọi giả danh",
+        "sender_name": "Sở Thông tin và Truyền thông Tây Ninh",
+        "issuer": "tay-ninh-stttt",
+    }
+    RadioChannel(RadioOptions(root=tmp_path), output_dir=tmp_path).send([script(**details)])
+
+    document = Document(str(tmp_path / "tay-ninh" / "go-dau" / "2024-05-15_0530_morning_canh-bao.docx"))
+    section = document.sections[0]
+    size = (round(section.page_width.mm), round(section.page_height.mm))  # stored in twentieths of a point
+    assert size == (210, 297)  # A4, not US Letter (DOMAIN §7)
+    languages = {lang.get(qn("w:val")) for lang in document.styles.element.iter(qn("w:lang"))}
+    assert languages == {"vi-VN"}  # Word checks the spelling in Vietnamese, not English
+    assert "en-US" not in document.settings.element.xml
+    properties = document.core_properties
+    assert properties.title == "V/v tiếp tục cảnh báo các cuộc gọi giả danh"
+    assert properties.subject == "Số 881/STTTT-TTr"
+    assert properties.author == "Sở Thông tin và Truyền thông Tây Ninh"
+    assert properties.language == "vi-VN"
+    assert "canh-bao" in properties.keywords and "tay-ninh-stttt" in properties.keywords
