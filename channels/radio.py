@@ -11,6 +11,8 @@ import fcntl
 import hashlib
 import io
 import json
+import os
+import shutil
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -20,7 +22,9 @@ from typing import Any
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from broadcaster.directory import safe_folder
+from broadcaster.errors import UserError
 from broadcaster.rendering import reading_seconds
+from broadcaster.speech import AudioMaker, SpeechFailed, speech_backend
 from broadcaster.text import unreadable_words
 from channels.base import Bulletin, ChannelAdapter, Limits, Outcome, Recipient, RecipientKind, Result
 from channels.files import safe_name, write_atomically
@@ -31,6 +35,10 @@ class RadioOptions(BaseSettings):
 
     root: Path | None = None  # default: <output folder>/radio
     docx: bool = True
+    audio: bool = True  # a draft reading beside each script, made once per distinct text
+    speech: str = "espeak-ng"  # the engine, a `broadcaster.speech` entry point
+    audio_seconds: float = 120.0  # the engine is stopped after this long for one text
+    audio_bytes: int = 20_000_000  # and a reading larger than this is dropped
 
 
 class RadioChannel(ChannelAdapter):
@@ -72,9 +80,16 @@ class RadioChannel(ChannelAdapter):
         ]
 
     def send(self, batch: Sequence[Bulletin]) -> list[Result]:
-        return [self._deliver(bulletin) for bulletin in batch]
+        written: list[tuple[Bulletin, Path, dict[str, Any]]] = []
+        results = [self._deliver(bulletin, written) for bulletin in batch]
+        # Every text of the batch is written and listed before any audio is made: the engine never holds up a
+        # script, and whatever happens to the audio, the delivery's outcome is the text's.
+        if self.options.audio:
+            for bulletin, folder, entry in written:
+                self._add_audio(bulletin, folder, entry)
+        return results
 
-    def _deliver(self, bulletin: Bulletin) -> Result:
+    def _deliver(self, bulletin: Bulletin, written: list[tuple[Bulletin, Path, dict[str, Any]]]) -> Result:
         try:
             folder = self.folder_of(bulletin.recipient)
         except ValueError as exc:
@@ -100,7 +115,46 @@ class RadioChannel(ChannelAdapter):
             "reading_seconds": reading_seconds(_read_aloud(script), float(bulletin.details.get("reading_rate") or 3.5)),
         }
         update_manifest(folder, bulletin.recipient.address, entry)
+        written.append((bulletin, folder, entry))
         return Result(bulletin.key, Outcome.SENT, provider_id=str((folder / f"{stem}.txt").relative_to(self.root)))
+
+    def audio_maker(self, syllables_per_second: float) -> AudioMaker:
+        """Readings are made once per distinct text into `<root>/.audio` and linked into station folders."""
+        return AudioMaker(
+            speech_backend(self.options.speech),
+            self.root / ".audio",
+            syllables_per_second,
+            timeout=self.options.audio_seconds,
+            max_bytes=self.options.audio_bytes,
+        )
+
+    def _add_audio(self, bulletin: Bulletin, folder: Path, entry: dict[str, Any]) -> None:
+        """The script's draft reading beside it, or the sentence saying why there is none, in the manifest."""
+        stem = Path(entry["file"]).stem
+        region = str(bulletin.details.get("region") or "south")
+        try:
+            maker = self.audio_maker(float(bulletin.details.get("reading_rate") or 3.5))
+            audio = maker.audio(_read_aloud(bulletin.parts.get("txt", "")), region)
+            files = {"wav": audio.wav, **audio.compressed}
+            for suffix, source in files.items():
+                _place(source, folder / f"{stem}.{suffix}")
+            entry["audio"] = {suffix: f"{stem}.{suffix}" for suffix in files} | {"seconds": round(audio.seconds, 1)}
+            entry.pop("audio_problem", None)
+        except (SpeechFailed, UserError, OSError) as exc:
+            entry["audio"] = None
+            entry["audio_problem"] = str(exc)
+        update_manifest(folder, bulletin.recipient.address, entry)
+
+
+def _place(source: Path, target: Path) -> None:
+    """`source` at `target` as a hard link (the same reading for every station costs its bytes once)."""
+    temporary = target.with_name(f".{target.name}.part")
+    temporary.unlink(missing_ok=True)
+    try:
+        os.link(source, temporary)
+    except OSError:  # another file system, or one without links
+        shutil.copyfile(source, temporary)
+    os.replace(temporary, target)
 
 
 def _read_aloud(script: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -42,6 +43,17 @@ def postgres_available() -> None:
     if IN_CI:
         pytest.fail(f"{reason}; under CI=true the PostgreSQL tests must run")
     pytest.skip(f"{reason}; the PostgreSQL tests are skipped")
+
+
+@pytest.fixture
+def espeak_ng() -> None:
+    """espeak-ng on this machine: skipped with the reason without it, except under CI=true."""
+    if shutil.which("espeak-ng") is not None:
+        return
+    reason = "espeak-ng is not installed (Debian package espeak-ng; make test installs it as root)"
+    if IN_CI:
+        pytest.fail(f"{reason}; under CI=true the audio tests must run")
+    pytest.skip(f"{reason}; the audio tests are skipped")
 
 
 @pytest.fixture

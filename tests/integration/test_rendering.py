@@ -5,6 +5,7 @@ The letters must read like the seed letters (DOMAIN §1, §7): the sentences bel
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from collections.abc import Callable
@@ -201,6 +202,22 @@ class TestRadio:
         assert unreadable_words(read) == []
         for abbreviation in ("STTTT", "TTr", "CNTT", "BCVT", "UBND", "TT&TT", "V/v"):
             assert not re.search(rf"(?<!\w){re.escape(abbreviation)}(?!\w)", read)
+
+    @pytest.mark.usefixtures("espeak_ng")
+    @pytest.mark.parametrize("slug", ["canh-bao-goi-gia-danh-lan-2", "canh-giac-goi-dien-moi-lam-viec"])
+    def test_a_shipped_scripts_audio_lasts_its_stated_reading_time(
+        self, render: Render, slug: str, tmp_path: Path
+    ) -> None:
+        from channels.radio import RadioChannel, RadioOptions
+
+        bulletin = render(slug, "radio")
+        RadioChannel(RadioOptions(root=tmp_path), output_dir=tmp_path).send([bulletin])
+        (manifest,) = tmp_path.rglob("manifest.json")
+        (entry,) = json.loads(manifest.read_text(encoding="utf-8"))["scripts"]
+        assert (manifest.parent / entry["audio"]["wav"]).stat().st_size > 0
+        stated = entry["reading_seconds"]
+        assert re.search(rf"Thời lượng đọc ước tính: 1 phút {stated - 60:02d} giây", bulletin.parts["txt"])
+        assert abs(entry["audio"]["seconds"] - stated) <= 0.25 * stated, (entry["audio"]["seconds"], stated)
 
     def test_the_tay_ninh_hotline_office_is_read_in_words(self, render: Render) -> None:
         script = render("canh-bao-goi-gia-danh-lan-2", "radio").parts["txt"]
