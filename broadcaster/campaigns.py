@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from broadcaster import lifecycle
 from broadcaster.audience import Selector, missing, parse_selector, stations_for
 from broadcaster.campaign_file import CampaignSpec, ChannelSpec, CronRule, OnceRule, SlotsRule
-from broadcaster.directory import AreaIndex, ordered_slots
+from broadcaster.directory import AreaIndex, ordered_slots, replaced_areas
 from broadcaster.errors import NotFound, TransitionRefused
 from broadcaster.models import Campaign, CampaignChannel, Issuer, Rule, RuleKind, Status
 from broadcaster.problems import Problem, from_validation_error
@@ -41,6 +41,17 @@ def find_issuer(session: Session, slug: str) -> Issuer | None:
 def local(moment: datetime, zone: ZoneInfo) -> datetime:
     """A datetime from a campaign file in the configured zone (naive means local time)."""
     return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment.astimezone(zone)
+
+
+def area_notes(session: Session, spec: CampaignSpec) -> list[str]:
+    """Where an audience's areas have ended, which areas it reaches instead (DOMAIN §13), one line each."""
+    notes = []
+    for name, channel in spec.channels.items():
+        for area, successors in replaced_areas(session, channel.areas) if channel.areas else []:
+            now = ", ".join(f"{successor.code} ({successor.name})" for successor in successors)
+            ended = area.valid_until.strftime("%d/%m/%Y") if area.valid_until else ""
+            notes.append(f"channels.{name}.areas: {area.code} ({area.name}) ended on {ended}; it reaches {now}")
+    return notes
 
 
 def check_campaign(session: Session, spec: CampaignSpec, settings: Settings) -> list[Problem]:

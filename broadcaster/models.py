@@ -89,7 +89,19 @@ class Priority(enum.StrEnum):
     EMERGENCY = "emergency"
 
 
+class AreaSuccessor(Base):
+    """Which areas took over from one that ended: a former district → the communes that replaced it."""
+
+    __tablename__ = "area_successors"
+
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), primary_key=True)
+    successor_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), primary_key=True)
+
+
 class Area(Base):
+    """A province, district, commune… Units merge and end (DOMAIN §13): each has a validity and may name
+    the areas that replaced it, so an audience written for a former district still finds its stations."""
+
     __tablename__ = "areas"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -97,8 +109,19 @@ class Area(Base):
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(32))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)  # the last day it existed
 
     parent: Mapped[Area | None] = relationship(remote_side=[id])
+    successors: Mapped[list[Area]] = relationship(
+        secondary="area_successors",
+        primaryjoin="Area.id == AreaSuccessor.area_id",
+        secondaryjoin="Area.id == AreaSuccessor.successor_id",
+        order_by="Area.code",
+    )
+
+    def ended(self, on: date) -> bool:
+        return self.valid_until is not None and self.valid_until < on
 
 
 class Issuer(Base):

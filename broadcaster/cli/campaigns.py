@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from broadcaster import lifecycle
 from broadcaster.audience import parse_selector, recipients
 from broadcaster.campaign_file import CampaignSpec, load_campaign_file
-from broadcaster.campaigns import check_campaign, find_campaign, save_campaign
+from broadcaster.campaigns import area_notes, check_campaign, find_campaign, save_campaign
 from broadcaster.cli.common import AsOption, actor, friendly, out, settings, unit_of_work
 from broadcaster.errors import UserError
 from broadcaster.letters import letter_file
@@ -43,6 +43,8 @@ def validate(files: Annotated[list[Path], typer.Argument(help="Campaign files (Y
         for path in files:
             spec = _checked(session, path)
             out.print(f"[green]ok[/] {path}: campaign '{spec.campaign}' is valid")
+            for note in area_notes(session, spec):
+                out.print(f"  {note}", markup=False)
 
 
 @app.command()

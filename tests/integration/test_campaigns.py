@@ -68,6 +68,9 @@ def test_a_file_that_does_not_match_the_directory_gets_every_problem(
                 ("dtt-loc-ninh", "morning, evening"),
                 ("dtt-tan-bien", "morning, evening"),
                 ("dtt-trang-bang", "morning, noon, evening"),
+                ("dtt-phuong-go-dau", "morning, evening"),
+                ("dtt-xa-bu-dang", "morning, evening"),
+                ("dtt-xa-thanh-duc", "morning, evening"),
             ]
         ),
     }
