@@ -19,6 +19,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster.errors import ConfigurationError, UserError
+from broadcaster.masking import mask_secrets
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -28,16 +29,18 @@ def normalise_url(url: str) -> URL:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise ConfigurationError(f"setting BROADCASTER_DATABASE_URL is not a database URL: '{url}'") from None
+        raise ConfigurationError(
+            f"setting BROADCASTER_DATABASE_URL is not a database URL: '{mask_secrets(url)}'"
+        ) from None
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed
 
 
 def shown_url(url: str | URL) -> str:
-    """The URL with any password masked, for messages and logs."""
+    """The URL with any password masked (in its user part or its query), for messages and logs."""
     parsed = url if isinstance(url, URL) else normalise_url(url)
-    return parsed.render_as_string(hide_password=True)
+    return mask_secrets(parsed.render_as_string(hide_password=False))
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -84,7 +87,11 @@ def upgrade(engine: Engine) -> None:
     try:
         command.upgrade(_alembic_config(engine), "head")
     except OperationalError as exc:
-        raise UserError(f"cannot reach the database at {shown_url(engine.url)}: {exc.orig}") from None
+        raise _unreachable(engine, exc) from None
+
+
+def _unreachable(engine: Engine, exc: OperationalError) -> UserError:
+    return UserError(f"cannot reach the database at {shown_url(engine.url)}: {mask_secrets(str(exc.orig))}")
 
 
 def schema_is_current(engine: Engine) -> bool:
@@ -93,7 +100,7 @@ def schema_is_current(engine: Engine) -> bool:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision() == head
     except OperationalError as exc:
-        raise UserError(f"cannot reach the database at {shown_url(engine.url)}: {exc.orig}") from None
+        raise _unreachable(engine, exc) from None
 
 
 def insert_ignoring_duplicates(

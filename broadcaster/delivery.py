@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from broadcaster import lifecycle
 from broadcaster.db import transaction
 from broadcaster.errors import ConfigurationError
+from broadcaster.masking import mask_secrets
 from broadcaster.models import (
     DONE,
     Campaign,
@@ -255,10 +256,11 @@ def record(session: Session, owner: str, updates: Sequence[tuple[Claimed, dict[s
     now = utcnow()
     groups: dict[tuple[Any, ...], list[int]] = defaultdict(list)
     for row, values in updates:
+        reason = values.get("reason")
         outcome = (
             values["state"],
             values.get("provider_id"),
-            values.get("reason"),
+            mask_secrets(reason) if reason else None,  # a provider's answer may quote a URL with its key
             values.get("due_at", now),
             values.get("done_at"),
             values.get("attempts", row.attempts),
@@ -295,6 +297,7 @@ def release(session: Session, owner: str, rows: Sequence[Claimed], reason: str |
 
 def pause_channel(session: Session, occurrence_ids: set[int], channel: str, reason: str) -> list[str]:
     """Stop a channel of the campaigns these occurrences belong to, saying why; returns the campaigns."""
+    reason = mask_secrets(reason)
     campaigns = session.scalars(
         select(Campaign)
         .join(Occurrence, Occurrence.campaign_id == Campaign.id)

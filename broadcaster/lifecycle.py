@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from broadcaster.errors import TransitionRefused
+from broadcaster.masking import mask_values
 from broadcaster.models import AuditEntry, Campaign, Delivery, DeliveryState, Occurrence, Status, utcnow
 
 
@@ -40,8 +41,10 @@ SENDING = frozenset({S.APPROVED, S.ACTIVE})
 
 
 def record(session: Session, campaign: Campaign | None, actor: str, action: str, **details: Any) -> None:
-    """Append one entry to the audit log."""
-    session.add(AuditEntry(campaign_id=campaign.id if campaign else None, actor=actor, action=action, details=details))
+    """Append one entry to the audit log (any secret a detail quotes, in a URL say, masked)."""
+    entry = AuditEntry(campaign_id=campaign.id if campaign else None, actor=actor, action=action)
+    entry.details = mask_values(details)
+    session.add(entry)
 
 
 def apply(session: Session, campaign: Campaign, action: str, actor: str, reason: str | None = None) -> None:

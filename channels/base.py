@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 from pydantic_settings import BaseSettings
 
 from broadcaster.errors import ConfigurationError
+from broadcaster.masking import MASK, mask_secrets
 
 ENTRY_POINT_GROUP = "broadcaster.channels"
 
@@ -212,12 +213,12 @@ def configured_adapter(name: str, output_dir: Path) -> ChannelAdapter:
 
 
 def describe_options(options: BaseSettings) -> dict[str, str]:
-    """Settings as they may be shown: every secret masked."""
+    """Settings as they may be shown: every secret masked, secrets inside URLs too."""
     shown = {}
     for field_name, value in options:
         if value is None:
             continue
-        shown[field_name] = "********" if isinstance(value, SecretStr) else str(value)
+        shown[field_name] = MASK if isinstance(value, SecretStr) else mask_secrets(str(value))
     return shown
 
 

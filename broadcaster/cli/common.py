@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster.db import make_engine, make_sessions, schema_is_current, shown_url, transaction
 from broadcaster.errors import UserError
+from broadcaster.masking import mask_secrets
 from broadcaster.problems import InvalidInput
 from broadcaster.settings import Settings, get_settings
 
@@ -70,9 +71,14 @@ def actor(given: str | None) -> str:
 
 
 def report_problems(exc: InvalidInput) -> None:
-    err.print(f"[bold red]error:[/] {escape(str(exc))}:")
+    err.print(f"[bold red]error:[/] {shown(exc)}:")
     for problem in exc.problems:
-        err.print(f"  - {escape(str(problem))}")
+        err.print(f"  - {shown(problem)}")
+
+
+def shown(message: object) -> str:
+    """A message as the terminal may show it: secrets masked, markup escaped."""
+    return escape(mask_secrets(str(message)))
 
 
 def friendly(command: Callable[P, R]) -> Callable[P, R]:
@@ -85,9 +91,9 @@ def friendly(command: Callable[P, R]) -> Callable[P, R]:
         except InvalidInput as exc:
             report_problems(exc)
         except UserError as exc:
-            err.print(f"[bold red]error:[/] {escape(str(exc))}")
+            err.print(f"[bold red]error:[/] {shown(exc)}")
         except OperationalError as exc:
-            err.print(f"[bold red]error:[/] the database could not be used: {escape(str(exc.orig).strip())}")
+            err.print(f"[bold red]error:[/] the database could not be used: {shown(str(exc.orig).strip())}")
         except KeyboardInterrupt:
             err.print("interrupted; nothing was half-written")
         sys.exit(1)

@@ -27,6 +27,7 @@ from broadcaster.cli.common import AsOption, actor, engine, friendly, out, sessi
 from broadcaster.csvfiles import write_csv
 from broadcaster.db import insert_ignoring_duplicates
 from broadcaster.errors import TransitionRefused, UserError
+from broadcaster.masking import MaskingFormatter
 from broadcaster.models import Delivery, DeliveryState, Occurrence, OccurrenceState, utcnow
 from channels.base import channel_class
 
@@ -34,7 +35,9 @@ ChannelOption = Annotated[list[str] | None, typer.Option("--channel", help="Only
 
 
 def _logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(MaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
 
 
 @friendly

@@ -11,6 +11,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from broadcaster.masking import mask_secrets
 from channels.base import Limits, PermanentError, Result, TransientError
 from channels.http import JsonClient, Unanswered
 
@@ -62,7 +63,7 @@ class Dialect(ABC):
         except Unanswered as exc:
             if exc.timed_out:
                 raise TransientError(f"the SMS gateway did not answer within {self.options.timeout:g} s") from None
-            raise TransientError(f"cannot reach the SMS gateway at {url}: {exc.reason}") from None
+            raise TransientError(f"cannot reach the SMS gateway at {mask_secrets(url)}: {exc.reason}") from None
         if answer.status == 429 or answer.status >= 500:
             raise TransientError(
                 f"the SMS gateway answered HTTP {answer.status}",
@@ -72,7 +73,8 @@ class Dialect(ABC):
         if 300 <= answer.status < 400:  # redirects are not followed: a POST must reach the gateway itself
             where = answer.headers.get("Location") or "somewhere else"
             raise PermanentError(
-                f"the SMS gateway at {url} answered HTTP {answer.status}, a redirect to {where}; "
+                f"the SMS gateway at {mask_secrets(url)} answered HTTP {answer.status}, "
+                f"a redirect to {mask_secrets(where)}; "
                 "set BROADCASTER_SMS_URL to the address it names"
             )
         if answer.status in (401, 403):

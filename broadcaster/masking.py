@@ -1,0 +1,59 @@
+"""Secrets kept out of every message, log line and stored text.
+
+Settings hold secrets as `SecretStr`, which never prints. What this module catches is a secret
+carried inside an ordinary string: a database URL with a password, a gateway URL with
+`user:password@` or an `apikey=` parameter, a redirect's `Location` echoing them, a variable
+assignment quoted in an error. `mask_secrets` is the one function that masks them; the CLI's error
+output, the log formatter, `channels check`, stored delivery and pause reasons and the audit log
+all go through it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from functools import lru_cache
+from typing import Any
+
+MASK = "***"
+# Names of query parameters and `NAME=value` pairs that carry a credential.
+_SECRET_NAMES = (
+    r"api[_-]?key|apikey|api[_-]?secret|secret[_-]?key|secret|client[_-]?secret|key|token|access[_-]?token|"
+    r"refresh[_-]?token|auth[_-]?token|password|passwd|pwd|pass|signature|sig"
+)
+# `apikey=…`, `BROADCASTER_SMS_API_KEY=…`, `access_token%3D…` (inside an encoded URL); not `monkey=`.
+_SECRET_PAIR = re.compile(
+    rf"(?<![A-Za-z0-9])(?P<name>(?:[A-Za-z0-9]+[_-])*(?:{_SECRET_NAMES}))(?P<equals>=|%3D)"
+    r"(?P<value>[^&\s#'\"<>;,)]+)",
+    re.IGNORECASE,
+)
+# The password of `scheme://user:password@host`.
+_USERINFO = re.compile(r"(?P<start>[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@?#'\"<>]*):(?P<password>[^\s/@?#'\"<>]*)@")
+
+
+@lru_cache(maxsize=4096)
+def mask_secrets(text: str) -> str:
+    """`text` with every password in a URL's `user:password@` and every value of a key-like
+    parameter (apikey, api_key, key, secret, token, access_token, password…) replaced by `***`."""
+    if "=" not in text and "@" not in text and "%3" not in text:
+        return text  # nothing that could hold one: the common case, kept cheap
+    masked = _USERINFO.sub(lambda match: f"{match['start']}:{MASK}@", text)
+    return _SECRET_PAIR.sub(lambda match: f"{match['name']}{match['equals']}{MASK}", masked)
+
+
+def mask_values(value: Any) -> Any:
+    """Every string inside a JSON-like value (the audit log's details) passed through `mask_secrets`."""
+    if isinstance(value, str):
+        return mask_secrets(value)
+    if isinstance(value, dict):
+        return {key: mask_values(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask_values(item) for item in value]
+    return value
+
+
+class MaskingFormatter(logging.Formatter):
+    """A log formatter whose lines, tracebacks included, carry no secret."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_secrets(super().format(record))

@@ -1,0 +1,83 @@
+"""Secrets carried in URLs never reach the terminal, stored reasons or the audit log (issue: a gateway
+that redirects to an address echoing its key, a database URL with a password)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from werkzeug import Response
+
+from broadcaster.delivery import Worker
+from broadcaster.models import AuditEntry, CampaignChannel, Delivery
+from broadcaster.settings import Settings
+from tests.conftest import Cli
+from tests.helpers import free_port
+from tests.scenario import phones, urgent_sms
+
+KEY, PASSWORD, ECHOED = "K3yInTheQuery", "PassInTheUrl", "K3yInTheRedirect"
+
+
+def test_a_redirect_echoing_the_gateway_key_pauses_the_channel_with_every_secret_masked(
+    shipped: sessionmaker[Session],
+    settings: Settings,
+    tmp_path: Path,
+    httpserver: HTTPServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    httpserver.expect_request("/send").respond_with_response(
+        Response(status=302, headers={"Location": f"https://sms.example/v2/send?api_key={ECHOED}&to=x"})
+    )
+    url = httpserver.url_for(f"/send?apikey={KEY}").replace("http://", f"http://sms:{PASSWORD}@")
+    monkeypatch.setenv("BROADCASTER_SMS_DIALECT", "generic-json")
+    monkeypatch.setenv("BROADCASTER_SMS_URL", url)
+    urgent_sms(shipped, settings, tmp_path, phones(3))
+
+    Worker(shipped, settings, ["sms"], "test-worker").drain(timeout=10)
+
+    with shipped() as session:
+        channel = session.scalars(select(CampaignChannel).where(CampaignChannel.channel == "sms")).one()
+        reasons = list(session.scalars(select(Delivery.reason)))
+        audit = {entry.action: json.dumps(entry.details) for entry in session.scalars(select(AuditEntry))}
+    assert channel.paused and channel.pause_reason
+    assert "a redirect to https://sms.example/v2/send?api_key=***&to=x" in channel.pause_reason
+    assert f"sms:***@localhost:{httpserver.port}/send?apikey=***" in channel.pause_reason
+    assert "api_key=***" in audit["pause-channel"]
+    everything = " ".join([channel.pause_reason, *filter(None, reasons), *audit.values()])
+    for secret in (KEY, PASSWORD, ECHOED):
+        assert secret not in everything
+
+
+def test_channels_check_masks_the_secrets_in_a_gateway_url(cli: Cli) -> None:
+    cli.env.update(
+        {
+            "BROADCASTER_SMS_DIALECT": "generic-json",
+            "BROADCASTER_SMS_URL": f"https://sms:{PASSWORD}@gw.example/send?token={KEY}",
+            "BROADCASTER_SMS_API_KEY": "the-api-key",
+        }
+    )
+    run = cli("channels", "check")
+    assert run.exit_code == 0, run.output
+    assert "url=https://sms:***@gw.example/send?token=***" in run.stdout
+    for secret in (KEY, PASSWORD, "the-api-key"):
+        assert secret not in run.output
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"postgresql://broadcaster:{PASSWORD}@127.0.0.1:{free_port()}/broadcaster",
+        f"postgresql://broadcaster@127.0.0.1:{free_port()}/broadcaster?password={PASSWORD}",
+    ],
+)
+def test_a_database_url_with_a_password_is_masked_in_errors(cli: Cli, url: str) -> None:
+    cli.env["BROADCASTER_DATABASE_URL"] = url
+    for command in (("status",), ("db", "upgrade")):
+        run = cli(*command)
+        assert run.exit_code == 1
+        assert "cannot reach the database at postgresql+psycopg://broadcaster" in run.stderr
+        assert PASSWORD not in run.output and "Traceback" not in run.output
