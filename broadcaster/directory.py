@@ -39,6 +39,7 @@ from broadcaster.models import (
 )
 from broadcaster.phones import PhoneError, normalise_mobile, parse_number
 from broadcaster.problems import InvalidInput, from_validation_error
+from broadcaster.settings import page_token_problem
 from broadcaster.text import slugify, strip_diacritics
 
 CHUNK = 2000
@@ -598,8 +599,8 @@ def import_pages(session: Session, source: Source) -> ImportReport:
             report.reject(row, f"page code '{values['slug']}' must be lower-case letters, digits and hyphens")
         elif not values["page_id"].isdigit():
             report.reject(row, f"page id '{values['page_id']}' must be the page's numeric id")
-        elif not re.fullmatch(r"[A-Z][A-Z0-9_]*", values["token_secret"]):
-            report.reject(row, "token_secret must name an environment variable (like BROADCASTER_FACEBOOK_TOKEN)")
+        elif problem := page_token_problem(values["token_secret"]):
+            report.reject(row, problem)
         else:
             _upsert(session, FacebookPage, existing.get(values["slug"]), values, report)
     report.read_from(table)

@@ -21,6 +21,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from broadcaster.errors import ConfigurationError
 
 ENV_PREFIX = "BROADCASTER_"
+# A page's token is read from the variable the pages file names. Only names with this prefix may be
+# named, so a pages file cannot have another secret (the SMTP password, say) sent to Facebook.
+PAGE_TOKEN_PREFIX = ENV_PREFIX + "FACEBOOK_TOKEN_"
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -137,6 +140,16 @@ class Settings(BaseSettings):
     @property
     def templates_dir(self) -> Path:
         return self.content_dir / "templates"
+
+
+def page_token_problem(variable: str) -> str | None:
+    """Why `variable` may not hold a page token, or None when it may."""
+    if re.fullmatch(re.escape(PAGE_TOKEN_PREFIX) + r"[A-Z0-9_]+", variable):
+        return None
+    return (
+        f"token_secret '{variable}' must name an environment variable starting with {PAGE_TOKEN_PREFIX} "
+        f"(like {PAGE_TOKEN_PREFIX}TAY_NINH)"
+    )
 
 
 SettingsT = TypeVar("SettingsT", bound=BaseSettings)

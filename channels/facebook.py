@@ -18,6 +18,7 @@ import requests
 from pydantic import BaseModel, ConfigDict
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from broadcaster.settings import page_token_problem
 from channels.base import (
     Bulletin,
     ChannelAdapter,
@@ -71,11 +72,15 @@ class FacebookChannel(ChannelAdapter):
 
     def check_recipient(self, recipient: Recipient) -> str | None:
         secret = str(recipient.details.get("token_secret", ""))
+        if problem := page_token_problem(secret):
+            return f"page '{recipient.name}': {problem}"
         if self.options.mode == "graph" and not os.environ.get(secret):
             return f"the page token for '{recipient.name}' is not set: set the environment variable {secret}"
         return None
 
     def _token(self, recipient: Recipient) -> str:
+        """The page's token, from a variable with the page-token prefix only (checked again here: the
+        directory may predate the rule)."""
         if problem := self.check_recipient(recipient):
             raise PermanentError(problem)
         return os.environ.get(str(recipient.details.get("token_secret", "")), "")
@@ -101,6 +106,8 @@ class FacebookChannel(ChannelAdapter):
 
     def _post(self, bulletin: Bulletin) -> Result:
         endpoint, fields, image = self.request_for(bulletin)
+        if problem := page_token_problem(str(bulletin.recipient.details.get("token_secret", ""))):
+            raise PermanentError(f"page '{bulletin.recipient.name}': {problem}")
         if self.options.mode == "file":
             return self._write(bulletin, endpoint, fields, image)
         token = self._token(bulletin.recipient)

@@ -12,11 +12,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug import Response
 
+from broadcaster import directory
+from broadcaster.db import transaction
 from broadcaster.delivery import Worker
-from broadcaster.models import AuditEntry, CampaignChannel, Delivery
+from broadcaster.models import AuditEntry, CampaignChannel, Delivery, FacebookPage
 from broadcaster.settings import Settings
+from channels.base import PermanentError, RecipientKind
+from channels.facebook import FacebookChannel, FacebookOptions
 from tests.conftest import Cli
-from tests.helpers import free_port
+from tests.helpers import bulletin, free_port
 from tests.scenario import phones, urgent_sms
 
 KEY, PASSWORD, ECHOED = "K3yInTheQuery", "PassInTheUrl", "K3yInTheRedirect"
@@ -81,3 +85,54 @@ def test_a_database_url_with_a_password_is_masked_in_errors(cli: Cli, url: str) 
         assert run.exit_code == 1
         assert "cannot reach the database at postgresql+psycopg://broadcaster" in run.stderr
         assert PASSWORD not in run.output and "Traceback" not in run.output
+
+
+def test_a_page_token_may_only_come_from_a_page_token_variable_at_import(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    pages = tmp_path / "pages.csv"
+    pages.write_text(
+        "slug,page_id,name,token_secret\n"
+        "tay-ninh,100064000000001,Sở TT&TT Tây Ninh,BROADCASTER_FACEBOOK_TOKEN_TAY_NINH\n"
+        "mat-khau,100064000000002,Trang lạ,BROADCASTER_EMAIL_PASSWORD\n"
+        "nha,100064000000003,Trang lạ,HOME\n",
+        encoding="utf-8",
+    )
+    with transaction(sessions) as session:
+        report = directory.import_pages(session, pages)
+    with sessions() as session:
+        imported = list(session.scalars(select(FacebookPage.slug)))
+    assert imported == ["tay-ninh"]
+    assert [(line, reason) for line, reason, _ in report.rejects] == [
+        (
+            3,
+            "token_secret 'BROADCASTER_EMAIL_PASSWORD' must name an environment variable starting with "
+            "BROADCASTER_FACEBOOK_TOKEN_ (like BROADCASTER_FACEBOOK_TOKEN_TAY_NINH)",
+        ),
+        (
+            4,
+            "token_secret 'HOME' must name an environment variable starting with BROADCASTER_FACEBOOK_TOKEN_ "
+            "(like BROADCASTER_FACEBOOK_TOKEN_TAY_NINH)",
+        ),
+    ]
+
+
+@pytest.mark.parametrize("variable", ["BROADCASTER_EMAIL_PASSWORD", "HOME"])
+def test_a_page_token_may_only_come_from_a_page_token_variable_at_send(
+    variable: str, httpserver: HTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page stored before the rule (or written to the database by hand) is refused before anything is sent."""
+    monkeypatch.setenv("BROADCASTER_EMAIL_PASSWORD", "the-smtp-password")
+    post = bulletin(
+        "o1:page",
+        RecipientKind.PAGE,
+        "100064000000001",
+        name="Trang lạ",
+        recipient_details={"token_secret": variable, "slug": "la"},
+    )
+    for mode in ("graph", "file"):
+        options = FacebookOptions(mode=mode, graph_url=httpserver.url_for("/"))
+        with pytest.raises(PermanentError, match=f"token_secret '{variable}' must name an environment variable"):
+            FacebookChannel(options, output_dir=tmp_path).send([post])
+    assert httpserver.log == []
+    assert not (tmp_path / "facebook").exists()
