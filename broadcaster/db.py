@@ -53,11 +53,20 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str, **options: Any) -> Engine:
+def make_engine(url: str, *, create: bool = True, **options: Any) -> Engine:
+    """An engine for the URL. A SQLite file (and its folder) is created on first use only when `create`
+    is true; otherwise a missing file is a sentence, so that reading never leaves an empty database."""
     parsed = normalise_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            path = Path(parsed.database)
+            if create:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            elif not path.is_file():
+                raise UserError(
+                    f"there is no database at {path} (BROADCASTER_DATABASE_URL): "
+                    "run 'broadcaster db upgrade' to create it"
+                )
         engine = create_engine(parsed, connect_args={"timeout": 30}, **options)
         event.listen(engine, "connect", _tune_sqlite)
         return engine

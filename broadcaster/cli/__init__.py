@@ -31,7 +31,7 @@ def db_upgrade() -> None:
     """Create the schema or bring it up to date."""
     from broadcaster.cli.common import engine
 
-    upgrade(engine())
+    upgrade(engine(create=True))
     out.print(f"database {shown_url(settings().database_url)} is up to date")
 
 

@@ -36,9 +36,10 @@ def settings() -> Settings:
     return get_settings()
 
 
-@functools.lru_cache(maxsize=1)
-def engine() -> Engine:
-    return make_engine(settings().database_url)
+@functools.lru_cache(maxsize=2)
+def engine(create: bool = False) -> Engine:
+    """The database; only commands that set it up (`db upgrade`, `demo`) create a missing SQLite file."""
+    return make_engine(settings().database_url, create=create)
 
 
 def sessions() -> sessionmaker[Session]:

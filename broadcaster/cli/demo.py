@@ -56,7 +56,7 @@ def compressed(spec: CampaignSpec, start: datetime, offset: int, slot_day: datet
 def set_up(start: datetime) -> datetime:
     """Directory, stations' morning slot at the next whole minute, both campaigns approved."""
     settings = common.settings()
-    upgrade(common.engine())
+    upgrade(common.engine(create=True))
     slot_at = (start + timedelta(seconds=75)).replace(second=0, microsecond=0)
     with common.unit_of_work() as session:
         for login, role in ((DRAFTER, "drafter"), (APPROVER, "approver")):
