@@ -8,6 +8,7 @@ the row carries the time; nothing sleeps in a loop but the rate limiter.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import random
@@ -23,11 +24,12 @@ from typing import Any
 
 from sqlalchemy import Select, Text, Update, and_, bindparam, cast, func, select, update
 from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster import lifecycle
 from broadcaster.db import transaction
-from broadcaster.errors import ConfigurationError
+from broadcaster.errors import ConfigurationError, UserError
 from broadcaster.masking import mask_secrets
 from broadcaster.models import (
     DONE,
@@ -313,6 +315,27 @@ def pause_channel(session: Session, occurrence_ids: set[int], channel: str, reas
     return paused
 
 
+# ---- when a worker cannot go on ---------------------------------------------------------------------
+
+NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+class WorkerStopped(UserError):
+    """A worker cannot go on: the disk is full, the database is gone, or something unexpected broke.
+    The process stops (non-zero) rather than run on without that worker."""
+
+
+def why_stopped(exc: BaseException) -> str:
+    """One sentence on why a worker had to stop."""
+    if isinstance(exc, WorkerStopped):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.errno in NO_SPACE:
+        return f"the disk is full: {exc.strerror} writing {exc.filename or 'a file'}"
+    if isinstance(exc, DBAPIError):
+        return f"the database could not be written or read: {str(exc.orig).strip()}"
+    return f"an unexpected error, {type(exc).__name__}: {exc}"
+
+
 # ---- the worker ---------------------------------------------------------------------------------------
 
 
@@ -372,8 +395,7 @@ class Worker:
 
     def run(self) -> WorkerStats:
         try:
-            for adapter in self.adapters.values():
-                adapter.open()
+            self._open_adapters()
             while not self.stop.is_set():
                 if not self.step():
                     self.wake.wait(self.settings.poll_seconds)
@@ -382,6 +404,15 @@ class Worker:
             for adapter in self.adapters.values():
                 adapter.close()
         return self.stats
+
+    def _open_adapters(self) -> None:
+        """Connect where an adapter connects ahead. A server that is down or refuses the login now is
+        met again at the first send, where its failure is retried or pauses the channel with the reason."""
+        for channel, adapter in self.adapters.items():
+            try:
+                adapter.open()
+            except ChannelError as exc:
+                log.warning("%s: %s; trying again when there is something to send", channel, exc.reason)
 
     def step(self) -> bool:
         """One unit of work: expand an occurrence, or send one claimed batch. False when idle.
@@ -405,8 +436,7 @@ class Worker:
     def drain(self, timeout: float = 60.0) -> WorkerStats:
         """Work until nothing is due (for tests, the demo and benchmarks)."""
         deadline = clock.monotonic() + timeout
-        for adapter in self.adapters.values():
-            adapter.open()
+        self._open_adapters()
         try:
             busy = True
             while busy and clock.monotonic() < deadline and not self.stop.is_set():
@@ -440,6 +470,7 @@ class Worker:
         if not rows:
             return False
         size = max(1, adapter.limits.max_batch)
+        start = 0
         try:
             for start in range(0, len(rows), size):
                 chunk = rows[start : start + size]
@@ -452,9 +483,26 @@ class Worker:
                     with transaction(self.sessions) as session:
                         release(session, self.name, rows[start + size :], "the channel was paused")
                     break
-        finally:
-            self._flush()
+        except BaseException as exc:
+            self._give_back(rows[start:], exc)
+            raise
+        self._flush()
         return True
+
+    def _give_back(self, rows: list[Claimed], exc: BaseException) -> None:
+        """The worker is stopping on an error: record what was sent, release the claims not sent. If the
+        database itself refuses (disk full), the leases expire and the rows are claimed again."""
+        try:
+            self._flush()
+            with transaction(self.sessions) as session:
+                release(session, self.name, rows, f"the worker stopped before sending it: {why_stopped(exc)}")
+        except Exception as second:
+            log.error(
+                "could not release %d claimed deliveries (%s); they are sent again when their lease ends in %g s",
+                len(rows),
+                why_stopped(second),
+                self.lease.total_seconds(),
+            )
 
     def _flush(self) -> None:
         """Write the outcomes not yet written, in one transaction."""
@@ -477,6 +525,9 @@ class Worker:
         except ChannelError as exc:
             results = [Result.failed(b.key, exc.reason, retryable=True, retry_after=exc.retry_after) for b in bulletins]
         except Exception as exc:  # an adapter bug must not kill the worker or lose the rows
+            if isinstance(exc, OSError) and exc.errno in NO_SPACE:
+                # Every message would fail the same way: stop, rather than burn the whole list's retries.
+                raise WorkerStopped(why_stopped(exc)) from exc
             log.exception("the %s adapter failed", channel, extra={"action": "send"})
             results = [Result.failed(b.key, f"internal error: {type(exc).__name__}", retryable=True) for b in bulletins]
         by_key = {result.key: result for result in results}

@@ -17,9 +17,10 @@ from contextlib import contextmanager
 from types import FrameType
 
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from broadcaster.delivery import Worker
+from broadcaster.delivery import Worker, WorkerStopped, why_stopped
 from broadcaster.errors import ConfigurationError
 from broadcaster.scheduling import Timetable
 from broadcaster.settings import Settings
@@ -74,18 +75,41 @@ def run_workers(
     stop: threading.Event,
     wake: threading.Event,
 ) -> None:
-    """One worker thread per channel, so a slow channel never holds up another."""
+    """One worker thread per channel, so a slow channel never holds up another.
+
+    A worker that cannot go on (disk full, database gone, an unexpected error) stops them all, and
+    this raises `WorkerStopped` saying why: the process then exits non-zero, for a supervisor to see
+    and restart, instead of running on without that channel.
+    """
     workers = [
         Worker(sessions, settings, [channel], worker_name(f"worker-{channel}"), stop, wake) for channel in channels
     ]
+    failures: list[str] = []
+
+    def work(worker: Worker, channel: str) -> None:
+        try:
+            worker.run()
+        except BaseException as exc:
+            if not isinstance(exc, WorkerStopped | OSError | DBAPIError):
+                log.exception("the %s worker failed", channel)
+            failures.append(f"the {channel} worker stopped: {why_stopped(exc)}")
+            stop.set()
+            wake.set()
+
     threads = [
-        threading.Thread(target=w.run, name=f"worker-{c}", daemon=True) for w, c in zip(workers, channels, strict=True)
+        threading.Thread(target=work, args=(w, c), name=f"worker-{c}", daemon=True)
+        for w, c in zip(workers, channels, strict=True)
     ]
     for thread in threads:
         thread.start()
     while any(thread.is_alive() for thread in threads):
         for thread in threads:
             thread.join(timeout=0.5)
+    if failures:
+        raise WorkerStopped(
+            "; ".join(failures) + " — every worker of this process stopped; sends in flight were recorded and "
+            "claims released where the database allowed (others are sent again when their lease ends)"
+        )
 
 
 def run_all(
