@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster.errors import ConfigurationError, UserError
 from broadcaster.masking import mask_secrets
+from broadcaster.storable import check_before_write
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -69,8 +70,10 @@ def make_engine(url: str, *, create: bool = True, **options: Any) -> Engine:
                 )
         engine = create_engine(parsed, connect_args={"timeout": 30}, **options)
         event.listen(engine, "connect", _tune_sqlite)
-        return engine
-    return create_engine(parsed, pool_pre_ping=True, **options)
+    else:
+        engine = create_engine(parsed, pool_pre_ping=True, **options)
+    event.listen(engine, "before_execute", check_before_write)
+    return engine
 
 
 def make_sessions(engine: Engine) -> sessionmaker[Session]:
