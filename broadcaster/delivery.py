@@ -315,6 +315,10 @@ def pause_channel(session: Session, occurrence_ids: set[int], channel: str, reas
     return paused
 
 
+# The reason a delivery held back by the daily cap carries (`status` counts them by it).
+HELD_BY_CAP = "this address already had"
+
+
 # ---- when a worker cannot go on ---------------------------------------------------------------------
 
 NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})
@@ -607,7 +611,7 @@ class Worker:
                             "state": DeliveryState.PENDING,
                             "due_at": later,
                             "attempts": row.attempts - 1,
-                            "reason": f"this address already had {cap} {channel} messages in the last 24 hours",
+                            "reason": f"{HELD_BY_CAP} {cap} {channel} messages in the last 24 hours",
                         },
                     )
                     for row in held

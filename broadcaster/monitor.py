@@ -9,7 +9,19 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from broadcaster.models import Campaign, Delivery, DeliveryState, Occurrence, OccurrenceState
+from broadcaster import lifecycle
+from broadcaster.delivery import HELD_BY_CAP
+from broadcaster.models import (
+    Campaign,
+    CampaignChannel,
+    Delivery,
+    DeliveryState,
+    Occurrence,
+    OccurrenceState,
+    Priority,
+    Status,
+)
+from broadcaster.outbox import window_opens, within_window
 from broadcaster.scheduling import next_fires, plans_for
 from broadcaster.settings import Settings
 
@@ -34,6 +46,7 @@ class ChannelStatus:
     late: int = 0
     deliveries: Counter[str] = field(default_factory=Counter)
     errors: list[tuple[str | None, int]] = field(default_factory=list)
+    waiting_for: list[str] = field(default_factory=list)  # why its pending deliveries are not going out now
 
 
 @dataclass
@@ -78,8 +91,61 @@ def campaign_status(session: Session, settings: Settings, campaign: Campaign, no
                 .limit(3)
             )
         ]
+        if campaign.status in (*lifecycle.SENDING, Status.PAUSED):
+            status.waiting_for = why_waiting(session, settings, campaign, item, now, status.deliveries["pending"])
         channels.append(status)
     return CampaignStatus(campaign.slug, campaign.status, campaign.priority, channels)
+
+
+def why_waiting(
+    session: Session, settings: Settings, campaign: Campaign, channel: CampaignChannel, now: datetime, pending: int
+) -> list[str]:
+    """What a channel of a campaign that may send waits for, one phrase each: the campaign or channel
+    paused, the validity window not open yet and, for its `pending` deliveries, the send window, the
+    daily cap, retries' times; and occurrences no worker has fanned out yet."""
+    reasons = []
+    if campaign.status == Status.PAUSED:
+        reasons.append("the campaign is paused")
+    if channel.paused:
+        reasons.append("the channel is paused")
+    today = now.astimezone(settings.zone).date()
+    if today < campaign.valid_from:
+        reasons.append(f"its validity window, from {campaign.valid_from:%d/%m/%Y}")
+    reasons += _pending_waits(session, settings, campaign, channel, now) if pending else []
+    unexpanded = session.scalar(
+        select(func.count()).where(
+            Occurrence.campaign_id == campaign.id,
+            Occurrence.channel == channel.channel,
+            Occurrence.state == OccurrenceState.PENDING,
+        )
+    )
+    if unexpanded:
+        reasons.append(f"a worker to fan out {unexpanded} occurrence(s)")
+    return reasons
+
+
+def _pending_waits(
+    session: Session, settings: Settings, campaign: Campaign, channel: CampaignChannel, now: datetime
+) -> list[str]:
+    reasons = []
+    if not within_window(settings, channel.channel, now) and campaign.priority != Priority.EMERGENCY:
+        opens = window_opens(settings, channel.channel, now).astimezone(settings.zone)
+        reasons.append(f"the send window {settings.send_windows[channel.channel]}, which opens at {opens:%H:%M}")
+    ours = select(Occurrence.id).where(Occurrence.campaign_id == campaign.id, Occurrence.channel == channel.channel)
+    pending = select(func.count()).where(Delivery.occurrence_id.in_(ours), Delivery.state == DeliveryState.PENDING)
+    if capped := session.scalar(pending.where(Delivery.reason.startswith(HELD_BY_CAP))):
+        cap = settings.daily_caps.get(channel.channel)
+        reasons.append(f"the daily cap of {cap} messages per address ({capped} held)")
+    retrying = pending.where(Delivery.attempts > 0, Delivery.due_at > now)
+    if count := session.scalar(retrying):
+        first = session.scalar(
+            select(func.min(Delivery.due_at)).where(
+                Delivery.occurrence_id.in_(ours), Delivery.state == DeliveryState.PENDING, Delivery.due_at > now
+            )
+        )
+        shown = f", the first at {first.astimezone(settings.zone):%d/%m %H:%M}" if first else ""
+        reasons.append(f"{count} retries{shown}")
+    return reasons
 
 
 def all_statuses(session: Session, settings: Settings, now: datetime, slug: str | None = None) -> list[CampaignStatus]:

@@ -7,7 +7,7 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -17,16 +17,15 @@ from rich.console import Group
 from rich.live import Live
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from broadcaster import lifecycle, monitor, service
+from broadcaster import interventions, monitor, service
 from broadcaster.audience import audience_size, parse_selector
 from broadcaster.campaigns import find_campaign
 from broadcaster.cli.common import AsOption, actor, engine, friendly, out, sessions, settings, unit_of_work
 from broadcaster.csvfiles import write_csv
-from broadcaster.db import insert_ignoring_duplicates
-from broadcaster.errors import TransitionRefused, UserError
+from broadcaster.errors import UserError
 from broadcaster.masking import MaskingFormatter
 from broadcaster.models import Delivery, DeliveryState, Occurrence, OccurrenceState, utcnow
 from channels.base import channel_class
@@ -99,6 +98,7 @@ def _status_table(statuses: list[monitor.CampaignStatus]) -> Table:
         "skipped",
         "missed",
         "last errors",
+        "waiting for",
     ):
         table.add_column(column)
     for status in statuses:
@@ -120,6 +120,7 @@ def _status_table(statuses: list[monitor.CampaignStatus]) -> Table:
                 str(item.deliveries["skipped"]),
                 str(item.occurrences[OccurrenceState.MISSED]),
                 errors,
+                "; ".join(item.waiting_for),
             )
     return table
 
@@ -247,18 +248,7 @@ def retry(
     who = actor(as_)
     with unit_of_work() as session:
         campaign = find_campaign(session, slug)
-        ours = select(Occurrence.id).where(Occurrence.campaign_id == campaign.id)
-        if channel is not None:
-            ours = ours.where(Occurrence.channel == channel)
-        result = session.execute(
-            update(Delivery)
-            .where(Delivery.occurrence_id.in_(ours), Delivery.state == DeliveryState.FAILED)
-            .values(
-                state=DeliveryState.PENDING, due_at=utcnow(), attempts=0, done_at=None, reason=f"re-queued by {who}"
-            )
-        )
-        count = int(getattr(result, "rowcount", 0) or 0)
-        lifecycle.record(session, campaign, who, "retry", channel=channel or "all", deliveries=count)
+        count = interventions.retry_failed(session, settings(), campaign, channel, who, utcnow())
     out.print(f"re-queued {count} failed deliveries of '{slug}'")
 
 
@@ -270,34 +260,9 @@ def send_now(
 ) -> None:
     """An extra occurrence now, for an urgent repeat (approved campaigns only; audited)."""
     who = actor(as_)
-    now = utcnow()
     with unit_of_work() as session:
         campaign = find_campaign(session, slug)
-        if campaign.status not in lifecycle.SENDING:
-            raise TransitionRefused(
-                f"campaign '{slug}' is {campaign.status}; only an approved or active campaign can be sent now"
-            )
-        if not any(item.channel == channel for item in campaign.channels):
-            known = ", ".join(item.channel for item in campaign.channels)
-            raise UserError(f"campaign '{slug}' has no {channel} channel (it has {known})")
-        insert_ignoring_duplicates(
-            session,
-            Occurrence,
-            [
-                {
-                    "campaign_id": campaign.id,
-                    "channel": channel,
-                    "rule_key": f"now:{now:%Y%m%dT%H%M%S}",
-                    "slot": None,
-                    "fire_at": now,
-                    "state": OccurrenceState.PENDING,
-                    "late": False,
-                    "created_at": now,
-                }
-            ],
-        )
-        lifecycle.record(session, campaign, who, "send-now", channel=channel, at=now.astimezone(UTC).isoformat())
-        waiting = session.scalar(select(func.count()).where(Occurrence.state == OccurrenceState.PENDING))
+        waiting = interventions.send_now(session, settings(), campaign, channel, who, utcnow())
     out.print(
         f"queued an occurrence of '{slug}' on {channel} now; a running worker sends it "
         f"({waiting} occurrence(s) waiting to fan out)"

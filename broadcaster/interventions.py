@@ -1,0 +1,74 @@
+"""What staff do to a running campaign's outbox: send on a channel now, send failed deliveries again.
+
+Each refuses, with the reason, what could only look done: an occurrence the outbox would cancel
+(outside the validity window, a paused channel), or deliveries re-queued for a campaign that can no
+longer send (cancelled, completed, its validity over).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from broadcaster import lifecycle
+from broadcaster.db import insert_ignoring_duplicates
+from broadcaster.errors import TransitionRefused, UserError
+from broadcaster.models import Campaign, Delivery, DeliveryState, Occurrence, OccurrenceState, Status
+from broadcaster.outbox import sendable
+from broadcaster.settings import Settings
+
+
+def send_now(session: Session, settings: Settings, campaign: Campaign, channel: str, who: str, now: datetime) -> int:
+    """An extra occurrence of `channel` now, audited; returns how many occurrences wait to fan out."""
+    item = next((entry for entry in campaign.channels if entry.channel == channel), None)
+    if campaign.status not in lifecycle.SENDING:
+        raise TransitionRefused(
+            f"campaign '{campaign.slug}' is {campaign.status}; only an approved or active campaign can be sent now"
+        )
+    if item is None:
+        known = ", ".join(entry.channel for entry in campaign.channels)
+        raise UserError(f"campaign '{campaign.slug}' has no {channel} channel (it has {known})")
+    if refusal := sendable(campaign, item, now, settings):
+        raise TransitionRefused(f"cannot send '{campaign.slug}' on {channel} now: {refusal}")
+    occurrence = {
+        "campaign_id": campaign.id,
+        "channel": channel,
+        "rule_key": f"now:{now:%Y%m%dT%H%M%S}",
+        "slot": None,
+        "fire_at": now,
+        "state": OccurrenceState.PENDING,
+        "late": False,
+        "created_at": now,
+    }
+    insert_ignoring_duplicates(session, Occurrence, [occurrence])
+    lifecycle.record(session, campaign, who, "send-now", channel=channel, at=now.astimezone(UTC).isoformat())
+    return session.scalar(select(func.count()).where(Occurrence.state == OccurrenceState.PENDING)) or 0
+
+
+def retry_failed(
+    session: Session, settings: Settings, campaign: Campaign, channel: str | None, who: str, now: datetime
+) -> int:
+    """Failed deliveries pending again, keeping their idempotency keys; returns how many, audited."""
+    if campaign.status in (Status.CANCELLED, Status.COMPLETED):
+        raise TransitionRefused(
+            f"campaign '{campaign.slug}' is {campaign.status}: its failed deliveries cannot be sent again"
+        )
+    today = now.astimezone(settings.zone).date()
+    if campaign.valid_until < today:
+        raise TransitionRefused(
+            f"campaign '{campaign.slug}' was valid until {campaign.valid_until}: "
+            "nothing is sent after its validity window, so its failed deliveries cannot be sent again"
+        )
+    ours = select(Occurrence.id).where(Occurrence.campaign_id == campaign.id)
+    if channel is not None:
+        ours = ours.where(Occurrence.channel == channel)
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.occurrence_id.in_(ours), Delivery.state == DeliveryState.FAILED)
+        .values(state=DeliveryState.PENDING, due_at=now, attempts=0, done_at=None, reason=f"re-queued by {who}")
+    )
+    count = int(getattr(result, "rowcount", 0) or 0)
+    lifecycle.record(session, campaign, who, "retry", channel=channel or "all", deliveries=count)
+    return count
