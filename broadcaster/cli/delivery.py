@@ -98,9 +98,12 @@ def _status_table(statuses: list[monitor.CampaignStatus]) -> Table:
         "skipped",
         "missed",
         "last errors",
-        "waiting for",
     ):
         table.add_column(column)
+    # Only when something waits: an empty column would squeeze the others.
+    waiting = any(item.waiting_for for status in statuses for item in status.channels)
+    if waiting:
+        table.add_column("waiting for")
     for status in statuses:
         for item in status.channels:
             fires = ", ".join(f"{moment.astimezone(zone):%d/%m %H:%M}" for moment in item.next_fires) or "—"
@@ -120,7 +123,7 @@ def _status_table(statuses: list[monitor.CampaignStatus]) -> Table:
                 str(item.deliveries["skipped"]),
                 str(item.occurrences[OccurrenceState.MISSED]),
                 errors,
-                "; ".join(item.waiting_for),
+                *(["; ".join(item.waiting_for)] if waiting else []),
             )
     return table
 

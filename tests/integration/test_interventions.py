@@ -6,19 +6,28 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from broadcaster import lifecycle, monitor
+from broadcaster import accounts, lifecycle, monitor
 from broadcaster.db import transaction
 from broadcaster.delivery import Worker
 from broadcaster.models import AuditEntry, Campaign, Delivery, DeliveryState, Occurrence, utcnow
 from broadcaster.scheduling import catch_up
 from broadcaster.settings import Settings
-from tests.conftest import Cli
+from tests.conftest import PEOPLE, Cli
 from tests.scenario import SMS, campaign, local, phones, subscriber_list
 
 SLUG = "thu-nghiem"
+
+
+@pytest.fixture(autouse=True)
+def people(shipped: sessionmaker[Session]) -> None:
+    """The accounts the commands below act as (--as minh)."""
+    with transaction(shipped) as session:
+        for name, role in PEOPLE.items():
+            accounts.create_account(session, name, role, password=None)
 
 
 def letters(
