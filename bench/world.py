@@ -79,7 +79,7 @@ def campaign(
     )
     with transaction(sessions) as session:
         saved, _ = save_campaign(session, spec, "bench", settings)
-        lifecycle.apply(session, saved, "submit", "bench")
+        lifecycle.apply(session, saved, "submit", "bench", settings=settings)
         lifecycle.apply(session, saved, "approve", "bench-approver")
         saved.sendable_since = utcnow() - timedelta(hours=1)
 

@@ -42,8 +42,9 @@ from broadcaster.models import (
     utcnow,
 )
 from broadcaster.outbox import WORKER, claim_occurrence, expand, skip_expired, within_window
-from broadcaster.rendering import Composer, TemplateProblem
+from broadcaster.rendering import TemplateProblem
 from broadcaster.settings import Settings
+from broadcaster.versions import ContentRefused, NoApprovedVersion, SendingComposer, approved_version
 from channels.base import (
     Bulletin,
     ChannelAdapter,
@@ -390,7 +391,9 @@ class Worker:
             channel: RateLimiter(settings.rates.get(channel, adapter.limits.rate_per_second), self.stop.wait)
             for channel, adapter in self.adapters.items()
         }
-        self.composers: OrderedDict[int, tuple[Composer, datetime, str | None]] = OrderedDict()
+        # occurrence → its composer, fire time, slot and the version number it renders
+        self.composers: OrderedDict[int, tuple[SendingComposer, datetime, str | None, int]] = OrderedDict()
+        self._versions: dict[int, int | None] = {}  # occurrence → its campaign's approved version, at claim
         self._unrecorded: list[tuple[Claimed, dict[str, Any]]] = []
         self.stats = WorkerStats()
         self._next_look = 0.0
@@ -471,6 +474,7 @@ class Worker:
         with transaction(self.sessions) as session:
             rows = claim(session, channel, self.name, now, self.lease, self.settings.claim_batch, outside)
             rows = self._apply_daily_cap(session, channel, rows, now)
+            self._versions = _approved_versions(session, {row.occurrence_id for row in rows}) if rows else {}
         if not rows:
             return False
         size = max(1, adapter.limits.max_batch)
@@ -517,10 +521,13 @@ class Worker:
 
     def _send_chunk(self, channel: str, adapter: ChannelAdapter, chunk: list[Claimed]) -> bool:
         """Send one provider batch and record it; False when the channel had to be paused."""
-        try:
-            bulletins = [self._bulletin(row) for row in chunk]
-        except (TemplateProblem, ConfigurationError) as exc:
-            return self._stop_channel(channel, chunk, str(exc))
+        bulletins = []
+        for row in chunk:
+            try:
+                bulletins.append(self._bulletin(row))
+            except (TemplateProblem, ConfigurationError, ContentRefused, NoApprovedVersion) as exc:
+                # Only the campaign whose text cannot go out stops; the others' rows are claimed again.
+                return self._stop_channel(channel, chunk, str(exc), {row.occurrence_id})
         self.limiters[channel].take(len(chunk))
         try:
             results = adapter.send(bulletins)
@@ -549,34 +556,42 @@ class Worker:
         self.stats.sent += sum(1 for _, values in updates if values["state"] in DONE)
         return True
 
-    def _stop_channel(self, channel: str, chunk: list[Claimed], reason: str) -> bool:
+    def _stop_channel(self, channel: str, chunk: list[Claimed], reason: str, culprits: set[int] | None = None) -> bool:
         self._flush()
         with transaction(self.sessions) as session:
-            paused = pause_channel(session, {row.occurrence_id for row in chunk}, channel, reason)
+            paused = pause_channel(session, culprits or {row.occurrence_id for row in chunk}, channel, reason)
             release(session, self.name, chunk, f"channel paused: {reason}")
         log.error("paused %s for %s: %s", channel, ", ".join(paused), reason, extra={"action": "pause"})
         return False
 
     def _bulletin(self, row: Claimed) -> Bulletin:
-        composer, fire_at, slot = self._composer(row.occurrence_id)
+        composer, fire_at, slot, _ = self._composer(row.occurrence_id)
         details = {**(row.details or {}), "locale": row.locale}
         recipient = Recipient(composer.adapter.recipient_kind, row.address, row.name or "", details)
         return composer.compose(delivery_key(row.occurrence_id, row.address), recipient, fire_at, slot, row.attempts)
 
-    def _composer(self, occurrence_id: int) -> tuple[Composer, datetime, str | None]:
-        """Templates are compiled once per occurrence and kept for its whole fan-out."""
-        if occurrence_id in self.composers:
+    def _composer(self, occurrence_id: int) -> tuple[SendingComposer, datetime, str | None, int]:
+        """Templates are compiled once per occurrence and approved version, and kept for the fan-out;
+        a campaign approved again since (a new version) gets a new composer."""
+        cached = self.composers.get(occurrence_id)
+        if cached is not None and cached[3] == self._versions.get(occurrence_id, cached[3]):
             self.composers.move_to_end(occurrence_id)
-            return self.composers[occurrence_id]
+            return cached
         with self.sessions() as session:
             occurrence = session.get(Occurrence, occurrence_id)
             assert occurrence is not None
             campaign = occurrence.campaign
-            channel = next(c for c in campaign.channels if c.channel == occurrence.channel)
+            version = approved_version(session, campaign)
+            if version is None:
+                raise NoApprovedVersion(
+                    f"campaign '{campaign.slug}' has no approved version (it was approved before versions "
+                    "were kept): return it to draft, submit and approve it again"
+                )
             entry = (
-                Composer.for_campaign(campaign, channel, self.settings),
+                SendingComposer(version, occurrence.channel, self.settings),
                 occurrence.fire_at.astimezone(self.settings.zone),
                 occurrence.slot,
+                version.number,
             )
         self.composers[occurrence_id] = entry
         while len(self.composers) > 64:
@@ -618,6 +633,16 @@ class Worker:
                 ],
             )
         return allowed
+
+
+def _approved_versions(session: Session, occurrence_ids: set[int]) -> dict[int, int | None]:
+    """The approved version of each occurrence's campaign now: one small query per claimed batch."""
+    query = (
+        select(Occurrence.id, Campaign.approved_version)
+        .join(Campaign, Campaign.id == Occurrence.campaign_id)
+        .where(Occurrence.id.in_(occurrence_ids))
+    )
+    return {occurrence_id: version for occurrence_id, version in session.execute(query)}
 
 
 def _sent_in_last_day(session: Session, channel: str, addresses: set[str], since: datetime) -> dict[str, int]:

@@ -1,5 +1,8 @@
 """The campaign lifecycle: the one place that says which status changes are allowed, and by whom.
 
+Submit fixes a version of the content (broadcaster.versions); approve approves exactly that version,
+never by the person who drafted it (last edited the campaign) nor by the one who submitted it.
+
 draft ──submit──▶ submitted ──approve──▶ approved ──activate──▶ active ──complete──▶ completed
   ▲                  │ (another person)      │                     │
   └─────return───────┘                       └──pause──▶ paused ◀──┘   (resume: back where it was)
@@ -17,6 +20,7 @@ from sqlalchemy.orm import Session
 from broadcaster.errors import TransitionRefused
 from broadcaster.masking import mask_values
 from broadcaster.models import AuditEntry, Campaign, Delivery, DeliveryState, Occurrence, Status, utcnow
+from broadcaster.settings import Settings, get_settings
 
 
 @dataclass(frozen=True)
@@ -47,8 +51,22 @@ def record(session: Session, campaign: Campaign | None, actor: str, action: str,
     session.add(entry)
 
 
-def apply(session: Session, campaign: Campaign, action: str, actor: str, reason: str | None = None) -> None:
-    """Change a campaign's status, or refuse with a sentence that says why."""
+def apply(
+    session: Session,
+    campaign: Campaign,
+    action: str,
+    actor: str,
+    reason: str | None = None,
+    *,
+    settings: Settings | None = None,
+) -> None:
+    """Change a campaign's status, or refuse with a sentence that says why.
+
+    Submitting fixes the campaign's content as a new version (its templates are read from
+    `settings`' content folder); approving approves exactly that version.
+    """
+    from broadcaster import versions  # versions record their changes through this module
+
     transition = TRANSITIONS[action]
     current = Status(campaign.status)
     if current not in transition.sources:
@@ -56,11 +74,21 @@ def apply(session: Session, campaign: Campaign, action: str, actor: str, reason:
         raise TransitionRefused(
             f"campaign '{campaign.slug}' is {current.value}; only a campaign that is {allowed} can be {_past(action)}"
         )
-    if action == "approve" and actor == campaign.submitted_by:
-        raise TransitionRefused(
-            f"'{actor}' submitted campaign '{campaign.slug}' and so cannot approve it: "
-            "a second person must approve (two-person rule)"
-        )
+    details: dict[str, Any] = {}
+    if action == "submit":
+        details["version"] = versions.freeze(session, campaign, actor, settings or get_settings()).number
+    elif action == "approve":
+        version = versions.latest_version(session, campaign)
+        if version is None:
+            raise TransitionRefused(
+                f"campaign '{campaign.slug}' was submitted before versions were kept; "
+                "return it to draft and submit it again"
+            )
+        refusal = versions.refuse_approval(version, campaign, actor)
+        if refusal is not None:
+            raise TransitionRefused(refusal)
+        versions.approve(version, campaign, actor)
+        details["version"] = version.number
     target = transition.target or Status(campaign.status_before_pause or S.APPROVED)
     campaign.status_before_pause = current.value if action == "pause" else None
     campaign.status = target.value
@@ -74,7 +102,7 @@ def apply(session: Session, campaign: Campaign, action: str, actor: str, reason:
         campaign.sendable_since = utcnow()
     if action == "cancel":
         _skip_unsent(session, campaign)
-    details: dict[str, Any] = {"from": current.value, "to": target.value}
+    details = {"from": current.value, "to": target.value, **details}
     if reason:
         details["reason"] = reason
     record(session, campaign, actor, action, **details)

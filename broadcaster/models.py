@@ -249,6 +249,8 @@ class Campaign(Base):
     created_by: Mapped[str] = mapped_column(String(100))
     submitted_by: Mapped[str | None] = mapped_column(String(100))
     approved_by: Mapped[str | None] = mapped_column(String(100))
+    # The number of the CampaignVersion that workers render from; None until a version is approved.
+    approved_version: Mapped[int | None] = mapped_column(Integer)
     # Fire times from this instant on are the scheduler's to send (set on approval and on resume);
     # earlier ones were never due: the campaign was not approved, or was paused, then.
     sendable_since: Mapped[datetime | None] = mapped_column()
@@ -259,6 +261,31 @@ class Campaign(Base):
     channels: Mapped[list[CampaignChannel]] = relationship(
         back_populates="campaign", cascade="all, delete-orphan", order_by="CampaignChannel.id"
     )
+
+
+class CampaignVersion(Base):
+    """Everything that determines what a campaign sends, fixed when it is submitted.
+
+    `content` holds the campaign document, the text of every template it reaches, the issuer data the
+    templates read and the channel options; `fingerprint` is the sha256 of its canonical JSON. Workers
+    render only from the approved version, so a file edited on disk afterwards cannot change what goes out.
+    """
+
+    __tablename__ = "campaign_versions"
+    __table_args__ = (UniqueConstraint("campaign_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    content: Mapped[dict[str, Any]] = mapped_column()
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    drafted_by: Mapped[str] = mapped_column(String(100))  # who last edited the campaign before it was fixed
+    submitted_by: Mapped[str] = mapped_column(String(100))
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    approved_by: Mapped[str | None] = mapped_column(String(100))
+    approved_at: Mapped[datetime | None] = mapped_column()
+
+    campaign: Mapped[Campaign] = relationship()
 
 
 class CampaignChannel(Base):

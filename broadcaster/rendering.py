@@ -15,7 +15,16 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from jinja2 import FileSystemLoader, StrictUndefined, Template, TemplateError, TemplateSyntaxError, meta, pass_context
+from jinja2 import (
+    BaseLoader,
+    FileSystemLoader,
+    StrictUndefined,
+    Template,
+    TemplateError,
+    TemplateSyntaxError,
+    meta,
+    pass_context,
+)
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
@@ -205,10 +214,11 @@ def _identity(value: Any, *_args: Any) -> str:
     return str(value)
 
 
-def build_environment(templates_dir: Path, *, digits: bool = False) -> SandboxedEnvironment:
-    """The sandbox templates run in. `digits=True` leaves numbers unspoken, so checks can find them."""
+def build_environment(templates: Path | BaseLoader, *, digits: bool = False) -> SandboxedEnvironment:
+    """The sandbox templates run in, over the templates folder or another loader (a version's stored
+    templates). `digits=True` leaves numbers unspoken, so checks can find them."""
     environment = SandboxedEnvironment(
-        loader=FileSystemLoader(templates_dir),
+        loader=FileSystemLoader(templates) if isinstance(templates, Path) else templates,
         undefined=StrictUndefined,
         autoescape=lambda name: bool(name and name.endswith(".html.j2")),
         trim_blocks=True,
@@ -257,12 +267,12 @@ class ChannelTemplates:
         """part → template name, for the templates that exist in that locale."""
         if locale not in self._files:
             loader = self.environment.loader
-            assert isinstance(loader, FileSystemLoader)
-            folder = Path(loader.searchpath[0]) / self.template / locale
-            prefix = f"{self.channel}."
+            assert loader is not None
+            prefix = f"{self.template}/{locale}/{self.channel}."
             self._files[locale] = {
-                path.name[len(prefix) : -len(".j2")]: f"{self.template}/{locale}/{path.name}"
-                for path in sorted(folder.glob(f"{self.channel}.*.j2"))
+                name[len(prefix) : -len(".j2")]: name
+                for name in sorted(loader.list_templates())
+                if name.startswith(prefix) and name.endswith(".j2") and "/" not in name[len(prefix) :]
             }
         return self._files[locale]
 

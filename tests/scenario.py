@@ -88,7 +88,7 @@ def campaign(
             "cancelled": ["submit", "approve", "cancel"],
         }[status]
         for action in path:
-            lifecycle.apply(session, saved, action, "lan" if action == "submit" else "minh")
+            lifecycle.apply(session, saved, action, "lan" if action == "submit" else "minh", settings=settings)
         if sendable_since is not None:
             saved.sendable_since = sendable_since
         return saved.id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -22,6 +22,14 @@ from broadcaster.letters import letter_file
 from broadcaster.models import AuditEntry, Campaign
 from broadcaster.problems import InvalidInput
 from broadcaster.rendering import Composer
+from broadcaster.versions import (
+    check_all,
+    check_for_changes,
+    composer_for,
+    current_content,
+    describe_change,
+    version_in_force,
+)
 from channels.base import Bulletin, Recipient
 
 app = typer.Typer(help="Campaigns: load, check, approve, pause, preview.", no_args_is_help=True)
@@ -60,6 +68,35 @@ def add(
             campaign, created = save_campaign(session, spec, who, settings())
             verb = "added" if created else "updated"
             out.print(f"{verb} campaign '{campaign.slug}' ({campaign.status})")
+            _report_changes(campaign.slug, check_for_changes(session, campaign, settings(), who))
+
+
+def _report_changes(slug: str, changes: list[dict[str, Any]]) -> None:
+    if changes:
+        where = ", ".join(str(change.get("template") or change.get("field")) for change in changes)
+        out.print(
+            f"[yellow]campaign '{slug}' changed since its version was fixed ({where}): it is back to draft "
+            f"and needs approval again; the difference is in 'broadcaster audit {slug}'[/]"
+        )
+
+
+@app.command()
+@friendly
+def check(
+    slugs: Annotated[list[str] | None, typer.Argument(help="Campaigns (default: all submitted or approved).")] = None,
+    as_: str | None = AsOption,
+) -> None:
+    """Compare campaigns with their templates and issuer as they now are; a change needs approval again."""
+    who = actor(as_)
+    with unit_of_work() as session:
+        if slugs:
+            found = {slug: check_for_changes(session, find_campaign(session, slug), settings(), who) for slug in slugs}
+        else:
+            found = check_all(session, settings(), who)
+        for slug, changes in found.items():
+            _report_changes(slug, changes)
+        if not any(found.values()):
+            out.print("no campaign changed since its version was fixed")
 
 
 def _status_style(status: str) -> str:
@@ -128,7 +165,7 @@ def show(slug: str) -> None:
 def _transition(slug: str, action: str, who: str, reason: str | None = None) -> None:
     with unit_of_work() as session:
         campaign = find_campaign(session, slug)
-        lifecycle.apply(session, campaign, action, who, reason)
+        lifecycle.apply(session, campaign, action, who, reason, settings=settings())
         out.print(f"campaign '{slug}' is now {campaign.status}")
 
 
@@ -224,7 +261,10 @@ def _preview_one(
     if campaign_channel is None:
         known = ", ".join(c.channel for c in campaign.channels)
         raise UserError(f"campaign '{campaign.slug}' has no {channel} channel (it has {known})")
-    composer = Composer.for_campaign(campaign, campaign_channel, settings())
+    # What was submitted or approved is shown as it was fixed, not as the files on disk now read.
+    version = version_in_force(session, campaign)
+    content = version.content if version is not None else current_content(session, campaign, settings())
+    composer = composer_for(content, channel, settings())
     recipient = _find_recipient(session, composer, campaign, channel, wanted, locale)
     if locale is not None:
         recipient = Recipient(
@@ -338,7 +378,7 @@ def audit(slug: str) -> None:
 
 def _describe(details: dict[str, object]) -> str:
     if "changes" in details and isinstance(details["changes"], list):
-        return "\n".join(f"{c['field']}: {c['old']!r} → {c['new']!r}" for c in details["changes"])
+        return "\n".join(describe_change(change) for change in details["changes"])
     if "spec" in details:
         return "created from campaign file"
     return ", ".join(f"{key} {value}" for key, value in details.items())

@@ -76,7 +76,7 @@ def set_up(start: datetime) -> datetime:
             # before the approval was never due (the letter would silently not go out in the demo).
             spec = compressed(spec, datetime.now(settings.zone), offset, slot_at)
             campaign, _ = save_campaign(session, spec, DRAFTER, settings)
-            lifecycle.apply(session, campaign, "submit", DRAFTER)
+            lifecycle.apply(session, campaign, "submit", DRAFTER, settings=settings)
             lifecycle.apply(session, campaign, "approve", APPROVER)
             out.print(
                 f"campaign '{campaign.slug}' ({campaign.number.strip()}) submitted by {DRAFTER}, approved by {APPROVER}"
