@@ -32,10 +32,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from broadcaster import lifecycle
+from broadcaster.campaign_file import parse_campaign
+from broadcaster.campaigns import check_campaign
 from broadcaster.checks import content_problems
 from broadcaster.errors import UserError
 from broadcaster.models import AuditEntry, Campaign, CampaignVersion, Status, utcnow
 from broadcaster.phones import national_digits
+from broadcaster.problems import InvalidInput
 from broadcaster.rendering import CampaignView, ChannelTemplates, Composer, build_environment, issuer_context
 from broadcaster.settings import Settings
 from channels.base import Bulletin, ChannelAdapter, Recipient, channel_class
@@ -179,7 +182,14 @@ def drafter(session: Session, campaign: Campaign) -> str:
 
 
 def freeze(session: Session, campaign: Campaign, actor: str, settings: Settings) -> CampaignVersion:
-    """Fix the campaign's content as a new version, submitted by `actor` (called on submit)."""
+    """Fix the campaign's content as a new version, submitted by `actor` (called on submit).
+
+    The campaign is validated again first, against the directory and the templates as they are now:
+    a template edited since `campaign add` must pass the same checks before it can be approved.
+    """
+    problems = check_campaign(session, parse_campaign(campaign.spec, campaign.slug), settings)
+    if problems:
+        raise InvalidInput(f"campaign '{campaign.slug}' as it would be submitted", problems)
     content = current_content(session, campaign, settings)
     number = (
         session.scalar(select(func.max(CampaignVersion.number)).where(CampaignVersion.campaign_id == campaign.id)) or 0

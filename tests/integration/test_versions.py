@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,9 +19,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from broadcaster import lifecycle
 from broadcaster.db import transaction
 from broadcaster.delivery import Worker
+from broadcaster.directory import import_stations
 from broadcaster.errors import TransitionRefused
-from broadcaster.models import AuditEntry, Campaign, CampaignVersion, Delivery, DeliveryState
-from broadcaster.scheduling import Timetable
+from broadcaster.models import AuditEntry, Campaign, CampaignVersion, Delivery, DeliveryState, utcnow
+from broadcaster.problems import InvalidInput
+from broadcaster.scheduling import Timetable, catch_up
 from broadcaster.settings import Settings
 from broadcaster.versions import approved_version, check_for_changes
 from tests.conftest import CONTENT
@@ -52,19 +55,12 @@ def edit(settings: Settings, old: str, new: str) -> None:
 
 def emergency_sms_now(sessions: sessionmaker[Session], settings: Settings, folder: Path, status: str) -> int:
     """An emergency SMS to three numbers due now (so the send window does not hold it)."""
-    from broadcaster.models import utcnow
-
     subscriber_list(sessions, folder, "ba-so", NUMBERS)
     channels = {"sms": {"to": ["list:ba-so"], **SMS, "schedule": [{"at": local(utcnow(), settings)}]}}
     return campaign(sessions, settings, channels, priority="emergency", status=status)
 
 
 def fire_now(sessions: sessionmaker[Session], settings: Settings) -> None:
-    from datetime import timedelta
-
-    from broadcaster.models import utcnow
-    from broadcaster.scheduling import catch_up
-
     with transaction(sessions) as session:
         for found in session.scalars(select(Campaign)):
             found.sendable_since = utcnow() - timedelta(hours=1)
@@ -149,31 +145,54 @@ def test_approved_again_the_waiting_deliveries_send_the_new_text(
         assert version is not None and (version.number, version.approved_by) == (2, "minh")
 
 
-def test_content_that_fails_the_checks_at_send_time_pauses_the_channel_with_the_reason(
+def test_a_template_edited_after_validation_is_checked_again_when_it_is_submitted(
     shipped: sessionmaker[Session], own: Settings, tmp_path: Path
 ) -> None:
     campaign_id = emergency_sms_now(shipped, own, tmp_path, "draft")  # validated as it was
-    edit(own, ORIGINAL, LINK)  # then changed before it was submitted: the version holds the link
+    edit(own, ORIGINAL, LINK)
     with transaction(shipped) as session:
         found = session.get_one(Campaign, campaign_id)
-        lifecycle.apply(session, found, "submit", "lan", settings=own)
-        lifecycle.apply(session, found, "approve", "minh")
-    fire_now(shipped, own)
-    Worker(shipped, own, ["sms"], "w").drain(timeout=10)
+        with pytest.raises(InvalidInput) as refused:
+            lifecycle.apply(session, found, "submit", "lan", settings=own)
+    assert str(refused.value) == "campaign 'thu-nghiem' as it would be submitted has 1 problem"
+    assert [str(problem) for problem in refused.value.problems] == [
+        "channels.sms (vi, +84912000000): the text has a link (tn.vn); sms bulletins must not contain links, "
+        "since the warning tells people never to follow one"
+    ]
 
-    assert sent_texts(own) == []
+
+def test_content_that_fails_the_checks_at_send_time_pauses_the_channel_with_the_reason(
+    shipped: sessionmaker[Session], own: Settings, tmp_path: Path
+) -> None:
+    """Validation renders one sample recipient per locale; the text built for each recipient at send
+    time is checked too — here a station whose name, as imported, carries its own phone number."""
+    stations = tmp_path / "stations.csv"
+    stations.write_text(
+        "slug,name,area,locales,folder,slots\n"
+        "dtt-a,Đài Truyền thanh xã A,go-dau,vi,tay-ninh/a,morning 05:30\n"
+        "dtt-b,Đài Truyền thanh xã B (ĐT 0276 3812 345),go-dau,vi,tay-ninh/b,morning 05:30\n",
+        encoding="utf-8",
+    )
+    with transaction(shipped) as session:
+        import_stations(session, stations)
+    now = local(utcnow(), own)
+    radio = {"to": ["station:dtt-a", "station:dtt-b"], "schedule": [{"at": now}]}
+    campaign_id = campaign(shipped, own, {"radio": radio})
+    fire_now(shipped, own)
+    Worker(shipped, own, ["radio"], "w").drain(timeout=10)
+
     reason = (
-        "the sms text of version 1 fails the content checks (vi): the text has a link (tn.vn); "
-        "sms bulletins must not contain links, since the warning tells people never to follow one"
+        "the radio text of version 1 fails the content checks (vi): the text has the phone number 02763812345, "
+        "which is not one of the issuer's official hotlines (02763631168, 02763813111)"
     )
     with shipped() as session:
         found = session.get_one(Campaign, campaign_id)
         [channel] = found.channels
         assert (channel.paused, channel.pause_reason) == (True, reason)
-        states = set(session.scalars(select(Delivery.state)))
-    assert states == {DeliveryState.PENDING}
+        assert set(session.scalars(select(Delivery.state))) == {DeliveryState.PENDING}
     paused = audit(shipped, campaign_id)[-1]
-    assert (paused.action, paused.details) == ("pause-channel", {"channel": "sms", "reason": reason})
+    assert (paused.action, paused.details) == ("pause-channel", {"channel": "radio", "reason": reason})
+    assert not list((own.output_dir / "radio").rglob("*.txt"))
 
 
 def test_whoever_drafted_a_version_cannot_approve_it_even_when_another_submitted_it(
