@@ -391,6 +391,7 @@ class SendingComposer:
             return bulletin
         shown = self.digits.compose(key, recipient, fire_at, slot, attempt)
         problems = content_problems(self.spoken.adapter, shown.parts, self.spoken.options, self.hotlines)
+        problems += self.spoken.adapter.check_read_aloud(bulletin.parts)
         if problems:
             raise ContentRefused(
                 f"the {self.channel} text of version {self.version.number} fails the content checks "
