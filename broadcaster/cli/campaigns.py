@@ -138,6 +138,13 @@ def show(slug: str) -> None:
             f"valid {campaign.valid_from} → {campaign.valid_until} · template {campaign.template} · "
             f"locales {', '.join(campaign.locales)}"
         )
+        version = version_in_force(session, campaign)
+        if version is not None:
+            approved = f" · approved by {version.approved_by}" if version.approved_by else ""
+            out.print(
+                f"version {version.number} (sha256 {version.fingerprint[:12]}) · drafted by {version.drafted_by} · "
+                f"submitted by {version.submitted_by}{approved}"
+            )
         table = Table(title="channels")
         for column in ("channel", "audience", "areas", "options", "timetable", "paused"):
             table.add_column(column)

@@ -26,7 +26,7 @@ from broadcaster.problems import InvalidInput
 from broadcaster.scheduling import Timetable, catch_up
 from broadcaster.settings import Settings
 from broadcaster.versions import approved_version, check_for_changes
-from tests.conftest import CONTENT
+from tests.conftest import CONTENT, Cli, import_shipped_with_cli
 from tests.scenario import SMS, campaign, local, phones, subscriber_list
 
 NUMBERS = phones(3)
@@ -214,3 +214,36 @@ def test_whoever_drafted_a_version_cannot_approve_it_even_when_another_submitted
         assert (version.drafted_by, version.submitted_by, version.approved_by) == ("lan", "hoa", "minh")
         assert len(version.fingerprint) == 64
         assert "goi-gia-danh/vi/sms.txt.j2" in version.content["templates"]
+
+
+def test_the_cli_previews_the_approved_text_finds_the_change_and_shows_its_diff(cli: Cli, tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT, content)
+    cli.env["BROADCASTER_CONTENT_DIR"] = str(content)
+    import_shipped_with_cli(cli)
+    slug = "canh-bao-goi-gia-danh-lan-2"
+    assert cli("campaign", "add", CONTENT / "campaigns" / f"{slug}.yaml", "--as", "lan").exit_code == 0
+    assert cli("campaign", "submit", slug, "--as", "hoa").exit_code == 0
+    assert cli("campaign", "approve", slug, "--as", "minh").exit_code == 0
+    template = content / "templates" / "goi-gia-danh" / "vi" / "sms.txt.j2"
+    template.write_text(template.read_text(encoding="utf-8").replace(ORIGINAL, ""), encoding="utf-8")
+
+    assert "ket ban Zalo" in cli("campaign", "preview", slug, "--channel", "sms").stdout  # the approved text
+    shown = cli("campaign", "show", slug).stdout
+    assert "version 1 (sha256 " in shown and "drafted by lan · submitted by hoa · approved by minh" in shown
+
+    check = cli("campaign", "check", "--as", "lan")
+    assert check.exit_code == 0, check.output
+    assert (
+        check.stdout.split()
+        == (
+            f"campaign '{slug}' changed since its version was fixed (goi-gia-danh/vi/sms.txt.j2): it is back to "
+            f"draft and needs approval again; the difference is in 'broadcaster audit {slug}'"
+        ).split()
+    )
+    assert "status draft" in cli("campaign", "show", slug).stdout
+    log = cli("audit", slug).stdout
+    assert "content-changed" in log
+    assert "+++ b/goi-gia-danh/vi/sms.txt.j2" in log and "@@ -1 +1 @@" in log
+    assert "ket ban Zalo" not in cli("campaign", "preview", slug, "--channel", "sms").stdout  # the draft, on disk
+    assert cli("campaign", "check", "--as", "lan").stdout.strip() == "no campaign changed since its version was fixed"
