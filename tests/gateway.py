@@ -28,6 +28,7 @@ class Faults:
     invalid: set[str] = field(default_factory=set)
     unauthorised: bool = False
     delay: float = 0.0
+    retry_after: int = 1  # seconds, in a 429's Retry-After
     seed: int = 881
 
 
@@ -105,7 +106,7 @@ class Gateway:
         if fault == "server_error":
             return _answer(handler, 500, {"error": "internal"})
         if fault == "rate_limited":
-            return _answer(handler, 429, {"error": "slow down"}, {"Retry-After": "1"})
+            return _answer(handler, 429, {"error": "slow down"}, {"Retry-After": str(self.faults.retry_after)})
         if fault == "dropped":
             handler.close_connection = True
             handler.connection.close()  # the client sees the connection reset with no answer
