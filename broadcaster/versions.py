@@ -13,7 +13,8 @@ readable diff and the campaign returns to draft, to be submitted and approved ag
 nothing new is sent: what went out before the check was the approved text.
 
 Public API: `approved_version`, `latest_version`, `version_in_force`, `freeze`, `current_content`,
-`fingerprint`, `differences`, `check_for_changes`, `composer_for`, `SendingComposer`.
+`fingerprint`, `differences`, `describe_change`, `check_for_changes`, `check_all`, `view_of`,
+`environment_for`, `composer_for`, `SendingComposer`.
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ from broadcaster.settings import Settings
 from channels.base import Bulletin, ChannelAdapter, Recipient, channel_class
 
 FORMAT = 1
+# Template sets published beside the channels, kept in every version for all the locales written:
+# the CAP alert's texts (`<template>/<locale>/cap.<part>.j2`).
+PUBLISHED_PARTS = ("cap",)
 # Statuses whose content is fixed in a version and so can drift from what is on disk.
 FIXED = frozenset({Status.SUBMITTED, Status.APPROVED, Status.ACTIVE, Status.PAUSED})
 
@@ -69,6 +73,13 @@ def current_content(session: Session, campaign: Campaign, settings: Settings) ->
         templates = ChannelTemplates(environment, view.template, channel.channel, campaign.issuer.default_locale)
         for locale in dict.fromkeys([*view.locales, campaign.issuer.default_locale]):
             names |= set(templates.files(locale).values())
+    assert environment.loader is not None
+    published = tuple(f"{part}." for part in PUBLISHED_PARTS)
+    names |= {
+        name
+        for name in environment.loader.list_templates()
+        if name.startswith(f"{view.template}/") and name.rsplit("/", 1)[-1].startswith(published)
+    }
     content: dict[str, Any] = _jsonable(
         {
             "format": FORMAT,
@@ -338,6 +349,11 @@ def view_of(content: Mapping[str, Any]) -> CampaignView:
     )
 
 
+def environment_for(content: Mapping[str, Any], *, digits: bool = False) -> SandboxedEnvironment:
+    """The template sandbox over a version's stored templates (names as under the templates folder)."""
+    return build_environment(DictLoader(dict(content["templates"])), digits=digits)
+
+
 def composer_for(content: Mapping[str, Any], channel: str, settings: Settings, *, digits: bool = False) -> Composer:
     """A Composer over a version's content (`version.content`, or `current_content` for a draft):
     its templates come from the content, never from disk."""
@@ -345,7 +361,7 @@ def composer_for(content: Mapping[str, Any], channel: str, settings: Settings, *
     if options is None:
         raise UserError(f"campaign '{content['campaign']['slug']}' has no {channel} channel in this version")
     issuer = content["issuer"]
-    environment = build_environment(DictLoader(dict(content["templates"])), digits=digits)
+    environment = environment_for(content, digits=digits)
     return Composer(
         adapter=channel_class(channel),
         view=view_of(content),

@@ -130,7 +130,7 @@ def test_status_changes_follow_the_lifecycle(shipped: sessionmaker[Session], set
             TransitionRefused, match="is draft; only a campaign that is active or approved can be paused"
         ):
             lifecycle.apply(session, campaign, "pause", "lan")
-        lifecycle.apply(session, campaign, "submit", "lan")
+        lifecycle.apply(session, campaign, "submit", "lan", settings=settings)
         lifecycle.apply(session, campaign, "approve", "minh")
         lifecycle.apply(session, campaign, "pause", "minh", "hotline changed")
         lifecycle.apply(session, campaign, "resume", "minh")
@@ -149,7 +149,7 @@ def test_an_edit_is_audited_field_by_field_and_needs_approval_again(
     )
     with transaction(shipped) as session:
         campaign, _ = save_campaign(session, load_campaign_file(TAY_NINH), "lan", settings)
-        lifecycle.apply(session, campaign, "submit", "lan")
+        lifecycle.apply(session, campaign, "submit", "lan", settings=settings)
         save_campaign(session, load_campaign_file(changed), "lan", settings)
         assert (campaign.status, campaign.priority, campaign.submitted_by) == ("draft", "emergency", None)
     with shipped() as session:
@@ -162,7 +162,7 @@ def test_an_edit_is_audited_field_by_field_and_needs_approval_again(
 def test_an_approved_campaign_cannot_be_edited(shipped: sessionmaker[Session], settings: Settings) -> None:
     with transaction(shipped) as session:
         campaign, _ = save_campaign(session, load_campaign_file(TAY_NINH), "lan", settings)
-        lifecycle.apply(session, campaign, "submit", "lan")
+        lifecycle.apply(session, campaign, "submit", "lan", settings=settings)
         lifecycle.apply(session, campaign, "approve", "minh")
         spec = load_campaign_file(TAY_NINH)
         spec.subject = "khác"

@@ -31,7 +31,7 @@ def load_all(sessions: sessionmaker[Session], settings: Settings, approve: bool 
         for path in example_campaigns():
             campaign, _ = save_campaign(session, load_campaign_file(path), "lan", settings)
             if approve:
-                lifecycle.apply(session, campaign, "submit", "lan")
+                lifecycle.apply(session, campaign, "submit", "lan", settings=settings)
                 lifecycle.apply(session, campaign, "approve", "minh")
 
 
@@ -117,7 +117,7 @@ def test_a_new_approval_is_an_update_and_a_cancel_references_every_alert_before_
         spec = load_campaign_file(example_campaigns()[0])
         changed = spec.model_copy(update={"subject": spec.subject + " — bổ sung"})
         save_campaign(session, changed, "lan", settings)  # back to draft: approval again
-        lifecycle.apply(session, campaign, "submit", "lan")
+        lifecycle.apply(session, campaign, "submit", "lan", settings=settings)
         lifecycle.apply(session, campaign, "approve", "minh")
     update = export(shipped, settings, TAY_NINH)
     original_ref = ",".join(text(original, f"cap:{name}") for name in ("sender", "identifier", "sent"))
@@ -141,7 +141,7 @@ def test_a_test_campaign_is_marked_test_and_an_exercise_exercise(
         data = spec.normalised()
         data["cap"] = {"status": "Test"}
         campaign, _ = save_campaign(session, type(spec).model_validate(data), "lan", settings)
-        lifecycle.apply(session, campaign, "submit", "lan")
+        lifecycle.apply(session, campaign, "submit", "lan", settings=settings)
         lifecycle.apply(session, campaign, "approve", "minh")
     assert text(export(shipped, settings, TAY_NINH), "cap:status") == "Test"
 

@@ -59,10 +59,10 @@ def exported(sessions: sessionmaker[Session], settings: Settings, slug: str) -> 
         return alert_xml(session, alert_for_campaign(session, slug, settings), settings)
 
 
-def approve(sessions: sessionmaker[Session], slug: str) -> None:
+def approve(sessions: sessionmaker[Session], settings: Settings, slug: str) -> None:
     with transaction(sessions) as session:
         campaign = find_campaign(session, slug)
-        lifecycle.apply(session, campaign, "submit", "lan")
+        lifecycle.apply(session, campaign, "submit", "lan", settings=settings)
         lifecycle.apply(session, campaign, "approve", "minh")
 
 
@@ -82,7 +82,7 @@ def test_import_then_export_keeps_every_field_the_mapping_covers(
     result = import_document(shipped, own_content, original, issuer)
     assert result.problems == [] and result.campaign is not None
     assert result.campaign.status == "draft"  # an import is a draft: the usual approval follows
-    approve(shipped, result.slug)
+    approve(shipped, own_content, result.slug)
     again = exported(shipped, own_content, result.slug)
     assert fields(again) == fields(original)
 
@@ -127,7 +127,7 @@ def test_template_code_in_an_alert_is_kept_as_text_never_run(
     document = exported(shipped, own_content, TAY_NINH)
     document = document.replace("Lừa đảo mạo danh".encode(), b"{{ issuer.__class__ }} {% for x in y %}")
     result = import_document(shipped, own_content, document, "tay-ninh-stttt")
-    approve(shipped, result.slug)
+    approve(shipped, own_content, result.slug)
     again = etree.fromstring(exported(shipped, own_content, result.slug))
     assert again.findtext("cap:info/cap:event", namespaces=NS) == "{{ issuer.__class__ }} {% for x in y %}"
 

@@ -52,7 +52,7 @@ def test_current_warnings_are_approved_campaigns_within_their_validity(
     with transaction(shipped) as session:
         assert verification.current_warnings(session, settings, IN_MAY) == []  # drafts are never shown
         campaign = find_campaign(session, TAY_NINH)
-        lifecycle.apply(session, campaign, "submit", "lan")
+        lifecycle.apply(session, campaign, "submit", "lan", settings=settings)
         lifecycle.apply(session, campaign, "approve", "minh")
     with transaction(shipped) as session:
         warnings = verification.current_warnings(session, settings, IN_MAY)
@@ -82,7 +82,7 @@ def test_a_draft_or_submitted_letter_is_never_found(shipped: sessionmaker[Sessio
     load_all(shipped, settings, approve=False)
     with transaction(shipped) as session:
         assert verification.find_letter(session, settings, "881/STTTT-TTr", date(2024, 5, 14), IN_MAY) is None
-        lifecycle.apply(session, find_campaign(session, TAY_NINH), "submit", "lan")
+        lifecycle.apply(session, find_campaign(session, TAY_NINH), "submit", "lan", settings=settings)
     with transaction(shipped) as session:
         assert verification.find_letter(session, settings, "881/STTTT-TTr", date(2024, 5, 14), IN_MAY) is None
         assert verification.published_campaign(session, TAY_NINH) is None
