@@ -247,3 +247,26 @@ def test_the_cli_previews_the_approved_text_finds_the_change_and_shows_its_diff(
     assert "+++ b/goi-gia-danh/vi/sms.txt.j2" in log and "@@ -1 +1 @@" in log
     assert "ket ban Zalo" not in cli("campaign", "preview", slug, "--channel", "sms").stdout  # the draft, on disk
     assert cli("campaign", "check", "--as", "lan").stdout.strip() == "no campaign changed since its version was fixed"
+
+
+def test_loading_the_same_file_again_notices_a_template_changed_since_it_was_submitted(
+    cli: Cli, tmp_path: Path
+) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT, content)
+    cli.env["BROADCASTER_CONTENT_DIR"] = str(content)
+    import_shipped_with_cli(cli)
+    slug = "canh-bao-goi-gia-danh-lan-2"
+    path = CONTENT / "campaigns" / f"{slug}.yaml"
+    assert cli("campaign", "add", path, "--as", "lan").exit_code == 0
+    assert cli("campaign", "submit", slug, "--as", "lan").exit_code == 0
+    template = content / "templates" / "goi-gia-danh" / "vi" / "sms.txt.j2"
+    template.write_text(template.read_text(encoding="utf-8").replace(ORIGINAL, ""), encoding="utf-8")
+
+    again = cli("campaign", "add", path, "--as", "lan")
+    assert again.exit_code == 0, again.output
+    assert f"campaign '{slug}' changed since its version was fixed (goi-gia-danh/vi/sms.txt.j2)" in again.stdout
+    assert "status draft" in cli("campaign", "show", slug).stdout
+    refused = cli("campaign", "approve", slug, "--as", "minh")
+    assert refused.exit_code == 1
+    assert "only a campaign that is submitted can be approved" in refused.stderr
