@@ -221,6 +221,7 @@ def test_the_cli_previews_the_approved_text_finds_the_change_and_shows_its_diff(
     shutil.copytree(CONTENT, content)
     cli.env["BROADCASTER_CONTENT_DIR"] = str(content)
     import_shipped_with_cli(cli)
+    assert cli("user", "add", "hoa", "--role", "drafter", "--no-password").exit_code == 0
     slug = "canh-bao-goi-gia-danh-lan-2"
     assert cli("campaign", "add", CONTENT / "campaigns" / f"{slug}.yaml", "--as", "lan").exit_code == 0
     assert cli("campaign", "submit", slug, "--as", "hoa").exit_code == 0
