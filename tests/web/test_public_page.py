@@ -42,7 +42,7 @@ def publish(sessions: sessionmaker[Session], settings: Settings) -> None:
     load_all(sessions, settings, approve=False)
     with transaction(sessions) as session:
         campaign, _ = save_campaign(session, in_force_today(settings), "lan", settings)
-        lifecycle.apply(session, campaign, "submit", "lan")
+        lifecycle.apply(session, campaign, "submit", "lan", settings=settings)
         lifecycle.apply(session, campaign, "approve", "minh")
         save_campaign(session, numbered_draft(), "lan", settings)
 
@@ -111,7 +111,7 @@ def test_current_warnings_show_only_approved_campaigns_with_number_date_and_perm
 
 
 def test_a_real_letter_is_genuine_an_invented_one_and_a_drafts_are_not_found(
-    client: TestClient, published: sessionmaker[Session]
+    client: TestClient, published: sessionmaker[Session], settings: Settings
 ) -> None:
     real = visible_text(client.get("/tra-cuu", params={"van-ban": "881/STTTT-TTr", "ngay": "14/05/2024"}).text)
     assert "✔ Có thật. Đây là công văn đã được phê duyệt của Sở Thông tin và Truyền thông Tây Ninh" in real
@@ -131,7 +131,7 @@ def test_a_real_letter_is_genuine_an_invented_one_and_a_drafts_are_not_found(
     assert client.get(f"/tra-cuu/cong-van/{BINH_PHUOC}").status_code == 404
     with transaction(published) as session:  # once approved, the same question finds it
         campaign = find_campaign(session, BINH_PHUOC)
-        lifecycle.apply(session, campaign, "submit", "lan")
+        lifecycle.apply(session, campaign, "submit", "lan", settings=settings)
         lifecycle.apply(session, campaign, "approve", "minh")
     assert "✔ Có thật." in visible_text(client.get("/tra-cuu", params=draft).text)
 
