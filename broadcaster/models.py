@@ -519,3 +519,37 @@ class SchedulerState(Base):
 
     name: Mapped[str] = mapped_column(String(50), primary_key=True)
     at: Mapped[datetime] = mapped_column()
+
+
+class StationLink(Base):
+    """A station's secret link to its portal, for stations without accounts. Only a SHA-256 of the link's
+    token is kept; rotating the link replaces it, so the old link stops working at once."""
+
+    __tablename__ = "station_links"
+
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(100))
+
+
+class AiringReport(Base):
+    """What a station says about one slot's script: aired (at what time) or not aired and why.
+
+    Append-only: a correction is a new report, and the latest one for a delivery is what counts, so the
+    history of a slot's confirmations stays readable."""
+
+    __tablename__ = "airing_reports"
+    __table_args__ = (Index("ix_airing_reports_delivery_id", "delivery_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), ForeignKey("deliveries.id", ondelete="CASCADE")
+    )
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"))
+    aired: Mapped[bool] = mapped_column(Boolean)
+    aired_at: Mapped[datetime | None] = mapped_column()
+    reason: Mapped[str | None] = mapped_column(String(20))  # equipment, power, emergency, other
+    note: Mapped[str | None] = mapped_column(Text)
+    by: Mapped[str] = mapped_column(String(100))  # the station account, or "link:<station>"
+    at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     user: str | None = None
     # Syllables per second an announcer reads at; loudspeaker reading is slower than broadcast (DOMAIN §8).
     reading_rate: float = 3.5
+    # A radio slot a station has not confirmed (aired or not) this many hours after its time is overdue.
+    airing_overdue_hours: float = 12
     # Refuse mobile-shaped numbers in ranges the numbering metadata does not list, instead of importing
     # them with a warning (DOMAIN §4: new ranges are in use before the metadata lists them).
     strict_phone_ranges: bool = False

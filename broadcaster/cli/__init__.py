@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from broadcaster.cli import campaigns, cap, delivery, demo, directory, serve, users
+from broadcaster.cli import campaigns, cap, delivery, demo, directory, serve, stations, users
 from broadcaster.cli.common import friendly, out, settings
 from broadcaster.db import shown_url, upgrade
 
@@ -18,6 +18,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(directory.app, name="directory")
 app.add_typer(campaigns.app, name="campaign")
 app.add_typer(cap.app, name="cap")
+app.add_typer(stations.app, name="station")
 app.command()(friendly(campaigns.audit))
 app.command()(demo.demo)
 app.add_typer(users.app, name="user")

@@ -7,23 +7,24 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.live import Live
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from broadcaster import interventions, monitor, service
+from broadcaster import airing, interventions, monitor, service
 from broadcaster.audience import audience_size, parse_selector
 from broadcaster.campaigns import find_campaign
 from broadcaster.cli.common import AsOption, actor, engine, friendly, out, sessions, settings, unit_of_work
+from broadcaster.cli.stations import airing_table
 from broadcaster.csvfiles import write_csv
 from broadcaster.errors import UserError
 from broadcaster.masking import MaskingFormatter
@@ -154,8 +155,13 @@ def status(
             if slug is not None:
                 find_campaign(session, slug)
             table = _status_table(monitor.all_statuses(session, settings(), utcnow(), slug))
+            overdue = timedelta(hours=settings().airing_overdue_hours)
+            counts = airing.airing_counts(session, overdue, utcnow(), slug)
             progress = _fan_out_progress(session)
-        return Group(table, progress) if progress is not None else Group(table)
+        parts: list[RenderableType] = [table]
+        parts += [airing_table(counts)] if counts else []  # the radio loop: did the stations air it?
+        parts += [progress] if progress is not None else []
+        return Group(*parts)
 
     if not watch:
         out.print(render())

@@ -1,0 +1,351 @@
+"""Did it go out over the loudspeakers? Stations report each slot's script as aired or not aired.
+
+A slot is one radio delivery: an occurrence's script for one station. A station reaches its slots
+through its account or through a secret link the operator can rotate. Reports are append-only: a
+correction is a new report and the latest counts. Staff see, per campaign and station, how many slots
+aired, did not air, and are still unconfirmed — overdue once a configurable time has passed.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from broadcaster.errors import NotFound, UserError
+from broadcaster.lifecycle import record
+from broadcaster.models import (
+    DONE,
+    AiringReport,
+    Campaign,
+    Delivery,
+    Occurrence,
+    Station,
+    StationLink,
+    utcnow,
+)
+
+CHANNEL = "radio"
+LINK_PREFIX = "dai_"
+
+
+class NotAiredReason(enum.StrEnum):
+    EQUIPMENT = "equipment"
+    POWER = "power"
+    EMERGENCY = "emergency"
+    OTHER = "other"
+
+
+REASON_WORDS = {
+    "vi": {
+        NotAiredReason.EQUIPMENT: "Hỏng thiết bị",
+        NotAiredReason.POWER: "Mất điện",
+        NotAiredReason.EMERGENCY: "Thay bằng bản tin khẩn cấp",
+        NotAiredReason.OTHER: "Lý do khác",
+    },
+    "en": {
+        NotAiredReason.EQUIPMENT: "Equipment failure",
+        NotAiredReason.POWER: "Power cut",
+        NotAiredReason.EMERGENCY: "Replaced by an emergency bulletin",
+        NotAiredReason.OTHER: "Other",
+    },
+}
+
+
+class Refused(UserError):
+    """A report the station may not make (not its slot, not yet aired, outside the campaign's validity)."""
+
+
+class LinkRefused(UserError):
+    """A station link that is not (or no longer) valid."""
+
+
+# ---- secret links ---------------------------------------------------------------------------------
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def find_station(session: Session, slug: str) -> Station:
+    station = session.scalar(select(Station).where(Station.slug == slug))
+    if station is None:
+        raise NotFound(f"there is no station '{slug}'")
+    return station
+
+
+def rotate_link(session: Session, station: Station, actor: str) -> str:
+    """A new secret link token for the station; the previous one stops working at once. Shown once."""
+    token = LINK_PREFIX + secrets.token_urlsafe(24)
+    link = session.get(StationLink, station.id)
+    if link is None:
+        session.add(StationLink(station_id=station.id, digest=_digest(token), created_by=actor))
+    else:
+        link.digest, link.created_at, link.created_by = _digest(token), utcnow(), actor
+    record(session, None, actor, "station-link", station=station.slug, rotated=link is not None)
+    return token
+
+
+def station_for_link(session: Session, token: str) -> Station:
+    """The station a link token stands for, or one sentence (a rotated link is simply unknown)."""
+    link = session.scalar(select(StationLink).where(StationLink.digest == _digest(token)))
+    if link is None:
+        raise LinkRefused("this station link is not valid: it may have been replaced by a newer one")
+    station = session.get(Station, link.station_id)
+    assert station is not None  # the link is deleted with its station
+    return station
+
+
+def link_fingerprint(session: Session, station: Station) -> str | None:
+    """A short part of the current link's digest: a cookie made from an older link no longer matches."""
+    link = session.get(StationLink, station.id)
+    return link.digest[:16] if link is not None else None
+
+
+# ---- slots ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One script a station is to read: its delivery, when, which campaign, and what it said about it."""
+
+    delivery_id: int
+    key: str
+    station: str
+    campaign: str
+    campaign_subject: str
+    campaign_number: str
+    priority: str
+    slot: str | None
+    fire_at: datetime
+    file: str | None  # the script's .txt under the radio root, once written
+    sent: bool
+    report: AiringReport | None
+    history: list[AiringReport]
+
+    @property
+    def state(self) -> str:
+        if self.report is None:
+            return "unconfirmed"
+        return "aired" if self.report.aired else "not_aired"
+
+
+def _slot_rows(session: Session, station: Station) -> Any:
+    return (
+        select(Delivery, Occurrence, Campaign)
+        .join(Occurrence, Delivery.occurrence_id == Occurrence.id)
+        .join(Campaign, Occurrence.campaign_id == Campaign.id)
+        .where(Delivery.channel == CHANNEL, Delivery.address == station.slug)
+    )
+
+
+def _reports(session: Session, delivery_ids: list[int]) -> dict[int, list[AiringReport]]:
+    found: dict[int, list[AiringReport]] = {}
+    if delivery_ids:
+        query = select(AiringReport).where(AiringReport.delivery_id.in_(delivery_ids)).order_by(AiringReport.id)
+        for report in session.scalars(query):
+            found.setdefault(report.delivery_id, []).append(report)
+    return found
+
+
+def _slot(delivery: Delivery, occurrence: Occurrence, campaign: Campaign, reports: list[AiringReport]) -> Slot:
+    return Slot(
+        delivery_id=delivery.id,
+        key=delivery.key,
+        station=delivery.address,
+        campaign=campaign.slug,
+        campaign_subject=campaign.subject,
+        campaign_number=campaign.number,
+        priority=campaign.priority,
+        slot=occurrence.slot,
+        fire_at=occurrence.fire_at,
+        file=delivery.provider_id if delivery.state in DONE else None,
+        sent=delivery.state in DONE,
+        report=reports[-1] if reports else None,
+        history=reports,
+    )
+
+
+def station_slots(session: Session, station: Station, start: datetime, end: datetime) -> list[Slot]:
+    """The station's slots whose time falls in [start, end), earliest first."""
+    query = _slot_rows(session, station).where(Occurrence.fire_at >= start, Occurrence.fire_at < end)
+    rows = session.execute(query.order_by(Occurrence.fire_at, Campaign.slug)).all()
+    reports = _reports(session, [delivery.id for delivery, _, _ in rows])
+    return [
+        _slot(delivery, occurrence, campaign, reports.get(delivery.id, [])) for delivery, occurrence, campaign in rows
+    ]
+
+
+def station_slot(session: Session, station: Station, delivery_id: int) -> Slot:
+    """One of the station's slots; a slot of another station is refused as if it did not exist."""
+    row = session.execute(_slot_rows(session, station).where(Delivery.id == delivery_id)).first()
+    if row is None:
+        raise Refused(f"slot {delivery_id} is not one of the slots of station '{station.slug}'")
+    delivery, occurrence, campaign = row
+    return _slot(delivery, occurrence, campaign, _reports(session, [delivery.id]).get(delivery.id, []))
+
+
+# ---- reports --------------------------------------------------------------------------------------
+
+
+def report_airing(
+    session: Session,
+    station: Station,
+    delivery_id: int,
+    *,
+    aired: bool,
+    by: str,
+    zone: ZoneInfo,
+    aired_at: time | None = None,
+    reason: str | None = None,
+    note: str | None = None,
+    now: datetime | None = None,
+) -> AiringReport:
+    """Record that a slot aired (optionally at what local time) or did not (with a reason); audited.
+
+    Refused with a sentence: a slot of another station, a slot whose time has not come, a slot outside
+    its campaign's validity, a time of airing in the future or before the slot, a missing reason.
+    """
+    now = now or utcnow()
+    slot = station_slot(session, station, delivery_id)
+    campaign = session.scalar(select(Campaign).where(Campaign.slug == slot.campaign))
+    assert campaign is not None
+    local_slot = slot.fire_at.astimezone(zone)
+    when = f"{local_slot:%H:%M %d/%m/%Y}"
+    if slot.fire_at > now:
+        raise Refused(f"the slot of {when} has not come yet: confirm it once it has been broadcast")
+    if not campaign.valid_from <= local_slot.date() <= campaign.valid_until:
+        raise Refused(
+            f"the slot of {when} is outside the validity of campaign '{campaign.slug}' "
+            f"({campaign.valid_from:%d/%m/%Y} to {campaign.valid_until:%d/%m/%Y})"
+        )
+    moment = _aired_moment(local_slot, aired_at, now, zone) if aired else None
+    checked_reason, checked_note = _checked_reason(aired, reason, note)
+    report = AiringReport(
+        delivery_id=slot.delivery_id,
+        station_id=station.id,
+        aired=aired,
+        aired_at=moment,
+        reason=checked_reason,
+        note=checked_note,
+        by=by,
+        at=now,
+    )
+    session.add(report)
+    record(
+        session,
+        campaign,
+        by,
+        "aired" if aired else "not-aired",
+        station=station.slug,
+        slot=slot.slot,
+        fire_at=slot.fire_at.isoformat(),
+        aired_at=moment.isoformat() if moment else None,
+        reason=checked_reason,
+        note=checked_note,
+        correction=slot.report is not None,
+    )
+    session.flush()
+    return report
+
+
+def _aired_moment(local_slot: datetime, aired_at: time | None, now: datetime, zone: ZoneInfo) -> datetime:
+    if aired_at is None:
+        return local_slot
+    # A slot just before midnight may air just after it: the time is taken on the day that puts it after the slot.
+    moment = datetime.combine(local_slot.date(), aired_at, zone)
+    if moment < local_slot - timedelta(hours=1):
+        moment += timedelta(days=1)
+    if moment > now:
+        raise Refused(f"the time of airing {aired_at:%H:%M} is still to come")
+    if moment < local_slot - timedelta(hours=1):
+        raise Refused(f"the time of airing {aired_at:%H:%M} is before the slot ({local_slot:%H:%M})")
+    return moment
+
+
+def _checked_reason(aired: bool, reason: str | None, note: str | None) -> tuple[str | None, str | None]:
+    note = " ".join((note or "").split())[:500] or None
+    if aired:
+        return None, note
+    if not reason:
+        raise Refused("say why the script did not air: equipment failure, power cut, emergency bulletin or other")
+    try:
+        checked = NotAiredReason(reason)
+    except ValueError:
+        known = ", ".join(item.value for item in NotAiredReason)
+        raise Refused(f"'{reason}' is not a reason (one of {known})") from None
+    if checked == NotAiredReason.OTHER and not note:
+        raise Refused("with the reason 'other', write what happened")
+    return checked.value, note
+
+
+# ---- the loop closed for staff ----------------------------------------------------------------------
+
+
+@dataclass
+class AiringCount:
+    campaign: str
+    station: str
+    aired: int = 0
+    not_aired: int = 0
+    unconfirmed: int = 0
+    overdue: int = 0
+
+    @property
+    def slots(self) -> int:
+        return self.aired + self.not_aired + self.unconfirmed
+
+
+def airing_counts(
+    session: Session, overdue_after: timedelta, now: datetime | None = None, campaign: str | None = None
+) -> list[AiringCount]:
+    """Per campaign and station, the slots whose script went out: aired, not aired, unconfirmed, and of
+    the unconfirmed those whose time is more than `overdue_after` ago."""
+    now = now or utcnow()
+    latest = (
+        select(AiringReport.delivery_id, func.max(AiringReport.id).label("report_id"))
+        .group_by(AiringReport.delivery_id)
+        .subquery()
+    )
+    query = (
+        select(Campaign.slug, Delivery.address, Occurrence.fire_at, AiringReport.aired)
+        .join(Occurrence, Delivery.occurrence_id == Occurrence.id)
+        .join(Campaign, Occurrence.campaign_id == Campaign.id)
+        .outerjoin(latest, latest.c.delivery_id == Delivery.id)
+        .outerjoin(AiringReport, AiringReport.id == latest.c.report_id)
+        .where(Delivery.channel == CHANNEL, Delivery.state.in_(list(DONE)))
+        .order_by(Campaign.slug, Delivery.address)
+    )
+    if campaign is not None:
+        query = query.where(Campaign.slug == campaign)
+    counts: dict[tuple[str, str], AiringCount] = {}
+    for slug, station, fire_at, aired in session.execute(query):
+        count = counts.setdefault((slug, station), AiringCount(slug, station))
+        if aired is None:
+            count.unconfirmed += 1
+            count.overdue += fire_at + overdue_after < now
+        elif aired:
+            count.aired += 1
+        else:
+            count.not_aired += 1
+    return list(counts.values())
+
+
+AIRING_CSV_HEADER = ("campaign", "station", "slots", "aired", "not_aired", "unconfirmed", "overdue")
+
+
+def airing_csv_rows(counts: list[AiringCount]) -> list[tuple[object, ...]]:
+    return [(c.campaign, c.station, c.slots, c.aired, c.not_aired, c.unconfirmed, c.overdue) for c in counts]
+
+
+def days_around(day: date, zone: ZoneInfo, before: int, after: int) -> tuple[datetime, datetime]:
+    """From the start of `before` days before `day` to the end of `after` days after it, local time."""
+    start = datetime.combine(day - timedelta(days=before), time(0), zone)
+    return start, datetime.combine(day + timedelta(days=after + 1), time(0), zone)

@@ -1,0 +1,67 @@
+"""`broadcaster station …`: a station's secret link to its portal, and what stations said about their slots."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from broadcaster import airing
+from broadcaster.cli.common import AsOption, actor, friendly, out, settings, unit_of_work
+from broadcaster.csvfiles import CsvOutput
+from broadcaster.models import utcnow
+
+app = typer.Typer(help="Radio stations: portal links and airing reports.", no_args_is_help=True)
+
+
+@app.command("link")
+@friendly
+def link(slug: Annotated[str, typer.Argument(help="The station.")], as_: str | None = AsOption) -> None:
+    """A new secret link to the station's portal; the previous link stops working at once."""
+    who = actor(as_)
+    with unit_of_work() as session:
+        station = airing.find_station(session, slug)
+        token = airing.rotate_link(session, station, who)
+    # Shown once, here, to be handed to the station; only its digest is kept.
+    out.print(f"portal link of station '{slug}' (the previous one no longer works):", markup=False)
+    out.print(f"{settings().public_url}/portal/link/{token}", markup=False, soft_wrap=True)
+
+
+@app.command("airings")
+@friendly
+def airings(
+    campaign: Annotated[str | None, typer.Argument(help="One campaign (default: all).")] = None,
+    csv_file: Annotated[Path | None, typer.Option("--csv", help="Write the counts to this CSV file.")] = None,
+) -> None:
+    """Per campaign and station: slots aired, not aired, unconfirmed and overdue."""
+    output = CsvOutput(csv_file) if csv_file is not None else None
+    overdue = timedelta(hours=settings().airing_overdue_hours)
+    with unit_of_work() as session:
+        counts = airing.airing_counts(session, overdue, utcnow(), campaign)
+    if output is not None:
+        with output:
+            written = output.write(airing.AIRING_CSV_HEADER, airing.airing_csv_rows(counts))
+        out.print(f"wrote {written} rows to {csv_file}", markup=False)
+        return
+    out.print(airing_table(counts))
+
+
+def airing_table(counts: list[airing.AiringCount]) -> Table:
+    table = Table(title="radio: did it air?")
+    for column in ("campaign", "station", "slots", "aired", "not aired", "unconfirmed", "overdue"):
+        table.add_column(column, justify="right" if column not in ("campaign", "station") else "left")
+    for count in counts:
+        overdue = f"[red]{count.overdue}[/]" if count.overdue else "0"
+        table.add_row(
+            count.campaign,
+            count.station,
+            str(count.slots),
+            str(count.aired),
+            str(count.not_aired),
+            str(count.unconfirmed),
+            overdue,
+        )
+    return table

@@ -1,0 +1,40 @@
+"""Radio slots that have gone out, for the airing and portal tests: a campaign to two stations whose
+two fire times have just passed, through the real timetable, outbox, worker and radio channel."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from broadcaster.db import transaction
+from broadcaster.delivery import Worker
+from broadcaster.models import Delivery, utcnow
+from broadcaster.scheduling import catch_up
+from broadcaster.settings import Settings
+from tests.scenario import campaign, local
+
+STATIONS = ("dtt-go-dau", "dtt-tan-bien")
+
+
+def aired_slots(
+    sessions: sessionmaker[Session], settings: Settings, now: datetime | None = None
+) -> dict[str, list[int]]:
+    """Delivery ids by station, earliest first: each station's scripts of 20 and of 10 minutes ago."""
+    now = now or utcnow()
+    times = [now - timedelta(minutes=20), now - timedelta(minutes=10)]
+    radio = {
+        "to": [f"station:{slug}" for slug in STATIONS],
+        "schedule": [{"at": local(moment, settings)} for moment in times],
+    }
+    campaign(sessions, settings, {"radio": radio}, slug="phat-thanh", sendable_since=now - timedelta(hours=1))
+    with transaction(sessions) as session:
+        catch_up(session, settings, now)
+    Worker(sessions, settings, ["radio"], "radio-worker").drain(timeout=60)
+    with sessions() as session:
+        rows = session.execute(select(Delivery.address, Delivery.id).order_by(Delivery.id)).all()
+    found: dict[str, list[int]] = {}
+    for address, delivery_id in rows:
+        found.setdefault(address, []).append(delivery_id)
+    return found
