@@ -31,6 +31,7 @@ from broadcaster.models import (
     StationLink,
     utcnow,
 )
+from broadcaster.settings import Settings
 
 CHANNEL = "radio"
 LINK_PREFIX = "dai_"
@@ -60,7 +61,14 @@ REASON_WORDS = {
 
 
 class Refused(UserError):
-    """A report the station may not make (not its slot, not yet aired, outside the campaign's validity)."""
+    """A report the station may not make (not its slot, not yet aired, outside the campaign's validity).
+
+    `code` and `values` let a page say the same sentence in the station's language."""
+
+    def __init__(self, message: str, code: str | None = None, **values: object) -> None:
+        super().__init__(message)
+        self.code = code
+        self.values = values
 
 
 class LinkRefused(UserError):
@@ -187,9 +195,52 @@ def station_slot(session: Session, station: Station, delivery_id: int) -> Slot:
     """One of the station's slots; a slot of another station is refused as if it did not exist."""
     row = session.execute(_slot_rows(session, station).where(Delivery.id == delivery_id)).first()
     if row is None:
-        raise Refused(f"slot {delivery_id} is not one of the slots of station '{station.slug}'")
+        raise Refused(
+            f"slot {delivery_id} is not one of the slots of station '{station.slug}'",
+            "not_your_slot",
+            slot=delivery_id,
+            station=station.slug,
+        )
     delivery, occurrence, campaign = row
     return _slot(delivery, occurrence, campaign, _reports(session, [delivery.id]).get(delivery.id, []))
+
+
+@dataclass(frozen=True)
+class PlannedSlot:
+    """A slot still to come: the timetable will send its script at `fire_at`."""
+
+    campaign: str
+    campaign_subject: str
+    priority: str
+    slot: str | None
+    fire_at: datetime
+
+
+def upcoming_slots(
+    session: Session, settings: Settings, station: Station, now: datetime, until: datetime
+) -> list[PlannedSlot]:
+    """The station's radio slots the timetable will fire after `now` and before `until`."""
+    from broadcaster.audience import parse_selector, stations_for
+    from broadcaster.scheduling import plans_for
+
+    found: list[PlannedSlot] = []
+    campaigns: dict[int, Campaign] = {}
+    for plan in plans_for(session, settings):
+        if plan.channel != CHANNEL:
+            continue
+        campaign = campaigns.get(plan.campaign_id) or session.get(Campaign, plan.campaign_id)
+        assert campaign is not None
+        campaigns[plan.campaign_id] = campaign
+        channel = next(item for item in campaign.channels if item.channel == CHANNEL)
+        selectors = [parse_selector(text) for text in channel.audience]
+        if station.slug not in {member.slug for member in stations_for(session, selectors, channel.areas)}:
+            continue
+        for fire in plan.fires(now, until):
+            local = fire.astimezone(settings.zone)
+            if plan.slot is not None and station.slots.get(plan.slot) != f"{local:%H:%M}":
+                continue  # another station's time for the same slot
+            found.append(PlannedSlot(campaign.slug, campaign.subject, campaign.priority, plan.slot, fire))
+    return sorted(found, key=lambda item: (item.fire_at, item.campaign))
 
 
 # ---- reports --------------------------------------------------------------------------------------
@@ -220,11 +271,17 @@ def report_airing(
     local_slot = slot.fire_at.astimezone(zone)
     when = f"{local_slot:%H:%M %d/%m/%Y}"
     if slot.fire_at > now:
-        raise Refused(f"the slot of {when} has not come yet: confirm it once it has been broadcast")
-    if not campaign.valid_from <= local_slot.date() <= campaign.valid_until:
         raise Refused(
-            f"the slot of {when} is outside the validity of campaign '{campaign.slug}' "
-            f"({campaign.valid_from:%d/%m/%Y} to {campaign.valid_until:%d/%m/%Y})"
+            f"the slot of {when} has not come yet: confirm it once it has been broadcast", "not_yet", when=when
+        )
+    if not campaign.valid_from <= local_slot.date() <= campaign.valid_until:
+        starts, ends = f"{campaign.valid_from:%d/%m/%Y}", f"{campaign.valid_until:%d/%m/%Y}"
+        raise Refused(
+            f"the slot of {when} is outside the validity of campaign '{campaign.slug}' ({starts} to {ends})",
+            "outside_validity",
+            when=when,
+            starts=starts,
+            ends=ends,
         )
     moment = _aired_moment(local_slot, aired_at, now, zone) if aired else None
     checked_reason, checked_note = _checked_reason(aired, reason, note)
@@ -264,9 +321,14 @@ def _aired_moment(local_slot: datetime, aired_at: time | None, now: datetime, zo
     if moment < local_slot - timedelta(hours=1):
         moment += timedelta(days=1)
     if moment > now:
-        raise Refused(f"the time of airing {aired_at:%H:%M} is still to come")
+        raise Refused(f"the time of airing {aired_at:%H:%M} is still to come", "time_to_come", at=f"{aired_at:%H:%M}")
     if moment < local_slot - timedelta(hours=1):
-        raise Refused(f"the time of airing {aired_at:%H:%M} is before the slot ({local_slot:%H:%M})")
+        raise Refused(
+            f"the time of airing {aired_at:%H:%M} is before the slot ({local_slot:%H:%M})",
+            "time_before",
+            at=f"{aired_at:%H:%M}",
+            slot=f"{local_slot:%H:%M}",
+        )
     return moment
 
 
@@ -275,14 +337,16 @@ def _checked_reason(aired: bool, reason: str | None, note: str | None) -> tuple[
     if aired:
         return None, note
     if not reason:
-        raise Refused("say why the script did not air: equipment failure, power cut, emergency bulletin or other")
+        raise Refused(
+            "say why the script did not air: equipment failure, power cut, emergency bulletin or other", "no_reason"
+        )
     try:
         checked = NotAiredReason(reason)
     except ValueError:
         known = ", ".join(item.value for item in NotAiredReason)
-        raise Refused(f"'{reason}' is not a reason (one of {known})") from None
+        raise Refused(f"'{reason}' is not a reason (one of {known})", "no_reason") from None
     if checked == NotAiredReason.OTHER and not note:
-        raise Refused("with the reason 'other', write what happened")
+        raise Refused("with the reason 'other', write what happened", "other_needs_note")
     return checked.value, note
 
 

@@ -348,3 +348,12 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]
     """
     with CsvOutput(path) as output:
         return output.write(header, rows)
+
+
+def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
+    """The CSV `write_csv` would write, as bytes for a download: UTF-8 with BOM, formula cells made inert."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([spreadsheet_safe(cell) for cell in header])
+    writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
+    return codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")

@@ -240,3 +240,38 @@ def _properties(document: Any, bulletin: Bulletin) -> None:
     properties.keywords = "; ".join(str(keyword) for keyword in keywords if keyword)
     properties.comments = f"{bulletin.campaign} · {bulletin.recipient.name or bulletin.recipient.address}"
     properties.language = "vi-VN"
+
+
+SCRIPT_FILES = {
+    "txt": "text/plain; charset=utf-8",
+    "docx": None,
+    "wav": "audio/wav",
+    "mp3": "audio/mpeg",
+    "ogg": "audio/ogg",
+}
+
+
+def script_entry(root: Path, written: str) -> dict[str, Any] | None:
+    """The manifest entry of a script written at `written` (a delivery's provider id, relative to the root)."""
+    path = (root / written).resolve()
+    if not path.is_relative_to(root.resolve()):
+        return None
+    manifest = path.parent / "manifest.json"
+    try:
+        scripts = json.loads(manifest.read_text(encoding="utf-8")).get("scripts", [])
+    except (OSError, ValueError):
+        return None
+    return next((entry for entry in scripts if entry.get("file") == path.name), None)
+
+
+def script_file(root: Path, written: str, kind: str) -> Path | None:
+    """The script's file of one kind (txt, docx, wav, mp3, ogg) beside the written text, if it exists."""
+    entry = script_entry(root, written)
+    if entry is None or kind not in SCRIPT_FILES:
+        return None
+    name = entry.get(kind) if kind in ("docx",) else (entry.get("audio") or {}).get(kind)
+    name = entry["file"] if kind == "txt" else name
+    if not name:
+        return None
+    path = ((root / written).resolve().parent / str(name)).resolve()
+    return path if path.is_relative_to(root.resolve()) and path.is_file() else None

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from broadcaster.web.api import me
+from broadcaster.web.api import me, radio
 
 router = APIRouter()
 router.include_router(me.router)
+router.include_router(radio.router)

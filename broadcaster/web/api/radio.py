@@ -1,0 +1,63 @@
+"""The radio loop for staff: per campaign and station, slots aired, not aired, unconfirmed and overdue."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from broadcaster import airing
+from broadcaster.accounts import Actor
+from broadcaster.csvfiles import csv_bytes
+from broadcaster.models import utcnow
+from broadcaster.settings import Settings
+from broadcaster.web.auth import DbSession, require
+
+router = APIRouter(tags=["radio"])
+Reader = Annotated[Actor, Depends(require("campaigns:read"))]
+
+
+class AiringCount(BaseModel):
+    campaign: str
+    station: str
+    slots: int
+    aired: int
+    not_aired: int
+    unconfirmed: int
+    overdue: int
+
+
+def _counts(request: Request, session: DbSession, campaign: str | None) -> list[airing.AiringCount]:
+    settings: Settings = request.app.state.settings
+    return airing.airing_counts(session, timedelta(hours=settings.airing_overdue_hours), utcnow(), campaign)
+
+
+@router.get("/radio/airings", response_model=list[AiringCount], summary="Did the stations air it?")
+def airings(
+    request: Request, session: DbSession, actor: Reader, campaign: Annotated[str | None, Query()] = None
+) -> list[AiringCount]:
+    """Per campaign and station: slots aired, not aired, unconfirmed, and unconfirmed past the overdue time."""
+    return [
+        AiringCount(
+            campaign=count.campaign,
+            station=count.station,
+            slots=count.slots,
+            aired=count.aired,
+            not_aired=count.not_aired,
+            unconfirmed=count.unconfirmed,
+            overdue=count.overdue,
+        )
+        for count in _counts(request, session, campaign)
+    ]
+
+
+@router.get("/radio/airings.csv", summary="The same counts as a CSV file for a spreadsheet")
+def airings_csv(
+    request: Request, session: DbSession, actor: Reader, campaign: Annotated[str | None, Query()] = None
+) -> Response:
+    body = csv_bytes(airing.AIRING_CSV_HEADER, airing.airing_csv_rows(_counts(request, session, campaign)))
+    headers = {"Content-Disposition": 'attachment; filename="airings.csv"'}
+    return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
