@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from broadcaster.locales import Locale
 from broadcaster.models import Priority
 from broadcaster.problems import TAG_PREFIX, InvalidInput, Problem, from_validation_error
 from broadcaster.scheduling_rules import cron_trigger
@@ -123,7 +124,7 @@ class CampaignSpec(StrictModel):
     valid: Validity
     dated: date | None = Field(None, alias="date")
     template: str = Field(pattern=SLUG)
-    locales: list[str] = Field(default_factory=list)
+    locales: list[Locale] = Field(default_factory=list)
     variables: dict[str, Any] = Field(default_factory=dict)
     channels: dict[str, ChannelSpec] = Field(min_length=1)
     cap: CapSpec | None = None

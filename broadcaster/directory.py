@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from broadcaster.campaign_file import SLUG, read_yaml
 from broadcaster.csvfiles import Columns, Row, Table, Upload
 from broadcaster.errors import UserError
+from broadcaster.locales import Locale, normalise_locale
 from broadcaster.models import (
     Agency,
     AgencyGroup,
@@ -336,7 +337,7 @@ class IssuerProfile(BaseModel):
     signer: Signer
     hotlines: list[Hotline] = Field(min_length=1)
     region: str = Field("south", pattern="^(south|north)$")
-    locale: str = "vi"
+    locale: Locale = "vi"
     area: str | None = None
     email: str | None = None
     website: str | None = None
@@ -708,8 +709,10 @@ def _read_day(text: str) -> date:
 
 
 def read_locale(cell: str) -> str:
-    """The locale a row asks for, 'vi' when empty: the one place a CSV import reads a locale."""
-    return cell or "vi"
+    """The locale a row asks for, 'vi' when empty: the one place a CSV import reads a locale.
+
+    ValueError when the cell is not a language tag (a path, a formula, an unknown language)."""
+    return normalise_locale(cell or "vi")
 
 
 def _subscriber_from_row(row: Row, report: ImportReport, areas: AreaIndex, strict: bool) -> _Subscriber | None:
