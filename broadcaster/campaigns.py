@@ -69,7 +69,7 @@ def check_campaign(session: Session, spec: CampaignSpec, settings: Settings) -> 
             known = ", ".join(sorted(channels))
             problems.append(Problem(where, f"'{name}' is not a channel (known channels: {known})"))
             continue
-        problems += _check_options(where, adapter, channel)
+        problems += _check_options(where, adapter, channel, settings)
         selectors = _check_audience(session, where, adapter, channel, problems)
         problems += _check_rules(session, where, spec, channel, selectors, settings.zone)
     if issuer is not None and not problems:
@@ -79,9 +79,12 @@ def check_campaign(session: Session, spec: CampaignSpec, settings: Settings) -> 
     return problems
 
 
-def _check_options(where: str, adapter: type[ChannelAdapter], channel: ChannelSpec) -> list[Problem]:
+def _check_options(
+    where: str, adapter: type[ChannelAdapter], channel: ChannelSpec, settings: Settings
+) -> list[Problem]:
     try:
-        adapter.CampaignOptions.model_validate(channel.options)
+        # Options that name files (a Facebook image) are checked against the content folder.
+        adapter.CampaignOptions.model_validate(channel.options, context={"content_dir": settings.content_dir})
     except ValidationError as exc:
         return from_validation_error(exc, [where])
     return []

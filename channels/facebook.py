@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import requests
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from broadcaster.paths import inside
 from broadcaster.settings import page_token_problem
 from channels.base import (
     Bulletin,
@@ -40,6 +41,38 @@ TOKEN_INVALID = 190
 TEMPORARILY_BLOCKED = 368
 DUPLICATE_POST = 506
 INVALID_PARAMETER = 100
+# Graph API Page photos: JPEG, BMP, PNG, GIF or TIFF, of 4 MB at most (DOMAIN §6).
+MAX_IMAGE_BYTES = 4 * 1024 * 1024
+IMAGE_SIGNATURES = {
+    b"\xff\xd8\xff": "JPEG",
+    b"\x89PNG\r\n\x1a\n": "PNG",
+    b"GIF87a": "GIF",
+    b"GIF89a": "GIF",
+    b"BM": "BMP",
+    b"II*\x00": "TIFF",
+    b"MM\x00*": "TIFF",
+}
+
+
+def read_image(content_dir: Path, name: str) -> tuple[Path, bytes]:
+    """The picture a campaign names, read whole; ValueError when Facebook must not get it.
+
+    It must be a file inside the content folder, whose first bytes are those of a JPEG, PNG,
+    GIF, BMP or TIFF picture (whatever its name says), of at most 4 MB. The bytes checked are
+    the bytes uploaded.
+    """
+    path = inside(content_dir, name, what="image")
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(descriptor, "rb") as stream:
+            data = stream.read(MAX_IMAGE_BYTES + 1)
+    except OSError as exc:
+        raise ValueError(f"the image '{name}' cannot be read ({exc.strerror})") from None
+    if len(data) > MAX_IMAGE_BYTES:
+        raise ValueError(f"the image '{name}' is larger than 4 MB, the most Facebook takes for a photo")
+    if not any(data.startswith(signature) for signature in IMAGE_SIGNATURES):
+        raise ValueError(f"the image '{name}' is not a JPEG, PNG, GIF, BMP or TIFF picture")
+    return path, data
 
 
 class FacebookOptions(BaseSettings):
@@ -55,6 +88,15 @@ class FacebookCampaignOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
     image: str | None = None  # a picture under the content folder, posted with the text
     scheduled: bool = False  # let Facebook publish at the fire time when posting 10 min to 30 days ahead
+
+    @field_validator("image")
+    @classmethod
+    def _a_picture_in_the_content_folder(cls, image: str | None, info: ValidationInfo) -> str | None:
+        # Checked where the content folder is known (validation passes it); again before each post.
+        content_dir = (info.context or {}).get("content_dir")
+        if image is not None and content_dir is not None:
+            read_image(Path(content_dir), image)
+        return image
 
 
 class FacebookChannel(ChannelAdapter):
@@ -85,8 +127,8 @@ class FacebookChannel(ChannelAdapter):
             raise PermanentError(problem)
         return os.environ.get(str(recipient.details.get("token_secret", "")), "")
 
-    def request_for(self, bulletin: Bulletin) -> tuple[str, dict[str, Any], Path | None]:
-        """(endpoint, form fields without the token, image to upload)."""
+    def request_for(self, bulletin: Bulletin) -> tuple[str, dict[str, Any], tuple[Path, bytes] | None]:
+        """(endpoint, form fields without the token, image to upload: its path and bytes)."""
         options = FacebookCampaignOptions.model_validate(bulletin.details.get("campaign_options", {}))
         fields: dict[str, Any] = {"message": bulletin.parts.get("txt", "").strip()}
         publish_at = bulletin.details.get("publish_at")
@@ -97,7 +139,11 @@ class FacebookChannel(ChannelAdapter):
                 fields["scheduled_publish_time"] = str(int(publish_at.timestamp()))
         page = bulletin.recipient.address
         if options.image:
-            image = Path(str(bulletin.details.get("content_dir", "."))) / options.image
+            try:
+                image = read_image(Path(str(bulletin.details.get("content_dir", "."))), options.image)
+            except ValueError as exc:
+                # The file changed since validation: no post goes out without its picture, or with another.
+                raise PermanentError(str(exc)) from None
             return f"/{page}/photos", fields, image
         return f"/{page}/feed", fields, None
 
@@ -116,21 +162,19 @@ class FacebookChannel(ChannelAdapter):
         url = f"{self.options.graph_url.rstrip('/')}/{self.options.api_version}{endpoint}"
         try:
             if image is not None:
-                with image.open("rb") as picture:
-                    response = self.http.post(
-                        url,
-                        data={**fields, "access_token": token},
-                        files={"source": (image.name, picture)},
-                        timeout=self.options.timeout,
-                    )
+                path, picture = image
+                response = self.http.post(
+                    url,
+                    data={**fields, "access_token": token},
+                    files={"source": (path.name, picture)},
+                    timeout=self.options.timeout,
+                )
             else:
                 response = self.http.post(url, data={**fields, "access_token": token}, timeout=self.options.timeout)
         except requests.Timeout:
             raise TransientError("the Graph API did not answer in time; the post may or may not exist") from None
         except requests.ConnectionError as exc:
             raise TransientError(f"cannot reach the Graph API: {type(exc).__name__}") from None
-        except OSError as exc:
-            raise PermanentError(f"cannot read the image {image}: {exc.strerror}") from None
         return self._parse(bulletin, response)
 
     def _parse(self, bulletin: Bulletin, response: requests.Response) -> Result:
@@ -184,12 +228,14 @@ class FacebookChannel(ChannelAdapter):
         ours = bulletin.parts.get("txt", "").strip()
         return next((str(post["id"]) for post in posts if str(post.get("message", "")).strip() == ours), None)
 
-    def _write(self, bulletin: Bulletin, endpoint: str, fields: dict[str, Any], image: Path | None) -> Result:
+    def _write(
+        self, bulletin: Bulletin, endpoint: str, fields: dict[str, Any], image: tuple[Path, bytes] | None
+    ) -> Result:
         request = {
             "method": "POST",
             "endpoint": endpoint,
             "fields": fields,
-            "image": str(image) if image else None,
+            "image": str(image[0]) if image else None,
             "page": bulletin.recipient.name,
             "token_from": bulletin.recipient.details.get("token_secret"),
         }

@@ -1,0 +1,37 @@
+"""Files named in campaign data stay inside the folder they belong to.
+
+A name in a campaign file (an image, a template) is relative to the content folder. It is resolved
+— symbolic links followed — and must still lie inside that folder, so neither `../../etc/passwd`,
+nor an absolute path, nor a link pointing out of the folder reaches a file elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+class OutsideFolder(ValueError):
+    """A name that leads out of the folder it must stay in (or to nothing at all)."""
+
+
+def inside(folder: Path, name: str, *, what: str = "file") -> Path:
+    """The real path of `name` under `folder`; OutsideFolder with the reason otherwise."""
+    if not name or "\x00" in name:
+        raise OutsideFolder(f"the {what} name is empty or not a file name")
+    if Path(name).is_absolute():
+        raise OutsideFolder(f"the {what} '{name}' must be a path inside the content folder, not an absolute path")
+    root = Path(os.path.realpath(folder))
+    target = Path(os.path.realpath(root / name))
+    if not target.is_relative_to(root):
+        raise OutsideFolder(f"the {what} '{name}' leads outside the content folder")
+    if not target.exists():
+        raise OutsideFolder(f"the {what} '{name}' does not exist in the content folder")
+    if not target.is_file():
+        raise OutsideFolder(f"the {what} '{name}' is not a file")
+    return target
+
+
+def within(folder: Path | str, path: Path | str) -> bool:
+    """Whether `path`, with every link followed, lies inside `folder` (links followed as well)."""
+    return Path(os.path.realpath(path)).is_relative_to(Path(os.path.realpath(folder)))
