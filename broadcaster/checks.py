@@ -145,9 +145,10 @@ def check_renderings(session: Session, spec: CampaignSpec, issuer: Issuer, setti
             found = content_problems(spoken.adapter, bulletin.parts, spoken.options, hotlines)
             found += spoken.adapter.check_read_aloud(read_aloud.parts)
             problems += [Problem(where, sentence) for sentence in found]
+    unreadable = any(problem.where == "template" for problem in problems)  # then what it uses is unknown
     problems += [
         Problem(f"variables.{name}", f"'{name}' is not used by template '{spec.template}' (a misspelt name?)")
         for name in spec.variables
-        if name not in used and name not in RESERVED
+        if name not in used and name not in RESERVED and not unreadable
     ]
     return list(dict.fromkeys(problems))

@@ -34,6 +34,7 @@ from broadcaster.audience import recipient_locale
 from broadcaster.errors import UserError
 from broadcaster.letters import is_numbered
 from broadcaster.models import Campaign, CampaignChannel, Issuer
+from broadcaster.sandbox import BoundedSandbox, ConfinedLoader, TemplateLimit, TemplateOutsideFolder, render_bounded
 from broadcaster.settings import Settings
 from channels.base import Bulletin, ChannelAdapter, Recipient, channel_class
 
@@ -217,8 +218,8 @@ def _identity(value: Any, *_args: Any) -> str:
 def build_environment(templates: Path | BaseLoader, *, digits: bool = False) -> SandboxedEnvironment:
     """The sandbox templates run in, over the templates folder or another loader (a version's stored
     templates). `digits=True` leaves numbers unspoken, so checks can find them."""
-    environment = SandboxedEnvironment(
-        loader=FileSystemLoader(templates) if isinstance(templates, Path) else templates,
+    environment = BoundedSandbox(
+        loader=ConfinedLoader(templates) if isinstance(templates, Path) else templates,
         undefined=StrictUndefined,
         autoescape=lambda name: bool(name and name.endswith(".html.j2")),
         trim_blocks=True,
@@ -304,6 +305,8 @@ class ChannelTemplates:
             return self.environment.get_template(name)
         except TemplateSyntaxError as exc:
             raise TemplateProblem(f"template {exc.name or name} line {exc.lineno}: {exc.message}") from None
+        except (TemplateOutsideFolder, TemplateLimit) as exc:  # a link out of the folder, or a file too large
+            raise TemplateProblem(f"template {name} reads {exc.message}") from None
 
     def render(self, locale: str, context: Mapping[str, Any]) -> dict[str, str]:
         rendered = {}
@@ -316,7 +319,7 @@ class ChannelTemplates:
                 rendered[part] = self._rendered[key]
                 continue
             try:
-                rendered[part] = template.render(context).strip() + "\n"
+                rendered[part] = render_bounded(template, context).strip() + "\n"
             except Exception as exc:  # templates are staff-written data: any failure in one is theirs to fix
                 raise TemplateProblem(_explain(exc, name)) from None
             if not self._personal.get(name, True):
@@ -364,7 +367,11 @@ def _explain(exc: Exception, name: str) -> str:
     attribute = re.fullmatch(r"'.*' has no attribute '(\w+)'", message)
     if attribute:
         message = f"uses '{attribute[1]}', which is not defined (check the campaign's variables)"
-    if "unsafe" in message:
+    if isinstance(exc, TemplateOutsideFolder):
+        message = f"reads {message}"
+    elif isinstance(exc, TemplateLimit):
+        message = f"goes past a limit: it {message}"
+    elif "unsafe" in message:
         message = f"is refused by the sandbox: {message}"
     elif not isinstance(exc, TemplateError):
         message = f"failed: {message}"
