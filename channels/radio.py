@@ -7,6 +7,8 @@ reading time. Nothing is ever written outside the configured root.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import fcntl
 import hashlib
 import io
@@ -86,7 +88,9 @@ class RadioChannel(ChannelAdapter):
         # script, and whatever happens to the audio, the delivery's outcome is the text's.
         if self.options.audio:
             for bulletin, folder, entry in written:
-                self._add_audio(bulletin, folder, entry)
+                # The text's outcome stands; a link planted since is reported by the folder's next delivery.
+                with contextlib.suppress(StationFolderProblem):
+                    self._add_audio(bulletin, folder, entry)
         return results
 
     def _deliver(self, bulletin: Bulletin, written: list[tuple[Bulletin, Path, dict[str, Any]]]) -> Result:
@@ -100,9 +104,11 @@ class RadioChannel(ChannelAdapter):
         stem = f"{when:%Y-%m-%d_%H%M}_{safe_name(slot)}_{safe_name(bulletin.campaign)}"
         script = bulletin.parts.get("txt", "")
         data = script.encode("utf-8")
-        write_atomically(folder / f"{stem}.txt", data)
+        folder.mkdir(parents=True, exist_ok=True)
+        group = folder.stat().st_gid
+        write_atomically(folder / f"{stem}.txt", data, mode=SHARED, group=group)
         if self.options.docx:
-            write_atomically(folder / f"{stem}.docx", script_docx(script, bulletin))
+            write_atomically(folder / f"{stem}.docx", script_docx(script, bulletin), mode=SHARED, group=group)
         entry = {
             "key": bulletin.key,
             "file": f"{stem}.txt",
@@ -114,7 +120,11 @@ class RadioChannel(ChannelAdapter):
             "sha256": hashlib.sha256(data).hexdigest(),
             "reading_seconds": reading_seconds(_read_aloud(script), float(bulletin.details.get("reading_rate") or 3.5)),
         }
-        update_manifest(folder, bulletin.recipient.address, entry)
+        try:
+            update_manifest(folder, bulletin.recipient.address, entry)
+        except StationFolderProblem as exc:
+            # Only this station's folder is wrong: the others still get their scripts.
+            return Result.failed(bulletin.key, str(exc), retryable=True)
         written.append((bulletin, folder, entry))
         return Result(bulletin.key, Outcome.SENT, provider_id=str((folder / f"{stem}.txt").relative_to(self.root)))
 
@@ -163,11 +173,34 @@ def _read_aloud(script: str) -> str:
     return body or script
 
 
+SHARED = 0o640  # scripts and manifests: the station folder's group reads them, nobody else
+
+
+class StationFolderProblem(Exception):
+    """Something in a station's folder that the channel will not touch; the message says what to do."""
+
+
+def _open_no_links(path: Path, flags: int) -> int:
+    """Open a file in a station folder, refusing a symbolic link in its place.
+
+    Station folders are shared with station staff: a link planted as `.manifest.lock` or
+    `manifest.json` must not make us truncate or read a file elsewhere.
+    """
+    try:
+        return os.open(path, flags | os.O_NOFOLLOW | os.O_CLOEXEC, SHARED)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise StationFolderProblem(
+                f"{path} is a symbolic link; remove it (the radio channel follows none)"
+            ) from None
+        raise
+
+
 @contextmanager
 def _locked(folder: Path) -> Iterator[None]:
     # Workers on one machine may write to the same station at once: the manifest is updated under a lock.
     folder.mkdir(parents=True, exist_ok=True)
-    with (folder / ".manifest.lock").open("w") as lock:
+    with os.fdopen(_open_no_links(folder / ".manifest.lock", os.O_WRONLY | os.O_CREAT), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield
@@ -175,16 +208,34 @@ def _locked(folder: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def _read_manifest(path: Path) -> dict[str, Any]:
+    try:
+        descriptor = _open_no_links(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return {"scripts": []}
+    with os.fdopen(descriptor, encoding="utf-8") as stream:
+        try:
+            manifest = json.load(stream)
+        except ValueError:
+            raise StationFolderProblem(
+                f"{path} is not a manifest this channel wrote (not JSON); move it aside"
+            ) from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("scripts", []), list):
+        raise StationFolderProblem(f"{path} is not a manifest this channel wrote; move it aside")
+    return manifest
+
+
 def update_manifest(folder: Path, station: str, entry: dict[str, Any]) -> None:
     """Add or replace (same delivery key) one script in the folder's manifest.json, atomically."""
     path = folder / "manifest.json"
     with _locked(folder):
-        manifest = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"scripts": []}
+        manifest = _read_manifest(path)
         scripts = [script for script in manifest.get("scripts", []) if script.get("key") != entry["key"]]
         scripts.append(entry)
         scripts.sort(key=lambda script: (script["airs_at"], script["file"]))
         body = {"station": station, "scripts": scripts}
-        write_atomically(path, json.dumps(body, ensure_ascii=False, indent=2).encode("utf-8"))
+        data = json.dumps(body, ensure_ascii=False, indent=2).encode("utf-8")
+        write_atomically(path, data, mode=SHARED, group=folder.stat().st_gid)
 
 
 def script_docx(script: str, bulletin: Bulletin) -> bytes:
