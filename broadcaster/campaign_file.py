@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
@@ -26,8 +26,27 @@ from broadcaster.locales import Locale
 from broadcaster.models import Priority
 from broadcaster.problems import TAG_PREFIX, InvalidInput, Problem, from_validation_error
 from broadcaster.scheduling_rules import cron_trigger
+from broadcaster.yaml_files import read_yaml as read_yaml  # where the directory's issuer import finds it
 
 SLUG = r"^[a-z0-9][a-z0-9-]*$"
+# Dates a campaign may name: wide enough for any real campaign, narrow enough that the window's last
+# instant and every time-zone conversion stay representable (9999-12-31 plus a day is not).
+EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
+
+
+def _plausible(day: date) -> date:
+    if not EARLIEST <= day <= LATEST:
+        raise ValueError(f"{day.isoformat()} is not a date a campaign can use (from {EARLIEST.year} to {LATEST.year})")
+    return day
+
+
+def _plausible_moment(moment: datetime) -> datetime:
+    _plausible(moment.date())
+    return moment
+
+
+CampaignDate = Annotated[date, AfterValidator(_plausible)]
+CampaignMoment = Annotated[datetime, AfterValidator(_plausible_moment)]
 
 
 class StrictModel(BaseModel):
@@ -35,13 +54,13 @@ class StrictModel(BaseModel):
 
 
 class OnceRule(StrictModel):
-    at: datetime
+    at: CampaignMoment
 
 
 class CronRule(StrictModel):
     cron: str
-    starts: date | None = Field(None, alias="from")
-    ends: date | None = Field(None, alias="until")
+    starts: CampaignDate | None = Field(None, alias="from")
+    ends: CampaignDate | None = Field(None, alias="until")
 
     @field_validator("cron")
     @classmethod
@@ -52,8 +71,8 @@ class CronRule(StrictModel):
 
 class SlotsRule(StrictModel):
     slots: list[str] = Field(min_length=1)
-    starts: date | None = Field(None, alias="from")
-    ends: date | None = Field(None, alias="until")
+    starts: CampaignDate | None = Field(None, alias="from")
+    ends: CampaignDate | None = Field(None, alias="until")
 
 
 def _rule_tag(value: Any) -> str | None:
@@ -64,6 +83,7 @@ def _rule_tag(value: Any) -> str | None:
     return TAG_PREFIX + present[0] if len(present) == 1 else None
 
 
+Rules = OnceRule | CronRule | SlotsRule
 RuleSpec = Annotated[
     Annotated[OnceRule, Tag(TAG_PREFIX + "at")]
     | Annotated[CronRule, Tag(TAG_PREFIX + "cron")]
@@ -87,8 +107,14 @@ class ChannelSpec(BaseModel):
 
 
 class Validity(StrictModel):
-    starts: date = Field(alias="from")
-    ends: date = Field(alias="until")
+    starts: CampaignDate = Field(alias="from")
+    ends: CampaignDate = Field(alias="until")
+
+    def window(self, zone: ZoneInfo) -> tuple[datetime, datetime]:
+        """As local instants: from the first day's start to the last day's end."""
+        start = datetime.combine(self.starts, time(0), zone)
+        end = datetime.combine(self.ends + timedelta(days=1), time(0), zone)
+        return start, end
 
     @model_validator(mode="after")
     def _ordered(self) -> Validity:
@@ -122,7 +148,7 @@ class CampaignSpec(StrictModel):
     subject: str = Field(min_length=1)
     priority: Literal["ordinary", "priority", "emergency"] = Priority.ORDINARY.value
     valid: Validity
-    dated: date | None = Field(None, alias="date")
+    dated: CampaignDate | None = Field(None, alias="date")
     template: str = Field(pattern=SLUG)
     locales: list[Locale] = Field(default_factory=list)
     variables: dict[str, Any] = Field(default_factory=dict)
@@ -131,32 +157,11 @@ class CampaignSpec(StrictModel):
 
     def window(self, zone: ZoneInfo) -> tuple[datetime, datetime]:
         """The validity window as local instants: from the first day's start to the last day's end."""
-        start = datetime.combine(self.valid.starts, time(0), zone)
-        end = datetime.combine(self.valid.ends + timedelta(days=1), time(0), zone)
-        return start, end
+        return self.valid.window(zone)
 
     def normalised(self) -> dict[str, Any]:
         """The spec as plain JSON-able data, as stored and as compared for the audit log."""
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
-
-
-def read_yaml(path: Path) -> Any:
-    where = str(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InvalidInput(where, [Problem(where, "file not found")]) from None
-    except UnicodeDecodeError:
-        raise InvalidInput(where, [Problem(where, "is not UTF-8 text")]) from None
-    except OSError as exc:
-        raise InvalidInput(where, [Problem(where, f"cannot be read ({exc.strerror})")]) from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "is not valid YAML"
-        raise InvalidInput(where, [Problem(where + line, str(problem))]) from None
 
 
 def parse_campaign(data: Any, source: str) -> CampaignSpec:

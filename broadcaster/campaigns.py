@@ -6,24 +6,36 @@ to a campaign that was submitted or paused sends it back to draft, so it is appr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from broadcaster import lifecycle
 from broadcaster.audience import Selector, missing, parse_selector, stations_for
-from broadcaster.campaign_file import CampaignSpec, ChannelSpec, CronRule, OnceRule, SlotsRule
+from broadcaster.campaign_file import (
+    CampaignSpec,
+    ChannelSpec,
+    CronRule,
+    OnceRule,
+    Rules,
+    RuleSpec,
+    SlotsRule,
+    Validity,
+)
 from broadcaster.directory import AreaIndex, ordered_slots, replaced_areas
 from broadcaster.errors import NotFound, TransitionRefused
 from broadcaster.models import Campaign, CampaignChannel, Issuer, Rule, RuleKind, Status
-from broadcaster.problems import Problem, from_validation_error
+from broadcaster.problems import InvalidInput, Problem, from_validation_error
 from broadcaster.scheduling_rules import cron_trigger
 from broadcaster.settings import Settings
+from broadcaster.yaml_files import read_yaml
 from channels.base import ChannelAdapter, RecipientKind, registered_channels
 
 
@@ -54,15 +66,127 @@ def area_notes(session: Session, spec: CampaignSpec) -> list[str]:
     return notes
 
 
+@dataclass
+class ChannelParts:
+    """What the checks read of one channel: its audience, areas, options and the rules that parsed."""
+
+    to: list[str]
+    areas: list[str]
+    rules: list[tuple[int, Rules]]  # (position in the file, rule): paths name the rule as written
+    options: dict[str, Any]
+
+    @classmethod
+    def of(cls, channel: ChannelSpec) -> ChannelParts:
+        return cls(list(channel.to), list(channel.areas), list(enumerate(channel.schedule)), channel.options)
+
+    @classmethod
+    def salvage(cls, raw: Any) -> ChannelParts | None:
+        """The usable parts of a channel section that failed structural validation (None: nothing usable)."""
+        if not isinstance(raw, dict):
+            return None
+        rules = []
+        for position, item in enumerate(_list(raw.get("schedule"))):
+            try:
+                rules.append((position, _RULE.validate_python(item)))
+            except ValidationError:
+                continue  # reported by the structural validation
+        options = {key: value for key, value in raw.items() if key not in ("to", "areas", "schedule")}
+        return cls(_texts(raw.get("to")), _texts(raw.get("areas")), rules, options)
+
+
+@dataclass
+class CampaignParts:
+    """What the directory and timetable checks read of a campaign; None where the file is broken."""
+
+    issuer: str | None
+    valid: Validity | None
+    channels: dict[str, ChannelParts]
+
+    @classmethod
+    def of(cls, spec: CampaignSpec) -> CampaignParts:
+        return cls(spec.issuer, spec.valid, {name: ChannelParts.of(c) for name, c in spec.channels.items()})
+
+    @classmethod
+    def salvage(cls, data: Mapping[str, Any]) -> CampaignParts:
+        """The parts of a structurally broken file that can still be checked, so one mistake hides no other."""
+        issuer = data.get("issuer")
+        try:
+            valid: Validity | None = Validity.model_validate(data.get("valid"))
+        except ValidationError:
+            valid = None
+        sections = data.get("channels")
+        channels = {
+            str(name): parts
+            for name, raw in (sections.items() if isinstance(sections, dict) else [])
+            if (parts := ChannelParts.salvage(raw)) is not None
+        }
+        return cls(issuer if isinstance(issuer, str) else None, valid, channels)
+
+
+_RULE: TypeAdapter[Rules] = TypeAdapter(RuleSpec)
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _texts(value: Any) -> list[str]:
+    return [item for item in _list(value) if isinstance(item, str)]
+
+
+@dataclass
+class CheckedFile:
+    """A campaign file checked: its spec when it is structurally valid, its problems, its warnings."""
+
+    source: str
+    spec: CampaignSpec | None
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def check_campaign_file(session: Session, path: Path, settings: Settings, now: datetime | None = None) -> CheckedFile:
+    """Every problem of a campaign file in one go — structure, directory, timetable, templates — and warnings."""
+    try:
+        data = read_yaml(path)
+    except InvalidInput as exc:
+        return CheckedFile(str(path), None, exc.problems)
+    return check_campaign_data(session, data, str(path), settings, now)
+
+
+def check_campaign_data(
+    session: Session, data: Any, source: str, settings: Settings, now: datetime | None = None
+) -> CheckedFile:
+    if not isinstance(data, dict):
+        return CheckedFile(source, None, [Problem(source, "a campaign file must be a mapping of fields")])
+    try:
+        spec = CampaignSpec.model_validate(data)
+    except ValidationError as exc:
+        # The directory and timetable are checked on what did parse: a bad cron or an impossible
+        # date must not hide an unknown group or a rule outside the window.
+        found, _ = check_parts(session, CampaignParts.salvage(data), settings)
+        return CheckedFile(source, None, list(dict.fromkeys([*from_validation_error(exc), *found])))
+    return CheckedFile(source, spec, check_campaign(session, spec, settings), campaign_warnings(spec, settings, now))
+
+
 def check_campaign(session: Session, spec: CampaignSpec, settings: Settings) -> list[Problem]:
     """Every problem of a structurally valid campaign, checked against the directory and templates."""
+    problems, issuer = check_parts(session, CampaignParts.of(spec), settings)
+    if issuer is not None and not problems:
+        from broadcaster.checks import check_renderings  # rendering needs a well-formed campaign
+
+        problems += check_renderings(session, spec, issuer, settings)
+    return problems
+
+
+def check_parts(session: Session, parts: CampaignParts, settings: Settings) -> tuple[list[Problem], Issuer | None]:
+    """Problems of the issuer, audiences, options and timetable rules; and the issuer when it is known."""
     problems: list[Problem] = []
-    issuer = find_issuer(session, spec.issuer)
-    if issuer is None:
+    issuer = find_issuer(session, parts.issuer) if parts.issuer is not None else None
+    if parts.issuer is not None and issuer is None:
         known = ", ".join(session.scalars(select(Issuer.slug).order_by(Issuer.slug))) or "none imported yet"
-        problems.append(Problem("issuer", f"issuer '{spec.issuer}' is not known (known issuers: {known})"))
+        problems.append(Problem("issuer", f"issuer '{parts.issuer}' is not known (known issuers: {known})"))
     channels = registered_channels()
-    for name, channel in spec.channels.items():
+    for name, channel in parts.channels.items():
         where = f"channels.{name}"
         adapter = channels.get(name)
         if adapter is None:
@@ -71,16 +195,30 @@ def check_campaign(session: Session, spec: CampaignSpec, settings: Settings) -> 
             continue
         problems += _check_options(where, adapter, channel, settings)
         selectors = _check_audience(session, where, adapter, channel, problems)
-        problems += _check_rules(session, where, spec, channel, selectors, settings.zone)
-    if issuer is not None and not problems:
-        from broadcaster.checks import check_renderings  # rendering needs a well-formed campaign
+        problems += _check_rules(session, where, parts.valid, channel, selectors, settings.zone)
+    return problems, issuer
 
-        problems += check_renderings(session, spec, issuer, settings)
-    return problems
+
+def campaign_warnings(spec: CampaignSpec, settings: Settings, now: datetime | None = None) -> list[Problem]:
+    """What is valid but will send nothing: a validity window, or rules, entirely in the past."""
+    zone = settings.zone
+    moment = (now or datetime.now(zone)).astimezone(zone)
+    today = moment.date()
+    if spec.valid.ends < today:
+        return [Problem("valid", f"the validity window ended on {spec.valid.ends}, before today: nothing will be sent")]
+    warnings = []
+    for name, channel in spec.channels.items():
+        for index, rule in enumerate(channel.schedule):
+            path = f"channels.{name}.schedule[{index}]"
+            if isinstance(rule, OnceRule) and (at := local(rule.at, zone)) < moment:
+                warnings.append(Problem(f"{path}.at", f"{at:%Y-%m-%d %H:%M} is already past: this rule sends nothing"))
+            elif not isinstance(rule, OnceRule) and (last := rule.ends or spec.valid.ends) < today:
+                warnings.append(Problem(path, f"runs until {last}, already past: this rule sends nothing"))
+    return warnings
 
 
 def _check_options(
-    where: str, adapter: type[ChannelAdapter], channel: ChannelSpec, settings: Settings
+    where: str, adapter: type[ChannelAdapter], channel: ChannelParts, settings: Settings
 ) -> list[Problem]:
     try:
         # Options that name files (a Facebook image) are checked against the content folder.
@@ -91,7 +229,7 @@ def _check_options(
 
 
 def _check_audience(
-    session: Session, where: str, adapter: type[ChannelAdapter], channel: ChannelSpec, problems: list[Problem]
+    session: Session, where: str, adapter: type[ChannelAdapter], channel: ChannelParts, problems: list[Problem]
 ) -> list[Selector]:
 
     selectors: list[Selector] = []
@@ -121,8 +259,7 @@ def _check_audience(
     return selectors
 
 
-def _check_range(path: str, starts: date | None, ends: date | None, spec: CampaignSpec) -> list[Problem]:
-    valid = spec.valid
+def _check_range(path: str, starts: date | None, ends: date | None, valid: Validity) -> list[Problem]:
     first, last = starts or valid.starts, ends or valid.ends
     problems = []
     if first < valid.starts or last > valid.ends:
@@ -137,44 +274,49 @@ def _check_range(path: str, starts: date | None, ends: date | None, spec: Campai
 def _check_rules(
     session: Session,
     where: str,
-    spec: CampaignSpec,
-    channel: ChannelSpec,
+    valid: Validity | None,
+    channel: ChannelParts,
     selectors: Sequence[Selector],
     zone: ZoneInfo,
 ) -> list[Problem]:
+    """Rules against the validity window (when it parsed) and the stations' slots."""
     problems: list[Problem] = []
-    window_start, window_end = spec.window(zone)
-    for index, rule in enumerate(channel.schedule):
+    for index, rule in channel.rules:
         path = f"{where}.schedule[{index}]"
-        if isinstance(rule, OnceRule):
+        if isinstance(rule, OnceRule) and valid is not None:
+            window_start, window_end = valid.window(zone)
             at = local(rule.at, zone)
             if not window_start <= at < window_end:
                 problems.append(
                     Problem(
                         path + ".at",
-                        f"{at:%Y-%m-%d %H:%M} is outside the validity window {spec.valid.starts} to {spec.valid.ends}",
+                        f"{at:%Y-%m-%d %H:%M} is outside the validity window {valid.starts} to {valid.ends}",
                     )
                 )
-        elif isinstance(rule, CronRule):
-            out_of_range = _check_range(path, rule.starts, rule.ends, spec)
+        elif isinstance(rule, CronRule) and valid is not None:
+            out_of_range = _check_range(path, rule.starts, rule.ends, valid)
             problems += out_of_range
-            if not out_of_range and first_cron_fire(rule, spec, zone) is None:
+            if not out_of_range and _first_fire(rule, valid, zone) is None:
                 problems.append(Problem(path + ".cron", f"'{rule.cron}' never fires within its dates"))
         elif isinstance(rule, SlotsRule):
-            problems += _check_range(path, rule.starts, rule.ends, spec)
+            problems += _check_range(path, rule.starts, rule.ends, valid) if valid is not None else []
             problems += _check_slots(session, path, rule, channel, selectors)
     return problems
 
 
 def first_cron_fire(rule: CronRule, spec: CampaignSpec, zone: ZoneInfo) -> datetime | None:
-    start = datetime.combine(rule.starts or spec.valid.starts, time(0), zone)
-    end = datetime.combine((rule.ends or spec.valid.ends) + timedelta(days=1), time(0), zone)
+    return _first_fire(rule, spec.valid, zone)
+
+
+def _first_fire(rule: CronRule, valid: Validity, zone: ZoneInfo) -> datetime | None:
+    start = datetime.combine(rule.starts or valid.starts, time(0), zone)
+    end = datetime.combine((rule.ends or valid.ends) + timedelta(days=1), time(0), zone)
     fire: datetime | None = cron_trigger(rule.cron, zone).get_next_fire_time(None, start)
     return fire if fire is not None and fire < end else None
 
 
 def _check_slots(
-    session: Session, path: str, rule: SlotsRule, channel: ChannelSpec, selectors: Sequence[Selector]
+    session: Session, path: str, rule: SlotsRule, channel: ChannelParts, selectors: Sequence[Selector]
 ) -> list[Problem]:
     if any(selector.kind != RecipientKind.STATION for selector in selectors):
         return [Problem(path + ".slots", "slots are broadcast times of radio stations; this audience has none")]

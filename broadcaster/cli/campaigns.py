@@ -14,13 +14,12 @@ from sqlalchemy.orm import Session
 
 from broadcaster import lifecycle
 from broadcaster.audience import parse_selector, recipients
-from broadcaster.campaign_file import CampaignSpec, load_campaign_file
-from broadcaster.campaigns import area_notes, check_campaign, find_campaign, save_campaign
-from broadcaster.cli.common import AsOption, actor, friendly, out, settings, unit_of_work
+from broadcaster.campaigns import CheckedFile, area_notes, check_campaign_file, find_campaign, save_campaign
+from broadcaster.cli.common import AsOption, actor, err, friendly, out, report_problems, settings, unit_of_work
 from broadcaster.errors import UserError
 from broadcaster.letters import letter_file
 from broadcaster.models import AuditEntry, Campaign
-from broadcaster.problems import InvalidInput
+from broadcaster.problems import InvalidInput, Problem
 from broadcaster.rendering import Composer
 from broadcaster.versions import (
     check_all,
@@ -35,24 +34,47 @@ from channels.base import Bulletin, Recipient
 app = typer.Typer(help="Campaigns: load, check, approve, pause, preview.", no_args_is_help=True)
 
 
-def _checked(session: Session, path: Path) -> CampaignSpec:
-    spec = load_campaign_file(path)
-    problems = check_campaign(session, spec, settings())
-    if problems:
-        raise InvalidInput(str(path), problems)
-    return spec
+def _report(checked: CheckedFile) -> None:
+    if checked.problems:
+        report_problems(InvalidInput(checked.source, checked.problems))
+    for warning in checked.warnings:
+        err.print(f"[yellow]warning:[/] {escape(checked.source)}: {escape(str(warning))}")
+
+
+def _one_file_per_campaign(results: list[CheckedFile]) -> None:
+    """Two files of one campaign in one `add`: which one would win is not the user's intent, so neither."""
+    first: dict[str, str] = {}
+    for checked in results:
+        if checked.spec is None:
+            continue
+        slug = checked.spec.campaign
+        if slug in first:
+            checked.problems.append(
+                Problem("campaign", f"'{slug}' is also the campaign of {first[slug]}; load one file per campaign")
+            )
+        else:
+            first[slug] = checked.source
 
 
 @app.command()
 @friendly
 def validate(files: Annotated[list[Path], typer.Argument(help="Campaign files (YAML).")]) -> None:
-    """Check campaign files against the directory and templates; every problem is listed."""
+    """Check campaign files against the directory and templates; every problem of every file is listed."""
     with unit_of_work() as session:
-        for path in files:
-            spec = _checked(session, path)
-            out.print(f"[green]ok[/] {path}: campaign '{spec.campaign}' is valid")
-            for note in area_notes(session, spec):
+        results = [check_campaign_file(session, path, settings()) for path in files]
+        notes = {
+            checked.source: area_notes(session, checked.spec)
+            for checked in results
+            if checked.spec is not None and not checked.problems
+        }
+    for checked in results:
+        if checked.spec is not None and not checked.problems:
+            out.print(f"[green]ok[/] {checked.source}: campaign '{checked.spec.campaign}' is valid")
+            for note in notes.get(checked.source, []):
                 out.print(f"  {note}", markup=False)
+        _report(checked)
+    if any(checked.problems for checked in results):
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -60,12 +82,22 @@ def validate(files: Annotated[list[Path], typer.Argument(help="Campaign files (Y
 def add(
     files: Annotated[list[Path], typer.Argument(help="Campaign files (YAML).")], as_: str | None = AsOption
 ) -> None:
-    """Load campaign files as drafts (or update drafts); changes are recorded in the audit log."""
+    """Load campaign files as drafts (or update drafts); changes are recorded in the audit log.
+
+    Every file is checked first; if any has a problem, none is loaded.
+    """
     who = actor(as_)
-    for path in files:
-        with unit_of_work() as session:
-            spec = _checked(session, path)
-            campaign, created = save_campaign(session, spec, who, settings())
+    with unit_of_work() as session:
+        results = [check_campaign_file(session, path, settings()) for path in files]
+        _one_file_per_campaign(results)
+        for checked in results:
+            _report(checked)
+        if any(checked.problems or checked.spec is None for checked in results):
+            err.print("nothing was loaded")
+            raise typer.Exit(1)
+        for checked in results:
+            assert checked.spec is not None
+            campaign, created = save_campaign(session, checked.spec, who, settings())
             verb = "added" if created else "updated"
             out.print(f"{verb} campaign '{campaign.slug}' ({campaign.status})")
             _report_changes(campaign.slug, check_for_changes(session, campaign, settings(), who))

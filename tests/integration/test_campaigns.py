@@ -80,9 +80,14 @@ def test_the_cli_lists_every_problem_without_a_traceback(cli: Cli) -> None:
     import_shipped_with_cli(cli)
     run = cli("campaign", "validate", FIXTURES / "broken-campaign.yaml")
     assert run.exit_code == 1
-    assert run.stderr.startswith(f"error: {FIXTURES / 'broken-campaign.yaml'} has 8 problems:")
+    assert run.stderr.startswith(f"error: {FIXTURES / 'broken-campaign.yaml'} has 12 problems:")
     assert "Traceback" not in run.output
     assert "  - shedule: is not a known field here" in run.stderr
+    # The structural problems hide none of the directory's.
+    assert (
+        "  - issuer: issuer 'ha-noi-stttt' is not known (known issuers: binh-phuoc-stttt, tay-ninh-stttt)" in run.stderr
+    )
+    assert "  - channels.email.to[0]: no agency is in group 'khong-co'" in run.stderr
 
 
 def test_unreadable_yaml_is_reported_with_its_line(cli: Cli, tmp_path: Path) -> None:
