@@ -164,6 +164,7 @@ def _place(source: Path, target: Path) -> None:
         os.link(source, temporary)
     except OSError:  # another file system, or one without links
         shutil.copyfile(source, temporary)
+    os.chmod(temporary, SHARED)  # the station folder's group plays it, as it reads the script
     os.replace(temporary, target)
 
 
