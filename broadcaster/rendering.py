@@ -17,7 +17,6 @@ from typing import Any
 
 from jinja2 import (
     BaseLoader,
-    FileSystemLoader,
     StrictUndefined,
     Template,
     TemplateError,
