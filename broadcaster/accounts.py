@@ -112,6 +112,12 @@ class Actor:
             )
 
 
+# Commands run on the server's own terminal without --as: whoever runs them holds the database anyway.
+# They may read and import the directory; changing a campaign still needs a named account.
+TERMINAL_LOGIN = "terminal"
+TERMINAL = Actor(login=TERMINAL_LOGIN, permissions=frozenset(PERMISSIONS))
+
+
 # ---- the audit log names the account and the client address ------------------------------------
 
 
@@ -194,6 +200,8 @@ def create_account(
 ) -> Account:
     login = normalise_login(name)
     check_role(role)
+    if login == TERMINAL_LOGIN:
+        raise UserError(f"'{TERMINAL_LOGIN}' names commands run without --as; choose another account name")
     if session.scalar(select(Account.id).where(Account.login == login)) is not None:
         raise UserError(f"an account '{login}' already exists")
     if role == "station" and not stations:

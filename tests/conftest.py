@@ -150,8 +150,9 @@ def cli(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> C
     return Cli(env, tmp_path)
 
 
-# The people the CLI tests act as: Lan drafts and submits; Minh, a leader who also runs sending, approves.
-PEOPLE = {"lan": "drafter", "minh": "admin"}
+# The people the CLI tests act as: Lan drafts and submits, Minh approves and sends. Both may do everything,
+# so that what stops Lan approving her own campaign is the two-person rule, not a missing permission.
+PEOPLE = {"lan": "admin", "minh": "admin"}
 
 
 def import_shipped_with_cli(cli: Cli) -> None:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from broadcaster.cli import campaigns, cap, delivery, demo, directory, serve, stations, users
-from broadcaster.cli.common import friendly, out, settings
-from broadcaster.db import shown_url, upgrade
+from broadcaster.cli import campaigns, cap, delivery, directory, serve, stations, users
+from broadcaster.cli.common import AsOption, friendly, local_actor, out, settings
 
 app = typer.Typer(
     help="Warning campaigns delivered on a timetable through e-mail, SMS, Facebook and radio.",
@@ -20,7 +19,16 @@ app.add_typer(campaigns.app, name="campaign")
 app.add_typer(cap.app, name="cap")
 app.add_typer(stations.app, name="station")
 app.command()(friendly(campaigns.audit))
-app.command()(demo.demo)
+
+
+@app.command("demo")
+def demo() -> None:
+    """Run the shipped campaigns through the real pipeline on a timetable compressed into about a minute."""
+    from broadcaster.cli.demo import demo as run_demo  # the demo loads the whole pipeline: only when asked
+
+    run_demo()
+
+
 app.add_typer(users.app, name="user")
 app.command()(serve.serve)
 delivery.register(app)
@@ -31,6 +39,7 @@ delivery.register(app)
 def db_upgrade() -> None:
     """Create the schema or bring it up to date."""
     from broadcaster.cli.common import engine
+    from broadcaster.db import shown_url, upgrade
 
     upgrade(engine(create=True))
     out.print(f"database {shown_url(settings().database_url)} is up to date")
@@ -46,29 +55,23 @@ app.add_typer(channels_app, name="channels")
 
 @channels_app.command("check")
 @friendly
-def channels_check() -> None:
+def channels_check(as_: str | None = AsOption) -> None:
     """Build every channel from its settings and show them (secrets masked); a wrong setting is one sentence."""
     from rich.table import Table
 
     from broadcaster.errors import ConfigurationError
-    from channels.base import configured_adapter, describe_options, registered_channels
+    from broadcaster.operations.channels import check_channels
 
     table = Table(title="channels")
     for column in ("channel", "recipients", "settings", "limits"):
         table.add_column(column)
-    problems = []
-    for name in sorted(registered_channels()):
-        try:
-            adapter = configured_adapter(name, settings().output_dir)
-        except ConfigurationError as exc:
-            problems.append(f"{name}: {exc}")
-            continue
-        shown = ", ".join(f"{key}={value}" for key, value in describe_options(adapter.options).items())
-        limits = adapter.limits
-        table.add_row(
-            name, adapter.recipient_kind.plural, shown, f"batch {limits.max_batch}, {limits.rate_per_second:g}/s"
-        )
-        adapter.close()
+    checks = check_channels(local_actor(as_), settings())
+    for check in checks:
+        if check.problem is None:
+            shown = ", ".join(f"{key}={value}" for key, value in check.settings.items())
+            limits = f"batch {check.max_batch}, {check.rate_per_second:g}/s"
+            table.add_row(check.channel, check.recipients, shown, limits)
     out.print(table)
+    problems = [f"{check.channel}: {check.problem}" for check in checks if check.problem is not None]
     if problems:
         raise ConfigurationError("; ".join(problems))

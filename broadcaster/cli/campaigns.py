@@ -12,7 +12,7 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from broadcaster import lifecycle
+from broadcaster.accounts import Actor, bind_actor
 from broadcaster.audience import parse_selector, recipients
 from broadcaster.campaigns import CheckedFile, area_notes, check_campaign_file, find_campaign, save_campaign
 from broadcaster.cli.common import AsOption, actor, err, friendly, out, report_problems, settings, unit_of_work
@@ -88,6 +88,7 @@ def add(
     """
     who = actor(as_)
     with unit_of_work() as session:
+        bind_actor(session, who)
         results = [check_campaign_file(session, path, settings()) for path in files]
         _one_file_per_campaign(results)
         for checked in results:
@@ -97,10 +98,10 @@ def add(
             raise typer.Exit(1)
         for checked in results:
             assert checked.spec is not None
-            campaign, created = save_campaign(session, checked.spec, who, settings())
+            campaign, created = save_campaign(session, checked.spec, who.login, settings())
             verb = "added" if created else "updated"
             out.print(f"{verb} campaign '{campaign.slug}' ({campaign.status})")
-            _report_changes(campaign.slug, check_for_changes(session, campaign, settings(), who))
+            _report_changes(campaign.slug, check_for_changes(session, campaign, settings(), who.login))
 
 
 def _report_changes(slug: str, changes: list[dict[str, Any]]) -> None:
@@ -122,9 +123,11 @@ def check(
     who = actor(as_)
     with unit_of_work() as session:
         if slugs:
-            found = {slug: check_for_changes(session, find_campaign(session, slug), settings(), who) for slug in slugs}
+            found = {
+                slug: check_for_changes(session, find_campaign(session, slug), settings(), who.login) for slug in slugs
+            }
         else:
-            found = check_all(session, settings(), who)
+            found = check_all(session, settings(), who.login)
         for slug, changes in found.items():
             _report_changes(slug, changes)
         if not any(found.values()):
@@ -201,10 +204,11 @@ def show(slug: str) -> None:
         out.print(table)
 
 
-def _transition(slug: str, action: str, who: str, reason: str | None = None) -> None:
+def _transition(slug: str, action: str, who: Actor, reason: str | None = None) -> None:
+    from broadcaster.operations import campaigns as operations
+
     with unit_of_work() as session:
-        campaign = find_campaign(session, slug)
-        lifecycle.apply(session, campaign, action, who, reason, settings=settings())
+        campaign = operations.change_status(session, who, slug, action, reason, settings())
         out.print(f"campaign '{slug}' is now {campaign.status}")
 
 
@@ -250,13 +254,10 @@ def resume(
     if channel is None:
         _transition(slug, "resume", who)
         return
+    from broadcaster.operations import campaigns as operations
+
     with unit_of_work() as session:
-        campaign = find_campaign(session, slug)
-        item = next((c for c in campaign.channels if c.channel == channel), None)
-        if item is None or not item.paused:
-            raise UserError(f"the {channel} channel of '{slug}' is not paused")
-        lifecycle.record(session, campaign, who, "resume-channel", channel=channel, was=item.pause_reason)
-        item.paused, item.pause_reason = False, None
+        operations.resume_channel(session, who, slug, channel)
     out.print(f"the {channel} channel of '{slug}' sends again")
 
 

@@ -78,13 +78,16 @@ def import_(
     as_: str | None = AsOption,
 ) -> None:
     """A CAP alert becomes a draft campaign (files under the content folder), ready to submit for approval."""
+    from broadcaster.accounts import bind_actor
     from broadcaster.cap.importing import import_alert
     from broadcaster.cap.reading import parse_alert, read_source
 
     who = actor(as_)
+    who.require("campaigns:draft")
     alert = parse_alert(read_source(source, settings()), source)
     with unit_of_work() as session:
-        result = import_alert(session, alert, settings(), who, source, issuer, slug)
+        bind_actor(session, who)
+        result = import_alert(session, alert, settings(), who.login, source, issuer, slug)
     for path in result.files:
         out.print(f"wrote {escape(str(path))}")
     if result.campaign is None:

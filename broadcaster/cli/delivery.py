@@ -6,35 +6,36 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Group, RenderableType
 from rich.live import Live
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from broadcaster import airing, interventions, monitor, service
-from broadcaster.audience import audience_size, parse_selector
-from broadcaster.campaigns import find_campaign
-from broadcaster.cli.common import AsOption, actor, engine, friendly, out, sessions, settings, unit_of_work
+from broadcaster import airing, monitor, service
+from broadcaster.cli.common import AsOption, actor, engine, friendly, local_actor, out, sessions, settings, unit_of_work
 from broadcaster.cli.stations import airing_table
 from broadcaster.csvfiles import write_csv
 from broadcaster.errors import UserError
-from broadcaster.masking import MaskingFormatter
-from broadcaster.models import Delivery, DeliveryState, Occurrence, OccurrenceState, utcnow
-from channels.base import channel_class
+from broadcaster.models import utcnow
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+    from sqlalchemy.orm import Session
+
+    from broadcaster import monitor
+    from broadcaster.accounts import Actor
 
 ChannelOption = Annotated[list[str] | None, typer.Option("--channel", help="Only these channels (repeatable).")]
 
 
 def _logging() -> None:
+    from broadcaster.masking import MaskingFormatter
+
     handler = logging.StreamHandler()
     handler.setFormatter(MaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.INFO, handlers=[handler])
@@ -48,6 +49,7 @@ def run(
     port: Annotated[int | None, typer.Option("--port", help="With --web: port to listen on.")] = None,
 ) -> None:
     """Scheduler and workers in one process (the embedded default), with --web the web app too. Stop with Ctrl-C."""
+
     _logging()
     channels = service.chosen_channels(channel)
     service.check_channels(settings(), channels)
@@ -68,6 +70,7 @@ def run(
 @friendly
 def scheduler() -> None:
     """The timetable alone. On PostgreSQL one is active at a time; others stand by and take over."""
+
     _logging()
     stop = threading.Event()
     with service.stop_on_signals(stop):
@@ -77,6 +80,7 @@ def scheduler() -> None:
 @friendly
 def worker(channel: ChannelOption = None) -> None:
     """A worker: expands occurrences and sends due deliveries. Run as many as the database can feed."""
+
     _logging()
     channels = service.chosen_channels(channel)
     service.check_channels(settings(), channels)
@@ -86,6 +90,8 @@ def worker(channel: ChannelOption = None) -> None:
 
 
 def _status_table(statuses: list[monitor.CampaignStatus]) -> Table:
+    from broadcaster.models import OccurrenceState
+
     zone = settings().zone
     table = Table(title="delivery status")
     for column in (
@@ -129,17 +135,17 @@ def _status_table(statuses: list[monitor.CampaignStatus]) -> Table:
     return table
 
 
-def _fan_out_progress(session: Session) -> Progress | None:
-    busy = monitor.expanding(session)
+def _fan_out_progress(session: Session, who: Actor) -> Progress | None:
+    from rich.progress import Progress
+
+    from broadcaster.operations import sending
+
+    busy = sending.fan_outs(session, who)
     if not busy:
         return None
     progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"))
-    for occurrence, written in busy:
-        campaign = occurrence.campaign
-        channel = next(c for c in campaign.channels if c.channel == occurrence.channel)
-        selectors = [parse_selector(text) for text in channel.audience]
-        total = audience_size(session, channel_class(channel.channel).recipient_kind, selectors)
-        progress.add_task(f"fanning out {campaign.slug} {occurrence.channel}", total=total, completed=written)
+    for item in busy:
+        progress.add_task(f"fanning out {item.slug} {item.channel}", total=item.total, completed=item.written)
     return progress
 
 
@@ -147,17 +153,19 @@ def _fan_out_progress(session: Session) -> Progress | None:
 def status(
     slug: Annotated[str | None, typer.Argument(help="One campaign (default: all).")] = None,
     watch: Annotated[bool, typer.Option(help="Keep the table live, with fan-out progress.")] = False,
+    as_: str | None = AsOption,
 ) -> None:
     """Per campaign and channel: next fires, occurrences, deliveries by state, last errors."""
+    from broadcaster.operations import sending
+
+    who = local_actor(as_)
 
     def render() -> Group:
         with unit_of_work() as session:
-            if slug is not None:
-                find_campaign(session, slug)
-            table = _status_table(monitor.all_statuses(session, settings(), utcnow(), slug))
+            table = _status_table(sending.status(session, who, settings(), slug))
             overdue = timedelta(hours=settings().airing_overdue_hours)
             counts = airing.airing_counts(session, overdue, utcnow(), slug)
-            progress = _fan_out_progress(session)
+            progress = _fan_out_progress(session, who)
         parts: list[RenderableType] = [table]
         parts += [airing_table(counts)] if counts else []  # the radio loop: did the stations air it?
         parts += [progress] if progress is not None else []
@@ -166,6 +174,7 @@ def status(
     if not watch:
         out.print(render())
         return
+
     with Live(render(), console=out, refresh_per_second=2) as live, contextlib.suppress(KeyboardInterrupt):
         while True:  # until Ctrl-C
             time.sleep(1)
@@ -180,68 +189,27 @@ def deliveries(
     ] = None,
     channel: Annotated[str | None, typer.Option()] = None,
     csv_file: Annotated[Path | None, typer.Option("--csv", help="Write them all to this CSV file.")] = None,
+    as_: str | None = AsOption,
 ) -> None:
     """List a campaign's deliveries, or export them to CSV for follow-up."""
-    if state is not None and state not in set(DeliveryState):
-        raise UserError(f"'{state}' is not a delivery state ({', '.join(DeliveryState)})")
-    zone = settings().zone
+    from broadcaster.operations import sending
+
+    who = local_actor(as_)
     with unit_of_work() as session:
-        campaign = find_campaign(session, slug)
-        query = (
-            select(
-                Occurrence.id,
-                Occurrence.channel,
-                Occurrence.fire_at,
-                Delivery.address,
-                Delivery.name,
-                Delivery.state,
-                Delivery.attempts,
-                Delivery.reason,
-                Delivery.provider_id,
-                Delivery.done_at,
-            )
-            .join(Occurrence, Occurrence.id == Delivery.occurrence_id)
-            .where(Occurrence.campaign_id == campaign.id)
-            .order_by(Delivery.id)
-        )
-        if state is not None:
-            query = query.where(Delivery.state == state)
-        if channel is not None:
-            query = query.where(Occurrence.channel == channel)
-        rows = session.execute(query.execution_options(yield_per=5000))
-        header = [
-            "occurrence",
-            "channel",
-            "fire time",
-            "recipient",
-            "name",
-            "state",
-            "attempts",
-            "reason",
-            "provider id",
-            "done at",
-        ]
-        if csv_file is None:
-            table = Table(title=f"deliveries of {slug}")
-            for column in header:
-                table.add_column(column)
-            for count, row in enumerate(rows):
-                if count >= 50:
-                    out.print("[dim]… more: use --csv FILE for all of them[/]")
-                    break
-                table.add_row(*_cells(row, zone))
-            out.print(table)
+        if csv_file is not None:
+            rows = sending.all_deliveries(session, who, slug, state=state, channel=channel)
+            written = write_csv(csv_file, sending.CSV_HEADER, (sending.csv_cells(row, settings()) for row in rows))
+            out.print(f"wrote {written} deliveries to {csv_file}")
             return
-        written = write_csv(csv_file, header, (_cells(row, zone) for row in rows))
-    out.print(f"wrote {written} deliveries to {csv_file}")
-
-
-def _cells(row: Sequence[Any], zone: ZoneInfo) -> list[str]:
-    values = list(row)
-    for index in (2, 9):
-        if isinstance(values[index], datetime):
-            values[index] = values[index].astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
-    return ["" if value is None else str(value) for value in values]
+        page = sending.deliveries(session, who, slug, state=state, channel=channel, limit=50)
+    table = Table(title=f"deliveries of {slug}")
+    for column in sending.CSV_HEADER:
+        table.add_column(column)
+    for row in page.rows:
+        table.add_row(*sending.csv_cells(row, settings()))
+    out.print(table)
+    if page.next_cursor is not None:
+        out.print("[dim]… more: use --csv FILE for all of them[/]")
 
 
 @friendly
@@ -252,13 +220,14 @@ def retry(
     as_: str | None = AsOption,
 ) -> None:
     """Re-queue failed deliveries; they keep their idempotency keys, so a provider that saw one drops it."""
+    from broadcaster.operations import sending
+
     if not failed:
         raise UserError("say what to retry: --failed")
     who = actor(as_)
     with unit_of_work() as session:
-        campaign = find_campaign(session, slug)
-        count = interventions.retry_failed(session, settings(), campaign, channel, who, utcnow())
-    out.print(f"re-queued {count} failed deliveries of '{slug}'")
+        result = sending.retry_failed(session, who, slug, channel, settings())
+    out.print(f"re-queued {result.requeued} failed deliveries of '{slug}'")
 
 
 @friendly
@@ -268,13 +237,14 @@ def send_now(
     as_: str | None = AsOption,
 ) -> None:
     """An extra occurrence now, for an urgent repeat (approved campaigns only; audited)."""
+    from broadcaster.operations import sending
+
     who = actor(as_)
     with unit_of_work() as session:
-        campaign = find_campaign(session, slug)
-        waiting = interventions.send_now(session, settings(), campaign, channel, who, utcnow())
+        result = sending.send_now(session, who, slug, channel, settings())
     out.print(
         f"queued an occurrence of '{slug}' on {channel} now; a running worker sends it "
-        f"({waiting} occurrence(s) waiting to fan out)"
+        f"({result.waiting} occurrence(s) waiting to fan out)"
     )
 
 

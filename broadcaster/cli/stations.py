@@ -24,7 +24,7 @@ def link(slug: Annotated[str, typer.Argument(help="The station.")], as_: str | N
     who = actor(as_)
     with unit_of_work() as session:
         station = airing.find_station(session, slug)
-        token = airing.rotate_link(session, station, who)
+        token = airing.rotate_link(session, station, who.login)
     # Shown once, here, to be handed to the station; only its digest is kept.
     out.print(f"portal link of station '{slug}' (the previous one no longer works):", markup=False)
     out.print(f"{settings().public_url}/portal/link/{token}", markup=False, soft_wrap=True)

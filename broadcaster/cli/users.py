@@ -8,18 +8,16 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
 
-from broadcaster import accounts
 from broadcaster.cli.common import friendly, out, settings, unit_of_work
 from broadcaster.errors import UserError
-from broadcaster.models import Station, utcnow
 
 app = typer.Typer(help="Accounts: who may draft, approve, send and administer.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens of an account (shown once, stored hashed).", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 
-RoleOption = Annotated[str, typer.Option("--role", help=f"One of: {', '.join(accounts.ROLES)}.")]
+# Written out so that the help needs no database layer; `accounts.check_role` is what decides.
+RoleOption = Annotated[str, typer.Option("--role", help="One of: drafter, approver, operator, admin, station.")]
 
 
 def read_password(confirm: bool = True) -> str:
@@ -47,6 +45,8 @@ def add(
     ] = False,
 ) -> None:
     """Create an account. The password is asked for, or read from standard input."""
+    from broadcaster import accounts
+
     accounts.check_role(role)
     login = accounts.normalise_login(name)
     password = None if no_password else read_password()
@@ -61,6 +61,11 @@ def add(
 @friendly
 def list_() -> None:
     """Every account: role, stations, whether disabled, last login."""
+    from sqlalchemy import select
+
+    from broadcaster import accounts
+    from broadcaster.models import Station
+
     zone = settings().zone
     with unit_of_work() as session:
         table = Table(title="accounts")
@@ -85,6 +90,8 @@ def list_() -> None:
 @friendly
 def disable(name: str) -> None:
     """Stop an account from signing in or acting (its tokens stop working too)."""
+    from broadcaster import accounts
+
     with unit_of_work() as session:
         account = accounts.set_disabled(session, name, True)
         out.print(f"account '{account.login}' is disabled")
@@ -94,6 +101,8 @@ def disable(name: str) -> None:
 @friendly
 def enable(name: str) -> None:
     """Let a disabled account sign in and act again."""
+    from broadcaster import accounts
+
     with unit_of_work() as session:
         account = accounts.set_disabled(session, name, False)
         out.print(f"account '{account.login}' is enabled")
@@ -103,6 +112,8 @@ def enable(name: str) -> None:
 @friendly
 def password(name: str) -> None:
     """Set an account's password (asked for, or read from standard input)."""
+    from broadcaster import accounts
+
     with unit_of_work() as session:
         accounts.find_account(session, name)
     new = read_password()
@@ -119,6 +130,9 @@ def token_create(
     days: Annotated[int | None, typer.Option("--expires-days", min=1, help="Expire after this many days.")] = None,
 ) -> None:
     """Create an API token; it is shown this once and only its hash is kept."""
+    from broadcaster import accounts
+    from broadcaster.models import utcnow
+
     with unit_of_work() as session:
         account = accounts.find_account(session, name)
         expires = utcnow() + timedelta(days=days) if days is not None else None
@@ -132,6 +146,8 @@ def token_create(
 @friendly
 def token_list(name: str) -> None:
     """An account's tokens (never their values)."""
+    from broadcaster import accounts
+
     zone = settings().zone
     with unit_of_work() as session:
         account = accounts.find_account(session, name)
@@ -150,6 +166,8 @@ def token_list(name: str) -> None:
 @friendly
 def token_revoke(token_id: Annotated[int, typer.Argument(help="The token's number (see 'user token list').")]) -> None:
     """Revoke a token at once."""
+    from broadcaster import accounts
+
     with unit_of_work() as session:
         row = accounts.revoke_token(session, token_id)
         out.print(f"token {row.id} '{row.name}' of '{row.account.login}' is revoked")

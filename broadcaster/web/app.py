@@ -10,7 +10,10 @@ session (`web.auth.db_session`), and every error is a problem document (`web.pro
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster import __version__
@@ -23,6 +26,7 @@ from broadcaster.web.limits import BodySizeLimit
 from broadcaster.web.signing import signing_secret
 
 API_PREFIX = "/api/v1"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 def create_app(settings: Settings | None = None, sessions: sessionmaker[Session] | None = None) -> FastAPI:
@@ -54,4 +58,6 @@ def create_app(settings: Settings | None = None, sessions: sessionmaker[Session]
     app.include_router(api.router, prefix=API_PREFIX)
     app.include_router(public.router)
     portal.install(app)
+    # Every script, style and image the pages use is served from the package: nothing from elsewhere.
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from broadcaster.errors import (
@@ -101,6 +101,15 @@ def database_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(503, "the database could not be used; try again shortly", request, headers={"Retry-After": "5"})
 
 
+def conflict(request: Request, exc: Exception) -> JSONResponse:
+    # Two requests raced to write the same thing (the same Idempotency-Key, a new account name…): the later
+    # one's transaction was rolled back whole, so nothing of it was written.
+    log.info("a write lost a race and was rolled back: %s", getattr(exc, "orig", exc))
+    return problem(
+        409, "another request changed the same thing at the same moment; nothing was written: retry", request
+    )
+
+
 def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error answering %s %s", request.method, request.url.path)
     return problem(500, "something unexpected went wrong; it was logged for the operators", request)
@@ -111,4 +120,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(OperationalError, database_error)
+    app.add_exception_handler(IntegrityError, conflict)
     app.add_exception_handler(Exception, unexpected_error)

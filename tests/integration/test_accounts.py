@@ -177,7 +177,7 @@ def test_the_audit_log_links_entries_to_the_account(cli: Cli, database_url: str)
     engine = make_engine(database_url)
     with make_sessions(engine)() as session:
         lan = session.scalars(select(Account).where(Account.login == "lan")).one()
-        entry = session.scalars(select(AuditEntry)).one()
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "create")).one()
         assert (entry.actor, entry.account_id) == ("lan", lan.id)
     engine.dispose()
 
@@ -193,3 +193,22 @@ def test_tokens_from_the_cli_are_shown_once_and_can_be_revoked(cli: Cli) -> None
     assert "báo cáo" in listed.stdout and token not in listed.output
     revoked = cli("user", "token", "revoke", "1")
     assert revoked.exit_code == 0 and "revoked" in revoked.stdout
+
+
+def test_an_account_may_do_only_what_its_role_grants_on_the_command_line(cli: Cli) -> None:
+    import_shipped_with_cli(cli)
+    assert cli("campaign", "add", TAY_NINH, "--as", "lan").exit_code == 0
+    assert cli("campaign", "submit", SLUG, "--as", "lan").exit_code == 0
+    assert cli("user", "add", "tram", "--role", "station", "--station", "dtt-go-dau", "--no-password").exit_code == 0
+    refused = cli("campaign", "approve", SLUG, "--as", "tram")
+    assert refused.exit_code == 1
+    assert "'tram' may not do this: it needs the permission campaigns:approve" in refused.stderr
+    reading = cli("campaign", "list", "--as", "tram")
+    assert reading.exit_code == 1 and "campaigns:read" in reading.stderr
+    assert cli("campaign", "list").exit_code == 0  # the server's own terminal, without --as, may read
+
+
+def test_the_terminal_is_not_an_account_name(cli: Cli) -> None:
+    assert cli("db", "upgrade").exit_code == 0
+    run = cli("user", "add", "Terminal", "--role", "admin", "--no-password")
+    assert run.exit_code == 1 and "names commands run without --as" in run.stderr

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from broadcaster.web.api import me, radio
+from broadcaster.web.api import campaigns, channels, directory, docs, me, radio, sending, tokens
 
 router = APIRouter()
-router.include_router(me.router)
-router.include_router(radio.router)
+for module in (me, tokens, campaigns, sending, directory, channels, radio, docs):
+    router.include_router(module.router)

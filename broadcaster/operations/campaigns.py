@@ -1,0 +1,239 @@
+"""Campaigns: read and check files or uploads, save drafts, change status, resume a channel, read the audit log."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path, PurePath
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from broadcaster import lifecycle
+from broadcaster.accounts import Actor, bind_actor
+from broadcaster.campaign_file import CampaignSpec, load_campaign_file, parse_campaign
+from broadcaster.campaigns import check_campaign, find_campaign, save_campaign
+from broadcaster.errors import UserError
+from broadcaster.models import AuditEntry, Campaign
+from broadcaster.problems import InvalidInput
+from broadcaster.settings import Settings
+
+# The permission each status change needs.
+LIFECYCLE_PERMISSIONS = {
+    "submit": "campaigns:draft",
+    "return": "campaigns:approve",
+    "approve": "campaigns:approve",
+    "cancel": "campaigns:approve",
+    "pause": "campaigns:send",
+    "resume": "campaigns:send",
+}
+
+
+@dataclass(frozen=True)
+class CampaignSummary:
+    slug: str
+    number: str
+    subject: str
+    status: str
+    priority: str
+    valid_from: date
+    valid_until: date
+    channels: list[str]
+    created_by: str
+    submitted_by: str | None
+    approved_by: str | None
+
+    @classmethod
+    def of(cls, campaign: Campaign) -> CampaignSummary:
+        return cls(
+            slug=campaign.slug,
+            number=campaign.number,
+            subject=campaign.subject,
+            status=campaign.status,
+            priority=campaign.priority,
+            valid_from=campaign.valid_from,
+            valid_until=campaign.valid_until,
+            channels=[item.channel for item in campaign.channels],
+            created_by=campaign.created_by,
+            submitted_by=campaign.submitted_by,
+            approved_by=campaign.approved_by,
+        )
+
+
+@dataclass(frozen=True)
+class TimetableRule:
+    kind: str  # once, cron or slots
+    at: datetime | None = None
+    cron: str | None = None
+    slots: list[str] = field(default_factory=list)
+    starts: date | None = None
+    ends: date | None = None
+
+
+@dataclass(frozen=True)
+class ChannelDetail:
+    channel: str
+    audience: list[str]
+    areas: list[str]
+    options: dict[str, Any]
+    rules: list[TimetableRule]
+    paused: bool
+    pause_reason: str | None
+
+
+@dataclass(frozen=True)
+class CampaignDetail:
+    summary: CampaignSummary
+    issuer: str
+    template: str
+    locales: list[str]
+    channels: list[ChannelDetail]
+    spec: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SavedCampaign:
+    campaign: CampaignSummary
+    created: bool
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    at: datetime
+    actor: str
+    action: str
+    details: dict[str, Any]
+    client: str | None
+
+
+# ---- reading campaign files, uploads and JSON ---------------------------------------------------
+
+
+def read_file(path: Path) -> CampaignSpec:
+    return load_campaign_file(path)
+
+
+def read_upload(content: bytes, filename: str) -> CampaignSpec:
+    """An uploaded campaign file, read exactly as a file on disk is read; problems name the upload."""
+    name = PurePath(filename or "campaign.yaml").name or "campaign.yaml"
+    with tempfile.TemporaryDirectory(prefix="broadcaster-upload-") as folder:
+        path = Path(folder) / name
+        path.write_bytes(content)
+        try:
+            return load_campaign_file(path)
+        except InvalidInput as exc:
+            raise _renamed(exc, str(path), name) from None
+
+
+def _renamed(exc: InvalidInput, old: str, new: str) -> InvalidInput:
+    problems = [type(item)(item.where.replace(old, new), item.message.replace(old, new)) for item in exc.problems]
+    return InvalidInput(exc.source.replace(old, new), problems)
+
+
+def read_data(data: Any, source: str = "body") -> CampaignSpec:
+    """A campaign given as data (a JSON body): the same structure and checks as a file."""
+    return parse_campaign(data, source)
+
+
+# ---- checking and saving ------------------------------------------------------------------------
+
+
+def validate(session: Session, actor: Actor, spec: CampaignSpec, source: str, settings: Settings) -> CampaignSpec:
+    """Every problem with the campaign against the directory and templates, or the campaign itself."""
+    actor.require("campaigns:draft")
+    problems = check_campaign(session, spec, settings)
+    if problems:
+        raise InvalidInput(source, problems)
+    return spec
+
+
+def save(session: Session, actor: Actor, spec: CampaignSpec, source: str, settings: Settings) -> SavedCampaign:
+    """Check, then save as a draft (an edit of a submitted or paused campaign returns it to draft); audited."""
+    validate(session, actor, spec, source, settings)
+    bind_actor(session, actor)
+    campaign, created = save_campaign(session, spec, actor.login, settings)
+    return SavedCampaign(CampaignSummary.of(campaign), created)
+
+
+# ---- reading campaigns --------------------------------------------------------------------------
+
+
+def list_campaigns(session: Session, actor: Actor) -> list[CampaignSummary]:
+    actor.require("campaigns:read")
+    query = select(Campaign).order_by(Campaign.valid_from, Campaign.slug)
+    return [CampaignSummary.of(campaign) for campaign in session.scalars(query)]
+
+
+def show(session: Session, actor: Actor, slug: str) -> CampaignDetail:
+    actor.require("campaigns:read")
+    campaign = find_campaign(session, slug)
+    channels = [
+        ChannelDetail(
+            channel=item.channel,
+            audience=list(item.audience),
+            areas=list(item.areas),
+            options=dict(item.options),
+            rules=[
+                TimetableRule(rule.kind, rule.at, rule.cron, list(rule.slots or []), rule.starts, rule.ends)
+                for rule in item.rules
+            ],
+            paused=item.paused,
+            pause_reason=item.pause_reason,
+        )
+        for item in campaign.channels
+    ]
+    return CampaignDetail(
+        summary=CampaignSummary.of(campaign),
+        issuer=campaign.issuer.slug,
+        template=campaign.template,
+        locales=list(campaign.locales),
+        channels=channels,
+        spec=dict(campaign.spec),
+    )
+
+
+# ---- the lifecycle ------------------------------------------------------------------------------
+
+
+def change_status(
+    session: Session, actor: Actor, slug: str, action: str, reason: str | None = None, settings: Settings | None = None
+) -> CampaignSummary:
+    """submit, return (with a reason), approve (by another account), pause, resume or cancel; audited."""
+    if action not in LIFECYCLE_PERMISSIONS:
+        raise UserError(f"'{action}' is not a campaign action ({', '.join(LIFECYCLE_PERMISSIONS)})")
+    actor.require(LIFECYCLE_PERMISSIONS[action])
+    if action == "return" and not (reason and reason.strip()):
+        raise UserError("say why the campaign goes back: a reason is required")
+    campaign = find_campaign(session, slug)
+    bind_actor(session, actor)
+    lifecycle.apply(session, campaign, action, actor.login, reason, settings=settings)
+    return CampaignSummary.of(campaign)
+
+
+def resume_channel(session: Session, actor: Actor, slug: str, channel: str) -> CampaignSummary:
+    """Resume one channel that was paused after a permanent failure; audited with the reason it had."""
+    actor.require("campaigns:send")
+    campaign = find_campaign(session, slug)
+    item = next((c for c in campaign.channels if c.channel == channel), None)
+    if item is None or not item.paused:
+        raise UserError(f"the {channel} channel of '{slug}' is not paused")
+    bind_actor(session, actor)
+    lifecycle.record(session, campaign, actor.login, "resume-channel", channel=channel, was=item.pause_reason)
+    item.paused, item.pause_reason = False, None
+    return CampaignSummary.of(campaign)
+
+
+# ---- the audit log ------------------------------------------------------------------------------
+
+
+def audit_log(session: Session, actor: Actor, slug: str) -> list[AuditRecord]:
+    """Everything that happened to a campaign, oldest first."""
+    actor.require("campaigns:read")
+    campaign = find_campaign(session, slug)
+    query = select(AuditEntry).where(AuditEntry.campaign_id == campaign.id).order_by(AuditEntry.id)
+    return [
+        AuditRecord(entry.at, entry.actor, entry.action, dict(entry.details), entry.client)
+        for entry in session.scalars(query)
+    ]

@@ -1,0 +1,40 @@
+"""Channel checks: build every registered channel from its settings, secrets masked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from broadcaster.accounts import Actor
+from broadcaster.errors import ConfigurationError
+from broadcaster.settings import Settings
+from channels.base import configured_adapter, describe_options, registered_channels
+
+
+@dataclass(frozen=True)
+class ChannelCheck:
+    channel: str
+    recipients: str
+    settings: dict[str, str]  # as they may be shown: every secret masked
+    max_batch: int
+    rate_per_second: float
+    problem: str | None  # the configuration error, as one sentence; None when the channel builds
+
+
+def check_channels(actor: Actor, settings: Settings) -> list[ChannelCheck]:
+    actor.require("channels:manage")
+    checks = []
+    for name in sorted(registered_channels()):
+        try:
+            adapter = configured_adapter(name, settings.output_dir)
+        except ConfigurationError as exc:
+            checks.append(ChannelCheck(name, "", {}, 0, 0.0, str(exc)))
+            continue
+        try:
+            shown = {key: str(value) for key, value in describe_options(adapter.options).items()}
+            limits = adapter.limits
+            checks.append(
+                ChannelCheck(name, adapter.recipient_kind.plural, shown, limits.max_batch, limits.rate_per_second, None)
+            )
+        finally:
+            adapter.close()
+    return checks

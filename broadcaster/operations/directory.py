@@ -1,0 +1,206 @@
+"""The directory: imports from a path or an uploaded file (one transaction each), and listings."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from broadcaster import directory, lifecycle
+from broadcaster.accounts import Actor, bind_actor
+from broadcaster.csvfiles import Upload
+from broadcaster.directory import ImportReport
+from broadcaster.errors import UserError
+from broadcaster.models import Agency, Area, FacebookPage, Issuer, Station, Subscriber, SubscriberList
+from broadcaster.problems import InvalidInput, Problem
+
+KINDS = ("areas", "issuers", "agencies", "stations", "subscribers", "pages")
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A listing as rows of text under named columns: what a table on a terminal or a page shows."""
+
+    kind: str
+    columns: list[str]
+    rows: list[list[str]]
+
+
+def check_kind(kind: str, list_slug: str | None = None, *, importing: bool = False) -> None:
+    if kind not in KINDS:
+        raise UserError(f"'{kind}' is not something the directory holds; choose one of {', '.join(KINDS)}")
+    if importing and kind == "subscribers" and not list_slug:
+        raise UserError("subscribers go into a list: add --list NAME (for example --list thue-bao-tay-ninh)")
+
+
+def import_csv(
+    session: Session,
+    actor: Actor,
+    kind: str,
+    upload: Upload,
+    *,
+    list_slug: str | None = None,
+    list_name: str | None = None,
+    strict_phones: bool = False,
+) -> ImportReport:
+    """Import one CSV file or upload into the caller's transaction; rejected rows are in the report. Audited.
+
+    Raises `directory.NothingImported` (carrying the report) when every row was rejected: the caller's
+    transaction must then roll back, and nothing is changed.
+    """
+    actor.require("directory:manage")
+    check_kind(kind, list_slug, importing=True)
+    if kind == "issuers":
+        raise UserError("issuer profiles are YAML files: import them as issuers, one profile per file")
+    report = directory.import_csv(
+        session, kind, upload, list_slug=list_slug, list_name=list_name, strict_phones=strict_phones
+    )
+    _audit(session, actor, report)
+    return report
+
+
+def import_issuer(session: Session, actor: Actor, path: Path, *, source: str | None = None) -> ImportReport:
+    """Import one issuer profile (YAML), whole or not at all. Audited."""
+    actor.require("directory:manage")
+    report = directory.import_issuer(session, path)
+    if source is not None:
+        report.source = source
+    _audit(session, actor, report)
+    return report
+
+
+def import_upload(
+    session: Session,
+    actor: Actor,
+    kind: str,
+    content: bytes,
+    filename: str,
+    *,
+    list_slug: str | None = None,
+    list_name: str | None = None,
+    strict_phones: bool = False,
+) -> ImportReport:
+    """An uploaded file, imported exactly as the same file on disk is; the report names the upload."""
+    actor.require("directory:manage")
+    check_kind(kind, list_slug, importing=True)
+    name = PurePath(filename or f"{kind}.csv").name or f"{kind}.csv"
+    if kind != "issuers":
+        upload = Upload.of_bytes(name, content)
+        return import_csv(
+            session, actor, kind, upload, list_slug=list_slug, list_name=list_name, strict_phones=strict_phones
+        )
+    with tempfile.TemporaryDirectory(prefix="broadcaster-upload-") as folder:
+        path = Path(folder) / name
+        path.write_bytes(content)
+        try:
+            return import_issuer(session, actor, path, source=name)
+        except InvalidInput as exc:
+            raise InvalidInput(
+                exc.source.replace(str(path), name),
+                [Problem(p.where.replace(str(path), name), p.message) for p in exc.problems],
+            ) from None
+        except UserError as exc:
+            raise UserError(str(exc).replace(str(path), name)) from None
+
+
+def _audit(session: Session, actor: Actor, report: ImportReport) -> None:
+    bind_actor(session, actor)
+    lifecycle.record(
+        session,
+        None,
+        actor.login,
+        "directory-import",
+        kind=report.kind,
+        source=report.source,
+        imported=report.imported,
+        new=report.new,
+        updated=report.updated,
+        rejected=len(report.rejects),
+    )
+
+
+# ---- listings -----------------------------------------------------------------------------------
+
+
+def listing(session: Session, actor: Actor, kind: str, *, list_slug: str | None = None, limit: int = 200) -> Listing:
+    """What the directory holds of one kind (subscribers: the lists, or one list's numbers)."""
+    actor.require("directory:read")
+    check_kind(kind)
+    if limit < 1:
+        raise UserError("limit must be at least 1")
+    area_names = {row.id: row.name for row in session.execute(select(Area.id, Area.name))}
+
+    def area(area_id: int | None) -> str:
+        return area_names.get(area_id, "") if area_id else ""
+
+    if kind == "areas":
+        query = select(Area).order_by(Area.id).limit(limit)
+        rows = [[a.code, a.name, a.kind, a.parent.code if a.parent else ""] for a in session.scalars(query)]
+        return Listing(kind, ["code", "name", "kind", "parent"], rows)
+    if kind == "issuers":
+        rows = [
+            [i.slug, i.unit_name, i.place, i.symbol, ", ".join(h["number"] for h in i.hotlines), i.region]
+            for i in session.scalars(select(Issuer).order_by(Issuer.slug).limit(limit))
+        ]
+        return Listing(kind, ["issuer", "unit", "place", "symbol", "hotlines", "region"], rows)
+    if kind == "agencies":
+        rows = [
+            [g.key, g.name, ", ".join(g.emails), ", ".join(g.groups), area(g.area_id)]
+            for g in session.scalars(select(Agency).order_by(Agency.key).limit(limit))
+        ]
+        return Listing(kind, ["key", "name", "e-mails", "groups", "area"], rows)
+    if kind == "stations":
+        rows = [
+            [
+                s.slug,
+                s.name,
+                area(s.area_id),
+                s.folder,
+                ", ".join(f"{name} {at}" for name, at in directory.ordered_slots(s.slots)),
+            ]
+            for s in session.scalars(select(Station).order_by(Station.slug).limit(limit))
+        ]
+        return Listing(kind, ["station", "name", "area", "folder", "slots"], rows)
+    if kind == "pages":
+        rows = [
+            [p.slug, p.page_id, p.name, p.token_secret]
+            for p in session.scalars(select(FacebookPage).order_by(FacebookPage.slug).limit(limit))
+        ]
+        return Listing(kind, ["page", "id", "name", "token variable"], rows)
+    return _subscribers(session, list_slug, limit, area)
+
+
+def _subscribers(session: Session, list_slug: str | None, limit: int, area: Callable[[int | None], str]) -> Listing:
+    if list_slug is None:
+        rows = []
+        for subscriber_list in session.scalars(select(SubscriberList).order_by(SubscriberList.slug)):
+            counts = session.execute(
+                select(func.count(), func.count().filter(Subscriber.opted_out)).where(
+                    Subscriber.list_id == subscriber_list.id
+                )
+            ).one()
+            rows.append([subscriber_list.slug, subscriber_list.name, str(counts[0]), str(counts[1])])
+        return Listing("subscribers", ["list", "name", "numbers", "opted out"], rows)
+    found = session.scalar(select(SubscriberList).where(SubscriberList.slug == list_slug))
+    if found is None:
+        raise UserError(f"there is no subscriber list '{list_slug}'")
+    query = select(Subscriber).where(Subscriber.list_id == found.id).order_by(Subscriber.id).limit(limit)
+    rows = [
+        [s.phone, area(s.area_id), s.locale, str(s.opted_out_on or "yes") if s.opted_out else ""]
+        for s in session.scalars(query)
+    ]
+    return Listing("subscribers", ["phone", "area", "locale", "opted out"], rows)
+
+
+def summary(report: ImportReport) -> str:
+    """The one line that sums an import up, as the command prints it and the API returns it."""
+    return (
+        f"{report.kind} from {report.source}: {report.imported} imported "
+        f"({report.new} new, {report.updated} updated, {report.unchanged} unchanged), "
+        f"{report.merged} duplicates merged, {len(report.converted)} old numbers converted, "
+        f"{len(report.rejects)} rejected"
+    )

@@ -1,0 +1,132 @@
+"""What a campaign would send: one recipient's bulletin, or every channel in every locale.
+
+The recipient, fire time and slot are chosen as the sender would choose them: the named recipient, else
+the first whose locale is the one asked for, else the first; the channel's first rule's first fire.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time
+
+from sqlalchemy.orm import Session
+
+from broadcaster.accounts import Actor
+from broadcaster.audience import parse_selector, recipients
+from broadcaster.campaigns import find_campaign
+from broadcaster.errors import UserError
+from broadcaster.models import Campaign, CampaignChannel, Rule
+from broadcaster.rendering import Composer
+from broadcaster.settings import Settings
+from channels.base import Recipient
+
+
+@dataclass(frozen=True)
+class Preview:
+    channel: str
+    locale: str
+    recipient_address: str
+    recipient_name: str
+    fire_at: datetime
+    slot: str | None
+    parts: dict[str, str]  # txt, and html and subject for e-mail
+
+
+def preview(
+    session: Session,
+    actor: Actor,
+    slug: str,
+    channel: str,
+    settings: Settings,
+    *,
+    locale: str | None = None,
+    recipient: str | None = None,
+) -> Preview:
+    """Exactly what one recipient of one channel would receive."""
+    actor.require("campaigns:read")
+    campaign = find_campaign(session, slug)
+    return _preview_one(session, campaign, channel, settings, locale, recipient)
+
+
+def preview_all(session: Session, actor: Actor, slug: str, settings: Settings) -> list[Preview]:
+    """Every channel of the campaign in every one of its locales, for review."""
+    actor.require("campaigns:read")
+    campaign = find_campaign(session, slug)
+    return [
+        _preview_one(session, campaign, item.channel, settings, each_locale, None)
+        for item in campaign.channels
+        for each_locale in campaign.locales
+    ]
+
+
+def _channel(campaign: Campaign, channel: str) -> CampaignChannel:
+    found = next((c for c in campaign.channels if c.channel == channel), None)
+    if found is None:
+        known = ", ".join(c.channel for c in campaign.channels)
+        raise UserError(f"campaign '{campaign.slug}' has no {channel} channel (it has {known})")
+    return found
+
+
+def _preview_one(
+    session: Session, campaign: Campaign, channel: str, settings: Settings, locale: str | None, wanted: str | None
+) -> Preview:
+    campaign_channel = _channel(campaign, channel)
+    composer = Composer.for_campaign(campaign, campaign_channel, settings)
+    chosen = _find_recipient(session, composer, campaign, campaign_channel, wanted, locale)
+    if locale is not None:
+        chosen = Recipient(
+            chosen.kind, chosen.address, chosen.name, {**chosen.details, "locale": locale, "locales": [locale]}
+        )
+    fire_at = _first_fire(campaign_channel.rules, campaign, chosen, settings)
+    slot = (campaign_channel.rules[0].slots or [None])[0] if campaign_channel.rules else None
+    bulletin = composer.compose("preview", chosen, fire_at, slot)
+    return Preview(
+        channel=channel,
+        locale=str(bulletin.details["locale"]),
+        recipient_address=bulletin.recipient.address,
+        recipient_name=bulletin.recipient.name,
+        fire_at=fire_at,
+        slot=slot,
+        parts=dict(bulletin.parts),
+    )
+
+
+def _find_recipient(
+    session: Session,
+    composer: Composer,
+    campaign: Campaign,
+    campaign_channel: CampaignChannel,
+    wanted: str | None,
+    locale: str | None,
+) -> Recipient:
+    """The named recipient; else the first whose locale is the one asked for; else simply the first."""
+    selectors = [parse_selector(text) for text in campaign_channel.audience]
+    first = None
+    kind = composer.adapter.recipient_kind
+    for candidate in recipients(session, kind, selectors, campaign_channel.areas):
+        names = (candidate.address.lower(), candidate.name.lower(), str(candidate.details.get("key", "")).lower())
+        if wanted is not None:
+            if wanted.lower() in names:
+                return candidate
+            continue
+        if locale is None or composer.locale_for(candidate) == locale:
+            return candidate
+        first = first or candidate
+    if first is not None:
+        return first
+    channel = campaign_channel.channel
+    if wanted:
+        raise UserError(f"no recipient of the {channel} audience of '{campaign.slug}' matches '{wanted}'")
+    raise UserError(f"the {channel} audience of '{campaign.slug}' is empty")
+
+
+def _first_fire(rules: list[Rule], campaign: Campaign, recipient: Recipient, settings: Settings) -> datetime:
+    zone = settings.zone
+    rule = rules[0] if rules else None
+    if rule is not None and rule.at is not None:
+        return rule.at.astimezone(zone)
+    day = (rule.starts if rule is not None and rule.starts else None) or campaign.valid_from
+    slot_time = "08:00"
+    if rule is not None and rule.slots:
+        slot_time = recipient.details.get("slots", {}).get(rule.slots[0], slot_time)
+    return datetime.combine(day, time.fromisoformat(slot_time), zone)

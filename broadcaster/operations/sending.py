@@ -1,0 +1,212 @@
+"""Sending outside the timetable, retries, the deliveries (filtered, paged, exported) and the status."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from broadcaster import interventions, monitor
+from broadcaster.accounts import Actor, bind_actor
+from broadcaster.audience import audience_size, parse_selector
+from broadcaster.campaigns import find_campaign
+from broadcaster.errors import UserError
+from broadcaster.models import Delivery, DeliveryState, Occurrence, utcnow
+from broadcaster.settings import Settings
+from channels.base import channel_class
+
+
+@dataclass(frozen=True)
+class SendNowResult:
+    slug: str
+    channel: str
+    at: datetime
+    waiting: int  # occurrences waiting to fan out, this one included
+
+
+@dataclass(frozen=True)
+class RetryResult:
+    slug: str
+    channel: str | None
+    requeued: int
+
+
+@dataclass(frozen=True)
+class DeliveryRow:
+    id: int
+    occurrence: int
+    channel: str
+    fire_at: datetime
+    address: str
+    name: str | None
+    state: str
+    attempts: int
+    reason: str | None
+    provider_id: str | None
+    done_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DeliveryPage:
+    rows: list[DeliveryRow]
+    next_cursor: int | None  # pass as `after` for the next page; None: this was the last
+
+
+@dataclass(frozen=True)
+class FanOut:
+    slug: str
+    channel: str
+    written: int
+    total: int
+
+
+def send_now(session: Session, actor: Actor, slug: str, channel: str, settings: Settings) -> SendNowResult:
+    """An extra occurrence now on one channel of an approved campaign; a running worker sends it. Audited."""
+    actor.require("campaigns:send")
+    campaign = find_campaign(session, slug)
+    bind_actor(session, actor)
+    now = utcnow()
+    waiting = interventions.send_now(session, settings, campaign, channel, actor.login, now)
+    return SendNowResult(slug, channel, now, waiting)
+
+
+def retry_failed(session: Session, actor: Actor, slug: str, channel: str | None, settings: Settings) -> RetryResult:
+    """Re-queue failed deliveries; they keep their idempotency keys, so a provider that saw one drops it."""
+    actor.require("campaigns:send")
+    campaign = find_campaign(session, slug)
+    bind_actor(session, actor)
+    count = interventions.retry_failed(session, settings, campaign, channel, actor.login, utcnow())
+    return RetryResult(slug, channel, count)
+
+
+# ---- deliveries ---------------------------------------------------------------------------------
+
+
+def _deliveries_query(
+    session: Session, slug: str, state: str | None, channel: str | None
+) -> Select[Delivery, Occurrence]:
+    if state is not None and state not in set(DeliveryState):
+        raise UserError(f"'{state}' is not a delivery state ({', '.join(DeliveryState)})")
+    campaign = find_campaign(session, slug)
+    query = (
+        select(Delivery, Occurrence)
+        .join(Occurrence, Occurrence.id == Delivery.occurrence_id)
+        .where(Occurrence.campaign_id == campaign.id)
+        .order_by(Delivery.id)
+    )
+    if state is not None:
+        query = query.where(Delivery.state == state)
+    if channel is not None:
+        query = query.where(Occurrence.channel == channel)
+    return query
+
+
+def _row(delivery: Delivery, occurrence: Occurrence) -> DeliveryRow:
+    return DeliveryRow(
+        id=delivery.id,
+        occurrence=occurrence.id,
+        channel=occurrence.channel,
+        fire_at=occurrence.fire_at,
+        address=delivery.address,
+        name=delivery.name,
+        state=delivery.state,
+        attempts=delivery.attempts,
+        reason=delivery.reason,
+        provider_id=delivery.provider_id,
+        done_at=delivery.done_at,
+    )
+
+
+def deliveries(
+    session: Session,
+    actor: Actor,
+    slug: str,
+    *,
+    state: str | None = None,
+    channel: str | None = None,
+    after: int | None = None,
+    limit: int = 100,
+) -> DeliveryPage:
+    """One page of a campaign's deliveries in id order; `after` is the cursor the previous page returned."""
+    actor.require("campaigns:read")
+    if not 1 <= limit <= 1000:
+        raise UserError("limit must be between 1 and 1000")
+    query = _deliveries_query(session, slug, state, channel)
+    if after is not None:
+        query = query.where(Delivery.id > after)
+    rows = [_row(delivery, occurrence) for delivery, occurrence in session.execute(query.limit(limit + 1))]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return DeliveryPage(rows, rows[-1].id if more else None)
+
+
+def all_deliveries(
+    session: Session, actor: Actor, slug: str, *, state: str | None = None, channel: str | None = None
+) -> Iterator[DeliveryRow]:
+    """Every delivery, streamed (for exports)."""
+    actor.require("campaigns:read")
+    query = _deliveries_query(session, slug, state, channel).execution_options(yield_per=5000)
+    for delivery, occurrence in session.execute(query):
+        yield _row(delivery, occurrence)
+
+
+CSV_HEADER = [
+    "occurrence",
+    "channel",
+    "fire time",
+    "recipient",
+    "name",
+    "state",
+    "attempts",
+    "reason",
+    "provider id",
+    "done at",
+]
+
+
+def csv_cells(row: DeliveryRow, settings: Settings) -> list[str]:
+    zone = settings.zone
+
+    def moment(value: datetime | None) -> str:
+        return value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if value is not None else ""
+
+    values = [
+        str(row.occurrence),
+        row.channel,
+        moment(row.fire_at),
+        row.address,
+        row.name or "",
+        row.state,
+        str(row.attempts),
+        row.reason or "",
+        row.provider_id or "",
+        moment(row.done_at),
+    ]
+    return values
+
+
+# ---- status -------------------------------------------------------------------------------------
+
+
+def status(session: Session, actor: Actor, settings: Settings, slug: str | None = None) -> list[monitor.CampaignStatus]:
+    """Per campaign and channel: next fires, occurrences, deliveries by state, last errors."""
+    actor.require("campaigns:read")
+    if slug is not None:
+        find_campaign(session, slug)
+    return monitor.all_statuses(session, settings, utcnow(), slug)
+
+
+def fan_outs(session: Session, actor: Actor) -> list[FanOut]:
+    """Occurrences being expanded right now, with how many deliveries are written of how many."""
+    actor.require("campaigns:read")
+    progress = []
+    for occurrence, written in monitor.expanding(session):
+        campaign = occurrence.campaign
+        channel = next(c for c in campaign.channels if c.channel == occurrence.channel)
+        selectors = [parse_selector(text) for text in channel.audience]
+        total = audience_size(session, channel_class(channel.channel).recipient_kind, selectors)
+        progress.append(FanOut(campaign.slug, occurrence.channel, written, total))
+    return progress

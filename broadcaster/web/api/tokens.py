@@ -1,0 +1,44 @@
+"""/api/v1/tokens: a password login that hands out an API token (failed logins are slowed down)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from broadcaster import accounts
+from broadcaster.errors import UserError
+from broadcaster.models import utcnow
+from broadcaster.web.auth import client_address
+
+router = APIRouter(tags=["accounts"])
+
+
+class TokenRequest(BaseModel):
+    login: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=1, max_length=1024)
+    name: str = Field(default="api", min_length=1, max_length=100, description="What or who will use the token")
+    expires_in_days: int | None = Field(default=None, ge=1, le=3650)
+
+
+class TokenOut(BaseModel):
+    id: int
+    name: str
+    token: str = Field(description="Shown this once; only its hash is kept")
+    expires_at: datetime | None
+
+
+@router.post("/tokens", response_model=TokenOut, status_code=201, summary="Sign in with a password; get an API token")
+def create_token(request: Request, body: TokenRequest) -> TokenOut:
+    sessions = request.app.state.sessions
+    with sessions() as session:
+        try:
+            account = accounts.authenticate_password(session, body.login, body.password, client_address(request))
+        except UserError:
+            session.commit()  # a failed login is remembered, so repeated guesses are slowed down
+            raise
+        expires = utcnow() + timedelta(days=body.expires_in_days) if body.expires_in_days else None
+        token = accounts.create_token(session, account, body.name, expires)
+        session.commit()
+    return TokenOut(id=token.id, name=token.name, token=token.token, expires_at=token.expires_at)
