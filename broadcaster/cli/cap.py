@@ -11,8 +11,6 @@ from rich.markup import escape
 
 from broadcaster.cli.common import AsOption, actor, friendly, out, settings, unit_of_work
 from broadcaster.errors import UserError
-from broadcaster.problems import InvalidInput, Problem
-from broadcaster.rendering import TemplateProblem
 
 app = typer.Typer(help="CAP 1.2 alerts: export approved campaigns, check alerts.", no_args_is_help=True)
 
@@ -41,6 +39,7 @@ def export(
     """The campaign's current CAP alert: Alert when approved, Update after a new approval, Cancel when cancelled."""
     from broadcaster.cap.alerts import alert_for_campaign
     from broadcaster.cap.export import alert_xml
+    from broadcaster.rendering import TemplateProblem
 
     with unit_of_work() as session:
         alert = alert_for_campaign(session, slug, settings())
@@ -58,6 +57,7 @@ def export(
 def check(file: Annotated[Path, typer.Argument(help="A CAP 1.2 alert (XML).")]) -> None:
     """Check an alert against the OASIS CAP 1.2 schema; every problem with its line."""
     from broadcaster.cap.schema import check_alert
+    from broadcaster.problems import InvalidInput, Problem
 
     try:
         document = file.read_bytes()
@@ -81,6 +81,7 @@ def import_(
     from broadcaster.accounts import bind_actor
     from broadcaster.cap.importing import import_alert
     from broadcaster.cap.reading import parse_alert, read_source
+    from broadcaster.problems import InvalidInput
 
     who = actor(as_)
     who.require("campaigns:draft")

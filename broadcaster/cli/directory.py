@@ -4,22 +4,24 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from broadcaster.accounts import Actor
 from broadcaster.cli.common import AsOption, err, friendly, local_actor, out, settings, unit_of_work
-from broadcaster.csvfiles import CsvOutput, open_upload
-from broadcaster.directory import ImportReport, NothingImported
 from broadcaster.errors import UserError
-from broadcaster.operations import directory as operations
+
+if TYPE_CHECKING:
+    from broadcaster.accounts import Actor
+    from broadcaster.csvfiles import CsvOutput
+    from broadcaster.directory import ImportReport
 
 app = typer.Typer(help="The directory: who bulletins go to.", no_args_is_help=True)
-KINDS = operations.KINDS
+# Written out for the help, which should not wait for the database layer (operations.directory.KINDS decides).
+KINDS_HELP = "One of: areas, issuers, agencies, stations, subscribers, pages."
 
 
 SHOWN = 20  # lines of each list printed; --report writes them all
@@ -67,6 +69,10 @@ def _import_csv(
 ) -> None:
     """One file in one transaction; the output files are opened first, so that a place they cannot be
     written is refused before anything is committed."""
+    from broadcaster.csvfiles import CsvOutput, open_upload
+    from broadcaster.directory import NothingImported
+    from broadcaster.operations import directory as operations
+
     failure: NothingImported | None = None
     with ExitStack() as stack:
         rejects_out = stack.enter_context(CsvOutput(rejects)) if rejects else None
@@ -86,7 +92,7 @@ def _import_csv(
 @app.command("import")
 @friendly
 def import_(
-    kind: Annotated[str, typer.Argument(help=f"One of: {', '.join(KINDS)}.")],
+    kind: Annotated[str, typer.Argument(help=KINDS_HELP)],
     files: Annotated[list[Path], typer.Argument(help="CSV files (YAML for issuers).")],
     list_slug: Annotated[str | None, typer.Option("--list", help="Subscriber list to import into.")] = None,
     list_name: Annotated[str | None, typer.Option("--name", help="Display name of the subscriber list.")] = None,
@@ -97,6 +103,8 @@ def import_(
     as_: str | None = AsOption,
 ) -> None:
     """Import directory files. Each file is one transaction; rejected rows are listed by line."""
+    from broadcaster.operations import directory as operations
+
     operations.check_kind(kind, list_slug, importing=True)
     who = local_actor(as_)
     if kind == "issuers":
@@ -119,12 +127,14 @@ def import_(
 @app.command("list")
 @friendly
 def list_(
-    kind: Annotated[str, typer.Argument(help=f"One of: {', '.join(KINDS)}.")],
+    kind: Annotated[str, typer.Argument(help=KINDS_HELP)],
     list_slug: Annotated[str | None, typer.Option("--list", help="Only this subscriber list.")] = None,
     limit: Annotated[int, typer.Option(help="Show at most this many rows.")] = 200,
     as_: str | None = AsOption,
 ) -> None:
     """Show what the directory holds."""
+    from broadcaster.operations import directory as operations
+
     with unit_of_work() as session:
         shown = operations.listing(session, local_actor(as_), kind, list_slug=list_slug, limit=limit)
     table = Table(title=kind)

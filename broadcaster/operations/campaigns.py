@@ -6,19 +6,23 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path, PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from broadcaster import lifecycle
 from broadcaster.accounts import Actor, bind_actor
-from broadcaster.campaign_file import CampaignSpec, load_campaign_file, parse_campaign
-from broadcaster.campaigns import check_campaign, find_campaign, save_campaign
 from broadcaster.errors import UserError
 from broadcaster.models import AuditEntry, Campaign
-from broadcaster.problems import InvalidInput
-from broadcaster.settings import Settings
+
+if TYPE_CHECKING:
+    from broadcaster.campaign_file import CampaignSpec
+    from broadcaster.problems import InvalidInput
+    from broadcaster.settings import Settings
+
+# The campaign file format, the checks and the templates load only for the operations that need them:
+# listing campaigns (the command people run most) should not wait for Jinja2 and every adapter.
 
 # The permission each status change needs.
 LIFECYCLE_PERMISSIONS = {
@@ -112,11 +116,16 @@ class AuditRecord:
 
 
 def read_file(path: Path) -> CampaignSpec:
+    from broadcaster.campaign_file import load_campaign_file
+
     return load_campaign_file(path)
 
 
 def read_upload(content: bytes, filename: str) -> CampaignSpec:
     """An uploaded campaign file, read exactly as a file on disk is read; problems name the upload."""
+    from broadcaster.campaign_file import load_campaign_file
+    from broadcaster.problems import InvalidInput
+
     name = PurePath(filename or "campaign.yaml").name or "campaign.yaml"
     with tempfile.TemporaryDirectory(prefix="broadcaster-upload-") as folder:
         path = Path(folder) / name
@@ -128,12 +137,16 @@ def read_upload(content: bytes, filename: str) -> CampaignSpec:
 
 
 def _renamed(exc: InvalidInput, old: str, new: str) -> InvalidInput:
+    from broadcaster.problems import InvalidInput
+
     problems = [type(item)(item.where.replace(old, new), item.message.replace(old, new)) for item in exc.problems]
     return InvalidInput(exc.source.replace(old, new), problems)
 
 
 def read_data(data: Any, source: str = "body") -> CampaignSpec:
     """A campaign given as data (a JSON body): the same structure and checks as a file."""
+    from broadcaster.campaign_file import parse_campaign
+
     return parse_campaign(data, source)
 
 
@@ -142,6 +155,9 @@ def read_data(data: Any, source: str = "body") -> CampaignSpec:
 
 def validate(session: Session, actor: Actor, spec: CampaignSpec, source: str, settings: Settings) -> CampaignSpec:
     """Every problem with the campaign against the directory and templates, or the campaign itself."""
+    from broadcaster.campaigns import check_campaign
+    from broadcaster.problems import InvalidInput
+
     actor.require("campaigns:draft")
     problems = check_campaign(session, spec, settings)
     if problems:
@@ -151,6 +167,8 @@ def validate(session: Session, actor: Actor, spec: CampaignSpec, source: str, se
 
 def save(session: Session, actor: Actor, spec: CampaignSpec, source: str, settings: Settings) -> SavedCampaign:
     """Check, then save as a draft (an edit of a submitted or paused campaign returns it to draft); audited."""
+    from broadcaster.campaigns import save_campaign
+
     validate(session, actor, spec, source, settings)
     bind_actor(session, actor)
     campaign, created = save_campaign(session, spec, actor.login, settings)
@@ -167,6 +185,8 @@ def list_campaigns(session: Session, actor: Actor) -> list[CampaignSummary]:
 
 
 def show(session: Session, actor: Actor, slug: str) -> CampaignDetail:
+    from broadcaster.campaigns import find_campaign
+
     actor.require("campaigns:read")
     campaign = find_campaign(session, slug)
     channels = [
@@ -203,6 +223,8 @@ def change_status(
     """submit, return (with a reason), approve (by another account), pause, resume or cancel; audited."""
     if action not in LIFECYCLE_PERMISSIONS:
         raise UserError(f"'{action}' is not a campaign action ({', '.join(LIFECYCLE_PERMISSIONS)})")
+    from broadcaster.campaigns import find_campaign
+
     actor.require(LIFECYCLE_PERMISSIONS[action])
     if action == "return" and not (reason and reason.strip()):
         raise UserError("say why the campaign goes back: a reason is required")
@@ -214,6 +236,8 @@ def change_status(
 
 def resume_channel(session: Session, actor: Actor, slug: str, channel: str) -> CampaignSummary:
     """Resume one channel that was paused after a permanent failure; audited with the reason it had."""
+    from broadcaster.campaigns import find_campaign
+
     actor.require("campaigns:send")
     campaign = find_campaign(session, slug)
     item = next((c for c in campaign.channels if c.channel == channel), None)
@@ -230,6 +254,8 @@ def resume_channel(session: Session, actor: Actor, slug: str, channel: str) -> C
 
 def audit_log(session: Session, actor: Actor, slug: str) -> list[AuditRecord]:
     """Everything that happened to a campaign, oldest first."""
+    from broadcaster.campaigns import find_campaign
+
     actor.require("campaigns:read")
     campaign = find_campaign(session, slug)
     query = select(AuditEntry).where(AuditEntry.campaign_id == campaign.id).order_by(AuditEntry.id)
