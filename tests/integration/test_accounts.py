@@ -203,9 +203,9 @@ def test_an_account_may_do_only_what_its_role_grants_on_the_command_line(cli: Cl
     refused = cli("campaign", "approve", SLUG, "--as", "tram")
     assert refused.exit_code == 1
     assert "'tram' may not do this: it needs the permission campaigns:approve" in refused.stderr
-    reading = cli("campaign", "list", "--as", "tram")
+    reading = cli("deliveries", SLUG, "--as", "tram")
     assert reading.exit_code == 1 and "campaigns:read" in reading.stderr
-    assert cli("campaign", "list").exit_code == 0  # the server's own terminal, without --as, may read
+    assert cli("deliveries", SLUG).exit_code == 0  # the server's own terminal, without --as, may read
 
 
 def test_the_terminal_is_not_an_account_name(cli: Cli) -> None:
