@@ -38,7 +38,11 @@ def read_yaml(path: Path) -> Any:
     """The document in a YAML file; InvalidInput listing every problem (with lines) otherwise."""
     where = str(path)
     text = _read_text(path, where)
-    loader = _TextDates(text)
+    try:
+        loader = _TextDates(text)  # the reader refuses control characters here, before any parsing
+    except yaml.reader.ReaderError as exc:
+        sentence = f"holds a control character that a YAML file cannot hold (character {exc.position + 1})"
+        raise InvalidInput(where, [Problem(where, sentence)]) from None
     try:
         try:
             node = loader.get_single_node()

@@ -163,3 +163,14 @@ def test_a_once_rule_already_past_within_a_running_window_is_a_warning(
         "channels.email.schedule[0].at: 2024-05-14 08:00 is already past: this rule sends nothing",
         "channels.sms.schedule[0].at: 2024-05-15 09:00 is already past: this rule sends nothing",
     ]
+
+
+def test_a_control_character_in_a_campaign_file_is_a_sentence_not_a_traceback(tmp_path: Path) -> None:
+    from broadcaster.problems import InvalidInput
+    from broadcaster.yaml_files import read_yaml
+
+    path = tmp_path / "campaign.yaml"
+    path.write_text("campaign: canh-bao\x01\n", encoding="utf-8")
+    with pytest.raises(InvalidInput) as refused:
+        read_yaml(path)
+    assert "control character" in str(refused.value.problems[0].message)
