@@ -56,6 +56,20 @@ def espeak_ng() -> None:
     pytest.skip(f"{reason}; the audio tests are skipped")
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture
+def chromium_available() -> None:
+    """Debian's Chromium for the page tests: skipped with the reason without it, except under CI=true."""
+    if CHROMIUM.exists():
+        return
+    reason = f"Chromium is not installed at {CHROMIUM} (Debian package chromium; make test installs it as root)"
+    if IN_CI:
+        pytest.fail(f"{reason}; under CI=true the page tests must run")
+    pytest.skip(f"{reason}; the page tests are skipped")
+
+
 @pytest.fixture
 def postgres_url(postgres_available: None) -> Iterator[str]:
     """A fresh schema on the real server for one test, dropped afterwards."""

@@ -16,11 +16,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from broadcaster.db import transaction
 from broadcaster.settings import Settings
 from broadcaster.web.app import create_app
-from tests.conftest import CONTENT
+from tests.conftest import CHROMIUM, CONTENT
 from tests.integration.test_cap_export import TAY_NINH
 from tests.web.test_public_page import DRAFT_NUMBER, publish
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTEFACTS = Path(__file__).resolve().parents[2] / "var" / "artefacts" / "verification-page"
 TAY_NINH_DEPARTMENT = "Sở Thông tin và Truyền thông Tây Ninh"
 PHONE = {"width": 360, "height": 740}
@@ -65,9 +64,7 @@ def site(sqlite_url: str, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium (config/debian-packages.txt lists it)")
+def browser(chromium_available: None) -> Iterator[object]:
     with playwright_api.sync_playwright() as playwright:
         launched = playwright.chromium.launch(
             executable_path=str(CHROMIUM),

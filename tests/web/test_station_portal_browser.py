@@ -20,14 +20,14 @@ from broadcaster import airing
 from broadcaster.db import transaction
 from broadcaster.examples import import_examples
 from broadcaster.settings import Settings
+from tests.conftest import CHROMIUM
 from tests.radio_slots import aired_slots
 from tests.web.conftest import person
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTEFACTS = Path(__file__).resolve().parents[2] / "var" / "artefacts" / "portal"
 PHONE = {"width": 390, "height": 844}
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="chromium is not installed (Debian package chromium)")
+pytestmark = pytest.mark.usefixtures("chromium_available")
 
 
 @pytest.fixture
