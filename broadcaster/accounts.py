@@ -108,7 +108,8 @@ class Actor:
         if permission not in self.permissions:
             raise PermissionDenied(
                 f"'{self.login}' may not do this: it needs the permission {permission} "
-                f"({PERMISSIONS.get(permission, permission)})"
+                f"({PERMISSIONS.get(permission, permission)})",
+                permission,
             )
 
 

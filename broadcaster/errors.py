@@ -26,6 +26,10 @@ class AuthenticationFailed(UserError):
 class PermissionDenied(UserError):
     """The acting account lacks the permission an action needs; the message names the permission."""
 
+    def __init__(self, message: str, permission: str | None = None):
+        super().__init__(message)
+        self.permission = permission
+
 
 class TooManyAttempts(UserError):
     """Too many failed logins for an account or from an address; the caller must wait `retry_after` seconds."""

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import load_dotenv
-from pydantic import PositiveInt, SecretStr, ValidationError, field_validator
+from pydantic import PositiveFloat, PositiveInt, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from broadcaster.errors import ConfigurationError
@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     max_request_bytes: PositiveInt = 1_000_000
     max_upload_bytes: PositiveInt = 20_000_000
+    # A console sign-in ends after this long without a request, and in any case this long after it began.
+    console_idle_minutes: PositiveFloat = 60
+    console_longest_hours: PositiveFloat = 12
 
     def warning_page_url(self, slug: str) -> str:
         """The permanent link of a campaign's warning on the public verification page."""

@@ -23,6 +23,7 @@ from broadcaster import airing
 from broadcaster.models import Station, utcnow
 from broadcaster.settings import Settings
 from broadcaster.web.auth import DbSession
+from broadcaster.web.console import sessions as console_sessions
 from broadcaster.web.portal.calendar import station_calendar
 from broadcaster.web.portal.words import WORDS, language, weekday
 from channels.radio import SCRIPT_FILES, RadioChannel, RadioOptions, script_entry, script_file
@@ -58,7 +59,15 @@ def _cookie_for(request: Request, station: Station, fingerprint: str) -> str:
 
 
 def current_station(request: Request, session: DbSession) -> Station:
-    """The station whose signed cookie came with the request, as long as its link has not been rotated."""
+    """The station of a station account signed in to the console, else the one whose signed link cookie came
+    with the request, as long as its link has not been rotated."""
+    account = console_sessions.session_account(request, session)
+    if account is not None and account.role == "station" and account.station_links:
+        # An account speaking for several stations sees the first; each has its own link for the others.
+        station = session.get(Station, min(link.station_id for link in account.station_links))
+        if station is not None:
+            request.state.portal_by = account.login  # the airing reports name the person, not the link
+            return station
     station_id, _, rest = request.cookies.get(COOKIE, "").partition(".")
     fingerprint, _, signature = rest.partition(".")
     expected = _signature(request.app.state.signing_secret, f"{station_id}.{fingerprint}")
@@ -136,7 +145,7 @@ def confirm(
             station,
             delivery_id,
             aired=aired == "1",
-            by=f"link:{station.slug}",
+            by=getattr(request.state, "portal_by", f"link:{station.slug}"),
             zone=settings.zone,
             aired_at=when,
             reason=reason or None,

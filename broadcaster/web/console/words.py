@@ -1,0 +1,193 @@
+"""What the console says, Vietnamese first and English second (the words of UX.md), and how it writes dates.
+
+Templates read `w.key`; a page module that needs new words adds the key to both languages here (a test
+checks that both languages have the same keys). Dates are `14/05/2024`, times `19:00`, weekdays
+`Thứ Hai … Chủ Nhật`, always in the issuer's time zone (the `timezone` setting).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+
+from broadcaster.web.portal.words import WEEKDAYS
+
+LANG_COOKIE = "lang"
+Day = date  # the type, named apart from `Dates.date`
+
+WORDS: dict[str, dict[str, str]] = {
+    "vi": {
+        "product": "Hệ thống phát cảnh báo",
+        "dashboard": "Tổng quan",
+        "campaigns": "Chiến dịch",
+        "calendar": "Lịch phát",
+        "directory": "Danh bạ",
+        "accounts": "Tài khoản",
+        "audit": "Nhật ký thao tác",
+        "sign_in": "Đăng nhập",
+        "sign_out": "Đăng xuất",
+        "login": "Tên tài khoản",
+        "password": "Mật khẩu",
+        "signed_in_as": "Đang đăng nhập:",
+        "language": "English",
+        "wrong_login": "Sai tên tài khoản hoặc mật khẩu.",
+        "account_disabled": "Tài khoản này đã bị khóa. Hãy liên hệ quản trị viên.",
+        "too_many": "Đăng nhập sai quá nhiều lần: hãy thử lại sau {seconds} giây.",
+        "login_empty": "Hãy nhập tên tài khoản.",
+        "password_empty": "Hãy nhập mật khẩu.",
+        "session_ended": "Phiên làm việc đã kết thúc. Hãy đăng nhập lại.",
+        "csrf_refused": (
+            "Biểu mẫu này đã hết hạn hoặc không được gửi từ trang của hệ thống. Hãy tải lại trang và thử lại."
+        ),
+        "forbidden_title": "Không có quyền",
+        "forbidden": "Tài khoản {login} không được làm việc này: cần quyền {permission}.",
+        "station_forbidden": "Tài khoản của đài truyền thanh chỉ dùng trang kịch bản của đài.",
+        "to_portal": "Mở trang kịch bản của đài",
+        "not_found_title": "Không tìm thấy",
+        "not_found": "Không có trang nào ở địa chỉ {path}.",
+        "error_title": "Đã có lỗi",
+        "error": "Đã có lỗi ngoài dự kiến; lỗi đã được ghi lại cho bộ phận kỹ thuật. Hãy thử lại sau ít phút.",
+        "database_error": "Không dùng được cơ sở dữ liệu lúc này; hãy thử lại sau ít phút.",
+        "back_home": "Về trang tổng quan",
+        "form_has_errors": "Biểu mẫu có lỗi: xem các dòng đánh dấu đỏ.",
+        "required": "Hãy điền mục này.",
+        "save": "Lưu",
+        "cancel": "Hủy",
+        "search": "Tìm",
+        "status_draft": "bản nháp",
+        "status_submitted": "chờ phê duyệt",
+        "status_approved": "đã phê duyệt",
+        "status_active": "đang phát",
+        "status_paused": "tạm dừng",
+        "status_completed": "đã xong",
+        "status_cancelled": "đã hủy",
+        "channel_email": "công văn điện tử",
+        "channel_sms": "tin nhắn SMS",
+        "channel_facebook": "trang Facebook",
+        "channel_radio": "truyền thanh",
+        "priority_ordinary": "thường",
+        "priority_priority": "ưu tiên",
+        "priority_emergency": "khẩn cấp",
+        "state_planned": "dự kiến",
+        "state_expanding": "đang chuẩn bị",
+        "state_waiting": "đang chờ",
+        "state_sent": "đã gửi",
+        "state_delivered": "đã nhận",
+        "state_failed": "thất bại",
+        "state_skipped": "bỏ qua",
+        "my_drafts": "Bản nháp",
+        "to_approve": "Chờ phê duyệt",
+        "you_cannot_approve": "Bạn đã soạn hoặc trình chiến dịch này nên không thể tự phê duyệt.",
+        "paused_channels": "Kênh đang tạm dừng",
+        "nothing_waits": "Không có gì đang chờ.",
+    },
+    "en": {
+        "product": "Warning broadcaster",
+        "dashboard": "Dashboard",
+        "campaigns": "Campaigns",
+        "calendar": "Calendar",
+        "directory": "Directory",
+        "accounts": "Accounts",
+        "audit": "Audit log",
+        "sign_in": "Sign in",
+        "sign_out": "Sign out",
+        "login": "Account name",
+        "password": "Password",
+        "signed_in_as": "Signed in as",
+        "language": "Tiếng Việt",
+        "wrong_login": "Wrong account name or password.",
+        "account_disabled": "This account is disabled. Ask an administrator.",
+        "too_many": "Too many failed sign-ins: try again in {seconds} seconds.",
+        "login_empty": "Type your account name.",
+        "password_empty": "Type your password.",
+        "session_ended": "Your session has ended. Sign in again.",
+        "csrf_refused": (
+            "This form has expired or was not sent from the console's own page. Reload the page and try again."
+        ),
+        "forbidden_title": "Not permitted",
+        "forbidden": "The account {login} may not do this: it needs the permission {permission}.",
+        "station_forbidden": "A radio station's account only uses the station's script pages.",
+        "to_portal": "Open the station's scripts",
+        "not_found_title": "Not found",
+        "not_found": "There is no page at {path}.",
+        "error_title": "Something went wrong",
+        "error": "Something unexpected went wrong; it was logged for the operators. Try again in a few minutes.",
+        "database_error": "The database cannot be used right now; try again in a few minutes.",
+        "back_home": "Back to the dashboard",
+        "form_has_errors": "The form has errors: see the lines marked in red.",
+        "required": "Fill in this field.",
+        "save": "Save",
+        "cancel": "Cancel",
+        "search": "Search",
+        "status_draft": "draft",
+        "status_submitted": "awaiting approval",
+        "status_approved": "approved",
+        "status_active": "sending",
+        "status_paused": "paused",
+        "status_completed": "completed",
+        "status_cancelled": "cancelled",
+        "channel_email": "e-mail letter",
+        "channel_sms": "SMS",
+        "channel_facebook": "Facebook page",
+        "channel_radio": "radio",
+        "priority_ordinary": "ordinary",
+        "priority_priority": "priority",
+        "priority_emergency": "emergency",
+        "state_planned": "planned",
+        "state_expanding": "expanding",
+        "state_waiting": "waiting",
+        "state_sent": "sent",
+        "state_delivered": "delivered",
+        "state_failed": "failed",
+        "state_skipped": "skipped",
+        "my_drafts": "Drafts",
+        "to_approve": "Awaiting approval",
+        "you_cannot_approve": "You drafted or submitted this campaign, so you cannot approve it.",
+        "paused_channels": "Paused channels",
+        "nothing_waits": "Nothing waits.",
+    },
+}
+
+
+def language(request: Request) -> str:
+    """`?lang=` when given (and then remembered in a cookie), else the cookie, else Vietnamese."""
+    chosen = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE) or "vi"
+    return chosen if chosen in WORDS else "vi"
+
+
+class Dates:
+    """Dates and times as the console writes them, in one time zone and one language (templates: `dates.…`)."""
+
+    def __init__(self, zone: ZoneInfo, lang: str):
+        self.zone, self.lang = zone, lang
+
+    def local(self, moment: datetime) -> datetime:
+        return moment.astimezone(self.zone)
+
+    def weekday(self, day: Day | datetime) -> str:
+        if isinstance(day, datetime):
+            day = self.local(day)
+        return WEEKDAYS[self.lang][day.weekday()]
+
+    def date(self, day: Day | datetime | None) -> str:
+        """`14/05/2024` (a moment is first moved to the issuer's time zone)."""
+        if day is None:
+            return ""
+        if isinstance(day, datetime):
+            day = self.local(day)
+        return f"{day:%d/%m/%Y}"
+
+    def time(self, moment: datetime | None) -> str:
+        return f"{self.local(moment):%H:%M}" if moment is not None else ""
+
+    def when(self, moment: datetime | None) -> str:
+        """`Thứ Ba 14/05/2024 19:00`."""
+        if moment is None:
+            return ""
+        return f"{self.weekday(moment)} {self.date(moment)} {self.time(moment)}"
+
+    def day(self, day: Day | datetime | None) -> str:
+        """`Thứ Ba 14/05/2024`."""
+        return f"{self.weekday(day)} {self.date(day)}" if day is not None else ""

@@ -1,0 +1,33 @@
+"""Driving the console through the test client: accounts with passwords, the form token, signing in."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from broadcaster import accounts
+from broadcaster.db import transaction
+
+PASSWORD = "mật-khẩu-đủ-dài"
+
+
+def staff(sessions: sessionmaker[Session], login: str, role: str, *, stations: list[str] | None = None) -> str:
+    with transaction(sessions) as session:
+        accounts.create_account(session, login, role, password=PASSWORD, stations=stations)
+    return login
+
+
+def form_token(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([0-9a-f]+)"', html)
+    assert found, "the page has a form token"
+    return found.group(1)
+
+
+def sign_in(client: TestClient, login: str, password: str = PASSWORD) -> str:
+    """Sign in through the login form; the dashboard's form token (for the next forms) is returned."""
+    token = form_token(client.get("/login").text)
+    answer = client.post("/login", data={"login": login, "password": password, "csrf_token": token})
+    assert answer.status_code == 200, answer.text  # followed the redirect
+    return form_token(answer.text) if 'name="csrf_token"' in answer.text else ""

@@ -1,0 +1,206 @@
+"""Signing in to the console: server-side sessions (hashed at rest, revocable, idle timeout), CSRF on every
+form, cookie flags, the station account sent to its portal, and error pages that are sentences."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from broadcaster import accounts
+from broadcaster.db import transaction
+from broadcaster.examples import import_examples
+from broadcaster.models import ConsoleSession, utcnow
+from broadcaster.settings import Settings
+from broadcaster.web.app import create_app
+from tests.web.console_helpers import PASSWORD, form_token, sign_in, staff
+
+
+def test_a_visitor_who_is_not_signed_in_is_sent_to_the_login_page(client: TestClient) -> None:
+    answer = client.get("/", follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == "/login"
+    page = client.get("/")
+    assert "Đăng nhập" in page.text and 'id="login"' in page.text
+
+
+def test_a_page_asked_for_before_signing_in_is_shown_after_it(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    staff(sessions, "lan", "drafter")
+    answer = client.get("/?lang=en", follow_redirects=False)
+    assert answer.headers["location"] == "/login?next=%2F%3Flang%3Den"
+    token = form_token(client.get("/login?next=/%3Flang%3Den").text)
+    signed = client.post(
+        "/login",
+        data={"login": "lan", "password": PASSWORD, "next": "/?lang=en", "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert signed.headers["location"] == "/?lang=en"
+
+
+def test_an_address_elsewhere_given_as_next_is_not_followed(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    staff(sessions, "lan", "drafter")
+    for elsewhere in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+        client.cookies.clear()
+        token = form_token(client.get("/login").text)
+        signed = client.post(
+            "/login",
+            data={"login": "lan", "password": PASSWORD, "next": elsewhere, "csrf_token": token},
+            follow_redirects=False,
+        )
+        assert signed.headers["location"] == "/"
+
+
+def test_the_session_id_is_kept_only_as_a_digest_and_the_cookie_is_httponly_and_samesite(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    staff(sessions, "lan", "drafter")
+    token = form_token(client.get("/login").text)
+    answer = client.post(
+        "/login", data={"login": "lan", "password": PASSWORD, "csrf_token": token}, follow_redirects=False
+    )
+    cookie = next(value for value in answer.headers.get_list("set-cookie") if value.startswith("bc_console="))
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" not in cookie
+    plain = cookie.split(";")[0].split("=", 1)[1]
+    with transaction(sessions) as session:
+        stored = session.scalars(select(ConsoleSession.digest)).all()
+    assert stored == [hashlib.sha256(plain.encode()).hexdigest()]
+    assert plain not in stored
+
+
+def test_cookies_are_secure_when_the_console_is_served_over_https(
+    web_settings: Settings, sessions: sessionmaker[Session]
+) -> None:
+    staff(sessions, "lan", "drafter")
+    app = create_app(web_settings.model_copy(update={"public_url": "https://canhbao.example.gov.vn"}), sessions)
+    with TestClient(app, base_url="https://testserver") as client:
+        token = form_token(client.get("/login").text)
+        answer = client.post(
+            "/login", data={"login": "lan", "password": PASSWORD, "csrf_token": token}, follow_redirects=False
+        )
+    cookie = next(value for value in answer.headers.get_list("set-cookie") if value.startswith("bc_console="))
+    assert "Secure" in cookie
+
+
+def test_a_form_without_its_token_is_refused_with_a_sentence(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    staff(sessions, "lan", "drafter")
+    client.get("/login")
+    refused = client.post("/login", data={"login": "lan", "password": PASSWORD})
+    assert refused.status_code == 403
+    assert "Biểu mẫu này đã hết hạn hoặc không được gửi từ trang của hệ thống" in refused.text
+    forged = client.post("/login", data={"login": "lan", "password": PASSWORD, "csrf_token": "0" * 64})
+    assert forged.status_code == 403
+    sign_in(client, "lan")
+    signed_out = client.post("/logout", data={})
+    assert signed_out.status_code == 403 and "Traceback" not in signed_out.text
+    assert client.get("/", follow_redirects=False).status_code == 200  # still signed in
+
+
+def test_a_wrong_password_is_a_sentence_next_to_the_password_field(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    staff(sessions, "lan", "drafter")
+    token = form_token(client.get("/login").text)
+    answer = client.post("/login", data={"login": "lan", "password": "not it at all", "csrf_token": token})
+    assert answer.status_code == 422
+    assert 'id="password-error">Sai tên tài khoản hoặc mật khẩu.</p>' in answer.text
+    empty = client.post("/login", data={"login": " ", "password": "", "csrf_token": token})
+    assert 'id="login-error">Hãy nhập tên tài khoản.</p>' in empty.text
+    assert 'id="password-error">Hãy nhập mật khẩu.</p>' in empty.text
+
+
+def test_repeated_failures_are_slowed_and_say_how_long_to_wait(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    staff(sessions, "lan", "drafter")
+    token = form_token(client.get("/login").text)
+    for _ in range(accounts.FREE_FAILURES):
+        client.post("/login", data={"login": "lan", "password": "wrong password", "csrf_token": token})
+    blocked = client.post("/login", data={"login": "lan", "password": PASSWORD, "csrf_token": token})
+    assert blocked.status_code == 429 and "Đăng nhập sai quá nhiều lần: hãy thử lại sau" in blocked.text
+
+
+def test_signing_out_revokes_the_session_on_the_server(client: TestClient, sessions: sessionmaker[Session]) -> None:
+    staff(sessions, "lan", "drafter")
+    token = sign_in(client, "lan")
+    stolen = client.cookies.get("bc_console")
+    client.post("/logout", data={"csrf_token": token})
+    with transaction(sessions) as session:
+        assert session.scalar(select(ConsoleSession.revoked_at)) is not None
+    client.cookies.set("bc_console", stolen)  # a copy of the cookie kept elsewhere opens nothing
+    assert client.get("/", follow_redirects=False).headers["location"] == "/login"
+
+
+def test_an_idle_session_ends(client: TestClient, sessions: sessionmaker[Session], web_settings: Settings) -> None:
+    staff(sessions, "lan", "drafter")
+    sign_in(client, "lan")
+    idle = timedelta(minutes=web_settings.console_idle_minutes + 1)
+    with transaction(sessions) as session:
+        session.execute(update(ConsoleSession).values(last_seen_at=utcnow() - idle))
+    assert client.get("/", follow_redirects=False).headers["location"] == "/login"
+
+
+def test_disabling_an_account_ends_its_sessions(client: TestClient, sessions: sessionmaker[Session]) -> None:
+    staff(sessions, "lan", "drafter")
+    sign_in(client, "lan")
+    with transaction(sessions) as session:
+        accounts.set_disabled(session, "lan", True)
+    assert client.get("/", follow_redirects=False).headers["location"] == "/login"
+
+
+def test_a_station_account_lands_on_its_portal_and_sees_no_staff_page(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    with transaction(sessions) as session:
+        import_examples(session)
+    staff(sessions, "dai-go-dau", "station", stations=["dtt-go-dau"])
+    token = form_token(client.get("/login").text)
+    answer = client.post(
+        "/login", data={"login": "dai-go-dau", "password": PASSWORD, "csrf_token": token}, follow_redirects=False
+    )
+    assert answer.headers["location"] == "/portal"
+    portal = client.get("/portal")
+    assert portal.status_code == 200 and "Đài Truyền thanh huyện Gò Dầu" in portal.text
+    staff_page = client.get("/")
+    assert staff_page.status_code == 403
+    assert "Tài khoản của đài truyền thanh chỉ dùng trang kịch bản của đài." in staff_page.text
+    assert 'href="/portal"' in staff_page.text
+
+
+def test_a_missing_page_is_a_page_for_a_browser_and_a_problem_for_the_api(client: TestClient) -> None:
+    page = client.get("/khong-co", headers={"accept": "text/html"})
+    assert page.status_code == 404 and "Không có trang nào ở địa chỉ /khong-co." in page.text
+    api = client.get("/api/v1/khong-co", headers={"accept": "text/html"})
+    assert api.status_code == 404 and api.headers["content-type"] == "application/problem+json"
+
+
+def test_the_language_switch_is_remembered(client: TestClient, sessions: sessionmaker[Session]) -> None:
+    staff(sessions, "lan", "drafter")
+    sign_in(client, "lan")
+    assert "Dashboard" in client.get("/?lang=en").text
+    assert "Dashboard" in client.get("/").text
+    assert "Tổng quan" in client.get("/?lang=vi").text
+
+
+def test_both_languages_have_every_word() -> None:
+    from broadcaster.web.console.words import WORDS
+
+    assert WORDS["vi"].keys() == WORDS["en"].keys()
+
+
+def test_dates_are_day_month_year_with_weekday_names_in_the_issuers_zone() -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from broadcaster.web.console.words import Dates
+
+    moment = datetime(2024, 5, 13, 18, 30, tzinfo=UTC)  # 01:30 on Tuesday 14 May in Việt Nam
+    assert Dates(ZoneInfo("Asia/Ho_Chi_Minh"), "vi").when(moment) == "Thứ Ba 14/05/2024 01:30"
+    assert Dates(ZoneInfo("Asia/Ho_Chi_Minh"), "en").day(moment) == "Tuesday 14/05/2024"
