@@ -11,7 +11,6 @@ from __future__ import annotations
 import errno
 import json
 import logging
-import random
 import threading
 import time as clock
 from collections import OrderedDict, defaultdict
@@ -22,7 +21,7 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import Select, Text, Update, and_, bindparam, cast, func, select, update
+from sqlalchemy import Select, Text, Update, and_, bindparam, cast, or_, select, text, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
@@ -41,7 +40,16 @@ from broadcaster.models import (
     delivery_key,
     utcnow,
 )
-from broadcaster.outbox import WORKER, claim_occurrence, expand, skip_expired, within_window
+from broadcaster.outbox import WORKER, claim_occurrence, expand, skip_expired
+from broadcaster.policy import (
+    CAP_SPAN,
+    RetryPolicy,
+    cap_frees_at,
+    cap_reason,
+    held_until,
+    may_send_condition,
+    within_window,
+)
 from broadcaster.rendering import TemplateProblem
 from broadcaster.settings import Settings
 from broadcaster.versions import ContentRefused, NoApprovedVersion, SendingComposer, approved_version
@@ -57,33 +65,6 @@ from channels.base import (
 )
 
 log = logging.getLogger(__name__)
-
-
-# ---- retry policy ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """When to try a failed delivery again: exponential backoff with jitter, Retry-After honoured."""
-
-    max_attempts: int = 6
-    base_seconds: float = 30.0
-    max_seconds: float = 3600.0
-    jitter: float = 0.2
-
-    @classmethod
-    def of(cls, settings: Settings) -> RetryPolicy:
-        return cls(settings.retry_max_attempts, settings.retry_base_seconds, settings.retry_max_seconds)
-
-    def retry_at(
-        self, attempts: int, now: datetime, retry_after: float | None = None, rng: random.Random | None = None
-    ) -> datetime | None:
-        """When to try again after `attempts` tries, or None when no attempt is left."""
-        if attempts >= self.max_attempts:
-            return None
-        wait = min(self.max_seconds, self.base_seconds * 2 ** (attempts - 1))
-        wait *= 1 + (rng or random).uniform(-self.jitter, self.jitter)
-        return now + timedelta(seconds=max(wait, retry_after or 0.0))
 
 
 # ---- claiming -----------------------------------------------------------------------------------------
@@ -111,8 +92,7 @@ def _candidates(dialect: str, channel: str, emergencies_only: bool) -> Select[in
         .where(
             Delivery.channel == channel,
             Delivery.done_at.is_(None),  # the claim index's own condition, so both databases use it
-            Campaign.status.in_(lifecycle.SENDING),
-            CampaignChannel.paused.is_(False),
+            may_send_condition(),
         )
     )
     if emergencies_only:
@@ -314,10 +294,6 @@ def pause_channel(session: Session, occurrence_ids: set[int], channel: str, reas
                 lifecycle.record(session, campaign, WORKER, "pause-channel", channel=channel, reason=reason)
                 paused.append(campaign.slug)
     return paused
-
-
-# The reason a delivery held back by the daily cap carries (`status` counts them by it).
-HELD_BY_CAP = "this address already had"
 
 
 # ---- when a worker cannot go on ---------------------------------------------------------------------
@@ -599,39 +575,31 @@ class Worker:
         return entry
 
     def _apply_daily_cap(self, session: Session, channel: str, rows: list[Claimed], now: datetime) -> list[Claimed]:
-        """At most the channel's daily cap of messages to one address in 24 hours (DOMAIN §5: 3 SMS);
-        emergencies are exempt."""
+        """At most the channel's daily cap of messages to one address in 24 hours (DOMAIN §5: 3 SMS),
+        whatever the number of workers; emergencies are exempt (and count).
+
+        Runs in the claim's transaction, after the claim. Other workers' claims in flight count as sent
+        now. The claims are serialised per address: on SQLite by the database's one writer (the claim's
+        UPDATE came first), on PostgreSQL by a transaction advisory lock per address, taken in order, so
+        a worker counting an address sees every claim of it committed before.
+        """
         cap = self.settings.daily_caps.get(channel, 0)
-        if cap <= 0 or not rows:
+        addresses = sorted({row.address for row in rows if row.rank > 0})
+        if cap <= 0 or not addresses:
             return rows
-        since = now - timedelta(days=1)
-        addresses = {row.address for row in rows if row.rank > 0}
-        counts = _sent_in_last_day(session, channel, addresses, since) if addresses else {}
+        _lock_addresses(session, channel, addresses)
+        done, in_flight = _counted_sends(session, channel, addresses, self.name, now)
         allowed, held = [], []
         for row in rows:
-            if row.rank > 0 and counts.get(row.address, 0) >= cap:
-                held.append(row)
-            else:
-                counts[row.address] = counts.get(row.address, 0) + 1
+            frees = cap_frees_at(cap, done[row.address], in_flight[row.address], now) if row.rank > 0 else None
+            if frees is None:
+                in_flight[row.address].append(now + self.lease)
                 allowed.append(row)
-        if held:
-            later = now + timedelta(hours=1)
-            record(
-                session,
-                self.name,
-                [
-                    (
-                        row,
-                        {
-                            "state": DeliveryState.PENDING,
-                            "due_at": later,
-                            "attempts": row.attempts - 1,
-                            "reason": f"{HELD_BY_CAP} {cap} {channel} messages in the last 24 hours",
-                        },
-                    )
-                    for row in held
-                ],
-            )
+            else:
+                due = held_until(self.settings, channel, frees)
+                values = {"state": DeliveryState.PENDING, "due_at": due, "attempts": row.attempts - 1}
+                held.append((row, {**values, "reason": cap_reason(cap, channel)}))
+        record(session, self.name, held)
         return allowed
 
 
@@ -645,15 +613,38 @@ def _approved_versions(session: Session, occurrence_ids: set[int]) -> dict[int, 
     return {occurrence_id: version for occurrence_id, version in session.execute(query)}
 
 
-def _sent_in_last_day(session: Session, channel: str, addresses: set[str], since: datetime) -> dict[str, int]:
-    query = (
-        select(Delivery.address, func.count())
-        .where(
-            Delivery.channel == channel,
-            Delivery.address.in_(addresses),
-            Delivery.done_at > since,
-            Delivery.state.in_(DONE),
-        )
-        .group_by(Delivery.address)
+# Advisory locks of the daily cap live in their own space of PostgreSQL's two-number locks.
+_CAP_LOCKS = 0x63617073
+_LOCK_ADDRESSES = text(
+    "SELECT count(pg_advisory_xact_lock(:space, k)) FROM "
+    "(SELECT hashtext(a) AS k FROM unnest(CAST(:keys AS text[])) AS a ORDER BY k) AS ordered"
+)
+
+
+def _lock_addresses(session: Session, channel: str, addresses: Sequence[str]) -> None:
+    """Serialise the cap's count per address among PostgreSQL workers (SQLite has one writer already)."""
+    if session.get_bind().dialect.name == "postgresql":
+        keys = [f"{channel}:{address}" for address in addresses]
+        session.connection().execute(_LOCK_ADDRESSES, {"space": _CAP_LOCKS, "keys": keys})
+
+
+def _counted_sends(
+    session: Session, channel: str, addresses: Sequence[str], owner: str, now: datetime
+) -> tuple[defaultdict[str, list[datetime]], defaultdict[str, list[datetime]]]:
+    """Per address: when its messages of the last day went, and until when other workers' live claims hold."""
+    query = select(Delivery.address, Delivery.state, Delivery.done_at, Delivery.lease_until).where(
+        Delivery.channel == channel,
+        Delivery.address.in_(addresses),
+        or_(
+            and_(Delivery.state.in_(DONE), Delivery.done_at > now - CAP_SPAN),
+            and_(Delivery.state == DeliveryState.SENDING, Delivery.lease_until > now, Delivery.lease_owner != owner),
+        ),
     )
-    return {address: count for address, count in session.execute(query)}
+    done: defaultdict[str, list[datetime]] = defaultdict(list)
+    in_flight: defaultdict[str, list[datetime]] = defaultdict(list)
+    for address, state, done_at, lease_until in session.execute(query):
+        if state == DeliveryState.SENDING:
+            in_flight[address].append(lease_until or now)
+        else:
+            done[address].append(done_at or now)
+    return done, in_flight

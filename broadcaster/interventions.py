@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from broadcaster import lifecycle
 from broadcaster.db import insert_ignoring_duplicates
 from broadcaster.errors import TransitionRefused, UserError
-from broadcaster.models import Campaign, Delivery, DeliveryState, Occurrence, OccurrenceState, Status
-from broadcaster.outbox import sendable
+from broadcaster.models import Campaign, Delivery, DeliveryState, Occurrence, OccurrenceState
+from broadcaster.policy import may_send, retry_refusal
 from broadcaster.settings import Settings
 
 
@@ -30,7 +30,7 @@ def send_now(session: Session, settings: Settings, campaign: Campaign, channel: 
     if item is None:
         known = ", ".join(entry.channel for entry in campaign.channels)
         raise UserError(f"campaign '{campaign.slug}' has no {channel} channel (it has {known})")
-    if refusal := sendable(campaign, item, now, settings):
+    if refusal := may_send(settings, campaign, item, now):
         raise TransitionRefused(f"cannot send '{campaign.slug}' on {channel} now: {refusal}")
     occurrence = {
         "campaign_id": campaign.id,
@@ -51,16 +51,8 @@ def retry_failed(
     session: Session, settings: Settings, campaign: Campaign, channel: str | None, who: str, now: datetime
 ) -> int:
     """Failed deliveries pending again, keeping their idempotency keys; returns how many, audited."""
-    if campaign.status in (Status.CANCELLED, Status.COMPLETED):
-        raise TransitionRefused(
-            f"campaign '{campaign.slug}' is {campaign.status}: its failed deliveries cannot be sent again"
-        )
-    today = now.astimezone(settings.zone).date()
-    if campaign.valid_until < today:
-        raise TransitionRefused(
-            f"campaign '{campaign.slug}' was valid until {campaign.valid_until}: "
-            "nothing is sent after its validity window, so its failed deliveries cannot be sent again"
-        )
+    if refusal := retry_refusal(settings, campaign, now):
+        raise TransitionRefused(refusal)
     ours = select(Occurrence.id).where(Occurrence.campaign_id == campaign.id)
     if channel is not None:
         ours = ours.where(Occurrence.channel == channel)

@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from broadcaster import lifecycle
-from broadcaster.delivery import HELD_BY_CAP
 from broadcaster.models import (
     Campaign,
     CampaignChannel,
@@ -21,7 +20,7 @@ from broadcaster.models import (
     Priority,
     Status,
 )
-from broadcaster.outbox import window_opens, within_window
+from broadcaster.policy import HELD_BY_CAP, window_opens, within_window
 from broadcaster.scheduling import next_fires, plans_for
 from broadcaster.settings import Settings
 

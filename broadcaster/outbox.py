@@ -3,7 +3,7 @@
 Rows are written in streaming batches (a province's million numbers are never in memory at once)
 with INSERT … ON CONFLICT DO NOTHING on (occurrence, recipient), so an expansion that was cut off
 is simply run again. Opted-out numbers and numbers outside the campaign's areas are written as
-skipped, with the reason. Send windows are applied here: a row due outside its channel's window
+skipped, with the reason. Send windows are applied here (`policy.first_send`): a row due outside its channel's window
 waits for the window to open; an emergency campaign bypasses the window, and that is recorded.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any
 
@@ -57,45 +57,12 @@ from broadcaster.models import (
     Subscriber,
     utcnow,
 )
+from broadcaster.policy import first_send, local_day, may_send
 from broadcaster.settings import Settings
 from channels.base import Recipient, RecipientKind, channel_class
 
 RANKS = {Priority.EMERGENCY: 0, Priority.PRIORITY: 1, Priority.ORDINARY: 2}
 WORKER = "worker"
-
-
-def within_window(settings: Settings, channel: str, moment: datetime) -> bool:
-    window = settings.window(channel)
-    if window is None:
-        return True
-    local = moment.astimezone(settings.zone).time()
-    return window[0] <= local < window[1]
-
-
-def window_opens(settings: Settings, channel: str, moment: datetime) -> datetime:
-    """The first instant at or after `moment` inside the channel's send window."""
-    window = settings.window(channel)
-    if window is None or within_window(settings, channel, moment):
-        return moment
-    local = moment.astimezone(settings.zone)
-    opening = local.replace(hour=window[0].hour, minute=window[0].minute, second=0, microsecond=0)
-    if opening <= local:
-        opening += timedelta(days=1)
-    return opening.astimezone(UTC)
-
-
-def sendable(campaign: Campaign, channel: CampaignChannel | None, fire_at: datetime, settings: Settings) -> str | None:
-    """Why this campaign channel may not send an occurrence at `fire_at`, or None when it may."""
-    if campaign.status not in lifecycle.SENDING:
-        return f"the campaign is {campaign.status}"
-    if channel is None:
-        return "the campaign no longer has this channel"
-    if channel.paused:
-        return f"the {channel.channel} channel is paused: {channel.pause_reason or 'by staff'}"
-    day = fire_at.astimezone(settings.zone).date()
-    if not campaign.valid_from <= day <= campaign.valid_until:
-        return f"{day} is outside the campaign's validity window {campaign.valid_from} to {campaign.valid_until}"
-    return None
 
 
 def claim_occurrence(session: Session, owner: str, now: datetime, lease: timedelta) -> int | None:
@@ -125,7 +92,7 @@ def expand(sessions: sessionmaker[Session], settings: Settings, occurrence_id: i
             return 0
         campaign = occurrence.campaign
         channel = next((c for c in campaign.channels if c.channel == occurrence.channel), None)
-        refusal = sendable(campaign, channel, occurrence.fire_at, settings)
+        refusal = may_send(settings, campaign, channel, occurrence.fire_at)
         if refusal is not None or channel is None:
             occurrence.state, occurrence.reason = OccurrenceState.CANCELLED, refusal
             return 0
@@ -162,22 +129,25 @@ class _RowPlan:
     def build(
         cls, session: Session, settings: Settings, occurrence: Occurrence, campaign: Campaign, channel: CampaignChannel
     ) -> _RowPlan:
-        emergency = campaign.priority == Priority.EMERGENCY
-        due = max(occurrence.fire_at, utcnow()) if occurrence.late else occurrence.fire_at
-        if not within_window(settings, channel.channel, due):
-            if emergency:
-                occurrence.bypassed_window = True
-                lifecycle.record(
-                    session,
-                    campaign,
-                    WORKER,
-                    "bypass-window",
-                    channel=channel.channel,
-                    fire_at=occurrence.fire_at.isoformat(),
-                    window=settings.send_windows.get(channel.channel),
-                )
-            else:
-                due = window_opens(settings, channel.channel, due)
+        timing = first_send(
+            settings,
+            channel.channel,
+            occurrence.fire_at,
+            late=occurrence.late,
+            emergency=campaign.priority == Priority.EMERGENCY,
+            now=utcnow(),
+        )
+        if timing.bypassed_window:
+            occurrence.bypassed_window = True
+            lifecycle.record(
+                session,
+                campaign,
+                WORKER,
+                "bypass-window",
+                channel=channel.channel,
+                fire_at=occurrence.fire_at.isoformat(),
+                window=settings.send_windows.get(channel.channel),
+            )
         return cls(
             occurrence_id=occurrence.id,
             channel=channel.channel,
@@ -185,7 +155,7 @@ class _RowPlan:
             audience=list(channel.audience),
             areas=list(channel.areas),
             rank=RANKS[Priority(campaign.priority)],
-            due=due,
+            due=timing.due,
             slot=occurrence.slot,
             fire_local=occurrence.fire_at.astimezone(settings.zone).strftime("%H:%M"),
             default_locale=campaign.locales[0] if campaign.locales else campaign.issuer.default_locale,
@@ -302,10 +272,9 @@ _SUBSCRIBER_COLUMNS = (
 
 def skip_expired(session: Session, settings: Settings, now: datetime) -> int:
     """Deliveries still waiting when their campaign's validity has ended are skipped: nothing goes out late."""
-    today = now.astimezone(settings.zone).date()
-    expired = (
-        select(Occurrence.id).join(Campaign, Campaign.id == Occurrence.campaign_id).where(Campaign.valid_until < today)
-    )
+    expired = select(Occurrence.id).join(Campaign, Campaign.id == Occurrence.campaign_id)
+    # `validity_over` as a query: valid until a day before today.
+    expired = expired.where(Campaign.valid_until < local_day(settings, now))
     result = session.execute(
         update(Delivery)
         .where(Delivery.occurrence_id.in_(expired), and_(Delivery.state == DeliveryState.PENDING))

@@ -26,13 +26,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from broadcaster import lifecycle, versions
 from broadcaster.audience import parse_selector, stations_for
 from broadcaster.db import insert_ignoring_duplicates, transaction
-from broadcaster.models import Campaign, Occurrence, OccurrenceState, Rule, RuleKind, SchedulerState, Status, utcnow
+from broadcaster.models import Campaign, Occurrence, Rule, RuleKind, SchedulerState, Status, utcnow
+from broadcaster.policy import channel_refusal, fire_decision, validity_over
 from broadcaster.scheduling_rules import cron_trigger
 from broadcaster.settings import Settings
 
 log = logging.getLogger(__name__)
 SCHEDULER = "scheduler"  # the actor named in the audit log
-LATE_AFTER = timedelta(seconds=60)  # an occurrence created later than this after its fire time is marked late
 CURSOR = "timetable"
 
 
@@ -104,7 +104,7 @@ def plans_for(session: Session, settings: Settings) -> list[Plan]:
         valid_until = _day_start(campaign.valid_until + timedelta(days=1), zone)
         since = campaign.sendable_since or campaign.updated_at
         for channel in campaign.channels:
-            if channel.paused:
+            if channel_refusal(campaign, channel):
                 continue
             for rule in channel.rules:
                 starts = max(valid_from, _day_start(rule.starts, zone)) if rule.starts else valid_from
@@ -154,10 +154,8 @@ def _rule_plans(
 def record_fires(session: Session, settings: Settings, plan: Plan, after: datetime, now: datetime) -> int:
     """Occurrences for the plan's fire times in (after, now]: pending (late if late), or missed past the grace."""
     rows = []
-    grace = settings.grace(plan.channel)
     for fire in plan.fires(after, now):
-        overdue = now - fire
-        missed = overdue > grace
+        decision = fire_decision(settings, plan.channel, fire, now)
         rows.append(
             {
                 "campaign_id": plan.campaign_id,
@@ -165,12 +163,9 @@ def record_fires(session: Session, settings: Settings, plan: Plan, after: dateti
                 "rule_key": plan.rule_key,
                 "slot": plan.slot,
                 "fire_at": fire.astimezone(UTC),
-                "late": overdue > LATE_AFTER,
-                "state": OccurrenceState.MISSED if missed else OccurrenceState.PENDING,
-                "reason": f"the service was not running at {fire:%Y-%m-%d %H:%M} and the {plan.channel} grace of "
-                f"{grace} had passed"
-                if missed
-                else None,
+                "late": decision.late,
+                "state": decision.state,
+                "reason": decision.reason,
                 "created_at": now,
             }
         )
@@ -187,9 +182,10 @@ def _activate(session: Session, campaign_id: int) -> None:
 
 
 def _complete_expired(session: Session, settings: Settings, now: datetime) -> None:
-    today = now.astimezone(settings.zone).date()
-    query = select(Campaign).where(Campaign.status.in_(lifecycle.SENDING), Campaign.valid_until < today)
+    query = select(Campaign).where(Campaign.status.in_(lifecycle.SENDING))
     for campaign in session.scalars(query):
+        if not validity_over(settings, campaign.valid_until, now):
+            continue
         lifecycle.apply(session, campaign, "complete", SCHEDULER, "its validity window has ended")
 
 

@@ -23,7 +23,7 @@ from broadcaster.cli.delivery import _status_table
 from broadcaster.db import upgrade
 from broadcaster.examples import example_campaigns, import_examples
 from broadcaster.models import Delivery, DeliveryState, Occurrence, OccurrenceState, Station, utcnow
-from broadcaster.outbox import within_window
+from broadcaster.policy import within_window
 from broadcaster.problems import InvalidInput
 from broadcaster.settings import get_settings
 

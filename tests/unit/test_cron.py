@@ -61,17 +61,3 @@ def test_day_of_week_numbers_become_names(field: str, names: str) -> None:
 def test_bad_cron_expressions_say_why(expression: str, reason: str) -> None:
     with pytest.raises(ValueError, match=reason):
         cron_trigger(expression, ZONE)
-
-
-def test_retry_policy_backs_off_exponentially_with_jitter_and_honours_retry_after() -> None:
-    import random
-
-    from broadcaster.delivery import RetryPolicy
-
-    policy = RetryPolicy(max_attempts=4, base_seconds=30, max_seconds=100, jitter=0.2)
-    now = datetime(2024, 5, 15, 9, 0, tzinfo=ZONE)
-    rng = random.Random(1)
-    waits = [(policy.retry_at(attempt, now, rng=rng) - now).total_seconds() for attempt in (1, 2, 3)]  # type: ignore[operator]
-    assert 24 <= waits[0] <= 36 and 48 <= waits[1] <= 72 and 80 <= waits[2] <= 120
-    assert policy.retry_at(4, now) is None
-    assert (policy.retry_at(1, now, retry_after=600) - now).total_seconds() == 600  # type: ignore[operator]

@@ -1,0 +1,98 @@
+"""Limits shared by every worker: the per-number daily cap holds with several worker processes
+(DOMAIN §5: at most 3 SMS to one number in 24 hours), on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from broadcaster.db import transaction
+from broadcaster.models import DONE, Delivery, DeliveryState, utcnow
+from broadcaster.policy import HELD_BY_CAP
+from broadcaster.scheduling import catch_up
+from broadcaster.settings import Settings
+from tests.gateway import Faults, Gateway
+from tests.scenario import SMS, campaign, local, phones, subscriber_list
+
+NUMBERS = 30
+CAMPAIGNS = 6
+WORKERS = 4
+
+
+def start_worker(settings: Settings, gateway: Gateway, tmp_path: Path, index: int) -> subprocess.Popen[bytes]:
+    env = {name: value for name, value in os.environ.items() if not name.startswith("BROADCASTER_")}
+    env.update(
+        {
+            "BROADCASTER_DATABASE_URL": settings.database_url,
+            "BROADCASTER_OUTPUT_DIR": str(tmp_path / "out"),
+            "BROADCASTER_LEASE_SECONDS": "2",
+            "BROADCASTER_POLL_SECONDS": "0.05",
+            "BROADCASTER_CLAIM_BATCH": "5",
+            "BROADCASTER_RECORD_EVERY": "1",
+            "BROADCASTER_SEND_WINDOWS": "{}",
+            "BROADCASTER_DAILY_CAPS": '{"sms": 3}',
+            "BROADCASTER_RATES": '{"sms": 100000}',
+            "BROADCASTER_SMS_DIALECT": "generic-json",
+            "BROADCASTER_SMS_URL": gateway.url,
+            "BROADCASTER_SMS_BATCH_SIZE": "1",
+        }
+    )
+    log = (tmp_path / f"worker-{index}.log").open("wb")
+    command = [sys.executable, "-m", "broadcaster", "worker", "--channel", "sms"]
+    return subprocess.Popen(command, env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
+
+
+def settled(sessions: sessionmaker[Session]) -> bool:
+    """Every delivery sent, or held by the cap until tomorrow."""
+    tomorrow = utcnow() + timedelta(hours=12)
+    with sessions() as session:
+        unsettled = select(func.count()).where(
+            or_(
+                Delivery.state == DeliveryState.SENDING,
+                (Delivery.state == DeliveryState.PENDING) & (Delivery.due_at < tomorrow),
+            )
+        )
+        total = session.scalar(select(func.count()).select_from(Delivery)) or 0
+        return total == NUMBERS * CAMPAIGNS and session.scalar(unsettled) == 0
+
+
+def test_four_worker_processes_send_no_number_more_than_its_daily_cap(
+    shipped: sessionmaker[Session], settings: Settings, tmp_path: Path
+) -> None:
+    numbers = phones(NUMBERS)
+    subscriber_list(shipped, tmp_path, "bulk", numbers)
+    now = utcnow()
+    sms = {"to": ["list:bulk"], **SMS, "schedule": [{"at": local(now, settings)}]}
+    for index in range(CAMPAIGNS):
+        campaign(shipped, settings, {"sms": sms}, slug=f"nhac-lan-{index}", sendable_since=now - timedelta(hours=1))
+    with transaction(shipped) as session:
+        catch_up(session, settings, now + timedelta(seconds=1))
+
+    with Gateway(Faults(delay=0.01), honour_ids=False) as gateway:
+        workers = [start_worker(settings, gateway, tmp_path, index) for index in range(WORKERS)]
+        try:
+            deadline = time.monotonic() + 120
+            while not settled(shipped):
+                assert time.monotonic() < deadline, "the workers did not settle every delivery in time"
+                time.sleep(0.1)
+        finally:
+            for worker in workers:
+                worker.send_signal(signal.SIGTERM)
+        assert [worker.wait(timeout=30) for worker in workers] == [0] * WORKERS
+
+    delivered = gateway.ledger.delivered_phones()
+    assert len(delivered) == NUMBERS
+    assert max(delivered.values()) == 3, "no number got a fourth SMS the same day"
+    assert min(delivered.values()) == 3, "every number got its three"
+    with shipped() as session:
+        sent = session.scalar(select(func.count()).where(Delivery.state.in_(DONE)))
+        held = session.scalar(select(func.count()).where(Delivery.reason.startswith(HELD_BY_CAP)))
+    assert (sent, held) == (3 * NUMBERS, (CAMPAIGNS - 3) * NUMBERS)
