@@ -334,7 +334,8 @@ def _check_slots(
 # ---- storing -----------------------------------------------------------------------------------
 
 
-def _rules_of(channel: ChannelSpec, zone: ZoneInfo) -> list[Rule]:
+def rules_of(channel: ChannelSpec, zone: ZoneInfo) -> list[Rule]:
+    """The channel's timetable as rule rows (not added to any session until a campaign holds them)."""
     rules = []
     for position, rule in enumerate(channel.schedule):
         if isinstance(rule, OnceRule):
@@ -367,7 +368,7 @@ def _fill(campaign: Campaign, spec: CampaignSpec, issuer: Issuer, zone: ZoneInfo
             audience=list(channel.to),
             areas=list(channel.areas),
             options=channel.options,
-            rules=_rules_of(channel, zone),
+            rules=rules_of(channel, zone),
         )
         for name, channel in spec.channels.items()
     ]

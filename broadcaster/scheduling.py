@@ -13,7 +13,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -100,24 +100,33 @@ def plans_for(session: Session, settings: Settings) -> list[Plan]:
     campaigns = session.scalars(select(Campaign).where(Campaign.status.in_(lifecycle.SENDING)))
     found: list[Plan] = []
     for campaign in campaigns:
-        valid_from = _day_start(campaign.valid_from, zone)
-        valid_until = _day_start(campaign.valid_until + timedelta(days=1), zone)
         since = campaign.sendable_since or campaign.updated_at
         for channel in campaign.channels:
             if channel_refusal(campaign, channel):
                 continue
+            ids = {"campaign_id": campaign.id, "campaign": campaign.slug, "channel": channel.channel, "since": since}
+            valid = (campaign.valid_from, campaign.valid_until)
             for rule in channel.rules:
-                starts = max(valid_from, _day_start(rule.starts, zone)) if rule.starts else valid_from
-                ends = min(valid_until, _day_start(rule.ends + timedelta(days=1), zone)) if rule.ends else valid_until
-                common = {
-                    "campaign_id": campaign.id,
-                    "campaign": campaign.slug,
-                    "channel": channel.channel,
-                    "ends": ends,
-                    "since": since,
-                }
-                found += _rule_plans(session, rule, channel.audience, channel.areas, starts, zone, common)
+                found += rule_plans(session, rule, channel.audience, channel.areas, valid, zone, ids)
     return found
+
+
+def rule_plans(
+    session: Session,
+    rule: Rule,
+    audience: list[str],
+    areas: list[str],
+    valid: tuple[date, date],
+    zone: tzinfo,
+    ids: dict[str, Any],
+) -> list[Plan]:
+    """The plans of one rule of a channel within the campaign's validity window (`ids`: campaign_id,
+    campaign, channel, since). The composer shows a draft's next fire times through this same code."""
+    valid_from = _day_start(valid[0], zone)
+    valid_until = _day_start(valid[1] + timedelta(days=1), zone)
+    starts = max(valid_from, _day_start(rule.starts, zone)) if rule.starts else valid_from
+    ends = min(valid_until, _day_start(rule.ends + timedelta(days=1), zone)) if rule.ends else valid_until
+    return _rule_plans(session, rule, audience, areas, starts, zone, {**ids, "ends": ends})
 
 
 def _rule_plans(

@@ -1,0 +1,341 @@
+"""The campaign composer: a campaign as a form instead of a YAML file, saved through the one `save` operation.
+
+    form = form_of(spec.normalised())        a campaign file (or a stored campaign) as the form
+    form.data()                              the form as campaign-file data; `export_yaml(form)` as a file
+    save_form(session, actor, form, settings)
+
+The form holds exactly what a campaign file holds — a file imported into it exports unchanged — plus
+the text of the templates it edits. Templates stay where every campaign's templates live, in the
+templates folder (`<template>/<locale>/<channel>.<part>.j2`): versions (`broadcaster.versions`) fix them
+from there at submit and compare them with the approved version on every check, so text written in
+the page is approved, fingerprinted and watched for change exactly as text written in a file. Text
+edited in the page never overwrites a template other campaigns may use: the campaign gets its own
+folder, named after it, made from the shared template it started from. If the campaign does not save
+(a problem, a refusal), its folder is put back as it was.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from broadcaster.accounts import Actor
+from broadcaster.errors import TransitionRefused, UserError
+from broadcaster.models import Campaign, Status
+from broadcaster.operations.campaigns import SavedCampaign
+from broadcaster.paths import within
+from broadcaster.problems import InvalidInput, Problem
+from broadcaster.settings import Settings
+from broadcaster.timetable_choices import RuleChoice, choice_of_rule
+
+FORM = "the form"
+# The file of each channel that the page edits: what the officer writes. The e-mail letter's layout
+# (heading, signature, recipients) stays in the shared layouts; the page edits the letter's body.
+EDITED_FILES = {"email": ("_letter_body.j2", "email.txt.j2"), "sms": ("sms.txt.j2",)}
+EDITED_FILES |= {"facebook": ("facebook.txt.j2",), "radio": ("radio.txt.j2",)}
+CHANNELS = ("email", "sms", "facebook", "radio")
+
+
+@dataclass
+class ChannelForm:
+    audience: list[str] = field(default_factory=list)
+    areas: list[str] = field(default_factory=list)
+    rules: list[RuleChoice] = field(default_factory=list)
+    options: dict[str, Any] = field(default_factory=dict)  # only those the file names (defaults stay unsaid)
+
+
+@dataclass
+class CampaignForm:
+    campaign: str = ""
+    issuer: str = ""
+    number: str = ""
+    subject: str = ""
+    priority: str = "ordinary"
+    valid_from: date | None = None
+    valid_until: date | None = None
+    dated: date | None = None
+    template: str = ""
+    locales: list[str] = field(default_factory=list)
+    variables: dict[str, Any] = field(default_factory=dict)
+    cap: dict[str, Any] | None = None
+    channels: dict[str, ChannelForm] = field(default_factory=dict)
+    texts: dict[tuple[str, str], str] = field(default_factory=dict)  # (channel, locale) → template text
+
+    def data(self) -> dict[str, Any]:
+        """The campaign as a campaign file's data; InvalidInput when a timetable choice is incomplete."""
+        problems: list[Problem] = []
+        channels = {}
+        for name, channel in self.channels.items():
+            schedule = []
+            for index, choice in enumerate(channel.rules):
+                try:
+                    schedule.append(choice.rule())
+                except ValueError as exc:
+                    problems.append(Problem(f"channels.{name}.schedule[{index}]", str(exc)))
+            channels[name] = {"to": channel.audience, "schedule": schedule, "areas": channel.areas, **channel.options}
+        if problems:
+            raise InvalidInput(FORM, problems)
+        data: dict[str, Any] = {
+            "campaign": self.campaign,
+            "issuer": self.issuer,
+            "number": self.number,
+            "subject": self.subject,
+            "priority": self.priority,
+            "valid": {"from": _iso(self.valid_from), "until": _iso(self.valid_until)},
+            "template": self.template,
+            "locales": self.locales,
+            "variables": self.variables,
+            "channels": channels,
+        }
+        if self.dated is not None:
+            data["date"] = self.dated.isoformat()
+        if self.cap is not None:
+            data["cap"] = self.cap
+        return data
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
+def _date(value: Any) -> date | None:
+    return None if value is None else value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def form_of(data: Mapping[str, Any]) -> CampaignForm:
+    """A structurally valid campaign (`CampaignSpec.normalised()`) as the form."""
+    channels = {
+        name: ChannelForm(
+            audience=list(section["to"]),
+            areas=list(section.get("areas", [])),
+            rules=[choice_of_rule(rule) for rule in section["schedule"]],
+            options={key: value for key, value in section.items() if key not in ("to", "areas", "schedule")},
+        )
+        for name, section in data["channels"].items()
+    }
+    return CampaignForm(
+        campaign=data["campaign"],
+        issuer=data["issuer"],
+        number=data["number"],
+        subject=data["subject"],
+        priority=data.get("priority", "ordinary"),
+        valid_from=_date(data["valid"]["from"]),
+        valid_until=_date(data["valid"]["until"]),
+        dated=_date(data.get("date")),
+        template=data["template"],
+        locales=list(data.get("locales", [])),
+        variables=dict(data.get("variables", {})),
+        cap=data.get("cap"),
+        channels=channels,
+    )
+
+
+def import_file(content: bytes, filename: str) -> CampaignForm:
+    """An uploaded campaign file as the form (read exactly as `campaign add` reads a file)."""
+    from broadcaster.operations.campaigns import read_upload
+
+    return form_of(read_upload(content, filename).normalised())
+
+
+def export_yaml(form: CampaignForm) -> str:
+    """The form as a campaign file: `campaign add` reads it back to the same campaign."""
+    from broadcaster.operations.campaigns import read_data
+
+    spec = read_data(form.data(), FORM)
+    return yaml.safe_dump(spec.normalised(), allow_unicode=True, sort_keys=False, width=120)
+
+
+def field_of(path: str) -> str:
+    """The form field a problem's path belongs to (`channels.sms.schedule[1].at` → `channels.sms.schedule[1]`),
+    so its sentence is shown next to that field; "" for problems of the campaign as a whole."""
+    where = path.split(" ", 1)[0]  # "channels.sms (vi, 0912…)": a rendering checked for a sample recipient
+    if (matched := re.match(r"^channels\.(\w+)\.(to|areas|schedule)(\[\d+\])?", where)) is not None:
+        kind = matched[2]
+        return (
+            f"channels.{matched[1]}.{kind}{matched[3] or ''}" if kind == "schedule" else f"channels.{matched[1]}.{kind}"
+        )
+    if (matched := re.match(r"^channels\.(\w+)$", where)) is not None:
+        return f"texts.{matched[1]}" if " " in path else f"channels.{matched[1]}"
+    if (matched := re.match(r"^channels\.(\w+)\.", where)) is not None:
+        return f"channels.{matched[1]}.options"
+    if where.startswith("valid"):
+        return "valid"
+    if where.startswith("variables"):
+        return "variables"
+    if where == "template":
+        return "texts"
+    head = re.split(r"[.\[]", where, maxsplit=1)[0]
+    known = ("campaign", "issuer", "number", "subject", "priority", "date", "locales", "cap")
+    return head if head in known else ""
+
+
+def problems_by_field(problems: list[Problem]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for problem in problems:
+        found.setdefault(field_of(problem.where), []).append(
+            str(problem) if not field_of(problem.where) else problem.message
+        )
+    return found
+
+
+# ---- templates in the templates folder --------------------------------------------------------------
+
+
+def shared_templates(settings: Settings) -> list[str]:
+    """Template folders a campaign can start from (layouts, whose names start with '_', are not templates)."""
+    folder = settings.templates_dir
+    if not folder.is_dir():
+        return []
+    return sorted(path.name for path in folder.iterdir() if path.is_dir() and not path.name.startswith("_"))
+
+
+def edited_file(settings: Settings, template: str, channel: str, locale: str) -> str:
+    """The name, under the templates folder, of the file the page edits for this channel and locale."""
+    candidates = EDITED_FILES[channel]
+    for name in candidates:
+        if (settings.templates_dir / template / locale / name).is_file():
+            return f"{template}/{locale}/{name}"
+    return f"{template}/{locale}/{candidates[-1]}"
+
+
+def texts_of(settings: Settings, template: str, channels: list[str], locales: list[str]) -> dict[tuple[str, str], str]:
+    """The edited text of each channel and locale as the template holds it ("" where it has none)."""
+    texts = {}
+    for channel in channels:
+        for locale in locales:
+            path = settings.templates_dir / edited_file(settings, template, channel, locale)
+            texts[(channel, locale)] = path.read_text(encoding="utf-8") if path.is_file() else ""
+    return texts
+
+
+def _same(text: str, path: Path) -> bool:
+    current = path.read_text(encoding="utf-8") if path.is_file() else ""
+    return text.strip() == current.strip()
+
+
+@dataclass
+class _Snapshot:
+    """A campaign folder as it was before the page wrote into it, to put back if the campaign does not save."""
+
+    folder: Path
+    files: dict[Path, bytes] | None  # None: the folder did not exist
+
+    @classmethod
+    def of(cls, folder: Path) -> _Snapshot:
+        if not folder.is_dir():
+            return cls(folder, None)
+        return cls(folder, {path: path.read_bytes() for path in folder.rglob("*") if path.is_file()})
+
+    def restore(self) -> None:
+        if self.files is None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            return
+        for path in [path for path in self.folder.rglob("*") if path.is_file() and path not in self.files]:
+            path.unlink()
+        for path, content in self.files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
+
+
+def store_texts(
+    settings: Settings, campaign: str, template: str, texts: Mapping[tuple[str, str], str]
+) -> tuple[str, Callable[[], None]]:
+    """Write the page's texts into the campaign's own template folder; returns the template the campaign
+    uses and how to undo the writing. Texts equal to the template's own change nothing."""
+    changed = {
+        key: text
+        for key, text in texts.items()
+        if not _same(text, settings.templates_dir / edited_file(settings, template, *key))
+    }
+    if not changed:
+        return template, lambda: None
+    root = settings.templates_dir
+    own = root / campaign
+    if not within(root, own) or own.is_symlink():
+        raise UserError(f"the campaign's template folder '{campaign}' would lie outside the templates folder")
+    snapshot = _Snapshot.of(own)
+    try:
+        if template != campaign:
+            _copy_template(root / template, own, template, campaign)
+        for (channel, locale), text in texts.items():
+            name = edited_file(settings, campaign, channel, locale)
+            if text.strip() or (root / name).is_file():
+                (root / name).parent.mkdir(parents=True, exist_ok=True)
+                (root / name).write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+    except OSError as exc:
+        snapshot.restore()
+        raise UserError(
+            f"the campaign's templates could not be written in the templates folder: {exc.strerror}"
+        ) from None
+    return campaign, snapshot.restore
+
+
+def _copy_template(source: Path, target: Path, old: str, new: str) -> None:
+    """A shared template copied as the campaign's own: its references to itself now name the copy."""
+    if not source.is_dir():
+        raise UserError(f"template '{old}' does not exist in the templates folder")
+    for path in sorted(source.rglob("*.j2")):
+        if path.is_symlink():
+            continue  # a link is never followed out of the templates folder (the loader refuses it too)
+        text = path.read_text(encoding="utf-8")
+        text = text.replace(f'"{old}/', f'"{new}/').replace(f"'{old}/", f"'{new}/")
+        destination = target / path.relative_to(source)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        destination.write_text(text, encoding="utf-8")
+
+
+# ---- saving -------------------------------------------------------------------------------------------
+
+
+def save_form(session: Session, actor: Actor, form: CampaignForm, settings: Settings) -> SavedCampaign:
+    """Check and save the form's campaign as a draft, by the same operation as a file (`campaigns.save`).
+
+    An edit of a submitted or paused campaign returns it to draft; a text changed under a campaign whose
+    content is fixed is found by the version check and returns it to draft with the diff in the audit log.
+    """
+    from broadcaster import versions
+    from broadcaster.campaigns import EDITABLE
+    from broadcaster.operations.campaigns import read_data, save
+
+    actor.require("campaigns:draft")
+    data = form.data()
+    spec = read_data(data, FORM)
+    existing = session.scalar(select(Campaign).where(Campaign.slug == spec.campaign))
+    if existing is not None and Status(existing.status) not in EDITABLE:
+        raise TransitionRefused(
+            f"campaign '{existing.slug}' is {existing.status} and its content cannot change; pause it first "
+            "(it will need approval again)"
+        )
+    template, undo = store_texts(settings, spec.campaign, spec.template, form.texts)
+    try:
+        if template != spec.template:
+            spec = read_data({**data, "template": template}, FORM)
+        saved = save(session, actor, spec, FORM, settings)
+        if existing is not None:
+            versions.check_for_changes(session, existing, settings, actor.login)
+    except Exception:
+        undo()  # the campaign did not save: neither does its text
+        raise
+    form.template = template
+    return saved
+
+
+# ---- what the page shows as one types -------------------------------------------------------------------
+
+
+def now_in(settings: Settings) -> datetime:
+    return datetime.now(settings.zone)
+
+
+def sample_moment(form: CampaignForm, settings: Settings) -> datetime:
+    day = form.valid_from or now_in(settings).date()
+    return datetime.combine(day, time(8), settings.zone)

@@ -1,0 +1,273 @@
+"""What the composer shows while one types: recipients counted, the timetable read back, the text checked.
+
+Each answer comes from the code that will later do the work — the audience from `audience`, fire times
+from `scheduling.rule_plans`, texts from the template sandbox and the content checks the sender runs —
+so what the page promises is what happens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from jinja2 import ChoiceLoader, DictLoader
+from pydantic import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from broadcaster.accounts import Actor
+from broadcaster.audience import (
+    SubscriberFilter,
+    missing,
+    parse_selector,
+    recipients,
+    subscriber_conditions,
+)
+from broadcaster.directory import areas_within
+from broadcaster.errors import UserError
+from broadcaster.models import Issuer, Rule, RuleKind
+from broadcaster.operations.composer import CampaignForm, edited_file, sample_moment
+from broadcaster.phones import national_digits
+from broadcaster.problems import from_validation_error
+from broadcaster.sandbox import ConfinedLoader
+from broadcaster.settings import Settings
+from broadcaster.text import SmsInfo, plain_sms_text, sms_info
+from broadcaster.timetable_choices import RuleChoice, describe, weekday_name
+from channels.base import Recipient, RecipientKind, channel_class
+
+NEXT_FIRES = 10
+
+
+# ---- the audience ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AudienceCount:
+    recipients: int | None  # None when the audience names something that is not in the directory
+    problems: list[str]
+
+
+def count_audience(
+    session: Session, actor: Actor, channel: str, audience: list[str], areas: list[str]
+) -> AudienceCount:
+    """How many recipients the channel's audience reaches now (opted-out subscribers and other areas left out)."""
+    actor.require("directory:read")
+    adapter = channel_class(channel)
+    selectors, problems = [], []
+    for text in audience:
+        try:
+            selector = parse_selector(text)
+        except ValueError as exc:
+            problems.append(str(exc))
+            continue
+        if selector.kind != adapter.recipient_kind:
+            problems.append(
+                f"'{text}' names {selector.kind.plural}, but {channel} sends to {adapter.recipient_kind.plural}"
+            )
+        elif (sentence := missing(session, selector)) is not None:
+            problems.append(sentence)
+        else:
+            selectors.append(selector)
+    if problems:
+        return AudienceCount(None, problems)
+    if adapter.recipient_kind == RecipientKind.SUBSCRIBER:
+        wanted = SubscriberFilter(areas_within(session, areas) if areas else None, False, False)
+        count = session.scalar(select(func.count()).where(*subscriber_conditions(selectors, wanted))) or 0
+    else:
+        count = sum(1 for _ in recipients(session, adapter.recipient_kind, selectors, areas))
+    return AudienceCount(count, [])
+
+
+# ---- the timetable read back ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fire:
+    at: datetime  # in the configured zone
+    weekday: str
+    slot: str | None
+
+    def shown(self) -> str:
+        return f"{self.weekday} {self.at:%d/%m/%Y %H:%M}"
+
+
+@dataclass(frozen=True)
+class TimetableEcho:
+    sentences: list[str]
+    fires: list[Fire]
+    problems: list[str]
+
+
+def _rule_row(position: int, choice: RuleChoice, settings: Settings) -> Rule:
+    rule = choice.rule()
+    if "at" in rule:
+        at = datetime.fromisoformat(rule["at"]).replace(tzinfo=settings.zone)
+        return Rule(position=position, kind=RuleKind.ONCE, at=at)
+    if "cron" in rule:
+        return Rule(position=position, kind=RuleKind.CRON, cron=rule["cron"], starts=choice.starts, ends=choice.ends)
+    return Rule(position=position, kind=RuleKind.SLOTS, slots=rule["slots"], starts=choice.starts, ends=choice.ends)
+
+
+def echo_timetable(
+    session: Session,
+    settings: Settings,
+    form: CampaignForm,
+    channel: str,
+    locale: str = "vi",
+    now: datetime | None = None,
+) -> TimetableEcho:
+    """The channel's rules as sentences, and its next ten fire times (from now, within the validity window)."""
+    from broadcaster.scheduling import rule_plans
+
+    if form.valid_from is None or form.valid_until is None:
+        return TimetableEcho([], [], ["choose the validity window first"])
+    valid = (form.valid_from, form.valid_until)
+    section = form.channels.get(channel)
+    if section is None:
+        return TimetableEcho([], [], [])
+    now = (now or datetime.now(settings.zone)).astimezone(settings.zone)
+    sentences, problems, fires = [], [], []
+    for position, choice in enumerate(section.rules):
+        try:
+            row = _rule_row(position, choice, settings)
+            sentences.append(describe(choice, valid, locale))
+        except ValueError as exc:
+            problems.append(str(exc))
+            continue
+        ids = {"campaign_id": 0, "campaign": form.campaign, "channel": channel, "since": now}
+        for plan in rule_plans(session, row, section.audience, section.areas, valid, settings.zone, ids):
+            for index, at in enumerate(plan.fires(now, now + timedelta(days=800))):
+                fires.append(Fire(at.astimezone(settings.zone), weekday_name(at, locale), plan.slot))
+                if index + 1 >= NEXT_FIRES:
+                    break
+    fires.sort(key=lambda fire: fire.at)
+    return TimetableEcho(sentences, fires[:NEXT_FIRES], problems)
+
+
+# ---- the text checked -------------------------------------------------------------------------------------
+
+
+@dataclass
+class TextCheck:
+    """A channel's text for one locale, rendered for a sample recipient and checked as the sender checks it."""
+
+    channel: str
+    locale: str
+    rendered: str = ""
+    accented: SmsInfo | None = None  # SMS: the text with its marks
+    unaccented: SmsInfo | None = None  # SMS: the same text without marks (what `unaccented` sends)
+    sends_unaccented: bool = False
+    max_parts: int | None = None
+    length: int | None = None  # Facebook: characters, against its limit
+    max_length: int | None = None
+    reading_seconds: int | None = None  # radio
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def sent(self) -> SmsInfo | None:
+        return self.unaccented if self.sends_unaccented else self.accented
+
+
+def _sample(session: Session, kind: RecipientKind, audience: list[str], areas: list[str], locale: str) -> Recipient:
+    selectors = []
+    for text in audience:
+        try:
+            selectors.append(parse_selector(text))
+        except ValueError:
+            continue
+    valid = [selector for selector in selectors if selector.kind == kind and missing(session, selector) is None]
+    for found in recipients(session, kind, valid, areas) if valid else iter(()):
+        return Recipient(
+            found.kind, found.address, found.name, {**found.details, "locale": locale, "locales": [locale]}
+        )
+    sample: dict[str, Any] = {"locale": locale, "locales": [locale], "slots": {}}
+    return Recipient(kind, "", "Người nhận mẫu" if locale == "vi" else "Sample recipient", sample)
+
+
+def check_text(
+    session: Session, actor: Actor, settings: Settings, form: CampaignForm, channel: str, locale: str, text: str
+) -> TextCheck:
+    """Render the text being written for a sample recipient of the audience, and check it."""
+    from broadcaster.checks import content_problems
+    from broadcaster.rendering import (
+        CampaignView,
+        ChannelTemplates,
+        Composer,
+        TemplateProblem,
+        build_environment,
+        issuer_context,
+        reading_seconds,
+    )
+
+    actor.require("campaigns:draft")
+    result = TextCheck(channel, locale)
+    issuer = session.scalar(select(Issuer).where(Issuer.slug == form.issuer))
+    if issuer is None:
+        result.problems.append("choose the issuer first: the text is checked against its hotlines")
+        return result
+    template = form.template
+    overlay = DictLoader({edited_file(settings, template, channel, locale): text})
+    section = form.channels.get(channel)
+    options = dict(section.options) if section else {}
+    adapter = channel_class(channel)
+    view = CampaignView.build(
+        slug=form.campaign or "campaign",
+        number=form.number,
+        subject=form.subject,
+        priority=form.priority,
+        valid_from=form.valid_from or date.today(),
+        valid_until=form.valid_until or date.today(),
+        dated=form.dated or form.valid_from or date.today(),
+        template=template,
+        locales=(locale,),
+        variables=form.variables,
+    )
+    recipient = _sample(session, adapter.recipient_kind, section.audience if section else [], [], locale)
+    slot = (
+        next((rule.slots[0] for rule in section.rules if rule.kind == "slots" and rule.slots), None)
+        if section
+        else None
+    )
+    moment = sample_moment(form, settings)
+    if slot and slot in recipient.details.get("slots", {}):
+        moment = datetime.combine(moment.date(), time.fromisoformat(recipient.details["slots"][slot]), settings.zone)
+    links = {"verification_url": settings.warning_page_url(view.slug)} if adapter.default_limits.links_allowed else {}
+    shown_options = {**options, "unaccented": False} if channel == "sms" else options
+
+    def composer(digits: bool, channel_options: dict[str, Any]) -> Composer:
+        environment = build_environment(ChoiceLoader([overlay, ConfinedLoader(settings.templates_dir)]), digits=digits)
+        return Composer(
+            adapter=adapter,
+            view=view,
+            issuer=issuer_context(issuer),
+            templates=ChannelTemplates(environment, template, channel, issuer.default_locale),
+            channel_options=channel_options,
+            reading_rate=settings.reading_rate,
+            content_dir=settings.content_dir,
+            links=links,
+        )
+
+    try:
+        spoken = composer(False, shown_options).compose("check", recipient, moment, slot)
+        digits_composer = composer(True, options)
+        digits = digits_composer.compose("check", recipient, moment, slot)
+    except ValidationError as exc:
+        result.problems += [str(problem) for problem in from_validation_error(exc, ["options"])]
+        return result
+    except (TemplateProblem, UserError) as exc:
+        result.problems.append(str(exc))
+        return result
+    result.rendered = spoken.parts.get("txt", "")
+    hotlines = [national_digits(hotline["number"]) for hotline in issuer.hotlines]
+    result.problems += content_problems(adapter, digits.parts, digits_composer.options, hotlines)
+    result.problems += adapter.check_read_aloud(spoken.parts)
+    if channel == "sms":
+        result.accented, result.unaccented = sms_info(result.rendered), sms_info(plain_sms_text(result.rendered))
+        result.sends_unaccented = bool(options.get("unaccented", False))
+        result.max_parts = int(options.get("max_parts", 1))
+    elif channel == "facebook":
+        result.length, result.max_length = len(result.rendered), adapter.default_limits.max_length
+    elif channel == "radio":
+        result.reading_seconds = reading_seconds(result.rendered, settings.reading_rate)
+    return result
