@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster import accounts
 from broadcaster.db import transaction
+from broadcaster.examples import import_examples
+from broadcaster.models import Issuer
+from broadcaster.operations import campaigns as operations
+from broadcaster.settings import Settings
 
 PASSWORD = "mật-khẩu-đủ-dài"
 
@@ -31,3 +37,13 @@ def sign_in(client: TestClient, login: str, password: str = PASSWORD) -> str:
     answer = client.post("/login", data={"login": login, "password": password, "csrf_token": token})
     assert answer.status_code == 200, answer.text  # followed the redirect
     return form_token(answer.text) if 'name="csrf_token"' in answer.text else ""
+
+
+def draft_campaign(sessions: sessionmaker[Session], settings: Settings, login: str, path: Path) -> str:
+    """The directory imported and a campaign file saved as a draft by `login` (as the composer would)."""
+    with transaction(sessions) as session:
+        if session.scalar(select(Issuer.id).limit(1)) is None:
+            import_examples(session)
+        actor = accounts.acting_account(session, login)
+        saved = operations.save(session, actor, operations.read_file(path), path.name, settings)
+    return saved.campaign.slug

@@ -1,0 +1,218 @@
+"""Campaigns: the list, a campaign's page with its lifecycle actions, and the preview an approver reads.
+
+The preview renders each channel in each locale exactly as it goes out (the letter as its A4 PDF, the SMS
+with its encoding and parts, the post, the radio script with its reading time) for a sample recipient the
+reader can change, beside the differences from the last approved version.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from broadcaster import lifecycle, versions
+from broadcaster.accounts import Actor
+from broadcaster.campaigns import find_campaign
+from broadcaster.errors import UserError
+from broadcaster.letters import letter_file
+from broadcaster.models import Campaign, Status
+from broadcaster.operations import campaigns as operations
+from broadcaster.operations.preview import Preview, preview
+from broadcaster.rendering import reading_seconds
+from broadcaster.text import sms_info
+from broadcaster.web.auth import DbSession
+from broadcaster.web.console.pages import (
+    FormState,
+    NavItem,
+    console_router,
+    page_for,
+    register_nav,
+    render,
+    settings_of,
+    words_of,
+)
+
+router = console_router()
+register_nav(NavItem(20, "campaigns", "/campaigns", "campaigns:read"))
+Reader = Annotated[Actor, Depends(page_for("campaigns:read"))]
+CHANNEL_ORDER = ("email", "sms", "facebook", "radio")
+
+
+@router.get("/campaigns", response_class=HTMLResponse)
+def campaign_list(request: Request, session: DbSession, actor: Reader, status: str = "") -> Response:
+    campaigns = operations.list_campaigns(session, actor)
+    shown = [item for item in campaigns if not status or item.status == status]
+    counts = {state.value: sum(1 for item in campaigns if item.status == state) for state in Status}
+    return render(
+        request, "campaigns.html", {"campaigns": shown, "status": status, "counts": counts, "statuses": list(Status)}
+    )
+
+
+# ---- one campaign ---------------------------------------------------------------------------------------
+
+
+def _actions(campaign: Campaign, actor: Actor) -> list[str]:
+    """The lifecycle actions this person may take on the campaign as it stands."""
+    status = Status(campaign.status)
+    return [
+        action
+        for action, permission in operations.LIFECYCLE_PERMISSIONS.items()
+        if actor.may(permission) and status in lifecycle.TRANSITIONS[action].sources
+    ]
+
+
+def approval_refusal(session: Session, campaign: Campaign, actor: Actor) -> str | None:
+    """The word key saying why this person may not approve (two-person rule), or None."""
+    if campaign.status != Status.SUBMITTED:
+        return None
+    version = versions.latest_version(session, campaign)
+    if version is None:
+        return None
+    if actor.login == version.submitted_by:
+        return "you_submitted"
+    if actor.login == version.drafted_by:
+        return "you_drafted"
+    return None
+
+
+def _campaign_context(session: Session, actor: Actor, slug: str) -> dict[str, Any]:
+    detail = operations.show(session, actor, slug)
+    campaign = find_campaign(session, slug)
+    return {
+        "detail": detail,
+        "campaign": campaign,
+        "actions": _actions(campaign, actor),
+        "refusal": approval_refusal(session, campaign, actor),
+        "version": versions.latest_version(session, campaign),
+        "approved": versions.approved_version(session, campaign),
+    }
+
+
+@router.get("/campaigns/{slug}", response_class=HTMLResponse)
+def campaign_page(request: Request, session: DbSession, actor: Reader, slug: str) -> Response:
+    context = _campaign_context(session, actor, slug) | {"form": FormState()}
+    return render(request, "campaign.html", context)
+
+
+@router.post("/campaigns/{slug}/{action}", response_class=HTMLResponse)
+def change_status(
+    request: Request,
+    session: DbSession,
+    actor: Reader,
+    slug: str,
+    action: str,
+    reason: Annotated[str, Form()] = "",
+    back: Annotated[str, Form()] = "",
+) -> Response:
+    """submit, approve, return (with a reason), pause, resume, cancel: each refusal a sentence on the page."""
+    words = words_of(request)
+    form = FormState(values={"reason": reason})
+    if action == "return" and not reason.strip():
+        form.fail("reason", words["reason_needed"])
+    else:
+        try:
+            # Nested: a refused change leaves nothing half-done in the transaction the page still reads from.
+            with session.begin_nested():
+                operations.change_status(session, actor, slug, action, reason or None, settings_of(request))
+        except UserError as exc:
+            form.fail("reason" if action == "return" else "", _sentence(exc))
+    if not form.failed:
+        target = f"/campaigns/{slug}/preview" if back == "preview" else f"/campaigns/{slug}"
+        return RedirectResponse(target, status_code=303)
+    if back == "preview":
+        context = _preview_context(request, session, actor, slug, {}) | {"form": form, "failed_action": action}
+        return render(request, "preview.html", context, status_code=422)
+    context = _campaign_context(session, actor, slug) | {"form": form, "failed_action": action}
+    return render(request, "campaign.html", context, status_code=422)
+
+
+def _sentence(exc: UserError) -> str:
+    text = str(exc).strip()
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+# ---- preview and approval -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rendering:
+    preview: Preview
+    sms: Any = None  # text.SmsInfo for SMS
+    reading_seconds: int | None = None  # for radio
+    has_letter: bool = False
+
+
+def _rendering(item: Preview, rate: float) -> Rendering:
+    text = item.parts.get("txt", "")
+    if item.channel == "sms":
+        return Rendering(item, sms=sms_info(text))
+    if item.channel == "radio":
+        return Rendering(item, reading_seconds=reading_seconds(text, rate))
+    return Rendering(item, has_letter=bool(item.parts.get("html")))
+
+
+def _preview_context(
+    request: Request, session: Session, actor: Actor, slug: str, wanted: dict[str, str]
+) -> dict[str, Any]:
+    settings = settings_of(request)
+    context = _campaign_context(session, actor, slug)
+    campaign: Campaign = context["campaign"]
+    sample = FormState(values=dict(wanted))
+    renderings: dict[str, list[Rendering]] = {}
+    for item in sorted(campaign.channels, key=lambda c: CHANNEL_ORDER.index(c.channel)):
+        for locale in campaign.locales:
+            try:
+                shown = preview(
+                    session, actor, slug, item.channel, settings, locale=locale, recipient=wanted.get(item.channel)
+                )
+            except UserError as exc:
+                sample.fail(item.channel, _sentence(exc))
+                continue
+            renderings.setdefault(item.channel, []).append(_rendering(shown, settings.reading_rate))
+    return context | {"renderings": renderings, "sample": sample, "changes": _changes(session, campaign, settings)}
+
+
+def _changes(session: Session, campaign: Campaign, settings: Any) -> list[dict[str, Any]] | None:
+    """What differs from the last approved version; None when no version was ever approved."""
+    approved = versions.approved_version(session, campaign)
+    if approved is None:
+        return None
+    latest = versions.latest_version(session, campaign)
+    if campaign.status == Status.DRAFT:
+        content = versions.current_content(session, campaign, settings)
+    else:
+        content = latest.content if latest is not None else approved.content
+    return versions.differences(approved.content, content)
+
+
+@router.get("/campaigns/{slug}/preview", response_class=HTMLResponse)
+def preview_page(request: Request, session: DbSession, actor: Reader, slug: str) -> Response:
+    wanted = {
+        channel: request.query_params[channel].strip()
+        for channel in CHANNEL_ORDER
+        if request.query_params.get(channel, "").strip()
+    }
+    context = _preview_context(request, session, actor, slug, wanted)
+    status = 422 if context["sample"].failed else 200
+    return render(request, "preview.html", context | {"form": FormState()}, status_code=status)
+
+
+@router.get("/campaigns/{slug}/letter.pdf")
+def letter(
+    request: Request, session: DbSession, actor: Reader, slug: str, locale: str, recipient: str = ""
+) -> Response:
+    """The letter exactly as the e-mail attaches it: an A4 PDF."""
+    shown = preview(session, actor, slug, "email", settings_of(request), locale=locale, recipient=recipient or None)
+    campaign = find_campaign(session, slug)
+    made = letter_file(shown.parts, {"number": campaign.number, "date": shown.fire_at.date()})
+    if made is None:
+        raise UserError(f"campaign '{slug}' has no printed letter")
+    return Response(
+        made.pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{made.name}"', "Cache-Control": "no-store"},
+    )

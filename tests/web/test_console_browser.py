@@ -1,0 +1,122 @@
+"""The console in a real browser (Debian's chromium through Playwright): each page driven as people use it,
+screenshots kept in var/artefacts/console/ to be looked at."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from sqlalchemy.orm import Session, sessionmaker
+
+from broadcaster.settings import Settings
+from tests.conftest import CHROMIUM
+from tests.integration.test_delivery_cli import current
+from tests.web.console_helpers import PASSWORD, draft_campaign, staff
+
+ARTEFACTS = Path(__file__).resolve().parents[2] / "var" / "artefacts" / "console"
+DESKTOP = {"width": 1280, "height": 900}
+
+pytestmark = pytest.mark.usefixtures("chromium_available")
+
+
+@pytest.fixture
+def server(app: FastAPI) -> Iterator[str]:
+    """The app served by uvicorn on a loopback port the system chooses."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    served = uvicorn.Server(config)
+    thread = threading.Thread(target=served.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not served.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    port = served.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    served.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield launched
+        launched.close()
+
+
+def _signed_in(browser: Any, server: str, login: str) -> Any:
+    page = browser.new_context(viewport=DESKTOP).new_page()
+    page.goto(f"{server}/")
+    assert page.url.endswith("/login")
+    page.get_by_label("Tên tài khoản").fill(login)
+    page.get_by_label("Mật khẩu").fill(PASSWORD)
+    page.locator("#sign-in").click()
+    return page
+
+
+def shot(page: Any, name: str) -> None:
+    page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
+
+
+def test_signing_in_with_a_wrong_password_then_the_right_one(
+    server: str, browser: Any, sessions: sessionmaker[Session]
+) -> None:
+    from playwright.sync_api import expect
+
+    staff(sessions, "lan", "drafter")
+    page = _signed_in(browser, server, "lan")
+    expect(page.locator("h1")).to_have_text("Tổng quan")
+    page.locator("#sign-out").click()
+    page.get_by_label("Tên tài khoản").fill("lan")
+    page.get_by_label("Mật khẩu").fill("sai mật khẩu rồi")
+    page.locator("#sign-in").click()
+    expect(page.locator("#password-error")).to_have_text("Sai tên tài khoản hoặc mật khẩu.")
+    shot(page, "login-error")
+
+
+def test_a_drafter_submits_and_an_approver_reads_the_previews_and_approves(
+    server: str, browser: Any, sessions: sessionmaker[Session], web_settings: Settings, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    staff(sessions, "lan", "drafter")
+    staff(sessions, "minh", "approver")
+    slug = draft_campaign(sessions, web_settings, "lan", current(tmp_path))
+    page = _signed_in(browser, server, "lan")
+    shot(page, "dashboard-drafter")
+    page.locator("#nav-campaigns").click()
+    shot(page, "campaigns")
+    page.locator(f"#campaign-{slug} a").click()
+    page.locator("#action-submit").click()
+    expect(page.locator("#campaign-status")).to_have_text("chờ phê duyệt")
+    shot(page, "campaign-submitted")
+    page.locator("#open-preview").click()
+    expect(page.locator("#approval-refusal")).to_contain_text("không thể tự phê duyệt")
+    expect(page.locator("#action-approve")).to_have_count(0)  # a drafter has no approve button at all
+
+    approver = _signed_in(browser, server, "minh")
+    expect(approver.locator("#to-approve")).to_contain_text("881/STTTT-TTr")
+    shot(approver, "dashboard-approver")
+    approver.goto(f"{server}/campaigns/{slug}/preview")
+    expect(approver.locator("#sms-info-vi")).to_contain_text("1 tin")
+    shot(approver, "preview")
+    letter = approver.frame_locator("#preview-email-vi iframe.a4")
+    expect(letter.locator("body")).to_contain_text("881/STTTT-TTr")
+    approver.locator("#preview-email-vi iframe.a4").screenshot(path=str(ARTEFACTS / "preview-letter.png"))
+    approver.locator("#action-return").click()
+    expect(approver.locator("#reason-error")).to_contain_text("Hãy ghi lý do trả lại")
+    approver.locator("#action-approve").click()
+    expect(approver.locator("#campaign-status")).to_have_text("đã phê duyệt")
+    shot(approver, "preview-approved")
