@@ -72,6 +72,13 @@ class CampaignForm:
 
     def data(self) -> dict[str, Any]:
         """The campaign as a campaign file's data; InvalidInput when a timetable choice is incomplete."""
+        data, problems = self.data_and_problems()
+        if problems:  # with every other problem of the form, so that one mistake hides no other
+            raise InvalidInput(FORM, problems + _structural_problems(data, {p.where for p in problems}))
+        return data
+
+    def data_and_problems(self) -> tuple[dict[str, Any], list[Problem]]:
+        """The campaign's data without the timetable choices that are incomplete, and a problem for each."""
         problems: list[Problem] = []
         channels = {}
         for name, channel in self.channels.items():
@@ -82,8 +89,6 @@ class CampaignForm:
                 except ValueError as exc:
                     problems.append(Problem(f"channels.{name}.schedule[{index}]", str(exc)))
             channels[name] = {"to": channel.audience, "schedule": schedule, "areas": channel.areas, **channel.options}
-        if problems:
-            raise InvalidInput(FORM, problems)
         data: dict[str, Any] = {
             "campaign": self.campaign,
             "issuer": self.issuer,
@@ -100,7 +105,33 @@ class CampaignForm:
             data["date"] = self.dated.isoformat()
         if self.cap is not None:
             data["cap"] = self.cap
-        return data
+        return data, problems
+
+
+def _structural_problems(data: dict[str, Any], incomplete: set[str]) -> list[Problem]:
+    from broadcaster.campaign_file import parse_campaign
+
+    try:
+        parse_campaign(data, FORM)
+    except InvalidInput as exc:
+        return _besides(exc.problems, incomplete)
+    return []
+
+
+def _besides(problems: list[Problem], incomplete: set[str]) -> list[Problem]:
+    """Problems other than an emptied timetable's, where an incomplete choice was left out (already said)."""
+    channels = {where.split(".schedule", 1)[0] for where in incomplete}
+    return [p for p in problems if ".schedule" not in p.where or p.where.split(".schedule", 1)[0] not in channels]
+
+
+def _every_problem(session: Session, form: CampaignForm, settings: Settings) -> list[Problem]:
+    """Every problem of a form that does not read as a campaign: its structure, and the directory and
+    timetable checked on what did read (as `campaign check` does for a broken file)."""
+    from broadcaster.campaigns import check_campaign_data
+
+    data, incomplete = form.data_and_problems()
+    checked = check_campaign_data(session, data, FORM, settings)
+    return incomplete + _besides(checked.problems, {p.where for p in incomplete})
 
 
 def _iso(day: date | None) -> str | None:
@@ -307,8 +338,11 @@ def save_form(session: Session, actor: Actor, form: CampaignForm, settings: Sett
     from broadcaster.operations.campaigns import read_data, save
 
     actor.require("campaigns:draft")
-    data = form.data()
-    spec = read_data(data, FORM)
+    try:
+        data = form.data()
+        spec = read_data(data, FORM)
+    except InvalidInput:
+        raise InvalidInput(FORM, _every_problem(session, form, settings)) from None
     existing = session.scalar(select(Campaign).where(Campaign.slug == spec.campaign))
     if existing is not None and Status(existing.status) not in EDITABLE:
         raise TransitionRefused(

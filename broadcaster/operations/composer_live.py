@@ -8,7 +8,7 @@ so what the page promises is what happens.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any
 
 from jinja2 import ChoiceLoader, DictLoader
@@ -137,7 +137,7 @@ def echo_timetable(
             continue
         ids = {"campaign_id": 0, "campaign": form.campaign, "channel": channel, "since": now}
         for plan in rule_plans(session, row, section.audience, section.areas, valid, settings.zone, ids):
-            for index, at in enumerate(plan.fires(now, now + timedelta(days=800))):
+            for index, at in enumerate(plan.fires(now, plan.ends)):
                 fires.append(Fire(at.astimezone(settings.zone), weekday_name(at, locale), plan.slot))
                 if index + 1 >= NEXT_FIRES:
                     break
@@ -271,3 +271,39 @@ def check_text(
     elif channel == "radio":
         result.reading_seconds = reading_seconds(result.rendered, settings.reading_rate)
     return result
+
+
+# ---- what the audience can be chosen from -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AudienceChoice:
+    selector: str  # as a campaign file writes it: "list:thue-bao-tay-ninh"
+    label: str
+    test: bool = False  # a subscriber list marked as a test list
+
+
+def audience_choices(session: Session, actor: Actor, channel: str) -> list[AudienceChoice]:
+    """Every audience the directory offers a channel, named as people know them."""
+    from broadcaster.models import AgencyGroup, FacebookPage, Station, SubscriberList
+
+    actor.require("directory:read")
+    kind = channel_class(channel).recipient_kind
+    if kind == RecipientKind.AGENCY:
+        groups = session.scalars(select(AgencyGroup.group).distinct().order_by(AgencyGroup.group))
+        return [AudienceChoice("agencies:all", "*")] + [AudienceChoice(f"group:{group}", group) for group in groups]
+    if kind == RecipientKind.SUBSCRIBER:
+        lists = session.scalars(select(SubscriberList).order_by(SubscriberList.is_test, SubscriberList.slug))
+        return [AudienceChoice(f"list:{item.slug}", item.name, item.is_test) for item in lists]
+    if kind == RecipientKind.STATION:
+        stations = session.scalars(select(Station).order_by(Station.slug))
+        return [AudienceChoice("stations:all", "*")] + [AudienceChoice(f"station:{s.slug}", s.name) for s in stations]
+    pages = session.scalars(select(FacebookPage).order_by(FacebookPage.slug))
+    return [AudienceChoice("pages:all", "*")] + [AudienceChoice(f"page:{page.slug}", page.name) for page in pages]
+
+
+def issuer_choices(session: Session) -> list[tuple[str, str]]:
+    return [
+        (issuer.slug, f"{issuer.unit_short} {issuer.place}")
+        for issuer in session.scalars(select(Issuer).order_by(Issuer.slug))
+    ]

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request
 
+from broadcaster.web.console.words_composer import COMPOSER_WORDS
 from broadcaster.web.portal.words import WEEKDAYS
 
 LANG_COOKIE = "lang"
@@ -257,6 +258,9 @@ WORDS: dict[str, dict[str, str]] = {
         "seconds": "s",
     },
 }
+
+for _lang, _words in COMPOSER_WORDS.items():  # the composer and directory pages keep their words apart
+    WORDS[_lang] = {**_words, **WORDS[_lang]}
 
 
 def language(request: Request) -> str:

@@ -1,0 +1,398 @@
+"""The campaign composer: `/compose` (a new campaign) and `/compose/{slug}` (a draft), no YAML needed.
+
+The page posts the whole form; htmx posts it too, as one types, to `/compose/check/…` (the text rendered
+and checked), `/compose/count/…` (recipients) and `/compose/timetable/…` (the timetable as a sentence and
+its next ten sends). Saving goes through `operations.composer.save_form`, which saves through the same
+operation as `campaign add` and the API; each problem is shown beside the field its path names.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import date, time, timedelta
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData, UploadFile
+
+from broadcaster.accounts import Actor
+from broadcaster.errors import UserError
+from broadcaster.models import Campaign, Status
+from broadcaster.operations import campaigns as campaign_ops
+from broadcaster.operations.composer import (
+    CHANNELS,
+    CampaignForm,
+    ChannelForm,
+    export_yaml,
+    form_of,
+    import_file,
+    problems_by_field,
+    save_form,
+    shared_templates,
+    texts_of,
+)
+from broadcaster.operations.composer_live import (
+    audience_choices,
+    check_text,
+    count_audience,
+    echo_timetable,
+    issuer_choices,
+)
+from broadcaster.problems import InvalidInput
+from broadcaster.timetable_choices import KINDS, SLOT_WORDS, WEEKDAYS, RuleChoice
+from broadcaster.web.auth import DbSession
+from broadcaster.web.console.pages import (
+    FormState,
+    NavItem,
+    console_router,
+    page_for,
+    register_nav,
+    render,
+    settings_of,
+    words_of,
+)
+from broadcaster.web.console.words import language
+from channels.base import channel_class
+
+router = console_router()
+register_nav(NavItem(20, "compose", "/compose", "campaigns:draft"))
+
+Drafter = Annotated[Actor, Depends(page_for("campaigns:draft"))]
+LOCALES = ("vi", "en")
+SLOTS = ("morning", "noon", "evening")
+
+
+async def _form_fields(request: Request) -> FormData:
+    return await request.form()  # parsed once: the CSRF check has already read it
+
+
+Fields = Annotated[FormData, Depends(_form_fields)]
+
+
+# ---- the posted form as a campaign ----------------------------------------------------------------------
+
+
+class _Reader:
+    """Reads the posted fields; a value that is not a date or a time is a sentence beside its field."""
+
+    def __init__(self, data: FormData, words: dict[str, str]):
+        self.data, self.words, self.state = data, words, FormState()
+
+    def text(self, name: str) -> str:
+        value = self.data.get(name)
+        return value.strip() if isinstance(value, str) else ""
+
+    def texts(self, name: str) -> list[str]:
+        return [value.strip() for value in self.data.getlist(name) if isinstance(value, str) and value.strip()]
+
+    def day(self, name: str, field: str) -> date | None:
+        value = self.text(name)
+        try:
+            return date.fromisoformat(value) if value else None
+        except ValueError:
+            self.state.fail(field, self.words["date_wrong"].format(value=value))
+            return None
+
+    def clock(self, name: str, field: str) -> time | None:
+        value = self.text(name)
+        try:
+            return time.fromisoformat(value) if value else None
+        except ValueError:
+            self.state.fail(field, self.words["time_wrong"].format(value=value))
+            return None
+
+    def json(self, name: str, field: str, empty: Any) -> Any:
+        value = self.text(name)
+        try:
+            return json.loads(value) if value else empty
+        except json.JSONDecodeError as exc:
+            self.state.fail(field, self.words["variables_not_json"].format(reason=exc.msg))
+            return empty
+
+
+def _rule(read: _Reader, prefix: str, field: str) -> RuleChoice | None:
+    kind = next((known for known in KINDS if known == read.text(f"{prefix}.kind")), None)
+    if kind is None:
+        return None  # a blank line of the timetable
+    return RuleChoice(
+        kind,
+        on=read.day(f"{prefix}.once_day", field),
+        at=read.clock(f"{prefix}.{'once' if kind == 'once' else 'weekly'}_time", field),
+        weekdays=sorted({int(day) for day in read.texts(f"{prefix}.weekday") if day.isdigit() and int(day) < 7}),
+        slots=read.texts(f"{prefix}.slot"),
+        starts=read.day(f"{prefix}.from", field) if kind != "once" else None,
+        ends=read.day(f"{prefix}.until", field) if kind != "once" else None,
+        cron=read.text(f"{prefix}.cron"),
+    )
+
+
+def _options(read: _Reader, channel: str) -> dict[str, Any]:
+    """The options the form names: those the campaign had, and any set to other than the default."""
+    present = set(read.texts(f"{channel}.opt_present"))
+    options: dict[str, Any] = {}
+    for name, info in channel_class(channel).CampaignOptions.model_fields.items():
+        raw = read.text(f"{channel}.opt.{name}")
+        value: Any = raw
+        if info.annotation is bool:
+            value = raw == "on"
+        elif info.annotation is int:
+            value = int(raw) if raw.lstrip("-").isdigit() else raw or info.default
+        elif not raw:
+            value = None
+        if name in present or value != info.default:
+            options[name] = value
+    return options
+
+
+def _channel(read: _Reader, channel: str) -> ChannelForm:
+    rules: list[RuleChoice] = []
+    for index in range(50):
+        prefix = f"{channel}.rule.{index}"
+        if f"{prefix}.kind" not in read.data:
+            break
+        rule = _rule(read, prefix, f"channels.{channel}.schedule[{len(rules)}]")
+        if rule is not None:
+            rules.append(rule)
+    areas = [code.strip() for code in read.text(f"{channel}.areas").split(",") if code.strip()]
+    return ChannelForm(read.texts(f"{channel}.to"), areas, rules, _options(read, channel))
+
+
+def parse_form(data: FormData, words: dict[str, str]) -> tuple[CampaignForm, dict[str, ChannelForm], FormState]:
+    """The posted form: the campaign (with its chosen channels), every channel's section, and what is unreadable."""
+    read = _Reader(data, words)
+    sections = {channel: _channel(read, channel) for channel in CHANNELS}
+    locales = [locale for locale in read.texts("locales") if locale in LOCALES] or ["vi"]
+    form = CampaignForm(
+        campaign=read.text("campaign"),
+        issuer=read.text("issuer"),
+        number=read.text("number"),
+        subject=read.text("subject"),
+        priority=read.text("priority") or "ordinary",
+        valid_from=read.day("valid_from", "valid"),
+        valid_until=read.day("valid_until", "valid"),
+        dated=read.day("dated", "date"),
+        template=read.text("template"),
+        locales=locales,
+        variables=read.json("variables", "variables", {}),
+        cap=read.json("cap", "cap", None),
+        channels={channel: sections[channel] for channel in CHANNELS if read.text(f"{channel}.on") == "on"},
+        texts={
+            (channel, locale): value if isinstance(value := data.get(f"text.{channel}.{locale}"), str) else ""
+            for channel in CHANNELS
+            for locale in locales
+        },
+    )
+    return form, sections, read.state
+
+
+# ---- the page ------------------------------------------------------------------------------------------
+
+
+def _blank(session: Session, request: Request) -> tuple[CampaignForm, dict[str, ChannelForm]]:
+    settings = settings_of(request)
+    today = date.today()
+    issuers = issuer_choices(session)
+    templates = shared_templates(settings)
+    form = CampaignForm(
+        issuer=issuers[0][0] if issuers else "",
+        valid_from=today,
+        valid_until=today + timedelta(days=30),
+        template=templates[0] if templates else "",
+        locales=["vi"],
+    )
+    sections = {channel: ChannelForm() for channel in CHANNELS}
+    form.channels = dict(sections)
+    form.texts = texts_of(settings, form.template, list(CHANNELS), form.locales)
+    return form, sections
+
+
+def _checks(session: Session, actor: Actor, request: Request, form: CampaignForm) -> dict[tuple[str, str], Any]:
+    settings = settings_of(request)
+    found = {}
+    for (channel, locale), text in form.texts.items():
+        if channel in form.channels and text.strip():
+            found[(channel, locale)] = check_text(session, actor, settings, form, channel, locale, text)
+    return found
+
+
+def _page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    form: CampaignForm,
+    sections: dict[str, ChannelForm],
+    state: FormState | None = None,
+    *,
+    status_code: int = 200,
+    notice: str = "",
+) -> Response:
+    settings = settings_of(request)
+    lang = language(request)
+    every = replace(form, channels=sections)
+    existing = session.scalar(select(Campaign).where(Campaign.slug == form.campaign)) if form.campaign else None
+    context = {
+        "form": state or FormState(),
+        "c": form,
+        "sections": sections,
+        "channels": CHANNELS,
+        "locales": LOCALES,
+        "kinds": KINDS,
+        "weekdays": WEEKDAYS[lang],
+        "slot_names": {slot: SLOT_WORDS[lang].get(slot, slot) for slot in SLOTS},
+        "issuers": issuer_choices(session),
+        "templates": shared_templates(settings),
+        "choices": {channel: audience_choices(session, actor, channel) for channel in CHANNELS},
+        "counts": {
+            channel: count_audience(session, actor, channel, sections[channel].audience, sections[channel].areas)
+            for channel in CHANNELS
+            if sections[channel].audience
+        },
+        "echoes": {channel: echo_timetable(session, settings, every, channel, lang) for channel in CHANNELS},
+        "checks": _checks(session, actor, request, form),
+        "option_fields": {channel: channel_class(channel).CampaignOptions.model_fields for channel in CHANNELS},
+        "existing": existing,
+        "notice": notice,
+        "drafts": session.scalars(
+            select(Campaign).where(Campaign.status.in_([Status.DRAFT, Status.SUBMITTED])).order_by(Campaign.slug)
+        ).all(),
+        "variables_json": json.dumps(form.variables, ensure_ascii=False, indent=1),
+        "cap_json": json.dumps(form.cap, ensure_ascii=False) if form.cap is not None else "",
+    }
+    return render(request, "composer.html", context, status_code=status_code)
+
+
+@router.get("/compose", response_class=HTMLResponse)
+def new_campaign(request: Request, session: DbSession, actor: Drafter) -> Response:
+    form, sections = _blank(session, request)
+    return _page(request, session, actor, form, sections)
+
+
+@router.get("/compose/{slug}", response_class=HTMLResponse)
+def edit_campaign(request: Request, session: DbSession, actor: Drafter, slug: str) -> Response:
+    words = words_of(request)
+    detail = campaign_ops.show(session, actor, slug)
+    form = form_of(detail.spec)
+    form.texts = texts_of(settings_of(request), form.template, list(CHANNELS), form.locales)
+    sections = {channel: form.channels.get(channel, ChannelForm()) for channel in CHANNELS}
+    notice = words["saved"] if "saved" in request.query_params else ""
+    notice = words["submitted"] if "submitted" in request.query_params else notice
+    return _page(request, session, actor, form, sections, notice=notice)
+
+
+@router.post("/compose", response_class=HTMLResponse)
+def save_campaign(request: Request, session: DbSession, actor: Drafter, data: Fields) -> Response:
+    form, sections, state = parse_form(data, words_of(request))
+    if not state.failed:
+        try:
+            with session.begin_nested():  # a refused save leaves nothing behind, and the page is shown again
+                save_form(session, actor, form, settings_of(request))
+        except InvalidInput as exc:
+            for where, sentences in problems_by_field(exc.problems).items():
+                for sentence in sentences:
+                    state.fail(where, sentence)
+        except UserError as exc:
+            state.fail_with(exc)
+        else:
+            return RedirectResponse(f"/compose/{form.campaign}?saved=1", status_code=303)
+    return _page(request, session, actor, form, sections, state, status_code=422)
+
+
+@router.post("/compose/import", response_class=HTMLResponse)
+def import_campaign_file(request: Request, session: DbSession, actor: Drafter, data: Fields) -> Response:
+    upload = data.get("file")
+    words = words_of(request)
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        form, sections = _blank(session, request)
+        state = FormState()
+        state.fail("import", words["file_empty"])
+        return _page(request, session, actor, form, sections, state, status_code=422)
+    try:
+        form = import_file(upload.file.read(), upload.filename)
+    except UserError as exc:
+        form, sections = _blank(session, request)
+        state = FormState()
+        for problem in exc.problems if isinstance(exc, InvalidInput) else []:
+            state.fail("import", str(problem))
+        if not state.failed:
+            state.fail("import", str(exc))
+        return _page(request, session, actor, form, sections, state, status_code=422)
+    form.texts = texts_of(settings_of(request), form.template, list(CHANNELS), form.locales)
+    sections = {channel: form.channels.get(channel, ChannelForm()) for channel in CHANNELS}
+    return _page(request, session, actor, form, sections)
+
+
+@router.post("/compose/export", response_model=None)
+def export_campaign_file(request: Request, session: DbSession, actor: Drafter, data: Fields) -> Response:
+    form, sections, state = parse_form(data, words_of(request))
+    if not state.failed:
+        try:
+            text = export_yaml(form)
+        except InvalidInput as exc:
+            for where, sentences in problems_by_field(exc.problems).items():
+                for sentence in sentences:
+                    state.fail(where, sentence)
+        else:
+            name = f"{form.campaign or 'campaign'}.yaml"
+            headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+            return Response(text, media_type="application/yaml; charset=utf-8", headers=headers)
+    return _page(request, session, actor, form, sections, state, status_code=422)
+
+
+@router.post("/compose/{slug}/submit", response_class=HTMLResponse)
+def submit_campaign(request: Request, session: DbSession, actor: Drafter, slug: str) -> Response:
+    try:
+        with session.begin_nested():
+            campaign_ops.change_status(session, actor, slug, "submit", settings=settings_of(request))
+    except UserError as exc:
+        detail = campaign_ops.show(session, actor, slug)
+        form = form_of(detail.spec)
+        form.texts = texts_of(settings_of(request), form.template, list(CHANNELS), form.locales)
+        sections = {channel: form.channels.get(channel, ChannelForm()) for channel in CHANNELS}
+        state = FormState()
+        if isinstance(exc, InvalidInput):
+            for where, sentences in problems_by_field(exc.problems).items():
+                for sentence in sentences:
+                    state.fail(where, sentence)
+        else:
+            state.fail_with(exc)
+        return _page(request, session, actor, form, sections, state, status_code=422)
+    return RedirectResponse(f"/compose/{slug}?submitted=1", status_code=303)
+
+
+# ---- what htmx asks for as one types -----------------------------------------------------------------------
+
+
+@router.post("/compose/check/{channel}/{locale}", response_class=HTMLResponse)
+def live_check(
+    request: Request, session: DbSession, actor: Drafter, data: Fields, channel: str, locale: str
+) -> Response:
+    form, sections, _state = parse_form(data, words_of(request))
+    if channel not in CHANNELS or locale not in LOCALES:
+        raise UserError(f"there is no {channel} text in '{locale}' to check")
+    text = form.texts.get((channel, locale), "")
+    every = replace(form, channels=sections)
+    checked = check_text(session, actor, settings_of(request), every, channel, locale, text) if text.strip() else None
+    return render(request, "_composer_check.html", {"check": checked, "channel": channel, "locale": locale})
+
+
+@router.post("/compose/count/{channel}", response_class=HTMLResponse)
+def live_count(request: Request, session: DbSession, actor: Drafter, data: Fields, channel: str) -> Response:
+    _form, sections, _state = parse_form(data, words_of(request))
+    if channel not in CHANNELS:
+        raise UserError(f"'{channel}' is not a channel")
+    section = sections[channel]
+    count = count_audience(session, actor, channel, section.audience, section.areas) if section.audience else None
+    return render(request, "_composer_count.html", {"count": count, "channel": channel})
+
+
+@router.post("/compose/timetable/{channel}", response_class=HTMLResponse)
+def live_timetable(request: Request, session: DbSession, actor: Drafter, data: Fields, channel: str) -> Response:
+    form, sections, _state = parse_form(data, words_of(request))
+    if channel not in CHANNELS:
+        raise UserError(f"'{channel}' is not a channel")
+    echo = echo_timetable(session, settings_of(request), replace(form, channels=sections), channel, language(request))
+    return render(request, "_composer_timetable.html", {"echo": echo, "channel": channel})
