@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench chaos clean debian-packages
+.PHONY: demo test bench chaos rates clean debian-packages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,9 @@ bench: $(VENV)/.bench
 
 chaos: $(VENV)/.bench
 	$(BIN)/python -m bench.chaos $(ARGS)
+
+rates: $(VENV)/.bench
+	$(BIN)/python -m bench.rates $(ARGS)
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -3,7 +3,7 @@
 A claim is a lease. A worker that dies leaves leases that expire; the rows are then claimed again,
 so a delivery is sent twice only when a send was in flight at the moment of death (and not even
 then where the provider honours the idempotency key). Retry is data: `RetryPolicy` decides when,
-the row carries the time; nothing sleeps in a loop but the rate limiter.
+the row carries the time; nothing sleeps in a loop but the shared pace (`broadcaster.pacing`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import logging
 import threading
 import time as clock
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -41,6 +41,7 @@ from broadcaster.models import (
     utcnow,
 )
 from broadcaster.outbox import WORKER, claim_occurrence, expand, skip_expired
+from broadcaster.pacing import SharedPace
 from broadcaster.policy import (
     CAP_SPAN,
     RetryPolicy,
@@ -48,6 +49,7 @@ from broadcaster.policy import (
     cap_reason,
     held_until,
     may_send_condition,
+    pace_for,
     within_window,
 )
 from broadcaster.rendering import TemplateProblem
@@ -320,21 +322,6 @@ def why_stopped(exc: BaseException) -> str:
 # ---- the worker ---------------------------------------------------------------------------------------
 
 
-class RateLimiter:
-    """At most `rate` messages per second, on average, for one channel in one process."""
-
-    def __init__(self, rate: float, wait: Callable[[float], Any]):
-        self.interval = 1.0 / rate if rate > 0 else 0.0
-        self.wait = wait
-        self.next_free = clock.monotonic()
-
-    def take(self, count: int) -> None:
-        now = clock.monotonic()
-        if self.next_free > now:
-            self.wait(self.next_free - now)
-        self.next_free = max(self.next_free, now) + self.interval * count
-
-
 @dataclass
 class WorkerStats:
     sent: int = 0
@@ -363,10 +350,10 @@ class Worker:
         self.policy = RetryPolicy.of(settings)
         self.lease = timedelta(seconds=settings.lease_seconds)
         self.adapters: dict[str, ChannelAdapter] = {c: configured_adapter(c, settings.output_dir) for c in channels}
-        self.limiters = {
-            channel: RateLimiter(settings.rates.get(channel, adapter.limits.rate_per_second), self.stop.wait)
-            for channel, adapter in self.adapters.items()
-        }
+        self.paces = {}
+        for channel, adapter in self.adapters.items():
+            pace = pace_for(settings, channel, adapter.limits.rate_per_second)
+            self.paces[channel] = SharedPace(sessions, pace.name, pace.rate, self.stop.wait)
         # occurrence → its composer, fire time, slot and the version number it renders
         self.composers: OrderedDict[int, tuple[SendingComposer, datetime, str | None, int]] = OrderedDict()
         self._versions: dict[int, int | None] = {}  # occurrence → its campaign's approved version, at claim
@@ -471,6 +458,7 @@ class Worker:
             self._give_back(rows[start:], exc)
             raise
         self._flush()
+        self.paces[channel].give_back()
         return True
 
     def _give_back(self, rows: list[Claimed], exc: BaseException) -> None:
@@ -504,7 +492,7 @@ class Worker:
             except (TemplateProblem, ConfigurationError, ContentRefused, NoApprovedVersion) as exc:
                 # Only the campaign whose text cannot go out stops; the others' rows are claimed again.
                 return self._stop_channel(channel, chunk, str(exc), {row.occurrence_id})
-        self.limiters[channel].take(len(chunk))
+        self.paces[channel].take(len(chunk))
         try:
             results = adapter.send(bulletins)
         except PermanentError as exc:

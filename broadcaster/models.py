@@ -17,6 +17,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Dialect,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -538,6 +539,16 @@ class SchedulerState(Base):
 
     name: Mapped[str] = mapped_column(String(50), primary_key=True)
     at: Mapped[datetime] = mapped_column()
+
+
+class SendPace(Base):
+    """A channel's (or a provider account's) send rate, shared by every worker: the database-clock time,
+    in seconds since the epoch, at which the next message may go (see `broadcaster.pacing`)."""
+
+    __tablename__ = "send_paces"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    next_free: Mapped[float] = mapped_column(Double)
 
 
 class StationLink(Base):

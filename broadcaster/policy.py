@@ -171,6 +171,26 @@ def retry_refusal(settings: Settings, campaign: Campaign, now: datetime) -> str 
     return None
 
 
+# ---- send rates ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pace:
+    """Which shared rate a channel's messages count against, and how many per second it allows."""
+
+    name: str
+    rate: float
+
+
+def pace_for(settings: Settings, channel: str, declared_rate: float) -> Pace:
+    """A channel's own rate, or the rate of the provider account it shares with other channels."""
+    account = settings.rate_accounts.get(channel)
+    rate = settings.rates.get(channel, declared_rate)
+    if account is None:
+        return Pace(channel, rate)
+    return Pace(f"account:{account}", settings.rates.get(account, rate))
+
+
 # ---- daily caps ----------------------------------------------------------------------------------
 
 

@@ -69,8 +69,11 @@ class Settings(BaseSettings):
     record_every: PositiveInt = 50
     expand_batch: PositiveInt = 5000
     poll_seconds: float = 0.5
-    # Messages per second per channel and worker process, overriding what the adapter declares.
+    # Messages per second per channel, shared by every worker of every process, overriding what the
+    # adapter declares. Channels that send through one provider account name it in `rate_accounts`
+    # and then share one rate: the account's entry in `rates`, or else the channel's.
     rates: dict[str, float] = {}
+    rate_accounts: dict[str, str] = {}
 
     # Where the public pages are reached from outside (links in bulletins, CAP `web`, the Atom feed).
     public_url: str = "http://127.0.0.1:8000"

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster.db import transaction
 from broadcaster.models import DONE, Delivery, DeliveryState, utcnow
-from broadcaster.policy import HELD_BY_CAP
+from broadcaster.pacing import SharedPace
+from broadcaster.policy import HELD_BY_CAP, Pace, pace_for
 from broadcaster.scheduling import catch_up
 from broadcaster.settings import Settings
 from tests.gateway import Faults, Gateway
@@ -96,3 +97,23 @@ def test_four_worker_processes_send_no_number_more_than_its_daily_cap(
         sent = session.scalar(select(func.count()).where(Delivery.state.in_(DONE)))
         held = session.scalar(select(func.count()).where(Delivery.reason.startswith(HELD_BY_CAP)))
     assert (sent, held) == (3 * NUMBERS, (CAMPAIGNS - 3) * NUMBERS)
+
+
+def test_workers_pacing_one_channel_each_get_their_own_instant_one_interval_apart(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Three workers (as three paces over the same row) asking at once are given instants 1/rate apart
+    on the database's clock, whichever process or machine they run in."""
+    waits: list[float] = []
+    workers = [SharedPace(sessions, "sms", 4.0, waits.append) for _ in range(3)]  # 4 a second, blocks of 1
+    for worker in workers:
+        worker.take(1)
+    assert len(waits) == 2, "the first goes at once, the others wait"
+    assert 0.2 < waits[0] <= 0.25 and 0.45 < waits[1] <= 0.5
+
+
+def test_channels_that_share_a_provider_account_share_its_rate() -> None:
+    settings = Settings(rates={"sms": 30, "bulk": 50}, rate_accounts={"sms": "esms-so", "sms-khan": "esms-so"})
+    assert pace_for(settings, "sms", 30) == Pace("account:esms-so", 30)
+    assert pace_for(settings, "sms-khan", 10) == Pace("account:esms-so", 10)
+    assert pace_for(settings, "bulk", 20) == Pace("bulk", 50)
