@@ -16,12 +16,26 @@ from broadcaster import lifecycle
 from broadcaster.db import insert_ignoring_duplicates
 from broadcaster.errors import TransitionRefused, UserError
 from broadcaster.models import Campaign, Delivery, DeliveryState, Occurrence, OccurrenceState
+from broadcaster.outbox import TEST_SEND, test_audience
 from broadcaster.policy import may_send, retry_refusal
 from broadcaster.settings import Settings
+from channels.base import RecipientKind, channel_class
 
 
-def send_now(session: Session, settings: Settings, campaign: Campaign, channel: str, who: str, now: datetime) -> int:
-    """An extra occurrence of `channel` now, audited; returns how many occurrences wait to fan out."""
+def send_now(
+    session: Session,
+    settings: Settings,
+    campaign: Campaign,
+    channel: str,
+    who: str,
+    now: datetime,
+    *,
+    test: bool = False,
+) -> int:
+    """An extra occurrence of `channel` now, audited; returns how many occurrences wait to fan out.
+
+    With `test`, the occurrence goes to the subscriber lists marked as test instead of the audience
+    (SMS only: test lists hold phone numbers); refused when no list is marked."""
     item = next((entry for entry in campaign.channels if entry.channel == channel), None)
     if campaign.status not in lifecycle.SENDING:
         raise TransitionRefused(
@@ -32,10 +46,12 @@ def send_now(session: Session, settings: Settings, campaign: Campaign, channel: 
         raise UserError(f"campaign '{campaign.slug}' has no {channel} channel (it has {known})")
     if refusal := may_send(settings, campaign, item, now):
         raise TransitionRefused(f"cannot send '{campaign.slug}' on {channel} now: {refusal}")
+    if test:
+        _refuse_test_send(session, channel)
     occurrence = {
         "campaign_id": campaign.id,
         "channel": channel,
-        "rule_key": f"now:{now:%Y%m%dT%H%M%S}",
+        "rule_key": f"{TEST_SEND if test else 'now:'}{now:%Y%m%dT%H%M%S}",
         "slot": None,
         "fire_at": now,
         "state": OccurrenceState.PENDING,
@@ -43,8 +59,16 @@ def send_now(session: Session, settings: Settings, campaign: Campaign, channel: 
         "created_at": now,
     }
     insert_ignoring_duplicates(session, Occurrence, [occurrence])
-    lifecycle.record(session, campaign, who, "send-now", channel=channel, at=now.astimezone(UTC).isoformat())
+    action = "send-test" if test else "send-now"
+    lifecycle.record(session, campaign, who, action, channel=channel, at=now.astimezone(UTC).isoformat())
     return session.scalar(select(func.count()).where(Occurrence.state == OccurrenceState.PENDING)) or 0
+
+
+def _refuse_test_send(session: Session, channel: str) -> None:
+    if channel_class(channel).recipient_kind != RecipientKind.SUBSCRIBER:
+        raise UserError(f"test lists hold phone numbers: only the sms channel can be sent to them, not {channel}")
+    if not test_audience(session):
+        raise UserError("no subscriber list is marked as test: mark one (the directory's lists) before a test send")
 
 
 def retry_failed(

@@ -55,6 +55,7 @@ from broadcaster.models import (
     OccurrenceState,
     Priority,
     Subscriber,
+    SubscriberList,
     utcnow,
 )
 from broadcaster.policy import first_send, local_day, may_send
@@ -82,6 +83,21 @@ def claim_occurrence(session: Session, owner: str, now: datetime, lease: timedel
         return None
     session.execute(update(Occurrence).where(Occurrence.id == found).values(lease_owner=owner, lease_until=now + lease))
     return found
+
+
+TEST_SEND = "test:"  # the rule key's prefix of an occurrence sent to the test lists only
+
+
+def is_test_send(occurrence: Occurrence) -> bool:
+    return occurrence.rule_key.startswith(TEST_SEND)
+
+
+def test_audience(session: Session) -> list[str]:
+    """The selectors of every subscriber list marked as test."""
+    slugs = session.scalars(
+        select(SubscriberList.slug).where(SubscriberList.is_test.is_(True)).order_by(SubscriberList.slug)
+    )
+    return [f"list:{slug}" for slug in slugs]
 
 
 def expand(sessions: sessionmaker[Session], settings: Settings, occurrence_id: int) -> int:
@@ -152,8 +168,9 @@ class _RowPlan:
             occurrence_id=occurrence.id,
             channel=channel.channel,
             kind=channel_class(channel.channel).recipient_kind,
-            audience=list(channel.audience),
-            areas=list(channel.areas),
+            # A send to the test list goes to the lists marked as test, wherever their numbers are.
+            audience=test_audience(session) if is_test_send(occurrence) else list(channel.audience),
+            areas=[] if is_test_send(occurrence) else list(channel.areas),
             rank=RANKS[Priority(campaign.priority)],
             due=timing.due,
             slot=occurrence.slot,

@@ -204,3 +204,18 @@ def summary(report: ImportReport) -> str:
         f"{report.merged} duplicates merged, {len(report.converted)} old numbers converted, "
         f"{len(report.rejects)} rejected"
     )
+
+
+def mark_test_list(session: Session, actor: Actor, list_slug: str, is_test: bool) -> SubscriberList:
+    """Mark a subscriber list as a test list (staff's own phones) or unmark it. Audited."""
+    actor.require("directory:manage")
+    found = session.scalar(select(SubscriberList).where(SubscriberList.slug == list_slug))
+    if found is None:
+        raise UserError(f"there is no subscriber list '{list_slug}'")
+    bind_actor(session, actor)
+    if found.is_test != is_test:
+        found.is_test = is_test
+        lifecycle.record(
+            session, None, actor.login, "mark-test-list" if is_test else "unmark-test-list", list=list_slug
+        )
+    return found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,6 +16,7 @@ from broadcaster.audience import audience_size, parse_selector
 from broadcaster.campaigns import find_campaign
 from broadcaster.errors import UserError
 from broadcaster.models import Delivery, DeliveryState, Occurrence, utcnow
+from broadcaster.phones import PhoneError, normalise_mobile
 from broadcaster.settings import Settings
 from channels.base import channel_class
 
@@ -63,14 +65,41 @@ class FanOut:
     total: int
 
 
-def send_now(session: Session, actor: Actor, slug: str, channel: str, settings: Settings) -> SendNowResult:
-    """An extra occurrence now on one channel of an approved campaign; a running worker sends it. Audited."""
+def send_now(
+    session: Session, actor: Actor, slug: str, channel: str, settings: Settings, *, test: bool = False
+) -> SendNowResult:
+    """An extra occurrence now on one channel of an approved campaign; a running worker sends it. Audited.
+
+    With `test`, to the subscriber lists marked as test only, not the audience."""
     actor.require("campaigns:send")
     campaign = find_campaign(session, slug)
     bind_actor(session, actor)
     now = utcnow()
-    waiting = interventions.send_now(session, settings, campaign, channel, actor.login, now)
+    waiting = interventions.send_now(session, settings, campaign, channel, actor.login, now, test=test)
     return SendNowResult(slug, channel, now, waiting)
+
+
+def find_deliveries(session: Session, actor: Actor, slug: str, address: str, limit: int = 200) -> list[DeliveryRow]:
+    """Every delivery of the campaign to one address (each occurrence it was sent in), newest first.
+
+    The address is matched exactly (a phone number as the outbox writes it, +84…, whichever way it is
+    typed), so the search is an index lookup per occurrence, never a scan of the outbox."""
+    actor.require("campaigns:read")
+    campaign = find_campaign(session, slug)
+    wanted = address.strip()
+    if not wanted:
+        raise UserError("type an address to search for: an e-mail address, a phone number or a station or page key")
+    candidates = {wanted, wanted.lower()}
+    with suppress(PhoneError):  # not a phone number: searched as typed
+        candidates.add(normalise_mobile(wanted).e164)
+    query = (
+        select(Delivery, Occurrence)
+        .join(Occurrence, Occurrence.id == Delivery.occurrence_id)
+        .where(Occurrence.campaign_id == campaign.id, Delivery.address.in_(sorted(candidates)))
+        .order_by(Occurrence.fire_at.desc(), Delivery.id.desc())
+        .limit(limit)
+    )
+    return [_row(delivery, occurrence) for delivery, occurrence in session.execute(query)]
 
 
 def retry_failed(session: Session, actor: Actor, slug: str, channel: str | None, settings: Settings) -> RetryResult:

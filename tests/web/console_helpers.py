@@ -9,11 +9,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from broadcaster import accounts
+from broadcaster import accounts, directory
 from broadcaster.db import transaction
 from broadcaster.examples import import_examples
 from broadcaster.models import Issuer
 from broadcaster.operations import campaigns as operations
+from broadcaster.operations import directory as directory_operations
 from broadcaster.settings import Settings
 
 PASSWORD = "mật-khẩu-đủ-dài"
@@ -47,3 +48,25 @@ def draft_campaign(sessions: sessionmaker[Session], settings: Settings, login: s
         actor = accounts.acting_account(session, login)
         saved = operations.save(session, actor, operations.read_file(path), path.name, settings)
     return saved.campaign.slug
+
+
+def approved_campaign(sessions: sessionmaker[Session], settings: Settings, path: Path) -> str:
+    """A campaign drafted and submitted by 'lan' (admin) and approved by 'minh' (approver)."""
+    staff(sessions, "lan", "admin")
+    staff(sessions, "minh", "approver")
+    slug = draft_campaign(sessions, settings, "lan", path)
+    with transaction(sessions) as session:
+        operations.change_status(session, accounts.acting_account(session, "lan"), slug, "submit", settings=settings)
+    with transaction(sessions) as session:
+        operations.change_status(session, accounts.acting_account(session, "minh"), slug, "approve", settings=settings)
+    return slug
+
+
+def marked_test_list(sessions: sessionmaker[Session], tmp_path: Path, phones: list[str]) -> str:
+    """A subscriber list of staff phones, marked as test."""
+    source = tmp_path / "thu-nghiem.csv"
+    source.write_text("Số điện thoại\n" + "".join(f"{phone}\n" for phone in phones), encoding="utf-8")
+    with transaction(sessions) as session:
+        directory.import_subscribers(session, source, "thu-nghiem", "Điện thoại cán bộ (thử nghiệm)")
+        directory_operations.mark_test_list(session, accounts.TERMINAL, "thu-nghiem", True)
+    return "thu-nghiem"

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from broadcaster.settings import Settings
 from tests.conftest import CHROMIUM
 from tests.integration.test_delivery_cli import current
-from tests.web.console_helpers import PASSWORD, draft_campaign, staff
+from tests.web.console_helpers import PASSWORD, approved_campaign, draft_campaign, marked_test_list, staff
 
 ARTEFACTS = Path(__file__).resolve().parents[2] / "var" / "artefacts" / "console"
 DESKTOP = {"width": 1280, "height": 900}
@@ -120,3 +120,28 @@ def test_a_drafter_submits_and_an_approver_reads_the_previews_and_approves(
     approver.locator("#action-approve").click()
     expect(approver.locator("#campaign-status")).to_have_text("đã phê duyệt")
     shot(approver, "preview-approved")
+
+
+def test_an_operator_sends_to_the_test_list_and_watches_the_monitor_update(
+    server: str, browser: Any, sessions: sessionmaker[Session], web_settings: Settings, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    from broadcaster.delivery import Worker
+
+    slug = approved_campaign(sessions, web_settings, current(tmp_path))
+    marked_test_list(sessions, tmp_path, ["0912345678", "0987654321"])
+    staff(sessions, "hai", "operator")
+    page = _signed_in(browser, server, "hai")
+    page.goto(f"{server}/campaigns/{slug}/monitor")
+    page.locator("#send-now-sms").click()
+    expect(page.locator("#sms-send-now-error")).to_contain_text("Hãy đánh dấu ô xác nhận")
+    page.locator("#send-test-sms").click()
+    expect(page.locator("#done")).to_contain_text("danh sách thử nghiệm")
+    Worker(sessions, web_settings, ["sms"], "w").drain()
+    # No reload: the live part polls by itself.
+    expect(page.locator('#counts-sms [data-state="sent"]')).to_have_text("2", timeout=15_000)
+    page.get_by_label("Địa chỉ người nhận").fill("0912 345 678")
+    page.locator("#search").click()
+    expect(page.locator("#deliveries")).to_contain_text("+84912345678")
+    shot(page, "monitor")

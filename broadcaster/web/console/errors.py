@@ -101,7 +101,7 @@ def install(app: FastAPI) -> None:
     def unexpected(request: Request, exc: Exception) -> Response | Awaitable[Response]:
         if not is_page_request(request):
             return previous[Exception](request, exc)
-        log.exception("unexpected error answering %s %s", request.method, request.url.path)
+        log.error("unexpected error answering %s %s", request.method, request.url.path, exc_info=exc)
         words = words_of(request)
         return _page(request, words["error_title"], words["error"], 500)
 

@@ -1,0 +1,150 @@
+"""A campaign's live monitor, per channel: planned fires, fan-outs running, deliveries by state, reasons
+grouped and counted, and what a paused or waiting channel waits for.
+
+Counting reads the (occurrence, state) index only, one range per occurrence of the campaign, never the
+delivery rows; reasons are read from the failed, skipped and held rows alone. A refresh therefore costs
+what the campaign's own index entries cost, however long the outbox's history grows.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from broadcaster import lifecycle, monitor
+from broadcaster.accounts import Actor
+from broadcaster.campaigns import find_campaign
+from broadcaster.models import Campaign, Delivery, DeliveryState, Occurrence, Status, utcnow
+from broadcaster.operations.sending import FanOut, fan_outs
+from broadcaster.outbox import TEST_SEND
+from broadcaster.scheduling import next_fires, plans_for
+from broadcaster.settings import Settings
+
+# The states whose rows carry a reason worth grouping: what failed, what was skipped, what is held back.
+REASONED = [
+    DeliveryState.FAILED,
+    DeliveryState.INVALID,
+    DeliveryState.REJECTED,
+    DeliveryState.SKIPPED,
+    DeliveryState.PENDING,
+]
+REASONS_SHOWN = 12
+FAILED = (DeliveryState.FAILED, DeliveryState.INVALID, DeliveryState.REJECTED)
+
+
+@dataclass(frozen=True)
+class Reason:
+    state: str
+    reason: str
+    count: int
+
+
+@dataclass
+class ChannelMonitor:
+    channel: str
+    paused: bool
+    pause_reason: str | None
+    planned: list[datetime]
+    occurrences: Counter[str] = field(default_factory=Counter)
+    test_sends: int = 0
+    states: Counter[str] = field(default_factory=Counter)
+    reasons: list[Reason] = field(default_factory=list)
+    waiting_for: list[str] = field(default_factory=list)
+    fan_outs: list[FanOut] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(self.states.values())
+
+    @property
+    def failed(self) -> int:
+        return sum(
+            self.states[state] for state in (DeliveryState.FAILED, DeliveryState.INVALID, DeliveryState.REJECTED)
+        )
+
+
+@dataclass
+class CampaignMonitor:
+    slug: str
+    status: str
+    may_send: bool  # approved or active: send-now, test sends and retries are possible
+    channels: list[ChannelMonitor]
+    at: datetime
+
+
+def campaign_monitor(
+    session: Session, actor: Actor, settings: Settings, slug: str, planned: int = 5
+) -> CampaignMonitor:
+    actor.require("campaigns:read")
+    campaign = find_campaign(session, slug)
+    now = utcnow()
+    plans = [plan for plan in plans_for(session, settings) if plan.campaign_id == campaign.id]
+    channels = {
+        item.channel: ChannelMonitor(
+            item.channel,
+            item.paused,
+            item.pause_reason,
+            next_fires([plan for plan in plans if plan.channel == item.channel], now, planned),
+        )
+        for item in campaign.channels
+    }
+    _count_occurrences(session, campaign, channels)
+    _count_deliveries(session, campaign, channels)
+    for progress in fan_outs(session, actor):
+        if progress.slug == slug and progress.channel in channels:
+            channels[progress.channel].fan_outs.append(progress)
+    if campaign.status in (*lifecycle.SENDING, Status.PAUSED):
+        for item in campaign.channels:
+            found = channels[item.channel]
+            pending = found.states[DeliveryState.PENDING]
+            found.waiting_for = monitor.why_waiting(session, settings, campaign, item, now, pending)
+    may_send = campaign.status in lifecycle.SENDING
+    return CampaignMonitor(campaign.slug, campaign.status, may_send, list(channels.values()), now)
+
+
+def _count_occurrences(session: Session, campaign: Campaign, channels: dict[str, ChannelMonitor]) -> None:
+    is_test = Occurrence.rule_key.startswith(TEST_SEND).label("test")  # one expression: PostgreSQL groups by it
+    query = (
+        select(Occurrence.channel, Occurrence.state, is_test, func.count())
+        .where(Occurrence.campaign_id == campaign.id)
+        .group_by(Occurrence.channel, Occurrence.state, is_test)
+    )
+    for channel, state, test, count in session.execute(query):
+        if channel in channels:
+            channels[channel].occurrences[state] += count
+            channels[channel].test_sends += count if test else 0
+
+
+def _count_deliveries(session: Session, campaign: Campaign, channels: dict[str, ChannelMonitor]) -> None:
+    occurrence_channel: dict[int, str] = {
+        occurrence_id: channel
+        for occurrence_id, channel in session.execute(
+            select(Occurrence.id, Occurrence.channel).where(Occurrence.campaign_id == campaign.id)
+        )
+    }
+    if not occurrence_channel:
+        return
+    ours = list(occurrence_channel)
+    counted = (
+        select(Delivery.occurrence_id, Delivery.state, func.count())
+        .where(Delivery.occurrence_id.in_(ours))
+        .group_by(Delivery.occurrence_id, Delivery.state)
+    )
+    for occurrence_id, state, count in session.execute(counted):
+        channels[occurrence_channel[occurrence_id]].states[state] += count
+    grouped = (
+        select(Delivery.occurrence_id, Delivery.state, Delivery.reason, func.count())
+        .where(Delivery.occurrence_id.in_(ours), Delivery.state.in_(REASONED), Delivery.reason.is_not(None))
+        .group_by(Delivery.occurrence_id, Delivery.state, Delivery.reason)
+    )
+    reasons: dict[str, Counter[tuple[str, str]]] = {channel: Counter() for channel in channels}
+    for occurrence_id, state, reason, count in session.execute(grouped):
+        reasons[occurrence_channel[occurrence_id]][(state, str(reason))] += count
+    for channel, counted_reasons in reasons.items():
+        channels[channel].reasons = [
+            Reason(state, reason, count) for (state, reason), count in counted_reasons.most_common(REASONS_SHOWN)
+        ]

@@ -1,0 +1,111 @@
+"""A campaign's live monitor: per channel what is planned, fanning out, sent, delivered, failed, skipped,
+with reasons grouped; resume a paused channel, retry failures, send to the test list or to everyone now;
+search deliveries by address; the CSV export is the API's (the console's sign-in reads it).
+
+The counts refresh by htmx polling of `/campaigns/{slug}/monitor/live`, which reads only the index of the
+campaign's deliveries by occurrence and state (operations.monitoring), never the outbox rows.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from broadcaster import airing
+from broadcaster.accounts import Actor
+from broadcaster.errors import UserError
+from broadcaster.operations import campaigns as campaign_operations
+from broadcaster.operations import sending
+from broadcaster.operations.monitoring import campaign_monitor
+from broadcaster.web.auth import DbSession
+from broadcaster.web.console.pages import FormState, console_router, page_for, render, settings_of, words_of
+
+router = console_router()
+Reader = Annotated[Actor, Depends(page_for("campaigns:read"))]
+Sender = Annotated[Actor, Depends(page_for("campaigns:send"))]
+POLL_SECONDS = 5
+CHANNEL_ACTIONS = ("resume", "retry", "send-test", "send-now")
+
+
+def _context(request: Request, session: Session, actor: Actor, slug: str) -> dict[str, Any]:
+    settings = settings_of(request)
+    state = campaign_monitor(session, actor, settings, slug)
+    return {"monitor": state, "slug": slug, "poll_seconds": POLL_SECONDS}
+
+
+def _page_context(request: Request, session: Session, actor: Actor, slug: str, address: str) -> dict[str, Any]:
+    settings = settings_of(request)
+    detail = campaign_operations.show(session, actor, slug)
+    search = FormState(values={"address": address})
+    found = None
+    if address.strip():
+        try:
+            found = sending.find_deliveries(session, actor, slug, address)
+        except UserError as exc:
+            search.fail("address", str(exc)[:1].upper() + str(exc)[1:] + ".")
+    overdue = timedelta(hours=settings.airing_overdue_hours)
+    has_radio = any(item.channel == "radio" for item in detail.channels)
+    aired = airing.airing_counts(session, overdue, campaign=slug) if has_radio else []
+    return _context(request, session, actor, slug) | {
+        "detail": detail,
+        "search": search,
+        "found": found,
+        "airing": aired,
+        "form": FormState(),
+        "failed_channel": None,
+    }
+
+
+@router.get("/campaigns/{slug}/monitor", response_class=HTMLResponse)
+def monitor_page(request: Request, session: DbSession, actor: Reader, slug: str, address: str = "") -> Response:
+    context = _page_context(request, session, actor, slug, address)
+    done = request.query_params.get("done", "")
+    context["done"] = words_of(request).get(f"done_{done}") if done in CHANNEL_ACTIONS else None
+    return render(request, "monitor.html", context, status_code=422 if context["search"].failed else 200)
+
+
+@router.get("/campaigns/{slug}/monitor/live", response_class=HTMLResponse)
+def monitor_live(request: Request, session: DbSession, actor: Reader, slug: str) -> Response:
+    """The counts alone, for htmx to swap in every few seconds."""
+    return render(request, "_monitor_live.html", _context(request, session, actor, slug))
+
+
+@router.post("/campaigns/{slug}/channels/{channel}/{action}", response_class=HTMLResponse)
+def channel_action(
+    request: Request,
+    session: DbSession,
+    actor: Sender,
+    slug: str,
+    channel: str,
+    action: str,
+    everyone: Annotated[str, Form()] = "",
+) -> Response:
+    """resume, retry, send-test, send-now (which must be confirmed as going to everyone)."""
+    words = words_of(request)
+    settings = settings_of(request)
+    form = FormState()
+    field = f"{channel}-{action}"
+    if action not in CHANNEL_ACTIONS:
+        raise UserError(f"'{action}' is not something a channel can do ({', '.join(CHANNEL_ACTIONS)})")
+    if action == "send-now" and everyone != "yes":
+        form.fail(field, words["confirm_everyone"])
+    else:
+        try:
+            with session.begin_nested():  # a refusal leaves nothing half-done in the page's transaction
+                if action == "resume":
+                    campaign_operations.resume_channel(session, actor, slug, channel)
+                elif action == "retry":
+                    sending.retry_failed(session, actor, slug, channel, settings)
+                else:
+                    sending.send_now(session, actor, slug, channel, settings, test=action == "send-test")
+        except UserError as exc:
+            text = str(exc)
+            form.fail(field, text[:1].upper() + text[1:] + ("" if text.endswith(".") else "."))
+    if not form.failed:
+        return RedirectResponse(f"/campaigns/{slug}/monitor?done={action}", status_code=303)
+    context = _page_context(request, session, actor, slug, "") | {"form": form, "failed_channel": channel}
+    return render(request, "monitor.html", context | {"done": None}, status_code=422)
