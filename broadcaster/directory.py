@@ -39,7 +39,7 @@ from broadcaster.models import (
     SubscriberList,
 )
 from broadcaster.phones import PhoneError, normalise_mobile, parse_number
-from broadcaster.problems import InvalidInput, from_validation_error
+from broadcaster.problems import InvalidInput, Problem, from_validation_error
 from broadcaster.settings import page_token_problem
 from broadcaster.text import slugify, strip_diacritics
 
@@ -362,12 +362,18 @@ def import_issuer(session: Session, path: Path) -> ImportReport:
         profile = IssuerProfile.model_validate(read_yaml(path))
     except ValidationError as exc:
         raise InvalidInput(str(path), from_validation_error(exc)) from None
-    report = ImportReport("issuers", str(path))
+    return store_issuer(session, profile, str(path))
+
+
+def store_issuer(session: Session, profile: IssuerProfile, source: str) -> ImportReport:
+    """A checked issuer profile (from a file or a form), added or updated."""
+    report = ImportReport("issuers", source)
     area_id = None
     if profile.area:
         area_id = AreaIndex(session).find(profile.area)
         if area_id is None:
-            raise UserError(f"{path}: area '{profile.area}' is not in the area list (import areas first)")
+            unknown = f"area '{profile.area}' is not in the area list (import areas first)"
+            raise InvalidInput(source, [Problem("area", unknown)])
     values: dict[str, Any] = {
         "body": profile.body,
         "unit": profile.unit,

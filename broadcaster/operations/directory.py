@@ -6,7 +6,9 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePath
+from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -14,9 +16,10 @@ from broadcaster import directory, lifecycle
 from broadcaster.accounts import Actor, bind_actor
 from broadcaster.csvfiles import Upload
 from broadcaster.directory import ImportReport
-from broadcaster.errors import UserError
+from broadcaster.errors import NotFound, UserError
 from broadcaster.models import Agency, Area, FacebookPage, Issuer, Station, Subscriber, SubscriberList
-from broadcaster.problems import InvalidInput, Problem
+from broadcaster.problems import InvalidInput, Problem, from_validation_error
+from broadcaster.settings import Settings
 
 KINDS = ("areas", "issuers", "agencies", "stations", "subscribers", "pages")
 
@@ -219,3 +222,59 @@ def mark_test_list(session: Session, actor: Actor, list_slug: str, is_test: bool
             session, None, actor.login, "mark-test-list" if is_test else "unmark-test-list", list=list_slug
         )
     return found
+
+
+# ---- issuer profiles edited in a form, test lists ---------------------------------------------------------
+
+
+def issuer_profile(session: Session, actor: Actor, slug: str) -> dict[str, Any]:
+    """An issuer as the data of its profile (what a profile file holds), for a form to edit."""
+    actor.require("directory:read")
+    issuer = session.scalar(select(Issuer).where(Issuer.slug == slug))
+    if issuer is None:
+        raise NotFound(f"there is no issuer '{slug}'")
+    return {
+        "issuer": issuer.slug,
+        "body": issuer.body,
+        "unit": issuer.unit,
+        "unit_name": issuer.unit_name,
+        "unit_short": issuer.unit_short,
+        "symbol": issuer.symbol,
+        "place": issuer.place,
+        "signer": {"authority": issuer.signer_authority, "title": issuer.signer_title, "name": issuer.signer_name},
+        "hotlines": [dict(hotline) for hotline in issuer.hotlines],
+        "region": issuer.region,
+        "locale": issuer.default_locale,
+        "area": issuer.area.code if issuer.area else None,
+        "email": issuer.email,
+        "website": issuer.website,
+        "hashtags": list(issuer.hashtags),
+        "readings": dict(issuer.readings),
+        "official_numbers": [dict(number) for number in issuer.official_numbers],
+    }
+
+
+def save_issuer_profile(session: Session, actor: Actor, data: dict[str, Any], settings: Settings) -> ImportReport:
+    """Add or update an issuer from a form's profile data, checked as a profile file is. Audited.
+
+    What an issuer says (its hotlines above all) is part of every approved version of its campaigns: a
+    campaign whose content is fixed returns to draft, with the difference in the audit log, at once.
+    """
+    from broadcaster import versions
+
+    actor.require("directory:manage")
+    try:
+        profile = directory.IssuerProfile.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput("the profile", from_validation_error(exc)) from None
+    report = directory.store_issuer(session, profile, "the profile")
+    _audit(session, actor, report)
+    session.flush()
+    versions.check_all(session, settings, actor.login)
+    return report
+
+
+def test_lists(session: Session, actor: Actor) -> set[str]:
+    """The subscriber lists marked as test lists."""
+    actor.require("directory:read")
+    return set(session.scalars(select(SubscriberList.slug).where(SubscriberList.is_test.is_(True))))

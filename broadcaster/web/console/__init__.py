@@ -32,7 +32,7 @@ from broadcaster.models import Account
 from broadcaster.web.auth import Authenticator
 from broadcaster.web.console import errors, sessions
 
-PAGE_MODULES = ("login", "dashboard", "campaigns", "composer", "monitor")
+PAGE_MODULES = ("login", "dashboard", "campaigns", "composer", "monitor", "directory")
 STATIC = Path(__file__).resolve().parent / "static"
 
 

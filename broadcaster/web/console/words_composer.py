@@ -250,3 +250,35 @@ COMPOSER_WORDS: dict[str, dict[str, str]] = {
         "profile_saved": "The profile is saved.",
     },
 }
+
+COLUMN_WORDS: dict[str, dict[str, str]] = {
+    "vi": {
+        "key": "Mã",
+        "name": "Tên",
+        "e-mails": "Thư điện tử",
+        "groups": "Nhóm",
+        "area": "Khu vực",
+        "station": "Mã đài",
+        "folder": "Thư mục",
+        "slots": "Khung giờ",
+        "page": "Mã trang",
+        "id": "ID trang",
+        "token variable": "Biến chứa khóa truy cập",
+        "list": "Mã danh sách",
+        "numbers": "Số thuê bao",
+        "opted out": "Từ chối nhận tin",
+        "issuer": "Mã cơ quan",
+        "unit": "Đơn vị",
+        "place": "Tỉnh",
+        "symbol": "Ký hiệu",
+        "hotlines": "Đường dây nóng",
+        "region": "Vùng",
+        "code": "Mã",
+        "kind": "Cấp",
+        "parent": "Thuộc",
+    },
+    "en": {},
+}
+for _column in COLUMN_WORDS["vi"]:
+    COMPOSER_WORDS["vi"]["col_" + _column] = COLUMN_WORDS["vi"][_column]
+    COMPOSER_WORDS["en"]["col_" + _column] = _column[:1].upper() + _column[1:]

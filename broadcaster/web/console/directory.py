@@ -1,0 +1,217 @@
+"""The directory pages: a CSV import previewed before anything is written, then confirmed; the lists (test
+lists marked), agencies, stations and Facebook pages; issuer profiles edited in a form, hotlines included."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData, UploadFile
+
+from broadcaster.accounts import Actor
+from broadcaster.directory import NothingImported
+from broadcaster.errors import UserError
+from broadcaster.operations import directory as directory_ops
+from broadcaster.operations import staged_imports
+from broadcaster.problems import InvalidInput
+from broadcaster.web.auth import DbSession
+from broadcaster.web.console.pages import (
+    FormState,
+    NavItem,
+    console_router,
+    page_for,
+    register_nav,
+    render,
+    settings_of,
+    words_of,
+)
+
+router = console_router()
+register_nav(NavItem(60, "directory", "/directory", "directory:read"))
+
+Reader = Annotated[Actor, Depends(page_for("directory:read"))]
+Manager = Annotated[Actor, Depends(page_for("directory:manage"))]
+CSV_KINDS = ("subscribers", "agencies", "stations", "pages", "areas")
+LISTINGS = {"lists": "subscribers", "agencies": "agencies", "stations": "stations", "pages": "pages"}
+
+
+async def _form_fields(request: Request) -> FormData:
+    return await request.form()
+
+
+Fields = Annotated[FormData, Depends(_form_fields)]
+
+
+def _text(data: FormData, name: str) -> str:
+    value = data.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+# ---- importing a CSV file: preview, then confirm -------------------------------------------------------------
+
+
+@router.get("/directory", response_class=HTMLResponse)
+def directory_home(request: Request, actor: Reader) -> Response:
+    return render(request, "directory.html", {"form": FormState(values={"kind": "subscribers"}), "kinds": CSV_KINDS})
+
+
+@router.post("/directory/import", response_class=HTMLResponse)
+def stage_import(request: Request, session: DbSession, actor: Manager, data: Fields) -> Response:
+    words = words_of(request)
+    kind, list_slug, list_name = _text(data, "kind"), _text(data, "list_slug"), _text(data, "list_name")
+    form = FormState(values={"kind": kind, "list_slug": list_slug, "list_name": list_name})
+    upload = data.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        form.fail("file", words["file_empty"])
+    else:
+        try:
+            staged = staged_imports.stage_upload(
+                session,
+                actor,
+                settings_of(request),
+                kind,
+                upload.file.read(),
+                upload.filename,
+                list_slug=list_slug or None,
+                list_name=list_name or None,
+            )
+        except UserError as exc:
+            form.fail("list_slug" if "list" in str(exc) and kind == "subscribers" else "file", _sentence(exc))
+        else:
+            return RedirectResponse(f"/directory/import/{staged.token}", status_code=303)
+    return render(request, "directory.html", {"form": form, "kinds": CSV_KINDS}, status_code=422)
+
+
+def _sentence(exc: UserError) -> str:
+    if isinstance(exc, InvalidInput):
+        return " ".join(str(problem) for problem in exc.problems)
+    return str(exc)
+
+
+@router.get("/directory/import/{token}", response_class=HTMLResponse)
+def import_preview(request: Request, session: DbSession, actor: Manager, token: str) -> Response:
+    staged = staged_imports.preview(session, actor, settings_of(request), token)
+    return render(request, "directory_preview.html", {"staged": staged, "done": None})
+
+
+@router.post("/directory/import/{token}", response_class=HTMLResponse)
+def confirm_import(request: Request, session: DbSession, actor: Manager, token: str) -> Response:
+    settings = settings_of(request)
+    try:
+        with session.begin_nested():
+            report = staged_imports.confirm(session, actor, settings, token)
+    except NothingImported:
+        staged = staged_imports.preview(session, actor, settings, token)
+        return render(request, "directory_preview.html", {"staged": staged, "done": None}, status_code=422)
+    staged = staged_imports.preview(session, actor, settings, token)
+    return render(request, "directory_preview.html", {"staged": staged, "done": directory_ops.summary(report)})
+
+
+@router.get("/directory/import/{token}/{what}.csv")
+def import_notes(request: Request, session: DbSession, actor: Manager, token: str, what: str) -> Response:
+    if what not in ("rejected", "notes"):
+        raise UserError(f"'{what}' is not a download of an import (rejected or notes)")
+    name, content = staged_imports.download(session, actor, settings_of(request), token, what)
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return Response(content, media_type="text/csv; charset=utf-8", headers=headers)
+
+
+# ---- what the directory holds ----------------------------------------------------------------------------------
+
+
+@router.get("/directory/{what}", response_class=HTMLResponse)
+def listing(request: Request, session: DbSession, actor: Reader, what: str) -> Response:
+    if what == "issuers":
+        table = directory_ops.listing(session, actor, "issuers")
+        return render(request, "directory_listing.html", {"what": what, "table": table, "tests": set()})
+    if what not in LISTINGS:
+        raise UserError(f"the directory has no page '{what}'")
+    table = directory_ops.listing(session, actor, LISTINGS[what], limit=1000)
+    tests = directory_ops.test_lists(session, actor) if what == "lists" else set()
+    return render(request, "directory_listing.html", {"what": what, "table": table, "tests": tests})
+
+
+@router.post("/directory/lists/{slug}/test", response_class=HTMLResponse)
+def mark_test_list(request: Request, session: DbSession, actor: Manager, slug: str, data: Fields) -> Response:
+    directory_ops.mark_test_list(session, actor, slug, _text(data, "is_test") == "yes")
+    return RedirectResponse("/directory/lists", status_code=303)
+
+
+# ---- issuer profiles --------------------------------------------------------------------------------------------
+
+PROFILE_TEXTS = ("issuer", "body", "unit", "unit_name", "unit_short", "symbol", "place", "region", "locale")
+OPTIONAL_TEXTS = ("area", "email", "website")
+
+
+def _profile_values(profile: dict[str, Any]) -> dict[str, Any]:
+    """A profile as the form's fields, named by the paths its problems carry (`hotlines[0].number`)."""
+    values = {name: profile.get(name) or "" for name in (*PROFILE_TEXTS, *OPTIONAL_TEXTS)}
+    values |= {f"signer.{name}": profile.get("signer", {}).get(name, "") for name in ("authority", "title", "name")}
+    values["hashtags"] = ", ".join(profile.get("hashtags", []))
+    values["readings"] = "\n".join(f"{short} = {words}" for short, words in profile.get("readings", {}).items())
+    values["hotlines"] = [*profile.get("hotlines", []), {"number": "", "label": "", "contact": ""}]
+    values["official_numbers"] = [*profile.get("official_numbers", []), {"number": "", "purpose": ""}]
+    return values
+
+
+def _rows(data: FormData, name: str, fields: tuple[str, ...]) -> list[dict[str, str]]:
+    rows = []
+    for index in range(100):
+        if f"{name}[{index}].{fields[0]}" not in data:
+            break
+        row = {field: _text(data, f"{name}[{index}].{field}") for field in fields}
+        if any(row.values()):
+            rows.append(row)
+    return rows
+
+
+def _profile_of(data: FormData) -> dict[str, Any]:
+    profile: dict[str, Any] = {name: _text(data, name) for name in PROFILE_TEXTS}
+    profile |= {name: _text(data, name) for name in OPTIONAL_TEXTS if _text(data, name)}
+    profile["signer"] = {name: _text(data, f"signer.{name}") for name in ("authority", "title", "name")}
+    profile["hotlines"] = _rows(data, "hotlines", ("number", "label", "contact"))
+    profile["official_numbers"] = _rows(data, "official_numbers", ("number", "purpose"))
+    profile["hashtags"] = [tag.strip().lstrip("#") for tag in _text(data, "hashtags").split(",") if tag.strip()]
+    readings = [line.partition("=") for line in _text(data, "readings").splitlines() if line.strip()]
+    profile["readings"] = {short.strip(): words.strip() for short, _, words in readings}
+    return profile
+
+
+def _field_of(where: str) -> str:
+    """`hotlines[0].number` stays; `signer` alone and `readings.UBND` go to their fields."""
+    if where.startswith("readings"):
+        return "readings"
+    if where in ("hotlines", "official_numbers", "signer"):
+        return "signer.title" if where == "signer" else where
+    return where
+
+
+@router.get("/directory/issuers/{slug}", response_class=HTMLResponse)
+def issuer_form(request: Request, session: DbSession, actor: Manager, slug: str) -> Response:
+    words = words_of(request)
+    if slug == "new":
+        values = _profile_values({"region": "south", "locale": "vi"})
+    else:
+        values = _profile_values(directory_ops.issuer_profile(session, actor, slug))
+    form = FormState(values=values)
+    saved = words["profile_saved"] if "saved" in request.query_params else ""
+    return render(request, "issuer_form.html", {"form": form, "slug": slug, "notice": saved})
+
+
+@router.post("/directory/issuers/{slug}", response_class=HTMLResponse)
+def save_issuer(request: Request, session: DbSession, actor: Manager, slug: str, data: Fields) -> Response:
+    profile = _profile_of(data)
+    if slug != "new":
+        profile["issuer"] = slug  # a profile's name is its key: renaming would make another issuer
+    try:
+        with session.begin_nested():
+            directory_ops.save_issuer_profile(session, actor, profile, settings_of(request))
+    except UserError as exc:
+        form = FormState(values=_profile_values(profile))
+        for problem in exc.problems if isinstance(exc, InvalidInput) else []:
+            form.fail(_field_of(problem.where), problem.message[:1].upper() + problem.message[1:] + ".")
+        if not isinstance(exc, InvalidInput):
+            form.fail_with(exc)
+        return render(request, "issuer_form.html", {"form": form, "slug": slug, "notice": ""}, status_code=422)
+    return RedirectResponse(f"/directory/issuers/{profile['issuer']}?saved=1", status_code=303)

@@ -1,0 +1,166 @@
+"""The directory pages: a CSV import previewed by a dry run of the import itself, then confirmed; downloads
+of rejected and converted rows; test lists marked; issuer profiles edited in a form."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from broadcaster.accounts import ROLES, Actor
+from broadcaster.db import transaction
+from broadcaster.examples import import_examples
+from broadcaster.models import AuditEntry, Issuer, Subscriber, SubscriberList
+from broadcaster.operations import staged_imports
+from broadcaster.settings import Settings
+from tests.web.console_helpers import form_token, sign_in, staff
+
+# DOMAIN §4: an old 11-digit mobile number (016x) is converted to its 10-digit form (03x).
+CSV = (
+    "STT,Số điện thoại,Khu vực,Ngôn ngữ,Từ chối,Ghi chú\n"
+    "1,0979141777,chau-thanh-tn,vi,,a\n"
+    "2,01683170669,tp-tay-ninh,vi,,b\n"
+    "3,12345,tp-tay-ninh,vi,,c\n"
+    "4,0912000111,tp-tay-ninh,en,x,d\n"
+).encode()
+OPERATOR = Actor("tam", ROLES["operator"])
+
+
+@pytest.fixture
+def operator(client: TestClient, sessions: sessionmaker[Session]) -> str:
+    with transaction(sessions) as session:
+        import_examples(session)
+    staff(sessions, "tam", "operator")
+    sign_in(client, "tam")
+    return form_token(client.get("/directory").text)
+
+
+def subscribers_in(sessions: sessionmaker[Session], slug: str) -> int:
+    with sessions() as session:
+        query = select(func.count()).select_from(Subscriber).join(SubscriberList).where(SubscriberList.slug == slug)
+        return session.scalar(query) or 0
+
+
+def upload(client: TestClient, token: str, content: bytes = CSV) -> httpx.Response:
+    return client.post(
+        "/directory/import",
+        data={"csrf_token": token, "kind": "subscribers", "list_slug": "thu-nghiem", "list_name": "Danh sách thử"},
+        files={"file": ("thu-nghiem.csv", content, "text/csv")},
+        follow_redirects=False,
+    )
+
+
+def test_the_preview_writes_nothing_and_says_what_the_import_will_do(
+    client: TestClient, operator: str, sessions: sessionmaker[Session]
+) -> None:
+    staged = upload(client, operator)
+    assert staged.status_code == 303
+    page = client.get(staged.headers["location"])
+    assert page.status_code == 200
+    assert subscribers_in(sessions, "thu-nghiem") == 0
+    with sessions() as session:
+        assert (
+            session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "directory-import"))
+            == 0
+        )
+    text = page.text
+    assert 'id="count-imported">3<' in text and 'id="count-converted">1<' in text and 'id="count-rejected">1<' in text
+    assert "“Số điện thoại” đọc là <strong>phone</strong>" in text
+    not_read = text.split('id="columns-not-read">', 1)[1].split("</ul>", 1)[0]
+    assert "“STT”" in not_read and "“Ghi chú”" in not_read
+    assert "<td>01683170669</td>" in text  # a sample row, as the file has it
+    assert "&#39;12345&#39; is not a valid Vietnamese phone number" in text
+
+
+def test_confirming_imports_exactly_what_was_previewed_and_the_notes_are_downloadable(
+    client: TestClient, operator: str, sessions: sessionmaker[Session]
+) -> None:
+    location = upload(client, operator).headers["location"]
+    page = client.get(location)
+    confirmed = client.post(location, data={"csrf_token": form_token(page.text)})
+    assert confirmed.status_code == 200
+    assert "3 imported (3 new, 0 updated, 0 unchanged)" in confirmed.text
+    assert subscribers_in(sessions, "thu-nghiem") == 3
+    rejected = client.get(location + "/rejected.csv")
+    assert rejected.headers["content-disposition"] == 'attachment; filename="thu-nghiem-rejected.csv"'
+    lines = rejected.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "line,reason,STT,Số điện thoại,Khu vực,Ngôn ngữ,Từ chối,Ghi chú"
+    assert lines[1].startswith("4,'12345' is not a valid Vietnamese phone number,3,12345")
+    notes = client.get(location + "/notes.csv").content.decode("utf-8-sig")
+    assert "old number 01683170669 converted to +84383170669" in notes
+
+
+def test_a_confirmation_without_the_form_token_is_refused(
+    client: TestClient, operator: str, sessions: sessionmaker[Session]
+) -> None:
+    location = upload(client, operator).headers["location"]
+    assert client.post(location, data={}).status_code == 403
+    assert subscribers_in(sessions, "thu-nghiem") == 0
+
+
+def test_another_account_cannot_confirm_or_read_an_upload(
+    sessions: sessionmaker[Session], web_settings: Settings, client: TestClient, operator: str
+) -> None:
+    token = upload(client, operator).headers["location"].rsplit("/", 1)[1]
+    other = Actor("an", ROLES["operator"])
+    with sessions() as session, pytest.raises(Exception, match="no longer kept"):
+        staged_imports.confirm(session, other, web_settings, token)
+    with sessions() as session, pytest.raises(Exception, match="no longer kept"):
+        staged_imports.preview(session, OPERATOR, web_settings, "../" + token[3:])
+
+
+def test_a_file_with_an_unknown_column_is_a_sentence_beside_the_file_field(client: TestClient, operator: str) -> None:
+    answer = upload(client, operator, "Số điện thoại,Không nhận tin nữa\n0979141777,x\n".encode())
+    assert answer.status_code == 422
+    assert 'id="file-error"' in answer.text and "Không nhận tin nữa" in answer.text
+
+
+def test_a_drafter_cannot_import(client: TestClient, sessions: sessionmaker[Session]) -> None:
+    staff(sessions, "lan", "drafter")
+    sign_in(client, "lan")
+    token = form_token(client.get("/compose").text)
+    answer = upload(client, token)
+    assert answer.status_code == 403
+
+
+def test_a_list_is_marked_as_a_test_list(client: TestClient, operator: str, sessions: sessionmaker[Session]) -> None:
+    answer = client.post("/directory/lists/thue-bao-tay-ninh/test", data={"csrf_token": operator, "is_test": "yes"})
+    assert answer.status_code == 200 and "Bỏ đánh dấu danh sách thử" in answer.text
+    with sessions() as session:
+        assert session.scalar(select(SubscriberList.is_test).where(SubscriberList.slug == "thue-bao-tay-ninh"))
+
+
+def test_an_issuer_profile_is_edited_in_a_form_and_a_bad_hotline_is_said_beside_it(
+    client: TestClient, operator: str, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    page = client.get("/directory/issuers/tay-ninh-stttt")
+    assert 'value="02763822828"' in page.text or "hotlines[0].number" in page.text
+    fields = {
+        "csrf_token": operator,
+        "issuer": "tay-ninh-stttt",
+        "body": "UBND TỈNH TÂY NINH",
+        "unit": "SỞ THÔNG TIN VÀ TRUYỀN THÔNG",
+        "unit_name": "Sở Thông tin và Truyền thông",
+        "unit_short": "Sở TT&TT Tây Ninh",
+        "symbol": "STTTT",
+        "place": "Tây Ninh",
+        "region": "south",
+        "locale": "vi",
+        "signer.title": "GIÁM ĐỐC",
+        "hotlines[0].number": "123",
+        "hotlines[0].label": "Thanh tra Sở",
+        "hotlines[1].number": "",
+    }
+    refused = client.post("/directory/issuers/tay-ninh-stttt", data=fields)
+    assert refused.status_code == 422 and "Traceback" not in refused.text
+    assert 'id="hotlines[0].number-error"' in refused.text and "&#39;123&#39; is not a valid" in refused.text
+    fields["hotlines[0].number"] = "0276 3 822 828"
+    saved = client.post("/directory/issuers/tay-ninh-stttt", data=fields)
+    assert saved.status_code == 200 and "Đã lưu hồ sơ." in saved.text
+    with sessions() as session:
+        hotlines = session.scalar(select(Issuer.hotlines).where(Issuer.slug == "tay-ninh-stttt"))
+    assert hotlines == [{"number": "02763822828", "label": "Thanh tra Sở", "contact": ""}]
