@@ -145,3 +145,21 @@ def test_an_operator_sends_to_the_test_list_and_watches_the_monitor_update(
     page.locator("#search").click()
     expect(page.locator("#deliveries")).to_contain_text("+84912345678")
     shot(page, "monitor")
+
+
+def test_the_calendar_month_and_week_views_lead_to_the_campaign(
+    server: str, browser: Any, sessions: sessionmaker[Session], web_settings: Settings, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    staff(sessions, "lan", "drafter")
+    slug = draft_campaign(sessions, web_settings, "lan", current(tmp_path))
+    page = _signed_in(browser, server, "lan")
+    page.locator("#nav-calendar").click()
+    expect(page.locator("#calendar th").first).to_have_text("Thứ Hai")
+    shot(page, "calendar-month")
+    page.locator("#view-week").click()
+    expect(page.locator("#calendar")).to_contain_text("trang Facebook")
+    shot(page, "calendar-week")
+    page.locator(f'#calendar a.fire[href="/campaigns/{slug}"]').first.click()
+    expect(page.locator("#campaign-subject")).to_contain_text("giả danh")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from broadcaster import accounts
 from broadcaster.db import transaction
 from broadcaster.examples import import_examples
-from broadcaster.models import ConsoleSession, utcnow
+from broadcaster.models import ConsoleSession, Delivery, utcnow
 from broadcaster.settings import Settings
 from broadcaster.web.app import create_app
 from tests.web.console_helpers import PASSWORD, form_token, sign_in, staff
@@ -204,3 +205,25 @@ def test_dates_are_day_month_year_with_weekday_names_in_the_issuers_zone() -> No
     moment = datetime(2024, 5, 13, 18, 30, tzinfo=UTC)  # 01:30 on Tuesday 14 May in Việt Nam
     assert Dates(ZoneInfo("Asia/Ho_Chi_Minh"), "vi").when(moment) == "Thứ Ba 14/05/2024 01:30"
     assert Dates(ZoneInfo("Asia/Ho_Chi_Minh"), "en").day(moment) == "Tuesday 14/05/2024"
+
+
+def test_the_dashboard_shows_what_waits_and_this_weeks_sends(
+    client: TestClient, sessions: sessionmaker[Session], web_settings: Settings, tmp_path: Path
+) -> None:
+    from broadcaster.delivery import Worker
+    from tests.integration.test_delivery_cli import current
+    from tests.web.console_helpers import approved_campaign, marked_test_list
+
+    slug = approved_campaign(sessions, web_settings, current(tmp_path))
+    marked_test_list(sessions, tmp_path, ["0912345678", "0987654321", "0933333333"])
+    token = sign_in(client, "lan")
+    client.post(f"/campaigns/{slug}/channels/sms/send-test", data={"csrf_token": token})
+    Worker(sessions, web_settings, ["sms"], "w").drain()
+    with transaction(sessions) as session:
+        session.execute(update(Delivery).where(Delivery.address == "+84933333333").values(state="failed"))
+    board = client.get("/")
+    assert board.status_code == 200
+    week = board.text.split('id="week-sms"')[1].split("</tr>")[0]
+    assert '<td class="number">2</td>' in week
+    failures = board.text.split('id="failures"')[1].split("</section>")[0]
+    assert '<strong class="bad">1</strong>' in failures

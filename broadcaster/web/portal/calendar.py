@@ -8,6 +8,7 @@ from icalendar import Calendar, Event
 
 from broadcaster.airing import PlannedSlot, Slot
 from broadcaster.models import Station, utcnow
+from broadcaster.operations.calendar import Fire
 from broadcaster.settings import Settings
 
 DEFAULT_LENGTH = timedelta(minutes=5)
@@ -18,12 +19,7 @@ def station_calendar(
     station: Station, slots: list[Slot], upcoming: list[PlannedSlot], settings: Settings, link: str
 ) -> bytes:
     """One event per script at its slot time, linking to the station's portal; planned slots included."""
-    calendar = Calendar()
-    calendar.add("prodid", "-//broadcaster//station portal//VI")
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", f"Lịch phát: {station.name}")
-    calendar.add("x-wr-timezone", settings.timezone)
+    calendar = new_calendar(f"Lịch phát: {station.name}", settings)
     for slot in slots:
         event = _event(f"{slot.key}@{station.slug}", slot.campaign_subject, slot.priority, slot.slot, slot.fire_at)
         event.add("url", f"{link}#slot-{slot.delivery_id}")
@@ -36,6 +32,37 @@ def station_calendar(
         event.add("url", link)
         event.add("description", f"Chiến dịch {planned.campaign}: kịch bản có khi đến giờ phát. {link}")
         event.add("status", "TENTATIVE")
+        calendar.add_component(event)
+    return bytes(calendar.to_ical())
+
+
+def new_calendar(name: str, settings: Settings) -> Calendar:
+    """An empty feed named `name`, in the issuer's time zone (station and campaign feeds alike)."""
+    calendar = Calendar()
+    calendar.add("prodid", "-//broadcaster//station portal//VI")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-timezone", settings.timezone)
+    return calendar
+
+
+CHANNEL_NAMES = {"email": "Công văn", "sms": "Tin nhắn SMS", "facebook": "Trang Facebook", "radio": "Phát thanh"}
+
+
+def campaign_calendar(number: str, subject: str, fires: list[Fire], settings: Settings, link: str) -> bytes:
+    """A campaign's planned fires, one event per channel and time, each linking to the campaign's page."""
+    calendar = new_calendar(f"Chiến dịch {number.strip()}: {subject}", settings)
+    for fire in fires:
+        event = Event()
+        event.add("uid", f"{fire.slug}:{fire.channel}:{fire.slot or ''}:{fire.at:%Y%m%dT%H%M%SZ}@broadcaster")
+        event.add("dtstamp", utcnow())
+        event.add("dtstart", fire.at)
+        event.add("duration", DEFAULT_LENGTH)
+        named = f" {SLOT_NAMES.get(fire.slot, fire.slot)}" if fire.slot else ""
+        event.add("summary", f"{CHANNEL_NAMES.get(fire.channel, fire.channel)}{named}: {subject}")
+        event.add("url", link)
+        event.add("status", "CONFIRMED" if fire.status in ("approved", "active") else "TENTATIVE")
         calendar.add_component(event)
     return bytes(calendar.to_ical())
 
