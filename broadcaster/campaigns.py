@@ -165,7 +165,14 @@ def check_campaign_data(
         # date must not hide an unknown group or a rule outside the window.
         found, _ = check_parts(session, CampaignParts.salvage(data), settings)
         return CheckedFile(source, None, list(dict.fromkeys([*from_validation_error(exc), *found])))
-    return CheckedFile(source, spec, check_campaign(session, spec, settings), campaign_warnings(spec, settings, now))
+    problems = check_campaign(session, spec, settings)
+    warnings = campaign_warnings(spec, settings, now)
+    issuer = find_issuer(session, spec.issuer) if not problems else None
+    if issuer is not None:
+        from broadcaster.checks import repeat_warnings  # rendering needs a well-formed campaign
+
+        warnings += repeat_warnings(session, spec, issuer, settings)
+    return CheckedFile(source, spec, problems, warnings)
 
 
 def check_campaign(session: Session, spec: CampaignSpec, settings: Settings) -> list[Problem]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -152,3 +152,58 @@ def check_renderings(session: Session, spec: CampaignSpec, issuer: Issuer, setti
         if name not in used and name not in RESERVED and not unreadable
     ]
     return list(dict.fromkeys(problems))
+
+
+def repeat_warnings(session: Session, spec: CampaignSpec, issuer: Issuer, settings: Settings) -> list[Problem]:
+    """A repeating rule of a channel that refuses a repeated text (Facebook, error 506, DOMAIN §12)
+    whose first two fires would render the same text: the second would be refused."""
+    view = view_of_spec(spec, issuer)
+    warnings = []
+    for name, channel in spec.channels.items():
+        composer = Composer.for_channel(view, issuer, name, channel.options, settings)
+        if not composer.adapter.refuses_repeats:
+            continue
+        samples = _samples(session, composer.adapter, channel, view.locales)
+        for index, rule in enumerate(channel.schedule):
+            fires = _first_two_fires(rule, spec, settings) if isinstance(rule, CronRule) else []
+            if len(fires) < 2 or not samples:
+                continue
+            if (locale := _renders_alike(composer, samples, fires)) is not None:
+                first, second = (fire.strftime("%d/%m/%Y %H:%M") for fire in fires)
+                warnings.append(
+                    Problem(
+                        f"channels.{name}.schedule[{index}]",
+                        f"fires on {first} and {second} with the same {name} text ({locale}), and {name} "
+                        "refuses a repeated post: put the date ({{ occurrence.date | short_date }}) or a "
+                        "line that changes in the template",
+                    )
+                )
+    return warnings
+
+
+def _first_two_fires(rule: CronRule, spec: CampaignSpec, settings: Settings) -> list[datetime]:
+    from broadcaster.scheduling import walk
+    from broadcaster.scheduling_rules import cron_trigger
+
+    zone = settings.zone
+    start = datetime.combine(rule.starts or spec.valid.starts, time(0), zone)
+    end = datetime.combine((rule.ends or spec.valid.ends) + timedelta(days=1), time(0), zone)
+    fires = []
+    for fire in walk(cron_trigger(rule.cron, zone), start - timedelta(microseconds=1), end - timedelta(microseconds=1)):
+        fires.append(fire)
+        if len(fires) == 2:
+            break
+    return fires
+
+
+def _renders_alike(composer: Composer, samples: list[tuple[str, Recipient]], fires: list[datetime]) -> str | None:
+    """The first locale whose text is the same at both fire times, or None."""
+    for locale, recipient in samples:
+        sample = Recipient(recipient.kind, recipient.address, recipient.name, {**recipient.details, "locale": locale})
+        try:
+            first, second = (composer.compose("check", sample, fire).parts.get("txt", "") for fire in fires)
+        except TemplateProblem:
+            return None  # reported as a problem by the rendering check
+        if first.strip() == second.strip():
+            return locale
+    return None

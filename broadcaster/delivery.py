@@ -180,11 +180,16 @@ def _details(raw: str | None) -> Mapping[str, Any] | None:
     return MappingProxyType(value) if value else None
 
 
+# A scheduled message not yet out at its time is asked about again this much later.
+CONFIRM_AGAIN = timedelta(minutes=5)
+
+
 # ---- outcomes -----------------------------------------------------------------------------------------
 
 _FINAL_STATES = {
     Outcome.SENT: DeliveryState.SENT,
     Outcome.ACCEPTED: DeliveryState.ACCEPTED,
+    Outcome.SCHEDULED: DeliveryState.SCHEDULED,
     Outcome.INVALID_RECIPIENT: DeliveryState.INVALID,
     Outcome.REJECTED: DeliveryState.REJECTED,
 }
@@ -401,7 +406,43 @@ class Worker:
 
     def _look_for_occurrences(self) -> bool:
         self._next_look = clock.monotonic() + self.settings.poll_seconds
+        for channel in self.adapters:
+            self.confirm_scheduled(channel)
         return self.expand_one()
+
+    # -- messages handed over to go out later --
+
+    def confirm_scheduled(self, channel: str) -> int:
+        """Ask the provider about scheduled messages whose time has come: published (sent), gone
+        (rejected), or not yet (asked again later). Returns how many were settled."""
+        adapter = self.adapters[channel]
+        now = utcnow()
+        with self.sessions() as session:
+            due = session.execute(
+                select(Delivery.id, Delivery.address, Delivery.name, Delivery.details, Delivery.provider_id)
+                .where(Delivery.channel == channel, Delivery.state == DeliveryState.SCHEDULED, Delivery.due_at <= now)
+                .order_by(Delivery.due_at)
+                .limit(20)
+            ).all()
+        settled = 0
+        for row_id, address, name, details, provider_id in due:
+            recipient = Recipient(adapter.recipient_kind, address, name or "", details or {})
+            try:
+                result = adapter.confirm(provider_id or "", recipient)
+            except ChannelError as exc:
+                log.warning("%s: %s", channel, exc.reason, extra={"action": "confirm"})
+                result = None
+            values: dict[str, Any] = {"due_at": now + CONFIRM_AGAIN}
+            if result is not None:
+                values = {"state": _FINAL_STATES[result.outcome], "reason": result.reason or None, "done_at": now}
+                settled += 1
+            with transaction(self.sessions) as session:
+                session.execute(
+                    update(Delivery)
+                    .where(Delivery.id == row_id, Delivery.state == DeliveryState.SCHEDULED)
+                    .values(**values)
+                )
+        return settled
 
     def drain(self, timeout: float = 60.0) -> WorkerStats:
         """Work until nothing is due (for tests, the demo and benchmarks)."""
@@ -510,7 +551,10 @@ class Worker:
         updates = []
         for row, item in zip(chunk, bulletins, strict=True):
             result = by_key.get(item.key) or Result.failed(item.key, "the channel gave no result", retryable=True)
-            updates.append((row, outcome_values(result, row.attempts, self.policy, now)))
+            values = outcome_values(result, row.attempts, self.policy, now)
+            if result.outcome == Outcome.SCHEDULED:
+                values["due_at"] = confirm_at(item.details.get("publish_at"), now)
+            updates.append((row, values))
             self.stats.by_outcome[result.outcome.value] += 1
         # Outcomes are written in groups: one transaction per message would cost more than the send.
         self._unrecorded += updates
@@ -589,6 +633,11 @@ class Worker:
                 held.append((row, {**values, "reason": cap_reason(cap, channel)}))
         record(session, self.name, held)
         return allowed
+
+
+def confirm_at(publish_at: Any, now: datetime) -> datetime:
+    """When to ask whether a scheduled message went out: a minute after its time."""
+    return (publish_at if isinstance(publish_at, datetime) else now) + timedelta(minutes=1)
 
 
 def _approved_versions(session: Session, occurrence_ids: set[int]) -> dict[int, int | None]:

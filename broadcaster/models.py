@@ -478,13 +478,16 @@ class DeliveryState(enum.StrEnum):
     SENDING = "sending"  # leased by a worker; a lease that expires without a result makes it pending again
     SENT = "sent"
     ACCEPTED = "accepted"
+    # Handed over to go out at a set time (a scheduled Facebook post); `due_at` is when to ask whether it
+    # did. It becomes sent (published) or rejected (gone from the page).
+    SCHEDULED = "scheduled"
     FAILED = "failed"  # for good: permanent, or out of attempts
     INVALID = "invalid"  # the recipient can never receive
     REJECTED = "rejected"
     SKIPPED = "skipped"  # never sent, on purpose: opted out, outside the areas, campaign cancelled or expired
 
 
-DONE = frozenset({DeliveryState.SENT, DeliveryState.ACCEPTED})
+DONE = frozenset({DeliveryState.SENT, DeliveryState.ACCEPTED, DeliveryState.SCHEDULED})
 FINAL = DONE | {DeliveryState.FAILED, DeliveryState.INVALID, DeliveryState.REJECTED, DeliveryState.SKIPPED}
 
 

@@ -58,7 +58,7 @@ from broadcaster.models import (
     SubscriberList,
     utcnow,
 )
-from broadcaster.policy import first_send, local_day, may_send
+from broadcaster.policy import first_send, hand_over_ahead, local_day, may_send
 from broadcaster.settings import Settings
 from channels.base import Recipient, RecipientKind, channel_class
 
@@ -152,6 +152,7 @@ class _RowPlan:
             late=occurrence.late,
             emergency=campaign.priority == Priority.EMERGENCY,
             now=utcnow(),
+            ahead=hand_over_ahead(settings, channel.channel, channel.options),
         )
         if timing.bypassed_window:
             occurrence.bypassed_window = True

@@ -9,15 +9,17 @@ claim), `may_send_condition` is the same rule written as SQL, next to its Python
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_
 
 from broadcaster import lifecycle
 from broadcaster.models import Campaign, CampaignChannel, OccurrenceState, Status
 from broadcaster.settings import Settings
+from channels.base import channel_class
 
 # An occurrence created later than this after its fire time is marked late.
 LATE_AFTER = timedelta(seconds=60)
@@ -85,16 +87,33 @@ class FirstSend:
 
 
 def first_send(
-    settings: Settings, channel: str, fire_at: datetime, *, late: bool, emergency: bool, now: datetime
+    settings: Settings,
+    channel: str,
+    fire_at: datetime,
+    *,
+    late: bool,
+    emergency: bool,
+    now: datetime,
+    ahead: timedelta = timedelta(0),
 ) -> FirstSend:
-    """A late occurrence is due now, others at their fire time; outside the window an ordinary one
-    waits for it to open, an emergency goes at once (and says it bypassed the window)."""
-    due = max(fire_at, now) if late else fire_at
+    """A late occurrence is due now, others at their fire time (or `ahead` of it, for messages handed
+    over to go out at their time); outside the window an ordinary one waits for it to open, an
+    emergency goes at once (and says it bypassed the window)."""
+    due = fire_at - ahead
+    due = max(due, now) if late else due
     if within_window(settings, channel, due):
         return FirstSend(due, False)
     if emergency:
         return FirstSend(due, True)
     return FirstSend(window_opens(settings, channel, due), False)
+
+
+def hand_over_ahead(settings: Settings, channel: str, campaign_options: Mapping[str, Any]) -> timedelta:
+    """How long before its fire time a channel's message is handed to the provider: a scheduled
+    Facebook post goes ahead so that Facebook publishes it at the time (DOMAIN §6); others at the time."""
+    if channel_class(channel).schedules_ahead(campaign_options):
+        return timedelta(minutes=settings.schedule_ahead_minutes)
+    return timedelta(0)
 
 
 # ---- grace: late and missed ----------------------------------------------------------------------

@@ -27,7 +27,7 @@ from broadcaster import lifecycle, versions
 from broadcaster.audience import parse_selector, stations_for
 from broadcaster.db import insert_ignoring_duplicates, transaction
 from broadcaster.models import Campaign, Occurrence, Rule, RuleKind, SchedulerState, Status, utcnow
-from broadcaster.policy import channel_refusal, fire_decision, validity_over
+from broadcaster.policy import channel_refusal, fire_decision, hand_over_ahead, validity_over
 from broadcaster.scheduling_rules import cron_trigger
 from broadcaster.settings import Settings
 
@@ -49,6 +49,7 @@ class Plan:
     starts: datetime  # first instant it may fire (inclusive)
     ends: datetime  # exclusive
     since: datetime  # fire times before this were never due (approval or resume came later)
+    ahead: timedelta = timedelta(0)  # occurrences are made this long before their fire time (scheduled posts)
 
     @property
     def key(self) -> str:
@@ -105,6 +106,7 @@ def plans_for(session: Session, settings: Settings) -> list[Plan]:
             if channel_refusal(campaign, channel):
                 continue
             ids = {"campaign_id": campaign.id, "campaign": campaign.slug, "channel": channel.channel, "since": since}
+            ids["ahead"] = hand_over_ahead(settings, channel.channel, channel.options)
             valid = (campaign.valid_from, campaign.valid_until)
             for rule in channel.rules:
                 found += rule_plans(session, rule, channel.audience, channel.areas, valid, zone, ids)
@@ -163,7 +165,8 @@ def _rule_plans(
 def record_fires(session: Session, settings: Settings, plan: Plan, after: datetime, now: datetime) -> int:
     """Occurrences for the plan's fire times in (after, now]: pending (late if late), or missed past the grace."""
     rows = []
-    for fire in plan.fires(after, now):
+    # A plan that hands over ahead records its fire times that long early (made again later: ignored).
+    for fire in plan.fires(after, now + plan.ahead):
         decision = fire_decision(settings, plan.channel, fire, now)
         rows.append(
             {

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import load_dotenv
-from pydantic import PositiveFloat, PositiveInt, SecretStr, ValidationError, field_validator
+from pydantic import Field, PositiveFloat, PositiveInt, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from broadcaster.errors import ConfigurationError
@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     # and then share one rate: the account's entry in `rates`, or else the channel's.
     rates: dict[str, float] = {}
     rate_accounts: dict[str, str] = {}
+    # A scheduled Facebook post is handed to Facebook this many minutes before its time, and Facebook
+    # publishes it then (the Graph API takes 10 minutes to 30 days ahead).
+    schedule_ahead_minutes: float = Field(60, ge=15, le=40_320)
 
     # Where the public pages are reached from outside (links in bulletins, CAP `web`, the Atom feed).
     public_url: str = "http://127.0.0.1:8000"

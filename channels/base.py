@@ -41,6 +41,7 @@ class Outcome(enum.StrEnum):
     """What happened to one recipient: a closed set."""
 
     SENT = "sent"  # handed over and confirmed (SMTP 250, a post id, a file written)
+    SCHEDULED = "scheduled"  # handed over to go out at a set time (a scheduled post); `confirm` learns the rest
     ACCEPTED = "accepted"  # taken by a provider that reports delivery later (SMS gateways)
     INVALID_RECIPIENT = "invalid_recipient"  # this address can never receive: do not retry
     REJECTED = "rejected"  # the provider refused the message for good: do not retry
@@ -129,6 +130,8 @@ class ChannelAdapter(ABC):
     name: ClassVar[str]
     recipient_kind: ClassVar[RecipientKind]
     default_limits: ClassVar[Limits] = Limits()
+    # The provider refuses a message whose text is the same as an earlier one (Facebook's error 506).
+    refuses_repeats: ClassVar[bool] = False
     Options: ClassVar[type[BaseSettings]]
     CampaignOptions: ClassVar[type[BaseModel]] = NoCampaignOptions
 
@@ -146,6 +149,16 @@ class ChannelAdapter(ABC):
 
     def close(self) -> None:  # noqa: B027
         """Release connections. Safe to call more than once."""
+
+    def confirm(self, provider_id: str, recipient: Recipient) -> Result | None:
+        """What became of a message this adapter handed over as SCHEDULED, once its time has come: its
+        final result, or None while it is still waiting. Raise `ChannelError` when the provider cannot say."""
+        return None
+
+    @classmethod
+    def schedules_ahead(cls, campaign_options: Mapping[str, Any]) -> bool:
+        """Whether a campaign with these options hands its messages over ahead of their time (a scheduled post)."""
+        return False
 
     def check_recipient(self, recipient: Recipient) -> str | None:
         """A sentence when this adapter could not send to the recipient as configured (checked at start-up)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -41,6 +41,9 @@ TOKEN_INVALID = 190
 TEMPORARILY_BLOCKED = 368
 DUPLICATE_POST = 506
 INVALID_PARAMETER = 100
+# Graph API: a post may be scheduled from 10 minutes to 30 days ahead (DOMAIN §6).
+SCHEDULE_AT_LEAST = timedelta(minutes=10)
+SCHEDULE_AT_MOST = timedelta(days=30)
 # Graph API Page photos: JPEG, BMP, PNG, GIF or TIFF, of 4 MB at most (DOMAIN §6).
 MAX_IMAGE_BYTES = 4 * 1024 * 1024
 IMAGE_SIGNATURES = {
@@ -103,6 +106,7 @@ class FacebookChannel(ChannelAdapter):
     name = "facebook"
     recipient_kind = RecipientKind.PAGE
     default_limits = Limits(max_batch=1, max_length=MAX_POST_LENGTH, rate_per_second=0.5, links_allowed=True)
+    refuses_repeats = True
     Options = FacebookOptions
     CampaignOptions = FacebookCampaignOptions
 
@@ -133,8 +137,10 @@ class FacebookChannel(ChannelAdapter):
         fields: dict[str, Any] = {"message": bulletin.parts.get("txt", "").strip()}
         publish_at = bulletin.details.get("publish_at")
         if options.scheduled and isinstance(publish_at, datetime):
+            # Handed over ahead of its time (the timetable does that for a scheduled campaign): Facebook
+            # publishes it then. Too close to its time (a late run), it is published at once.
             ahead = publish_at - datetime.now(publish_at.tzinfo)
-            if timedelta(minutes=10) <= ahead <= timedelta(days=30):
+            if SCHEDULE_AT_LEAST <= ahead <= SCHEDULE_AT_MOST:
                 fields["published"] = "false"
                 fields["scheduled_publish_time"] = str(int(publish_at.timestamp()))
         page = bulletin.recipient.address
@@ -147,8 +153,20 @@ class FacebookChannel(ChannelAdapter):
             return f"/{page}/photos", fields, image
         return f"/{page}/feed", fields, None
 
+    @classmethod
+    def schedules_ahead(cls, campaign_options: Mapping[str, Any]) -> bool:
+        return bool(campaign_options.get("scheduled"))
+
     def send(self, batch: Sequence[Bulletin]) -> list[Result]:
         return [self._post(bulletin) for bulletin in batch]
+
+    def _url(self, path: str) -> str:
+        return f"{self.options.graph_url.rstrip('/')}/{self.options.api_version}{path}"
+
+    @staticmethod
+    def _bearer(token: str) -> dict[str, str]:
+        """Look-ups carry the token in a header: a URL ends up in proxies' and servers' logs."""
+        return {"Authorization": f"Bearer {token}"}
 
     def _post(self, bulletin: Bulletin) -> Result:
         endpoint, fields, image = self.request_for(bulletin)
@@ -157,9 +175,10 @@ class FacebookChannel(ChannelAdapter):
         if self.options.mode == "file":
             return self._write(bulletin, endpoint, fields, image)
         token = self._token(bulletin.recipient)
-        if int(bulletin.details.get("attempt", 1)) > 1 and (existing := self._already_posted(bulletin, token)):
+        scheduled = "scheduled_publish_time" in fields
+        if _unanswered_before(bulletin) and (existing := self._already_posted(bulletin, token, scheduled)):
             return Result(bulletin.key, Outcome.SENT, provider_id=existing, reason="found on the page already")
-        url = f"{self.options.graph_url.rstrip('/')}/{self.options.api_version}{endpoint}"
+        url = self._url(endpoint)
         try:
             if image is not None:
                 path, picture = image
@@ -175,19 +194,37 @@ class FacebookChannel(ChannelAdapter):
             raise TransientError("the Graph API did not answer in time; the post may or may not exist") from None
         except requests.ConnectionError as exc:
             raise TransientError(f"cannot reach the Graph API: {type(exc).__name__}") from None
-        return self._parse(bulletin, response)
+        return self._parse(bulletin, response, token, scheduled)
 
-    def _parse(self, bulletin: Bulletin, response: requests.Response) -> Result:
+    def _parse(self, bulletin: Bulletin, response: requests.Response, token: str, scheduled: bool) -> Result:
         try:
             answer = response.json()
         except ValueError:
             answer = None
         if response.ok and isinstance(answer, dict) and answer.get("id"):
-            return Result(bulletin.key, Outcome.SENT, provider_id=str(answer.get("post_id") or answer["id"]))
+            post = str(answer.get("post_id") or answer["id"])
+            if scheduled:
+                return Result(bulletin.key, Outcome.SCHEDULED, provider_id=post, reason="scheduled on the page")
+            return Result(bulletin.key, Outcome.SENT, provider_id=post)
         error = answer.get("error", {}) if isinstance(answer, dict) else {}
         if not error:
             raise TransientError(f"the Graph API answered HTTP {response.status_code}", response=response.text[:300])
+        if int(error.get("code", 0)) == DUPLICATE_POST:
+            return self._duplicate(bulletin, token, scheduled)
         return self._error(bulletin, error)
+
+    def _duplicate(self, bulletin: Bulletin, token: str, scheduled: bool) -> Result:
+        """Error 506: the page already has this very text (DOMAIN §12). On a first attempt that is a
+        refusal: an earlier post, not ours, says the same. Only after an attempt of this delivery went
+        unanswered may it be our own post, and then the page decides."""
+        if _unanswered_before(bulletin) and (existing := self._already_posted(bulletin, token, scheduled)):
+            return Result(bulletin.key, Outcome.SENT, provider_id=existing, reason="found on the page already")
+        return Result(
+            bulletin.key,
+            Outcome.REJECTED,
+            reason="Facebook refused the post as a repeat of one already on the page (error 506): "
+            "repeated posts must differ, for example by the date",
+        )
 
     def _error(self, bulletin: Bulletin, error: dict[str, Any]) -> Result:
         code, message = int(error.get("code", 0)), str(error.get("message", ""))
@@ -207,19 +244,23 @@ class FacebookChannel(ChannelAdapter):
             )
         if code in TRANSIENT:
             raise TransientError(f"the Graph API had a temporary error (code {code})", response=message)
-        if code == DUPLICATE_POST:
-            return Result(bulletin.key, Outcome.SENT, reason="Facebook says this post is already on the page")
         return Result(bulletin.key, Outcome.REJECTED, reason=f"Graph API error {code}: {message}")
 
-    def _already_posted(self, bulletin: Bulletin, token: str) -> str | None:
-        """After an ambiguous failure the post may exist: look for it before posting again."""
+    def _already_posted(self, bulletin: Bulletin, token: str, scheduled: bool) -> str | None:
+        """After an unanswered attempt the post may exist: look for our text on the page (or among its
+        scheduled posts) before posting again. Needs pages_read_engagement besides pages_manage_posts."""
         since = bulletin.details.get("fire_at")
-        params: dict[str, Any] = {"fields": "id,message", "limit": 25, "access_token": token}
-        if isinstance(since, datetime):
+        params: dict[str, Any] = {"fields": "id,message", "limit": 25}
+        if isinstance(since, datetime) and not scheduled:
             params["since"] = int(since.timestamp()) - 300
-        url = f"{self.options.graph_url.rstrip('/')}/{self.options.api_version}/{bulletin.recipient.address}/feed"
+        edge = "scheduled_posts" if scheduled else "feed"
         try:
-            response = self.http.get(url, params=params, timeout=self.options.timeout)
+            response = self.http.get(
+                self._url(f"/{bulletin.recipient.address}/{edge}"),
+                params=params,
+                headers=self._bearer(token),
+                timeout=self.options.timeout,
+            )
             posts = response.json().get("data", []) if response.ok else None
         except (requests.RequestException, ValueError):
             posts = None
@@ -227,6 +268,29 @@ class FacebookChannel(ChannelAdapter):
             raise TransientError("cannot check the page for an earlier post before posting again")
         ours = bulletin.parts.get("txt", "").strip()
         return next((str(post["id"]) for post in posts if str(post.get("message", "")).strip() == ours), None)
+
+    def confirm(self, provider_id: str, recipient: Recipient) -> Result | None:
+        """A scheduled post after its time: published (sent), still waiting (None), or gone from the page."""
+        token = self._token(recipient)
+        try:
+            response = self.http.get(
+                self._url(f"/{provider_id}"),
+                params={"fields": "id,is_published"},
+                headers=self._bearer(token),
+                timeout=self.options.timeout,
+            )
+            answer = response.json()
+        except (requests.RequestException, ValueError):
+            raise TransientError("cannot ask the Graph API whether the scheduled post was published") from None
+        error = answer.get("error") if isinstance(answer, dict) else None
+        if isinstance(error, dict) and int(error.get("code", 0)) == INVALID_PARAMETER:
+            reason = "the scheduled post is no longer on the page (deleted before its time?)"
+            return Result(provider_id, Outcome.REJECTED, provider_id=provider_id, reason=reason)
+        if not response.ok or not isinstance(answer, dict):
+            raise TransientError(f"the Graph API answered HTTP {response.status_code} about a scheduled post")
+        if answer.get("is_published"):
+            return Result(provider_id, Outcome.SENT, provider_id=provider_id, reason="published at its time")
+        return None
 
     def _write(
         self, bulletin: Bulletin, endpoint: str, fields: dict[str, Any], image: tuple[Path, bytes] | None
@@ -245,3 +309,12 @@ class FacebookChannel(ChannelAdapter):
 
     def close(self) -> None:
         self.http.close()
+
+
+def _unanswered_before(bulletin: Bulletin) -> bool:
+    """Whether an earlier attempt of this delivery may have reached Facebook unanswered (a timeout, a
+    reset). Where the core does not say, any earlier attempt might have."""
+    known = bulletin.details.get("ambiguous")
+    if known is not None:
+        return bool(known)
+    return int(bulletin.details.get("attempt", 1)) > 1

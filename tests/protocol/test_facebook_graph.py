@@ -73,6 +73,37 @@ def test_a_scheduled_post_uses_scheduled_publish_time_when_ten_minutes_to_thirty
     assert "scheduled_publish_time" not in too_soon
 
 
+def test_a_scheduled_post_is_recorded_as_scheduled_then_as_published_once_facebook_says_so(
+    httpserver: HTTPServer, tmp_path: Path, token: str
+) -> None:
+    httpserver.expect_oneshot_request(f"/v21.0/{PAGE}/feed", method="POST").respond_with_json({"id": f"{PAGE}_9"})
+    for published in (False, True):
+        httpserver.expect_oneshot_request(f"/v21.0/{PAGE}_9", method="GET").respond_with_json(
+            {"id": f"{PAGE}_9", "is_published": published}
+        )
+    adapter = graph(httpserver, tmp_path)
+    ahead = datetime.now(ZONE) + timedelta(hours=1)
+    [handed] = adapter.send([post(campaign_options={"scheduled": True}, publish_at=ahead)])
+    assert (handed.outcome, handed.provider_id) == (Outcome.SCHEDULED, f"{PAGE}_9")
+
+    recipient = post().recipient
+    assert adapter.confirm(f"{PAGE}_9", recipient) is None, "not yet published: asked again later"
+    published = adapter.confirm(f"{PAGE}_9", recipient)
+    assert published is not None and published.outcome == Outcome.SENT
+    look = httpserver.log[-1][0]
+    assert look.headers["Authorization"] == f"Bearer {token}" and token not in look.url
+
+
+def test_a_scheduled_post_deleted_before_its_time_is_recorded_as_gone(
+    httpserver: HTTPServer, tmp_path: Path, token: str
+) -> None:
+    body, status = graph_error(100, "Unsupported get request. Object with ID does not exist")
+    httpserver.expect_oneshot_request(f"/v21.0/{PAGE}_9", method="GET").respond_with_json(body, status=status)
+    gone = graph(httpserver, tmp_path).confirm(f"{PAGE}_9", post().recipient)
+    assert gone is not None and gone.outcome == Outcome.REJECTED
+    assert gone.reason == "the scheduled post is no longer on the page (deleted before its time?)"
+
+
 def test_an_expired_token_stops_the_channel_and_says_renew_it(
     httpserver: HTTPServer, tmp_path: Path, token: str
 ) -> None:
@@ -95,13 +126,46 @@ def test_rate_limits_are_transient_even_as_http_400(
         graph(httpserver, tmp_path).send([post()])
 
 
-@pytest.mark.parametrize(("code", "outcome"), [(506, Outcome.SENT), (100, Outcome.REJECTED)])
-def test_duplicate_and_invalid_posts(
-    httpserver: HTTPServer, tmp_path: Path, token: str, code: int, outcome: Outcome
+@pytest.mark.parametrize("code", [506, 100])
+def test_a_duplicate_on_a_first_attempt_and_an_invalid_post_are_refused_not_sent(
+    httpserver: HTTPServer, tmp_path: Path, token: str, code: int
 ) -> None:
+    # DOMAIN §12: 506 on a first attempt means an earlier post, not ours, has the same text.
     body, status = graph_error(code, "Duplicate status message" if code == 506 else "Invalid parameter")
     httpserver.expect_oneshot_request(f"/v21.0/{PAGE}/feed").respond_with_json(body, status=status)
-    assert graph(httpserver, tmp_path).send([post()])[0].outcome == outcome
+    [result] = graph(httpserver, tmp_path).send([post(ambiguous=False)])
+    assert result.outcome == Outcome.REJECTED
+    assert [entry[0].method for entry in httpserver.log] == ["POST"], "no look at the page on a first attempt"
+    if code == 506:
+        assert result.reason.startswith("Facebook refused the post as a repeat of one already on the page (error 506)")
+
+
+@pytest.mark.parametrize(("on_the_page", "outcome"), [(True, Outcome.SENT), (False, Outcome.REJECTED)])
+def test_a_duplicate_after_an_unanswered_attempt_is_decided_by_a_look_at_the_page(
+    httpserver: HTTPServer, tmp_path: Path, token: str, on_the_page: bool, outcome: Outcome
+) -> None:
+    # The look before posting misses the post (it appeared meanwhile); the look after the 506 finds it.
+    looks = [{"data": []}, {"data": [{"id": f"{PAGE}_333", "message": POST}] if on_the_page else []}]
+    for answer in looks:
+        httpserver.expect_ordered_request(f"/v21.0/{PAGE}/feed", method="GET").respond_with_json(answer)
+        if answer is looks[0]:
+            body, status = graph_error(506, "Duplicate status message")
+            httpserver.expect_ordered_request(f"/v21.0/{PAGE}/feed", method="POST").respond_with_json(
+                body, status=status
+            )
+    [result] = graph(httpserver, tmp_path).send([post(attempt=2, ambiguous=True)])
+    assert result.outcome == outcome
+    assert [entry[0].method for entry in httpserver.log] == ["GET", "POST", "GET"]
+    if on_the_page:
+        assert result.provider_id == f"{PAGE}_333"
+
+
+def test_a_retry_after_a_clear_refusal_posts_without_looking_at_the_page(
+    httpserver: HTTPServer, tmp_path: Path, token: str
+) -> None:
+    httpserver.expect_oneshot_request(f"/v21.0/{PAGE}/feed", method="POST").respond_with_json({"id": f"{PAGE}_7"})
+    [result] = graph(httpserver, tmp_path).send([post(attempt=3, ambiguous=False)])
+    assert (result.outcome, [entry[0].method for entry in httpserver.log]) == (Outcome.SENT, ["POST"])
 
 
 def test_a_missing_permission_stops_the_channel(httpserver: HTTPServer, tmp_path: Path, token: str) -> None:
@@ -126,7 +190,10 @@ def test_after_an_ambiguous_failure_the_retry_finds_the_earlier_post_instead_of_
 
     assert [(r.outcome, r.provider_id) for r in results] == [(Outcome.SENT, f"{PAGE}_222")]
     assert [entry[0].method for entry in httpserver.log] == ["POST", "GET"]
-    assert httpserver.log[1][0].args["fields"] == "id,message"
+    look = httpserver.log[1][0]
+    assert look.args["fields"] == "id,message"
+    assert look.headers["Authorization"] == f"Bearer {token}", "the token goes in a header"
+    assert token not in look.url and "access_token" not in look.args, "never in the URL"
 
 
 def test_a_missing_page_token_is_one_sentence_naming_the_variable(

@@ -109,3 +109,20 @@ def test_the_daily_cap_says_when_an_address_may_have_one_more(
 def test_no_cap_lets_everything_through_and_a_held_message_also_waits_for_the_window() -> None:
     assert policy.cap_frees_at(0, [at(15, 8)] * 10, [], at(15, 12)) is None
     assert policy.held_until(SETTINGS, "sms", at(16, 3)) == at(16, 7).astimezone(UTC)
+
+
+def test_a_scheduled_facebook_post_is_handed_over_ahead_of_its_time_and_others_at_it() -> None:
+    settings = SETTINGS.model_copy(update={"schedule_ahead_minutes": 60})
+    assert policy.hand_over_ahead(settings, "facebook", {"scheduled": True}) == timedelta(hours=1)
+    assert policy.hand_over_ahead(settings, "facebook", {}) == timedelta(0)
+    assert policy.hand_over_ahead(settings, "sms", {"max_parts": 1}) == timedelta(0)
+    fire = at(15, 19)
+    ahead = policy.first_send(
+        settings, "facebook", fire, late=False, emergency=False, now=at(15, 17), ahead=timedelta(hours=1)
+    )
+    assert ahead.due == at(15, 18)
+    # Recorded late (the service was down), it goes now, still before its time.
+    late = policy.first_send(
+        settings, "facebook", fire, late=True, emergency=False, now=at(15, 18, 30), ahead=timedelta(hours=1)
+    )
+    assert late.due == at(15, 18, 30)
