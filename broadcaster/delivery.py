@@ -416,6 +416,8 @@ class Worker:
         """Ask the provider about scheduled messages whose time has come: published (sent), gone
         (rejected), or not yet (asked again later). Returns how many were settled."""
         adapter = self.adapters[channel]
+        if not adapter.schedules:
+            return 0  # nothing of this channel is ever scheduled: no query over its (many) rows
         now = utcnow()
         with self.sessions() as session:
             due = session.execute(

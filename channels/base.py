@@ -132,6 +132,8 @@ class ChannelAdapter(ABC):
     default_limits: ClassVar[Limits] = Limits()
     # The provider refuses a message whose text is the same as an earlier one (Facebook's error 506).
     refuses_repeats: ClassVar[bool] = False
+    # The adapter may hand a message over to go out later (Outcome.SCHEDULED), and `confirm` it after.
+    schedules: ClassVar[bool] = False
     Options: ClassVar[type[BaseSettings]]
     CampaignOptions: ClassVar[type[BaseModel]] = NoCampaignOptions
 

@@ -107,6 +107,7 @@ class FacebookChannel(ChannelAdapter):
     recipient_kind = RecipientKind.PAGE
     default_limits = Limits(max_batch=1, max_length=MAX_POST_LENGTH, rate_per_second=0.5, links_allowed=True)
     refuses_repeats = True
+    schedules = True
     Options = FacebookOptions
     CampaignOptions = FacebookCampaignOptions
 
