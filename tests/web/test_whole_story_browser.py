@@ -161,6 +161,7 @@ def test_a_campaign_composed_in_the_browser_goes_from_draft_to_the_test_list(
     approver.locator("#action-approve").click()
     expect(approver.locator("#campaign-status")).to_have_text("đã phê duyệt")
     shot(approver, "7-approved")
+    the_calendar_shows_facebook_on_mondays_and_thursdays(approver, today)
 
     operator = _signed_in(browser, server, "hai")
     import_test_list(operator, server, web_settings)
@@ -169,7 +170,7 @@ def test_a_campaign_composed_in_the_browser_goes_from_draft_to_the_test_list(
     expect(operator.locator("#done")).to_contain_text("danh sách thử nghiệm")
     Worker(sessions, web_settings, ["sms"], "story").drain()
     expect(operator.locator('#counts-sms [data-state="sent"]')).to_have_text("2", timeout=15_000)
-    shot(operator, "10-monitor")
+    shot(operator, "11-monitor")
     sent = (web_settings.output_dir / "sms").glob("*.jsonl")
     assert "canh giac cuoc goi gia danh" in "".join(path.read_text(encoding="utf-8") for path in sent)
 
@@ -190,10 +191,31 @@ def import_test_list(page: Any, base: str, settings: Settings) -> None:
     expect(page.locator("#count-imported")).to_have_text("2")
     expect(page.locator("#count-rejected")).to_have_text("1")
     expect(page.locator("#columns-not-read")).to_contain_text("Ghi chú")
-    shot(page, "8-import-preview")
+    shot(page, "9-import-preview")
     page.locator("#confirm").click()
     expect(page.locator("#imported")).to_contain_text("2 imported")
     page.goto(f"{base}/directory/lists")
     page.locator("#test-thu-nghiem").click()
     expect(page.locator("#row-thu-nghiem")).to_contain_text("danh sách thử")
-    shot(page, "9-test-list")
+    shot(page, "10-test-list")
+
+
+def the_calendar_shows_facebook_on_mondays_and_thursdays(page: Any, today: date) -> None:
+    """Every day of the month view after today: the post at 19:00 on a Thứ Hai or a Thứ Năm, and on no other day."""
+    from playwright.sync_api import expect
+
+    page.locator("#nav-calendar").click()
+    expect(page.locator("#calendar th").first).to_have_text("Thứ Hai")
+    checked = 0
+    for offset in range(1, 31):
+        day = today + timedelta(days=offset)
+        cell = page.locator(f"#day-{day:%Y-%m-%d}")
+        if cell.count() == 0:
+            continue  # past the month shown
+        posted = "19:00 trang Facebook · 912/STTTT-TTr" in " ".join(cell.inner_text().split())
+        assert posted == (day.weekday() in (0, 3)), f"{day:%d/%m/%Y} ({day:%A}): a post shown is {posted}"
+        checked += 1
+    assert checked > 0
+    shot(page, "8-calendar-month")
+    page.locator("#view-week").click()
+    shot(page, "8-calendar-week")
