@@ -23,6 +23,7 @@ from tests.conftest import CONTENT
 from tests.web.console_helpers import form_token, sign_in, staff
 
 TAY_NINH = CONTENT / "campaigns" / "canh-bao-goi-gia-danh-lan-2.yaml"
+SHIPPED = sorted((CONTENT / "campaigns").glob("*.yaml"))
 
 
 @pytest.fixture
@@ -60,8 +61,17 @@ def fields_of(form: CampaignForm, token: str) -> dict[str, Any]:
         "dated": str(form.dated or ""),
         "template": form.template,
         "locales": form.locales,
-        "variables": json.dumps(form.variables),
     }
+    for index, (name, value) in enumerate(form.variables.items()):
+        if isinstance(value, str):
+            shape, shown = "text", value
+        elif isinstance(value, list) and all(isinstance(item, str) for item in value):
+            shape, shown = "lines", "\n".join(value)
+        else:
+            shape, shown = "json", json.dumps(value, ensure_ascii=False)
+        fields.setdefault("var_name", []).append(name)
+        fields.setdefault("var_shape", []).append(shape)
+        fields[f"var.{index}"] = shown
     for name, channel in form.channels.items():
         fields[f"{name}.on"] = "on"
         fields[f"{name}.to"] = channel.audience
@@ -89,8 +99,8 @@ def fields_of(form: CampaignForm, token: str) -> dict[str, Any]:
     return fields
 
 
-def tay_ninh(web_settings: Settings) -> CampaignForm:
-    form = form_of(load_campaign_file(TAY_NINH).normalised())
+def tay_ninh(web_settings: Settings, path: Path = TAY_NINH) -> CampaignForm:
+    form = form_of(load_campaign_file(path).normalised())
     form.texts = texts_of(web_settings, form.template, list(form.channels), form.locales)
     return form
 
@@ -110,19 +120,19 @@ def test_an_approver_has_no_composer(client: TestClient, sessions: sessionmaker[
     assert answer.status_code == 403 and "campaigns:draft" in answer.text
 
 
+@pytest.mark.parametrize("path", SHIPPED, ids=[path.stem for path in SHIPPED])
 def test_a_campaign_file_imported_into_the_form_exports_unchanged(
-    client: TestClient, drafter: str, web_settings: Settings
+    client: TestClient, drafter: str, web_settings: Settings, path: Path
 ) -> None:
-    page = client.post(
-        "/compose/import", data={"csrf_token": drafter}, files={"file": (TAY_NINH.name, TAY_NINH.read_bytes())}
-    )
+    page = client.post("/compose/import", data={"csrf_token": drafter}, files={"file": (path.name, path.read_bytes())})
     assert page.status_code == 200
-    assert 'value="881/STTTT-TTr"' in page.text
-    assert "Thứ Hai và Thứ Năm hằng tuần, lúc 19:00" in page.text  # the file's "0 19 * * 1,4", read back
-    exported = client.post("/compose/export", data=fields_of(tay_ninh(web_settings), drafter))
+    spec = load_campaign_file(path)
+    assert f'value="{spec.number}"' in page.text
+    assert "Thứ Hai" in page.text and "hằng tuần, lúc 19:00" in page.text  # the files' cron, read back
+    exported = client.post("/compose/export", data=fields_of(tay_ninh(web_settings, path), drafter))
     assert exported.status_code == 200
-    assert exported.headers["content-disposition"] == 'attachment; filename="canh-bao-goi-gia-danh-lan-2.yaml"'
-    assert yaml.safe_load(exported.text) == load_campaign_file(TAY_NINH).normalised()
+    assert exported.headers["content-disposition"] == f'attachment; filename="{spec.campaign}.yaml"'
+    assert yaml.safe_load(exported.text) == spec.normalised()
 
 
 def test_a_broken_file_is_a_sentence_beside_the_import_field(client: TestClient, drafter: str) -> None:
@@ -192,3 +202,19 @@ def test_the_audience_is_counted_and_the_timetable_read_back_as_one_chooses(
     assert echoed.text.count("<li>") == 10
     shown = echoed.text.count('"weekday">Thứ Hai<') + echoed.text.count('"weekday">Thứ Năm<')
     assert shown == 10 and '"weekday">Thứ Hai</span> 03/01/2030' not in echoed.text
+
+
+def test_the_values_put_into_the_template_are_fields_not_json(
+    client: TestClient, drafter: str, web_settings: Settings
+) -> None:
+    page = client.post(
+        "/compose/import", data={"csrf_token": drafter}, files={"file": (TAY_NINH.name, TAY_NINH.read_bytes())}
+    )
+    addressees = page.text.split('name="var.1"', 1)[1].split("</textarea>", 1)[0]
+    assert "Các Sở, ban, ngành tỉnh\nCông an tỉnh Tây Ninh" in addressees  # one addressee a line
+    fields = fields_of(tay_ninh(web_settings), drafter)
+    fields["var_name"] = [*fields["var_name"], "signed_by"]
+    fields["var_shape"] = [*fields["var_shape"], "text"]
+    fields[f"var.{len(fields['var_name']) - 1}"] = "Nguyễn Văn A"
+    exported = client.post("/compose/export", data=fields)
+    assert yaml.safe_load(exported.text)["variables"]["signed_by"] == "Nguyễn Văn A"

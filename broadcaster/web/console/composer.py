@@ -86,6 +86,11 @@ class _Reader:
         value = self.data.get(name)
         return value.strip() if isinstance(value, str) else ""
 
+    def raw(self, name: str) -> str:
+        """As typed: a letter not yet signed has a blank before its symbol ("     /STTTT-TTra")."""
+        value = self.data.get(name)
+        return value if isinstance(value, str) else ""
+
     def texts(self, name: str) -> list[str]:
         return [value.strip() for value in self.data.getlist(name) if isinstance(value, str) and value.strip()]
 
@@ -161,6 +166,27 @@ def _channel(read: _Reader, channel: str) -> ChannelForm:
     return ChannelForm(read.texts(f"{channel}.to"), areas, rules, _options(read, channel))
 
 
+def _variables(read: _Reader) -> dict[str, Any]:
+    """The values put into the template, each in the field its shape calls for: a line of text, one item a
+    line, or JSON for anything else (a previous letter's number and date); a new one named in the last row."""
+    variables: dict[str, Any] = {}
+    shapes = read.data.getlist("var_shape")
+    for index, raw_name in enumerate(read.data.getlist("var_name")):
+        name = raw_name.strip() if isinstance(raw_name, str) else ""
+        if not name:
+            continue  # the row for a new value, left empty
+        shape = shapes[index] if index < len(shapes) else "text"
+        raw = read.data.get(f"var.{index}")
+        value = raw if isinstance(raw, str) else ""
+        if shape == "lines":
+            variables[name] = [line.strip() for line in value.splitlines() if line.strip()]
+        elif shape == "json":
+            variables[name] = read.json(f"var.{index}", "variables", None)
+        else:
+            variables[name] = value
+    return variables
+
+
 def parse_form(data: FormData, words: dict[str, str]) -> tuple[CampaignForm, dict[str, ChannelForm], FormState]:
     """The posted form: the campaign (with its chosen channels), every channel's section, and what is unreadable."""
     read = _Reader(data, words)
@@ -169,15 +195,15 @@ def parse_form(data: FormData, words: dict[str, str]) -> tuple[CampaignForm, dic
     form = CampaignForm(
         campaign=read.text("campaign"),
         issuer=read.text("issuer"),
-        number=read.text("number"),
-        subject=read.text("subject"),
+        number=read.raw("number"),
+        subject=read.raw("subject"),
         priority=read.text("priority") or "ordinary",
         valid_from=read.day("valid_from", "valid"),
         valid_until=read.day("valid_until", "valid"),
         dated=read.day("dated", "date"),
         template=read.text("template"),
         locales=locales,
-        variables=read.json("variables", "variables", {}),
+        variables=_variables(read),
         cap=read.json("cap", "cap", None),
         channels={channel: sections[channel] for channel in CHANNELS if read.text(f"{channel}.on") == "on"},
         texts={
@@ -189,14 +215,37 @@ def parse_form(data: FormData, words: dict[str, str]) -> tuple[CampaignForm, dic
     return form, sections, read.state
 
 
+def _shape(value: Any) -> str:
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return "lines"
+    return "json"
+
+
+def _shown(value: Any) -> str:
+    shape = _shape(value)
+    if shape == "text":
+        return str(value)
+    if shape == "lines":
+        return "\n".join(value)
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
 # ---- the page ------------------------------------------------------------------------------------------
+
+
+def _templates(session: Session, request: Request, campaign: str) -> list[str]:
+    """The shared templates, and this campaign's own: another campaign's own template is not offered."""
+    others = set(session.scalars(select(Campaign.slug).where(Campaign.slug != campaign)))
+    return [name for name in shared_templates(settings_of(request)) if name not in others]
 
 
 def _blank(session: Session, request: Request) -> tuple[CampaignForm, dict[str, ChannelForm]]:
     settings = settings_of(request)
     today = date.today()
     issuers = issuer_choices(session)
-    templates = shared_templates(settings)
+    templates = _templates(session, request, "")
     form = CampaignForm(
         issuer=issuers[0][0] if issuers else "",
         valid_from=today,
@@ -244,7 +293,7 @@ def _page(
         "weekdays": WEEKDAYS[lang],
         "slot_names": {slot: SLOT_WORDS[lang].get(slot, slot) for slot in SLOTS},
         "issuers": issuer_choices(session),
-        "templates": shared_templates(settings),
+        "templates": _templates(session, request, form.campaign),
         "choices": {channel: audience_choices(session, actor, channel) for channel in CHANNELS},
         "counts": {
             channel: count_audience(session, actor, channel, sections[channel].audience, sections[channel].areas)
@@ -259,7 +308,7 @@ def _page(
         "drafts": session.scalars(
             select(Campaign).where(Campaign.status.in_([Status.DRAFT, Status.SUBMITTED])).order_by(Campaign.slug)
         ).all(),
-        "variables_json": json.dumps(form.variables, ensure_ascii=False, indent=1),
+        "variables": [(name, _shape(value), _shown(value)) for name, value in form.variables.items()],
         "cap_json": json.dumps(form.cap, ensure_ascii=False) if form.cap is not None else "",
     }
     return render(request, "composer.html", context, status_code=status_code)
