@@ -21,7 +21,7 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import Select, Text, Update, and_, bindparam, cast, or_, select, text, update
+from sqlalchemy import Select, Text, Update, and_, bindparam, case, cast, or_, select, text, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,9 +29,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from broadcaster import lifecycle
 from broadcaster.db import transaction
 from broadcaster.errors import ConfigurationError, UserError
+from broadcaster.installation import installation_id, report_url
 from broadcaster.masking import mask_secrets
 from broadcaster.models import (
     DONE,
+    REPORTABLE,
     Campaign,
     CampaignChannel,
     Delivery,
@@ -82,6 +84,7 @@ class Claimed:
     details: Mapping[str, Any] | None
     attempts: int
     rank: int
+    ambiguous: bool = False  # an earlier attempt's fate is unknown: it may have gone out
 
 
 def _candidates(dialect: str, channel: str, emergencies_only: bool) -> Select[int]:
@@ -143,6 +146,8 @@ def _lease_statement(dialect: str, channel: str, emergencies_only: bool, *, expi
     # The picked ids are a materialised CTE: as a plain subquery, PostgreSQL may run a LIMIT … SKIP LOCKED
     # pick more than once within one UPDATE and lease more rows than asked for.
     picked = candidates.limit(bindparam("limit")).cte("picked").prefix_with("MATERIALIZED", dialect="postgresql")
+    # A lease that ran out without a result: the worker may have died mid-send, so that attempt's fate is unknown.
+    values: dict[str, Any] = {"ambiguous": True} if expired else {}
     return (
         update(Delivery)
         .where(Delivery.id.in_(select(picked.c.id)))
@@ -151,6 +156,7 @@ def _lease_statement(dialect: str, channel: str, emergencies_only: bool, *, expi
             lease_owner=bindparam("owner"),
             lease_until=bindparam("until"),
             attempts=Delivery.attempts + 1,
+            **values,
         )
         .returning(
             Delivery.id,
@@ -161,6 +167,7 @@ def _lease_statement(dialect: str, channel: str, emergencies_only: bool, *, expi
             cast(Delivery.details, Text),
             Delivery.attempts,
             Delivery.rank,
+            Delivery.ambiguous,
         )
     )
 
@@ -168,8 +175,8 @@ def _lease_statement(dialect: str, channel: str, emergencies_only: bool, *, expi
 def _leased(rows: CursorResult[Any]) -> list[Claimed]:
     claimed = []
     for row in rows.all():
-        id, occurrence, address, name, locale, raw, attempts, rank = tuple(row)
-        claimed.append(Claimed(id, occurrence, address, name, locale, _details(raw), attempts, rank))
+        id, occurrence, address, name, locale, raw, attempts, rank, ambiguous = tuple(row)
+        claimed.append(Claimed(id, occurrence, address, name, locale, _details(raw), attempts, rank, bool(ambiguous)))
     return claimed
 
 
@@ -195,32 +202,59 @@ _FINAL_STATES = {
 }
 
 
-def outcome_values(result: Result, attempts: int, policy: RetryPolicy, now: datetime) -> dict[str, Any]:
-    """The row's new state from one result: final, or pending again with its retry time."""
+def outcome_values(
+    result: Result, attempts: int, policy: RetryPolicy, now: datetime, *, ambiguous: bool = False
+) -> dict[str, Any]:
+    """The row's new state from one result: final, or pending again with its retry time.
+
+    `ambiguous` says an earlier attempt of this delivery went unanswered (it may have gone out). Then a
+    provider's "duplicate key" is our own message (accepted), and running out of attempts ends `unknown`,
+    not `failed`. Without one, a duplicate key is someone else's (another installation, an older
+    database): a refusal, never an acceptance.
+    """
     values: dict[str, Any] = {
         "provider_id": result.provider_id,
         "reason": result.reason or None,
         "lease_owner": None,
         "lease_until": None,
+        "ambiguous": ambiguous or result.ambiguous,
+        "response": result.response,
     }
+    if result.duplicate:
+        if ambiguous:
+            reason = f"{result.reason}: by our own earlier attempt, which went unanswered"
+            return {**values, "state": DeliveryState.ACCEPTED, "reason": reason, "done_at": now}
+        reason = f"{result.reason}, though not by this installation: another installation or database uses the key"
+        return {**values, "state": DeliveryState.REJECTED, "reason": reason, "done_at": now}
     if result.outcome in _FINAL_STATES:
         return {**values, "state": _FINAL_STATES[result.outcome], "done_at": now}
     retry_at = policy.retry_at(attempts, now, result.retry_after) if result.retryable else None
     if retry_at is None:
         reason = result.reason if not result.retryable else f"{result.reason} (gave up after {attempts} attempts)"
+        if values["ambiguous"]:
+            reason += "; an attempt went unanswered, so it may have been delivered"
+            return {**values, "state": DeliveryState.UNKNOWN, "reason": reason, "done_at": now}
         return {**values, "state": DeliveryState.FAILED, "reason": reason, "done_at": now}
     return {**values, "state": DeliveryState.PENDING, "due_at": retry_at}
 
 
+# A delivery report that came before the outcome was written (it is kept on the row) wins over an
+# outcome that leaves the message's fate open: accepted, unknown, failed, or pending a retry.
+_REPORTED_FIRST = and_(bindparam("reportable"), Delivery.report.is_not(None))
 _OUTCOME: dict[str, Any] = {
-    "state": bindparam("state"),
+    "state": case((_REPORTED_FIRST, Delivery.report), else_=bindparam("state")),
     "provider_id": bindparam("provider_id"),
-    "reason": bindparam("reason"),
+    "reason": case(
+        (and_(_REPORTED_FIRST, Delivery.report == DeliveryState.UNDELIVERED), Delivery.report_reason),
+        else_=bindparam("reason"),
+    ),
     "lease_owner": None,
     "lease_until": None,
     "due_at": bindparam("due_at"),
-    "done_at": bindparam("done_at"),
+    "done_at": case((_REPORTED_FIRST, bindparam("now")), else_=bindparam("done_at")),
     "attempts": bindparam("attempts"),
+    "ambiguous": bindparam("ambiguous"),
+    "response": bindparam("response"),
 }
 # Built once: constructing a statement per write cost more than running it.
 _RECORD_ONE = (
@@ -246,7 +280,7 @@ def record(session: Session, owner: str, updates: Sequence[tuple[Claimed, dict[s
     now = utcnow()
     groups: dict[tuple[Any, ...], list[int]] = defaultdict(list)
     for row, values in updates:
-        reason = values.get("reason")
+        reason, response = values.get("reason"), values.get("response")
         outcome = (
             values["state"],
             values.get("provider_id"),
@@ -254,11 +288,13 @@ def record(session: Session, owner: str, updates: Sequence[tuple[Claimed, dict[s
             values.get("due_at", now),
             values.get("done_at"),
             values.get("attempts", row.attempts),
+            values.get("ambiguous", row.ambiguous),
+            mask_secrets(response[:2000]) if response else None,
         )
         groups[outcome].append(row.id)
     connection = session.connection()
     singles = []
-    for (state, provider_id, reason, due_at, done_at, attempts), ids in groups.items():
+    for (state, provider_id, reason, due_at, done_at, attempts, ambiguous, response), ids in groups.items():
         shared = {
             "owner": owner,
             "state": state,
@@ -267,6 +303,10 @@ def record(session: Session, owner: str, updates: Sequence[tuple[Claimed, dict[s
             "due_at": due_at,
             "done_at": done_at,
             "attempts": attempts,
+            "ambiguous": ambiguous,
+            "response": response,
+            "reportable": state in REPORTABLE,
+            "now": now,
         }
         if len(ids) == 1:
             singles.append({"row_id": ids[0], **shared})
@@ -359,6 +399,11 @@ class Worker:
         for channel, adapter in self.adapters.items():
             pace = pace_for(settings, channel, adapter.limits.rate_per_second)
             self.paces[channel] = SharedPace(sessions, pace.name, pace.rate, self.stop.wait)
+        with sessions() as session:
+            self.installation = installation_id(session)
+        for channel, adapter in self.adapters.items():
+            if adapter.reports_delivery:
+                adapter.report_url = report_url(settings, self.installation, channel)
         # occurrence → its composer, fire time, slot and the version number it renders
         self.composers: OrderedDict[int, tuple[SendingComposer, datetime, str | None, int]] = OrderedDict()
         self._versions: dict[int, int | None] = {}  # occurrence → its campaign's approved version, at claim
@@ -541,7 +586,17 @@ class Worker:
         except PermanentError as exc:
             return self._stop_channel(channel, chunk, exc.reason)
         except ChannelError as exc:
-            results = [Result.failed(b.key, exc.reason, retryable=True, retry_after=exc.retry_after) for b in bulletins]
+            results = [
+                Result.failed(
+                    b.key,
+                    exc.reason,
+                    retryable=True,
+                    retry_after=exc.retry_after,
+                    ambiguous=exc.ambiguous,
+                    response=exc.response,
+                )
+                for b in bulletins
+            ]
         except Exception as exc:  # an adapter bug must not kill the worker or lose the rows
             if isinstance(exc, OSError) and exc.errno in NO_SPACE:
                 # Every message would fail the same way: stop, rather than burn the whole list's retries.
@@ -553,7 +608,7 @@ class Worker:
         updates = []
         for row, item in zip(chunk, bulletins, strict=True):
             result = by_key.get(item.key) or Result.failed(item.key, "the channel gave no result", retryable=True)
-            values = outcome_values(result, row.attempts, self.policy, now)
+            values = outcome_values(result, row.attempts, self.policy, now, ambiguous=row.ambiguous)
             if result.outcome == Outcome.SCHEDULED:
                 values["due_at"] = confirm_at(item.details.get("publish_at"), now)
             updates.append((row, values))
@@ -578,7 +633,8 @@ class Worker:
         composer, fire_at, slot, _ = self._composer(row.occurrence_id)
         details = {**(row.details or {}), "locale": row.locale}
         recipient = Recipient(composer.adapter.recipient_kind, row.address, row.name or "", details)
-        return composer.compose(delivery_key(row.occurrence_id, row.address), recipient, fire_at, slot, row.attempts)
+        key = delivery_key(row.occurrence_id, row.address, self.installation)
+        return composer.compose(key, recipient, fire_at, slot, row.attempts)
 
     def _composer(self, occurrence_id: int) -> tuple[SendingComposer, datetime, str | None, int]:
         """Templates are compiled once per occurrence and approved version, and kept for the fan-out;

@@ -7,6 +7,7 @@ PostgreSQL behave identically.
 from __future__ import annotations
 
 import enum
+import re
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
@@ -485,10 +486,29 @@ class DeliveryState(enum.StrEnum):
     INVALID = "invalid"  # the recipient can never receive
     REJECTED = "rejected"
     SKIPPED = "skipped"  # never sent, on purpose: opted out, outside the areas, campaign cancelled or expired
+    # What came back after "accepted" (DOMAIN §11): the telco's delivery report, pushed or pulled.
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"  # the telco could not deliver it; `reason` carries why
+    # An attempt's fate was never known (a timeout, a connection reset after sending) and no later answer,
+    # report or look-up settled it: possibly delivered, so never counted as plain `failed`.
+    UNKNOWN = "unknown"
 
 
-DONE = frozenset({DeliveryState.SENT, DeliveryState.ACCEPTED, DeliveryState.SCHEDULED})
+# Went out (or may have): these count towards the daily cap and as sent.
+DONE = frozenset(
+    {
+        DeliveryState.SENT,
+        DeliveryState.ACCEPTED,
+        DeliveryState.SCHEDULED,
+        DeliveryState.DELIVERED,
+        DeliveryState.UNDELIVERED,
+        DeliveryState.UNKNOWN,
+    }
+)
 FINAL = DONE | {DeliveryState.FAILED, DeliveryState.INVALID, DeliveryState.REJECTED, DeliveryState.SKIPPED}
+# A delivery report may still change these (a report that arrives before the send outcome is recorded
+# is kept on the row and applied as the outcome is written).
+REPORTABLE = frozenset({DeliveryState.ACCEPTED, DeliveryState.UNKNOWN, DeliveryState.FAILED, DeliveryState.PENDING})
 
 
 def _where(condition: str) -> dict[str, Any]:
@@ -510,6 +530,8 @@ class Delivery(Base):
         # The console's monitor counts a campaign's deliveries by state from this index alone, never
         # reading the rows, and finds the failed or skipped ones (to group their reasons) without a scan.
         Index("ix_deliveries_occurrence_state", "occurrence_id", "state"),
+        # Delivery reports that carry only the provider's message id (SpeedSMS) are matched through it.
+        Index("ix_deliveries_provider_id", "provider_id", **_where("provider_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
@@ -528,14 +550,64 @@ class Delivery(Base):
     provider_id: Mapped[str | None] = mapped_column(String(200))
     reason: Mapped[str | None] = mapped_column(Text)
     done_at: Mapped[datetime | None] = mapped_column()
+    # True once any attempt's fate was unknown (timeout, reset after sending, a lease that expired mid-send):
+    # the message may have gone out, so it ends `unknown` rather than `failed` unless something settles it.
+    ambiguous: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The provider's raw answer to the last failed attempt, secrets masked.
+    response: Mapped[str | None] = mapped_column(Text)
+    # The delivery report (delivered / undelivered) and the telco's reason, kept even when it arrives
+    # before the send outcome is written, so the outcome can take it up.
+    report: Mapped[str | None] = mapped_column(String(20))
+    report_reason: Mapped[str | None] = mapped_column(Text)
+    reported_at: Mapped[datetime | None] = mapped_column()
 
     @property
     def key(self) -> str:
         return delivery_key(self.occurrence_id, self.address)
 
 
-def delivery_key(occurrence_id: int, address: str) -> str:
-    return f"o{occurrence_id}:{address}"
+def delivery_key(occurrence_id: int, address: str, installation: str | None = None) -> str:
+    """The delivery's idempotency key; the one sent to providers carries the installation's id, so two
+    installations (or a database built again) sharing a provider account never send the same key."""
+    local = f"o{occurrence_id}:{address}"
+    return f"{installation}.{local}" if installation else local
+
+
+_KEY = re.compile(r"(?:(?P<installation>[0-9a-z]+)\.)?o(?P<occurrence>\d+):(?P<address>.+)")
+
+
+def parse_delivery_key(key: str) -> tuple[str | None, int, str] | None:
+    """(installation, occurrence id, address) of a key made by `delivery_key`, or None."""
+    match = _KEY.fullmatch(key)
+    if match is None:
+        return None
+    return match["installation"], int(match["occurrence"]), match["address"]
+
+
+class Installation(Base):
+    """This installation's identifier: created once with the schema, carried in every key sent to providers."""
+
+    __tablename__ = "installation"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class UnmatchedReport(Base):
+    """A delivery report no delivery could be found for yet: an unknown id, or a report that arrived before
+    the provider's message id was recorded. The report pull matches them again, and drops them after 7 days."""
+
+    __tablename__ = "unmatched_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dialect: Mapped[str] = mapped_column(String(30))
+    key: Mapped[str | None] = mapped_column(String(320))
+    provider_id: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(320))
+    report: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text)
+    raw: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class SchedulerState(Base):

@@ -24,11 +24,16 @@ from broadcaster.policy import HELD_BY_CAP, window_opens, within_window
 from broadcaster.scheduling import next_fires, plans_for
 from broadcaster.settings import Settings
 
+# Disjoint groups: "sent" is handed over with no delivery report (yet); "delivered" and "undelivered" are what
+# the telco reported; "unknown" may have gone out (an attempt went unanswered), so it is never "failed".
 GROUPS = {
     DeliveryState.PENDING: "pending",
     DeliveryState.SENDING: "pending",
     DeliveryState.SENT: "sent",
     DeliveryState.ACCEPTED: "sent",
+    DeliveryState.DELIVERED: "delivered",
+    DeliveryState.UNDELIVERED: "undelivered",
+    DeliveryState.UNKNOWN: "unknown",
     DeliveryState.FAILED: "failed",
     DeliveryState.INVALID: "failed",
     DeliveryState.REJECTED: "failed",
@@ -82,7 +87,14 @@ def campaign_status(session: Session, settings: Settings, campaign: Campaign, no
                     Delivery.occurrence_id.in_(ours),
                     Delivery.reason.is_not(None),
                     Delivery.state.in_(
-                        [DeliveryState.FAILED, DeliveryState.INVALID, DeliveryState.REJECTED, DeliveryState.PENDING]
+                        [
+                            DeliveryState.FAILED,
+                            DeliveryState.INVALID,
+                            DeliveryState.REJECTED,
+                            DeliveryState.UNDELIVERED,
+                            DeliveryState.UNKNOWN,
+                            DeliveryState.PENDING,
+                        ]
                     ),
                 )
                 .group_by(Delivery.reason)

@@ -257,6 +257,13 @@ class Timetable:
             coalesce=True,
             max_instances=1,
         )
+        self.scheduler.add_job(
+            self.pull_reports,
+            IntervalTrigger(seconds=self.settings.report_pull_seconds, timezone=self.settings.zone),
+            id="report-pull",
+            coalesce=True,
+            max_instances=1,
+        )
         self.scheduler.start()
 
     def stop(self) -> None:
@@ -276,6 +283,18 @@ class Timetable:
         self._reschedule({plan.key: plan for plan in plans})
         if created:
             self.on_occurrence()
+
+    def pull_reports(self) -> None:
+        """Delivery reports that never came: ask the gateway (DOMAIN §11). One scheduler is active at a time,
+        so the gateway is asked once."""
+        from broadcaster.installation import installation_id
+        from broadcaster.reports import pull_reports
+
+        with self.sessions() as session:
+            installation = installation_id(session)
+        found = pull_reports(self.sessions, self.settings, installation, self.clock())
+        if found.applied:
+            log.info("report pull: %d delivery reports recorded", found.applied, extra={"action": "report-pull"})
 
     def _reschedule(self, plans: dict[str, Plan]) -> None:
         for key in set(self._plans) - set(plans):

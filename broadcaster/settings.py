@@ -77,6 +77,12 @@ class Settings(BaseSettings):
     # A scheduled Facebook post is handed to Facebook this many minutes before its time, and Facebook
     # publishes it then (the Graph API takes 10 minutes to 30 days ahead).
     schedule_ahead_minutes: float = Field(60, ge=15, le=40_320)
+    # Delivery reports: an accepted SMS without a report this long after it was accepted is looked up at
+    # the gateway (DOMAIN §11), by the timetable's report pull every `report_pull_seconds`, at most
+    # `report_pull_batch` messages a time.
+    report_pull_after_minutes: float = 30
+    report_pull_seconds: PositiveFloat = 300
+    report_pull_batch: PositiveInt = 500
 
     # Where the public pages are reached from outside (links in bulletins, CAP `web`, the Atom feed).
     public_url: str = "http://127.0.0.1:8000"

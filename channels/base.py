@@ -76,10 +76,54 @@ class Result:
     reason: str = ""
     retryable: bool = False
     retry_after: float | None = None  # seconds the provider asked us to wait
+    # The request may have reached the provider though no answer came (a timeout, a reset after sending):
+    # the core remembers it, and the delivery can then no longer end plain `failed`.
+    ambiguous: bool = False
+    # The provider says it already has a message with this key (eSMS 124). Whether that is our own earlier
+    # attempt or someone else's key is for the core to decide: only it knows whether an attempt went unanswered.
+    duplicate: bool = False
+    response: str | None = None  # the provider's raw answer, kept with a failed attempt
 
     @classmethod
-    def failed(cls, key: str, reason: str, *, retryable: bool, retry_after: float | None = None) -> Result:
-        return cls(key, Outcome.FAILED, reason=reason, retryable=retryable, retry_after=retry_after)
+    def failed(
+        cls,
+        key: str,
+        reason: str,
+        *,
+        retryable: bool,
+        retry_after: float | None = None,
+        ambiguous: bool = False,
+        response: str | None = None,
+    ) -> Result:
+        return cls(
+            key,
+            Outcome.FAILED,
+            reason=reason,
+            retryable=retryable,
+            retry_after=retry_after,
+            ambiguous=ambiguous,
+            response=response,
+        )
+
+
+class ReportStatus(enum.StrEnum):
+    """What a delivery report says about one message (DOMAIN §11)."""
+
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    INTERIM = "interim"  # pending approval, waiting to send, sent to the telco: nothing final yet
+
+
+@dataclass(frozen=True)
+class Report:
+    """One delivery report, pushed by a provider or pulled from it, matched by key or provider id."""
+
+    status: ReportStatus
+    key: str | None = None  # the idempotency key we sent (eSMS RequestId, the generic gateway's id)
+    provider_id: str | None = None  # the provider's message id (eSMS SMSID, SpeedSMS tranId)
+    address: str | None = None  # E.164 phone, where the report names it
+    reason: str = ""  # the telco's reason for an undelivered message
+    raw: str = ""  # the report as it came, for the record
 
 
 class ChannelError(Exception):
@@ -87,11 +131,19 @@ class ChannelError(Exception):
 
     retryable: ClassVar[bool] = False
 
-    def __init__(self, reason: str, *, response: str | None = None, retry_after: float | None = None):
+    def __init__(
+        self,
+        reason: str,
+        *,
+        response: str | None = None,
+        retry_after: float | None = None,
+        ambiguous: bool = False,
+    ):
         super().__init__(reason)
         self.reason = reason
         self.response = response
         self.retry_after = retry_after
+        self.ambiguous = ambiguous  # the request may have been taken although no answer came
 
 
 class TransientError(ChannelError):
@@ -161,6 +213,18 @@ class ChannelAdapter(ABC):
     def schedules_ahead(cls, campaign_options: Mapping[str, Any]) -> bool:
         """Whether a campaign with these options hands its messages over ahead of their time (a scheduled post)."""
         return False
+
+    report_url: str | None = None  # where a provider that reports delivery calls back (set by the worker)
+
+    @property
+    def reports_delivery(self) -> bool:
+        """Whether this configured adapter's provider sends delivery reports back (to `report_url`)."""
+        return False
+
+    def look_up_report(self, provider_id: str, address: str) -> Report | None:
+        """Ask the provider what became of an accepted message; None when it cannot say (yet), or when
+        this adapter has no look-up. Raise ChannelError when the provider could not be asked."""
+        return None
 
     def check_recipient(self, recipient: Recipient) -> str | None:
         """A sentence when this adapter could not send to the recipient as configured (checked at start-up)."""

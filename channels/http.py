@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import certifi
 import urllib3
-from urllib3.exceptions import HTTPError, NewConnectionError, TimeoutError
+from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError, TimeoutError
 
 
 @dataclass(frozen=True)
@@ -36,12 +36,15 @@ class Answer:
 
 
 class Unanswered(Exception):
-    """The request got no answer: `timed_out` says whether the server was reached but too slow."""
+    """The request got no answer: `timed_out` says whether the server was reached but too slow, and
+    `maybe_taken` whether the request may have reached it (a read timeout, a connection reset after
+    sending) as opposed to never having left (no connection could be made)."""
 
-    def __init__(self, reason: str, *, timed_out: bool) -> None:
+    def __init__(self, reason: str, *, timed_out: bool, maybe_taken: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.timed_out = timed_out
+        self.maybe_taken = maybe_taken
 
 
 class JsonClient:
@@ -54,23 +57,31 @@ class JsonClient:
         self._managers: list[urllib3.PoolManager] = []
 
     def post(self, url: str, body: Any, headers: dict[str, str] | None = None) -> Answer:
+        return self._call(
+            "POST",
+            url,
+            json.dumps(body).encode(),
+            {"Content-Type": "application/json", "Accept": "application/json", **(headers or {})},
+        )
+
+    def get(self, url: str, headers: dict[str, str] | None = None) -> Answer:
+        """GET a URL (its query included) and return the answer, whatever its status."""
+        return self._call("GET", url, None, {"Accept": "application/json", **(headers or {})})
+
+    def _call(self, method: str, url: str, body: bytes | None, headers: dict[str, str]) -> Answer:
         opener, target = self._route(url)
         try:
             response = opener.urlopen(
-                "POST",
-                target,
-                body=json.dumps(body).encode(),
-                headers={"Content-Type": "application/json", "Accept": "application/json", **(headers or {})},
-                timeout=self.timeout,
-                retries=False,
-                redirect=False,
+                method, target, body=body, headers=headers, timeout=self.timeout, retries=False, redirect=False
             )
         except NewConnectionError as exc:  # a subclass of the connect timeout, but nobody answered at all
             raise Unanswered(_reason(exc), timed_out=False) from None
-        except TimeoutError as exc:
+        except ConnectTimeoutError as exc:  # no connection was made: the request never left
             raise Unanswered(str(exc), timed_out=True) from None
-        except HTTPError as exc:
-            raise Unanswered(_reason(exc), timed_out=False) from None
+        except TimeoutError as exc:  # sent, and no answer in time: it may have been taken
+            raise Unanswered(str(exc), timed_out=True, maybe_taken=True) from None
+        except HTTPError as exc:  # a reset or a broken answer after sending
+            raise Unanswered(_reason(exc), timed_out=False, maybe_taken=True) from None
         return Answer(response.status, response.headers, response.data)
 
     def close(self) -> None:

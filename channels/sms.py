@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from broadcaster.text import plain_sms_text, sms_info
-from channels.base import Bulletin, ChannelAdapter, Limits, RecipientKind, Result
+from channels.base import Bulletin, ChannelAdapter, Limits, RecipientKind, Report, Result
 from channels.http import JsonClient
 from channels.sms_dialects.base import Dialect, SmsMessage
 from channels.sms_dialects.esms import EsmsDialect
@@ -115,11 +115,20 @@ class SmsChannel(ChannelAdapter):
         ]
 
     def send(self, batch: Sequence[Bulletin]) -> list[Result]:
+        # Reports come back to the project's callback address, one path per dialect (each has its own shape).
+        self.dialect.report_url = f"{self.report_url}/{self.dialect.name}" if self.report_url else None
         messages = [
             SmsMessage(b.key, b.recipient.address, b.parts["txt"], sms_info(b.parts["txt"]).encoding != "GSM-7")
             for b in batch
         ]
         return self.dialect.send(messages)
+
+    @property
+    def reports_delivery(self) -> bool:
+        return self.dialect.reports
+
+    def look_up_report(self, provider_id: str, address: str) -> Report | None:
+        return self.dialect.look_up(provider_id, address)
 
     def close(self) -> None:
         self.http.close()

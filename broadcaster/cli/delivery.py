@@ -101,6 +101,9 @@ def _status_table(statuses: list[monitor.CampaignStatus]) -> Table:
         "occurrences",
         "pending",
         "sent",
+        "delivered",
+        "undelivered",
+        "unknown",
         "failed",
         "skipped",
         "missed",
@@ -126,6 +129,9 @@ def _status_table(statuses: list[monitor.CampaignStatus]) -> Table:
                 shown_occurrences,
                 str(item.deliveries["pending"]),
                 str(item.deliveries["sent"]),
+                str(item.deliveries["delivered"]),
+                str(item.deliveries["undelivered"]),
+                str(item.deliveries["unknown"]),
                 str(item.deliveries["failed"]),
                 str(item.deliveries["skipped"]),
                 str(item.occurrences[OccurrenceState.MISSED]),
@@ -185,7 +191,10 @@ def status(
 def deliveries(
     slug: str,
     state: Annotated[
-        str | None, typer.Option(help="pending, sending, sent, accepted, failed, invalid, rejected, skipped")
+        str | None,
+        typer.Option(
+            help="pending, sending, sent, accepted, delivered, undelivered, unknown, failed, invalid, rejected, skipped"
+        ),
     ] = None,
     channel: Annotated[str | None, typer.Option()] = None,
     csv_file: Annotated[Path | None, typer.Option("--csv", help="Write them all to this CSV file.")] = None,

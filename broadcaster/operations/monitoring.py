@@ -29,6 +29,8 @@ REASONED = [
     DeliveryState.FAILED,
     DeliveryState.INVALID,
     DeliveryState.REJECTED,
+    DeliveryState.UNDELIVERED,  # the telco's reason
+    DeliveryState.UNKNOWN,  # why its fate is unknown
     DeliveryState.SKIPPED,
     DeliveryState.PENDING,
 ]

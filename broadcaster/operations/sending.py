@@ -49,6 +49,8 @@ class DeliveryRow:
     reason: str | None
     provider_id: str | None
     done_at: datetime | None
+    reported_at: datetime | None  # when the delivery report (delivered / undelivered) came
+    response: str | None  # the provider's raw answer to a failed attempt, secrets masked
 
 
 @dataclass(frozen=True)
@@ -146,6 +148,8 @@ def _row(delivery: Delivery, occurrence: Occurrence) -> DeliveryRow:
         reason=delivery.reason,
         provider_id=delivery.provider_id,
         done_at=delivery.done_at,
+        reported_at=delivery.reported_at,
+        response=delivery.response,
     )
 
 
@@ -193,6 +197,8 @@ CSV_HEADER = [
     "reason",
     "provider id",
     "done at",
+    "reported at",
+    "provider answer",
 ]
 
 
@@ -213,6 +219,8 @@ def csv_cells(row: DeliveryRow, settings: Settings) -> list[str]:
         row.reason or "",
         row.provider_id or "",
         moment(row.done_at),
+        moment(row.reported_at),
+        row.response or "",
     ]
     return values
 

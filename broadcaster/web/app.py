@@ -20,7 +20,7 @@ from broadcaster import __version__
 from broadcaster.db import make_engine, make_sessions, schema_is_current, shown_url
 from broadcaster.errors import UserError
 from broadcaster.settings import Settings, get_settings
-from broadcaster.web import api, console, portal, problems, public
+from broadcaster.web import api, console, hooks, portal, problems, public
 from broadcaster.web.auth import Authenticator, bearer_account
 from broadcaster.web.limits import BodySizeLimit
 from broadcaster.web.signing import signing_secret
@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None, sessions: sessionmaker[Session]
     app.include_router(public.router)
     portal.install(app)
     console.install(app)
+    hooks.install(app)
     # Every script, style and image the pages use is served from the package: nothing from elsewhere.
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from broadcaster.masking import mask_secrets
-from channels.base import Limits, PermanentError, Result, TransientError
+from channels.base import Limits, PermanentError, Report, Result, TransientError
 from channels.http import JsonClient, Unanswered
 
 if TYPE_CHECKING:
@@ -37,12 +38,44 @@ class SmsMessage:
     @property
     def request_id(self) -> str:
         """A short, stable request id from the delivery key (gateways cap its length, eSMS at 50)."""
-        return hashlib.sha256(self.key.encode()).hexdigest()[:40]
+        return request_id(self.key)
+
+
+# A delivery key as the core makes it: "<installation>.o<occurrence>:+<digits>".
+_PHONE_KEY = re.compile(r"(?P<installation>[0-9a-z]{1,16})\.o(?P<occurrence>\d{1,12}):\+(?P<digits>\d{6,15})")
+_PHONE_REQUEST = re.compile(r"(?P<installation>[0-9a-z]{1,16})-(?P<occurrence>\d{1,12})-(?P<digits>\d{6,15})")
+
+
+def request_id(key: str) -> str:
+    """The request id sent for a key: the key itself in letters, digits and hyphens only (it comes back in a
+    callback's query string and must read back to the key), or a hash of a key of another shape."""
+    match = _PHONE_KEY.fullmatch(key)
+    if match is not None:
+        return f"{match['installation']}-{match['occurrence']}-{match['digits']}"
+    return hashlib.sha256(key.encode()).hexdigest()[:40]
+
+
+def key_of_request(request: str) -> str | None:
+    """The delivery key a request id was made from, or None for an id this project does not make."""
+    match = _PHONE_REQUEST.fullmatch(request)
+    if match is None:
+        return None
+    return f"{match['installation']}.o{match['occurrence']}:+{match['digits']}"
+
+
+def international(phone: str) -> str:
+    """E.164 from a number as a gateway writes it back: 0912…, 84912… or +84912…."""
+    digits = phone.strip().lstrip("+")
+    if digits.startswith("0"):
+        return "+84" + digits[1:]
+    return "+" + digits
 
 
 class Dialect(ABC):
     name: ClassVar[str]
     limits: ClassVar[Limits]
+    report_url: str | None = None  # the callback address for this dialect's delivery reports
+    reports: ClassVar[bool] = True  # the gateway sends delivery reports (the file dialect does not)
 
     def __init__(self, options: SmsOptions, http: JsonClient, output_dir: Path):
         self.options = options
@@ -53,6 +86,16 @@ class Dialect(ABC):
     def send(self, messages: Sequence[SmsMessage]) -> list[Result]:
         """One result per message, same keys; raise Transient/PermanentError when the request failed whole."""
 
+    @classmethod
+    def parse_reports(cls, query: Mapping[str, str], body: bytes) -> list[Report]:
+        """The delivery reports in one callback (its query string and raw body); ValueError when it is not one.
+        A dialect whose gateway sends no callbacks has none."""
+        raise ValueError(f"the {cls.name} dialect receives no delivery reports")
+
+    def look_up(self, provider_id: str, phone: str) -> Report | None:
+        """What the gateway says now about an accepted message, or None when it cannot be asked."""
+        return None
+
     def url(self, default: str) -> str:
         return self.options.url or default
 
@@ -61,9 +104,7 @@ class Dialect(ABC):
         try:
             answer = self.http.post(url, body, headers)
         except Unanswered as exc:
-            if exc.timed_out:
-                raise TransientError(f"the SMS gateway did not answer within {self.options.timeout:g} s") from None
-            raise TransientError(f"cannot reach the SMS gateway at {mask_secrets(url)}: {exc.reason}") from None
+            raise unanswered(exc, url, self.options.timeout) from None
         if answer.status == 429 or answer.status >= 500:
             raise TransientError(
                 f"the SMS gateway answered HTTP {answer.status}",
@@ -87,6 +128,17 @@ class Dialect(ABC):
             raise TransientError(
                 f"the SMS gateway answered HTTP {answer.status} without JSON", response=answer.text[:500]
             ) from None
+
+
+def unanswered(exc: Unanswered, url: str, timeout: float) -> TransientError:
+    """A request without an answer, as a temporary failure that remembers whether it may have been taken."""
+    if exc.timed_out:
+        reason = f"the SMS gateway did not answer within {timeout:g} s"
+    else:
+        reason = f"cannot reach the SMS gateway at {mask_secrets(url)}: {exc.reason}"
+    if exc.maybe_taken:
+        reason += " (the message may have been taken)"
+    return TransientError(reason, ambiguous=exc.maybe_taken)
 
 
 def retry_after(value: str | None) -> float | None:

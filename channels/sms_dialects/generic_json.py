@@ -4,13 +4,19 @@ Request: POST {"messages": [{"id": KEY, "to": "+84…", "text": "…", "unicode"
 with the configured auth header. Answer: {"results": [{"id": KEY, "status": "accepted" |
 "sent" | "invalid" | "rejected" | "failed", "message_id": "…", "reason": "…"}, …]}.
 The id is the delivery's idempotency key; a gateway that honours it never sends one id twice.
+
+Delivery reports: the gateway POSTs to the callback address given in the project's settings
+(`<BROADCASTER_PUBLIC_URL>/hooks/sms/<token>/generic-json`, see the README)
+{"reports": [{"id": KEY, "message_id": "…", "status": "delivered" | "undelivered" | "pending",
+"reason": "…"}, …]}; repeats are harmless.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 
-from channels.base import Limits, Outcome, Result, TransientError
+from channels.base import Limits, Outcome, Report, ReportStatus, Result, TransientError
 from channels.sms_dialects.base import Dialect, SmsMessage
 
 STATUSES = {
@@ -48,6 +54,37 @@ class GenericJsonDialect(Dialect):
             return Result.failed(message.key, "the gateway's answer did not mention this message", retryable=True)
         outcome = STATUSES.get(str(item.get("status")), Outcome.FAILED)
         reason = str(item.get("reason") or "")
+        raw = json.dumps(item, ensure_ascii=False)[:2000]
         if outcome == Outcome.FAILED:
-            return Result.failed(message.key, reason or f"gateway status '{item.get('status')}'", retryable=True)
-        return Result(message.key, outcome, provider_id=str(item.get("message_id") or "") or None, reason=reason)
+            said = reason or f"gateway status '{item.get('status')}'"
+            return Result.failed(message.key, said, retryable=True, response=raw)
+        provider_id = str(item.get("message_id") or "") or None
+        kept = raw if outcome in (Outcome.INVALID_RECIPIENT, Outcome.REJECTED) else None
+        return Result(message.key, outcome, provider_id=provider_id, reason=reason, response=kept)
+
+    @classmethod
+    def parse_reports(cls, query: Mapping[str, str], body: bytes) -> list[Report]:
+        try:
+            sent = json.loads(body)
+        except ValueError:
+            raise ValueError("a generic-json report is a JSON object") from None
+        items = sent.get("reports") if isinstance(sent, dict) else None
+        if not isinstance(items, list) or not all(isinstance(item, dict) and item.get("id") for item in items):
+            raise ValueError('a generic-json report is {"reports": [{"id": …, "status": …}, …]}')
+        return [_report(item) for item in items]
+
+
+REPORTED = {
+    "delivered": ReportStatus.DELIVERED,
+    "undelivered": ReportStatus.UNDELIVERED,
+    "pending": ReportStatus.INTERIM,
+}
+
+
+def _report(item: dict[str, object]) -> Report:
+    status = REPORTED.get(str(item.get("status")))
+    if status is None:
+        raise ValueError(f"'{item.get('status')}' is not a report status (delivered, undelivered, pending)")
+    provider_id = str(item.get("message_id") or "") or None
+    raw = json.dumps(item, ensure_ascii=False)
+    return Report(status, str(item["id"]), provider_id, None, str(item.get("reason") or ""), raw)

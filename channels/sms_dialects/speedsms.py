@@ -1,6 +1,9 @@
 """SpeedSMS: one JSON POST for up to 100 numbers, Basic auth `token:x` (DOMAIN §3).
 
 Success: {"status": "success", "code": "00", "data": {"tranId": …, "invalidPhone": [...]}}.
+Delivery reports: a JSON POST {"type": "report", "tranId": …, "phone": "84…", "status": 0} to the URL set
+in the SpeedSMS account (DOMAIN §11); status 0 is delivered, any other value (*unverified*) undelivered,
+with the value kept. SpeedSMS reports name the transaction and the phone, so they are matched by both.
 The request, the success answer and invalidPhone follow SpeedSMS's published examples. The error codes
 below (IP blocked, account locked, no permission, low balance, internal error) are *unverified*: the
 published examples show the error shape but not a full code list. An unknown code rejects the batch
@@ -9,13 +12,14 @@ without a retry, so nothing is resent blindly; the operator sees the gateway's o
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import urllib3
 
-from channels.base import Limits, Outcome, PermanentError, Result, TransientError
-from channels.sms_dialects.base import Dialect, SmsMessage
+from channels.base import Limits, Outcome, PermanentError, Report, ReportStatus, Result, TransientError
+from channels.sms_dialects.base import Dialect, SmsMessage, international
 
 DEFAULT_URL = "https://api.speedsms.vn/index.php/sms/send"
 
@@ -65,14 +69,37 @@ class SpeedSmsDialect(Dialect):
                 for m in group
             ]
         code, said = str(answer.get("code", "")), str(answer.get("message", ""))
+        raw = json.dumps(answer, ensure_ascii=False)[:2000]
         if code in STOP_CHANNEL:
-            raise PermanentError(f"{STOP_CHANNEL[code]} (code {code})", response=said)
+            raise PermanentError(f"{STOP_CHANNEL[code]} (code {code})", response=raw)
         if code in TRANSIENT:
-            raise TransientError(f"{TRANSIENT[code]} (code {code})", response=said)
+            raise TransientError(f"{TRANSIENT[code]} (code {code})", response=raw)
         reason = f"SpeedSMS code {code or 'missing'}: {said or 'no message'}"
         return [
-            _invalid(m) if m.international in invalid else Result(m.key, Outcome.REJECTED, reason=reason) for m in group
+            _invalid(m) if m.international in invalid else Result(m.key, Outcome.REJECTED, reason=reason, response=raw)
+            for m in group
         ]
+
+    @classmethod
+    def parse_reports(cls, query: Mapping[str, str], body: bytes) -> list[Report]:
+        try:
+            sent = json.loads(body)
+        except ValueError:
+            raise ValueError("a SpeedSMS report is a JSON object") from None
+        items = sent if isinstance(sent, list) else [sent]
+        reports = []
+        for item in items:
+            if not isinstance(item, dict) or item.get("type") != "report" or not item.get("tranId"):
+                raise ValueError('a SpeedSMS report is {"type": "report", "tranId": …, "phone": …, "status": …}')
+            status, phone = str(item.get("status", "")), str(item.get("phone") or "")
+            raw = json.dumps(item, ensure_ascii=False)
+            address = international(phone) if phone else None
+            if status == "0":
+                reports.append(Report(ReportStatus.DELIVERED, None, str(item["tranId"]), address, raw=raw))
+            else:
+                reason = f"SpeedSMS reports status {status or 'missing'} (not delivered)"
+                reports.append(Report(ReportStatus.UNDELIVERED, None, str(item["tranId"]), address, reason, raw))
+        return reports
 
 
 def _invalid(message: SmsMessage) -> Result:

@@ -84,7 +84,7 @@ class TestEsms:
         [
             ("108", Outcome.INVALID_RECIPIENT),
             ("99", Outcome.INVALID_RECIPIENT),
-            ("124", Outcome.ACCEPTED),
+            ("124", Outcome.REJECTED),
             ("118", Outcome.REJECTED),
         ],
     )
@@ -94,6 +94,8 @@ class TestEsms:
         )
         result = esms(httpserver, tmp_path).send([sms("k", "+84912345678")])[0]
         assert result.outcome == outcome and not result.retryable
+        assert result.duplicate == (code == "124")  # whose duplicate it is, the core decides
+        assert result.response is not None and "Mô tả lỗi" in result.response  # the raw answer is kept
 
     @pytest.mark.parametrize(
         ("code", "says"),
