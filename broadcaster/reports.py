@@ -162,7 +162,7 @@ def _match_again(session: Session, installation: str, now: datetime) -> Applied:
 def _look_up(
     sessions: sessionmaker[Session], settings: Settings, adapter: ChannelAdapter, installation: str, now: datetime
 ) -> Applied:
-    if not adapter.reports_delivery:
+    if not adapter.looks_up_reports:
         return Applied()
     waited = now - timedelta(minutes=settings.report_pull_after_minutes)
     query = (

@@ -218,7 +218,13 @@ class ChannelAdapter(ABC):
 
     @property
     def reports_delivery(self) -> bool:
-        """Whether this configured adapter's provider sends delivery reports back (to `report_url`)."""
+        """Whether this configured adapter tells its provider, with each message, where to send delivery
+        reports (`report_url`, set by the worker)."""
+        return False
+
+    @property
+    def looks_up_reports(self) -> bool:
+        """Whether `look_up_report` can ask this configured adapter's provider anything."""
         return False
 
     def look_up_report(self, provider_id: str, address: str) -> Report | None:

@@ -125,7 +125,11 @@ class SmsChannel(ChannelAdapter):
 
     @property
     def reports_delivery(self) -> bool:
-        return self.dialect.reports
+        return self.dialect.names_report_url
+
+    @property
+    def looks_up_reports(self) -> bool:
+        return self.dialect.looks_up
 
     def look_up_report(self, provider_id: str, address: str) -> Report | None:
         return self.dialect.look_up(provider_id, address)

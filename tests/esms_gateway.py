@@ -38,6 +38,7 @@ class Script:
     report: bool = True  # False: no callback ever; only GetSendStatus tells
     drop_first: bool = False  # the first request is recorded, then the connection is dropped unanswered
     fail_after_drop: int = 0  # after a dropped first request, answer this many HTTP 500s
+    taken_elsewhere: bool = False  # someone else used the same RequestId today: eSMS answers 124
 
 
 @dataclass
@@ -125,7 +126,7 @@ class EsmsGateway:
         with self.lock:
             self.ledger.requests[phone] += 1
             attempt = self.ledger.requests[phone]
-            taken = request_id in self.ledger.by_request or request_id in self.used
+            taken = request_id in self.ledger.by_request or request_id in self.used or script.taken_elsewhere
             if not taken:
                 sms_id = f"{uuid.uuid4()}{attempt}"
                 sent = Sent(sms_id, request_id, phone, body.get("CallbackUrl"), script)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from broadcaster.cli import campaigns, cap, delivery, directory, serve, stations, users
@@ -75,3 +77,17 @@ def channels_check(as_: str | None = AsOption) -> None:
     problems = [f"{check.channel}: {check.problem}" for check in checks if check.problem is not None]
     if problems:
         raise ConfigurationError("; ".join(problems))
+
+
+@channels_app.command("report-url")
+@friendly
+def channels_report_url(
+    dialect: Annotated[str, typer.Argument(help="The gateway dialect: esms, speedsms or generic-json.")],
+    as_: str | None = AsOption,
+) -> None:
+    """The address an SMS gateway sends delivery reports to (set it in the gateway's account). Keep it private."""
+    from broadcaster.cli.common import unit_of_work
+    from broadcaster.operations.channels import report_address
+
+    with unit_of_work() as session:
+        out.print(report_address(session, local_actor(as_), settings(), dialect), soft_wrap=True)

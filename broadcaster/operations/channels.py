@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
 from broadcaster.accounts import Actor
-from broadcaster.errors import ConfigurationError
+from broadcaster.errors import ConfigurationError, UserError
+from broadcaster.installation import installation_id
 from broadcaster.settings import Settings
 from channels.base import configured_adapter, describe_options, registered_channels
 
@@ -38,3 +41,17 @@ def check_channels(actor: Actor, settings: Settings) -> list[ChannelCheck]:
         finally:
             adapter.close()
     return checks
+
+
+def report_address(session: Session, actor: Actor, settings: Settings, dialect: str) -> str:
+    """Where an SMS gateway sends delivery reports, to set in its account (SpeedSMS, generic-json); eSMS is
+    told with each message. The address holds the callback token: it is shown to an operator only."""
+    from broadcaster.installation import report_url
+    from channels.sms import DIALECTS
+
+    actor.require("channels:manage")
+    if dialect not in DIALECTS or dialect == "file":
+        known = ", ".join(name for name in DIALECTS if name != "file")
+        raise UserError(f"'{dialect}' is not a gateway dialect that reports delivery ({known})")
+    base = report_url(settings, installation_id(session), "sms")
+    return f"{base}/{dialect}"

@@ -75,7 +75,10 @@ class Dialect(ABC):
     name: ClassVar[str]
     limits: ClassVar[Limits]
     report_url: str | None = None  # the callback address for this dialect's delivery reports
-    reports: ClassVar[bool] = True  # the gateway sends delivery reports (the file dialect does not)
+    # Whether each message names the callback address (eSMS), rather than an address set once on the
+    # gateway's side (SpeedSMS, generic-json); and whether `look_up` can ask the gateway.
+    names_report_url: ClassVar[bool] = False
+    looks_up: ClassVar[bool] = False
 
     def __init__(self, options: SmsOptions, http: JsonClient, output_dir: Path):
         self.options = options

@@ -51,6 +51,8 @@ TELCOS = {
 
 class EsmsDialect(Dialect):
     name = "esms"
+    names_report_url = True
+    looks_up = True
     limits = Limits(max_batch=1, max_length=None, idempotency_key=True, rate_per_second=30.0, links_allowed=False)
 
     def body(self, message: SmsMessage) -> dict[str, Any]:

@@ -13,7 +13,6 @@ from channels.sms_dialects.base import Dialect, SmsMessage
 
 class FileDialect(Dialect):
     name = "file"
-    reports = False
     limits = Limits(max_batch=500, idempotency_key=False, rate_per_second=10_000.0, links_allowed=False)
 
     def send(self, messages: Sequence[SmsMessage]) -> list[Result]:

@@ -4,6 +4,7 @@ about the rest. Every recipient ends delivered, or undelivered with the telco's 
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from broadcaster.models import Delivery, DeliveryState, UnmatchedReport, utcnow
 from broadcaster.reports import pull_reports
 from broadcaster.settings import Settings
 from broadcaster.web.app import create_app
-from tests.conftest import CONTENT
+from tests.conftest import CONTENT, Cli
 from tests.esms_gateway import EsmsGateway, Script
 from tests.scenario import phones, urgent_sms
 
@@ -141,7 +142,80 @@ def test_every_recipient_ends_delivered_or_undelivered_with_its_reason(
     # The gateway was never given an error: every callback, stray ones included, was answered 200.
     assert set(gateway.ledger.callbacks) == {200} and gateway.ledger.callbacks_failed == 0
     with shipped() as session:
-        kept = session.scalars(select(UnmatchedReport.provider_id)).all()
+        kept = [str(found) for found in session.scalars(select(UnmatchedReport.provider_id))]
     assert sorted(kept) == ["eeeeeeee-not-ours", "ffffffff-not-ours"]
     assert "matches no delivery" in caplog.text
     assert callback_token(settings, installation) not in caplog.text
+
+
+def test_an_unanswered_message_that_then_meets_only_errors_ends_unknown_not_failed(
+    shipped: sessionmaker[Session], report_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The eSMS stand-in records the first request and drops the connection, then answers HTTP 500 until the
+    attempts run out: the message was sent, so the delivery must not say `failed` (DOMAIN §11)."""
+    from broadcaster.accounts import TERMINAL
+    from broadcaster.operations import sending
+
+    number, other = phones(2, first=100)
+    scripts = {number: Script(drop_first=True, fail_after_drop=99, report=False), other: Script(taken_elsewhere=True)}
+    with EsmsGateway(API_KEY, SECRET_KEY, scripts) as gateway:
+        use_esms(monkeypatch, gateway)
+        urgent_sms(shipped, report_settings, tmp_path, [number, other])
+        send_all(shipped, report_settings)
+
+    ended = states(shipped)
+    assert ended[number][0] == DeliveryState.UNKNOWN
+    assert "may have been delivered" in (ended[number][1] or "")
+    # A 124 for a RequestId this installation never sent is someone else's message: not ours, not accepted.
+    assert ended[other][0] == DeliveryState.REJECTED and "another installation" in (ended[other][1] or "")
+    with shipped() as session:
+        (status,) = sending.status(session, TERMINAL, report_settings)
+        rows = sending.deliveries(session, TERMINAL, status.slug).rows
+    sms = next(item for item in status.channels if item.channel == "sms")
+    assert (sms.deliveries["unknown"], sms.deliveries["failed"]) == (1, 1)
+    answers = {row.address: row.response for row in rows}
+    assert answers["+84" + number[1:]] == '{"error": "internal"}'  # the provider's raw answer is kept
+    assert "124" in (answers["+84" + other[1:]] or "")
+
+
+def test_two_installations_sharing_one_account_never_send_the_same_request_id(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two databases (another installation, or this one built again) have the same occurrence ids and the
+    same subscribers; the installation id in every key keeps eSMS from answering 124 to the second."""
+    from broadcaster.db import make_engine, make_sessions, transaction, upgrade
+    from broadcaster.examples import import_examples
+
+    with EsmsGateway(API_KEY, SECRET_KEY) as gateway:
+        use_esms(monkeypatch, gateway)
+        for name in ("first", "rebuilt"):
+            folder = tmp_path / name
+            folder.mkdir()
+            settings = Settings(
+                database_url=f"sqlite:///{folder / 'broadcaster.db'}",
+                output_dir=folder / "out",
+                content_dir=CONTENT,
+                data_dir=folder / "data",
+                rates={"sms": 100_000},
+            )
+            engine = make_engine(settings.database_url)
+            upgrade(engine)
+            sessions = make_sessions(engine)
+            with transaction(sessions) as session:
+                import_examples(session)
+            urgent_sms(sessions, settings, folder, NUMBERS[:5])
+            send_all(sessions, settings)
+            assert {state for state, _ in states(sessions).values()} == {DeliveryState.ACCEPTED}
+            engine.dispose()
+    assert len(gateway.ledger.by_request) == 10
+
+
+def test_an_operator_gets_the_address_to_set_in_a_gateway_account(cli: Cli) -> None:
+    assert cli("db", "upgrade").exit_code == 0
+    run = cli("channels", "report-url", "speedsms")
+    assert run.exit_code == 0, run.output
+    assert re.fullmatch(r"http://127\.0\.0\.1:8000/hooks/sms/[0-9a-f]{32}/speedsms", run.stdout.strip())
+    assert cli("channels", "report-url", "speedsms").stdout == run.stdout  # derived, the same every time
+    wrong = cli("channels", "report-url", "file")
+    assert wrong.exit_code == 1
+    assert "'file' is not a gateway dialect that reports delivery (esms, speedsms, generic-json)" in wrong.stderr
