@@ -149,7 +149,11 @@ def test_every_recipient_ends_delivered_or_undelivered_with_its_reason(
 
 
 def test_an_unanswered_message_that_then_meets_only_errors_ends_unknown_not_failed(
-    shipped: sessionmaker[Session], report_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    shipped: sessionmaker[Session],
+    report_settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    cli: Cli,
 ) -> None:
     """The eSMS stand-in records the first request and drops the connection, then answers HTTP 500 until the
     attempts run out: the message was sent, so the delivery must not say `failed` (DOMAIN §11)."""
@@ -176,6 +180,15 @@ def test_an_unanswered_message_that_then_meets_only_errors_ends_unknown_not_fail
     answers = {row.address: row.response for row in rows}
     assert answers["+84" + number[1:]] == '{"error": "internal"}'  # the provider's raw answer is kept
     assert "124" in (answers["+84" + other[1:]] or "")
+    shown = cli("status").stdout.splitlines()
+    header = next(line for line in shown if "occurrences" in line)
+    sms_line = next(line for line in shown if "│ sms" in line)
+    columns = dict(zip(_cells(header), _cells(sms_line), strict=True))
+    assert (columns["unknown"], columns["failed"], columns["sent"]) == ("1", "1", "0")
+
+
+def _cells(line: str) -> list[str]:
+    return [cell.strip() for cell in line.replace("┃", "│").split("│")[1:-1]]
 
 
 def test_two_installations_sharing_one_account_never_send_the_same_request_id(
