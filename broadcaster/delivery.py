@@ -15,7 +15,7 @@ import threading
 import time as clock
 from collections import OrderedDict, defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 from types import MappingProxyType
@@ -634,7 +634,9 @@ class Worker:
         details = {**(row.details or {}), "locale": row.locale}
         recipient = Recipient(composer.adapter.recipient_kind, row.address, row.name or "", details)
         key = delivery_key(row.occurrence_id, row.address, self.installation)
-        return composer.compose(key, recipient, fire_at, slot, row.attempts)
+        bulletin = composer.compose(key, recipient, fire_at, slot, row.attempts)
+        # Whether an earlier attempt went unanswered: an adapter that looks before posting again needs it.
+        return replace(bulletin, details={**bulletin.details, "ambiguous": row.ambiguous})
 
     def _composer(self, occurrence_id: int) -> tuple[SendingComposer, datetime, str | None, int]:
         """Templates are compiled once per occurrence and approved version, and kept for the fan-out;
