@@ -4,7 +4,9 @@ the real pipeline (timetable → occurrences → outbox → workers → the four
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
+import sys
 import threading
 import time
 from datetime import datetime, timedelta
@@ -12,20 +14,23 @@ from pathlib import Path
 
 from rich.live import Live
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from broadcaster import lifecycle, monitor, service
-from broadcaster.accounts import create_account
+from broadcaster import directory, lifecycle, monitor, service
+from broadcaster.accounts import TERMINAL, create_account
 from broadcaster.campaign_file import CampaignSpec, OnceRule, SlotsRule, load_campaign_file
 from broadcaster.campaigns import check_campaign, save_campaign
 from broadcaster.cli import common
 from broadcaster.cli.common import friendly, out
 from broadcaster.cli.delivery import _status_table
+from broadcaster.cli.serve import serve_in_background
 from broadcaster.db import upgrade
 from broadcaster.examples import example_campaigns, import_examples
 from broadcaster.models import Delivery, DeliveryState, Occurrence, OccurrenceState, Station, utcnow
+from broadcaster.operations.directory import mark_test_list
 from broadcaster.policy import within_window
 from broadcaster.problems import InvalidInput
-from broadcaster.settings import get_settings
+from broadcaster.settings import Settings, get_settings
 
 DEMO_DIR = Path("var/demo")
 DRAFTER, APPROVER = "demo-drafter", "demo-approver"
@@ -53,17 +58,46 @@ def compressed(spec: CampaignSpec, start: datetime, offset: int, slot_day: datet
     return spec
 
 
-def set_up(start: datetime) -> datetime:
+# The demo's accounts: each signs in to the console with a password made for this run (the demo's own
+# database, thrown away by the next run), printed at the end with the console's address.
+DEMO_ACCOUNTS = (
+    (DRAFTER, "drafter", None),
+    (APPROVER, "approver", None),
+    ("demo-operator", "operator", None),
+    ("demo-admin", "admin", None),
+    ("demo-station", "station", "dtt-go-dau"),
+)
+TEST_PHONES = ("0912000001", "0912000002")
+
+
+def _demo_accounts(session: Session) -> dict[str, str]:
+    passwords = {}
+    for login, role, station in DEMO_ACCOUNTS:
+        password = secrets.token_urlsafe(9)
+        create_account(session, login, role, password=password, stations=[station] if station else None)
+        passwords[login] = password
+    return passwords
+
+
+def _test_list(session: Session) -> None:
+    """A list of two staff phones marked as test, for 'send to the test list'."""
+    source = DEMO_DIR / "thu-nghiem.csv"
+    source.write_text("Số điện thoại\n" + "".join(f"{phone}\n" for phone in TEST_PHONES), encoding="utf-8")
+    directory.import_subscribers(session, source, "thu-nghiem", "Điện thoại cán bộ (danh sách thử nghiệm)")
+    mark_test_list(session, TERMINAL, "thu-nghiem", True)
+    out.print(f"subscriber list 'thu-nghiem' ({', '.join(TEST_PHONES)}) is marked as the test list")
+
+
+def set_up(start: datetime) -> tuple[datetime, dict[str, str]]:
     """Directory, stations' morning slot at the next whole minute, both campaigns approved."""
     settings = common.settings()
     upgrade(common.engine(create=True))
     slot_at = (start + timedelta(seconds=75)).replace(second=0, microsecond=0)
     with common.unit_of_work() as session:
-        for login, role in ((DRAFTER, "drafter"), (APPROVER, "approver")):
-            create_account(session, login, role, password=None)
-        out.print(f"accounts '{DRAFTER}' (drafter) and '{APPROVER}' (approver) sign in with API tokens only")
         for report in import_examples(session):
             out.print(f"imported {report.imported} {report.kind} from {Path(report.source).name}")
+        passwords = _demo_accounts(session)
+        _test_list(session)
         for station in session.scalars(select(Station)):
             station.slots = {**station.slots, "morning": f"{slot_at:%H:%M}"}
         out.print(f"every station's morning slot is moved to {slot_at:%H:%M} for the demo")
@@ -83,7 +117,7 @@ def set_up(start: datetime) -> datetime:
             out.print(
                 f"campaign '{campaign.slug}' ({campaign.number.strip()}) submitted by {DRAFTER}, approved by {APPROVER}"
             )
-    return slot_at
+    return slot_at, passwords
 
 
 def _finished(last_fire: datetime) -> bool:
@@ -99,11 +133,12 @@ def _finished(last_fire: datetime) -> bool:
 
 @friendly
 def demo() -> None:
-    """Run the shipped campaigns through the real pipeline on a timetable compressed into about a minute."""
+    """Run the shipped campaigns through the real pipeline on a timetable compressed into about a minute,
+    with the console serving the demo data; run from a terminal, it keeps running until Ctrl-C."""
     _use_demo_folder()
     settings = common.settings()
     start = datetime.now(settings.zone)
-    slot_at = set_up(start)
+    slot_at, passwords = set_up(start)
     if not within_window(settings, "sms", start):
         out.print(
             f"[yellow]it is outside the SMS send window ({settings.send_windows.get('sms')}): the SMS will "
@@ -112,20 +147,58 @@ def demo() -> None:
     channels = service.chosen_channels(None)
     service.check_channels(settings, channels)
     stop = threading.Event()
-    runner = threading.Thread(target=service.run_all, args=(common.sessions(), settings, channels, stop), daemon=True)
-    runner.start()
+    with service.stop_on_signals(stop):
+        runner = threading.Thread(
+            target=service.run_all, args=(common.sessions(), settings, channels, stop), daemon=True
+        )
+        runner.start()
+        web = serve_in_background(None, None, stop)
+        _watch(settings, slot_at, stop)
+        _print_outputs(settings)
+        if web.is_alive():
+            _print_console(settings, passwords)
+        else:
+            out.print(
+                f"[red]the console could not listen on {settings.web_host}:{settings.web_port} (see the message "
+                "above): choose another port with BROADCASTER_WEB_PORT and run the demo again[/]"
+            )
+        if _interactive():
+            out.print("the console and the workers keep running: press Ctrl-C to stop")
+            while not stop.wait(0.5):
+                pass
+        stop.set()
+        runner.join(timeout=30)
+        web.join(timeout=30)
+
+
+def _interactive() -> bool:
+    """A person at a terminal: the demo waits for them. Scripts and CI (stdin not a terminal, CI=true) not."""
+    return sys.stdin.isatty() and os.environ.get("CI", "").lower() not in ("true", "1")
+
+
+def _watch(settings: Settings, slot_at: datetime, stop: threading.Event) -> None:
     deadline = time.monotonic() + 240
     with Live(console=out, refresh_per_second=2, transient=True) as live:
-        while not _finished(slot_at) and time.monotonic() < deadline:
+        while not _finished(slot_at) and time.monotonic() < deadline and not stop.is_set():
             with common.unit_of_work() as session:
                 live.update(_status_table(monitor.all_statuses(session, settings, utcnow())))
             time.sleep(1)
-    stop.set()
-    runner.join(timeout=30)
     with common.unit_of_work() as session:
         out.print(_status_table(monitor.all_statuses(session, settings, utcnow())))
+
+
+def _print_outputs(settings: Settings) -> None:
     output = settings.output_dir
     out.print(
         f"letters: {output / 'email'}   SMS: {output / 'sms'}   Facebook requests: {output / 'facebook'}   "
         f"radio scripts: {output / 'radio'}"
     )
+
+
+def _print_console(settings: Settings, passwords: dict[str, str]) -> None:
+    out.print(
+        f"\n[bold]the console: http://{settings.web_host}:{settings.web_port}/[/]  (demo accounts, this run only)"
+    )
+    for login, role, station in DEMO_ACCOUNTS:
+        where = f" (station {station}: its portal)" if station else ""
+        out.print(f"  {login:<16} {role:<9} password {passwords[login]}{where}")

@@ -163,3 +163,26 @@ def test_the_calendar_month_and_week_views_lead_to_the_campaign(
     shot(page, "calendar-week")
     page.locator(f'#calendar a.fire[href="/campaigns/{slug}"]').first.click()
     expect(page.locator("#campaign-subject")).to_contain_text("giả danh")
+
+
+def test_an_administrator_manages_accounts_and_reads_the_audit_log(
+    server: str, browser: Any, sessions: sessionmaker[Session], web_settings: Settings, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    approved_campaign(sessions, web_settings, current(tmp_path))
+    page = _signed_in(browser, server, "lan")  # an administrator
+    page.locator("#nav-accounts").click()
+    page.get_by_label("Tên tài khoản").fill("hoa")
+    page.get_by_label("Mật khẩu", exact=True).fill("ngắn")
+    page.locator("#add").click()
+    expect(page.locator("#password-error")).to_contain_text("Mật khẩu quá ngắn")
+    shot(page, "accounts-error")
+    page.get_by_label("Mật khẩu", exact=True).fill(PASSWORD)
+    page.locator("#add").click()
+    expect(page.locator("#account-hoa")).to_contain_text("chuyên viên soạn thảo")
+    page.locator("#nav-audit").click()
+    page.locator("#account").select_option("minh")
+    page.locator("#filter").click()
+    expect(page.locator("#audit")).to_contain_text("approve")
+    shot(page, "audit")

@@ -17,7 +17,7 @@ import secrets
 from datetime import timedelta
 
 from fastapi import Request, Response
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from broadcaster.models import Account, ConsoleSession, utcnow
@@ -63,15 +63,6 @@ def close_session(session: Session, request: Request, response: Response) -> Non
         if row is not None and row.revoked_at is None:
             row.revoked_at = utcnow()
     response.delete_cookie(COOKIE, path="/")
-
-
-def revoke_sessions(session: Session, account_id: int) -> None:
-    """End every open sign-in of an account (it was disabled, or its password was reset)."""
-    session.execute(
-        update(ConsoleSession)
-        .where(ConsoleSession.account_id == account_id, ConsoleSession.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    )
 
 
 def session_account(request: Request, session: Session) -> Account | None:
