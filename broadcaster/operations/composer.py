@@ -43,6 +43,7 @@ FORM = "the form"
 EDITED_FILES = {"email": ("_letter_body.j2", "email.txt.j2"), "sms": ("sms.txt.j2",)}
 EDITED_FILES |= {"facebook": ("facebook.txt.j2",), "radio": ("radio.txt.j2",)}
 CHANNELS = ("email", "sms", "facebook", "radio")
+_LOCALE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")  # a language tag: never a path
 
 
 @dataclass
@@ -282,6 +283,9 @@ def store_texts(
 ) -> tuple[str, Callable[[], None]]:
     """Write the page's texts into the campaign's own template folder; returns the template the campaign
     uses and how to undo the writing. Texts equal to the template's own change nothing."""
+    for channel, locale in texts:
+        if channel not in EDITED_FILES or not _LOCALE.fullmatch(locale):
+            raise UserError(f"there is no {channel} text in '{locale}' to write (channels: {', '.join(CHANNELS)})")
     changed = {
         key: text
         for key, text in texts.items()

@@ -4,6 +4,7 @@ a campaign file in and out of the form, and saving through the same operation as
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -218,3 +219,23 @@ def test_the_values_put_into_the_template_are_fields_not_json(
     fields[f"var.{len(fields['var_name']) - 1}"] = "Nguyễn Văn A"
     exported = client.post("/compose/export", data=fields)
     assert yaml.safe_load(exported.text)["variables"]["signed_by"] == "Nguyễn Văn A"
+
+
+def test_choosing_another_shared_template_brings_its_texts(
+    client: TestClient, drafter: str, web_settings: Settings
+) -> None:
+    fields = fields_of(tay_ninh(web_settings), drafter) | {"template": "moi-lam-viec", "text.sms.vi": "đang viết dở"}
+    page = client.post("/compose/template", data=fields)
+    assert page.status_code == 200
+    sms_text = page.text.split('id="text-sms-vi"', 1)[1].split(">", 1)[1].split("</textarea>", 1)[0]
+    assert "gọi điện mạo danh lãnh đạo Sở mời làm việc" in sms_text  # the shipped moi-lam-viec SMS
+    assert "đang viết dở" not in page.text
+
+
+def test_a_text_for_a_locale_that_is_a_path_is_refused(web_settings: Settings) -> None:
+    from broadcaster.errors import UserError
+    from broadcaster.operations.composer import store_texts
+
+    with pytest.raises(UserError, match=re.escape("no sms text in '../../x'")):
+        store_texts(web_settings, "mot-chien-dich", "goi-gia-danh", {("sms", "../../x"): "văn bản"})
+    assert not (web_settings.templates_dir / "mot-chien-dich").exists()

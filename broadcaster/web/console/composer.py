@@ -374,6 +374,14 @@ def import_campaign_file(request: Request, session: DbSession, actor: Drafter, d
     return _page(request, session, actor, form, sections)
 
 
+@router.post("/compose/template", response_class=HTMLResponse)
+def use_template(request: Request, session: DbSession, actor: Drafter, data: Fields) -> Response:
+    """The form again with the chosen template's texts in place of those being edited."""
+    form, sections, state = parse_form(data, words_of(request))
+    form.texts = texts_of(settings_of(request), form.template, list(CHANNELS), form.locales)
+    return _page(request, session, actor, form, sections, state)
+
+
 @router.post("/compose/export", response_model=None)
 def export_campaign_file(request: Request, session: DbSession, actor: Drafter, data: Fields) -> Response:
     form, sections, state = parse_form(data, words_of(request))

@@ -23,6 +23,7 @@ COMPOSER_WORDS: dict[str, dict[str, str]] = {
         "locale_en": "Tiếng Anh",
         "template": "Mẫu nội dung",
         "template_own": "mẫu riêng của chiến dịch",
+        "use_template": "Lấy nội dung của mẫu này",
         "template_shared": "mẫu dùng chung",
         "template_hint": (
             "Sửa nội dung dưới đây sẽ lưu thành mẫu riêng của chiến dịch; mẫu dùng chung không bị thay đổi."
@@ -153,6 +154,7 @@ COMPOSER_WORDS: dict[str, dict[str, str]] = {
         "locale_en": "English",
         "template": "Content template",
         "template_own": "the campaign's own template",
+        "use_template": "Take this template's texts",
         "template_shared": "shared template",
         "template_hint": "Texts edited below are saved as the campaign's own template; shared ones stay unchanged.",
         "variables": "Values put into the template",
