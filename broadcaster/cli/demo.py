@@ -30,7 +30,7 @@ from broadcaster.models import Delivery, DeliveryState, Occurrence, OccurrenceSt
 from broadcaster.operations.directory import mark_test_list
 from broadcaster.policy import within_window
 from broadcaster.problems import InvalidInput
-from broadcaster.settings import Settings, get_settings
+from broadcaster.settings import Settings, get_settings, shipped_dir
 
 DEMO_DIR = Path("var/demo")
 DRAFTER, APPROVER = "demo-drafter", "demo-approver"
@@ -42,6 +42,9 @@ def _use_demo_folder() -> None:
     DEMO_DIR.mkdir(parents=True)
     os.environ["BROADCASTER_DATABASE_URL"] = f"sqlite:///{DEMO_DIR / 'broadcaster.db'}"
     os.environ["BROADCASTER_OUTPUT_DIR"] = str(DEMO_DIR / "out")
+    # Its own copy of the content: texts written in the console's composer go there, not into the program.
+    shutil.copytree(shipped_dir("content"), DEMO_DIR / "content")
+    os.environ["BROADCASTER_CONTENT_DIR"] = str(DEMO_DIR / "content")
     get_settings.cache_clear()
     common.engine.cache_clear()
 
