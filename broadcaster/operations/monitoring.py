@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 from broadcaster import lifecycle, monitor
 from broadcaster.accounts import Actor
 from broadcaster.campaigns import find_campaign
-from broadcaster.models import Campaign, Delivery, DeliveryState, Occurrence, Status, utcnow
+from broadcaster.models import Campaign, CampaignChannel, Delivery, DeliveryState, Occurrence, Status, utcnow
 from broadcaster.operations.sending import FanOut, fan_outs
 from broadcaster.outbox import TEST_SEND
-from broadcaster.scheduling import next_fires, plans_for
+from broadcaster.policy import channel_refusal
+from broadcaster.scheduling import next_fires, rule_plans
 from broadcaster.settings import Settings
 
 # The states whose rows carry a reason worth grouping: what failed, what was skipped, what is held back.
@@ -84,13 +85,9 @@ def campaign_monitor(
     actor.require("campaigns:read")
     campaign = find_campaign(session, slug)
     now = utcnow()
-    plans = [plan for plan in plans_for(session, settings) if plan.campaign_id == campaign.id]
     channels = {
         item.channel: ChannelMonitor(
-            item.channel,
-            item.paused,
-            item.pause_reason,
-            next_fires([plan for plan in plans if plan.channel == item.channel], now, planned),
+            item.channel, item.paused, item.pause_reason, _next_fires(session, settings, campaign, item, now, planned)
         )
         for item in campaign.channels
     }
@@ -106,6 +103,27 @@ def campaign_monitor(
             found.waiting_for = monitor.why_waiting(session, settings, campaign, item, now, pending)
     may_send = campaign.status in lifecycle.SENDING
     return CampaignMonitor(campaign.slug, campaign.status, may_send, list(channels.values()), now)
+
+
+def _next_fires(
+    session: Session, settings: Settings, campaign: Campaign, channel: CampaignChannel, now: datetime, count: int
+) -> list[datetime]:
+    """The channel's next fire times, from this campaign's own plans (the scheduler's, not every campaign's)."""
+    if channel_refusal(campaign, channel):
+        return []
+    ids = {
+        "campaign_id": campaign.id,
+        "campaign": campaign.slug,
+        "channel": channel.channel,
+        "since": campaign.sendable_since or campaign.updated_at,
+    }
+    valid = (campaign.valid_from, campaign.valid_until)
+    plans = [
+        plan
+        for rule in channel.rules
+        for plan in rule_plans(session, rule, channel.audience, channel.areas, valid, settings.zone, ids)
+    ]
+    return next_fires(plans, now, count)
 
 
 def _count_occurrences(session: Session, campaign: Campaign, channels: dict[str, ChannelMonitor]) -> None:

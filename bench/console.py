@@ -1,0 +1,266 @@
+"""python -m bench.console: the console's dashboard, a campaign's monitor and a deliveries search with
+1,000,000 delivery rows, on SQLite and on PostgreSQL, under `ab` (Debian's apache2-utils) against
+`broadcaster serve` in its own process. Prints one table; the target is p95 ≤ 200 ms.
+
+The rows are written straight into the outbox by the database (INSERT … SELECT over a generated series,
+then ANALYZE / VACUUM ANALYZE): one approved campaign whose SMS channel fired ten times this week, each
+time to 100,000 numbers, 90 % sent, 5 % delivered, 3 % failed under five reasons, 2 % skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import requests
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import create_engine, select, text
+
+from broadcaster import accounts, lifecycle
+from broadcaster.campaign_file import OnceRule, load_campaign_file
+from broadcaster.campaigns import save_campaign
+from broadcaster.cli.demo import compressed
+from broadcaster.db import make_engine, make_sessions, transaction, upgrade
+from broadcaster.examples import example_campaigns, import_examples
+from broadcaster.models import Campaign, Occurrence
+from broadcaster.settings import Settings, shipped_dir
+
+POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PASSWORD = "bench-password-long"
+OCCURRENCES = 10
+TARGET_MS = 200
+REASONS = [
+    "gateway said 'number barred' (permanent)",
+    "gateway said 'subscriber absent' after 6 attempts",
+    "gateway timed out after 6 attempts",
+    "the number is not a mobile number",
+    "gateway said 'content refused'",
+]
+SEARCHED = "+84900000777"  # a number written in every one of the ten occurrences
+
+
+def _database(kind: str, folder: Path) -> tuple[str, str | None]:
+    if kind == "sqlite":
+        return f"sqlite:///{folder / 'console.db'}", None
+    schema = f"bench_console_{uuid.uuid4().hex[:6]}"
+    with create_engine(POSTGRES).begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    return f"{POSTGRES}?options=-csearch_path%3D{schema}", schema
+
+
+def _settings(url: str, folder: Path) -> Settings:
+    return Settings(
+        database_url=url, output_dir=folder / "out", content_dir=shipped_dir("content"), data_dir=folder / "data"
+    )
+
+
+def fill(settings: Settings, rows: int) -> str:
+    """The directory, an approved campaign, its SMS occurrences this week and `rows` deliveries among them."""
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    sessions = make_sessions(engine)
+    now = datetime.now(settings.zone)
+    with transaction(sessions) as session:
+        import_examples(session)
+        accounts.create_account(session, "bench", "admin", password=PASSWORD)
+        accounts.create_account(session, "minh", "approver", password=None)
+        spec = compressed(load_campaign_file(example_campaigns()[0]), now, 60, now)
+        spec.channels["sms"].schedule = [OnceRule(at=(now + timedelta(days=1)).replace(tzinfo=None, microsecond=0))]
+        campaign, _ = save_campaign(session, spec, "bench", settings)
+        lifecycle.apply(session, campaign, "submit", "bench", settings=settings)
+        lifecycle.apply(session, campaign, "approve", "minh")
+        slug = campaign.slug
+    week = now - timedelta(days=now.weekday())
+    with transaction(sessions) as session:
+        campaign_id = session.scalar(select(Campaign.id).where(Campaign.slug == slug))
+        for index in range(OCCURRENCES):
+            fire = min(week + timedelta(hours=6 + 12 * index), now - timedelta(minutes=OCCURRENCES - index))
+            session.add(
+                Occurrence(
+                    campaign_id=campaign_id,
+                    channel="sms",
+                    rule_key=f"now:bench{index}",
+                    fire_at=fire,
+                    state="expanded",
+                    recipients=rows // OCCURRENCES,
+                    expanded_at=fire,
+                )
+            )
+    with transaction(sessions) as session:
+        ids = list(session.scalars(select(Occurrence.id).where(Occurrence.rule_key.startswith("now:bench"))))
+    _insert_rows(engine, ids, rows)
+    engine.dispose()
+    return slug
+
+
+def _insert_rows(engine: object, occurrence_ids: list[int], rows: int) -> None:
+    """INSERT … SELECT over a generated series, per occurrence, by the database itself."""
+    per = rows // len(occurrence_ids)
+    dialect = engine.dialect.name  # type: ignore[attr-defined]
+    series = (
+        "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < :last) SELECT i FROM n"
+        if dialect == "sqlite"
+        else "SELECT generate_series(0, :last) AS i"
+    )
+    reasons = " ".join(f"WHEN {k} THEN '{r.replace(chr(39), chr(39) * 2)}'" for k, r in enumerate(REASONS))
+    now = "CURRENT_TIMESTAMP" if dialect == "postgresql" else "datetime('now')"
+    digits = "(i * 7 % 100000000)"
+    number = f"lpad({digits}::text, 8, '0')" if dialect == "postgresql" else f"substr('0000000' || {digits}, -8, 8)"
+    statement = text(f"""
+        INSERT INTO deliveries (occurrence_id, channel, rank, address, name, locale, details, state, due_at,
+                                attempts, lease_owner, lease_until, provider_id, reason, done_at)
+        SELECT :occurrence, 'sms', 1, '+849' || {number}, NULL, 'vi', NULL,
+               CASE WHEN i % 100 < 90 THEN 'sent' WHEN i % 100 < 95 THEN 'accepted'
+                    WHEN i % 100 < 98 THEN 'failed' ELSE 'skipped' END,
+               {now}, 1, NULL, NULL, CASE WHEN i % 100 < 95 THEN 'p' || i ELSE NULL END,
+               CASE WHEN i % 100 >= 98 THEN 'opted out' WHEN i % 100 >= 95 THEN CASE i % 5 {reasons} END END,
+               {now}
+        FROM ({series}) AS s
+    """)
+    with engine.begin() as connection:  # type: ignore[attr-defined]
+        for occurrence in occurrence_ids:
+            connection.execute(statement, {"occurrence": occurrence, "last": per - 1})
+    if dialect == "sqlite":
+        with engine.begin() as connection:  # type: ignore[attr-defined]
+            connection.execute(text("ANALYZE"))
+    else:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:  # type: ignore[attr-defined]
+            connection.execute(text("VACUUM ANALYZE deliveries"))
+            connection.execute(text("VACUUM ANALYZE occurrences"))
+
+
+def serve(settings: Settings, folder: Path, port: int) -> subprocess.Popen[bytes]:
+    """`broadcaster serve` in its own process, on this database."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("BROADCASTER_")}
+    env |= {
+        "BROADCASTER_DATABASE_URL": settings.database_url,
+        "BROADCASTER_OUTPUT_DIR": str(settings.output_dir),
+        "BROADCASTER_DATA_DIR": str(settings.data_dir),
+        "BROADCASTER_WEB_PORT": str(port),
+    }
+    log = (folder / "serve.log").open("wb")
+    process = subprocess.Popen([sys.executable, "-m", "broadcaster", "serve"], env=env, stdout=log, stderr=log)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            requests.get(f"http://127.0.0.1:{port}/login", timeout=1)
+            return process
+        except requests.ConnectionError:
+            time.sleep(0.3)
+    process.kill()
+    raise SystemExit(f"broadcaster serve did not start: see {folder / 'serve.log'}")
+
+
+def sign_in(site: str) -> str:
+    with requests.Session() as http:
+        page = http.get(f"{site}/login").text
+        token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page)
+        assert token is not None
+        http.post(f"{site}/login", data={"login": "bench", "password": PASSWORD, "csrf_token": token.group(1)})
+        cookie = http.cookies.get("bc_console")
+    assert cookie, "signed in"
+    return str(cookie)
+
+
+def ab(url: str, cookie: str, n: int, concurrency: int) -> dict[str, float]:
+    """One `ab` run: requests per second and the 50 %, 95 % and 99 % latencies (ms)."""
+    answer = subprocess.run(
+        ["ab", "-q", "-n", str(n), "-c", str(concurrency), "-C", f"bc_console={cookie}", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    failed = int(re.search(r"Failed requests:\s+(\d+)", answer).group(1))  # type: ignore[union-attr]
+    non_2xx = re.search(r"Non-2xx responses:\s+(\d+)", answer)
+    percent = {int(p): float(ms) for p, ms in re.findall(r"^\s+(\d+)%\s+(\d+)", answer, re.MULTILINE)}
+    rate = float(re.search(r"Requests per second:\s+([\d.]+)", answer).group(1))  # type: ignore[union-attr]
+    return {
+        "rate": rate,
+        "p50": percent[50],
+        "p95": percent[95],
+        "p99": percent[99],
+        "errors": failed + (int(non_2xx.group(1)) if non_2xx else 0),
+    }
+
+
+def pages(slug: str) -> dict[str, str]:
+    return {
+        "dashboard": "/",
+        "monitor (page)": f"/campaigns/{slug}/monitor",
+        "monitor (live refresh)": f"/campaigns/{slug}/monitor/live",
+        "deliveries search": f"/campaigns/{slug}/monitor?address=0900000777",
+    }
+
+
+def measure(kind: str, rows: int, n: int, concurrency: int, port: int) -> list[tuple[str, dict[str, float]]]:
+    folder = Path(tempfile.mkdtemp(prefix=f"bench-console-{kind}-"))
+    url, schema = _database(kind, folder)
+    settings = _settings(url, folder)
+    started = time.perf_counter()
+    slug = fill(settings, rows)
+    filled = time.perf_counter() - started
+    process = serve(settings, folder, port)
+    results = [("(filling the outbox)", {"seconds": filled})]
+    try:
+        site = f"http://127.0.0.1:{port}"
+        cookie = sign_in(site)
+        for name, path in pages(slug).items():
+            ab(site + path, cookie, max(5, n // 10), 1)  # warm: templates compiled, pages in the caches
+            results.append((name, ab(site + path, cookie, n, concurrency)))
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        if schema:
+            with create_engine(POSTGRES).begin() as connection:
+                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        shutil.rmtree(folder, ignore_errors=True)
+    return results
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000, help="delivery rows in the outbox")
+    parser.add_argument("--n", type=int, default=200, help="requests per page")
+    parser.add_argument("-c", "--concurrency", type=int, default=4, help="requests in flight at once")
+    parser.add_argument("--only", choices=["sqlite", "postgresql"], action="append", help="one database only")
+    parser.add_argument("--port", type=int, default=18731)
+    args = parser.parse_args(argv)
+    if shutil.which("ab") is None:
+        raise SystemExit("ab is not installed: it is in the Debian package apache2-utils (make debian-packages)")
+    table = Table(
+        title=f"console pages with {args.rows:,} delivery rows: ab -n {args.n} -c {args.concurrency} "
+        f"against broadcaster serve (target p95 ≤ {TARGET_MS} ms)"
+    )
+    for column in ("database", "page", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "p95 ≤ 200 ms"):
+        table.add_column(column, justify="left" if column in ("database", "page") else "right")
+    for kind in args.only or ["sqlite", "postgresql"]:
+        for name, result in measure(kind, args.rows, args.n, args.concurrency, args.port):
+            if "seconds" in result:
+                table.add_row(kind, name, f"{result['seconds']:.0f} s", "", "", "", "", "")
+                continue
+            within = "yes" if result["p95"] <= TARGET_MS and not result["errors"] else "NO"
+            table.add_row(
+                kind,
+                name,
+                f"{result['rate']:.1f}",
+                f"{result['p50']:.0f}",
+                f"{result['p95']:.0f}",
+                f"{result['p99']:.0f}",
+                f"{result['errors']:.0f}",
+                within,
+            )
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    main()
