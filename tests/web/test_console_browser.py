@@ -186,3 +186,22 @@ def test_an_administrator_manages_accounts_and_reads_the_audit_log(
     page.locator("#filter").click()
     expect(page.locator("#audit")).to_contain_text("approve")
     shot(page, "audit")
+
+
+def test_a_station_account_signs_in_to_its_portal_and_is_refused_staff_pages(
+    server: str, browser: Any, sessions: sessionmaker[Session]
+) -> None:
+    from playwright.sync_api import expect
+
+    from broadcaster.db import transaction
+    from broadcaster.examples import import_examples
+
+    with transaction(sessions) as session:
+        import_examples(session)
+    staff(sessions, "dai-go-dau", "station", stations=["dtt-go-dau"])
+    page = _signed_in(browser, server, "dai-go-dau")
+    assert page.url == f"{server}/portal"
+    expect(page.locator("h1")).to_have_text("Đài Truyền thanh huyện Gò Dầu")
+    page.goto(f"{server}/campaigns")
+    expect(page.locator("#problem")).to_have_text("Tài khoản của đài truyền thanh chỉ dùng trang kịch bản của đài.")
+    shot(page, "station-refused")
