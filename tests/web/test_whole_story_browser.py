@@ -81,6 +81,13 @@ def compose(page: Any, today: date) -> None:
     sms.locator("input[type=date]").first.fill(f"{today + timedelta(days=2):%Y-%m-%d}")
     sms.locator(".when.once input[type=time]").fill("09:00")
     page.locator("#sms-opt-unaccented").check()
+    page.locator("#sms-add-rule").click()  # a reminder a week later: a second line of the timetable
+    again = page.locator("#sms-rule-1")
+    again.locator("select.rule-kind").select_option("once")
+    again.locator("input[type=date]").first.fill(f"{today + timedelta(days=9):%Y-%m-%d}")
+    again.locator(".when.once input[type=time]").fill("09:00")
+    expect(page.locator("#sms-fires li")).to_have_count(2)
+    expect(page.locator("#number")).to_have_value("912/STTTT-TTr")  # what was typed stays through the redraw
 
     page.locator("#facebook-audience").get_by_label("page:sotttt-tay-ninh").check()
     expect(page.locator("#facebook-count")).to_contain_text("1 người nhận")

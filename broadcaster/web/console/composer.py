@@ -382,6 +382,13 @@ def use_template(request: Request, session: DbSession, actor: Drafter, data: Fie
     return _page(request, session, actor, form, sections, state)
 
 
+@router.post("/compose/refresh", response_class=HTMLResponse)
+def refresh(request: Request, session: DbSession, actor: Drafter, data: Fields) -> Response:
+    """The form again as it stands, with a blank timetable line under each channel's rules to fill in."""
+    form, sections, state = parse_form(data, words_of(request))
+    return _page(request, session, actor, form, sections, state)
+
+
 @router.post("/compose/export", response_model=None)
 def export_campaign_file(request: Request, session: DbSession, actor: Drafter, data: Fields) -> Response:
     form, sections, state = parse_form(data, words_of(request))
