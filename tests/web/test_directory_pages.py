@@ -164,3 +164,16 @@ def test_an_issuer_profile_is_edited_in_a_form_and_a_bad_hotline_is_said_beside_
     with sessions() as session:
         hotlines = session.scalar(select(Issuer.hotlines).where(Issuer.slug == "tay-ninh-stttt"))
     assert hotlines == [{"number": "02763822828", "label": "Thanh tra Sở", "contact": ""}]
+
+
+def test_a_station_account_sees_neither_the_directory_nor_the_composer(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    with transaction(sessions) as session:
+        import_examples(session)
+    staff(sessions, "dai-go-dau", "station", stations=["dtt-go-dau"])
+    sign_in(client, "dai-go-dau")
+    for path in ("/directory", "/directory/lists", "/directory/issuers/tay-ninh-stttt", "/compose"):
+        answer = client.get(path)
+        assert answer.status_code == 403, path
+        assert "Tài khoản của đài truyền thanh chỉ dùng trang kịch bản của đài." in answer.text
