@@ -35,6 +35,8 @@ def test_the_list_shows_each_campaign_with_its_status_and_validity_as_dates(
     assert page.status_code == 200
     assert f'href="/campaigns/{slug}"' in page.text and "bản nháp" in page.text
     assert "881/STTTT-TTr" in page.text
+    campaign = client.get(f"/campaigns/{slug}")
+    assert "Thứ Hai" in campaign.text and "Thứ Năm" in campaign.text  # the Facebook cron 1,4 read back
 
 
 def test_the_submitter_cannot_approve_and_the_page_says_why(

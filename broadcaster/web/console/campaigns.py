@@ -24,6 +24,7 @@ from broadcaster.operations import campaigns as operations
 from broadcaster.operations.preview import Preview, preview
 from broadcaster.rendering import reading_seconds
 from broadcaster.text import sms_info
+from broadcaster.timetable_choices import choice_of_rule, describe
 from broadcaster.web.auth import DbSession
 from broadcaster.web.console.pages import (
     FormState,
@@ -35,6 +36,7 @@ from broadcaster.web.console.pages import (
     settings_of,
     words_of,
 )
+from broadcaster.web.console.words import language
 
 router = console_router()
 register_nav(NavItem(20, "campaigns", "/campaigns", "campaigns:read"))
@@ -92,9 +94,22 @@ def _campaign_context(session: Session, actor: Actor, slug: str) -> dict[str, An
     }
 
 
+def timetable_sentences(campaign: Campaign, lang: str) -> dict[str, list[str]]:
+    """Each channel's rules as the composer reads them back ("every Thứ Hai and Thứ Năm at 19:00 …")."""
+    valid = (campaign.valid_from, campaign.valid_until)
+    sentences: dict[str, list[str]] = {}
+    for channel, section in dict(campaign.spec.get("channels", {})).items():
+        try:
+            sentences[channel] = [describe(choice_of_rule(rule), valid, lang) for rule in section.get("schedule", [])]
+        except (ValueError, KeyError, TypeError):
+            continue  # a rule the choices cannot express: the page shows the rule as stored
+    return sentences
+
+
 @router.get("/campaigns/{slug}", response_class=HTMLResponse)
 def campaign_page(request: Request, session: DbSession, actor: Reader, slug: str) -> Response:
     context = _campaign_context(session, actor, slug) | {"form": FormState()}
+    context["sentences"] = timetable_sentences(context["campaign"], language(request))
     return render(request, "campaign.html", context)
 
 
