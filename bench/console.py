@@ -198,6 +198,7 @@ def pages(slug: str) -> dict[str, str]:
         "dashboard": "/",
         "monitor (page)": f"/campaigns/{slug}/monitor",
         "monitor (live refresh)": f"/campaigns/{slug}/monitor/live",
+        "monitor (reasons, once a view)": f"/campaigns/{slug}/monitor/reasons",
         "deliveries search": f"/campaigns/{slug}/monitor?address=0900000777",
     }
 

@@ -80,8 +80,9 @@ class CampaignMonitor:
 
 
 def campaign_monitor(
-    session: Session, actor: Actor, settings: Settings, slug: str, planned: int = 5
+    session: Session, actor: Actor, settings: Settings, slug: str, planned: int = 5, *, reasons: bool = True
 ) -> CampaignMonitor:
+    """The campaign's monitor; without `reasons`, the failed and skipped rows are not read (a live refresh)."""
     actor.require("campaigns:read")
     campaign = find_campaign(session, slug)
     now = utcnow()
@@ -92,7 +93,7 @@ def campaign_monitor(
         for item in campaign.channels
     }
     _count_occurrences(session, campaign, channels)
-    _count_deliveries(session, campaign, channels)
+    _count_deliveries(session, campaign, channels, reasons)
     for progress in fan_outs(session, actor):
         if progress.slug == slug and progress.channel in channels:
             channels[progress.channel].fan_outs.append(progress)
@@ -139,7 +140,9 @@ def _count_occurrences(session: Session, campaign: Campaign, channels: dict[str,
             channels[channel].test_sends += count if test else 0
 
 
-def _count_deliveries(session: Session, campaign: Campaign, channels: dict[str, ChannelMonitor]) -> None:
+def _count_deliveries(
+    session: Session, campaign: Campaign, channels: dict[str, ChannelMonitor], reasons_too: bool
+) -> None:
     occurrence_channel: dict[int, str] = {
         occurrence_id: channel
         for occurrence_id, channel in session.execute(
@@ -156,6 +159,8 @@ def _count_deliveries(session: Session, campaign: Campaign, channels: dict[str, 
     )
     for occurrence_id, state, count in session.execute(counted):
         channels[occurrence_channel[occurrence_id]].states[state] += count
+    if not reasons_too:
+        return
     grouped = (
         select(Delivery.occurrence_id, Delivery.state, Delivery.reason, func.count())
         .where(Delivery.occurrence_id.in_(ours), Delivery.state.in_(REASONED), Delivery.reason.is_not(None))

@@ -78,7 +78,9 @@ def test_failures_are_grouped_by_reason_and_retried_and_a_paused_channel_says_wh
             .values(paused=True, pause_reason="the gateway refused the account's credentials")
         )
     page = client.get(f"/campaigns/{slug}/monitor")
-    assert 'gateway said &#39;number barred&#39;</td><td class="number">2</td>' in page.text
+    assert f'hx-get="/campaigns/{slug}/monitor/reasons" hx-trigger="load"' in page.text
+    reasons = client.get(f"/campaigns/{slug}/monitor/reasons")
+    assert 'gateway said &#39;number barred&#39;</td><td class="number">2</td>' in reasons.text
     assert "the gateway refused the account&#39;s credentials" in page.text
     token = form_token(page.text)
     retried = client.post(f"/campaigns/{slug}/channels/sms/retry", data={"csrf_token": token})

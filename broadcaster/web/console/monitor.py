@@ -31,9 +31,9 @@ POLL_SECONDS = 5
 CHANNEL_ACTIONS = ("resume", "retry", "send-test", "send-now")
 
 
-def _context(request: Request, session: Session, actor: Actor, slug: str) -> dict[str, Any]:
+def _context(request: Request, session: Session, actor: Actor, slug: str, reasons: bool = False) -> dict[str, Any]:
     settings = settings_of(request)
-    state = campaign_monitor(session, actor, settings, slug)
+    state = campaign_monitor(session, actor, settings, slug, reasons=reasons)
     return {"monitor": state, "slug": slug, "poll_seconds": POLL_SECONDS}
 
 
@@ -72,6 +72,12 @@ def monitor_page(request: Request, session: DbSession, actor: Reader, slug: str,
 def monitor_live(request: Request, session: DbSession, actor: Reader, slug: str) -> Response:
     """The counts alone, for htmx to swap in every few seconds."""
     return render(request, "_monitor_live.html", _context(request, session, actor, slug))
+
+
+@router.get("/campaigns/{slug}/monitor/reasons", response_class=HTMLResponse)
+def monitor_reasons(request: Request, session: DbSession, actor: Reader, slug: str) -> Response:
+    """The reasons of failed, skipped and held deliveries, grouped and counted (loaded once per page view)."""
+    return render(request, "_monitor_reasons.html", _context(request, session, actor, slug, reasons=True))
 
 
 @router.post("/campaigns/{slug}/channels/{channel}/{action}", response_class=HTMLResponse)
