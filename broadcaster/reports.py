@@ -16,9 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, delete, exists, select, update
+from sqlalchemy import and_, bindparam, case, delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.sql import ColumnElement
 
 from broadcaster.db import transaction
 from broadcaster.errors import ConfigurationError
@@ -52,52 +51,63 @@ def apply_reports(
     """Record each report on its delivery; keep and log the ones nothing matches."""
     now = now or utcnow()
     result = Applied()
+    connection = session.connection()  # Core: a callback is one UPDATE, never an ORM load
     for report in reports:
         if report.status == ReportStatus.INTERIM:
             result.interim += 1
             continue
-        where = _match(report, installation)
-        if where is not None and _take(session, where, report, now):
-            result.applied += 1
-        elif where is not None and session.scalar(select(exists().where(*where).correlate(None))):
-            result.repeated += 1
-        else:
-            _keep_unmatched(session, dialect, report, now)
-            result.unmatched += 1
+        match = _match(report, installation)
+        if match is not None:
+            by, values = match
+            reason = report.reason or None if report.status == ReportStatus.UNDELIVERED else None
+            taken = {**values, "new_report": report.status.value, "new_reason": reason, "now": now}
+            if connection.execute(_TAKE[by], taken).rowcount:
+                result.applied += 1
+                continue
+            if connection.execute(_FIND[by], values).first() is not None:
+                result.repeated += 1
+                continue
+        _keep_unmatched(session, dialect, report, now)
+        result.unmatched += 1
     return result
 
 
-def _match(report: Report, installation: str) -> list[ColumnElement[bool]] | None:
-    """The conditions that find the report's delivery, or None when it names nothing of ours."""
+def _match(report: Report, installation: str) -> tuple[str, dict[str, object]] | None:
+    """Which statement finds the report's delivery, with its values; None when it names nothing of ours."""
     if report.key:
         parsed = parse_delivery_key(report.key)
         if parsed is not None and parsed[0] == installation:
-            _, occurrence, address = parsed
-            return [Delivery.occurrence_id == occurrence, Delivery.address == address, Delivery.channel == CHANNEL]
+            return "key", {"occurrence": parsed[1], "to": parsed[2]}
+    if report.provider_id and report.address:
+        return "provider_address", {"message": report.provider_id, "to": report.address}
     if report.provider_id:
-        where = [Delivery.provider_id == report.provider_id, Delivery.channel == CHANNEL]
-        return [*where, Delivery.address == report.address] if report.address else where
+        return "provider", {"message": report.provider_id}
     return None
 
 
-def _take(session: Session, where: list[ColumnElement[bool]], report: Report, now: datetime) -> bool:
-    """Write the report on its delivery unless it has one; settle the state where the outcome is known."""
-    settles = Delivery.state.in_(REPORTABLE)
-    reason = report.reason or None if report.status == ReportStatus.UNDELIVERED else None
-    statement = (
-        update(Delivery)
-        .where(*where, Delivery.report.is_(None))
-        .values(
-            report=report.status.value,
-            report_reason=reason,
-            reported_at=now,
-            state=case((settles, report.status.value), else_=Delivery.state),
-            reason=case((settles, reason), else_=Delivery.reason),
-            done_at=case((and_(settles, Delivery.done_at.is_(None)), now), else_=Delivery.done_at),
-        )
-        .execution_options(synchronize_session=False)
+_WHERE = {
+    "key": (Delivery.occurrence_id == bindparam("occurrence"), Delivery.address == bindparam("to")),
+    "provider_address": (Delivery.provider_id == bindparam("message"), Delivery.address == bindparam("to")),
+    "provider": (Delivery.provider_id == bindparam("message"),),
+}
+_SETTLES = Delivery.state.in_(REPORTABLE)
+# Built once (building them per callback cost more than running them). The report is written only on a
+# delivery that has none, so a repeat changes nothing; the state moves only where the outcome is written
+# and open (accepted, unknown, failed, pending a retry); otherwise the outcome takes the report up.
+_TAKE = {
+    by: update(Delivery)
+    .where(*where, Delivery.channel == CHANNEL, Delivery.report.is_(None))
+    .values(
+        report=bindparam("new_report"),
+        report_reason=bindparam("new_reason"),
+        reported_at=bindparam("now"),
+        state=case((_SETTLES, bindparam("new_report")), else_=Delivery.state),
+        reason=case((_SETTLES, bindparam("new_reason")), else_=Delivery.reason),
+        done_at=case((and_(_SETTLES, Delivery.done_at.is_(None)), bindparam("now")), else_=Delivery.done_at),
     )
-    return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+    for by, where in _WHERE.items()
+}
+_FIND = {by: select(Delivery.id).where(*where, Delivery.channel == CHANNEL).limit(1) for by, where in _WHERE.items()}
 
 
 def _keep_unmatched(session: Session, dialect: str, report: Report, now: datetime) -> None:
@@ -145,17 +155,24 @@ def pull_reports(sessions: sessionmaker[Session], settings: Settings, installati
 
 def _match_again(session: Session, installation: str, now: datetime) -> Applied:
     session.execute(delete(UnmatchedReport).where(UnmatchedReport.received_at < now - KEPT_FOR))
+    kept = list(session.scalars(select(UnmatchedReport).order_by(UnmatchedReport.id).limit(5000)))
+    reports = [
+        Report(ReportStatus(item.report), item.key, item.provider_id, item.address, item.reason or "") for item in kept
+    ]
     result = Applied()
-    for kept in session.scalars(select(UnmatchedReport).order_by(UnmatchedReport.id).limit(5000)):
-        report = Report(ReportStatus(kept.report), kept.key, kept.provider_id, kept.address, kept.reason or "")
-        where = _match(report, installation)
-        if where is None:
-            continue
-        if _take(session, where, report, kept.received_at):
-            result.applied += 1
-        elif not session.scalar(select(exists().where(*where).correlate(None))):
+    connection = session.connection()
+    for item, report in zip(kept, reports, strict=True):
+        match = _match(report, installation)
+        if match is None:
             continue  # still nothing of ours: kept until it is 7 days old
-        session.delete(kept)
+        by, values = match
+        reason = report.reason or None if report.status == ReportStatus.UNDELIVERED else None
+        taken = {**values, "new_report": report.status.value, "new_reason": reason, "now": item.received_at}
+        if connection.execute(_TAKE[by], taken).rowcount:
+            result.applied += 1
+        elif connection.execute(_FIND[by], values).first() is None:
+            continue
+        session.delete(item)
     return result
 
 

@@ -55,11 +55,12 @@ def create_app(settings: Settings | None = None, sessions: sessionmaker[Session]
     app.add_middleware(
         BodySizeLimit, max_request_bytes=settings.max_request_bytes, max_upload_bytes=settings.max_upload_bytes
     )
+    # Callbacks first: gateways call them thousands of times a second, and routes are matched in order.
+    hooks.install(app)
     app.include_router(api.router, prefix=API_PREFIX)
     app.include_router(public.router)
     portal.install(app)
     console.install(app)
-    hooks.install(app)
     # Every script, style and image the pages use is served from the package: nothing from elsewhere.
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

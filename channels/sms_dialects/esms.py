@@ -142,7 +142,7 @@ class EsmsDialect(Dialect):
 def _report(values: Mapping[str, str], *, key: str | None, provider_id: str | None, address: str | None) -> Report:
     """One eSMS report (a callback's query or GetSendStatus's answer) as a Report."""
     status = str(values.get("SendStatus", "")).strip()
-    raw = mask_secrets(urlencode(dict(values)))
+    raw = "&".join(f"{name}={value}" for name, value in values.items())  # masked where it is kept
     telco = TELCOS.get(str(values.get("telcoid", "")), "")
     failed, succeeded = _count(values.get("SendFailed")), _count(values.get("SendSuccess"))
     if status == DELIVERED and not (failed and not succeeded):

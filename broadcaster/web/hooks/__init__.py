@@ -9,50 +9,56 @@ callback that is not a report at all gets a 400 saying why.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
 import logging
+import queue
 import re
-from typing import Annotated
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from broadcaster.installation import callback_token, installation_id
-from broadcaster.reports import apply_reports
-from broadcaster.web.auth import DbSession
+from broadcaster.reports import Applied, apply_reports
+from channels.base import Report
 from channels.sms import DIALECTS
 
 router = APIRouter(prefix="/hooks", include_in_schema=False)
+log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
 _TOKEN_IN_PATH = re.compile(r"(/hooks/[a-z]+/)[^/?\s]+")
 
 
-async def raw_body(request: Request) -> bytes:
-    return await request.body()
-
-
-Body = Annotated[bytes, Depends(raw_body)]
-
-
 @router.api_route("/sms/{token}/{dialect}", methods=["GET", "POST"])
-def sms_reports(request: Request, session: DbSession, body: Body, token: str, dialect: str) -> JSONResponse:
-    installation = _installation(request, session)
-    expected = _token(request, installation)
-    if not hmac.compare_digest(token.encode(), expected.encode()) or dialect not in DIALECTS:
+async def sms_reports(request: Request, token: str, dialect: str) -> JSONResponse:
+    # The one async handler of the app, on purpose: a gateway reports thousands of messages a second, and
+    # each callback is tiny. Parsing happens here; the database work is done by the app's one report
+    # writer thread over the sync sessions, many callbacks per transaction, and each callback is answered
+    # only once its transaction committed (so an answered report is never lost).
+    writer = _writer(request)
+    installation = await writer.installation()
+    if not hmac.compare_digest(token.encode(), _token(request, installation).encode()) or dialect not in DIALECTS:
         return JSONResponse({"title": "not found", "status": 404}, status_code=404, media_type=PROBLEM)
     try:
-        reports = DIALECTS[dialect].parse_reports(dict(request.query_params), body)
+        reports = DIALECTS[dialect].parse_reports(dict(request.query_params), await request.body())
     except ValueError as exc:
         problem = {"title": "not a delivery report", "status": 400, "detail": str(exc)}
         return JSONResponse(problem, status_code=400, media_type=PROBLEM)
-    applied = apply_reports(session, installation, dialect, reports)
+    applied = await writer.apply(dialect, reports)
     return JSONResponse({"received": len(reports), "recorded": applied.applied})
 
 
-def _installation(request: Request, session: DbSession) -> str:
-    found: str | None = getattr(request.app.state, "installation", None)
+def _writer(request: Request) -> ReportWriter:
+    found: ReportWriter | None = getattr(request.app.state, "report_writer", None)
     if found is None:
-        found = request.app.state.installation = installation_id(session)
+        found = request.app.state.report_writer = ReportWriter(request.app.state.sessions)
     return found
 
 
@@ -61,6 +67,82 @@ def _token(request: Request, installation: str) -> str:
     if found is None:
         found = request.app.state.callback_token = callback_token(request.app.state.settings, installation)
     return found
+
+
+class ReportWriter:
+    """One thread that writes delivery reports: what waits when it finishes a transaction goes into the next
+    one together (up to `batch`), so a burst of callbacks costs a few commits instead of one each."""
+
+    def __init__(self, sessions: sessionmaker[Session], batch: int = 500) -> None:
+        self.sessions = sessions
+        self.batch = batch
+        self.queue: queue.SimpleQueue[_Work] = queue.SimpleQueue()
+        self._installation: str | None = None
+        self.thread = threading.Thread(target=self._run, name="report-writer", daemon=True)
+        self.thread.start()
+
+    async def installation(self) -> str:
+        if self._installation is None:
+            self._installation = await run_in_threadpool(self._read_installation)
+        return self._installation
+
+    def _read_installation(self) -> str:
+        with self.sessions() as session, session.begin():
+            return installation_id(session)
+
+    async def apply(self, dialect: str, reports: list[Report]) -> Applied:
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[Applied] = loop.create_future()
+        self.queue.put(_Work(dialect, reports, loop, done))
+        return await done
+
+    def _run(self) -> None:
+        while True:
+            work = [self.queue.get()]
+            while len(work) < self.batch:
+                try:
+                    work.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+            self._write(work)
+
+    def _write(self, work: list[_Work]) -> None:
+        assert self._installation is not None  # read before any report is queued
+        try:
+            with self.sessions() as session, session.begin():
+                results = [apply_reports(session, self._installation, item.dialect, item.reports) for item in work]
+        except Exception as exc:  # nothing of this transaction was written: every callback in it is told so
+            log.exception("could not record %d delivery report callbacks", len(work), extra={"action": "report"})
+            for item in work:
+                _answer(item, _fail, exc)
+            return
+        for item, result in zip(work, results, strict=True):
+            _answer(item, _succeed, result)
+
+
+@dataclass(frozen=True)
+class _Work:
+    dialect: str
+    reports: list[Report]
+    loop: asyncio.AbstractEventLoop
+    done: asyncio.Future[Applied]
+
+
+def _answer(item: _Work, how: Callable[[asyncio.Future[Applied], Any], None], value: object) -> None:
+    """Hand the outcome back to the request's event loop; a loop that has closed (the server stopped) has
+    nobody left to answer, and must not stop the writer."""
+    with contextlib.suppress(RuntimeError):
+        item.loop.call_soon_threadsafe(how, item.done, value)
+
+
+def _succeed(done: asyncio.Future[Applied], result: Any) -> None:
+    if not done.done():
+        done.set_result(result)
+
+
+def _fail(done: asyncio.Future[Applied], exc: Any) -> None:
+    if not done.done():
+        done.set_exception(exc)
 
 
 class _NoTokenInAccessLog(logging.Filter):
