@@ -126,7 +126,7 @@ async def call_back(port: int, paths: list[str], connections: int) -> tuple[int,
     return totals[0], totals[1]
 
 
-def serve(settings: Settings, port: int) -> subprocess.Popen[bytes]:
+def serve(settings: Settings, port: int, workers: int) -> subprocess.Popen[bytes]:
     env = {
         **{key: value for key, value in os.environ.items() if not key.startswith("BROADCASTER_")},
         "BROADCASTER_DATABASE_URL": settings.database_url,
@@ -134,7 +134,7 @@ def serve(settings: Settings, port: int) -> subprocess.Popen[bytes]:
         "BROADCASTER_OUTPUT_DIR": str(settings.output_dir),
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "broadcaster", "serve", "--port", str(port)],
+        [sys.executable, "-m", "broadcaster", "serve", "--port", str(port), "--workers", str(workers)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -151,11 +151,21 @@ def serve(settings: Settings, port: int) -> subprocess.Popen[bytes]:
 
 
 def cpu_of(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User+system seconds of a process and its live children (uvicorn's serving processes)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if stat.parent.name == str(pid) or fields[1] == str(pid):
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
-def measure(name: str, database_url: str, folder: Path, count: int, repeats: int, connections: int) -> Run:
+def measure(
+    name: str, database_url: str, folder: Path, count: int, repeats: int, connections: int, workers: int
+) -> Run:
     settings = Settings(
         database_url=database_url,
         output_dir=folder / "out",
@@ -170,7 +180,7 @@ def measure(name: str, database_url: str, folder: Path, count: int, repeats: int
     paths = [f"{base}?{query}" for _, query in queries for _ in range(repeats)]
     random.Random(881).shuffle(paths)
     port = 20000 + random.randrange(20000)
-    server = serve(settings, port)
+    server = serve(settings, port, workers)
     try:
         cpu_before = cpu_of(server.pid)
         started = time.perf_counter()
@@ -195,15 +205,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2, help="times eSMS sends each report")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--postgres", action="store_true", help="also on PostgreSQL")
+    parser.add_argument("--workers", type=int, default=1, help="serving processes (broadcaster serve --workers)")
     options = parser.parse_args()
     runs = []
     with tempfile.TemporaryDirectory(prefix="bench-reports-") as name:
         folder = Path(name)
-        runs.append(
-            measure(
-                "sqlite", f"sqlite:///{folder / 'bench.db'}", folder, options.n, options.repeats, options.connections
-            )
-        )
+        sizes = (options.n, options.repeats, options.connections, options.workers)
+        runs.append(measure("sqlite", f"sqlite:///{folder / 'bench.db'}", folder, *sizes))
         if options.postgres:
             schema = f"bench_{uuid.uuid4().hex[:10]}"
             admin = create_engine(POSTGRES)
@@ -212,14 +220,25 @@ def main() -> None:
             try:
                 url = f"{POSTGRES}?options=-csearch_path%3D{schema}"
                 (folder / "pg").mkdir()
-                runs.append(measure("postgresql", url, folder / "pg", options.n, options.repeats, options.connections))
+                runs.append(
+                    measure(
+                        "postgresql",
+                        url,
+                        folder / "pg",
+                        options.n,
+                        options.repeats,
+                        options.connections,
+                        options.workers,
+                    )
+                )
             finally:
                 with admin.begin() as connection:
                     connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
                 admin.dispose()
     table = Table(
         title=f"delivery-report ingestion: {options.n} SMS, each report sent {options.repeats}×, "
-        f"{options.connections} connections, load average {os.getloadavg()[0]:.1f}"
+        f"{options.connections} connections, {options.workers} serving process(es), "
+        f"load average {os.getloadavg()[0]:.1f}"
     )
     for column in (
         "database",

@@ -34,9 +34,19 @@ def web_server(host: str | None, port: int | None) -> uvicorn.Server:
 
 
 @friendly
-def serve(host: HostOption = None, port: PortOption = None) -> None:
+def serve(
+    host: HostOption = None,
+    port: PortOption = None,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, max=64, help="Serving processes (more answer more callbacks at once).")
+    ] = 1,
+) -> None:
     """The web app and the REST API (/api/v1, documented at /api/v1/docs). Stop with Ctrl-C or SIGTERM."""
     from broadcaster import service
+
+    if workers > 1:
+        _serve_processes(host, port, workers)
+        return
 
     stop = threading.Event()
     with service.stop_on_signals(stop):
@@ -45,6 +55,36 @@ def serve(host: HostOption = None, port: PortOption = None) -> None:
             pass
         stop.set()
         thread.join(timeout=30)
+    out.print("stopped")
+
+
+def _serve_processes(host: str | None, port: int | None, workers: int) -> None:
+    """Several uvicorn processes on one socket, each building the app from the settings; uvicorn's own
+    supervisor handles SIGTERM and Ctrl-C."""
+    import uvicorn
+
+    from broadcaster.db import make_engine, schema_is_current, shown_url
+    from broadcaster.errors import UserError
+
+    engine = make_engine(settings().database_url)
+    current = schema_is_current(engine)
+    engine.dispose()
+    if not current:  # one sentence here, not one per process
+        raise UserError(
+            f"the database at {shown_url(settings().database_url)} is not set up or is out of date: "
+            "run 'broadcaster db upgrade'"
+        )
+    chosen_host, chosen_port = host or settings().web_host, port if port is not None else settings().web_port
+    out.print(f"serving on http://{chosen_host}:{chosen_port}/ (API at /api/v1) with {workers} processes")
+    uvicorn.run(
+        "broadcaster.web.app:create_app",
+        factory=True,
+        host=chosen_host,
+        port=chosen_port,
+        workers=workers,
+        proxy_headers=False,
+        log_level="info",
+    )
     out.print("stopped")
 
 

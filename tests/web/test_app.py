@@ -166,3 +166,31 @@ def test_broadcaster_serve_answers_on_loopback_and_stops_on_sigterm(sqlite_url: 
     assert server.returncode == 0, output
     secret = (tmp_path / "data" / "secret_key").read_text().strip()
     assert secret not in output
+
+
+def test_serve_with_several_processes_answers_and_stops_on_sigterm(sqlite_url: str, tmp_path: Path) -> None:
+    env = {**os.environ, "BROADCASTER_DATABASE_URL": sqlite_url, "BROADCASTER_DATA_DIR": str(tmp_path / "data")}
+    refused = subprocess.run(
+        [sys.executable, "-m", "broadcaster", "serve", "--workers", "2"], env=env, cwd=tmp_path, capture_output=True
+    )
+    assert refused.returncode == 1 and b"run 'broadcaster db upgrade'" in refused.stderr
+    subprocess.run([sys.executable, "-m", "broadcaster", "db", "upgrade"], env=env, check=True, cwd=tmp_path)
+    port = free_port()
+    command = [sys.executable, "-m", "broadcaster", "serve", "--port", str(port), "--workers", "2"]
+    server = subprocess.Popen(
+        command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        answer = None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/api/v1/me", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert answer is not None and answer.status_code == 401
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+    assert server.returncode == 0, output
