@@ -17,6 +17,7 @@ from typing import Any, Literal
 import requests
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from urllib3.exceptions import NewConnectionError
 
 from broadcaster.paths import inside
 from broadcaster.settings import page_token_problem
@@ -191,10 +192,18 @@ class FacebookChannel(ChannelAdapter):
                 )
             else:
                 response = self.http.post(url, data={**fields, "access_token": token}, timeout=self.options.timeout)
+        except requests.ConnectTimeout:
+            raise TransientError("cannot reach the Graph API: no connection in time") from None
         except requests.Timeout:
-            raise TransientError("the Graph API did not answer in time; the post may or may not exist") from None
+            raise TransientError(
+                "the Graph API did not answer in time; the post may or may not exist", ambiguous=True
+            ) from None
         except requests.ConnectionError as exc:
-            raise TransientError(f"cannot reach the Graph API: {type(exc).__name__}") from None
+            # Refused or unresolved: the post never left. Reset or cut off after sending: it may exist.
+            never_left = _caused_by(exc, NewConnectionError)
+            raise TransientError(
+                f"cannot reach the Graph API: {type(exc).__name__}", ambiguous=not never_left
+            ) from None
         return self._parse(bulletin, response, token, scheduled)
 
     def _parse(self, bulletin: Bulletin, response: requests.Response, token: str, scheduled: bool) -> Result:
@@ -209,7 +218,12 @@ class FacebookChannel(ChannelAdapter):
             return Result(bulletin.key, Outcome.SENT, provider_id=post)
         error = answer.get("error", {}) if isinstance(answer, dict) else {}
         if not error:
-            raise TransientError(f"the Graph API answered HTTP {response.status_code}", response=response.text[:300])
+            # A 5xx without a Graph error may have posted all the same (DOMAIN §6): look before the retry.
+            raise TransientError(
+                f"the Graph API answered HTTP {response.status_code}",
+                response=response.text[:300],
+                ambiguous=response.status_code >= 500,
+            )
         if int(error.get("code", 0)) == DUPLICATE_POST:
             return self._duplicate(bulletin, token, scheduled)
         return self._error(bulletin, error)
@@ -310,6 +324,15 @@ class FacebookChannel(ChannelAdapter):
 
     def close(self) -> None:
         self.http.close()
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, kind) or any(isinstance(arg, kind) for arg in seen.args):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _unanswered_before(bulletin: Bulletin) -> bool:

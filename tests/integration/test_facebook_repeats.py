@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ class GraphPage:
     def __init__(self, server: HTTPServer) -> None:
         self.posts: list[dict[str, Any]] = []
         self.later = 0.0  # seconds the page's clock is ahead of ours (time passing for a scheduled post)
+        self.fail_after_posting = 0  # posts to make and then answer with a bare HTTP 500 (a proxy's error page)
         server.expect_request(f"/v21.0/{PAGE}/feed", method="POST").respond_with_handler(self.post)
         server.expect_request(f"/v21.0/{PAGE}/feed", method="GET").respond_with_handler(self.feed)
         server.expect_request(f"/v21.0/{PAGE}/scheduled_posts", method="GET").respond_with_handler(self.feed)
@@ -50,6 +52,9 @@ class GraphPage:
         scheduled = request.form.get("published") == "false"
         at = int(request.form["scheduled_publish_time"]) if scheduled else None
         self.posts.append({"id": f"{PAGE}_{len(self.posts) + 1}", "message": message, "publish_at": at})
+        if self.fail_after_posting:
+            self.fail_after_posting -= 1
+            return Response("<html>502 Bad Gateway</html>", status=502, content_type="text/html")
         return Response(json.dumps({"id": self.posts[-1]["id"]}), content_type="application/json")
 
     def feed(self, request: Request) -> Response:
@@ -191,3 +196,25 @@ def test_a_scheduled_post_is_handed_over_ahead_recorded_as_scheduled_then_as_pub
     with shipped() as session:
         row = session.scalars(select(Delivery)).one()
         assert (row.state, row.reason) == (DeliveryState.SENT, "published at its time")
+
+
+def test_a_post_made_but_answered_with_a_bare_502_is_found_on_the_page_by_the_retry_not_posted_twice(
+    shipped: sessionmaker[Session], settings: Settings, graph: GraphPage
+) -> None:
+    quick = settings.model_copy(update={"rates": {"facebook": 1000}, "retry_base_seconds": 0.01})
+    now = utcnow()
+    facebook = {"to": ["page:sotttt-tay-ninh"], "schedule": [{"at": local(now, quick)}]}
+    campaign(shipped, quick, {"facebook": facebook}, sendable_since=now - timedelta(hours=1))
+    with transaction(shipped) as session:
+        catch_up(session, quick, now + timedelta(seconds=1))
+    graph.fail_after_posting = 1
+    worker = Worker(shipped, quick, ["facebook"], "test-worker")
+    worker.drain()
+    time.sleep(0.1)  # the retry's time
+    worker.drain()
+
+    [post] = graph.posts
+    with shipped() as session:
+        row = session.scalars(select(Delivery)).one()
+    assert (row.state, row.provider_id, row.reason) == (DeliveryState.SENT, post["id"], "found on the page already")
+    assert row.attempts == 2 and row.ambiguous

@@ -226,3 +226,33 @@ def test_the_embedded_default_writes_the_request_without_the_token(tmp_path: Pat
     written = (tmp_path / result.provider_id).read_text(encoding="utf-8")  # type: ignore[operator]
     assert f'"endpoint": "/{PAGE}/feed"' in written and POST in written
     assert token not in written
+
+
+def test_a_post_cut_off_after_sending_or_answered_by_a_bare_5xx_may_exist_and_a_refused_connection_did_not(
+    httpserver: HTTPServer, tmp_path: Path, token: str
+) -> None:
+    import socket
+    import threading
+
+    httpserver.expect_oneshot_request(f"/v21.0/{PAGE}/feed", method="POST").respond_with_data("oops", status=502)
+    with pytest.raises(TransientError) as bare_502:
+        graph(httpserver, tmp_path).send([post(ambiguous=False)])
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def cut_off() -> None:
+        connection, _ = listener.accept()
+        connection.recv(65536)
+        connection.close()  # the request arrived; no answer
+
+    threading.Thread(target=cut_off, daemon=True).start()
+    cut = FacebookChannel(FacebookOptions(mode="graph", graph_url=f"http://127.0.0.1:{port}/"), output_dir=tmp_path)
+    with pytest.raises(TransientError) as after_sending:
+        cut.send([post(ambiguous=False)])
+    listener.close()
+    refused = FacebookChannel(FacebookOptions(mode="graph", graph_url=f"http://127.0.0.1:{port}/"), output_dir=tmp_path)
+    with pytest.raises(TransientError) as never_left:
+        refused.send([post(ambiguous=False)])
+
+    assert (bare_502.value.ambiguous, after_sending.value.ambiguous, never_left.value.ambiguous) == (True, True, False)
