@@ -94,3 +94,38 @@ def test_the_token_never_reaches_the_access_log(token: str) -> None:
     for item in logging.getLogger("uvicorn.access").filters:
         assert not isinstance(item, logging.Filter) or item.filter(record)
     assert token not in record.getMessage() and "/hooks/sms/***/esms?SMSID=1" in record.getMessage()
+
+
+def test_a_report_before_its_message_id_was_recorded_is_matched_by_the_report_pull(
+    client: TestClient, token: str, shipped: sessionmaker[Session], web_settings: Settings, tmp_path: Path
+) -> None:
+    """SpeedSMS names only its transaction: a report that outruns the worker's record matches nothing yet,
+    is kept, and the timetable's report pull matches it once the transaction id is on the row."""
+    from broadcaster.models import utcnow
+    from broadcaster.reports import pull_reports
+
+    urgent_sms(shipped, web_settings, tmp_path, ["0912000001"])
+    with shipped() as session:
+        occurrence = session.scalars(select(Occurrence.id)).one()
+        installation = installation_id(session)
+    expand(shipped, web_settings, occurrence)
+    early = {"type": "report", "tranId": 5150, "phone": "84912000001", "status": 7}
+    assert client.post(f"/hooks/sms/{token}/speedsms", content=json.dumps(early)).json() == {
+        "received": 1,
+        "recorded": 0,
+    }
+    with transaction(shipped) as session:  # the worker records the send now
+        session.execute(
+            update(Delivery).values(state=DeliveryState.ACCEPTED, done_at=Delivery.due_at, provider_id="5150")
+        )
+
+    found = pull_reports(shipped, web_settings, installation, utcnow())
+
+    assert found.applied == 1
+    with shipped() as session:
+        delivery = session.scalars(select(Delivery)).one()
+        assert (delivery.state, delivery.reason) == (
+            DeliveryState.UNDELIVERED,
+            "SpeedSMS reports status 7 (not delivered)",
+        )
+        assert session.scalars(select(UnmatchedReport)).all() == []
