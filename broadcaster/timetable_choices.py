@@ -103,9 +103,7 @@ def choice_of_rule(rule: Mapping[str, Any]) -> RuleChoice:
     starts, ends = _day(rule.get("from", rule.get("starts"))), _day(rule.get("until", rule.get("ends")))
     if "at" in rule:
         moment = rule["at"] if isinstance(rule["at"], datetime) else datetime.fromisoformat(str(rule["at"]))
-        if moment.tzinfo is None and moment.second == 0 and moment.microsecond == 0:
-            return RuleChoice("once", on=moment.date(), at=moment.time())
-        raise ValueError(f"{moment.isoformat()} names seconds or a time zone, which the timetable does not choose")
+        return RuleChoice("once", on=moment.date(), at=moment.timetz())  # seconds and an offset, if written, kept
     if "slots" in rule:
         return RuleChoice("slots", slots=list(rule["slots"]), starts=starts, ends=ends)
     expression = str(rule["cron"])

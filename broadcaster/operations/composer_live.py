@@ -129,14 +129,15 @@ def echo_timetable(
     now = (now or datetime.now(settings.zone)).astimezone(settings.zone)
     sentences, problems, fires = [], [], []
     for position, choice in enumerate(section.rules):
+        ids = {"campaign_id": 0, "campaign": form.campaign, "channel": channel, "since": now}
         try:
             row = _rule_row(position, choice, settings)
+            plans = rule_plans(session, row, section.audience, section.areas, valid, settings.zone, ids)
             sentences.append(describe(choice, valid, locale))
-        except ValueError as exc:
+        except ValueError as exc:  # an incomplete choice, or a cron expression that is not one
             problems.append(str(exc))
             continue
-        ids = {"campaign_id": 0, "campaign": form.campaign, "channel": channel, "since": now}
-        for plan in rule_plans(session, row, section.audience, section.areas, valid, settings.zone, ids):
+        for plan in plans:
             for index, at in enumerate(plan.fires(now, plan.ends)):
                 fires.append(Fire(at.astimezone(settings.zone), weekday_name(at, locale), plan.slot))
                 if index + 1 >= NEXT_FIRES:

@@ -277,3 +277,19 @@ def test_an_approver_cannot_save_a_campaign_from_the_form(
 ) -> None:
     with pytest.raises(Exception, match="needs the permission campaigns:draft"), transaction(directory) as session:
         save_form(session, MINH, shipped_form(), composer_settings)
+
+
+def test_a_cron_expression_that_is_not_one_is_a_sentence_in_the_timetable_echo(
+    directory: sessionmaker[Session], composer_settings: Settings
+) -> None:
+    form = shipped_form()
+    form.channels["facebook"].rules = [RuleChoice("cron", cron="0 25 * * 1")]
+    with directory() as session:
+        echo = echo_timetable(session, composer_settings, form, "facebook")
+    assert echo.fires == [] and len(echo.problems) == 1
+    assert "'0 25 * * 1' is not a valid cron expression" in echo.problems[0]
+
+
+def test_a_time_written_with_seconds_and_an_offset_goes_through_the_form_unchanged() -> None:
+    rule = {"at": "2030-01-02T08:00:30+07:00"}
+    assert choice_of_rule(rule).rule() == rule
