@@ -174,8 +174,15 @@ def confirm(session: Session, actor: Actor, settings: Settings, token: str) -> I
 
 
 def download(session: Session, actor: Actor, settings: Settings, token: str, what: str) -> tuple[str, bytes]:
-    """The rejected rows (`rejected`: to correct and import again) or every note (`notes`) as CSV."""
+    """The rejected rows (`rejected`: to correct and import again), the converted numbers (`converted`) or
+    every note (`notes`) as CSV."""
     staged = preview(session, actor, settings, token)
-    header, rows = staged.report.rejects_table() if what == "rejected" else staged.report.notes_table()
+    if what == "rejected":
+        header, rows = staged.report.rejects_table()
+    elif what == "converted":
+        header = ["line", "old number", "new number"]
+        rows = [[str(line), old, new] for line, old, new in staged.report.converted]
+    else:
+        header, rows = staged.report.notes_table()
     stem = Path(staged.filename).stem or staged.kind
     return f"{stem}-{what}.csv", csv_bytes(header, rows)

@@ -90,6 +90,9 @@ def test_confirming_imports_exactly_what_was_previewed_and_the_notes_are_downloa
     lines = rejected.content.decode("utf-8-sig").splitlines()
     assert lines[0] == "line,reason,STT,Số điện thoại,Khu vực,Ngôn ngữ,Từ chối,Ghi chú"
     assert lines[1].startswith("4,'12345' is not a valid Vietnamese phone number,3,12345")
+    converted = client.get(location + "/converted.csv").content.decode("utf-8-sig").splitlines()
+    # A cell starting with + is written with a leading ' (csvfiles: a spreadsheet never runs it as a formula).
+    assert converted == ["line,old number,new number", "3,01683170669,'+84383170669"]
     notes = client.get(location + "/notes.csv").content.decode("utf-8-sig")
     assert "old number 01683170669 converted to +84383170669" in notes
 

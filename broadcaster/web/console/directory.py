@@ -110,8 +110,8 @@ def confirm_import(request: Request, session: DbSession, actor: Manager, token: 
 
 @router.get("/directory/import/{token}/{what}.csv")
 def import_notes(request: Request, session: DbSession, actor: Manager, token: str, what: str) -> Response:
-    if what not in ("rejected", "notes"):
-        raise UserError(f"'{what}' is not a download of an import (rejected or notes)")
+    if what not in ("rejected", "converted", "notes"):
+        raise UserError(f"'{what}' is not a download of an import (rejected, converted or notes)")
     name, content = staged_imports.download(session, actor, settings_of(request), token, what)
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     return Response(content, media_type="text/csv; charset=utf-8", headers=headers)
