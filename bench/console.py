@@ -199,11 +199,13 @@ def pages(slug: str) -> dict[str, str]:
         "monitor (page)": f"/campaigns/{slug}/monitor",
         "monitor (live refresh)": f"/campaigns/{slug}/monitor/live",
         "monitor (reasons, once a view)": f"/campaigns/{slug}/monitor/reasons",
-        "deliveries search": f"/campaigns/{slug}/monitor?address=0900000777",
+        "deliveries search": f"/campaigns/{slug}/deliveries?address=0900000777",
     }
 
 
-def measure(kind: str, rows: int, n: int, concurrency: int, port: int) -> list[tuple[str, dict[str, float]]]:
+def measure(
+    kind: str, rows: int, n: int, concurrency: int, port: int, only: list[str] | None = None
+) -> list[tuple[str, dict[str, float]]]:
     folder = Path(tempfile.mkdtemp(prefix=f"bench-console-{kind}-"))
     url, schema = _database(kind, folder)
     settings = _settings(url, folder)
@@ -216,6 +218,8 @@ def measure(kind: str, rows: int, n: int, concurrency: int, port: int) -> list[t
         site = f"http://127.0.0.1:{port}"
         cookie = sign_in(site)
         for name, path in pages(slug).items():
+            if only and not any(word in name for word in only):
+                continue
             ab(site + path, cookie, max(5, n // 10), 1)  # warm: templates compiled, pages in the caches
             results.append((name, ab(site + path, cookie, n, concurrency)))
     finally:
@@ -235,6 +239,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("-c", "--concurrency", type=int, default=4, help="requests in flight at once")
     parser.add_argument("--only", choices=["sqlite", "postgresql"], action="append", help="one database only")
     parser.add_argument("--port", type=int, default=18731)
+    parser.add_argument("--page", action="append", help="only the pages whose name contains this word")
     args = parser.parse_args(argv)
     if shutil.which("ab") is None:
         raise SystemExit("ab is not installed: it is in the Debian package apache2-utils (make debian-packages)")
@@ -245,7 +250,7 @@ def main(argv: list[str] | None = None) -> None:
     for column in ("database", "page", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "p95 ≤ 200 ms"):
         table.add_column(column, justify="left" if column in ("database", "page") else "right")
     for kind in args.only or ["sqlite", "postgresql"]:
-        for name, result in measure(kind, args.rows, args.n, args.concurrency, args.port):
+        for name, result in measure(kind, args.rows, args.n, args.concurrency, args.port, args.page):
             if "seconds" in result:
                 table.add_row(kind, name, f"{result['seconds']:.0f} s", "", "", "", "", "")
                 continue

@@ -38,8 +38,10 @@ def test_a_send_to_the_test_list_reaches_only_the_test_phones_and_the_monitor_co
     row = live.text.split('id="counts-sms"')[1].split("</tr>")[0]
     assert '<td class="number" data-state="sent">2</td>' in row
     assert "lần gửi thử: 1" in row
-    found = client.get(f"/campaigns/{slug}/monitor", params={"address": "0912 345 678"})
+    found = client.get(f"/campaigns/{slug}/deliveries", params={"address": "0912 345 678"})
     assert found.status_code == 200 and "+84912345678" in found.text and "đã gửi" in found.text
+    empty = client.get(f"/campaigns/{slug}/deliveries", params={"address": "0999 999 999"})
+    assert "Không có lần gửi nào đến địa chỉ này trong chiến dịch." in empty.text
 
 
 def test_send_now_to_everyone_must_be_confirmed_next_to_its_button(

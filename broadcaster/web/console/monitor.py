@@ -37,8 +37,32 @@ def _context(request: Request, session: Session, actor: Actor, slug: str, reason
     return {"monitor": state, "slug": slug, "poll_seconds": POLL_SECONDS}
 
 
-def _page_context(request: Request, session: Session, actor: Actor, slug: str, address: str) -> dict[str, Any]:
+def _page_context(request: Request, session: Session, actor: Actor, slug: str) -> dict[str, Any]:
     settings = settings_of(request)
+    detail = campaign_operations.show(session, actor, slug)
+    overdue = timedelta(hours=settings.airing_overdue_hours)
+    has_radio = any(item.channel == "radio" for item in detail.channels)
+    aired = airing.airing_counts(session, overdue, campaign=slug) if has_radio else []
+    return _context(request, session, actor, slug) | {
+        "detail": detail,
+        "search": FormState(),
+        "airing": aired,
+        "form": FormState(),
+        "failed_channel": None,
+    }
+
+
+@router.get("/campaigns/{slug}/monitor", response_class=HTMLResponse)
+def monitor_page(request: Request, session: DbSession, actor: Reader, slug: str) -> Response:
+    context = _page_context(request, session, actor, slug)
+    done = request.query_params.get("done", "")
+    context["done"] = words_of(request).get(f"done_{done}") if done in CHANNEL_ACTIONS else None
+    return render(request, "monitor.html", context)
+
+
+@router.get("/campaigns/{slug}/deliveries", response_class=HTMLResponse)
+def deliveries_search(request: Request, session: DbSession, actor: Reader, slug: str, address: str = "") -> Response:
+    """Every delivery of the campaign to one address: an index lookup per occurrence, nothing counted."""
     detail = campaign_operations.show(session, actor, slug)
     search = FormState(values={"address": address})
     found = None
@@ -47,25 +71,8 @@ def _page_context(request: Request, session: Session, actor: Actor, slug: str, a
             found = sending.find_deliveries(session, actor, slug, address)
         except UserError as exc:
             search.fail("address", str(exc)[:1].upper() + str(exc)[1:] + ".")
-    overdue = timedelta(hours=settings.airing_overdue_hours)
-    has_radio = any(item.channel == "radio" for item in detail.channels)
-    aired = airing.airing_counts(session, overdue, campaign=slug) if has_radio else []
-    return _context(request, session, actor, slug) | {
-        "detail": detail,
-        "search": search,
-        "found": found,
-        "airing": aired,
-        "form": FormState(),
-        "failed_channel": None,
-    }
-
-
-@router.get("/campaigns/{slug}/monitor", response_class=HTMLResponse)
-def monitor_page(request: Request, session: DbSession, actor: Reader, slug: str, address: str = "") -> Response:
-    context = _page_context(request, session, actor, slug, address)
-    done = request.query_params.get("done", "")
-    context["done"] = words_of(request).get(f"done_{done}") if done in CHANNEL_ACTIONS else None
-    return render(request, "monitor.html", context, status_code=422 if context["search"].failed else 200)
+    context = {"detail": detail, "slug": slug, "search": search, "found": found}
+    return render(request, "deliveries.html", context, status_code=422 if search.failed else 200)
 
 
 @router.get("/campaigns/{slug}/monitor/live", response_class=HTMLResponse)
@@ -113,5 +120,5 @@ def channel_action(
             form.fail(field, text[:1].upper() + text[1:] + ("" if text.endswith(".") else "."))
     if not form.failed:
         return RedirectResponse(f"/campaigns/{slug}/monitor?done={action}", status_code=303)
-    context = _page_context(request, session, actor, slug, "") | {"form": form, "failed_channel": channel}
+    context = _page_context(request, session, actor, slug) | {"form": form, "failed_channel": channel}
     return render(request, "monitor.html", context | {"done": None}, status_code=422)
