@@ -423,6 +423,8 @@ class Worker:
         finally:
             for adapter in self.adapters.values():
                 adapter.close()
+            for pace in self.paces.values():
+                pace.close()
         return self.stats
 
     def _open_adapters(self) -> None:
@@ -502,6 +504,8 @@ class Worker:
         finally:
             for adapter in self.adapters.values():
                 adapter.close()
+            for pace in self.paces.values():
+                pace.close()
         return self.stats
 
     # -- expansion --
