@@ -26,7 +26,7 @@ reservations a second however high its rate; at 200 messages a second or less th
 a request, which keeps every worker's sends interleaved. Measured (bench/README.md): blocks of a
 quarter second lost a fifth of the rate with four workers on a loaded machine, as a worker slowed
 mid-block leaves its slots to pass unused; through a session (pool check-out, BEGIN, UPDATE, COMMIT)
-four PostgreSQL workers reached only 0.58 R at R = 200, 0.94 R on their own connection. A slot more than
+four PostgreSQL workers reached only 0.58 R at R = 200, 0.94 to 0.99 R on their own connection. A slot more than
 20 ms late is given up rather than sent in a bunch with the next ones, and what is left of a block
 when a worker runs out of messages is given back.
 """
