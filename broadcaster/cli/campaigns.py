@@ -4,76 +4,72 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from broadcaster.accounts import Actor, bind_actor
-from broadcaster.audience import parse_selector, recipients
-from broadcaster.campaigns import CheckedFile, area_notes, check_campaign_file, find_campaign, save_campaign
-from broadcaster.cli.common import AsOption, actor, err, friendly, out, report_problems, settings, unit_of_work
-from broadcaster.errors import UserError
-from broadcaster.letters import letter_file
-from broadcaster.models import AuditEntry, Campaign
-from broadcaster.problems import InvalidInput, Problem
-from broadcaster.rendering import Composer
-from broadcaster.versions import (
-    check_all,
-    check_for_changes,
-    composer_for,
-    current_content,
-    describe_change,
-    version_in_force,
+from broadcaster.cli.common import (
+    AsOption,
+    actor,
+    err,
+    friendly,
+    local_actor,
+    out,
+    report_problems,
+    settings,
+    unit_of_work,
 )
-from channels.base import Bulletin, Recipient
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from broadcaster.accounts import Actor
+    from broadcaster.operations.campaigns import FileCheck
+    from broadcaster.operations.preview import Preview
+
+# The operations, the database layer and the templates are imported inside each command: `--help` and the
+# commands that need little should not pay for SQLAlchemy, Jinja2 and every channel adapter.
 
 app = typer.Typer(help="Campaigns: load, check, approve, pause, preview.", no_args_is_help=True)
 
 
-def _report(checked: CheckedFile) -> None:
+def _table(title: str, *columns: str) -> Table:
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    return table
+
+
+def _report(checked: FileCheck) -> None:
+    from broadcaster.problems import InvalidInput
+
     if checked.problems:
         report_problems(InvalidInput(checked.source, checked.problems))
     for warning in checked.warnings:
         err.print(f"[yellow]warning:[/] {escape(checked.source)}: {escape(str(warning))}")
 
 
-def _one_file_per_campaign(results: list[CheckedFile]) -> None:
-    """Two files of one campaign in one `add`: which one would win is not the user's intent, so neither."""
-    first: dict[str, str] = {}
-    for checked in results:
-        if checked.spec is None:
-            continue
-        slug = checked.spec.campaign
-        if slug in first:
-            checked.problems.append(
-                Problem("campaign", f"'{slug}' is also the campaign of {first[slug]}; load one file per campaign")
-            )
-        else:
-            first[slug] = checked.source
-
-
 @app.command()
 @friendly
-def validate(files: Annotated[list[Path], typer.Argument(help="Campaign files (YAML).")]) -> None:
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="Campaign files (YAML).")], as_: str | None = AsOption
+) -> None:
     """Check campaign files against the directory and templates; every problem of every file is listed."""
+    from broadcaster.operations import campaigns as operations
+
+    who = local_actor(as_)
     with unit_of_work() as session:
-        results = [check_campaign_file(session, path, settings()) for path in files]
-        notes = {
-            checked.source: area_notes(session, checked.spec)
-            for checked in results
-            if checked.spec is not None and not checked.problems
-        }
+        results = operations.check_files(session, who, files, settings())
     for checked in results:
-        if checked.spec is not None and not checked.problems:
-            out.print(f"[green]ok[/] {checked.source}: campaign '{checked.spec.campaign}' is valid")
-            for note in notes.get(checked.source, []):
+        if checked.valid:
+            out.print(f"[green]ok[/] {checked.source}: campaign '{checked.campaign}' is valid")
+            for note in checked.notes:
                 out.print(f"  {note}", markup=False)
         _report(checked)
-    if any(checked.problems for checked in results):
+    if not all(checked.valid for checked in results):
         raise typer.Exit(1)
 
 
@@ -86,22 +82,20 @@ def add(
 
     Every file is checked first; if any has a problem, none is loaded.
     """
+    from broadcaster.operations import campaigns as operations
+
     who = actor(as_)
     with unit_of_work() as session:
-        bind_actor(session, who)
-        results = [check_campaign_file(session, path, settings()) for path in files]
-        _one_file_per_campaign(results)
-        for checked in results:
-            _report(checked)
-        if any(checked.problems or checked.spec is None for checked in results):
-            err.print("nothing was loaded")
-            raise typer.Exit(1)
-        for checked in results:
-            assert checked.spec is not None
-            campaign, created = save_campaign(session, checked.spec, who.login, settings())
-            verb = "added" if created else "updated"
-            out.print(f"{verb} campaign '{campaign.slug}' ({campaign.status})")
-            _report_changes(campaign.slug, check_for_changes(session, campaign, settings(), who.login))
+        added = operations.add_files(session, who, files, settings())
+    for checked in added.checks:
+        _report(checked)
+    if not added.saved:
+        err.print("nothing was loaded")
+        raise typer.Exit(1)
+    for saved in added.saved:
+        verb = "added" if saved.created else "updated"
+        out.print(f"{verb} campaign '{saved.campaign.slug}' ({saved.campaign.status})")
+        _report_changes(saved.campaign.slug, saved.changes)
 
 
 def _report_changes(slug: str, changes: list[dict[str, Any]]) -> None:
@@ -120,18 +114,15 @@ def check(
     as_: str | None = AsOption,
 ) -> None:
     """Compare campaigns with their templates and issuer as they now are; a change needs approval again."""
+    from broadcaster.operations import campaigns as operations
+
     who = actor(as_)
     with unit_of_work() as session:
-        if slugs:
-            found = {
-                slug: check_for_changes(session, find_campaign(session, slug), settings(), who.login) for slug in slugs
-            }
-        else:
-            found = check_all(session, settings(), who.login)
-        for slug, changes in found.items():
-            _report_changes(slug, changes)
-        if not any(found.values()):
-            out.print("no campaign changed since its version was fixed")
+        found = operations.check_changes(session, who, slugs, settings())
+    for slug, changes in found.items():
+        _report_changes(slug, changes)
+    if not any(found.values()):
+        out.print("no campaign changed since its version was fixed")
 
 
 def _status_style(status: str) -> str:
@@ -140,68 +131,73 @@ def _status_style(status: str) -> str:
 
 @app.command("list")
 @friendly
-def list_() -> None:
+def list_(as_: str | None = AsOption) -> None:
     """All campaigns with their status."""
+    from broadcaster.operations import campaigns as operations
+
+    who = local_actor(as_)
     with unit_of_work() as session:
-        table = Table(title="campaigns")
-        for column in ("campaign", "number", "status", "priority", "valid", "channels", "submitted by", "approved by"):
-            table.add_column(column)
-        for campaign in session.scalars(select(Campaign).order_by(Campaign.valid_from, Campaign.slug)):
-            style = _status_style(campaign.status)
-            table.add_row(
-                campaign.slug,
-                campaign.number,
-                f"[{style}]{campaign.status}[/]" if style else campaign.status,
-                campaign.priority,
-                f"{campaign.valid_from} → {campaign.valid_until}",
-                ", ".join(channel.channel for channel in campaign.channels),
-                campaign.submitted_by or "",
-                campaign.approved_by or "",
-            )
-        out.print(table)
+        campaigns = operations.list_campaigns(session, who)
+    columns = ("campaign", "number", "status", "priority", "valid", "channels", "submitted by", "approved by")
+    table = _table("campaigns", *columns)
+    for campaign in campaigns:
+        style = _status_style(campaign.status)
+        table.add_row(
+            campaign.slug,
+            campaign.number,
+            f"[{style}]{campaign.status}[/]" if style else campaign.status,
+            campaign.priority,
+            f"{campaign.valid_from} → {campaign.valid_until}",
+            ", ".join(campaign.channels),
+            campaign.submitted_by or "",
+            campaign.approved_by or "",
+        )
+    out.print(table)
 
 
 @app.command()
 @friendly
-def show(slug: str) -> None:
+def show(slug: str, as_: str | None = AsOption) -> None:
     """One campaign: its fields, channels, audiences and timetable rules."""
+    from broadcaster.operations import campaigns as operations
+
+    who = local_actor(as_)
     with unit_of_work() as session:
-        campaign = find_campaign(session, slug)
-        out.print(f"[bold]{campaign.slug}[/]  {campaign.number}  V/v {campaign.subject}")
+        detail = operations.show(session, who, slug)
+    campaign = detail.summary
+    out.print(f"[bold]{campaign.slug}[/]  {campaign.number}  V/v {campaign.subject}")
+    out.print(
+        f"issuer {detail.issuer} · status {campaign.status} · priority {campaign.priority} · "
+        f"valid {campaign.valid_from} → {campaign.valid_until} · template {detail.template} · "
+        f"locales {', '.join(detail.locales)}"
+    )
+    version = detail.version
+    if version is not None:
+        approved = f" · approved by {version.approved_by}" if version.approved_by else ""
         out.print(
-            f"issuer {campaign.issuer.slug} · status {campaign.status} · priority {campaign.priority} · "
-            f"valid {campaign.valid_from} → {campaign.valid_until} · template {campaign.template} · "
-            f"locales {', '.join(campaign.locales)}"
+            f"version {version.number} (sha256 {version.fingerprint[:12]}) · drafted by {version.drafted_by} · "
+            f"submitted by {version.submitted_by}{approved}"
         )
-        version = version_in_force(session, campaign)
-        if version is not None:
-            approved = f" · approved by {version.approved_by}" if version.approved_by else ""
-            out.print(
-                f"version {version.number} (sha256 {version.fingerprint[:12]}) · drafted by {version.drafted_by} · "
-                f"submitted by {version.submitted_by}{approved}"
-            )
-        table = Table(title="channels")
-        for column in ("channel", "audience", "areas", "options", "timetable", "paused"):
-            table.add_column(column)
-        zone = settings().zone
-        for channel in campaign.channels:
-            rules = []
-            for rule in channel.rules:
-                if rule.kind == "once" and rule.at is not None:
-                    rules.append(f"once at {rule.at.astimezone(zone):%Y-%m-%d %H:%M}")
-                elif rule.kind == "cron":
-                    rules.append(f"cron '{rule.cron}' {rule.starts or ''}…{rule.ends or ''}")
-                else:
-                    rules.append(f"slots {', '.join(rule.slots or [])} {rule.starts or ''}…{rule.ends or ''}")
-            table.add_row(
-                channel.channel,
-                ", ".join(channel.audience),
-                ", ".join(channel.areas),
-                json.dumps(channel.options, ensure_ascii=False) if channel.options else "",
-                "\n".join(rules),
-                channel.pause_reason or ("yes" if channel.paused else ""),
-            )
-        out.print(table)
+    table = _table("channels", "channel", "audience", "areas", "options", "timetable", "paused")
+    zone = settings().zone
+    for channel in detail.channels:
+        rules = []
+        for rule in channel.rules:
+            if rule.kind == "once" and rule.at is not None:
+                rules.append(f"once at {rule.at.astimezone(zone):%Y-%m-%d %H:%M}")
+            elif rule.kind == "cron":
+                rules.append(f"cron '{rule.cron}' {rule.starts or ''}…{rule.ends or ''}")
+            else:
+                rules.append(f"slots {', '.join(rule.slots)} {rule.starts or ''}…{rule.ends or ''}")
+        table.add_row(
+            channel.channel,
+            ", ".join(channel.audience),
+            ", ".join(channel.areas),
+            json.dumps(channel.options, ensure_ascii=False) if channel.options else "",
+            "\n".join(rules),
+            channel.pause_reason or ("yes" if channel.paused else ""),
+        )
+    out.print(table)
 
 
 def _transition(slug: str, action: str, who: Actor, reason: str | None = None) -> None:
@@ -271,80 +267,21 @@ def cancel(slug: str, reason: Annotated[str | None, typer.Option()] = None, as_:
 # ---- preview ------------------------------------------------------------------------------------
 
 
-def _find_recipient(
-    session: Session, composer: Composer, campaign: Campaign, channel: str, wanted: str | None, locale: str | None
-) -> Recipient:
-    """The named recipient; else the first whose locale is the one asked for; else simply the first."""
-    campaign_channel = next(c for c in campaign.channels if c.channel == channel)
-    selectors = [parse_selector(text) for text in campaign_channel.audience]
-    first = None
-    for recipient in recipients(session, composer.adapter.recipient_kind, selectors, campaign_channel.areas):
-        names = (recipient.address.lower(), recipient.name.lower(), str(recipient.details.get("key", "")).lower())
-        if wanted is not None:
-            if wanted.lower() in names:
-                return recipient
-            continue
-        if locale is None or composer.locale_for(recipient) == locale:
-            return recipient
-        first = first or recipient
-    if first is not None:
-        return first
-    if wanted:
-        raise UserError(f"no recipient of the {channel} audience of '{campaign.slug}' matches '{wanted}'")
-    raise UserError(f"the {channel} audience of '{campaign.slug}' is empty")
-
-
-def _preview_one(
-    session: Session, campaign: Campaign, channel: str, locale: str | None, wanted: str | None
-) -> Bulletin:
-    campaign_channel = next((c for c in campaign.channels if c.channel == channel), None)
-    if campaign_channel is None:
-        known = ", ".join(c.channel for c in campaign.channels)
-        raise UserError(f"campaign '{campaign.slug}' has no {channel} channel (it has {known})")
-    # What was submitted or approved is shown as it was fixed, not as the files on disk now read.
-    version = version_in_force(session, campaign)
-    content = version.content if version is not None else current_content(session, campaign, settings())
-    composer = composer_for(content, channel, settings())
-    recipient = _find_recipient(session, composer, campaign, channel, wanted, locale)
-    if locale is not None:
-        recipient = Recipient(
-            recipient.kind,
-            recipient.address,
-            recipient.name,
-            {**recipient.details, "locale": locale, "locales": [locale]},
-        )
-    fire_at = _first_fire(campaign_channel.rules, campaign, recipient)
-    slot = (campaign_channel.rules[0].slots or [None])[0] if campaign_channel.rules else None
-    return composer.compose("preview", recipient, fire_at, slot)
-
-
-def _first_fire(rules, campaign: Campaign, recipient: Recipient):  # type: ignore[no-untyped-def]
-    from datetime import datetime, time
-
-    zone = settings().zone
-    rule = rules[0] if rules else None
-    if rule is not None and rule.at is not None:
-        return rule.at.astimezone(zone)
-    day = (rule.starts if rule is not None and rule.starts else None) or campaign.valid_from
-    slot_time = "08:00"
-    if rule is not None and rule.slots:
-        slot_time = recipient.details.get("slots", {}).get(rule.slots[0], slot_time)
-    return datetime.combine(day, time.fromisoformat(slot_time), zone)
-
-
-def _write_parts(folder: Path, bulletin: Bulletin, stem: str) -> list[Path]:
+def _write_parts(folder: Path, parts: dict[str, str], stem: str) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for part, text in bulletin.parts.items():
+    for part, text in parts.items():
         path = folder / f"{stem}.{part}"
         path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
 
 
-def _write_letter(folder: Path, bulletin: Bulletin, name: str | None = None) -> Path | None:
+def _write_letter(folder: Path, item: Preview, name: str | None = None) -> Path | None:
     """The letter's A4 PDF as it is attached to the e-mail (named `<number>-<date>.pdf` unless given a name)."""
-    attachment = letter_file(bulletin.parts, bulletin.details)
+    from broadcaster.operations.preview import letter
+
+    attachment = letter(item)
     if attachment is None:
         return None
     folder.mkdir(parents=True, exist_ok=True)
@@ -361,63 +298,68 @@ def preview(
     locale: Annotated[str | None, typer.Option(help="Render in this locale (default: the recipient's).")] = None,
     recipient: Annotated[str | None, typer.Option(help="E-mail, phone, station or page (default: the first).")] = None,
     all_: Annotated[Path | None, typer.Option("--all", help="Write every rendering into this folder.")] = None,
+    as_: str | None = AsOption,
 ) -> None:
     """Print exactly what would be sent, or write every rendering of a campaign to a folder for review."""
+    from broadcaster.errors import UserError
+    from broadcaster.operations import preview as operations
+
+    if all_ is None and channel is None:
+        raise UserError("choose a channel with --channel (or write them all with --all FOLDER)")
+    who = local_actor(as_)
+    if all_ is not None:
+        with unit_of_work() as session:
+            previews = operations.preview_all(session, who, slug, settings())
+        for item in previews:
+            folder = all_ / item.channel
+            for path in _write_parts(folder, item.parts, item.locale):
+                out.print(f"wrote {path}")
+            if pdf := _write_letter(folder, item, f"{item.locale}.pdf"):
+                out.print(f"wrote {pdf}")
+        return
+    assert channel is not None
     with unit_of_work() as session:
-        campaign = find_campaign(session, slug)
-        if all_ is not None:
-            for campaign_channel in campaign.channels:
-                for each_locale in campaign.locales:
-                    bulletin = _preview_one(session, campaign, campaign_channel.channel, each_locale, None)
-                    folder = all_ / campaign_channel.channel
-                    for path in _write_parts(folder, bulletin, each_locale):
-                        out.print(f"wrote {path}")
-                    if pdf := _write_letter(folder, bulletin, f"{each_locale}.pdf"):
-                        out.print(f"wrote {pdf}")
-            return
-        if channel is None:
-            raise UserError("choose a channel with --channel (or write them all with --all FOLDER)")
-        bulletin = _preview_one(session, campaign, channel, locale, recipient)
-        to = bulletin.recipient
-        who = f"{to.name} <{to.address}>" if to.name else to.address
-        when = f"{bulletin.details['fire_at']:%Y-%m-%d %H:%M}"
-        out.print(f"[dim]to {escape(who)} · locale {bulletin.details['locale']} · at {when}[/]")
-        if "subject" in bulletin.parts:
-            out.print(f"Subject: {bulletin.parts['subject'].strip()}", markup=False)
-        out.print(bulletin.parts.get("txt", ""), markup=False)
-        if "html" in bulletin.parts:
-            folder = settings().output_dir / "preview" / slug
-            html = _write_parts(
-                folder,
-                Bulletin(bulletin.key, bulletin.recipient, {"html": bulletin.parts["html"]}, bulletin.campaign),
-                f"{channel}-{bulletin.details['locale']}",
-            )
-            if pdf := _write_letter(folder, bulletin):
-                out.print(f"[dim]PDF attached: {pdf}[/]")
-            out.print(f"[dim]HTML part: {html[0]}[/]")
+        item = operations.preview(session, who, slug, channel, settings(), locale=locale, recipient=recipient)
+    _print_preview(slug, item)
+
+
+def _print_preview(slug: str, item: Preview) -> None:
+    who = f"{item.recipient_name} <{item.recipient_address}>" if item.recipient_name else item.recipient_address
+    out.print(f"[dim]to {escape(who)} · locale {item.locale} · at {item.fire_at:%Y-%m-%d %H:%M}[/]")
+    if "subject" in item.parts:
+        out.print(f"Subject: {item.parts['subject'].strip()}", markup=False)
+    out.print(item.parts.get("txt", ""), markup=False)
+    if "html" in item.parts:
+        folder = settings().output_dir / "preview" / slug
+        html = _write_parts(folder, {"html": item.parts["html"]}, f"{item.channel}-{item.locale}")
+        if pdf := _write_letter(folder, item):
+            out.print(f"[dim]PDF attached: {pdf}[/]")
+        out.print(f"[dim]HTML part: {html[0]}[/]")
 
 
 # ---- audit --------------------------------------------------------------------------------------
 
 
-def audit(slug: str) -> None:
+def audit(slug: str, as_: str | None = AsOption) -> None:
     """Everything that happened to a campaign: who, when, what."""
+    from broadcaster.operations import campaigns as operations
+
+    who = local_actor(as_)
     with unit_of_work() as session:
-        campaign = find_campaign(session, slug)
-        table = Table(title=f"audit log of {slug}")
-        for column in ("when", "who", "action", "details"):
-            table.add_column(column)
-        zone = settings().zone
-        query = select(AuditEntry).where(AuditEntry.campaign_id == campaign.id).order_by(AuditEntry.id)
-        for entry in session.scalars(query):
-            table.add_row(
-                f"{entry.at.astimezone(zone):%Y-%m-%d %H:%M:%S}", entry.actor, entry.action, _describe(entry.details)
-            )
-        out.print(table)
+        entries = operations.audit_log(session, who, slug)
+    table = _table(f"audit log of {slug}", "when", "who", "action", "details")
+    zone = settings().zone
+    for entry in entries:
+        table.add_row(
+            f"{entry.at.astimezone(zone):%Y-%m-%d %H:%M:%S}", entry.actor, entry.action, _describe(entry.details)
+        )
+    out.print(table)
 
 
 def _describe(details: dict[str, object]) -> str:
     if "changes" in details and isinstance(details["changes"], list):
+        from broadcaster.versions import describe_change
+
         return "\n".join(describe_change(change) for change in details["changes"])
     if "spec" in details:
         return "created from campaign file"

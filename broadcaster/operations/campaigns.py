@@ -18,7 +18,8 @@ from broadcaster.models import AuditEntry, Campaign
 
 if TYPE_CHECKING:
     from broadcaster.campaign_file import CampaignSpec
-    from broadcaster.problems import InvalidInput
+    from broadcaster.campaigns import CheckedFile
+    from broadcaster.problems import InvalidInput, Problem
     from broadcaster.settings import Settings
 
 # The campaign file format, the checks and the templates load only for the operations that need them:
@@ -88,6 +89,17 @@ class ChannelDetail:
 
 
 @dataclass(frozen=True)
+class VersionInfo:
+    """The version in force: what was fixed at submit, and the people behind it."""
+
+    number: int
+    fingerprint: str  # sha256 of the fixed content
+    drafted_by: str
+    submitted_by: str
+    approved_by: str | None
+
+
+@dataclass(frozen=True)
 class CampaignDetail:
     summary: CampaignSummary
     issuer: str
@@ -95,12 +107,38 @@ class CampaignDetail:
     locales: list[str]
     channels: list[ChannelDetail]
     spec: dict[str, Any]
+    version: VersionInfo | None = None
 
 
 @dataclass(frozen=True)
 class SavedCampaign:
     campaign: CampaignSummary
     created: bool
+    # What differs from the version it was held to (templates, issuer): it is back to draft when not empty.
+    changes: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FileCheck:
+    """One campaign file checked: the campaign it holds when readable, its problems, warnings and notes."""
+
+    source: str
+    campaign: str | None
+    problems: list[Problem]
+    warnings: list[Problem]
+    notes: list[str]  # where an audience's areas have ended and what they reach instead
+
+    @property
+    def valid(self) -> bool:
+        return self.campaign is not None and not self.problems
+
+
+@dataclass(frozen=True)
+class Added:
+    """The files checked, and the campaigns saved: none unless every file was valid."""
+
+    checks: list[FileCheck]
+    saved: list[SavedCampaign]
 
 
 @dataclass(frozen=True)
@@ -167,12 +205,86 @@ def validate(session: Session, actor: Actor, spec: CampaignSpec, source: str, se
 
 def save(session: Session, actor: Actor, spec: CampaignSpec, source: str, settings: Settings) -> SavedCampaign:
     """Check, then save as a draft (an edit of a submitted or paused campaign returns it to draft); audited."""
-    from broadcaster.campaigns import save_campaign
-
     validate(session, actor, spec, source, settings)
+    return _saved(session, actor, spec, settings)
+
+
+def _saved(session: Session, actor: Actor, spec: CampaignSpec, settings: Settings) -> SavedCampaign:
+    from broadcaster.campaigns import save_campaign
+    from broadcaster.versions import check_for_changes
+
     bind_actor(session, actor)
     campaign, created = save_campaign(session, spec, actor.login, settings)
-    return SavedCampaign(CampaignSummary.of(campaign), created)
+    # The same file may stand for changed templates or issuer: what was fixed at submit is compared too.
+    changes = check_for_changes(session, campaign, settings, actor.login)
+    return SavedCampaign(CampaignSummary.of(campaign), created, changes)
+
+
+def check_files(session: Session, actor: Actor, paths: list[Path], settings: Settings) -> list[FileCheck]:
+    """Every problem of every campaign file (structure, directory, timetable, templates), and warnings."""
+    actor.require("campaigns:draft")
+    return [_file_check(session, checked) for checked in _checked_files(session, paths, settings)]
+
+
+def add_files(session: Session, actor: Actor, paths: list[Path], settings: Settings) -> Added:
+    """Check every file, then save each as a draft; if any file has a problem, none is saved. Audited."""
+    actor.require("campaigns:draft")
+    results = _checked_files(session, paths, settings)
+    _one_file_per_campaign(results)
+    checks = [_file_check(session, checked) for checked in results]
+    if not all(check.valid for check in checks):
+        return Added(checks, [])
+    return Added(checks, [_saved(session, actor, checked.spec, settings) for checked in results if checked.spec])
+
+
+def _checked_files(session: Session, paths: list[Path], settings: Settings) -> list[CheckedFile]:
+    from broadcaster.campaigns import check_campaign_file
+
+    return [check_campaign_file(session, path, settings) for path in paths]
+
+
+def _file_check(session: Session, checked: CheckedFile) -> FileCheck:
+    from broadcaster.campaigns import area_notes
+
+    spec = checked.spec
+    notes = area_notes(session, spec) if spec is not None and not checked.problems else []
+    slug = spec.campaign if spec is not None else None
+    return FileCheck(checked.source, slug, list(checked.problems), list(checked.warnings), notes)
+
+
+def _one_file_per_campaign(results: list[CheckedFile]) -> None:
+    """Two files of one campaign in one load: which one would win is not the user's intent, so neither."""
+    from broadcaster.problems import Problem
+
+    first: dict[str, str] = {}
+    for checked in results:
+        if checked.spec is None:
+            continue
+        slug = checked.spec.campaign
+        if slug in first:
+            checked.problems.append(
+                Problem("campaign", f"'{slug}' is also the campaign of {first[slug]}; load one file per campaign")
+            )
+        else:
+            first[slug] = checked.source
+
+
+def check_changes(
+    session: Session, actor: Actor, slugs: list[str] | None, settings: Settings
+) -> dict[str, list[dict[str, Any]]]:
+    """Compare campaigns (default: every submitted or approved one) with their templates and issuer as they
+    now are; a changed one goes back to draft, audited with its diff. Slug → its changes (empty: none).
+
+    Reading is enough: this only records what is already true, and holds back what nobody approved.
+    """
+    from broadcaster.campaigns import find_campaign
+    from broadcaster.versions import check_all, check_for_changes
+
+    actor.require("campaigns:read")
+    bind_actor(session, actor)
+    if not slugs:
+        return check_all(session, settings, actor.login)
+    return {slug: check_for_changes(session, find_campaign(session, slug), settings, actor.login) for slug in slugs}
 
 
 # ---- reading campaigns --------------------------------------------------------------------------
@@ -186,9 +298,16 @@ def list_campaigns(session: Session, actor: Actor) -> list[CampaignSummary]:
 
 def show(session: Session, actor: Actor, slug: str) -> CampaignDetail:
     from broadcaster.campaigns import find_campaign
+    from broadcaster.versions import version_in_force
 
     actor.require("campaigns:read")
     campaign = find_campaign(session, slug)
+    fixed = version_in_force(session, campaign)
+    version = (
+        VersionInfo(fixed.number, fixed.fingerprint, fixed.drafted_by, fixed.submitted_by, fixed.approved_by)
+        if fixed is not None
+        else None
+    )
     channels = [
         ChannelDetail(
             channel=item.channel,
@@ -211,6 +330,7 @@ def show(session: Session, actor: Actor, slug: str) -> CampaignDetail:
         locales=list(campaign.locales),
         channels=channels,
         spec=dict(campaign.spec),
+        version=version,
     )
 
 

@@ -2,12 +2,14 @@
 
 The recipient, fire time and slot are chosen as the sender would choose them: the named recipient, else
 the first whose locale is the one asked for, else the first; the channel's first rule's first fire.
+What was submitted or approved is shown as it was fixed, not as the files on disk now read.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -18,7 +20,11 @@ from broadcaster.errors import UserError
 from broadcaster.models import Campaign, CampaignChannel, Rule
 from broadcaster.rendering import Composer
 from broadcaster.settings import Settings
+from broadcaster.versions import composer_for, current_content, version_in_force
 from channels.base import Recipient
+
+if TYPE_CHECKING:
+    from broadcaster.letters import LetterFile
 
 
 @dataclass(frozen=True)
@@ -30,6 +36,8 @@ class Preview:
     fire_at: datetime
     slot: str | None
     parts: dict[str, str]  # txt, and html and subject for e-mail
+    number: str  # the letter's number and date, which name its PDF
+    letter_date: date | None
 
 
 def preview(
@@ -71,7 +79,9 @@ def _preview_one(
     session: Session, campaign: Campaign, channel: str, settings: Settings, locale: str | None, wanted: str | None
 ) -> Preview:
     campaign_channel = _channel(campaign, channel)
-    composer = Composer.for_campaign(campaign, campaign_channel, settings)
+    version = version_in_force(session, campaign)
+    content = version.content if version is not None else current_content(session, campaign, settings)
+    composer = composer_for(content, channel, settings)
     chosen = _find_recipient(session, composer, campaign, campaign_channel, wanted, locale)
     if locale is not None:
         chosen = Recipient(
@@ -88,7 +98,16 @@ def _preview_one(
         fire_at=fire_at,
         slot=slot,
         parts=dict(bulletin.parts),
+        number=str(bulletin.details["number"]),
+        letter_date=bulletin.details.get("date"),
     )
+
+
+def letter(item: Preview) -> LetterFile | None:
+    """The letter's A4 PDF as the e-mail attaches it, for a preview with an HTML letter; else None."""
+    from broadcaster.letters import letter_file  # WeasyPrint: only when a PDF is asked for
+
+    return letter_file(item.parts, {"number": item.number, "date": item.letter_date})
 
 
 def _find_recipient(

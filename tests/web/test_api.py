@@ -169,7 +169,11 @@ def test_the_cli_and_the_api_leave_the_same_rows_and_audit_entries(
     assert cli("campaign", "add", yaml, "--as", "lan").exit_code == 0
     assert cli("campaign", "submit", SLUG, "--as", "lan").exit_code == 0
     assert cli("campaign", "approve", SLUG, "--as", "minh").exit_code == 0
+    assert cli("campaign", "check", "--as", "minh").exit_code == 0
+    assert cli("campaign", "pause", SLUG, "--reason", "chờ số mới", "--as", "minh").exit_code == 0
+    assert cli("campaign", "resume", SLUG, "--as", "minh").exit_code == 0
     assert cli("send-now", SLUG, "--channel", "radio", "--as", "minh").exit_code == 0
+    assert cli("retry", SLUG, "--failed", "--as", "minh").exit_code == 0
 
     second = f"sqlite:///{tmp_path / 'api.db'}"
     cli.env["BROADCASTER_DATABASE_URL"] = second
@@ -185,7 +189,11 @@ def test_the_cli_and_the_api_leave_the_same_rows_and_audit_entries(
         assert client.post("/api/v1/campaigns/file", headers=as_lan, files={"file": (str(yaml), handle)}).is_success
         assert client.post(f"/api/v1/campaigns/{SLUG}/submit", headers=as_lan).is_success
         assert client.post(f"/api/v1/campaigns/{SLUG}/approve", headers=as_minh).is_success
+        assert client.post(f"/api/v1/campaigns/{SLUG}/pause", headers=as_minh, json={"reason": "chờ số mới"}).is_success
+        assert client.post(f"/api/v1/campaigns/{SLUG}/resume", headers=as_minh).is_success
         assert client.post(f"/api/v1/campaigns/{SLUG}/send-now", headers=as_minh, json={"channel": "radio"}).is_success
+        assert client.post(f"/api/v1/campaigns/{SLUG}/retry", headers=as_minh, json={}).is_success
+        read_alike(cli, client, as_minh)
 
     def story(session: Session) -> tuple[object, ...]:
         campaign = session.scalars(select(Campaign)).one()
@@ -199,6 +207,24 @@ def test_the_cli_and_the_api_leave_the_same_rows_and_audit_entries(
         assert story(by_cli) == story(by_api)
     from_cli_engine.dispose()
     engine.dispose()
+
+
+def read_alike(cli: Cli, client: TestClient, headers: dict[str, str]) -> None:
+    """What the command prints is what the API answers, read from the same database."""
+    listed = client.get("/api/v1/campaigns", headers=headers).json()
+    shown = cli("campaign", "list", "--as", "minh").stdout
+    assert [item["slug"] for item in listed] == [SLUG] and SLUG in shown and listed[0]["status"] in shown
+    detail = client.get(f"/api/v1/campaigns/{SLUG}", headers=headers).json()
+    version = detail["version"]
+    assert f"version {version['number']} (sha256 {version['fingerprint'][:12]})" in cli("campaign", "show", SLUG).stdout
+    preview = client.get(f"/api/v1/campaigns/{SLUG}/preview", headers=headers, params={"channel": "sms"}).json()
+    printed = cli("campaign", "preview", SLUG, "--channel", "sms", "--as", "minh").stdout
+    assert preview["parts"]["txt"].strip() in printed and preview["recipient_address"] in printed
+    audit = client.get(f"/api/v1/campaigns/{SLUG}/audit", headers=headers).json()
+    table = cli("audit", SLUG, "--as", "minh").stdout
+    assert [entry["action"] for entry in audit] == [
+        line.split("│")[3].strip() for line in table.splitlines() if line.count("│") == 5 and line.split("│")[3].strip()
+    ][1:]  # the first row is the heading
 
 
 def test_failed_password_logins_are_slowed_and_never_echo_the_password(
