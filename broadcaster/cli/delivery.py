@@ -6,29 +6,25 @@ import contextlib
 import logging
 import threading
 import time
-from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Group, RenderableType
-from rich.live import Live
-from rich.progress import BarColumn, Progress, TextColumn
-from rich.table import Table
 
-from broadcaster import airing, monitor, service
 from broadcaster.cli.common import AsOption, actor, engine, friendly, local_actor, out, sessions, settings, unit_of_work
-from broadcaster.cli.stations import airing_table
-from broadcaster.csvfiles import write_csv
 from broadcaster.errors import UserError
-from broadcaster.models import utcnow
 
 if TYPE_CHECKING:
+    from rich.console import Group
     from rich.progress import Progress
+    from rich.table import Table
     from sqlalchemy.orm import Session
 
     from broadcaster import monitor
     from broadcaster.accounts import Actor
+
+# The timetable, the workers and the database layer are imported inside each command: `status` and
+# `--help` should not wait for APScheduler and every channel adapter.
 
 # "sent" counts what was handed over with no report (yet); these count apart (monitor.GROUPS).
 REPORTED = ("delivered", "undelivered", "unknown")
@@ -51,6 +47,7 @@ def run(
     port: Annotated[int | None, typer.Option("--port", help="With --web: port to listen on.")] = None,
 ) -> None:
     """Scheduler and workers in one process (the embedded default), with --web the web app too. Stop with Ctrl-C."""
+    from broadcaster import service
 
     _logging()
     channels = service.chosen_channels(channel)
@@ -72,6 +69,7 @@ def run(
 @friendly
 def scheduler() -> None:
     """The timetable alone. On PostgreSQL one is active at a time; others stand by and take over."""
+    from broadcaster import service
 
     _logging()
     stop = threading.Event()
@@ -82,6 +80,7 @@ def scheduler() -> None:
 @friendly
 def worker(channel: ChannelOption = None) -> None:
     """A worker: expands occurrences and sends due deliveries. Run as many as the database can feed."""
+    from broadcaster import service
 
     _logging()
     channels = service.chosen_channels(channel)
@@ -92,6 +91,8 @@ def worker(channel: ChannelOption = None) -> None:
 
 
 def _status_table(statuses: list[monitor.CampaignStatus]) -> Table:
+    from rich.table import Table
+
     from broadcaster.models import OccurrenceState
 
     zone = settings().zone
@@ -134,7 +135,7 @@ def _status_table(statuses: list[monitor.CampaignStatus]) -> Table:
 
 
 def _fan_out_progress(session: Session, who: Actor) -> Progress | None:
-    from rich.progress import Progress
+    from rich.progress import BarColumn, Progress, TextColumn
 
     from broadcaster.operations import sending
 
@@ -154,15 +155,18 @@ def status(
     as_: str | None = AsOption,
 ) -> None:
     """Per campaign and channel: next fires, occurrences, deliveries by state, last errors."""
-    from broadcaster.operations import sending
+    from rich.console import Group, RenderableType
+    from rich.live import Live
+
+    from broadcaster.cli.stations import airing_table
+    from broadcaster.operations import sending, stations
 
     who = local_actor(as_)
 
     def render() -> Group:
         with unit_of_work() as session:
             table = _status_table(sending.status(session, who, settings(), slug))
-            overdue = timedelta(hours=settings().airing_overdue_hours)
-            counts = airing.airing_counts(session, overdue, utcnow(), slug)
+            counts = stations.airing_counts(session, who, settings(), slug)
             progress = _fan_out_progress(session, who)
         parts: list[RenderableType] = [table]
         parts += [airing_table(counts)] if counts else []  # the radio loop: did the stations air it?
@@ -193,6 +197,9 @@ def deliveries(
     as_: str | None = AsOption,
 ) -> None:
     """List a campaign's deliveries, or export them to CSV for follow-up."""
+    from rich.table import Table
+
+    from broadcaster.csvfiles import write_csv
     from broadcaster.operations import sending
 
     who = local_actor(as_)

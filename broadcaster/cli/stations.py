@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from broadcaster import airing
-from broadcaster.cli.common import AsOption, actor, friendly, out, settings, unit_of_work
-from broadcaster.csvfiles import CsvOutput
-from broadcaster.models import utcnow
+from broadcaster.cli.common import AsOption, actor, friendly, local_actor, out, settings, unit_of_work
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from broadcaster.airing import AiringCount
 
 app = typer.Typer(help="Radio stations: portal links and airing reports.", no_args_is_help=True)
 
@@ -21,10 +21,11 @@ app = typer.Typer(help="Radio stations: portal links and airing reports.", no_ar
 @friendly
 def link(slug: Annotated[str, typer.Argument(help="The station.")], as_: str | None = AsOption) -> None:
     """A new secret link to the station's portal; the previous link stops working at once."""
+    from broadcaster.operations import stations
+
     who = actor(as_)
     with unit_of_work() as session:
-        station = airing.find_station(session, slug)
-        token = airing.rotate_link(session, station, who.login)
+        token = stations.rotate_link(session, who, slug)
     # Shown once, here, to be handed to the station; only its digest is kept.
     out.print(f"portal link of station '{slug}' (the previous one no longer works):", markup=False)
     out.print(f"{settings().public_url}/portal/link/{token}", markup=False, soft_wrap=True)
@@ -35,12 +36,17 @@ def link(slug: Annotated[str, typer.Argument(help="The station.")], as_: str | N
 def airings(
     campaign: Annotated[str | None, typer.Argument(help="One campaign (default: all).")] = None,
     csv_file: Annotated[Path | None, typer.Option("--csv", help="Write the counts to this CSV file.")] = None,
+    as_: str | None = AsOption,
 ) -> None:
     """Per campaign and station: slots aired, not aired, unconfirmed and overdue."""
-    output = CsvOutput(csv_file) if csv_file is not None else None
-    overdue = timedelta(hours=settings().airing_overdue_hours)
+    from broadcaster import airing
+    from broadcaster.csvfiles import CsvOutput
+    from broadcaster.operations import stations
+
+    output = CsvOutput(csv_file) if csv_file is not None else None  # opened first: a bad place is refused early
+    who = local_actor(as_)
     with unit_of_work() as session:
-        counts = airing.airing_counts(session, overdue, utcnow(), campaign)
+        counts = stations.airing_counts(session, who, settings(), campaign)
     if output is not None:
         with output:
             written = output.write(airing.AIRING_CSV_HEADER, airing.airing_csv_rows(counts))
@@ -49,7 +55,9 @@ def airings(
     out.print(airing_table(counts))
 
 
-def airing_table(counts: list[airing.AiringCount]) -> Table:
+def airing_table(counts: list[AiringCount]) -> Table:
+    from rich.table import Table
+
     table = Table(title="radio: did it air?")
     for column in ("campaign", "station", "slots", "aired", "not aired", "unconfirmed", "overdue"):
         table.add_column(column, justify="right" if column not in ("campaign", "station") else "left")

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from broadcaster.airing import Refused
 from broadcaster.errors import (
     AuthenticationFailed,
     ConfigurationError,
@@ -36,6 +37,7 @@ _STATUS_OF: list[tuple[type[UserError], int]] = [
     (PermissionDenied, 403),
     (NotFound, 404),
     (TransitionRefused, 409),
+    (Refused, 409),  # a slot report the slot's time or campaign does not allow
     (TooManyAttempts, 429),
     (ConfigurationError, 503),
     (UserError, 400),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from broadcaster.web.api import campaigns, channels, directory, docs, me, radio, sending, tokens
+from broadcaster.web.api import campaigns, channels, directory, docs, me, radio, sending, stations, tokens
 
 router = APIRouter()
-for module in (me, tokens, campaigns, sending, directory, channels, radio, docs):
+for module in (me, tokens, campaigns, sending, directory, channels, radio, stations, docs):
     router.include_router(module.router)

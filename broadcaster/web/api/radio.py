@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -12,8 +11,8 @@ from pydantic import BaseModel
 from broadcaster import airing
 from broadcaster.accounts import Actor
 from broadcaster.csvfiles import csv_bytes
-from broadcaster.models import utcnow
-from broadcaster.settings import Settings
+from broadcaster.operations import stations
+from broadcaster.web.api.common import settings_of
 from broadcaster.web.auth import DbSession, require
 
 router = APIRouter(tags=["radio"])
@@ -30,9 +29,8 @@ class AiringCount(BaseModel):
     overdue: int
 
 
-def _counts(request: Request, session: DbSession, campaign: str | None) -> list[airing.AiringCount]:
-    settings: Settings = request.app.state.settings
-    return airing.airing_counts(session, timedelta(hours=settings.airing_overdue_hours), utcnow(), campaign)
+def _counts(request: Request, session: DbSession, actor: Actor, campaign: str | None) -> list[airing.AiringCount]:
+    return stations.airing_counts(session, actor, settings_of(request), campaign)
 
 
 @router.get("/radio/airings", response_model=list[AiringCount], summary="Did the stations air it?")
@@ -50,7 +48,7 @@ def airings(
             unconfirmed=count.unconfirmed,
             overdue=count.overdue,
         )
-        for count in _counts(request, session, campaign)
+        for count in _counts(request, session, actor, campaign)
     ]
 
 
@@ -58,6 +56,6 @@ def airings(
 def airings_csv(
     request: Request, session: DbSession, actor: Reader, campaign: Annotated[str | None, Query()] = None
 ) -> Response:
-    body = csv_bytes(airing.AIRING_CSV_HEADER, airing.airing_csv_rows(_counts(request, session, campaign)))
+    body = csv_bytes(airing.AIRING_CSV_HEADER, airing.airing_csv_rows(_counts(request, session, actor, campaign)))
     headers = {"Content-Disposition": 'attachment; filename="airings.csv"'}
     return Response(body, media_type="text/csv; charset=utf-8", headers=headers)

@@ -20,9 +20,12 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from broadcaster import airing
+from broadcaster.accounts import Actor, acting_account
 from broadcaster.models import Station, utcnow
+from broadcaster.operations.stations import confirm as confirm_slot
+from broadcaster.operations.stations import link_actor
 from broadcaster.settings import Settings
-from broadcaster.web.auth import DbSession
+from broadcaster.web.auth import DbSession, client_address
 from broadcaster.web.console import sessions as console_sessions
 from broadcaster.web.portal.calendar import station_calendar
 from broadcaster.web.portal.words import WORDS, language, weekday
@@ -140,13 +143,12 @@ def confirm(
     error = None
     try:
         when = _time_of(aired_at, words)
-        airing.report_airing(
+        confirm_slot(
             session,
-            station,
+            _portal_actor(request, session, station),
+            settings,
             delivery_id,
             aired=aired == "1",
-            by=getattr(request.state, "portal_by", f"link:{station.slug}"),
-            zone=settings.zone,
             aired_at=when,
             reason=reason or None,
             note=note,
@@ -200,6 +202,14 @@ def calendar(request: Request, token: str, session: DbSession) -> Response:
     upcoming = airing.upcoming_slots(session, settings, station, utcnow(), end)
     body = station_calendar(station, slots, upcoming, settings, f"{settings.public_url}/portal/link/{token}")
     return Response(body, media_type="text/calendar; charset=utf-8")
+
+
+def _portal_actor(request: Request, session: Session, station: Station) -> Actor:
+    """The station account signed in to the console (its reports name the person), else the link's holder."""
+    login = getattr(request.state, "portal_by", None)
+    if login is None:
+        return link_actor(station)
+    return acting_account(session, login, client_address(request))
 
 
 # ---- building the pages ---------------------------------------------------------------------------------
