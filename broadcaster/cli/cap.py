@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from broadcaster.cli.common import AsOption, actor, friendly, out, settings, unit_of_work
+from broadcaster.cli.common import AsOption, actor, friendly, local_actor, out, settings, unit_of_work
 from broadcaster.errors import UserError
 
 app = typer.Typer(help="CAP 1.2 alerts: export approved campaigns, check alerts.", no_args_is_help=True)
@@ -35,21 +35,17 @@ def write_output(document: bytes, output: Path | None) -> None:
 def export(
     slug: Annotated[str, typer.Argument(help="The campaign.")],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the alert here, not to stdout.")] = None,
+    as_: str | None = AsOption,
 ) -> None:
     """The campaign's current CAP alert: Alert when approved, Update after a new approval, Cancel when cancelled."""
-    from broadcaster.cap.alerts import alert_for_campaign
-    from broadcaster.cap.export import alert_xml
-    from broadcaster.rendering import TemplateProblem
+    from broadcaster.operations import cap
 
+    who = local_actor(as_)
     with unit_of_work() as session:
-        alert = alert_for_campaign(session, slug, settings())
-        try:
-            document = alert_xml(session, alert, settings())
-        except TemplateProblem as exc:
-            raise UserError(f"campaign '{slug}' cannot be exported as CAP: {exc}") from None
-    write_output(document, output)
+        alert = cap.export_alert(session, who, slug, settings())
+    write_output(alert.document, output)
     if output is not None:
-        out.print(f"wrote CAP {alert.msg_type} {alert.ref.identifier} to {escape(str(output))}")
+        out.print(f"wrote CAP {alert.msg_type} {alert.identifier} to {escape(str(output))}")
 
 
 @app.command()
@@ -78,20 +74,15 @@ def import_(
     as_: str | None = AsOption,
 ) -> None:
     """A CAP alert becomes a draft campaign (files under the content folder), ready to submit for approval."""
-    from broadcaster.accounts import bind_actor
-    from broadcaster.cap.importing import import_alert
-    from broadcaster.cap.reading import parse_alert, read_source
+    from broadcaster.operations import cap
     from broadcaster.problems import InvalidInput
 
     who = actor(as_)
-    who.require("campaigns:draft")
-    alert = parse_alert(read_source(source, settings()), source)
     with unit_of_work() as session:
-        bind_actor(session, who)
-        result = import_alert(session, alert, settings(), who.login, source, issuer, slug)
+        result = cap.import_alert(session, who, source, settings(), issuer=issuer, slug=slug)
     for path in result.files:
         out.print(f"wrote {escape(str(path))}")
-    if result.campaign is None:
+    if result.status is None:
         campaign_file = result.files[-1]
         raise InvalidInput(
             f"the campaign written to {campaign_file} needs changes before it can be loaded "
@@ -99,4 +90,4 @@ def import_(
             result.problems,
         )
     verb = "added" if result.created else "updated"
-    out.print(f"{verb} campaign '{result.slug}' ({result.campaign.status}) from CAP alert {alert.identifier}")
+    out.print(f"{verb} campaign '{result.slug}' ({result.status}) from CAP alert {result.identifier}")

@@ -1,0 +1,66 @@
+"""CAP 1.2: a campaign's current alert as a document, and an alert (file or allowed URL) as a draft campaign."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from broadcaster.accounts import Actor, bind_actor
+from broadcaster.errors import UserError
+from broadcaster.problems import Problem
+from broadcaster.settings import Settings
+
+
+@dataclass(frozen=True)
+class ExportedAlert:
+    msg_type: str  # Alert, Update or Cancel
+    identifier: str
+    document: bytes  # the alert as XML, checked against the OASIS CAP 1.2 schema
+
+
+@dataclass(frozen=True)
+class ImportedAlert:
+    identifier: str  # the alert's own identifier
+    slug: str
+    files: list[Path]  # written under the content folder: the campaign file and its templates
+    status: str | None  # the draft's status; None when the files need changes before they can be loaded
+    created: bool
+    problems: list[Problem]
+
+
+def export_alert(session: Session, actor: Actor, slug: str, settings: Settings) -> ExportedAlert:
+    """The campaign's current CAP alert: Alert when approved, Update after a new approval, Cancel when cancelled."""
+    from broadcaster.cap.alerts import alert_for_campaign
+    from broadcaster.cap.export import alert_xml
+    from broadcaster.rendering import TemplateProblem
+
+    actor.require("campaigns:read")
+    alert = alert_for_campaign(session, slug, settings)
+    try:
+        document = alert_xml(session, alert, settings)
+    except TemplateProblem as exc:
+        raise UserError(f"campaign '{slug}' cannot be exported as CAP: {exc}") from None
+    return ExportedAlert(alert.msg_type, alert.ref.identifier, document)
+
+
+def import_alert(
+    session: Session,
+    actor: Actor,
+    source: str,
+    settings: Settings,
+    *,
+    issuer: str | None = None,
+    slug: str | None = None,
+) -> ImportedAlert:
+    """A CAP alert becomes a draft campaign (files under the content folder); audited."""
+    from broadcaster.cap.importing import import_alert as import_cap
+    from broadcaster.cap.reading import parse_alert, read_source
+
+    actor.require("campaigns:draft")
+    alert = parse_alert(read_source(source, settings), source)
+    bind_actor(session, actor)
+    result = import_cap(session, alert, settings, actor.login, source, issuer, slug)
+    status = result.campaign.status if result.campaign is not None else None
+    return ImportedAlert(alert.identifier, result.slug, list(result.files), status, result.created, result.problems)
