@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
@@ -102,18 +103,78 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(database_url=database_url, output_dir=tmp_path / "out", content_dir=CONTENT)
 
 
-@pytest.fixture
-def sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(settings.database_url)
+def sqlite_file(url: object) -> Path | None:
+    """The file of a SQLite database URL; None for any other database."""
+    parsed = make_url(str(url))
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+@dataclass
+class Templates:
+    """SQLite databases built once per test process and copied into each test that starts from them.
+
+    Running the migrations and importing the shipped directory for every test cost most of the suite's
+    time; a copy of the same file is the same starting point. PostgreSQL tests still build each schema.
+    """
+
+    folder: Path
+    built: dict[str, Path] = field(default_factory=dict)
+
+    def restore(self, name: str, target: Path, build: Callable[[Path], None]) -> None:
+        if name not in self.built:
+            path = self.folder / f"{name}.db"
+            build(path)
+            self.built[name] = path
+        # The backup API copies what is still in the write-ahead log too, which a file copy would miss.
+        with sqlite3.connect(self.built[name]) as source, sqlite3.connect(target) as copy:
+            source.backup(copy)
+        source.close()
+        copy.close()
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Templates:
+    return Templates(tmp_path_factory.mktemp("templates"))
+
+
+def _migrated(path: Path) -> None:
+    engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
+    engine.dispose()
+
+
+def _with_examples(path: Path) -> None:
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    with transaction(make_sessions(engine)) as session:
+        import_examples(session)
+    engine.dispose()
+
+
+@pytest.fixture
+def sessions(settings: Settings, templates: Templates) -> Iterator[sessionmaker[Session]]:
+    path = sqlite_file(settings.database_url)
+    if path is not None and not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        templates.restore("schema", path, _migrated)
+    engine = make_engine(settings.database_url)
+    upgrade(engine)  # on a copy, finds the schema current and does nothing
     yield make_sessions(engine)
     engine.dispose()
 
 
 @pytest.fixture
-def shipped(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
-    with transaction(sessions) as session:
-        import_examples(session)
+def shipped(sessions: sessionmaker[Session], templates: Templates) -> sessionmaker[Session]:
+    engine = sessions.kw["bind"]
+    path = sqlite_file(engine.url)
+    if path is None:
+        with transaction(sessions) as session:
+            import_examples(session)
+        return sessions
+    engine.dispose()  # no connection may hold the file while it is replaced
+    templates.restore("shipped", path, _with_examples)
     return sessions
 
 
@@ -131,9 +192,10 @@ class Run:
 class Cli:
     """The real `broadcaster` command, in-process, with its own environment."""
 
-    def __init__(self, env: dict[str, str], cwd: Path):
+    def __init__(self, env: dict[str, str], cwd: Path, templates: Templates | None = None):
         self.env = env
         self.cwd = cwd
+        self.templates = templates
 
     def __call__(self, *args: str | Path, input: str | None = None) -> Run:
         get_settings.cache_clear()
@@ -151,7 +213,7 @@ class Cli:
 
 
 @pytest.fixture
-def cli(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
+def cli(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, templates: Templates) -> Cli:
     env = {
         "BROADCASTER_DATABASE_URL": database_url,
         "BROADCASTER_OUTPUT_DIR": str(tmp_path / "out"),
@@ -161,7 +223,7 @@ def cli(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> C
     for name in list(os.environ):
         if name.startswith("BROADCASTER_"):
             monkeypatch.delenv(name)
-    return Cli(env, tmp_path)
+    return Cli(env, tmp_path, templates)
 
 
 # The people the CLI tests act as: Lan drafts and submits, Minh approves and sends. Both may do everything,
@@ -170,6 +232,24 @@ PEOPLE = {"lan": "admin", "minh": "admin"}
 
 
 def import_shipped_with_cli(cli: Cli) -> None:
+    """The shipped directory and the accounts of PEOPLE, made by the commands themselves.
+
+    On SQLite the commands run once per test process and each test starts from a copy of that database.
+    """
+    path = sqlite_file(cli.env["BROADCASTER_DATABASE_URL"])
+    if path is None or cli.templates is None or path.exists():
+        _run_shipped_imports(cli)
+        return
+
+    def build(template: Path) -> None:
+        env = cli.env | {"BROADCASTER_DATABASE_URL": f"sqlite:///{template}"}
+        _run_shipped_imports(Cli(env, template.parent))
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cli.templates.restore("shipped-by-cli", path, build)
+
+
+def _run_shipped_imports(cli: Cli) -> None:
     folder = CONFIG / "directory"
     steps = [
         ("db", "upgrade"),
