@@ -28,6 +28,10 @@ from channels.base import configured_adapter, registered_channels
 
 log = logging.getLogger(__name__)
 ADVISORY_LOCK_KEY = 0x62726F61  # any fixed number; all schedulers of one database agree on it
+# Advisory locks belong to the whole database: the schema in use is the lock's second half, so that
+# deployments (or test runs) in two schemas of one database each have their own active scheduler.
+LOCK = "pg_try_advisory_lock(CAST(:key AS integer), hashtext(current_schema()))"
+UNLOCK = "pg_advisory_unlock(CAST(:key AS integer), hashtext(current_schema()))"
 
 
 def worker_name(role: str) -> str:
@@ -132,7 +136,7 @@ def run_scheduler(engine: Engine, sessions: sessionmaker[Session], settings: Set
         return
     while not stop.is_set():
         with engine.connect() as connection:
-            if not connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY}).scalar():
+            if not connection.execute(text(f"SELECT {LOCK}"), {"key": ADVISORY_LOCK_KEY}).scalar():
                 log.info("another scheduler is active; standing by")
                 connection.rollback()
                 stop.wait(5)
@@ -141,7 +145,7 @@ def run_scheduler(engine: Engine, sessions: sessionmaker[Session], settings: Set
             try:
                 _run_timetable(sessions, settings, stop, connection)
             finally:
-                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY})
+                connection.execute(text(f"SELECT {UNLOCK}"), {"key": ADVISORY_LOCK_KEY})
 
 
 def _run_timetable(
