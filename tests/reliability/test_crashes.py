@@ -23,7 +23,8 @@ from broadcaster.settings import Settings
 from tests.gateway import Faults, Gateway
 from tests.scenario import phones, urgent_sms
 
-RECIPIENTS = 3000
+# Enough sends for three kills well inside the fan-out; more would only make the test longer.
+RECIPIENTS = 1000
 BATCH = 25
 
 
@@ -89,7 +90,7 @@ def kill_workers_during_fan_out(
     fan_out(shipped, settings, tmp_path)
     kills = 0
     with Gateway(Faults(delay=0.02), honour_ids=honour_ids) as gateway:
-        for threshold in (400, 1200, 2000):
+        for threshold in (150, 450, 750):
             worker = start("worker", settings, gateway, tmp_path)
             wait_for(lambda threshold=threshold: sum(gateway.ledger.received.values()) >= threshold)
             worker.send_signal(signal.SIGKILL)
@@ -136,7 +137,7 @@ def test_sigterm_finishes_in_flight_sends_releases_claims_and_exits_0(
     fan_out(shipped, settings, tmp_path)
     with Gateway(Faults(delay=0.05), honour_ids=False) as gateway:
         service = start("run", settings, gateway, tmp_path)
-        wait_for(lambda: sum(gateway.ledger.received.values()) >= 500)
+        wait_for(lambda: sum(gateway.ledger.received.values()) >= 300)
         service.send_signal(signal.SIGTERM)
         assert service.wait(timeout=30) == 0
         with shipped() as session:
