@@ -77,6 +77,7 @@ def test_channels_check_masks_the_secrets_in_a_gateway_url(cli: Cli) -> None:
         f"postgresql://broadcaster:{PASSWORD}@127.0.0.1:{free_port()}/broadcaster",
         f"postgresql://broadcaster@127.0.0.1:{free_port()}/broadcaster?password={PASSWORD}",
     ],
+    ids=["in-the-address", "in-the-query"],  # the ports differ from one test process to another
 )
 def test_a_database_url_with_a_password_is_masked_in_errors(cli: Cli, url: str) -> None:
     cli.env["BROADCASTER_DATABASE_URL"] = url
