@@ -121,6 +121,7 @@ class Templates:
 
     folder: Path
     built: dict[str, Path] = field(default_factory=dict)
+    shipped: set[Path] = field(default_factory=set)  # test databases that start with the shipped directory
 
     def restore(self, name: str, target: Path, build: Callable[[Path], None]) -> None:
         if name not in self.built:
@@ -154,11 +155,18 @@ def _with_examples(path: Path) -> None:
 
 
 @pytest.fixture
-def sessions(settings: Settings, templates: Templates) -> Iterator[sessionmaker[Session]]:
+def sessions(
+    settings: Settings, templates: Templates, request: pytest.FixtureRequest
+) -> Iterator[sessionmaker[Session]]:
     path = sqlite_file(settings.database_url)
     if path is not None and not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        templates.restore("schema", path, _migrated)
+        # Chosen before any other fixture writes (an installation id, an account): nothing is replaced later.
+        if "shipped" in request.fixturenames:
+            templates.restore("shipped", path, _with_examples)
+            templates.shipped.add(path)
+        else:
+            templates.restore("schema", path, _migrated)
     engine = make_engine(settings.database_url)
     upgrade(engine)  # on a copy, finds the schema current and does nothing
     yield make_sessions(engine)
@@ -167,14 +175,9 @@ def sessions(settings: Settings, templates: Templates) -> Iterator[sessionmaker[
 
 @pytest.fixture
 def shipped(sessions: sessionmaker[Session], templates: Templates) -> sessionmaker[Session]:
-    engine = sessions.kw["bind"]
-    path = sqlite_file(engine.url)
-    if path is None:
+    if sqlite_file(sessions.kw["bind"].url) not in templates.shipped:
         with transaction(sessions) as session:
             import_examples(session)
-        return sessions
-    engine.dispose()  # no connection may hold the file while it is replaced
-    templates.restore("shipped", path, _with_examples)
     return sessions
 
 
