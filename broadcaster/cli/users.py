@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from broadcaster.cli.common import friendly, out, settings, unit_of_work
+from broadcaster.cli.common import AsOption, friendly, local_actor, out, settings, unit_of_work
 from broadcaster.errors import UserError
 
 app = typer.Typer(help="Accounts: who may draft, approve, send and administer.", no_args_is_help=True)
@@ -88,38 +88,39 @@ def list_() -> None:
 
 @app.command("disable")
 @friendly
-def disable(name: str) -> None:
-    """Stop an account from signing in or acting (its tokens stop working too)."""
-    from broadcaster import accounts
+def disable(name: str, as_: str | None = AsOption) -> None:
+    """Stop an account from signing in or acting (its tokens and console sign-ins stop working too)."""
+    from broadcaster.operations import accounts as operations
 
     with unit_of_work() as session:
-        account = accounts.set_disabled(session, name, True)
-        out.print(f"account '{account.login}' is disabled")
+        account = operations.set_disabled(session, local_actor(as_), name, True)
+    out.print(f"account '{account.login}' is disabled")
 
 
 @app.command("enable")
 @friendly
-def enable(name: str) -> None:
+def enable(name: str, as_: str | None = AsOption) -> None:
     """Let a disabled account sign in and act again."""
-    from broadcaster import accounts
+    from broadcaster.operations import accounts as operations
 
     with unit_of_work() as session:
-        account = accounts.set_disabled(session, name, False)
-        out.print(f"account '{account.login}' is enabled")
+        account = operations.set_disabled(session, local_actor(as_), name, False)
+    out.print(f"account '{account.login}' is enabled")
 
 
 @app.command("password")
 @friendly
-def password(name: str) -> None:
-    """Set an account's password (asked for, or read from standard input)."""
+def password(name: str, as_: str | None = AsOption) -> None:
+    """Set an account's password (asked for, or read from standard input); its console sign-ins end."""
     from broadcaster import accounts
+    from broadcaster.operations import accounts as operations
 
     with unit_of_work() as session:
-        accounts.find_account(session, name)
+        accounts.find_account(session, name)  # an unknown name is said before the password is asked for
     new = read_password()
     with unit_of_work() as session:
-        account = accounts.set_password(session, name, new)
-        out.print(f"the password of '{account.login}' is changed")
+        account = operations.reset_password(session, local_actor(as_), name, new)
+    out.print(f"the password of '{account.login}' is changed")
 
 
 @token_app.command("create")
