@@ -26,9 +26,10 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import create_engine, select, text
 
-from broadcaster import accounts, lifecycle
-from broadcaster.campaign_file import OnceRule, load_campaign_file
-from broadcaster.campaigns import save_campaign
+from broadcaster import accounts
+from broadcaster.campaigns import lifecycle
+from broadcaster.campaigns.file import OnceRule, load_campaign_file
+from broadcaster.campaigns.store import save_campaign
 from broadcaster.cli.demo import compressed
 from broadcaster.db import make_engine, make_sessions, transaction, upgrade
 from broadcaster.examples import example_campaigns, import_examples

@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from broadcaster.db import make_engine, make_sessions
-from broadcaster.delivery import Worker
 from broadcaster.models import Delivery, DeliveryState, Occurrence, OccurrenceState
 from broadcaster.settings import Settings
+from broadcaster.workers import Worker
 
 
 def unfinished(settings: Settings) -> int:

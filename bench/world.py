@@ -9,14 +9,14 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from broadcaster import lifecycle
-from broadcaster.campaign_file import parse_campaign
-from broadcaster.campaigns import save_campaign
+from broadcaster.campaigns import lifecycle
+from broadcaster.campaigns.file import parse_campaign
+from broadcaster.campaigns.store import save_campaign
 from broadcaster.db import make_engine, make_sessions, transaction, upgrade
 from broadcaster.examples import import_examples
 from broadcaster.models import Area, Subscriber, SubscriberList, utcnow
-from broadcaster.scheduling import catch_up
 from broadcaster.settings import Settings
+from broadcaster.timetable import catch_up
 
 VARIABLES = {
     "previous_letter": {"number": "720/STTTT-TTr", "date": "2024-04-17"},

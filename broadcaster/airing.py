@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from broadcaster.campaigns.lifecycle import record
 from broadcaster.errors import NotFound, UserError
-from broadcaster.lifecycle import record
 from broadcaster.models import (
     DONE,
     AiringReport,
@@ -220,8 +220,8 @@ def upcoming_slots(
     session: Session, settings: Settings, station: Station, now: datetime, until: datetime
 ) -> list[PlannedSlot]:
     """The station's radio slots the timetable will fire after `now` and before `until`."""
-    from broadcaster.audience import parse_selector, stations_for
-    from broadcaster.scheduling import plans_for
+    from broadcaster.directory.audience import parse_selector, stations_for
+    from broadcaster.timetable import plans_for
 
     found: list[PlannedSlot] = []
     campaigns: dict[int, Campaign] = {}

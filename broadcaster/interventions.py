@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from broadcaster import lifecycle
+from broadcaster.campaigns import lifecycle
 from broadcaster.db import insert_ignoring_duplicates
 from broadcaster.errors import TransitionRefused, UserError
 from broadcaster.models import Campaign, Delivery, DeliveryState, Occurrence, OccurrenceState

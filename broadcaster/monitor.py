@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from broadcaster import lifecycle
+from broadcaster.campaigns import lifecycle
 from broadcaster.models import (
     Campaign,
     CampaignChannel,
@@ -21,8 +21,8 @@ from broadcaster.models import (
     Status,
 )
 from broadcaster.policy import HELD_BY_CAP, window_opens, within_window
-from broadcaster.scheduling import next_fires, plans_for
 from broadcaster.settings import Settings
+from broadcaster.timetable import next_fires, plans_for
 
 # Disjoint groups: "sent" is handed over with no delivery report (yet); "delivered" and "undelivered" are what
 # the telco reported; "unknown" may have gone out (an attempt went unanswered), so it is never "failed".

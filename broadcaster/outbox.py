@@ -35,16 +35,16 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from broadcaster import lifecycle
-from broadcaster.audience import (
+from broadcaster.campaigns import lifecycle
+from broadcaster.db import insert_ignoring_duplicates, transaction
+from broadcaster.directory import areas_within
+from broadcaster.directory.audience import (
     SubscriberFilter,
     parse_selector,
     recipient_locale,
     recipients,
     subscriber_conditions,
 )
-from broadcaster.db import insert_ignoring_duplicates, transaction
-from broadcaster.directory import areas_within
 from broadcaster.models import (
     Area,
     Campaign,

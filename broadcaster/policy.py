@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_
 
-from broadcaster import lifecycle
+from broadcaster.campaigns import lifecycle
 from broadcaster.models import Campaign, CampaignChannel, OccurrenceState, Status
 from broadcaster.settings import Settings
 from channels.base import channel_class

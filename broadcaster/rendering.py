@@ -29,7 +29,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
 from broadcaster import text
-from broadcaster.audience import recipient_locale
+from broadcaster.directory.audience import recipient_locale
 from broadcaster.errors import UserError
 from broadcaster.letters import is_numbered
 from broadcaster.models import Campaign, CampaignChannel, Issuer

@@ -3,7 +3,7 @@
 A report is an idempotent update of one delivery, matched by the key we sent (eSMS RequestId, the
 generic gateway's id) or by the provider's message id (SpeedSMS tranId with the phone). The first final
 report (delivered / undelivered) is kept on the row; a repeat changes nothing. A report that arrives
-before the send outcome is written waits on the row and the outcome takes it up (`delivery.record`).
+before the send outcome is written waits on the row and the outcome takes it up (`workers.record`).
 Interim statuses change nothing. A report nothing matches is logged and kept in `unmatched_reports`;
 the report pull matches those again (their message id may have been recorded since), and asks the
 gateway about accepted messages that got no report in time.

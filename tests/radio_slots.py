@@ -9,10 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster.db import transaction
-from broadcaster.delivery import Worker
 from broadcaster.models import Delivery, utcnow
-from broadcaster.scheduling import catch_up
 from broadcaster.settings import Settings
+from broadcaster.timetable import catch_up
+from broadcaster.workers import Worker
 from tests.scenario import campaign, local
 
 STATIONS = ("dtt-go-dau", "dtt-tan-bien")

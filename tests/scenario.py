@@ -9,9 +9,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from broadcaster import directory, lifecycle
-from broadcaster.campaign_file import parse_campaign
-from broadcaster.campaigns import check_campaign, save_campaign
+from broadcaster import directory
+from broadcaster.campaigns import lifecycle
+from broadcaster.campaigns.file import parse_campaign
+from broadcaster.campaigns.store import check_campaign, save_campaign
 from broadcaster.db import transaction
 from broadcaster.models import Campaign
 from broadcaster.settings import Settings
@@ -104,7 +105,7 @@ def get(sessions: sessionmaker[Session], campaign_id: int) -> Campaign:
 def urgent_sms(sessions: sessionmaker[Session], settings: Settings, folder: Path, numbers: list[str]) -> None:
     """An emergency SMS to `numbers`, due now, its occurrence already created by the timetable."""
     from broadcaster.models import utcnow
-    from broadcaster.scheduling import catch_up
+    from broadcaster.timetable import catch_up
 
     subscriber_list(sessions, folder, "bulk", numbers)
     now = utcnow()

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from broadcaster.campaigns import find_campaign
+from broadcaster.campaigns.store import find_campaign
 from broadcaster.errors import NotFound
 from broadcaster.models import AuditEntry, Campaign, Status
 from broadcaster.settings import Settings

@@ -23,9 +23,9 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from broadcaster import lifecycle
-from broadcaster.campaign_file import parse_campaign
-from broadcaster.campaigns import check_campaign, find_issuer, save_campaign
+from broadcaster.campaigns import lifecycle
+from broadcaster.campaigns.file import parse_campaign
+from broadcaster.campaigns.store import check_campaign, find_issuer, save_campaign
 from broadcaster.cap.export import LETTER_DATE, LETTER_NUMBER
 from broadcaster.cap.mapping import AREA_CODE_SYSTEM, priority_of, validity_dates
 from broadcaster.cap.reading import Alert, InfoBlock
@@ -109,8 +109,8 @@ def _areas(session: Session, infos: list[InfoBlock], source: str) -> list[str]:
 
 
 def _common_slots(session: Session, area_codes: list[str]) -> list[str]:
-    from broadcaster.audience import parse_selector, stations_for
     from broadcaster.directory import ordered_slots
+    from broadcaster.directory.audience import parse_selector, stations_for
 
     stations: list[Station] = stations_for(session, [parse_selector("stations:all")], area_codes)
     if not stations:

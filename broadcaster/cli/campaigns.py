@@ -358,7 +358,7 @@ def audit(slug: str, as_: str | None = AsOption) -> None:
 
 def _describe(details: dict[str, object]) -> str:
     if "changes" in details and isinstance(details["changes"], list):
-        from broadcaster.versions import describe_change
+        from broadcaster.campaigns.versions import describe_change
 
         return "\n".join(describe_change(change) for change in details["changes"])
     if "spec" in details:

@@ -47,20 +47,20 @@ def run(
     port: Annotated[int | None, typer.Option("--port", help="With --web: port to listen on.")] = None,
 ) -> None:
     """Scheduler and workers in one process (the embedded default), with --web the web app too. Stop with Ctrl-C."""
-    from broadcaster import service
+    from broadcaster import processes
 
     _logging()
-    channels = service.chosen_channels(channel)
-    service.check_channels(settings(), channels)
+    channels = processes.chosen_channels(channel)
+    processes.check_channels(settings(), channels)
     stop = threading.Event()
-    with service.stop_on_signals(stop):
+    with processes.stop_on_signals(stop):
         web_thread = None
         if web:
             from broadcaster.cli.serve import serve_in_background
 
             web_thread = serve_in_background(host, port, stop)
         out.print(f"running the timetable and workers for {', '.join(channels)}; stop with Ctrl-C")
-        service.run_all(sessions(), settings(), channels, stop)
+        processes.run_all(sessions(), settings(), channels, stop)
         if web_thread is not None:
             web_thread.join(timeout=10)
     out.print("stopped: in-flight sends were recorded and unfinished claims released")
@@ -69,25 +69,25 @@ def run(
 @friendly
 def scheduler() -> None:
     """The timetable alone. On PostgreSQL one is active at a time; others stand by and take over."""
-    from broadcaster import service
+    from broadcaster import processes
 
     _logging()
     stop = threading.Event()
-    with service.stop_on_signals(stop):
-        service.run_scheduler(engine(), sessions(), settings(), stop)
+    with processes.stop_on_signals(stop):
+        processes.run_scheduler(engine(), sessions(), settings(), stop)
 
 
 @friendly
 def worker(channel: ChannelOption = None) -> None:
     """A worker: expands occurrences and sends due deliveries. Run as many as the database can feed."""
-    from broadcaster import service
+    from broadcaster import processes
 
     _logging()
-    channels = service.chosen_channels(channel)
-    service.check_channels(settings(), channels)
+    channels = processes.chosen_channels(channel)
+    processes.check_channels(settings(), channels)
     stop = threading.Event()
-    with service.stop_on_signals(stop):
-        service.run_workers(sessions(), settings(), channels, stop, threading.Event())
+    with processes.stop_on_signals(stop):
+        processes.run_workers(sessions(), settings(), channels, stop, threading.Event())
 
 
 def _status_table(statuses: list[monitor.CampaignStatus]) -> Table:

@@ -16,10 +16,11 @@ from rich.live import Live
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from broadcaster import directory, lifecycle, monitor, service
+from broadcaster import directory, monitor, processes
 from broadcaster.accounts import TERMINAL, create_account
-from broadcaster.campaign_file import CampaignSpec, OnceRule, SlotsRule, load_campaign_file
-from broadcaster.campaigns import check_campaign, save_campaign
+from broadcaster.campaigns import lifecycle
+from broadcaster.campaigns.file import CampaignSpec, OnceRule, SlotsRule, load_campaign_file
+from broadcaster.campaigns.store import check_campaign, save_campaign
 from broadcaster.cli import common
 from broadcaster.cli.common import friendly, out
 from broadcaster.cli.delivery import _status_table
@@ -147,12 +148,12 @@ def demo() -> None:
             f"[yellow]it is outside the SMS send window ({settings.send_windows.get('sms')}): the SMS will "
             "wait for it to open, as they would on a real day[/]"
         )
-    channels = service.chosen_channels(None)
-    service.check_channels(settings, channels)
+    channels = processes.chosen_channels(None)
+    processes.check_channels(settings, channels)
     stop = threading.Event()
-    with service.stop_on_signals(stop):
+    with processes.stop_on_signals(stop):
         runner = threading.Thread(
-            target=service.run_all, args=(common.sessions(), settings, channels, stop), daemon=True
+            target=processes.run_all, args=(common.sessions(), settings, channels, stop), daemon=True
         )
         runner.start()
         web = serve_in_background(None, None, stop)

@@ -42,14 +42,14 @@ def serve(
     ] = 1,
 ) -> None:
     """The web app and the REST API (/api/v1, documented at /api/v1/docs). Stop with Ctrl-C or SIGTERM."""
-    from broadcaster import service
+    from broadcaster import processes
 
     if workers > 1:
         _serve_processes(host, port, workers)
         return
 
     stop = threading.Event()
-    with service.stop_on_signals(stop):
+    with processes.stop_on_signals(stop):
         thread = serve_in_background(host, port, stop)
         while thread.is_alive() and not stop.wait(0.5):
             pass

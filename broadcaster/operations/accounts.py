@@ -9,8 +9,9 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from broadcaster import accounts, lifecycle
+from broadcaster import accounts
 from broadcaster.accounts import Actor, bind_actor
+from broadcaster.campaigns import lifecycle
 from broadcaster.errors import UserError
 from broadcaster.models import Account, ConsoleSession, utcnow
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from broadcaster.accounts import Actor
-from broadcaster.campaigns import find_campaign
+from broadcaster.campaigns.store import find_campaign
 from broadcaster.models import AuditEntry, Campaign
 from broadcaster.settings import Settings
 

@@ -1,6 +1,6 @@
 """Every planned fire time across campaigns and channels in a span of days, for the calendar and ICS feeds.
 
-Fire times come from the same plans the scheduler follows (scheduling.rule_plans), for every campaign
+Fire times come from the same plans the scheduler follows (timetable.rule_plans), for every campaign
 that has not ended or been cancelled, whatever its status: a draft's fires show where it would fall.
 """
 
@@ -13,10 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from broadcaster.accounts import Actor
-from broadcaster.campaigns import find_campaign
+from broadcaster.campaigns.store import find_campaign
 from broadcaster.models import Campaign, Status
-from broadcaster.scheduling import rule_plans
 from broadcaster.settings import Settings
+from broadcaster.timetable import rule_plans
 
 SHOWN = [Status.DRAFT, Status.SUBMITTED, Status.APPROVED, Status.ACTIVE, Status.PAUSED, Status.COMPLETED]
 MOST = 5000  # fires in one view; a month of a few campaigns is far below

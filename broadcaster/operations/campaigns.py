@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from broadcaster import lifecycle
 from broadcaster.accounts import Actor, bind_actor
+from broadcaster.campaigns import lifecycle
 from broadcaster.errors import UserError
 from broadcaster.models import AuditEntry, Campaign
 
 if TYPE_CHECKING:
-    from broadcaster.campaign_file import CampaignSpec
-    from broadcaster.campaigns import CheckedFile
+    from broadcaster.campaigns.file import CampaignSpec
+    from broadcaster.campaigns.store import CheckedFile
     from broadcaster.problems import InvalidInput, Problem
     from broadcaster.settings import Settings
 
@@ -154,14 +154,14 @@ class AuditRecord:
 
 
 def read_file(path: Path) -> CampaignSpec:
-    from broadcaster.campaign_file import load_campaign_file
+    from broadcaster.campaigns.file import load_campaign_file
 
     return load_campaign_file(path)
 
 
 def read_upload(content: bytes, filename: str) -> CampaignSpec:
     """An uploaded campaign file, read exactly as a file on disk is read; problems name the upload."""
-    from broadcaster.campaign_file import load_campaign_file
+    from broadcaster.campaigns.file import load_campaign_file
     from broadcaster.problems import InvalidInput
 
     name = PurePath(filename or "campaign.yaml").name or "campaign.yaml"
@@ -183,7 +183,7 @@ def _renamed(exc: InvalidInput, old: str, new: str) -> InvalidInput:
 
 def read_data(data: Any, source: str = "body") -> CampaignSpec:
     """A campaign given as data (a JSON body): the same structure and checks as a file."""
-    from broadcaster.campaign_file import parse_campaign
+    from broadcaster.campaigns.file import parse_campaign
 
     return parse_campaign(data, source)
 
@@ -193,7 +193,7 @@ def read_data(data: Any, source: str = "body") -> CampaignSpec:
 
 def validate(session: Session, actor: Actor, spec: CampaignSpec, source: str, settings: Settings) -> CampaignSpec:
     """Every problem with the campaign against the directory and templates, or the campaign itself."""
-    from broadcaster.campaigns import check_campaign
+    from broadcaster.campaigns.store import check_campaign
     from broadcaster.problems import InvalidInput
 
     actor.require("campaigns:draft")
@@ -210,8 +210,8 @@ def save(session: Session, actor: Actor, spec: CampaignSpec, source: str, settin
 
 
 def _saved(session: Session, actor: Actor, spec: CampaignSpec, settings: Settings) -> SavedCampaign:
-    from broadcaster.campaigns import save_campaign
-    from broadcaster.versions import check_for_changes
+    from broadcaster.campaigns.store import save_campaign
+    from broadcaster.campaigns.versions import check_for_changes
 
     bind_actor(session, actor)
     campaign, created = save_campaign(session, spec, actor.login, settings)
@@ -238,13 +238,13 @@ def add_files(session: Session, actor: Actor, paths: list[Path], settings: Setti
 
 
 def _checked_files(session: Session, paths: list[Path], settings: Settings) -> list[CheckedFile]:
-    from broadcaster.campaigns import check_campaign_file
+    from broadcaster.campaigns.store import check_campaign_file
 
     return [check_campaign_file(session, path, settings) for path in paths]
 
 
 def _file_check(session: Session, checked: CheckedFile) -> FileCheck:
-    from broadcaster.campaigns import area_notes
+    from broadcaster.campaigns.store import area_notes
 
     spec = checked.spec
     notes = area_notes(session, spec) if spec is not None and not checked.problems else []
@@ -277,8 +277,8 @@ def check_changes(
 
     Reading is enough: this only records what is already true, and holds back what nobody approved.
     """
-    from broadcaster.campaigns import find_campaign
-    from broadcaster.versions import check_all, check_for_changes
+    from broadcaster.campaigns.store import find_campaign
+    from broadcaster.campaigns.versions import check_all, check_for_changes
 
     actor.require("campaigns:read")
     bind_actor(session, actor)
@@ -297,8 +297,8 @@ def list_campaigns(session: Session, actor: Actor) -> list[CampaignSummary]:
 
 
 def show(session: Session, actor: Actor, slug: str) -> CampaignDetail:
-    from broadcaster.campaigns import find_campaign
-    from broadcaster.versions import version_in_force
+    from broadcaster.campaigns.store import find_campaign
+    from broadcaster.campaigns.versions import version_in_force
 
     actor.require("campaigns:read")
     campaign = find_campaign(session, slug)
@@ -343,7 +343,7 @@ def change_status(
     """submit, return (with a reason), approve (by another account), pause, resume or cancel; audited."""
     if action not in LIFECYCLE_PERMISSIONS:
         raise UserError(f"'{action}' is not a campaign action ({', '.join(LIFECYCLE_PERMISSIONS)})")
-    from broadcaster.campaigns import find_campaign
+    from broadcaster.campaigns.store import find_campaign
 
     actor.require(LIFECYCLE_PERMISSIONS[action])
     if action == "return" and not (reason and reason.strip()):
@@ -356,7 +356,7 @@ def change_status(
 
 def resume_channel(session: Session, actor: Actor, slug: str, channel: str) -> CampaignSummary:
     """Resume one channel that was paused after a permanent failure; audited with the reason it had."""
-    from broadcaster.campaigns import find_campaign
+    from broadcaster.campaigns.store import find_campaign
 
     actor.require("campaigns:send")
     campaign = find_campaign(session, slug)
@@ -374,7 +374,7 @@ def resume_channel(session: Session, actor: Actor, slug: str, channel: str) -> C
 
 def audit_log(session: Session, actor: Actor, slug: str) -> list[AuditRecord]:
     """Everything that happened to a campaign, oldest first."""
-    from broadcaster.campaigns import find_campaign
+    from broadcaster.campaigns.store import find_campaign
 
     actor.require("campaigns:read")
     campaign = find_campaign(session, slug)

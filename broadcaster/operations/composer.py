@@ -6,7 +6,7 @@
 
 The form holds exactly what a campaign file holds — a file imported into it exports unchanged — plus
 the text of the templates it edits. Templates stay where every campaign's templates live, in the
-templates folder (`<template>/<locale>/<channel>.<part>.j2`): versions (`broadcaster.versions`) fix them
+templates folder (`<template>/<locale>/<channel>.<part>.j2`): versions (`broadcaster.campaigns.versions`) fix them
 from there at submit and compare them with the approved version on every check, so text written in
 the page is approved, fingerprinted and watched for change exactly as text written in a file. Text
 edited in the page never overwrites a template other campaigns may use: the campaign gets its own
@@ -110,7 +110,7 @@ class CampaignForm:
 
 
 def _structural_problems(data: dict[str, Any], incomplete: set[str]) -> list[Problem]:
-    from broadcaster.campaign_file import parse_campaign
+    from broadcaster.campaigns.file import parse_campaign
 
     try:
         parse_campaign(data, FORM)
@@ -128,7 +128,7 @@ def _besides(problems: list[Problem], incomplete: set[str]) -> list[Problem]:
 def _every_problem(session: Session, form: CampaignForm, settings: Settings) -> list[Problem]:
     """Every problem of a form that does not read as a campaign: its structure, and the directory and
     timetable checked on what did read (as `campaign check` does for a broken file)."""
-    from broadcaster.campaigns import check_campaign_data
+    from broadcaster.campaigns.store import check_campaign_data
 
     data, incomplete = form.data_and_problems()
     checked = check_campaign_data(session, data, FORM, settings)
@@ -337,8 +337,8 @@ def save_form(session: Session, actor: Actor, form: CampaignForm, settings: Sett
     An edit of a submitted or paused campaign returns it to draft; a text changed under a campaign whose
     content is fixed is found by the version check and returns it to draft with the diff in the audit log.
     """
-    from broadcaster import versions
-    from broadcaster.campaigns import EDITABLE
+    from broadcaster.campaigns import versions
+    from broadcaster.campaigns.store import EDITABLE
     from broadcaster.operations.campaigns import read_data, save
 
     actor.require("campaigns:draft")

@@ -1,7 +1,7 @@
 """What the composer shows while one types: recipients counted, the timetable read back, the text checked.
 
 Each answer comes from the code that will later do the work — the audience from `audience`, fire times
-from `scheduling.rule_plans`, texts from the template sandbox and the content checks the sender runs —
+from `timetable.rule_plans`, texts from the template sandbox and the content checks the sender runs —
 so what the page promises is what happens.
 """
 
@@ -17,14 +17,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from broadcaster.accounts import Actor
-from broadcaster.audience import (
+from broadcaster.directory import areas_within
+from broadcaster.directory.audience import (
     SubscriberFilter,
     missing,
     parse_selector,
     recipients,
     subscriber_conditions,
 )
-from broadcaster.directory import areas_within
 from broadcaster.errors import UserError
 from broadcaster.models import Issuer, Rule, RuleKind
 from broadcaster.operations.composer import CampaignForm, edited_file, sample_moment
@@ -118,7 +118,7 @@ def echo_timetable(
     now: datetime | None = None,
 ) -> TimetableEcho:
     """The channel's rules as sentences, and its next ten fire times (from now, within the validity window)."""
-    from broadcaster.scheduling import rule_plans
+    from broadcaster.timetable import rule_plans
 
     if form.valid_from is None or form.valid_until is None:
         return TimetableEcho([], [], ["choose the validity window first"])
@@ -190,7 +190,7 @@ def check_text(
     session: Session, actor: Actor, settings: Settings, form: CampaignForm, channel: str, locale: str, text: str
 ) -> TextCheck:
     """Render the text being written for a sample recipient of the audience, and check it."""
-    from broadcaster.checks import content_problems
+    from broadcaster.campaigns.checks import content_problems
     from broadcaster.rendering import (
         CampaignView,
         ChannelTemplates,

@@ -10,8 +10,8 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from broadcaster import versions
 from broadcaster.accounts import Actor
+from broadcaster.campaigns import versions
 from broadcaster.models import DONE, Campaign, CampaignChannel, Delivery, Occurrence, OccurrenceState, Status, utcnow
 from broadcaster.operations.monitoring import FAILED
 from broadcaster.operations.sending import FanOut, fan_outs

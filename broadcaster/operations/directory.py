@@ -12,8 +12,9 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from broadcaster import directory, lifecycle
+from broadcaster import directory
 from broadcaster.accounts import Actor, bind_actor
+from broadcaster.campaigns import lifecycle
 from broadcaster.csvfiles import Upload
 from broadcaster.directory import ImportReport
 from broadcaster.errors import NotFound, UserError
@@ -260,7 +261,7 @@ def save_issuer_profile(session: Session, actor: Actor, data: dict[str, Any], se
     What an issuer says (its hotlines above all) is part of every approved version of its campaigns: a
     campaign whose content is fixed returns to draft, with the difference in the audit log, at once.
     """
-    from broadcaster import versions
+    from broadcaster.campaigns import versions
 
     actor.require("directory:manage")
     try:

@@ -15,15 +15,16 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from broadcaster import lifecycle, monitor
+from broadcaster import monitor
 from broadcaster.accounts import Actor
-from broadcaster.campaigns import find_campaign
+from broadcaster.campaigns import lifecycle
+from broadcaster.campaigns.store import find_campaign
 from broadcaster.models import Campaign, CampaignChannel, Delivery, DeliveryState, Occurrence, Status, utcnow
 from broadcaster.operations.sending import FanOut, fan_outs
 from broadcaster.outbox import TEST_SEND
 from broadcaster.policy import channel_refusal
-from broadcaster.scheduling import next_fires, rule_plans
 from broadcaster.settings import Settings
+from broadcaster.timetable import next_fires, rule_plans
 
 # The states whose rows carry a reason worth grouping: what failed, what was skipped, what is held back.
 REASONED = [

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from broadcaster.accounts import Actor
-from broadcaster.audience import parse_selector, recipients
-from broadcaster.campaigns import find_campaign
+from broadcaster.campaigns.store import find_campaign
+from broadcaster.campaigns.versions import composer_for, current_content, version_in_force
+from broadcaster.directory.audience import parse_selector, recipients
 from broadcaster.errors import UserError
 from broadcaster.models import Campaign, CampaignChannel, Rule
 from broadcaster.rendering import Composer
 from broadcaster.settings import Settings
-from broadcaster.versions import composer_for, current_content, version_in_force
 from channels.base import Recipient
 
 if TYPE_CHECKING:

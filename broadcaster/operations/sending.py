@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from broadcaster import interventions, monitor
 from broadcaster.accounts import Actor, bind_actor
-from broadcaster.audience import audience_size, parse_selector
-from broadcaster.campaigns import find_campaign
+from broadcaster.campaigns.store import find_campaign
+from broadcaster.directory.audience import audience_size, parse_selector
 from broadcaster.errors import UserError
 from broadcaster.models import Delivery, DeliveryState, Occurrence, utcnow
 from broadcaster.phones import PhoneError, normalise_mobile

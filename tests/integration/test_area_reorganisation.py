@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster import directory
-from broadcaster.audience import parse_selector, stations_for
 from broadcaster.db import transaction
+from broadcaster.directory.audience import parse_selector, stations_for
 from broadcaster.models import Area, Station
 from tests.conftest import CONFIG, CONTENT, Cli, import_shipped_with_cli
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from broadcaster.campaigns import check_campaign_file
+from broadcaster.campaigns.store import check_campaign_file
 from broadcaster.settings import Settings
 from broadcaster.yaml_files import MAX_BYTES
 from tests.conftest import CONTENT, Cli, import_shipped_with_cli

@@ -9,9 +9,9 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
-from broadcaster import lifecycle
-from broadcaster.campaign_file import load_campaign_file
-from broadcaster.campaigns import check_campaign, find_campaign, save_campaign
+from broadcaster.campaigns import lifecycle
+from broadcaster.campaigns.file import load_campaign_file
+from broadcaster.campaigns.store import check_campaign, find_campaign, save_campaign
 from broadcaster.db import transaction
 from broadcaster.errors import TransitionRefused
 from broadcaster.models import AuditEntry

@@ -8,9 +8,9 @@ import pytest
 from lxml import etree
 from sqlalchemy.orm import Session, sessionmaker
 
-from broadcaster import lifecycle
-from broadcaster.campaign_file import load_campaign_file
-from broadcaster.campaigns import find_campaign, save_campaign
+from broadcaster.campaigns import lifecycle
+from broadcaster.campaigns.file import load_campaign_file
+from broadcaster.campaigns.store import find_campaign, save_campaign
 from broadcaster.cap.alerts import alert_for_campaign
 from broadcaster.cap.export import alert_xml
 from broadcaster.cap.mapping import NAMESPACE, RESPONSE, priority_of

@@ -11,8 +11,8 @@ from lxml import etree
 from pytest_httpserver import HTTPServer
 from sqlalchemy.orm import Session, sessionmaker
 
-from broadcaster import lifecycle
-from broadcaster.campaigns import find_campaign
+from broadcaster.campaigns import lifecycle
+from broadcaster.campaigns.store import find_campaign
 from broadcaster.cap.alerts import alert_for_campaign
 from broadcaster.cap.export import alert_xml
 from broadcaster.cap.importing import import_alert

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from broadcaster import versions
 from broadcaster.accounts import ROLES, Actor
-from broadcaster.campaign_file import load_campaign_file
-from broadcaster.campaigns import find_campaign
+from broadcaster.campaigns import versions
+from broadcaster.campaigns.file import load_campaign_file
+from broadcaster.campaigns.store import find_campaign
 from broadcaster.db import transaction
 from broadcaster.examples import import_examples
 from broadcaster.models import Status

@@ -46,8 +46,8 @@ def approved(cli: Cli) -> None:
 
 
 def test_send_now_status_deliveries_and_retry(cli: Cli, database_url: str, tmp_path: Path) -> None:
-    from broadcaster.delivery import Worker
     from broadcaster.settings import Settings
+    from broadcaster.workers import Worker
 
     approved(cli)
     refused = cli("send-now", SLUG, "--channel", "pager", "--as", "minh")

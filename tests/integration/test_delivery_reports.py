@@ -17,12 +17,12 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from broadcaster.delivery import Worker
 from broadcaster.installation import callback_token, installation_id
 from broadcaster.models import Delivery, DeliveryState, UnmatchedReport, utcnow
 from broadcaster.reports import pull_reports
 from broadcaster.settings import Settings
 from broadcaster.web.app import create_app
+from broadcaster.workers import Worker
 from tests.conftest import CONTENT, Cli
 from tests.esms_gateway import EsmsGateway, Script
 from tests.scenario import phones, urgent_sms

@@ -16,12 +16,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug import Request, Response
 
-from broadcaster.campaigns import check_campaign_data
+from broadcaster.campaigns.store import check_campaign_data
 from broadcaster.db import transaction
-from broadcaster.delivery import Worker
 from broadcaster.models import Delivery, DeliveryState, Occurrence, utcnow
-from broadcaster.scheduling import catch_up
 from broadcaster.settings import Settings
+from broadcaster.timetable import catch_up
+from broadcaster.workers import Worker
 from tests.scenario import campaign, local
 
 PAGE = "100064000000001"  # the shipped directory's Tây Ninh page

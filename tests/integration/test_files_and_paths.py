@@ -15,8 +15,8 @@ import pytest
 import yaml
 from sqlalchemy.orm import Session, sessionmaker
 
-from broadcaster.campaign_file import parse_campaign
-from broadcaster.campaigns import check_campaign
+from broadcaster.campaigns.file import parse_campaign
+from broadcaster.campaigns.store import check_campaign
 from broadcaster.db import transaction
 from broadcaster.directory import import_issuer, import_subscribers
 from broadcaster.locales import normalise_locale

@@ -10,12 +10,13 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from broadcaster import accounts, lifecycle, monitor
+from broadcaster import accounts, monitor
+from broadcaster.campaigns import lifecycle
 from broadcaster.db import transaction
-from broadcaster.delivery import Worker
 from broadcaster.models import AuditEntry, Campaign, Delivery, DeliveryState, Occurrence, utcnow
-from broadcaster.scheduling import catch_up
 from broadcaster.settings import Settings
+from broadcaster.timetable import catch_up
+from broadcaster.workers import Worker
 from tests.conftest import PEOPLE, Cli
 from tests.scenario import SMS, campaign, local, phones, subscriber_list
 

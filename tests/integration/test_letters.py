@@ -22,10 +22,10 @@ from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 from sqlalchemy.orm import Session
 
-from broadcaster.audience import parse_selector, recipients
-from broadcaster.campaign_file import load_campaign_file
-from broadcaster.campaigns import check_campaign, find_campaign, save_campaign
+from broadcaster.campaigns.file import load_campaign_file
+from broadcaster.campaigns.store import check_campaign, find_campaign, save_campaign
 from broadcaster.db import make_engine, make_sessions, transaction, upgrade
+from broadcaster.directory.audience import parse_selector, recipients
 from broadcaster.examples import import_examples
 from broadcaster.letters import is_numbered, letter_file, letter_filename, letter_pdf
 from broadcaster.rendering import Composer

@@ -15,12 +15,12 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster import directory
-from broadcaster.audience import audience_size, parse_selector
 from broadcaster.db import transaction
+from broadcaster.directory.audience import audience_size, parse_selector
 from broadcaster.models import Delivery, Occurrence, OccurrenceState, utcnow
 from broadcaster.outbox import expand
-from broadcaster.scheduling import catch_up
 from broadcaster.settings import Settings
+from broadcaster.timetable import catch_up
 from channels.base import RecipientKind
 from tests.scenario import SMS, campaign, local
 

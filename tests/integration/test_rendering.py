@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from broadcaster.audience import parse_selector, recipients
-from broadcaster.campaign_file import load_campaign_file
-from broadcaster.campaigns import check_campaign, find_campaign, save_campaign
+from broadcaster.campaigns.file import load_campaign_file
+from broadcaster.campaigns.store import check_campaign, find_campaign, save_campaign
 from broadcaster.db import transaction
+from broadcaster.directory.audience import parse_selector, recipients
 from broadcaster.rendering import Composer
 from broadcaster.settings import Settings
 from broadcaster.text import read_phone, sms_info, unreadable_words

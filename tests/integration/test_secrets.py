@@ -14,9 +14,9 @@ from werkzeug import Response
 
 from broadcaster import directory
 from broadcaster.db import transaction
-from broadcaster.delivery import Worker
 from broadcaster.models import AuditEntry, CampaignChannel, Delivery, FacebookPage
 from broadcaster.settings import Settings
+from broadcaster.workers import Worker
 from channels.base import PermanentError, RecipientKind
 from channels.facebook import FacebookChannel, FacebookOptions
 from tests.conftest import Cli

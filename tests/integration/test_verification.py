@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from broadcaster import lifecycle, verification
-from broadcaster.campaign_file import load_campaign_file
-from broadcaster.campaigns import find_campaign, save_campaign
+from broadcaster import verification
+from broadcaster.campaigns import lifecycle
+from broadcaster.campaigns.file import load_campaign_file
+from broadcaster.campaigns.store import find_campaign, save_campaign
 from broadcaster.db import transaction
 from broadcaster.examples import example_campaigns
 from broadcaster.rendering import Composer
@@ -134,7 +135,7 @@ def test_facebook_and_email_bulletins_may_link_the_verification_page_and_sms_and
 ) -> None:
     import shutil
 
-    from broadcaster.campaigns import check_campaign
+    from broadcaster.campaigns.store import check_campaign
     from tests.conftest import CONTENT
 
     shutil.copytree(CONTENT, tmp_path / "content")

@@ -16,16 +16,16 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from broadcaster import lifecycle
+from broadcaster.campaigns import lifecycle
+from broadcaster.campaigns.versions import approved_version, check_for_changes
 from broadcaster.db import transaction
-from broadcaster.delivery import Worker
 from broadcaster.directory import import_stations
 from broadcaster.errors import TransitionRefused
 from broadcaster.models import AuditEntry, Campaign, CampaignVersion, Delivery, DeliveryState, utcnow
 from broadcaster.problems import InvalidInput
-from broadcaster.scheduling import Timetable, catch_up
 from broadcaster.settings import Settings
-from broadcaster.versions import approved_version, check_for_changes
+from broadcaster.timetable import Timetable, catch_up
+from broadcaster.workers import Worker
 from tests.conftest import CONTENT, Cli, import_shipped_with_cli
 from tests.scenario import SMS, campaign, local, phones, subscriber_list
 

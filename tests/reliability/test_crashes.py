@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from broadcaster.delivery import Worker
 from broadcaster.models import Delivery, DeliveryState, Occurrence
 from broadcaster.settings import Settings
+from broadcaster.workers import Worker
 from tests.gateway import Faults, Gateway
 from tests.scenario import phones, urgent_sms
 

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster.db import transaction
-from broadcaster.delivery import Worker
 from broadcaster.models import Campaign, CampaignChannel, Delivery, DeliveryState, utcnow
 from broadcaster.settings import Settings
+from broadcaster.workers import Worker
 from tests.gateway import Faults, Gateway
 from tests.scenario import phones, urgent_sms
 

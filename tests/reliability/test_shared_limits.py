@@ -19,8 +19,8 @@ from broadcaster.db import transaction
 from broadcaster.models import DONE, Delivery, DeliveryState, utcnow
 from broadcaster.pacing import SharedPace
 from broadcaster.policy import HELD_BY_CAP, Pace, pace_for
-from broadcaster.scheduling import catch_up
 from broadcaster.settings import Settings
+from broadcaster.timetable import catch_up
 from tests.gateway import Faults, Gateway
 from tests.scenario import SMS, campaign, local, phones, subscriber_list
 

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from broadcaster.cron import cron_trigger
 from broadcaster.db import transaction
-from broadcaster.delivery import Worker
 from broadcaster.models import (
     AuditEntry,
     Campaign,
@@ -23,9 +23,9 @@ from broadcaster.models import (
     Status,
     utcnow,
 )
-from broadcaster.scheduling import Plan, Timetable, catch_up, plans_for
-from broadcaster.scheduling_rules import cron_trigger
 from broadcaster.settings import Settings
+from broadcaster.timetable import Plan, Timetable, catch_up, plans_for
+from broadcaster.workers import Worker
 from tests.scenario import SMS, campaign, get, local, phones, subscriber_list
 
 
@@ -137,7 +137,7 @@ def test_a_campaign_that_is_not_approved_never_sends_a_bulletin(
 def test_pausing_after_the_fire_holds_its_deliveries_and_cancelling_skips_them(
     world: sessionmaker[Session], settings: Settings
 ) -> None:
-    from broadcaster import lifecycle
+    from broadcaster.campaigns import lifecycle
     from broadcaster.outbox import expand
 
     now = utcnow()

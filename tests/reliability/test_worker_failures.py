@@ -21,12 +21,12 @@ from aiosmtpd.smtp import Session as SmtpSession
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from broadcaster import monitor, service
+from broadcaster import monitor, processes
 from broadcaster.db import make_engine, make_sessions, transaction, upgrade
 from broadcaster.examples import import_examples
 from broadcaster.models import AuditEntry, Campaign, Delivery, DeliveryState, Occurrence, OccurrenceState, utcnow
-from broadcaster.scheduling import catch_up
 from broadcaster.settings import Settings
+from broadcaster.timetable import catch_up
 from tests.helpers import free_port
 from tests.scenario import campaign, local
 
@@ -60,7 +60,7 @@ def wait_for(condition: Callable[[], bool], timeout: float = 30) -> None:
 
 
 class Workers:
-    """`service.run_workers`, as `broadcaster worker` runs it, on a thread of the test."""
+    """`processes.run_workers`, as `broadcaster worker` runs it, on a thread of the test."""
 
     def __init__(self, sessions: sessionmaker[Session], settings: Settings, channels: list[str]) -> None:
         self.stop = threading.Event()
@@ -69,7 +69,7 @@ class Workers:
 
     def _run(self, sessions: sessionmaker[Session], settings: Settings, channels: list[str]) -> None:
         try:
-            service.run_workers(sessions, settings, channels, self.stop, threading.Event())
+            processes.run_workers(sessions, settings, channels, self.stop, threading.Event())
         except BaseException as exc:
             self.failure = exc
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from broadcaster.scheduling_rules import cron_day_of_week, cron_trigger
+from broadcaster.cron import cron_day_of_week, cron_trigger
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 

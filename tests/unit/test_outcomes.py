@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from broadcaster.delivery import RetryPolicy, outcome_values
 from broadcaster.models import DeliveryState, delivery_key, parse_delivery_key
+from broadcaster.workers import RetryPolicy, outcome_values
 from channels.base import Outcome, Result
 
 NOW = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)

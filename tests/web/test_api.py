@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster import accounts
 from broadcaster.db import transaction
-from broadcaster.delivery import Worker
 from broadcaster.models import AuditEntry, Campaign, Occurrence, Subscriber, SubscriberList
 from broadcaster.settings import Settings
+from broadcaster.workers import Worker
 from tests.conftest import CONFIG, Cli, import_shipped_with_cli
 from tests.integration.test_delivery_cli import SLUG, current
 

@@ -14,8 +14,8 @@ import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from broadcaster.campaign_file import load_campaign_file
-from broadcaster.campaigns import find_campaign
+from broadcaster.campaigns.file import load_campaign_file
+from broadcaster.campaigns.store import find_campaign
 from broadcaster.db import transaction
 from broadcaster.examples import import_examples
 from broadcaster.operations.composer import CampaignForm, form_of, texts_of

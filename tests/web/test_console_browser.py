@@ -127,7 +127,7 @@ def test_an_operator_sends_to_the_test_list_and_watches_the_monitor_update(
 ) -> None:
     from playwright.sync_api import expect
 
-    from broadcaster.delivery import Worker
+    from broadcaster.workers import Worker
 
     slug = approved_campaign(sessions, web_settings, current(tmp_path))
     marked_test_list(sessions, tmp_path, ["0912345678", "0987654321"])

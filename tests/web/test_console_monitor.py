@@ -11,9 +11,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster.db import transaction
-from broadcaster.delivery import Worker
 from broadcaster.models import CampaignChannel, Delivery, DeliveryState
 from broadcaster.settings import Settings
+from broadcaster.workers import Worker
 from tests.integration.test_delivery_cli import current
 from tests.web.console_helpers import approved_campaign, form_token, marked_test_list, sign_in, staff
 

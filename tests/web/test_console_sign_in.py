@@ -210,7 +210,7 @@ def test_dates_are_day_month_year_with_weekday_names_in_the_issuers_zone() -> No
 def test_the_dashboard_shows_what_waits_and_this_weeks_sends(
     client: TestClient, sessions: sessionmaker[Session], web_settings: Settings, tmp_path: Path
 ) -> None:
-    from broadcaster.delivery import Worker
+    from broadcaster.workers import Worker
     from tests.integration.test_delivery_cli import current
     from tests.web.console_helpers import approved_campaign, marked_test_list
 

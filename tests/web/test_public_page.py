@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from lxml import etree
 from sqlalchemy.orm import Session, sessionmaker
 
-from broadcaster import lifecycle
-from broadcaster.campaign_file import CampaignSpec, load_campaign_file
-from broadcaster.campaigns import find_campaign, save_campaign
+from broadcaster.campaigns import lifecycle
+from broadcaster.campaigns.file import CampaignSpec, load_campaign_file
+from broadcaster.campaigns.store import find_campaign, save_campaign
 from broadcaster.cap.mapping import NAMESPACE
 from broadcaster.cap.schema import check_alert
 from broadcaster.cli.demo import compressed

@@ -131,7 +131,7 @@ def test_a_campaign_composed_in_the_browser_goes_from_draft_to_the_test_list(
 ) -> None:
     from playwright.sync_api import expect
 
-    from broadcaster.delivery import Worker
+    from broadcaster.workers import Worker
 
     with transaction(sessions) as session:
         import_examples(session)

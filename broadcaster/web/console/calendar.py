@@ -12,7 +12,7 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from broadcaster.accounts import Actor
-from broadcaster.campaigns import find_campaign
+from broadcaster.campaigns.store import find_campaign
 from broadcaster.errors import UserError
 from broadcaster.models import utcnow
 from broadcaster.operations.calendar import Fire, planned_fires

@@ -14,9 +14,9 @@ from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from broadcaster import lifecycle, versions
 from broadcaster.accounts import Actor
-from broadcaster.campaigns import find_campaign
+from broadcaster.campaigns import lifecycle, versions
+from broadcaster.campaigns.store import find_campaign
 from broadcaster.errors import UserError
 from broadcaster.letters import letter_file
 from broadcaster.models import Campaign, Status

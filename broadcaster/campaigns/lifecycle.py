@@ -1,6 +1,6 @@
 """The campaign lifecycle: the one place that says which status changes are allowed, and by whom.
 
-Submit fixes a version of the content (broadcaster.versions); approve approves exactly that version,
+Submit fixes a version of the content (broadcaster.campaigns.versions); approve approves exactly that version,
 never by the person who drafted it (last edited the campaign) nor by the one who submitted it.
 
 draft ──submit──▶ submitted ──approve──▶ approved ──activate──▶ active ──complete──▶ completed
@@ -65,7 +65,7 @@ def apply(
     Submitting fixes the campaign's content as a new version (its templates are read from
     `settings`' content folder); approving approves exactly that version.
     """
-    from broadcaster import versions  # versions record their changes through this module
+    from broadcaster.campaigns import versions  # versions record their changes through this module
 
     transition = TRANSITIONS[action]
     current = Status(campaign.status)

@@ -26,7 +26,8 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from broadcaster import lifecycle
+from broadcaster.campaigns import lifecycle
+from broadcaster.campaigns.versions import ContentRefused, NoApprovedVersion, SendingComposer, approved_version
 from broadcaster.db import transaction
 from broadcaster.errors import ConfigurationError, UserError
 from broadcaster.installation import installation_id, report_url
@@ -56,7 +57,6 @@ from broadcaster.policy import (
 )
 from broadcaster.rendering import TemplateProblem
 from broadcaster.settings import Settings
-from broadcaster.versions import ContentRefused, NoApprovedVersion, SendingComposer, approved_version
 from channels.base import (
     Bulletin,
     ChannelAdapter,

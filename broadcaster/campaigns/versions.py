@@ -32,10 +32,10 @@ from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from broadcaster import lifecycle
-from broadcaster.campaign_file import parse_campaign
-from broadcaster.campaigns import check_campaign
-from broadcaster.checks import content_problems
+from broadcaster.campaigns import lifecycle
+from broadcaster.campaigns.checks import content_problems
+from broadcaster.campaigns.file import parse_campaign
+from broadcaster.campaigns.store import check_campaign
 from broadcaster.errors import UserError
 from broadcaster.models import AuditEntry, Campaign, CampaignVersion, Status, utcnow
 from broadcaster.phones import national_digits

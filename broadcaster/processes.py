@@ -20,10 +20,10 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from broadcaster.delivery import Worker, WorkerStopped, why_stopped
 from broadcaster.errors import ConfigurationError
-from broadcaster.scheduling import Timetable
 from broadcaster.settings import Settings
+from broadcaster.timetable import Timetable
+from broadcaster.workers import Worker, WorkerStopped, why_stopped
 from channels.base import configured_adapter, registered_channels
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """Campaign files (YAML): reading and structural validation.
 
-Checks that need the database (issuer, directory, templates) live in `broadcaster.campaigns`.
+Checks that need the database (issuer, directory, templates) live in `broadcaster.campaigns.store`.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from pydantic import (
     model_validator,
 )
 
+from broadcaster.cron import cron_trigger
 from broadcaster.locales import Locale
 from broadcaster.models import Priority
 from broadcaster.problems import TAG_PREFIX, InvalidInput, Problem, from_validation_error
-from broadcaster.scheduling_rules import cron_trigger
 from broadcaster.yaml_files import read_yaml as read_yaml  # where the directory's issuer import finds it
 
 SLUG = r"^[a-z0-9][a-z0-9-]*$"

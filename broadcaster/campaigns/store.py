@@ -17,9 +17,8 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from broadcaster import lifecycle
-from broadcaster.audience import Selector, missing, parse_selector, stations_for
-from broadcaster.campaign_file import (
+from broadcaster.campaigns import lifecycle
+from broadcaster.campaigns.file import (
     CampaignSpec,
     ChannelSpec,
     CronRule,
@@ -29,11 +28,12 @@ from broadcaster.campaign_file import (
     SlotsRule,
     Validity,
 )
+from broadcaster.cron import cron_trigger
 from broadcaster.directory import AreaIndex, ordered_slots, replaced_areas
+from broadcaster.directory.audience import Selector, missing, parse_selector, stations_for
 from broadcaster.errors import NotFound, TransitionRefused
 from broadcaster.models import Campaign, CampaignChannel, Issuer, Rule, RuleKind, Status
 from broadcaster.problems import InvalidInput, Problem, from_validation_error
-from broadcaster.scheduling_rules import cron_trigger
 from broadcaster.settings import Settings
 from broadcaster.yaml_files import read_yaml
 from channels.base import ChannelAdapter, RecipientKind, registered_channels
@@ -169,7 +169,7 @@ def check_campaign_data(
     warnings = campaign_warnings(spec, settings, now)
     issuer = find_issuer(session, spec.issuer) if not problems else None
     if issuer is not None:
-        from broadcaster.checks import repeat_warnings  # rendering needs a well-formed campaign
+        from broadcaster.campaigns.checks import repeat_warnings  # rendering needs a well-formed campaign
 
         warnings += repeat_warnings(session, spec, issuer, settings)
     return CheckedFile(source, spec, problems, warnings)
@@ -179,7 +179,7 @@ def check_campaign(session: Session, spec: CampaignSpec, settings: Settings) -> 
     """Every problem of a structurally valid campaign, checked against the directory and templates."""
     problems, issuer = check_parts(session, CampaignParts.of(spec), settings)
     if issuer is not None and not problems:
-        from broadcaster.checks import check_renderings  # rendering needs a well-formed campaign
+        from broadcaster.campaigns.checks import check_renderings  # rendering needs a well-formed campaign
 
         problems += check_renderings(session, spec, issuer, settings)
     return problems

@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from broadcaster.audience import parse_selector, recipient_locale, recipients
-from broadcaster.campaign_file import CampaignSpec, ChannelSpec, CronRule, OnceRule, SlotsRule
+from broadcaster.campaigns.file import CampaignSpec, ChannelSpec, CronRule, OnceRule, SlotsRule
+from broadcaster.directory.audience import parse_selector, recipient_locale, recipients
 from broadcaster.models import Issuer
 from broadcaster.phones import national_digits, same_number
 from broadcaster.problems import Problem
@@ -64,7 +64,7 @@ def content_problems(
 
 
 def _sample_moment(spec: CampaignSpec, channel: ChannelSpec, recipient: Recipient, settings: Settings) -> datetime:
-    from broadcaster.campaigns import first_cron_fire, local
+    from broadcaster.campaigns.store import first_cron_fire, local
 
     zone = settings.zone
     rule = channel.schedule[0]
@@ -182,8 +182,8 @@ def repeat_warnings(session: Session, spec: CampaignSpec, issuer: Issuer, settin
 
 
 def _first_two_fires(rule: CronRule, spec: CampaignSpec, settings: Settings) -> list[datetime]:
-    from broadcaster.scheduling import walk
-    from broadcaster.scheduling_rules import cron_trigger
+    from broadcaster.cron import cron_trigger
+    from broadcaster.timetable import walk
 
     zone = settings.zone
     start = datetime.combine(rule.starts or spec.valid.starts, time(0), zone)

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from broadcaster.campaign_file import SLUG, read_yaml
+from broadcaster.campaigns.file import SLUG, read_yaml
 from broadcaster.csvfiles import Columns, Row, Table, Upload
 from broadcaster.errors import UserError
 from broadcaster.locales import Locale, normalise_locale

@@ -23,12 +23,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from broadcaster import lifecycle, versions
-from broadcaster.audience import parse_selector, stations_for
+from broadcaster.campaigns import lifecycle, versions
+from broadcaster.cron import cron_trigger
 from broadcaster.db import insert_ignoring_duplicates, transaction
+from broadcaster.directory.audience import parse_selector, stations_for
 from broadcaster.models import Campaign, Occurrence, Rule, RuleKind, SchedulerState, Status, utcnow
 from broadcaster.policy import channel_refusal, fire_decision, hand_over_ahead, validity_over
-from broadcaster.scheduling_rules import cron_trigger
 from broadcaster.settings import Settings
 
 log = logging.getLogger(__name__)
