@@ -566,6 +566,30 @@ class Delivery(Base):
         return delivery_key(self.occurrence_id, self.address)
 
 
+class DeliveryAttempt(Base):
+    """One attempt of a delivery that did not end it successfully: failed and retried, failed for good,
+    unanswered (unknown), refused. Written by the worker in the same transaction as the delivery's outcome.
+
+    Only such attempts have a row: an attempt that succeeds is the delivery row itself (its state, time,
+    provider id), so the bulk path, one accepted attempt per delivery, writes nothing here and the
+    outbox's write speed is unchanged. A delivery's history is its rows here, then the delivery row when
+    it ended successfully."""
+
+    __tablename__ = "attempts"
+    __table_args__ = (UniqueConstraint("delivery_id", "number"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), ForeignKey("deliveries.id", ondelete="CASCADE")
+    )
+    number: Mapped[int] = mapped_column(Integer)  # 1 for the first attempt
+    at: Mapped[datetime] = mapped_column()
+    # The delivery's state after the attempt: pending (to be retried), failed, unknown, rejected, invalid.
+    outcome: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text)
+    response: Mapped[str | None] = mapped_column(Text)  # the provider's raw answer, secrets masked
+
+
 def delivery_key(occurrence_id: int, address: str, installation: str | None = None) -> str:
     """The delivery's idempotency key; the one sent to providers carries the installation's id, so two
     installations (or a database built again) sharing a provider account never send the same key."""

@@ -26,6 +26,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from broadcaster.attempts import record_attempts
 from broadcaster.campaigns import lifecycle
 from broadcaster.campaigns.versions import ContentRefused, NoApprovedVersion, SendingComposer, approved_version
 from broadcaster.db import transaction
@@ -293,6 +294,7 @@ def record(session: Session, owner: str, updates: Sequence[tuple[Claimed, dict[s
         )
         groups[outcome].append(row.id)
     connection = session.connection()
+    record_attempts(connection, [(row.id, row.attempts, values) for row, values in updates], now)
     singles = []
     for (state, provider_id, reason, due_at, done_at, attempts, ambiguous, response), ids in groups.items():
         shared = {

@@ -29,6 +29,7 @@ class Faults:
     unauthorised: bool = False
     delay: float = 0.0
     retry_after: int = 1  # seconds, in a 429's Retry-After
+    fail_first: int = 0  # the first this many requests answer HTTP 500, whatever the shares say
     seed: int = 881
 
 
@@ -97,6 +98,8 @@ class Gateway:
         with self.lock:
             self.ledger.requests += 1
             fault = "unauthorised" if self.faults.unauthorised else self._draw()
+            if self.ledger.requests <= self.faults.fail_first:
+                fault = "server_error"
             if fault:
                 self.ledger.faults[fault] += 1
         if self.faults.delay:
