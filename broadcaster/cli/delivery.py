@@ -6,6 +6,7 @@ import contextlib
 import logging
 import threading
 import time
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
     from broadcaster import monitor
     from broadcaster.accounts import Actor
+    from broadcaster.operations.sending import DeliveryDetail
 
 # The timetable, the workers and the database layer are imported inside each command: `status` and
 # `--help` should not wait for APScheduler and every channel adapter.
@@ -194,6 +196,10 @@ def deliveries(
     ] = None,
     channel: Annotated[str | None, typer.Option()] = None,
     csv_file: Annotated[Path | None, typer.Option("--csv", help="Write them all to this CSV file.")] = None,
+    history: Annotated[
+        str | None,
+        typer.Option("--history", help="The deliveries to this address, each with the history of its attempts."),
+    ] = None,
     as_: str | None = AsOption,
 ) -> None:
     """List a campaign's deliveries, or export them to CSV for follow-up."""
@@ -204,6 +210,10 @@ def deliveries(
 
     who = local_actor(as_)
     with unit_of_work() as session:
+        if history is not None:
+            found = sending.find_deliveries(session, who, slug, history)
+            _print_histories(found, settings().zone)
+            return
         if csv_file is not None:
             rows = sending.all_deliveries(session, who, slug, state=state, channel=channel)
             written = write_csv(csv_file, sending.CSV_HEADER, (sending.csv_cells(row, settings()) for row in rows))
@@ -218,6 +228,28 @@ def deliveries(
     out.print(table)
     if page.next_cursor is not None:
         out.print("[dim]… more: use --csv FILE for all of them[/]")
+
+
+def _print_histories(found: list[DeliveryDetail], zone: tzinfo) -> None:
+    """Each delivery (fire time, channel, state), then its attempts one a line, times in the issuer's zone."""
+
+    def moment(value: datetime | None) -> str:
+        return f"{value.astimezone(zone):%d/%m/%Y %H:%M}" if value is not None else ""
+
+    if not found:
+        out.print("no delivery of this campaign went to that address")
+        return
+    for row in found:
+        out.print(f"{moment(row.fire_at)} {row.channel} {row.address}: {row.state}", markup=False, highlight=False)
+        for attempt in row.history:
+            cells = [
+                f"  attempt {attempt.number}",
+                moment(attempt.at),
+                attempt.outcome,
+                attempt.reason,
+                attempt.response,
+            ]
+            out.print(" · ".join(cell for cell in cells if cell), markup=False, highlight=False)
 
 
 @friendly

@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 
 from broadcaster import interventions, monitor
 from broadcaster.accounts import Actor, bind_actor
+from broadcaster.attempts import Attempt, histories
 from broadcaster.campaigns.store import find_campaign
 from broadcaster.directory.audience import audience_size, parse_selector
-from broadcaster.errors import UserError
+from broadcaster.errors import NotFound, UserError
 from broadcaster.models import Delivery, DeliveryState, Occurrence, utcnow
 from broadcaster.phones import PhoneError, normalise_mobile
 from broadcaster.settings import Settings
@@ -54,6 +55,11 @@ class DeliveryRow:
 
 
 @dataclass(frozen=True)
+class DeliveryDetail(DeliveryRow):
+    history: list[Attempt]  # every attempt in order, the successful last one included
+
+
+@dataclass(frozen=True)
 class DeliveryPage:
     rows: list[DeliveryRow]
     next_cursor: int | None  # pass as `after` for the next page; None: this was the last
@@ -81,7 +87,7 @@ def send_now(
     return SendNowResult(slug, channel, now, waiting)
 
 
-def find_deliveries(session: Session, actor: Actor, slug: str, address: str, limit: int = 200) -> list[DeliveryRow]:
+def find_deliveries(session: Session, actor: Actor, slug: str, address: str, limit: int = 200) -> list[DeliveryDetail]:
     """Every delivery of the campaign to one address (each occurrence it was sent in), newest first.
 
     The address is matched exactly (a phone number as the outbox writes it, +84…, whichever way it is
@@ -101,7 +107,29 @@ def find_deliveries(session: Session, actor: Actor, slug: str, address: str, lim
         .order_by(Occurrence.fire_at.desc(), Delivery.id.desc())
         .limit(limit)
     )
-    return [_row(delivery, occurrence) for delivery, occurrence in session.execute(query)]
+    return _details(session, [(delivery, occurrence) for delivery, occurrence in session.execute(query)])
+
+
+def delivery_detail(session: Session, actor: Actor, delivery_id: int) -> DeliveryDetail:
+    """One delivery with the history of its attempts."""
+    actor.require("campaigns:read")
+    query = (
+        select(Delivery, Occurrence)
+        .join(Occurrence, Occurrence.id == Delivery.occurrence_id)
+        .where(Delivery.id == delivery_id)
+    )
+    found = [(delivery, occurrence) for delivery, occurrence in session.execute(query)]
+    if not found:
+        raise NotFound(f"there is no delivery {delivery_id}")
+    return _details(session, found)[0]
+
+
+def _details(session: Session, found: list[tuple[Delivery, Occurrence]]) -> list[DeliveryDetail]:
+    history = histories(session, (delivery for delivery, _ in found))
+    return [
+        DeliveryDetail(**vars(_row(delivery, occurrence)), history=history[delivery.id])
+        for delivery, occurrence in found
+    ]
 
 
 def retry_failed(session: Session, actor: Actor, slug: str, channel: str | None, settings: Settings) -> RetryResult:

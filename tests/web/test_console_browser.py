@@ -205,3 +205,29 @@ def test_a_station_account_signs_in_to_its_portal_and_is_refused_staff_pages(
     page.goto(f"{server}/campaigns")
     expect(page.locator("#problem")).to_have_text("Tài khoản của đài truyền thanh chỉ dùng trang kịch bản của đài.")
     shot(page, "station-refused")
+
+
+def test_the_deliveries_search_shows_each_attempt_of_a_delivery(
+    server: str,
+    browser: Any,
+    shipped: sessionmaker[Session],
+    web_settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from playwright.sync_api import expect
+
+    from tests.web.test_delivery_history import PHONE, quick_settings, twice_failed
+
+    slug = twice_failed(shipped, quick_settings(web_settings), tmp_path, monkeypatch)
+    staff(shipped, "hai", "operator")
+    page = _signed_in(browser, server, "hai")
+    page.goto(f"{server}/campaigns/{slug}/deliveries")
+    page.get_by_label("Địa chỉ người nhận").fill(PHONE)
+    page.locator("#search").click()
+    attempts = page.locator("ol.attempts li")
+    expect(attempts).to_have_count(3)
+    expect(attempts.nth(0)).to_contain_text("Lần 1")
+    expect(attempts.nth(0)).to_contain_text("thất bại, sẽ thử lại")
+    expect(attempts.nth(2)).to_contain_text("đã gửi, chờ báo cáo")
+    shot(page, "deliveries-history")

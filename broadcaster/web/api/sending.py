@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from broadcaster.accounts import Actor
 from broadcaster.csvfiles import csv_bytes
 from broadcaster.operations import sending
-from broadcaster.operations.sending import DeliveryPage, FanOut, RetryResult, SendNowResult
+from broadcaster.operations.sending import DeliveryDetail, DeliveryPage, FanOut, RetryResult, SendNowResult
 from broadcaster.web.api.campaigns import IdempotencyKey
 from broadcaster.web.api.common import Slug, settings_of
 from broadcaster.web.auth import DbSession, require
@@ -69,6 +69,15 @@ def deliveries(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> DeliveryPage:
     return sending.deliveries(session, actor, slug, state=state, channel=channel, after=after, limit=limit)
+
+
+@router.get(
+    "/deliveries/{delivery_id}",
+    response_model=DeliveryDetail,
+    summary="One delivery with the history of its attempts (the successful last one included)",
+)
+def delivery(session: DbSession, actor: Reader, delivery_id: Annotated[int, Path(ge=1, le=2**62)]) -> DeliveryDetail:
+    return sending.delivery_detail(session, actor, delivery_id)
 
 
 @router.get(
