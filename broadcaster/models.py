@@ -665,6 +665,19 @@ class StationLink(Base):
     created_by: Mapped[str] = mapped_column(String(100))
 
 
+class CampaignFeedLink(Base):
+    """Which generation of a campaign's subscribable calendar link is valid. The link's token is an HMAC of
+    the campaign and this nonce under the signing secret, so the database holds no usable secret; a
+    campaign without a row uses its first link. Rotating replaces the nonce: the old link stops at once."""
+
+    __tablename__ = "campaign_feed_links"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(64))
+    rotated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    rotated_by: Mapped[str] = mapped_column(String(100))
+
+
 class AiringReport(Base):
     """What a station says about one slot's script: aired (at what time) or not aired and why.
 

@@ -231,3 +231,21 @@ def test_the_deliveries_search_shows_each_attempt_of_a_delivery(
     expect(attempts.nth(0)).to_contain_text("thất bại, sẽ thử lại")
     expect(attempts.nth(2)).to_contain_text("đã gửi, chờ báo cáo")
     shot(page, "deliveries-history")
+
+
+def test_the_monitor_shows_the_campaigns_calendar_link_to_copy_and_replace(
+    server: str, browser: Any, sessions: sessionmaker[Session], web_settings: Settings, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    slug = approved_campaign(sessions, web_settings, current(tmp_path))
+    staff(sessions, "hai", "operator")
+    page = _signed_in(browser, server, "hai")
+    page.goto(f"{server}/campaigns/{slug}/monitor")
+    old = page.locator("#feed-link").input_value()
+    page.locator("#copy-feed-link").click()
+    expect(page.locator("#copy-feed-link")).to_have_text("Đã sao chép")
+    shot(page, "monitor-calendar-link")
+    page.locator("#rotate-feed-link").click()
+    expect(page.locator("#done")).to_contain_text("Đã đổi liên kết lịch")
+    assert page.locator("#feed-link").input_value() != old

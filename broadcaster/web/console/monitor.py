@@ -20,6 +20,7 @@ from broadcaster.accounts import Actor
 from broadcaster.errors import UserError
 from broadcaster.operations import campaigns as campaign_operations
 from broadcaster.operations import sending
+from broadcaster.operations.calendar import feed_link, rotate_feed_link
 from broadcaster.operations.monitoring import campaign_monitor
 from broadcaster.web.auth import DbSession
 from broadcaster.web.console.pages import FormState, console_router, page_for, render, settings_of, words_of
@@ -49,6 +50,7 @@ def _page_context(request: Request, session: Session, actor: Actor, slug: str) -
         "airing": aired,
         "form": FormState(),
         "failed_channel": None,
+        "feed_link": feed_link(session, actor, slug, request.app.state.signing_secret, settings.public_url),
     }
 
 
@@ -56,7 +58,7 @@ def _page_context(request: Request, session: Session, actor: Actor, slug: str) -
 def monitor_page(request: Request, session: DbSession, actor: Reader, slug: str) -> Response:
     context = _page_context(request, session, actor, slug)
     done = request.query_params.get("done", "")
-    context["done"] = words_of(request).get(f"done_{done}") if done in CHANNEL_ACTIONS else None
+    context["done"] = words_of(request).get(f"done_{done}") if done in (*CHANNEL_ACTIONS, "feed_link") else None
     return render(request, "monitor.html", context)
 
 
@@ -122,3 +124,10 @@ def channel_action(
         return RedirectResponse(f"/campaigns/{slug}/monitor?done={action}", status_code=303)
     context = _page_context(request, session, actor, slug) | {"form": form, "failed_channel": channel}
     return render(request, "monitor.html", context | {"done": None}, status_code=422)
+
+
+@router.post("/campaigns/{slug}/feed-link/rotate", response_class=HTMLResponse)
+def rotate_feed(request: Request, session: DbSession, actor: Sender, slug: str) -> Response:
+    """A new subscribable calendar link; the old one stops working at once (audited)."""
+    rotate_feed_link(session, actor, slug, request.app.state.signing_secret, settings_of(request).public_url)
+    return RedirectResponse(f"/campaigns/{slug}/monitor?done=feed_link", status_code=303)

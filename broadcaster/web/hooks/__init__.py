@@ -33,7 +33,8 @@ from channels.sms import DIALECTS
 router = APIRouter(prefix="/hooks", include_in_schema=False)
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
-_TOKEN_IN_PATH = re.compile(r"(/hooks/[a-z]+/)[^/?\s]+")
+# A callback's token, and a campaign calendar's secret link (web/public/feeds.py), never reach the log.
+_TOKEN_IN_PATH = re.compile(r"(/hooks/[a-z]+/|/feeds/campaigns/[^/?\s]+/)[^/?\s]+")
 
 
 @router.api_route("/sms/{token}/{dialect}", methods=["GET", "POST"])
@@ -146,12 +147,12 @@ def _fail(done: asyncio.Future[Applied], exc: Any) -> None:
 
 
 class _NoTokenInAccessLog(logging.Filter):
-    """uvicorn's access log line names the path: the callback token is replaced by *** before it is written."""
+    """uvicorn's access log line names the path: a callback's or a calendar link's token is replaced by ***."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple) and len(record.args) >= 3 and isinstance(record.args[2], str):
             path = record.args[2]
-            if path.startswith("/hooks/"):
+            if path.startswith(("/hooks/", "/feeds/")):
                 record.args = (*record.args[:2], _TOKEN_IN_PATH.sub(r"\1***", path), *record.args[3:])
         return True
 

@@ -1,9 +1,10 @@
 """CAP for other systems: `/cap/<identifier>.xml` (a campaign's current alert) and `/cap/alerts.atom`
-(the warnings in force, one entry each linking its alert, as the OASIS CAP feeds note describes)."""
+(the warnings in force, one entry each linking its alert, as the OASIS CAP feeds note describes); and each
+campaign's calendar at its secret link, `/feeds/campaigns/<slug>/<token>.ics`, for phone calendars."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -13,13 +14,17 @@ from broadcaster.cap.alerts import alert_by_identifier, current_alerts
 from broadcaster.cap.export import alert_document_url, alert_xml
 from broadcaster.cap.mapping import cap_time
 from broadcaster.cap.texts import render_cap_texts
+from broadcaster.operations.calendar import FeedLinkRefused, feed_fires
 from broadcaster.settings import Settings
 from broadcaster.web.auth import DbSession
+from broadcaster.web.portal.calendar import campaign_calendar
 from broadcaster.web.public.pages import limited
 
 ATOM = "http://www.w3.org/2005/Atom"
 CAP_MEDIA_TYPE = "application/cap+xml"
 router = APIRouter(include_in_schema=False)
+# A campaign feed holds its fires from a month ago to four months ahead, as the console's download does.
+FEED_DAYS_BEFORE, FEED_DAYS_AFTER = 30, 120
 
 
 @router.get("/cap/alerts.atom")
@@ -71,3 +76,21 @@ def alert_document(request: Request, session: DbSession, identifier: str) -> Res
     return Response(
         alert_xml(session, alert, settings), media_type=CAP_MEDIA_TYPE, headers={"Cache-Control": "public, max-age=60"}
     )
+
+
+@router.get("/feeds/campaigns/{slug}/{token}.ics")
+def campaign_feed(request: Request, session: DbSession, slug: str, token: str) -> Response:
+    """A campaign's fires as an iCalendar feed a phone calendar subscribes to (the link is the credential)."""
+    if (refusal := limited(request)) is not None:
+        return refusal
+    settings: Settings = request.app.state.settings
+    now = datetime.now(UTC)
+    start, end = now - timedelta(days=FEED_DAYS_BEFORE), now + timedelta(days=FEED_DAYS_AFTER)
+    try:
+        campaign, fires = feed_fires(session, settings, slug, token, request.app.state.signing_secret, start, end)
+    except FeedLinkRefused as exc:
+        sentence = str(exc)[:1].upper() + str(exc)[1:] + "."
+        return Response(sentence, status_code=404, media_type="text/plain; charset=utf-8")
+    link = f"{settings.public_url}/campaigns/{slug}"
+    body = campaign_calendar(campaign.number, campaign.subject, fires, settings, link)
+    return Response(body, media_type="text/calendar; charset=utf-8", headers={"Cache-Control": "no-store"})
