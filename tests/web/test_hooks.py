@@ -80,7 +80,16 @@ def test_speedsms_and_generic_json_reports_update_their_deliveries(
     }
 
 
-def test_the_token_never_reaches_the_access_log(token: str) -> None:
+@pytest.mark.parametrize(
+    ("path", "shown"),
+    [
+        ("/hooks/sms/{token}/esms?SMSID=1", "/hooks/sms/***/esms?SMSID=1"),
+        ("/feeds/campaigns/canh-bao/{token}.ics", "/feeds/campaigns/canh-bao/***"),
+        ("/portal/link/{token}/scripts/12.docx", "/portal/link/***/scripts/12.docx"),
+    ],
+    ids=["sms-callback", "campaign-calendar", "station-portal"],
+)
+def test_the_token_never_reaches_the_access_log(token: str, path: str, shown: str) -> None:
     install(FastAPI())  # the filter sits on uvicorn's access logger
     record = logging.LogRecord(
         "uvicorn.access",
@@ -88,12 +97,12 @@ def test_the_token_never_reaches_the_access_log(token: str) -> None:
         __file__,
         1,
         '%s - "%s %s HTTP/%s" %d',
-        ("127.0.0.1:5000", "GET", f"/hooks/sms/{token}/esms?SMSID=1", "1.1", 200),
+        ("127.0.0.1:5000", "GET", path.format(token=token), "1.1", 200),
         None,
     )
     for item in logging.getLogger("uvicorn.access").filters:
         assert not isinstance(item, logging.Filter) or item.filter(record)
-    assert token not in record.getMessage() and "/hooks/sms/***/esms?SMSID=1" in record.getMessage()
+    assert token not in record.getMessage() and shown in record.getMessage()
 
 
 def test_a_report_before_its_message_id_was_recorded_is_matched_by_the_report_pull(

@@ -34,7 +34,7 @@ router = APIRouter(prefix="/hooks", include_in_schema=False)
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
 # A callback's token, and a campaign calendar's secret link (web/public/feeds.py), never reach the log.
-_TOKEN_IN_PATH = re.compile(r"(/hooks/[a-z]+/|/feeds/campaigns/[^/?\s]+/)[^/?\s]+")
+_TOKEN_IN_PATH = re.compile(r"(/hooks/[a-z]+/|/feeds/campaigns/[^/?\s]+/|/portal/link/)[^/?\s]+")
 
 
 @router.api_route("/sms/{token}/{dialect}", methods=["GET", "POST"])
@@ -147,12 +147,13 @@ def _fail(done: asyncio.Future[Applied], exc: Any) -> None:
 
 
 class _NoTokenInAccessLog(logging.Filter):
-    """uvicorn's access log line names the path: a callback's or a calendar link's token is replaced by ***."""
+    """uvicorn's access log line names the path: the token of a callback, a calendar link or a station's
+    portal link is replaced by ***."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple) and len(record.args) >= 3 and isinstance(record.args[2], str):
             path = record.args[2]
-            if path.startswith(("/hooks/", "/feeds/")):
+            if path.startswith(("/hooks/", "/feeds/", "/portal/link/")):
                 record.args = (*record.args[:2], _TOKEN_IN_PATH.sub(r"\1***", path), *record.args[3:])
         return True
 
