@@ -55,7 +55,13 @@ def create_app(settings: Settings | None = None, sessions: sessionmaker[Session]
     app.add_middleware(
         BodySizeLimit, max_request_bytes=settings.max_request_bytes, max_upload_bytes=settings.max_upload_bytes
     )
-    # Callbacks first: gateways call them thousands of times a second, and routes are matched in order.
+    # Callbacks first, in front of every middleware and route: gateways call them thousands of times a second.
+    app.add_middleware(
+        hooks.CallbackFastPath,
+        state=app.state,
+        max_request_bytes=settings.max_request_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
+    )
     hooks.install(app)
     app.include_router(api.router, prefix=API_PREFIX)
     app.include_router(public.router)

@@ -38,12 +38,9 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in scope["headers"]}
-        upload = headers.get("content-type", "").lower().startswith("multipart/form-data")
-        limit = self.max_upload_bytes if upload else self.max_request_bytes
-        declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
-            await _refuse(scope, send, BodyTooLarge(limit, upload))
+        limit, upload, over = body_limit(scope["headers"], self.max_request_bytes, self.max_upload_bytes)
+        if over:
+            await refuse(scope, send, BodyTooLarge(limit, upload))
             return
         received = 0
 
@@ -59,7 +56,24 @@ class BodySizeLimit:
         await self.app(scope, counting_receive, send)
 
 
-async def _refuse(scope: Scope, send: Send, error: BodyTooLarge) -> None:
+def body_limit(
+    headers: list[tuple[bytes, bytes]], max_request_bytes: int, max_upload_bytes: int
+) -> tuple[int, bool, bool]:
+    """(the limit this request's body is held to, whether it is an upload, whether its declared
+    Content-Length is already over the limit: then it is refused at once)."""
+    upload = False
+    declared = b""
+    for key, value in headers:
+        name = key.lower()
+        if name == b"content-type":
+            upload = value.decode("latin-1").lower().startswith("multipart/form-data")
+        elif name == b"content-length":
+            declared = value
+    limit = max_upload_bytes if upload else max_request_bytes
+    return limit, upload, declared.isdigit() and int(declared) > limit
+
+
+async def refuse(scope: Scope, send: Send, error: BodyTooLarge) -> None:
     body: dict[str, Any] = {
         "type": "about:blank",
         "title": "Content Too Large",
