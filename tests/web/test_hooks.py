@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,26 @@ def test_something_that_is_not_a_report_is_a_problem_saying_why(client: TestClie
     assert answer.status_code == 400
     assert answer.headers["content-type"] == "application/problem+json"
     assert "SMSID or RequestId" in answer.json()["detail"]
+
+
+def test_an_oversize_callback_is_refused_before_it_is_read(client: TestClient, token: str) -> None:
+    declared = client.post(f"/hooks/sms/{token}/generic-json", content=b"x" * 200_001)
+    assert declared.status_code == 413
+    assert declared.headers["content-type"] == "application/problem+json"
+    assert declared.json()["detail"] == "the request body is larger than the limit of 200 kB"
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
+        for _ in range(3):
+            yield b"x" * 100_000
+
+    streamed = client.post(f"/hooks/sms/{token}/generic-json", content=chunks())
+    assert streamed.status_code == 413 and streamed.json()["detail"] == declared.json()["detail"]
+
+
+def test_another_method_is_refused_without_naming_the_token(client: TestClient, token: str) -> None:
+    answer = client.put(f"/hooks/sms/{token}/esms?SMSID=1&SendStatus=5")
+    assert answer.status_code == 405 and answer.headers["allow"] == "GET, POST"
+    assert token not in answer.text and answer.json()["detail"] == "PUT is not allowed on /hooks/sms/***/esms"
 
 
 def test_an_unknown_id_is_answered_200_and_kept(
