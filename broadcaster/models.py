@@ -608,6 +608,29 @@ def parse_delivery_key(key: str) -> tuple[str | None, int, str] | None:
     return match["installation"], int(match["occurrence"]), match["address"]
 
 
+class DeliveryCount(Base):
+    """How many deliveries of an occurrence are in a state, as last folded (see `broadcaster.counts`)."""
+
+    __tablename__ = "delivery_counts"
+
+    occurrence_id: Mapped[int] = mapped_column(primary_key=True)
+    state: Mapped[str] = mapped_column(String(20), primary_key=True)
+    number: Mapped[int] = mapped_column(BigInteger)
+
+
+class DeliveryCountChange(Base):
+    """A change to a delivery count not folded yet: appended by the outbox's triggers on PostgreSQL, so
+    concurrent writers never wait on one another's count rows (see `broadcaster.counts`)."""
+
+    __tablename__ = "delivery_count_changes"
+    __table_args__ = (Index("ix_delivery_count_changes_occurrence_id", "occurrence_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    occurrence_id: Mapped[int] = mapped_column()
+    state: Mapped[str] = mapped_column(String(20))
+    number: Mapped[int] = mapped_column(BigInteger)
+
+
 class Installation(Base):
     """This installation's identifier: created once with the schema, carried in every key sent to providers."""
 

@@ -23,6 +23,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from broadcaster import counts
 from broadcaster.campaigns import lifecycle, versions
 from broadcaster.cron import cron_trigger
 from broadcaster.db import insert_ignoring_duplicates, transaction
@@ -229,7 +230,8 @@ def next_fires(plans: list[Plan], now: datetime, count: int = 3) -> list[datetim
 
 class Timetable:
     """APScheduler drives the timetable: one job per rule wakes at its fire times; a periodic job
-    re-derives the jobs from the database and catches up on anything a wake-up missed."""
+    re-derives the jobs from the database, catches up on anything a wake-up missed and folds the delivery
+    counts' changes (`broadcaster.counts`)."""
 
     def __init__(
         self,
@@ -283,6 +285,8 @@ class Timetable:
         self._reschedule({plan.key: plan for plan in plans})
         if created:
             self.on_occurrence()
+        with transaction(self.sessions) as session:
+            counts.fold(session)  # so the monitor's and dashboard's reads stay a few rows per occurrence
 
     def pull_reports(self) -> None:
         """Delivery reports that never came: ask the gateway (DOMAIN §11). One scheduler is active at a time,

@@ -7,12 +7,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from broadcaster.accounts import Actor
 from broadcaster.campaigns import versions
-from broadcaster.models import DONE, Campaign, CampaignChannel, Delivery, Occurrence, OccurrenceState, Status, utcnow
+from broadcaster.counts import counts
+from broadcaster.models import DONE, Campaign, CampaignChannel, Occurrence, OccurrenceState, Status, utcnow
 from broadcaster.operations.monitoring import FAILED
 from broadcaster.operations.sending import FanOut, fan_outs
 from broadcaster.settings import Settings
@@ -94,8 +95,8 @@ def dashboard(session: Session, actor: Actor, settings: Settings) -> Dashboard:
 
 
 def _recent_counts(session: Session, settings: Settings, board: Dashboard, now: datetime) -> None:
-    """This week's sends per channel and the last days' failures per campaign and channel, counted from the
-    (occurrence, state) index over the occurrences that fired in that time: never a scan of the outbox."""
+    """This week's sends per channel and the last days' failures per campaign and channel, from the counts
+    kept for the occurrences that fired in that time (`broadcaster.counts`): never a count of the outbox."""
     week = datetime.combine(board.week_starts, time(0), settings.zone)
     since = min(week, now - timedelta(days=RECENT_DAYS))
     occurrences = {
@@ -108,15 +109,9 @@ def _recent_counts(session: Session, settings: Settings, board: Dashboard, now: 
     }
     if not occurrences:
         return
-    wanted = [*DONE, *FAILED]
-    counted = (
-        select(Delivery.occurrence_id, Delivery.state, func.count())
-        .where(Delivery.occurrence_id.in_(list(occurrences)), Delivery.state.in_(wanted))
-        .group_by(Delivery.occurrence_id, Delivery.state)
-    )
     failures: Counter[tuple[str, str, str]] = Counter()
     recent = now - timedelta(days=RECENT_DAYS)
-    for occurrence_id, state, count in session.execute(counted):
+    for (occurrence_id, state), count in counts(session, occurrences).items():
         row = occurrences[occurrence_id]
         if state in DONE and row.fire_at >= week:
             board.week_sends[row.channel] += count

@@ -17,14 +17,26 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from broadcaster.counts import counts, fold
+from broadcaster.db import transaction
 from broadcaster.installation import callback_token, installation_id
-from broadcaster.models import Delivery, DeliveryState, UnmatchedReport, utcnow
+from broadcaster.interventions import send_now
+from broadcaster.models import (
+    Campaign,
+    Delivery,
+    DeliveryCountChange,
+    DeliveryState,
+    Occurrence,
+    UnmatchedReport,
+    utcnow,
+)
 from broadcaster.reports import pull_reports
 from broadcaster.settings import Settings
 from broadcaster.web.app import create_app
 from broadcaster.workers import Worker
 from tests.conftest import CONTENT, Cli
 from tests.esms_gateway import EsmsGateway, Script
+from tests.helpers import free_port
 from tests.scenario import phones, urgent_sms
 
 API_KEY, SECRET_KEY = "esms-api-key-not-for-logs", "esms-secret-not-for-logs"
@@ -232,3 +244,80 @@ def test_an_operator_gets_the_address_to_set_in_a_gateway_account(cli: Cli) -> N
     wrong = cli("channels", "report-url", "file")
     assert wrong.exit_code == 1
     assert "'file' is not a gateway dialect that reports delivery (esms, speedsms, generic-json)" in wrong.stderr
+
+
+def kept_and_counted(sessions: sessionmaker[Session]) -> tuple[dict[tuple[int, str], int], dict[tuple[int, str], int]]:
+    """The counts kept as the outbox changed, and the outbox counted row by row."""
+    with sessions() as session:
+        grouped = select(Delivery.occurrence_id, Delivery.state, func.count()).group_by(
+            Delivery.occurrence_id, Delivery.state
+        )
+        counted = {(occurrence, state): number for occurrence, state, number in session.execute(grouped)}
+        kept = counts(session, session.scalars(select(Occurrence.id)))
+    return kept, counted
+
+
+def assert_kept_counts_hold(sessions: sessionmaker[Session], *, fold_too: bool = True) -> None:
+    kept, counted = kept_and_counted(sessions)
+    assert kept == counted
+    if fold_too:
+        with transaction(sessions) as session:
+            fold(session)
+        assert kept_and_counted(sessions) == (counted, counted)
+        with sessions() as session:
+            assert session.scalar(select(func.count()).select_from(DeliveryCountChange)) == 0
+
+
+def test_the_kept_counts_equal_the_outbox_after_fan_out_failures_retries_reports_and_folds(
+    shipped: sessionmaker[Session],
+    report_settings: Settings,
+    served: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The console's monitor and dashboard read counts kept by the outbox's triggers, never the rows: they
+    must equal a count of the rows after every kind of change, folded or not."""
+    from broadcaster.accounts import TERMINAL
+    from broadcaster.campaigns import lifecycle
+    from broadcaster.interventions import retry_failed
+
+    settings = report_settings.model_copy(update={"public_url": served})
+    monkeypatch.setenv("BROADCASTER_SMS_DIALECT", "esms")
+    monkeypatch.setenv("BROADCASTER_SMS_URL", f"http://127.0.0.1:{free_port()}/")  # nothing listens: refused
+    for name, value in (("API_KEY", API_KEY), ("SECRET_KEY", SECRET_KEY), ("BRANDNAME", "STTTT_TN")):
+        monkeypatch.setenv(f"BROADCASTER_SMS_{name}", value)
+    urgent_sms(shipped, settings, tmp_path, NUMBERS)
+    Worker(shipped, settings, ["sms"], "expander").expand_one()  # the fan-out alone: every row pending
+    assert_kept_counts_hold(shipped, fold_too=False)
+    send_all(shipped, settings)  # refused until the attempts run out: failed
+    with shipped() as session:
+        assert session.scalar(select(func.count()).where(Delivery.state == DeliveryState.FAILED)) == len(NUMBERS)
+    assert_kept_counts_hold(shipped)
+
+    with EsmsGateway(API_KEY, SECRET_KEY, SCRIPTS) as gateway:
+        use_esms(monkeypatch, gateway)
+        with transaction(shipped) as session:
+            (campaign,) = session.scalars(select(Campaign))
+            assert retry_failed(session, settings, campaign, "sms", TERMINAL.login, utcnow()) == len(NUMBERS)
+        assert_kept_counts_hold(shipped, fold_too=False)  # changes folded and not yet, read together
+        send_all(shipped, settings)
+        gateway.wait_for_callbacks()
+        assert_kept_counts_hold(shipped, fold_too=False)
+        with shipped() as session:
+            installation = installation_id(session)
+        pull_reports(shipped, settings, installation, utcnow() + timedelta(seconds=1))
+    assert_kept_counts_hold(shipped)
+    kept, _ = kept_and_counted(shipped)
+    assert {state for _, state in kept} == {DeliveryState.DELIVERED, DeliveryState.UNDELIVERED}
+
+    # A second fan-out, cancelled before it sends: its rows are skipped.
+    with transaction(shipped) as session:
+        (campaign,) = session.scalars(select(Campaign))
+        send_now(session, settings, campaign, "sms", TERMINAL.login, utcnow())
+    Worker(shipped, settings, ["sms"], "expander").expand_one()
+    with transaction(shipped) as session:
+        (campaign,) = session.scalars(select(Campaign))
+        lifecycle.apply(session, campaign, "cancel", TERMINAL.login, "a test of the counts")
+    assert_kept_counts_hold(shipped)
+    kept, _ = kept_and_counted(shipped)
+    assert sorted(number for (_, state), number in kept.items() if state == DeliveryState.SKIPPED) == [len(NUMBERS)]
