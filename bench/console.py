@@ -26,7 +26,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import create_engine, select, text
 
-from broadcaster import accounts
+from broadcaster import accounts, counts
 from broadcaster.campaigns import lifecycle
 from broadcaster.campaigns.file import OnceRule, load_campaign_file
 from broadcaster.campaigns.store import save_campaign
@@ -131,6 +131,8 @@ def _insert_rows(engine: object, occurrence_ids: list[int], rows: int) -> None:
     with engine.begin() as connection:  # type: ignore[attr-defined]
         for occurrence in occurrence_ids:
             connection.execute(statement, {"occurrence": occurrence, "last": per - 1})
+    with transaction(make_sessions(engine)) as session:  # type: ignore[arg-type]
+        counts.fold(session)  # as `broadcaster run` does every few seconds
     if dialect == "sqlite":
         with engine.begin() as connection:  # type: ignore[attr-defined]
             connection.execute(text("ANALYZE"))
