@@ -1,7 +1,7 @@
 """Deliveries counted per occurrence and state, kept as the outbox's rows change, so that the console's
 dashboard and monitor read a handful of rows instead of counting a campaign's (up to millions of) rows.
 
-The one way every change is counted: triggers on `deliveries` (migration 0015 creates them),
+The one way every change is counted: triggers on `deliveries` (migration 0017 creates them),
 fired in the writing transaction by every INSERT, by every UPDATE that moves a row to another state, and
 by every DELETE — whichever code path writes (fan-out, lease, outcome, report, retry, skip, cancel), and
 any written later. Counting in application code instead would need each set-based UPDATE to know the
