@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.orm import Session
 
 from broadcaster.masking import mask_secrets
@@ -37,21 +37,38 @@ def record_attempts(
     """Write the attempts among `updates` (delivery id, attempt number, outcome values) that did not succeed.
 
     A row given back unsent (released, held by a daily cap) made no attempt: its count goes back down,
-    so it is left out."""
+    so it is left out. A hand retry starts a delivery's attempt count again (the retry policy gives it
+    its attempts anew) while its history stays: the numbers then go on after the last one kept."""
+    failed = [
+        (delivery_id, number, values)
+        for delivery_id, number, values in updates
+        if values["state"] not in SUCCEEDED and values.get("attempts", number) == number
+    ]
+    if not failed:
+        return
+    kept = _last_numbers(connection, [delivery_id for delivery_id, _, _ in failed])
     rows = [
         {
             "delivery_id": delivery_id,
-            "number": number,
+            "number": max(number, kept.get(delivery_id, 0) + 1),
             "at": now,
             "outcome": values["state"],
             "reason": mask_secrets(values["reason"]) if values.get("reason") else None,
             "response": mask_secrets(values["response"][:2000]) if values.get("response") else None,
         }
-        for delivery_id, number, values in updates
-        if values["state"] not in SUCCEEDED and values.get("attempts", number) == number
+        for delivery_id, number, values in failed
     ]
-    if rows:
-        connection.execute(_INSERT, rows)
+    connection.execute(_INSERT, rows)
+
+
+def _last_numbers(connection: Connection, delivery_ids: list[int]) -> dict[int, int]:
+    """The highest attempt number kept per delivery (only failures get here, so the query stays small)."""
+    query = (
+        select(DeliveryAttempt.delivery_id, func.max(DeliveryAttempt.number))
+        .where(DeliveryAttempt.delivery_id.in_(sorted(set(delivery_ids))))
+        .group_by(DeliveryAttempt.delivery_id)
+    )
+    return {delivery_id: number for delivery_id, number in connection.execute(query).all()}
 
 
 @dataclass(frozen=True)
@@ -83,8 +100,16 @@ def histories(session: Session, deliveries: Iterable[Delivery]) -> dict[int, lis
 
 
 def _final(delivery: Delivery, before: list[Attempt]) -> list[Attempt]:
-    """The successful last attempt, which is the delivery row itself."""
-    if delivery.state not in _ENDED_WELL or delivery.attempts <= (before[-1].number if before else 0):
+    """The successful last attempt, which is the delivery row itself — unless the last attempt kept is the
+    one that ended well: unanswered at the time, then settled by a delivery report or a look-up."""
+    if delivery.state not in _ENDED_WELL:
         return []
-    outcome = delivery.state
-    return [Attempt(delivery.attempts, delivery.done_at, outcome, delivery.reason, None)]
+    if before:
+        last = before[-1]
+        settled_later = last.outcome == DeliveryState.UNKNOWN or (
+            last.outcome == DeliveryState.PENDING and delivery.attempts == last.number
+        )
+        if settled_later or delivery.attempts == 0:
+            return []
+    number = max(delivery.attempts, before[-1].number + 1 if before else 1)
+    return [Attempt(number, delivery.done_at, delivery.state, delivery.reason, None)]

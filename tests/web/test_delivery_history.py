@@ -93,3 +93,43 @@ def test_a_delivery_accepted_on_its_first_attempt_writes_no_attempt_row(
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(DeliveryAttempt)) == 0
         assert set(session.scalars(select(Delivery.state))) == {"accepted"}
+
+
+def test_a_hand_retry_goes_on_numbering_the_attempts_after_those_kept(
+    client: TestClient,
+    shipped: sessionmaker[Session],
+    quick: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A retry by hand gives the delivery its attempts anew; its history keeps the earlier ones, and a
+    failure after the retry is attempt 6, not a second attempt 1 (which the history's key refuses)."""
+    from broadcaster.interventions import retry_failed
+    from broadcaster.models import utcnow
+
+    sessions = shipped
+    with Gateway(Faults(fail_first=5)) as gateway:
+        use_gateway(monkeypatch, gateway)
+        urgent_sms(sessions, quick, tmp_path, [PHONE])
+        drain_until_done(sessions, quick)
+    with sessions() as session, session.begin():
+        assert session.scalars(select(Delivery.state)).one() == "failed"
+        campaign = session.scalars(select(Campaign)).one()
+        assert retry_failed(session, quick, campaign, "sms", "hai", utcnow()) == 1
+
+    with Gateway(Faults(fail_first=1)) as gateway:
+        use_gateway(monkeypatch, gateway)
+        drain_until_done(sessions, quick)
+    with sessions() as session:
+        delivery = session.scalars(select(Delivery)).one()
+        assert (delivery.state, delivery.attempts) == ("accepted", 2)
+        kept = session.scalars(select(DeliveryAttempt.number).order_by(DeliveryAttempt.number)).all()
+        assert kept == [1, 2, 3, 4, 5, 6]
+
+    reader = person(sessions, "doc", "drafter")
+    history = client.get(f"/api/v1/deliveries/{delivery.id}", headers=reader.headers).json()["history"]
+    assert [(item["number"], item["outcome"]) for item in history][-3:] == [
+        (5, "failed"),
+        (6, "pending"),
+        (7, "accepted"),
+    ]
