@@ -3,19 +3,13 @@ screenshots kept in var/artefacts/console/ to be looked at."""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster.settings import Settings
-from tests.conftest import CHROMIUM
 from tests.integration.test_delivery_cli import current
 from tests.web.console_helpers import PASSWORD, approved_campaign, draft_campaign, marked_test_list, staff
 
@@ -23,37 +17,6 @@ ARTEFACTS = Path(__file__).resolve().parents[2] / "var" / "artefacts" / "console
 DESKTOP = {"width": 1280, "height": 900}
 
 pytestmark = pytest.mark.usefixtures("chromium_available")
-
-
-@pytest.fixture
-def server(app: FastAPI) -> Iterator[str]:
-    """The app served by uvicorn on a loopback port the system chooses."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    served = uvicorn.Server(config)
-    thread = threading.Thread(target=served.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not served.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    port = served.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    served.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield launched
-        launched.close()
 
 
 def _signed_in(browser: Any, server: str, login: str) -> Any:
@@ -67,6 +30,7 @@ def _signed_in(browser: Any, server: str, login: str) -> Any:
 
 
 def shot(page: Any, name: str) -> None:
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
 
 

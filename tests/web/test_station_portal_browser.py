@@ -5,15 +5,10 @@ and the staff's API shows both. Screenshots go to var/artefacts/portal/ to be lo
 from __future__ import annotations
 
 import shutil
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster import airing
@@ -28,23 +23,6 @@ ARTEFACTS = Path(__file__).resolve().parents[2] / "var" / "artefacts" / "portal"
 PHONE = {"width": 390, "height": 844}
 
 pytestmark = pytest.mark.usefixtures("chromium_available")
-
-
-@pytest.fixture
-def server(app: FastAPI) -> Iterator[str]:
-    """The app served by uvicorn on a loopback port the system chooses."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    served = uvicorn.Server(config)
-    thread = threading.Thread(target=served.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not served.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    port = served.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    served.should_exit = True
-    thread.join(timeout=10)
 
 
 @pytest.mark.usefixtures("espeak_ng")

@@ -17,7 +17,7 @@ from broadcaster.examples import import_examples
 from broadcaster.settings import Settings
 from tests.conftest import CONTENT
 from tests.web.console_helpers import staff
-from tests.web.test_console_browser import ARTEFACTS, _signed_in, browser, server  # noqa: F401  (fixtures)
+from tests.web.test_console_browser import ARTEFACTS, _signed_in
 
 STORY = ARTEFACTS / "story"
 SLUG = "canh-bao-cuoc-goi-gia-danh-2026"
@@ -124,8 +124,8 @@ def watch_the_sms_counter(page: Any) -> None:
 
 
 def test_a_campaign_composed_in_the_browser_goes_from_draft_to_the_test_list(
-    server: str,  # noqa: F811  (the fixture imported above)
-    browser: Any,  # noqa: F811
+    server: str,
+    browser: Any,
     sessions: sessionmaker[Session],
     web_settings: Settings,
 ) -> None:
