@@ -79,7 +79,7 @@ def fill(settings: Settings, rows: int) -> str:
         spec.channels["sms"].schedule = [OnceRule(at=(now + timedelta(days=1)).replace(tzinfo=None, microsecond=0))]
         campaign, _ = save_campaign(session, spec, "bench", settings)
         lifecycle.apply(session, campaign, "submit", "bench", settings=settings)
-        lifecycle.apply(session, campaign, "approve", "minh")
+        lifecycle.apply(session, campaign, "approve", "minh", settings=settings)
         slug = campaign.slug
     week = now - timedelta(days=now.weekday())
     with transaction(sessions) as session:

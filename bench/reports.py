@@ -31,8 +31,9 @@ from rich.table import Table
 from sqlalchemy import String, cast, create_engine, func, literal, select, text, update
 
 from bench import world
+from broadcaster.clock import system_now
 from broadcaster.installation import callback_token, installation_id
-from broadcaster.models import Delivery, DeliveryState, Occurrence, UnmatchedReport, utcnow
+from broadcaster.models import Delivery, DeliveryState, Occurrence, UnmatchedReport
 from broadcaster.outbox import expand
 from broadcaster.settings import Settings, shipped_dir
 from channels.sms_dialects.base import request_id
@@ -68,7 +69,7 @@ def prepare(settings: Settings, count: int) -> list[tuple[str, str]]:
         occurrence = session.scalars(select(Occurrence.id)).one()
         installation = installation_id(session)
     expand(sessions, settings, occurrence)
-    now = utcnow()
+    now = system_now()
     with sessions.begin() as session:  # as the worker records what eSMS accepted
         session.execute(
             update(Delivery).values(

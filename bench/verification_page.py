@@ -53,7 +53,7 @@ def serve(folder: Path) -> tuple[str, uvicorn.Server]:
         spec = compressed(load_campaign_file(example_campaigns()[0]), now, 60, now)
         campaign, _ = save_campaign(session, spec, "lan", settings)
         lifecycle.apply(session, campaign, "submit", "lan", settings=settings)
-        lifecycle.apply(session, campaign, "approve", "minh")
+        lifecycle.apply(session, campaign, "approve", "minh", settings=settings)
     server = uvicorn.Server(uvicorn.Config(create_app(settings, sessions), host="127.0.0.1", port=0, log_level="error"))
     threading.Thread(target=server.run, daemon=True).start()
     while not server.started:

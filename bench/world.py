@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from broadcaster.campaigns import lifecycle
 from broadcaster.campaigns.file import parse_campaign
 from broadcaster.campaigns.store import save_campaign
+from broadcaster.clock import system_now
 from broadcaster.db import make_engine, make_sessions, transaction, upgrade
 from broadcaster.examples import import_examples
-from broadcaster.models import Area, Subscriber, SubscriberList, utcnow
+from broadcaster.models import Area, Subscriber, SubscriberList
 from broadcaster.settings import Settings
 from broadcaster.timetable import catch_up
 
@@ -80,10 +81,10 @@ def campaign(
     with transaction(sessions) as session:
         saved, _ = save_campaign(session, spec, "bench", settings)
         lifecycle.apply(session, saved, "submit", "bench", settings=settings)
-        lifecycle.apply(session, saved, "approve", "bench-approver")
-        saved.sendable_since = utcnow() - timedelta(hours=1)
+        lifecycle.apply(session, saved, "approve", "bench-approver", settings=settings)
+        saved.sendable_since = system_now() - timedelta(hours=1)
 
 
 def fire(sessions: sessionmaker[Session], settings: Settings) -> None:
     with transaction(sessions) as session:
-        catch_up(session, settings, utcnow() + timedelta(seconds=1))
+        catch_up(session, settings, system_now() + timedelta(seconds=1))

@@ -25,7 +25,7 @@ from broadcaster.errors import (
     TooManyAttempts,
     UserError,
 )
-from broadcaster.models import Account, AccountStation, ApiToken, AuditEntry, LoginFailures, Station, utcnow
+from broadcaster.models import Account, AccountStation, ApiToken, AuditEntry, LoginFailures, Station
 
 PERMISSIONS: dict[str, str] = {
     "campaigns:read": "see campaigns, their previews, deliveries, status and audit log",
@@ -275,12 +275,11 @@ def _count_failure(session: Session, keys: list[str], now: datetime) -> None:
         row.blocked_until = now + wait if wait else None
 
 
-def authenticate_password(session: Session, name: str, password: str, address: str | None) -> Account:
+def authenticate_password(session: Session, name: str, password: str, address: str | None, now: datetime) -> Account:
     """The account whose password this is, or one sentence; failures are counted even when refused.
 
     The caller must commit even when this raises, so that the failure is remembered.
     """
-    now = utcnow()
     try:
         login = normalise_login(name)
     except UserError:
@@ -317,25 +316,29 @@ class NewToken:
     expires_at: datetime | None
 
 
-def create_token(session: Session, account: Account, name: str, expires_at: datetime | None = None) -> NewToken:
+def create_token(
+    session: Session, account: Account, name: str, now: datetime, expires_at: datetime | None = None
+) -> NewToken:
     label = " ".join(name.split())
     if not label or len(label) > 100:
         raise UserError("give the token a name of 1 to 100 characters (what or who will use it)")
-    if expires_at is not None and expires_at <= utcnow():
+    if expires_at is not None and expires_at <= now:
         raise UserError("the token's expiry is in the past")
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken(account_id=account.id, name=label, digest=token_digest(plain), expires_at=expires_at)
+    row = ApiToken(
+        account_id=account.id, name=label, digest=token_digest(plain), created_at=now, expires_at=expires_at
+    )
     session.add(row)
     session.flush()
     return NewToken(row.id, row.name, plain, expires_at)
 
 
-def revoke_token(session: Session, token_id: int) -> ApiToken:
+def revoke_token(session: Session, token_id: int, now: datetime) -> ApiToken:
     row = session.get(ApiToken, token_id)
     if row is None:
         raise NotFound(f"there is no token {token_id}")
     if row.revoked_at is None:
-        row.revoked_at = utcnow()
+        row.revoked_at = now
     return row
 
 
@@ -343,9 +346,8 @@ def account_tokens(session: Session, account: Account) -> list[ApiToken]:
     return list(session.scalars(select(ApiToken).where(ApiToken.account_id == account.id).order_by(ApiToken.id)))
 
 
-def authenticate_token(session: Session, token: str) -> Account:
+def authenticate_token(session: Session, token: str, now: datetime) -> Account:
     """The account a bearer token stands for, or one sentence saying why it does not count."""
-    now = utcnow()
     row = session.scalar(select(ApiToken).where(ApiToken.digest == token_digest(token)))
     if row is None:
         raise AuthenticationFailed("the API token is not known")

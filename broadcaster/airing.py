@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from broadcaster.campaigns.lifecycle import record
+from broadcaster.clock import system_now
 from broadcaster.errors import NotFound, UserError
 from broadcaster.models import (
     DONE,
@@ -29,7 +30,6 @@ from broadcaster.models import (
     Occurrence,
     Station,
     StationLink,
-    utcnow,
 )
 from broadcaster.settings import Settings
 
@@ -96,7 +96,7 @@ def rotate_link(session: Session, station: Station, actor: str) -> str:
     if link is None:
         session.add(StationLink(station_id=station.id, digest=_digest(token), created_by=actor))
     else:
-        link.digest, link.created_at, link.created_by = _digest(token), utcnow(), actor
+        link.digest, link.created_at, link.created_by = _digest(token), system_now(), actor
     record(session, None, actor, "station-link", station=station.slug, rotated=link is not None)
     return token
 
@@ -233,7 +233,10 @@ def upcoming_slots(
         campaigns[plan.campaign_id] = campaign
         channel = next(item for item in campaign.channels if item.channel == CHANNEL)
         selectors = [parse_selector(text) for text in channel.audience]
-        if station.slug not in {member.slug for member in stations_for(session, selectors, channel.areas)}:
+        if station.slug not in {
+            member.slug
+            for member in stations_for(session, selectors, channel.areas, now.astimezone(settings.zone).date())
+        }:
             continue
         for fire in plan.fires(now, until):
             local = fire.astimezone(settings.zone)
@@ -254,17 +257,16 @@ def report_airing(
     aired: bool,
     by: str,
     zone: ZoneInfo,
+    now: datetime,
     aired_at: time | None = None,
     reason: str | None = None,
     note: str | None = None,
-    now: datetime | None = None,
 ) -> AiringReport:
     """Record that a slot aired (optionally at what local time) or did not (with a reason); audited.
 
     Refused with a sentence: a slot of another station, a slot whose time has not come, a slot outside
     its campaign's validity, a time of airing in the future or before the slot, a missing reason.
     """
-    now = now or utcnow()
     slot = station_slot(session, station, delivery_id)
     campaign = session.scalar(select(Campaign).where(Campaign.slug == slot.campaign))
     assert campaign is not None
@@ -368,11 +370,10 @@ class AiringCount:
 
 
 def airing_counts(
-    session: Session, overdue_after: timedelta, now: datetime | None = None, campaign: str | None = None
+    session: Session, overdue_after: timedelta, now: datetime, campaign: str | None = None
 ) -> list[AiringCount]:
     """Per campaign and station, the slots whose script went out: aired, not aired, unconfirmed, and of
     the unconfirmed those whose time is more than `overdue_after` ago."""
-    now = now or utcnow()
     latest = (
         select(AiringReport.delivery_id, func.max(AiringReport.id).label("report_id"))
         .group_by(AiringReport.delivery_id)

@@ -33,6 +33,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from broadcaster.clock import system_now
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     impl = DateTime
@@ -50,10 +52,6 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 NAMING = {
@@ -259,8 +257,8 @@ class Campaign(Base):
     # Fire times from this instant on are the scheduler's to send (set on approval and on resume);
     # earlier ones were never due: the campaign was not approved, or was paused, then.
     sendable_since: Mapped[datetime | None] = mapped_column()
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=system_now)
+    updated_at: Mapped[datetime] = mapped_column(default=system_now, onupdate=system_now)
 
     issuer: Mapped[Issuer] = relationship()
     channels: Mapped[list[CampaignChannel]] = relationship(
@@ -286,7 +284,7 @@ class CampaignVersion(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     drafted_by: Mapped[str] = mapped_column(String(100))  # who last edited the campaign before it was fixed
     submitted_by: Mapped[str] = mapped_column(String(100))
-    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime] = mapped_column(default=system_now)
     approved_by: Mapped[str | None] = mapped_column(String(100))
     approved_at: Mapped[datetime | None] = mapped_column()
 
@@ -348,7 +346,7 @@ class Account(Base):
     role: Mapped[str] = mapped_column(String(30))
     password_hash: Mapped[str | None] = mapped_column(String(200))  # Argon2id; none: tokens only
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=system_now)
     last_login_at: Mapped[datetime | None] = mapped_column()
 
     station_links: Mapped[list[AccountStation]] = relationship(cascade="all, delete-orphan")
@@ -371,8 +369,8 @@ class ConsoleSession(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     digest: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=system_now)
+    last_seen_at: Mapped[datetime] = mapped_column(default=system_now)
     revoked_at: Mapped[datetime | None] = mapped_column()
     client: Mapped[str | None] = mapped_column(String(100))
 
@@ -388,7 +386,7 @@ class ApiToken(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     digest: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=system_now)
     expires_at: Mapped[datetime | None] = mapped_column()
     revoked_at: Mapped[datetime | None] = mapped_column()
     last_used_at: Mapped[datetime | None] = mapped_column()
@@ -403,7 +401,7 @@ class LoginFailures(Base):
 
     key: Mapped[str] = mapped_column(String(300), primary_key=True)  # "account:<login>" or "address:<ip>"
     failures: Mapped[int] = mapped_column(Integer, default=0)
-    last_failure_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_failure_at: Mapped[datetime] = mapped_column(default=system_now)
     blocked_until: Mapped[datetime | None] = mapped_column()
 
 
@@ -419,7 +417,7 @@ class IdempotentAnswer(Base):
     request: Mapped[str] = mapped_column(String(64))  # SHA-256 of method, path and body: a reused key is refused
     status_code: Mapped[int] = mapped_column(Integer)
     body: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=system_now)
 
 
 class AuditEntry(Base):
@@ -430,7 +428,7 @@ class AuditEntry(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
-    at: Mapped[datetime] = mapped_column(default=utcnow)
+    at: Mapped[datetime] = mapped_column(default=system_now)
     actor: Mapped[str] = mapped_column(String(100))
     action: Mapped[str] = mapped_column(String(50))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -466,7 +464,7 @@ class Occurrence(Base):
     bypassed_window: Mapped[bool] = mapped_column(Boolean, default=False)
     reason: Mapped[str | None] = mapped_column(Text)
     recipients: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=system_now)
     expanded_at: Mapped[datetime | None] = mapped_column()
     lease_owner: Mapped[str | None] = mapped_column(String(100))
     lease_until: Mapped[datetime | None] = mapped_column()
@@ -637,7 +635,7 @@ class Installation(Base):
     __tablename__ = "installation"
 
     id: Mapped[str] = mapped_column(String(16), primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=system_now)
 
 
 class UnmatchedReport(Base):
@@ -654,7 +652,7 @@ class UnmatchedReport(Base):
     report: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str | None] = mapped_column(Text)
     raw: Mapped[str] = mapped_column(Text)
-    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(default=system_now)
 
 
 class SchedulerState(Base):
@@ -684,7 +682,7 @@ class StationLink(Base):
 
     station_id: Mapped[int] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"), primary_key=True)
     digest: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=system_now)
     created_by: Mapped[str] = mapped_column(String(100))
 
 
@@ -697,7 +695,7 @@ class CampaignFeedLink(Base):
 
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
     nonce: Mapped[str] = mapped_column(String(64))
-    rotated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    rotated_at: Mapped[datetime] = mapped_column(default=system_now)
     rotated_by: Mapped[str] = mapped_column(String(100))
 
 
@@ -720,4 +718,4 @@ class AiringReport(Base):
     reason: Mapped[str | None] = mapped_column(String(20))  # equipment, power, emergency, other
     note: Mapped[str | None] = mapped_column(Text)
     by: Mapped[str] = mapped_column(String(100))  # the station account, or "link:<station>"
-    at: Mapped[datetime] = mapped_column(default=utcnow)
+    at: Mapped[datetime] = mapped_column(default=system_now)

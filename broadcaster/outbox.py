@@ -56,7 +56,6 @@ from broadcaster.models import (
     Priority,
     Subscriber,
     SubscriberList,
-    utcnow,
 )
 from broadcaster.policy import first_send, hand_over_ahead, local_day, may_send
 from broadcaster.settings import Settings
@@ -122,7 +121,7 @@ def expand(sessions: sessionmaker[Session], settings: Settings, occurrence_id: i
         assert occurrence is not None
         written = session.scalar(select(func.count()).where(Delivery.occurrence_id == occurrence_id)) or 0
         occurrence.state, occurrence.recipients = OccurrenceState.EXPANDED, written
-        occurrence.expanded_at, occurrence.lease_owner, occurrence.lease_until = utcnow(), None, None
+        occurrence.expanded_at, occurrence.lease_owner, occurrence.lease_until = settings.clock.now(), None, None
     return written
 
 
@@ -151,7 +150,7 @@ class _RowPlan:
             occurrence.fire_at,
             late=occurrence.late,
             emergency=campaign.priority == Priority.EMERGENCY,
-            now=utcnow(),
+            now=settings.clock.now(),
             ahead=hand_over_ahead(settings, channel.channel, channel.options),
         )
         if timing.bypassed_window:
@@ -182,7 +181,8 @@ class _RowPlan:
     def write_rows(self, sessions: sessionmaker[Session], settings: Settings) -> None:
         """Agencies, stations and pages: few, read through the directory and written in batches."""
         with sessions() as session:
-            found = recipients(session, self.kind, [parse_selector(text) for text in self.audience], self.areas)
+            selectors = [parse_selector(text) for text in self.audience]
+            found = recipients(session, self.kind, selectors, self.areas, settings.today())
             stream = (self._row(recipient) for recipient in self._on_air(found))
             for batch in iter(lambda: list(islice(stream, settings.expand_batch)), []):
                 with transaction(sessions) as writer:
@@ -221,7 +221,7 @@ class _RowPlan:
         selectors = [parse_selector(text) for text in self.audience]
         wanted = SubscriberFilter(None, True, True)
         with sessions() as session:
-            area_ids = areas_within(session, self.areas) if self.areas else None
+            area_ids = areas_within(session, self.areas, settings.today()) if self.areas else None
             dialect = session.get_bind().dialect.name
             first, last = session.execute(
                 select(func.min(Subscriber.id), func.max(Subscriber.id)).where(
@@ -230,7 +230,7 @@ class _RowPlan:
             ).one()
         if first is None:
             return
-        rows = self._subscriber_rows(area_ids, dialect)
+        rows = self._subscriber_rows(area_ids, dialect, settings.clock.now())
         statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(Delivery)
         for after in range(first - 1, last, settings.expand_batch):
             in_range = subscriber_conditions(selectors, wanted, ids=(after, after + settings.expand_batch))
@@ -238,7 +238,7 @@ class _RowPlan:
             with transaction(sessions) as session:
                 session.connection().execute(insert.on_conflict_do_nothing())
 
-    def _subscriber_rows(self, area_ids: set[int] | None, dialect: str) -> Select[Any]:
+    def _subscriber_rows(self, area_ids: set[int] | None, dialect: str, now: datetime) -> Select[Any]:
         """One delivery row per subscriber row, in the order of `_SUBSCRIBER_COLUMNS`."""
         opted_out = Subscriber.opted_out.is_(True)
         outside: ColumnElement[bool] = (
@@ -246,7 +246,7 @@ class _RowPlan:
         )
         skipped = or_(opted_out, outside)
         build_object = func.jsonb_build_object if dialect == "postgresql" else func.json_object
-        when = bindparam("done_at", utcnow(), type_=Delivery.done_at.type)
+        when = bindparam("done_at", now, type_=Delivery.done_at.type)
         return (
             select(
                 literal(self.occurrence_id),

@@ -57,7 +57,7 @@ def check_channels(settings: Settings, channels: Sequence[str]) -> None:
     problems = []
     for name in channels:
         try:
-            configured_adapter(name, settings.output_dir).close()
+            configured_adapter(name, settings.output_dir, settings.clock).close()
         except ConfigurationError as exc:
             problems.append(f"{name}: {exc}")
     if problems:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from broadcaster.db import transaction
 from broadcaster.errors import ConfigurationError
 from broadcaster.masking import mask_secrets
-from broadcaster.models import REPORTABLE, Delivery, DeliveryState, UnmatchedReport, parse_delivery_key, utcnow
+from broadcaster.models import REPORTABLE, Delivery, DeliveryState, UnmatchedReport, parse_delivery_key
 from broadcaster.settings import Settings
 from channels.base import ChannelAdapter, ChannelError, Report, ReportStatus, configured_adapter
 
@@ -46,10 +46,9 @@ class Applied:
 
 
 def apply_reports(
-    session: Session, installation: str, dialect: str, reports: Sequence[Report], now: datetime | None = None
+    session: Session, installation: str, dialect: str, reports: Sequence[Report], now: datetime
 ) -> Applied:
     """Record each report on its delivery; keep and log the ones nothing matches."""
-    now = now or utcnow()
     result = Applied()
     connection = session.connection()  # Core: a callback is one UPDATE, never an ORM load
     for report in reports:
@@ -142,7 +141,7 @@ def pull_reports(sessions: sessionmaker[Session], settings: Settings, installati
     with transaction(sessions) as session:
         total.add(_match_again(session, installation, now))
     try:
-        adapter = configured_adapter(CHANNEL, settings.output_dir)
+        adapter = configured_adapter(CHANNEL, settings.output_dir, settings.clock)
     except ConfigurationError as exc:
         log.warning("no report pull: %s", exc, extra={"action": "report-pull"})
         return total

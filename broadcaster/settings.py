@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import time, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import load_dotenv
-from pydantic import Field, PositiveFloat, PositiveInt, SecretStr, ValidationError, field_validator
+from pydantic import Field, PositiveFloat, PositiveInt, PrivateAttr, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from broadcaster.clock import Clock, SystemClock, local_now, today
 from broadcaster.errors import ConfigurationError
 
 ENV_PREFIX = "BROADCASTER_"
@@ -104,6 +105,27 @@ class Settings(BaseSettings):
     # A console sign-in ends after this long without a request, and in any case this long after it began.
     console_idle_minutes: PositiveFloat = 60
     console_longest_hours: PositiveFloat = 12
+
+    # Not a setting: the clock every decision by time asks (the system's, unless a test gives another).
+    _clock: Clock = PrivateAttr(default_factory=SystemClock)
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    def with_clock(self, clock: Clock) -> Settings:
+        """These settings on another clock (tests, rehearsals)."""
+        copy = self.model_copy()
+        copy._clock = clock
+        return copy
+
+    def local_now(self) -> datetime:
+        """Now, on the clock, in the configured time zone."""
+        return local_now(self._clock, self.zone)
+
+    def today(self) -> date:
+        """Today's date in the configured time zone."""
+        return today(self._clock, self.zone)
 
     def warning_page_url(self, slug: str) -> str:
         """The permanent link of a campaign's warning on the public verification page."""

@@ -28,7 +28,7 @@ from broadcaster.campaigns import lifecycle, versions
 from broadcaster.cron import cron_trigger
 from broadcaster.db import insert_ignoring_duplicates, transaction
 from broadcaster.directory.audience import parse_selector, stations_for
-from broadcaster.models import Campaign, Occurrence, Rule, RuleKind, SchedulerState, Status, utcnow
+from broadcaster.models import Campaign, Occurrence, Rule, RuleKind, SchedulerState, Status
 from broadcaster.policy import channel_refusal, fire_decision, hand_over_ahead, validity_over
 from broadcaster.settings import Settings
 
@@ -110,7 +110,7 @@ def plans_for(session: Session, settings: Settings) -> list[Plan]:
             ids["ahead"] = hand_over_ahead(settings, channel.channel, channel.options)
             valid = (campaign.valid_from, campaign.valid_until)
             for rule in channel.rules:
-                found += rule_plans(session, rule, channel.audience, channel.areas, valid, zone, ids)
+                found += rule_plans(session, rule, channel.audience, channel.areas, valid, zone, ids, settings.today())
     return found
 
 
@@ -122,14 +122,16 @@ def rule_plans(
     valid: tuple[date, date],
     zone: tzinfo,
     ids: dict[str, Any],
+    on: date,
 ) -> list[Plan]:
     """The plans of one rule of a channel within the campaign's validity window (`ids`: campaign_id,
-    campaign, channel, since). The composer shows a draft's next fire times through this same code."""
+    campaign, channel, since), its stations found in the areas as they stand `on` a day. The composer
+    shows a draft's next fire times through this same code."""
     valid_from = _day_start(valid[0], zone)
     valid_until = _day_start(valid[1] + timedelta(days=1), zone)
     starts = max(valid_from, _day_start(rule.starts, zone)) if rule.starts else valid_from
     ends = min(valid_until, _day_start(rule.ends + timedelta(days=1), zone)) if rule.ends else valid_until
-    return _rule_plans(session, rule, audience, areas, starts, zone, {**ids, "ends": ends})
+    return _rule_plans(session, rule, audience, areas, starts, zone, {**ids, "ends": ends}, on)
 
 
 def _rule_plans(
@@ -140,6 +142,7 @@ def _rule_plans(
     starts: datetime,
     zone: tzinfo,
     common: dict[str, Any],
+    on: date,
 ) -> list[Plan]:
     position = str(rule.position)
     if rule.kind == RuleKind.ONCE and rule.at is not None:
@@ -151,7 +154,7 @@ def _rule_plans(
     plans = []
     for slot in rule.slots or []:
         times = sorted(
-            {station.slots[slot] for station in stations_for(session, selectors, areas) if slot in station.slots}
+            {station.slots[slot] for station in stations_for(session, selectors, areas, on) if slot in station.slots}
         )
         for at in times:
             hour, minute = at.split(":")
@@ -184,14 +187,14 @@ def record_fires(session: Session, settings: Settings, plan: Plan, after: dateti
         )
     created = insert_ignoring_duplicates(session, Occurrence, rows)
     if created:
-        _activate(session, plan.campaign_id)
+        _activate(session, settings, plan.campaign_id)
     return created
 
 
-def _activate(session: Session, campaign_id: int) -> None:
+def _activate(session: Session, settings: Settings, campaign_id: int) -> None:
     campaign = session.get(Campaign, campaign_id)
     if campaign is not None and campaign.status == Status.APPROVED:
-        lifecycle.apply(session, campaign, "activate", SCHEDULER)
+        lifecycle.apply(session, campaign, "activate", SCHEDULER, settings=settings)
 
 
 def _complete_expired(session: Session, settings: Settings, now: datetime) -> None:
@@ -199,7 +202,7 @@ def _complete_expired(session: Session, settings: Settings, now: datetime) -> No
     for campaign in session.scalars(query):
         if not validity_over(settings, campaign.valid_until, now):
             continue
-        lifecycle.apply(session, campaign, "complete", SCHEDULER, "its validity window has ended")
+        lifecycle.apply(session, campaign, "complete", SCHEDULER, "its validity window has ended", settings=settings)
 
 
 def catch_up(session: Session, settings: Settings, now: datetime, plans: list[Plan] | None = None) -> int:
@@ -239,13 +242,11 @@ class Timetable:
         settings: Settings,
         on_occurrence: Callable[[], None] | None = None,
         resync_seconds: float = 10.0,
-        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.sessions = sessions
         self.settings = settings
         self.on_occurrence = on_occurrence or (lambda: None)
         self.resync_seconds = resync_seconds
-        self.clock = clock
         self.scheduler = BackgroundScheduler(timezone=settings.zone)
         self._plans: dict[str, Plan] = {}
         self._lock = threading.Lock()
@@ -281,7 +282,7 @@ class Timetable:
                     "%s changed since it was approved; it needs approval again", slug, extra={"action": "check"}
                 )
             plans = plans_for(session, self.settings)
-            created = catch_up(session, self.settings, self.clock(), plans)
+            created = catch_up(session, self.settings, self.settings.clock.now(), plans)
         self._reschedule({plan.key: plan for plan in plans})
         if created:
             self.on_occurrence()
@@ -296,7 +297,7 @@ class Timetable:
 
         with self.sessions() as session:
             installation = installation_id(session)
-        found = pull_reports(self.sessions, self.settings, installation, self.clock())
+        found = pull_reports(self.sessions, self.settings, installation, self.settings.clock.now())
         if found.applied:
             log.info("report pull: %d delivery reports recorded", found.applied, extra={"action": "report-pull"})
 
@@ -323,7 +324,7 @@ class Timetable:
         self._plans = plans
 
     def _trigger(self, plan: Plan) -> DateTrigger | CronTrigger | None:
-        now = self.clock()
+        now = self.settings.clock.now()
         if plan.trigger is None:
             return DateTrigger(run_date=plan.starts) if plan.starts > now else None
         if plan.ends <= now:
@@ -337,7 +338,7 @@ class Timetable:
         plan = self._plans.get(key)
         if plan is None:
             return
-        now = self.clock()
+        now = self.settings.clock.now()
         with self._lock, transaction(self.sessions) as session:
             created = record_fires(session, self.settings, plan, now - timedelta(minutes=5), now)
         if created:

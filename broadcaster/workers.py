@@ -42,7 +42,6 @@ from broadcaster.models import (
     DeliveryState,
     Occurrence,
     delivery_key,
-    utcnow,
 )
 from broadcaster.outbox import WORKER, claim_occurrence, expand, skip_expired
 from broadcaster.pacing import SharedPace
@@ -270,7 +269,7 @@ _RECORD_MANY = (
 )
 
 
-def record(session: Session, owner: str, updates: Sequence[tuple[Claimed, dict[str, Any]]]) -> None:
+def record(session: Session, owner: str, updates: Sequence[tuple[Claimed, dict[str, Any]]], now: datetime) -> None:
     """Write outcomes; a row whose lease went to another worker meanwhile is left to that worker.
 
     Rows with the same outcome (a batch a gateway accepted whole, say) are written by one UPDATE of
@@ -278,7 +277,6 @@ def record(session: Session, owner: str, updates: Sequence[tuple[Claimed, dict[s
     """
     if not updates:
         return
-    now = utcnow()
     groups: dict[tuple[Any, ...], list[int]] = defaultdict(list)
     for row, values in updates:
         reason, response = values.get("reason"), values.get("response")
@@ -318,12 +316,13 @@ def record(session: Session, owner: str, updates: Sequence[tuple[Claimed, dict[s
         connection.execute(_RECORD_ONE, singles)
 
 
-def release(session: Session, owner: str, rows: Sequence[Claimed], reason: str | None = None) -> None:
+def release(session: Session, owner: str, rows: Sequence[Claimed], reason: str, now: datetime) -> None:
     """Give rows back unsent, as if never claimed (the attempt does not count)."""
     record(
         session,
         owner,
         [(row, {"state": DeliveryState.PENDING, "reason": reason, "attempts": row.attempts - 1}) for row in rows],
+        now,
     )
 
 
@@ -396,7 +395,9 @@ class Worker:
         self.wake = wake or threading.Event()
         self.policy = RetryPolicy.of(settings)
         self.lease = timedelta(seconds=settings.lease_seconds)
-        self.adapters: dict[str, ChannelAdapter] = {c: configured_adapter(c, settings.output_dir) for c in channels}
+        self.adapters: dict[str, ChannelAdapter] = {
+            c: configured_adapter(c, settings.output_dir, settings.clock) for c in channels
+        }
         self.paces = {}
         for channel, adapter in self.adapters.items():
             pace = pace_for(settings, channel, adapter.limits.rate_per_second)
@@ -467,7 +468,7 @@ class Worker:
         adapter = self.adapters[channel]
         if not adapter.schedules:
             return 0  # nothing of this channel is ever scheduled: no query over its (many) rows
-        now = utcnow()
+        now = self.settings.clock.now()
         with self.sessions() as session:
             due = session.execute(
                 select(Delivery.id, Delivery.address, Delivery.name, Delivery.details, Delivery.provider_id)
@@ -513,7 +514,7 @@ class Worker:
     # -- expansion --
 
     def expand_one(self) -> bool:
-        now = utcnow()
+        now = self.settings.clock.now()
         with transaction(self.sessions) as session:
             skip_expired(session, self.settings, now)
             occurrence_id = claim_occurrence(session, self.name, now, self.lease)
@@ -526,7 +527,7 @@ class Worker:
 
     def send_due(self, channel: str) -> bool:
         adapter = self.adapters[channel]
-        now = utcnow()
+        now = self.settings.clock.now()
         outside = not within_window(self.settings, channel, now)
         with transaction(self.sessions) as session:
             rows = claim(session, channel, self.name, now, self.lease, self.settings.claim_batch, outside)
@@ -542,11 +543,23 @@ class Worker:
                 if self.stop.is_set():
                     self._flush()
                     with transaction(self.sessions) as session:
-                        release(session, self.name, rows[start:], "the worker stopped before sending it")
+                        release(
+                            session,
+                            self.name,
+                            rows[start:],
+                            "the worker stopped before sending it",
+                            self.settings.clock.now(),
+                        )
                     break
                 if not self._send_chunk(channel, adapter, chunk):
                     with transaction(self.sessions) as session:
-                        release(session, self.name, rows[start + size :], "the channel was paused")
+                        release(
+                            session,
+                            self.name,
+                            rows[start + size :],
+                            "the channel was paused",
+                            self.settings.clock.now(),
+                        )
                     break
         except BaseException as exc:
             self._give_back(rows[start:], exc)
@@ -561,7 +574,13 @@ class Worker:
         try:
             self._flush()
             with transaction(self.sessions) as session:
-                release(session, self.name, rows, f"the worker stopped before sending it: {why_stopped(exc)}")
+                release(
+                    session,
+                    self.name,
+                    rows,
+                    f"the worker stopped before sending it: {why_stopped(exc)}",
+                    self.settings.clock.now(),
+                )
         except Exception as second:
             log.error(
                 "could not release %d claimed deliveries (%s); they are sent again when their lease ends in %g s",
@@ -574,7 +593,7 @@ class Worker:
         """Write the outcomes not yet written, in one transaction."""
         if self._unrecorded:
             with transaction(self.sessions) as session:
-                record(session, self.name, self._unrecorded)
+                record(session, self.name, self._unrecorded, self.settings.clock.now())
             self._unrecorded = []
 
     def _send_chunk(self, channel: str, adapter: ChannelAdapter, chunk: list[Claimed]) -> bool:
@@ -610,7 +629,7 @@ class Worker:
             log.exception("the %s adapter failed", channel, extra={"action": "send"})
             results = [Result.failed(b.key, f"internal error: {type(exc).__name__}", retryable=True) for b in bulletins]
         by_key = {result.key: result for result in results}
-        now = utcnow()
+        now = self.settings.clock.now()
         updates = []
         for row, item in zip(chunk, bulletins, strict=True):
             result = by_key.get(item.key) or Result.failed(item.key, "the channel gave no result", retryable=True)
@@ -631,7 +650,7 @@ class Worker:
         self._flush()
         with transaction(self.sessions) as session:
             paused = pause_channel(session, culprits or {row.occurrence_id for row in chunk}, channel, reason)
-            release(session, self.name, chunk, f"channel paused: {reason}")
+            release(session, self.name, chunk, f"channel paused: {reason}", self.settings.clock.now())
         log.error("paused %s for %s: %s", channel, ", ".join(paused), reason, extra={"action": "pause"})
         return False
 
@@ -697,7 +716,7 @@ class Worker:
                 due = held_until(self.settings, channel, frees)
                 values = {"state": DeliveryState.PENDING, "due_at": due, "attempts": row.attempts - 1}
                 held.append((row, {**values, "reason": cap_reason(cap, channel)}))
-        record(session, self.name, held)
+        record(session, self.name, held, now)
         return allowed
 
 

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, SecretStr
 from pydantic_settings import BaseSettings
 
+from broadcaster.clock import Clock, SystemClock
 from broadcaster.errors import ConfigurationError
 from broadcaster.masking import MASK, mask_secrets
 
@@ -189,9 +190,10 @@ class ChannelAdapter(ABC):
     Options: ClassVar[type[BaseSettings]]
     CampaignOptions: ClassVar[type[BaseModel]] = NoCampaignOptions
 
-    def __init__(self, options: BaseSettings, *, output_dir: Path) -> None:
+    def __init__(self, options: BaseSettings, *, output_dir: Path, clock: Clock | None = None) -> None:
         self.options = options
         self.output_dir = output_dir
+        self.clock: Clock = clock or SystemClock()  # what a decision by the time asks (tests give their own)
 
     @property
     def limits(self) -> Limits:
@@ -289,12 +291,12 @@ def registered_channels() -> dict[str, type[ChannelAdapter]]:
     return found
 
 
-def configured_adapter(name: str, output_dir: Path) -> ChannelAdapter:
+def configured_adapter(name: str, output_dir: Path, clock: Clock) -> ChannelAdapter:
     """An adapter built from its settings; ConfigurationError in one sentence when they are wrong."""
     from broadcaster.settings import channel_settings
 
     adapter = channel_class(name)
-    return adapter(channel_settings(adapter.Options), output_dir=output_dir)
+    return adapter(channel_settings(adapter.Options), output_dir=output_dir, clock=clock)
 
 
 def describe_options(options: BaseSettings) -> dict[str, str]:

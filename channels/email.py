@@ -28,6 +28,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from broadcaster.clock import Clock
 from broadcaster.letters import letter_file
 from channels.base import (
     Bulletin,
@@ -235,8 +236,8 @@ class EmailChannel(ChannelAdapter):
 
     options: EmailOptions
 
-    def __init__(self, options: EmailOptions, *, output_dir: Path) -> None:
-        super().__init__(options, output_dir=output_dir)
+    def __init__(self, options: EmailOptions, *, output_dir: Path, clock: Clock | None = None) -> None:
+        super().__init__(options, output_dir=output_dir, clock=clock)
         self._sessions: list[smtplib.SMTP | None] = [None] * options.connections
         self._lanes: ThreadPoolExecutor | None = None
 

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from urllib3.exceptions import NewConnectionError
 
+from broadcaster.clock import Clock
 from broadcaster.paths import inside
 from broadcaster.settings import page_token_problem
 from channels.base import (
@@ -114,8 +115,8 @@ class FacebookChannel(ChannelAdapter):
 
     options: FacebookOptions
 
-    def __init__(self, options: FacebookOptions, *, output_dir: Path) -> None:
-        super().__init__(options, output_dir=output_dir)
+    def __init__(self, options: FacebookOptions, *, output_dir: Path, clock: Clock | None = None) -> None:
+        super().__init__(options, output_dir=output_dir, clock=clock)
         self.http = requests.Session()
 
     def check_recipient(self, recipient: Recipient) -> str | None:
@@ -141,7 +142,7 @@ class FacebookChannel(ChannelAdapter):
         if options.scheduled and isinstance(publish_at, datetime):
             # Handed over ahead of its time (the timetable does that for a scheduled campaign): Facebook
             # publishes it then. Too close to its time (a late run), it is published at once.
-            ahead = publish_at - datetime.now(publish_at.tzinfo)
+            ahead = publish_at - self.clock.now()
             if SCHEDULE_AT_LEAST <= ahead <= SCHEDULE_AT_MOST:
                 fields["published"] = "false"
                 fields["scheduled_publish_time"] = str(int(publish_at.timestamp()))

@@ -99,7 +99,7 @@ class RadioChannel(ChannelAdapter):
         except ValueError as exc:
             return Result(bulletin.key, Outcome.INVALID_RECIPIENT, reason=str(exc))
         airs_at = bulletin.details.get("fire_at")
-        when = airs_at if isinstance(airs_at, datetime) else datetime.now()
+        when = airs_at if isinstance(airs_at, datetime) else self.clock.now()
         slot = str(bulletin.details.get("slot") or "slot")
         stem = f"{when:%Y-%m-%d_%H%M}_{safe_name(slot)}_{safe_name(bulletin.campaign)}"
         script = bulletin.parts.get("txt", "")

@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from broadcaster.clock import Clock
 from broadcaster.text import plain_sms_text, sms_info
 from channels.base import Bulletin, ChannelAdapter, Limits, RecipientKind, Report, Result
 from channels.http import JsonClient
@@ -74,12 +75,12 @@ class SmsChannel(ChannelAdapter):
 
     options: SmsOptions
 
-    def __init__(self, options: SmsOptions, *, output_dir: Path) -> None:
-        super().__init__(options, output_dir=output_dir)
+    def __init__(self, options: SmsOptions, *, output_dir: Path, clock: Clock | None = None) -> None:
+        super().__init__(options, output_dir=output_dir, clock=clock)
         self.http = JsonClient(
             pool_size=options.pool_size, connect_timeout=options.connect_timeout, timeout=options.timeout
         )
-        self.dialect = DIALECTS[options.dialect](options, self.http, output_dir)
+        self.dialect = DIALECTS[options.dialect](options, self.http, output_dir, self.clock)
 
     @property
     def limits(self) -> Limits:

@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import threading
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
+import uvicorn
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
@@ -20,6 +24,10 @@ from broadcaster.cli import common as cli_common
 from broadcaster.db import make_engine, make_sessions, transaction, upgrade
 from broadcaster.examples import import_examples
 from broadcaster.settings import Settings, get_settings, shipped_dir
+from tests.helpers import wait_for
+from tests.moment import travel_if_asked
+
+travel_if_asked()  # before anything reads the clock: the whole run at SUITE_MOMENT, when one is given
 
 CONFIG = shipped_dir("config")
 CONTENT = shipped_dir("content")
@@ -69,6 +77,36 @@ def chromium_available() -> None:
     if IN_CI:
         pytest.fail(f"{reason}; under CI=true the page tests must run")
     pytest.skip(f"{reason}; the page tests are skipped")
+
+
+@pytest.fixture
+def browser(chromium_available: None) -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright, launched as every page test launches it."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield launched
+        launched.close()
+
+
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """`app` served by uvicorn on a loopback port the system chooses; its address."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    served = uvicorn.Server(config)
+    thread = threading.Thread(target=served.run, daemon=True)
+    thread.start()
+    wait_for(lambda: served.started, what="the web server to start")
+    port = served.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        served.should_exit = True
+        thread.join(timeout=10)
 
 
 @pytest.fixture

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from channels.base import Bulletin, Recipient, RecipientKind
@@ -36,3 +38,22 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+T = TypeVar("T")
+
+
+def wait_for(condition: Callable[[], T], timeout: float = 30, what: str = "the condition") -> T:
+    """Ask `condition` until it answers something true, and return that; fail after `timeout` seconds.
+
+    The one way tests wait for another thread or process: never a fixed sleep. It asks often at first
+    and then every fifth of a second, so a quick answer costs milliseconds and a slow machine only time.
+    """
+    deadline = time.monotonic() + timeout
+    pause = 0.005
+    while not (answer := condition()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited {timeout:g} s for {what}")
+        time.sleep(pause)
+        pause = min(pause * 2, 0.2)
+    return answer

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster.db import transaction
-from broadcaster.models import Delivery, utcnow
+from broadcaster.models import Delivery
 from broadcaster.settings import Settings
 from broadcaster.timetable import catch_up
 from broadcaster.workers import Worker
@@ -22,7 +22,7 @@ def aired_slots(
     sessions: sessionmaker[Session], settings: Settings, now: datetime | None = None
 ) -> dict[str, list[int]]:
     """Delivery ids by station, earliest first: each station's scripts of 20 and of 10 minutes ago."""
-    now = now or utcnow()
+    now = now or settings.clock.now()
     times = [now - timedelta(minutes=20), now - timedelta(minutes=10)]
     radio = {
         "to": [f"station:{slug}" for slug in STATIONS],

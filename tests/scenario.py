@@ -62,7 +62,7 @@ def campaign(
     sendable_since: datetime | None = None,
 ) -> int:
     """A campaign from the shipped template, taken through the lifecycle to `status`. Returns its id."""
-    today = datetime.now(settings.zone).date()
+    today = settings.today()
     starts, ends = valid or (today - timedelta(days=1), today + timedelta(days=10))
     data = {
         "campaign": slug,
@@ -104,11 +104,10 @@ def get(sessions: sessionmaker[Session], campaign_id: int) -> Campaign:
 
 def urgent_sms(sessions: sessionmaker[Session], settings: Settings, folder: Path, numbers: list[str]) -> None:
     """An emergency SMS to `numbers`, due now, its occurrence already created by the timetable."""
-    from broadcaster.models import utcnow
     from broadcaster.timetable import catch_up
 
     subscriber_list(sessions, folder, "bulk", numbers)
-    now = utcnow()
+    now = settings.clock.now()
     campaign(
         sessions,
         settings,

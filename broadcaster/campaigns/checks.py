@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -77,12 +77,12 @@ def _sample_moment(spec: CampaignSpec, channel: ChannelSpec, recipient: Recipien
 
 
 def _samples(
-    session: Session, adapter: type[ChannelAdapter], channel: ChannelSpec, locales: Sequence[str]
+    session: Session, adapter: type[ChannelAdapter], channel: ChannelSpec, locales: Sequence[str], on: date
 ) -> list[tuple[str, Recipient]]:
     """One real recipient per locale the audience needs (its first), and one for each declared locale."""
     selectors = [parse_selector(text) for text in channel.to]
     chosen: dict[str, Recipient] = {}
-    for recipient in recipients(session, adapter.recipient_kind, selectors, channel.areas):
+    for recipient in recipients(session, adapter.recipient_kind, selectors, channel.areas, on):
         chosen.setdefault(recipient_locale(recipient, locales[0]), recipient)
         if len(chosen) >= 4:
             break
@@ -126,7 +126,7 @@ def check_renderings(session: Session, spec: CampaignSpec, issuer: Issuer, setti
         digits = Composer.for_channel(view, issuer, name, channel.options, settings, digits=True)
         for locale in view.locales:  # a locale without its own text falls back to the issuer's
             used |= spoken.templates.variables_used(locale)
-        for locale, recipient in _samples(session, spoken.adapter, channel, view.locales):
+        for locale, recipient in _samples(session, spoken.adapter, channel, view.locales, settings.today()):
             moment = _sample_moment(spec, channel, recipient, settings)
             slot = channel.schedule[0].slots[0] if isinstance(channel.schedule[0], SlotsRule) else None
             sample = Recipient(
@@ -163,7 +163,7 @@ def repeat_warnings(session: Session, spec: CampaignSpec, issuer: Issuer, settin
         composer = Composer.for_channel(view, issuer, name, channel.options, settings)
         if not composer.adapter.refuses_repeats:
             continue
-        samples = _samples(session, composer.adapter, channel, view.locales)
+        samples = _samples(session, composer.adapter, channel, view.locales, settings.today())
         for index, rule in enumerate(channel.schedule):
             fires = _first_two_fires(rule, spec, settings) if isinstance(rule, CronRule) else []
             if len(fires) < 2 or not samples:

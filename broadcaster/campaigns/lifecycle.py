@@ -12,6 +12,7 @@ cancel: from any status that has not ended.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -19,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from broadcaster.errors import TransitionRefused
 from broadcaster.masking import mask_values
-from broadcaster.models import AuditEntry, Campaign, Delivery, DeliveryState, Occurrence, Status, utcnow
-from broadcaster.settings import Settings, get_settings
+from broadcaster.models import AuditEntry, Campaign, Delivery, DeliveryState, Occurrence, Status
+from broadcaster.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ def apply(
     actor: str,
     reason: str | None = None,
     *,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> None:
     """Change a campaign's status, or refuse with a sentence that says why.
 
@@ -76,7 +77,7 @@ def apply(
         )
     details: dict[str, Any] = {}
     if action == "submit":
-        details["version"] = versions.freeze(session, campaign, actor, settings or get_settings()).number
+        details["version"] = versions.freeze(session, campaign, actor, settings).number
     elif action == "approve":
         version = versions.latest_version(session, campaign)
         if version is None:
@@ -87,7 +88,7 @@ def apply(
         refusal = versions.refuse_approval(version, campaign, actor)
         if refusal is not None:
             raise TransitionRefused(refusal)
-        versions.approve(version, campaign, actor)
+        versions.approve(version, campaign, actor, settings.clock.now())
         details["version"] = version.number
     target = transition.target or Status(campaign.status_before_pause or S.APPROVED)
     campaign.status_before_pause = current.value if action == "pause" else None
@@ -99,22 +100,22 @@ def apply(
     elif action == "return":
         campaign.submitted_by = None
     if action in ("approve", "resume"):
-        campaign.sendable_since = utcnow()
+        campaign.sendable_since = settings.clock.now()
     if action == "cancel":
-        _skip_unsent(session, campaign)
+        _skip_unsent(session, campaign, settings.clock.now())
     details = {"from": current.value, "to": target.value, **details}
     if reason:
         details["reason"] = reason
     record(session, campaign, actor, action, **details)
 
 
-def _skip_unsent(session: Session, campaign: Campaign) -> None:
+def _skip_unsent(session: Session, campaign: Campaign, now: datetime) -> None:
     """A cancelled campaign sends nothing more: its waiting deliveries are recorded as skipped."""
     waiting = select(Occurrence.id).where(Occurrence.campaign_id == campaign.id)
     session.execute(
         update(Delivery)
         .where(Delivery.occurrence_id.in_(waiting), Delivery.state == DeliveryState.PENDING)
-        .values(state=DeliveryState.SKIPPED, reason="the campaign was cancelled", done_at=utcnow())
+        .values(state=DeliveryState.SKIPPED, reason="the campaign was cancelled", done_at=now)
     )
 
 

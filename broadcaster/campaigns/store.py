@@ -55,11 +55,11 @@ def local(moment: datetime, zone: ZoneInfo) -> datetime:
     return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment.astimezone(zone)
 
 
-def area_notes(session: Session, spec: CampaignSpec) -> list[str]:
-    """Where an audience's areas have ended, which areas it reaches instead (DOMAIN §13), one line each."""
+def area_notes(session: Session, spec: CampaignSpec, on: date) -> list[str]:
+    """Where an audience's areas had ended by `on`, which areas it reaches instead (DOMAIN §13), one line each."""
     notes = []
     for name, channel in spec.channels.items():
-        for area, successors in replaced_areas(session, channel.areas) if channel.areas else []:
+        for area, successors in replaced_areas(session, channel.areas, on) if channel.areas else []:
             now = ", ".join(f"{successor.code} ({successor.name})" for successor in successors)
             ended = area.valid_until.strftime("%d/%m/%Y") if area.valid_until else ""
             notes.append(f"channels.{name}.areas: {area.code} ({area.name}) ended on {ended}; it reaches {now}")
@@ -202,14 +202,14 @@ def check_parts(session: Session, parts: CampaignParts, settings: Settings) -> t
             continue
         problems += _check_options(where, adapter, channel, settings)
         selectors = _check_audience(session, where, adapter, channel, problems)
-        problems += _check_rules(session, where, parts.valid, channel, selectors, settings.zone)
+        problems += _check_rules(session, where, parts.valid, channel, selectors, settings)
     return problems, issuer
 
 
 def campaign_warnings(spec: CampaignSpec, settings: Settings, now: datetime | None = None) -> list[Problem]:
     """What is valid but will send nothing: a validity window, or rules, entirely in the past."""
     zone = settings.zone
-    moment = (now or datetime.now(zone)).astimezone(zone)
+    moment = (now or settings.clock.now()).astimezone(zone)
     today = moment.date()
     if spec.valid.ends < today:
         return [Problem("valid", f"the validity window ended on {spec.valid.ends}, before today: nothing will be sent")]
@@ -284,9 +284,10 @@ def _check_rules(
     valid: Validity | None,
     channel: ChannelParts,
     selectors: Sequence[Selector],
-    zone: ZoneInfo,
+    settings: Settings,
 ) -> list[Problem]:
     """Rules against the validity window (when it parsed) and the stations' slots."""
+    zone = settings.zone
     problems: list[Problem] = []
     for index, rule in channel.rules:
         path = f"{where}.schedule[{index}]"
@@ -307,7 +308,7 @@ def _check_rules(
                 problems.append(Problem(path + ".cron", f"'{rule.cron}' never fires within its dates"))
         elif isinstance(rule, SlotsRule):
             problems += _check_range(path, rule.starts, rule.ends, valid) if valid is not None else []
-            problems += _check_slots(session, path, rule, channel, selectors)
+            problems += _check_slots(session, path, rule, channel, selectors, settings.today())
     return problems
 
 
@@ -323,12 +324,12 @@ def _first_fire(rule: CronRule, valid: Validity, zone: ZoneInfo) -> datetime | N
 
 
 def _check_slots(
-    session: Session, path: str, rule: SlotsRule, channel: ChannelParts, selectors: Sequence[Selector]
+    session: Session, path: str, rule: SlotsRule, channel: ChannelParts, selectors: Sequence[Selector], on: date
 ) -> list[Problem]:
     if any(selector.kind != RecipientKind.STATION for selector in selectors):
         return [Problem(path + ".slots", "slots are broadcast times of radio stations; this audience has none")]
     problems = []
-    for station in stations_for(session, selectors, channel.areas):
+    for station in stations_for(session, selectors, channel.areas, on):
         for slot in rule.slots:
             if slot not in station.slots:
                 known = ", ".join(name for name, _ in ordered_slots(station.slots)) or "none"

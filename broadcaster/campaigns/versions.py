@@ -37,7 +37,7 @@ from broadcaster.campaigns.checks import content_problems
 from broadcaster.campaigns.file import parse_campaign
 from broadcaster.campaigns.store import check_campaign
 from broadcaster.errors import UserError
-from broadcaster.models import AuditEntry, Campaign, CampaignVersion, Status, utcnow
+from broadcaster.models import AuditEntry, Campaign, CampaignVersion, Status
 from broadcaster.phones import national_digits
 from broadcaster.problems import InvalidInput
 from broadcaster.rendering import CampaignView, ChannelTemplates, Composer, build_environment, issuer_context
@@ -212,7 +212,7 @@ def freeze(session: Session, campaign: Campaign, actor: str, settings: Settings)
         fingerprint=fingerprint(content),
         drafted_by=drafter(session, campaign),
         submitted_by=actor,
-        submitted_at=utcnow(),
+        submitted_at=settings.clock.now(),
     )
     session.add(version)
     session.flush()
@@ -234,8 +234,8 @@ def refuse_approval(version: CampaignVersion, campaign: Campaign, actor: str) ->
     return None
 
 
-def approve(version: CampaignVersion, campaign: Campaign, actor: str) -> None:
-    version.approved_by, version.approved_at = actor, utcnow()
+def approve(version: CampaignVersion, campaign: Campaign, actor: str, now: datetime) -> None:
+    version.approved_by, version.approved_at = actor, now
     campaign.approved_version = version.number
 
 

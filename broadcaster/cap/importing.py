@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -108,11 +108,11 @@ def _areas(session: Session, infos: list[InfoBlock], source: str) -> list[str]:
     return found
 
 
-def _common_slots(session: Session, area_codes: list[str]) -> list[str]:
+def _common_slots(session: Session, area_codes: list[str], on: date) -> list[str]:
     from broadcaster.directory import ordered_slots
     from broadcaster.directory.audience import parse_selector, stations_for
 
-    stations: list[Station] = stations_for(session, [parse_selector("stations:all")], area_codes)
+    stations: list[Station] = stations_for(session, [parse_selector("stations:all")], area_codes, on)
     if not stations:
         return []
     shared = set.intersection(*(set(station.slots) for station in stations))
@@ -137,7 +137,7 @@ def campaign_data(
     areas = _areas(session, alert.infos, source)
     schedule_at = _local_naive(max(effective, datetime.combine(starts, datetime.min.time(), settings.zone)), settings)
     channels: dict[str, Any] = {"facebook": {"to": ["pages:all"], "areas": areas, "schedule": [{"at": schedule_at}]}}
-    slots = _common_slots(session, areas or ([issuer.area.code] if issuer.area else []))
+    slots = _common_slots(session, areas or ([issuer.area.code] if issuer.area else []), starts)
     if slots:
         channels["radio"] = {"to": ["stations:all"], "areas": areas, "schedule": [{"slots": slots}]}
     data: dict[str, Any] = {

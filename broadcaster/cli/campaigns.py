@@ -204,7 +204,7 @@ def _transition(slug: str, action: str, who: Actor, reason: str | None = None) -
     from broadcaster.operations import campaigns as operations
 
     with unit_of_work() as session:
-        campaign = operations.change_status(session, who, slug, action, reason, settings())
+        campaign = operations.change_status(session, who, slug, action, reason, settings=settings())
         out.print(f"campaign '{slug}' is now {campaign.status}")
 
 

@@ -27,7 +27,7 @@ from broadcaster.cli.delivery import _status_table
 from broadcaster.cli.serve import serve_in_background
 from broadcaster.db import upgrade
 from broadcaster.examples import example_campaigns, import_examples
-from broadcaster.models import Delivery, DeliveryState, Occurrence, OccurrenceState, Station, utcnow
+from broadcaster.models import Delivery, DeliveryState, Occurrence, OccurrenceState, Station
 from broadcaster.operations.directory import mark_test_list
 from broadcaster.policy import within_window
 from broadcaster.problems import InvalidInput
@@ -114,25 +114,26 @@ def set_up(start: datetime) -> tuple[datetime, dict[str, str]]:
                 raise InvalidInput(str(path), problems)
             # Counted again from now: on a busy machine the checks take seconds, and a fire time that passes
             # before the approval was never due (the letter would silently not go out in the demo).
-            spec = compressed(spec, datetime.now(settings.zone), offset, slot_at)
+            spec = compressed(spec, settings.local_now(), offset, slot_at)
             campaign, _ = save_campaign(session, spec, DRAFTER, settings)
             lifecycle.apply(session, campaign, "submit", DRAFTER, settings=settings)
-            lifecycle.apply(session, campaign, "approve", APPROVER)
+            lifecycle.apply(session, campaign, "approve", APPROVER, settings=settings)
             out.print(
                 f"campaign '{campaign.slug}' ({campaign.number.strip()}) submitted by {DRAFTER}, approved by {APPROVER}"
             )
     return slot_at, passwords
 
 
-def _finished(last_fire: datetime) -> bool:
+def _finished(settings: Settings, last_fire: datetime) -> bool:
+    now = settings.clock.now()
     with common.unit_of_work() as session:
         waiting = session.scalar(select(func.count()).where(Occurrence.state == OccurrenceState.PENDING)) or 0
         due = session.scalar(
             select(func.count()).where(
-                Delivery.state.in_([DeliveryState.PENDING, DeliveryState.SENDING]), Delivery.due_at <= utcnow()
+                Delivery.state.in_([DeliveryState.PENDING, DeliveryState.SENDING]), Delivery.due_at <= now
             )
         )
-    return utcnow() > last_fire + timedelta(seconds=3) and waiting == 0 and not due
+    return now > last_fire + timedelta(seconds=3) and waiting == 0 and not due
 
 
 @friendly
@@ -141,7 +142,7 @@ def demo() -> None:
     with the console serving the demo data; run from a terminal, it keeps running until Ctrl-C."""
     _use_demo_folder()
     settings = common.settings()
-    start = datetime.now(settings.zone)
+    start = settings.local_now()
     slot_at, passwords = set_up(start)
     if not within_window(settings, "sms", start):
         out.print(
@@ -183,12 +184,13 @@ def _interactive() -> bool:
 def _watch(settings: Settings, slot_at: datetime, stop: threading.Event) -> None:
     deadline = time.monotonic() + 240
     with Live(console=out, refresh_per_second=2, transient=True) as live:
-        while not _finished(slot_at) and time.monotonic() < deadline and not stop.is_set():
+        while not _finished(settings, slot_at) and time.monotonic() < deadline:
             with common.unit_of_work() as session:
-                live.update(_status_table(monitor.all_statuses(session, settings, utcnow())))
-            time.sleep(1)
+                live.update(_status_table(monitor.all_statuses(session, settings, settings.clock.now())))
+            if stop.wait(1):  # a refresh a second; Ctrl-C ends the wait at once
+                break
     with common.unit_of_work() as session:
-        out.print(_status_table(monitor.all_statuses(session, settings, utcnow())))
+        out.print(_status_table(monitor.all_statuses(session, settings, settings.clock.now())))
 
 
 def _print_outputs(settings: Settings) -> None:

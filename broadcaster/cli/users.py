@@ -132,12 +132,12 @@ def token_create(
 ) -> None:
     """Create an API token; it is shown this once and only its hash is kept."""
     from broadcaster import accounts
-    from broadcaster.models import utcnow
 
     with unit_of_work() as session:
         account = accounts.find_account(session, name)
-        expires = utcnow() + timedelta(days=days) if days is not None else None
-        token = accounts.create_token(session, account, label, expires)
+        now = settings().clock.now()
+        expires = now + timedelta(days=days) if days is not None else None
+        token = accounts.create_token(session, account, label, now, expires)
     until = f", expires {token.expires_at.astimezone(settings().zone):%Y-%m-%d %H:%M}" if token.expires_at else ""
     out.print(f"token {token.id} '{token.name}' for '{account.login}'{until} (shown once; keep it secret):")
     out.print(token.token, markup=False)
@@ -170,5 +170,5 @@ def token_revoke(token_id: Annotated[int, typer.Argument(help="The token's numbe
     from broadcaster import accounts
 
     with unit_of_work() as session:
-        row = accounts.revoke_token(session, token_id)
+        row = accounts.revoke_token(session, token_id, settings().clock.now())
         out.print(f"token {row.id} '{row.name}' of '{row.account.login}' is revoked")

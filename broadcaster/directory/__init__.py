@@ -24,6 +24,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from broadcaster.campaigns.file import SLUG, read_yaml
+from broadcaster.clock import system_now
 from broadcaster.csvfiles import Columns, Row, Table, Upload
 from broadcaster.errors import UserError
 from broadcaster.locales import Locale, normalise_locale
@@ -250,10 +251,9 @@ def import_areas(session: Session, source: Source) -> ImportReport:
     return report
 
 
-def areas_within(session: Session, codes: Iterable[str], on: date | None = None) -> set[int]:
-    """Ids of the named areas, everything below them, and — for an area that had ended by `on` (today by
-    default) — the areas that replaced it and everything below those (DOMAIN §13)."""
-    on = on or date.today()
+def areas_within(session: Session, codes: Iterable[str], on: date) -> set[int]:
+    """Ids of the named areas, everything below them, and — for an area that had ended by `on` — the areas
+    that replaced it and everything below those (DOMAIN §13)."""
     areas = {area.id: area for area in session.scalars(select(Area))}
     children: dict[int | None, list[int]] = {}
     for area in areas.values():
@@ -275,10 +275,9 @@ def areas_within(session: Session, codes: Iterable[str], on: date | None = None)
     return wanted
 
 
-def replaced_areas(session: Session, codes: Iterable[str], on: date | None = None) -> list[tuple[Area, list[Area]]]:
+def replaced_areas(session: Session, codes: Iterable[str], on: date) -> list[tuple[Area, list[Area]]]:
     """The areas an audience names (or that lie below them) that had ended by `on`, each with the areas that
     replaced it: what `areas_within` follows, for validation to show."""
-    on = on or date.today()
     within = areas_within(session, codes, on)
     ended = session.scalars(select(Area).where(Area.id.in_(within), Area.valid_until < on).order_by(Area.code))
     return [(area, list(area.successors)) for area in ended if area.successors]
@@ -702,7 +701,8 @@ def _opt_out_of(row: Row) -> tuple[bool, date | None]:
     opted_out = read_opt_out(row.values["opted_out"])
     if opted_out_on is not None and not opted_out:
         raise ValueError(f"the opt-out date is {day} but the opt-out cell says the number did not opt out")
-    return opted_out, opted_out_on or (date.today() if opted_out else None)
+    # Without a date, the opt-out is dated the day it was imported (a stamp of record, in UTC).
+    return opted_out, opted_out_on or (system_now().date() if opted_out else None)
 
 
 def _read_day(text: str) -> date:

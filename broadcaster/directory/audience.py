@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
@@ -72,13 +73,13 @@ def missing(session: Session, selector: Selector) -> str | None:
     return None if found else f"the directory has no {scope} yet"
 
 
-def stations_for(session: Session, selectors: Sequence[Selector], area_codes: Sequence[str]) -> list[Station]:
-    """Stations an audience names, limited to the given areas (and the areas below them)."""
+def stations_for(session: Session, selectors: Sequence[Selector], area_codes: Sequence[str], on: date) -> list[Station]:
+    """Stations an audience names, limited to the given areas (and the areas below them) as they stand `on` a day."""
     query = select(Station).order_by(Station.slug)
     if not any(selector.scope == "stations" for selector in selectors):
         query = query.where(Station.slug.in_([s.value for s in selectors if s.scope == "station"]))
     if area_codes:
-        query = query.where(Station.area_id.in_(areas_within(session, area_codes)))
+        query = query.where(Station.area_id.in_(areas_within(session, area_codes, on)))
     return list(session.scalars(query))
 
 
@@ -94,13 +95,14 @@ def recipients(
     kind: RecipientKind,
     selectors: Sequence[Selector],
     area_codes: Sequence[str],
+    on: date,
     *,
     batch: int = 2000,
 ) -> Iterator[Recipient]:
     """Everyone an audience names who is to receive, streamed from the database in batches, each
     exactly once. Opted-out subscribers and subscribers outside the areas are left out (the outbox
-    writes them as skipped, in SQL: see `subscriber_conditions`)."""
-    area_ids = areas_within(session, area_codes) if area_codes else None
+    writes them as skipped, in SQL: see `subscriber_conditions`). Areas are taken as they stand `on` a day."""
+    area_ids = areas_within(session, area_codes, on) if area_codes else None
     names = _area_names(session)
     if kind == RecipientKind.AGENCY:
         yield from _agency_recipients(session, selectors, area_ids, names)
@@ -108,19 +110,19 @@ def recipients(
         wanted = SubscriberFilter(area_ids, include_opted_out=False, include_outside=False)
         yield from _subscriber_recipients(session, selectors, wanted, names, batch)
     elif kind == RecipientKind.STATION:
-        for station in stations_for(session, selectors, area_codes):
+        for station in stations_for(session, selectors, area_codes, on):
             yield station_recipient(station, names)
     else:
         yield from _page_recipients(session, selectors)
 
 
-def audience_size(session: Session, kind: RecipientKind, selectors: Sequence[Selector]) -> int:
+def audience_size(session: Session, kind: RecipientKind, selectors: Sequence[Selector], on: date) -> int:
     """How many outbox rows the audience makes, skipped ones included (counted by the database for
     subscribers: a province's list is too long to stream for a progress bar)."""
     if kind == RecipientKind.SUBSCRIBER:
         everyone = SubscriberFilter(None, include_opted_out=True, include_outside=True)
         return session.scalar(select(func.count()).where(*subscriber_conditions(selectors, everyone))) or 0
-    return sum(1 for _ in recipients(session, kind, selectors, []))
+    return sum(1 for _ in recipients(session, kind, selectors, [], on))
 
 
 def _agency_recipients(

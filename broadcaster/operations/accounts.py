@@ -12,15 +12,16 @@ from sqlalchemy.orm import Session
 from broadcaster import accounts
 from broadcaster.accounts import Actor, bind_actor
 from broadcaster.campaigns import lifecycle
+from broadcaster.clock import system_now
 from broadcaster.errors import UserError
-from broadcaster.models import Account, ConsoleSession, utcnow
+from broadcaster.models import Account, ConsoleSession
 
 
 def revoke_sessions(session: Session, account_id: int) -> None:
     session.execute(
         update(ConsoleSession)
         .where(ConsoleSession.account_id == account_id, ConsoleSession.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
+        .values(revoked_at=system_now())
     )
 
 

@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 from broadcaster.accounts import Actor, bind_actor
 from broadcaster.campaigns.lifecycle import record
 from broadcaster.campaigns.store import find_campaign
+from broadcaster.clock import system_now
 from broadcaster.errors import UserError
-from broadcaster.models import Campaign, CampaignFeedLink, Status, utcnow
+from broadcaster.models import Campaign, CampaignFeedLink, Status
 from broadcaster.settings import Settings
 from broadcaster.timetable import rule_plans
 
@@ -65,7 +66,9 @@ def _campaign_fires(
         ids = {"campaign_id": campaign.id, "campaign": campaign.slug, "channel": channel.channel, "since": start}
         seen: set[tuple[datetime, str | None]] = set()
         for rule in channel.rules:
-            for plan in rule_plans(session, rule, channel.audience, channel.areas, valid, settings.zone, ids):
+            for plan in rule_plans(
+                session, rule, channel.audience, channel.areas, valid, settings.zone, ids, settings.today()
+            ):
                 for at in plan.fires(start - timedelta(microseconds=1), end - timedelta(microseconds=1)):
                     if (at, plan.slot) not in seen:
                         seen.add((at, plan.slot))
@@ -122,7 +125,7 @@ def rotate_feed_link(session: Session, actor: Actor, slug: str, secret: bytes, p
     if link is None:
         session.add(CampaignFeedLink(campaign_id=campaign.id, nonce=nonce, rotated_by=actor.login))
     else:
-        link.nonce, link.rotated_at, link.rotated_by = nonce, utcnow(), actor.login
+        link.nonce, link.rotated_at, link.rotated_by = nonce, system_now(), actor.login
     session.flush()
     record(session, campaign, actor.login, "rotate-feed-link")
     return feed_link(session, actor, slug, secret, public_url)

@@ -223,7 +223,7 @@ def _saved(session: Session, actor: Actor, spec: CampaignSpec, settings: Setting
 def check_files(session: Session, actor: Actor, paths: list[Path], settings: Settings) -> list[FileCheck]:
     """Every problem of every campaign file (structure, directory, timetable, templates), and warnings."""
     actor.require("campaigns:draft")
-    return [_file_check(session, checked) for checked in _checked_files(session, paths, settings)]
+    return [_file_check(session, checked, settings) for checked in _checked_files(session, paths, settings)]
 
 
 def add_files(session: Session, actor: Actor, paths: list[Path], settings: Settings) -> Added:
@@ -231,7 +231,7 @@ def add_files(session: Session, actor: Actor, paths: list[Path], settings: Setti
     actor.require("campaigns:draft")
     results = _checked_files(session, paths, settings)
     _one_file_per_campaign(results)
-    checks = [_file_check(session, checked) for checked in results]
+    checks = [_file_check(session, checked, settings) for checked in results]
     if not all(check.valid for check in checks):
         return Added(checks, [])
     return Added(checks, [_saved(session, actor, checked.spec, settings) for checked in results if checked.spec])
@@ -243,11 +243,11 @@ def _checked_files(session: Session, paths: list[Path], settings: Settings) -> l
     return [check_campaign_file(session, path, settings) for path in paths]
 
 
-def _file_check(session: Session, checked: CheckedFile) -> FileCheck:
+def _file_check(session: Session, checked: CheckedFile, settings: Settings) -> FileCheck:
     from broadcaster.campaigns.store import area_notes
 
     spec = checked.spec
-    notes = area_notes(session, spec) if spec is not None and not checked.problems else []
+    notes = area_notes(session, spec, settings.today()) if spec is not None and not checked.problems else []
     slug = spec.campaign if spec is not None else None
     return FileCheck(checked.source, slug, list(checked.problems), list(checked.warnings), notes)
 
@@ -338,7 +338,7 @@ def show(session: Session, actor: Actor, slug: str) -> CampaignDetail:
 
 
 def change_status(
-    session: Session, actor: Actor, slug: str, action: str, reason: str | None = None, settings: Settings | None = None
+    session: Session, actor: Actor, slug: str, action: str, reason: str | None = None, *, settings: Settings
 ) -> CampaignSummary:
     """submit, return (with a reason), approve (by another account), pause, resume or cancel; audited."""
     if action not in LIFECYCLE_PERMISSIONS:

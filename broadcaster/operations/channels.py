@@ -28,7 +28,7 @@ def check_channels(actor: Actor, settings: Settings) -> list[ChannelCheck]:
     checks = []
     for name in sorted(registered_channels()):
         try:
-            adapter = configured_adapter(name, settings.output_dir)
+            adapter = configured_adapter(name, settings.output_dir, settings.clock)
         except ConfigurationError as exc:
             checks.append(ChannelCheck(name, "", {}, 0, 0.0, str(exc)))
             continue

@@ -370,10 +370,6 @@ def save_form(session: Session, actor: Actor, form: CampaignForm, settings: Sett
 # ---- what the page shows as one types -------------------------------------------------------------------
 
 
-def now_in(settings: Settings) -> datetime:
-    return datetime.now(settings.zone)
-
-
 def sample_moment(form: CampaignForm, settings: Settings) -> datetime:
-    day = form.valid_from or now_in(settings).date()
+    day = form.valid_from or settings.today()
     return datetime.combine(day, time(8), settings.zone)

@@ -49,7 +49,7 @@ class AudienceCount:
 
 
 def count_audience(
-    session: Session, actor: Actor, channel: str, audience: list[str], areas: list[str]
+    session: Session, actor: Actor, channel: str, audience: list[str], areas: list[str], today: date
 ) -> AudienceCount:
     """How many recipients the channel's audience reaches now (opted-out subscribers and other areas left out)."""
     actor.require("directory:read")
@@ -72,10 +72,10 @@ def count_audience(
     if problems:
         return AudienceCount(None, problems)
     if adapter.recipient_kind == RecipientKind.SUBSCRIBER:
-        wanted = SubscriberFilter(areas_within(session, areas) if areas else None, False, False)
+        wanted = SubscriberFilter(areas_within(session, areas, today) if areas else None, False, False)
         count = session.scalar(select(func.count()).where(*subscriber_conditions(selectors, wanted))) or 0
     else:
-        count = sum(1 for _ in recipients(session, adapter.recipient_kind, selectors, areas))
+        count = sum(1 for _ in recipients(session, adapter.recipient_kind, selectors, areas, today))
     return AudienceCount(count, [])
 
 
@@ -126,13 +126,13 @@ def echo_timetable(
     section = form.channels.get(channel)
     if section is None:
         return TimetableEcho([], [], [])
-    now = (now or datetime.now(settings.zone)).astimezone(settings.zone)
+    now = (now or settings.clock.now()).astimezone(settings.zone)
     sentences, problems, fires = [], [], []
     for position, choice in enumerate(section.rules):
         ids = {"campaign_id": 0, "campaign": form.campaign, "channel": channel, "since": now}
         try:
             row = _rule_row(position, choice, settings)
-            plans = rule_plans(session, row, section.audience, section.areas, valid, settings.zone, ids)
+            plans = rule_plans(session, row, section.audience, section.areas, valid, settings.zone, ids, now.date())
             sentences.append(describe(choice, valid, locale))
         except ValueError as exc:  # an incomplete choice, or a cron expression that is not one
             problems.append(str(exc))
@@ -170,7 +170,7 @@ class TextCheck:
         return self.unaccented if self.sends_unaccented else self.accented
 
 
-def _sample(session: Session, kind: RecipientKind, audience: list[str], areas: list[str], locale: str) -> Recipient:
+def _sample(session: Session, kind: RecipientKind, audience: list[str], locale: str, today: date) -> Recipient:
     selectors = []
     for text in audience:
         try:
@@ -178,7 +178,7 @@ def _sample(session: Session, kind: RecipientKind, audience: list[str], areas: l
         except ValueError:
             continue
     valid = [selector for selector in selectors if selector.kind == kind and missing(session, selector) is None]
-    for found in recipients(session, kind, valid, areas) if valid else iter(()):
+    for found in recipients(session, kind, valid, [], today) if valid else iter(()):
         return Recipient(
             found.kind, found.address, found.name, {**found.details, "locale": locale, "locales": [locale]}
         )
@@ -217,14 +217,14 @@ def check_text(
         number=form.number,
         subject=form.subject,
         priority=form.priority,
-        valid_from=form.valid_from or date.today(),
-        valid_until=form.valid_until or date.today(),
-        dated=form.dated or form.valid_from or date.today(),
+        valid_from=form.valid_from or settings.today(),
+        valid_until=form.valid_until or settings.today(),
+        dated=form.dated or form.valid_from or settings.today(),
         template=template,
         locales=(locale,),
         variables=form.variables,
     )
-    recipient = _sample(session, adapter.recipient_kind, section.audience if section else [], [], locale)
+    recipient = _sample(session, adapter.recipient_kind, section.audience if section else [], locale, settings.today())
     slot = (
         next((rule.slots[0] for rule in section.rules if rule.kind == "slots" and rule.slots), None)
         if section

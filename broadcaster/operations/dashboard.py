@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from broadcaster.accounts import Actor
 from broadcaster.campaigns import versions
 from broadcaster.counts import counts
-from broadcaster.models import DONE, Campaign, CampaignChannel, Occurrence, OccurrenceState, Status, utcnow
+from broadcaster.models import DONE, Campaign, CampaignChannel, Occurrence, OccurrenceState, Status
 from broadcaster.operations.monitoring import FAILED
 from broadcaster.operations.sending import FanOut, fan_outs
 from broadcaster.settings import Settings
@@ -67,8 +67,8 @@ def _waiting(campaign: Campaign, note: str | None = None) -> Waiting:
 
 def dashboard(session: Session, actor: Actor, settings: Settings) -> Dashboard:
     actor.require("campaigns:read")
-    now = utcnow()
-    today = now.astimezone(settings.zone).date()
+    now = settings.clock.now()
+    today = settings.today()
     board = Dashboard(week_starts=today - timedelta(days=today.weekday()))
     if actor.may("campaigns:draft"):
         drafts = select(Campaign).where(Campaign.status == Status.DRAFT).order_by(Campaign.updated_at.desc())

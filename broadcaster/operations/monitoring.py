@@ -20,7 +20,7 @@ from broadcaster.accounts import Actor
 from broadcaster.campaigns import lifecycle
 from broadcaster.campaigns.store import find_campaign
 from broadcaster.counts import counts
-from broadcaster.models import Campaign, CampaignChannel, Delivery, DeliveryState, Occurrence, Status, utcnow
+from broadcaster.models import Campaign, CampaignChannel, Delivery, DeliveryState, Occurrence, Status
 from broadcaster.operations.sending import FanOut, fan_outs
 from broadcaster.outbox import TEST_SEND
 from broadcaster.policy import channel_refusal
@@ -87,7 +87,7 @@ def campaign_monitor(
     """The campaign's monitor; without `reasons`, the failed and skipped rows are not read (a live refresh)."""
     actor.require("campaigns:read")
     campaign = find_campaign(session, slug)
-    now = utcnow()
+    now = settings.clock.now()
     channels = {
         item.channel: ChannelMonitor(
             item.channel, item.paused, item.pause_reason, _next_fires(session, settings, campaign, item, now, planned)
@@ -124,7 +124,9 @@ def _next_fires(
     plans = [
         plan
         for rule in channel.rules
-        for plan in rule_plans(session, rule, channel.audience, channel.areas, valid, settings.zone, ids)
+        for plan in rule_plans(
+            session, rule, channel.audience, channel.areas, valid, settings.zone, ids, settings.today()
+        )
     ]
     return next_fires(plans, now, count)
 

@@ -82,7 +82,7 @@ def _preview_one(
     version = version_in_force(session, campaign)
     content = version.content if version is not None else current_content(session, campaign, settings)
     composer = composer_for(content, channel, settings)
-    chosen = _find_recipient(session, composer, campaign, campaign_channel, wanted, locale)
+    chosen = _find_recipient(session, composer, campaign, campaign_channel, wanted, locale, settings.today())
     if locale is not None:
         chosen = Recipient(
             chosen.kind, chosen.address, chosen.name, {**chosen.details, "locale": locale, "locales": [locale]}
@@ -117,12 +117,13 @@ def _find_recipient(
     campaign_channel: CampaignChannel,
     wanted: str | None,
     locale: str | None,
+    today: date,
 ) -> Recipient:
     """The named recipient; else the first whose locale is the one asked for; else simply the first."""
     selectors = [parse_selector(text) for text in campaign_channel.audience]
     first = None
     kind = composer.adapter.recipient_kind
-    for candidate in recipients(session, kind, selectors, campaign_channel.areas):
+    for candidate in recipients(session, kind, selectors, campaign_channel.areas, today):
         names = (candidate.address.lower(), candidate.name.lower(), str(candidate.details.get("key", "")).lower())
         if wanted is not None:
             if wanted.lower() in names:

@@ -16,7 +16,7 @@ from broadcaster.attempts import Attempt, histories
 from broadcaster.campaigns.store import find_campaign
 from broadcaster.directory.audience import audience_size, parse_selector
 from broadcaster.errors import NotFound, UserError
-from broadcaster.models import Delivery, DeliveryState, Occurrence, utcnow
+from broadcaster.models import Delivery, DeliveryState, Occurrence
 from broadcaster.phones import PhoneError, normalise_mobile
 from broadcaster.settings import Settings
 from channels.base import channel_class
@@ -82,7 +82,7 @@ def send_now(
     actor.require("campaigns:send")
     campaign = find_campaign(session, slug)
     bind_actor(session, actor)
-    now = utcnow()
+    now = settings.clock.now()
     waiting = interventions.send_now(session, settings, campaign, channel, actor.login, now, test=test)
     return SendNowResult(slug, channel, now, waiting)
 
@@ -137,7 +137,7 @@ def retry_failed(session: Session, actor: Actor, slug: str, channel: str | None,
     actor.require("campaigns:send")
     campaign = find_campaign(session, slug)
     bind_actor(session, actor)
-    count = interventions.retry_failed(session, settings, campaign, channel, actor.login, utcnow())
+    count = interventions.retry_failed(session, settings, campaign, channel, actor.login, settings.clock.now())
     return RetryResult(slug, channel, count)
 
 
@@ -261,7 +261,7 @@ def status(session: Session, actor: Actor, settings: Settings, slug: str | None 
     actor.require("campaigns:read")
     if slug is not None:
         find_campaign(session, slug)
-    return monitor.all_statuses(session, settings, utcnow(), slug)
+    return monitor.all_statuses(session, settings, settings.clock.now(), slug)
 
 
 def fan_outs(session: Session, actor: Actor) -> list[FanOut]:
@@ -272,6 +272,7 @@ def fan_outs(session: Session, actor: Actor) -> list[FanOut]:
         campaign = occurrence.campaign
         channel = next(c for c in campaign.channels if c.channel == occurrence.channel)
         selectors = [parse_selector(text) for text in channel.audience]
-        total = audience_size(session, channel_class(channel.channel).recipient_kind, selectors)
+        kind = channel_class(channel.channel).recipient_kind
+        total = audience_size(session, kind, selectors, occurrence.fire_at.date())
         progress.append(FanOut(campaign.slug, occurrence.channel, written, total))
     return progress

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import json
 import secrets
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from broadcaster.accounts import Actor
+from broadcaster.clock import system_now
 from broadcaster.csvfiles import Columns, Table, Upload, csv_bytes
 from broadcaster.directory import ImportReport, NothingImported
 from broadcaster.errors import NotFound
@@ -63,7 +63,8 @@ def _folder(settings: Settings) -> Path:
 
 
 def _forget_old(folder: Path) -> None:
-    limit = time.time() - KEPT_SECONDS
+    # File times are the system's own, so the age is measured on the system clock too.
+    limit = system_now().timestamp() - KEPT_SECONDS
     for path in folder.iterdir():
         if path.stat().st_mtime < limit:
             path.unlink(missing_ok=True)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from broadcaster import airing
 from broadcaster.accounts import Actor, bind_actor
 from broadcaster.errors import NotFound, UserError
-from broadcaster.models import AiringReport, Station, utcnow
+from broadcaster.models import AiringReport, Station
 from broadcaster.settings import Settings
 
 CONFIRM = "station:confirm"
@@ -109,7 +109,7 @@ def slots(
     """The slots of the account's stations from `days_before` days ago to `days_after` days ahead, earliest first."""
     if not (0 <= days_before <= 60 and 0 <= days_after <= 60):
         raise UserError("days before and after today must each be between 0 and 60")
-    today = utcnow().astimezone(settings.zone).date()
+    today = settings.today()
     start, end = airing.days_around(today, settings.zone, days_before, days_after)
     found = [
         _slot(slot)
@@ -156,6 +156,7 @@ def confirm(
         aired=aired,
         by=actor.login,
         zone=settings.zone,
+        now=settings.clock.now(),
         aired_at=aired_at,
         reason=reason,
         note=note,
@@ -180,4 +181,4 @@ def airing_counts(
     """Per campaign and station: slots aired, not aired, unconfirmed, and unconfirmed past the overdue time."""
     actor.require("campaigns:read")
     overdue = timedelta(hours=settings.airing_overdue_hours)
-    return airing.airing_counts(session, overdue, utcnow(), campaign)
+    return airing.airing_counts(session, overdue, settings.clock.now(), campaign)

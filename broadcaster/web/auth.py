@@ -48,7 +48,7 @@ def bearer_account(request: Request, session: Session) -> Account | None:
     scheme, _, token = header.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthenticationFailed("send the API token as 'Authorization: Bearer TOKEN'")
-    return authenticate_token(session, token.strip())
+    return authenticate_token(session, token.strip(), request.app.state.settings.clock.now())
 
 
 def current_actor(request: Request, session: DbSession) -> Actor:

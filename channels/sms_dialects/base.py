@@ -7,11 +7,11 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from broadcaster.clock import Clock, system_now
 from broadcaster.masking import mask_secrets
 from channels.base import Limits, PermanentError, Report, Result, TransientError
 from channels.http import JsonClient, Unanswered
@@ -80,10 +80,11 @@ class Dialect(ABC):
     names_report_url: ClassVar[bool] = False
     looks_up: ClassVar[bool] = False
 
-    def __init__(self, options: SmsOptions, http: JsonClient, output_dir: Path):
+    def __init__(self, options: SmsOptions, http: JsonClient, output_dir: Path, clock: Clock):
         self.options = options
         self.http = http
         self.output_dir = output_dir
+        self.clock = clock
 
     @abstractmethod
     def send(self, messages: Sequence[SmsMessage]) -> list[Result]:
@@ -151,6 +152,7 @@ def retry_after(value: str | None) -> float | None:
     if value.strip().isdigit():
         return float(value.strip())
     try:
-        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
+        # An HTTP date is the server's wall clock, so it is measured against this machine's, not a test's.
+        return max(0.0, (parsedate_to_datetime(value) - system_now()).total_seconds())
     except (TypeError, ValueError):
         return None

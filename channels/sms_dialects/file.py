@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
-from datetime import date
 
 from channels.base import Limits, Outcome, Result
 from channels.sms_dialects.base import Dialect, SmsMessage
@@ -18,7 +17,7 @@ class FileDialect(Dialect):
     def send(self, messages: Sequence[SmsMessage]) -> list[Result]:
         folder = self.output_dir / "sms"
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{date.today():%Y-%m-%d}.jsonl"
+        path = folder / f"{self.clock.now():%Y-%m-%d}.jsonl"
         lines = "".join(
             json.dumps({"key": m.key, "to": m.phone, "text": m.text, "unicode": m.unicode}, ensure_ascii=False) + "\n"
             for m in messages

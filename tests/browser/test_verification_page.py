@@ -4,19 +4,16 @@ phone and on a desktop. Screenshots go to var/artefacts/verification-page/ to be
 from __future__ import annotations
 
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster.db import transaction
 from broadcaster.settings import Settings
 from broadcaster.web.app import create_app
-from tests.conftest import CHROMIUM, CONTENT
+from tests.conftest import CONTENT, serving
 from tests.integration.test_cap_export import TAY_NINH
 from tests.web.test_public_page import DRAFT_NUMBER, publish
 
@@ -47,31 +44,9 @@ def site(sqlite_url: str, tmp_path: Path) -> Iterator[str]:
     with transaction(sessions) as session:
         import_examples(session)
     publish(sessions, settings)  # the Tây Ninh letter approved and in force, the Bình Phước one a draft
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, sessions), host="127.0.0.1", port=0, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the web server did not start"
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(settings, sessions)) as address:
+        yield address
     engine.dispose()
-
-
-@pytest.fixture
-def browser(chromium_available: None) -> Iterator[object]:
-    with playwright_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield launched
-        launched.close()
 
 
 def ask_number(page: object, site: str, written: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, text
@@ -13,12 +13,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from broadcaster import accounts
 from broadcaster.db import transaction
 from broadcaster.errors import AuthenticationFailed, TooManyAttempts, UserError
-from broadcaster.models import Account, ApiToken, AuditEntry, utcnow
+from broadcaster.models import Account, ApiToken, AuditEntry
 from tests.conftest import CONTENT, Cli, import_shipped_with_cli
 
 TAY_NINH = CONTENT / "campaigns" / "canh-bao-goi-gia-danh-lan-2.yaml"
 SLUG = "canh-bao-goi-gia-danh-lan-2"
 PASSWORD = "đúng-mật-khẩu-2024"
+NOW = datetime(2026, 12, 9, 3, 0, tzinfo=UTC)  # the moment these sign-ins happen at (10:00 in Tây Ninh)
 
 
 @pytest.mark.parametrize(
@@ -56,9 +57,9 @@ def test_passwords_are_kept_as_argon2id_hashes_and_checked(sessions: sessionmake
     with transaction(sessions) as session:
         stored = session.scalars(select(Account.password_hash)).one()
         assert stored is not None and stored.startswith("$argon2id$") and PASSWORD not in stored
-        assert accounts.authenticate_password(session, "LAN", PASSWORD, "127.0.0.1").login == "lan"
+        assert accounts.authenticate_password(session, "LAN", PASSWORD, "127.0.0.1", NOW).login == "lan"
     with transaction(sessions) as session, pytest.raises(AuthenticationFailed, match="wrong account name or password"):
-        accounts.authenticate_password(session, "lan", "not the password", "127.0.0.1")
+        accounts.authenticate_password(session, "lan", "not the password", "127.0.0.1", NOW)
 
 
 def test_a_disabled_account_cannot_sign_in_or_act(sessions: sessionmaker[Session]) -> None:
@@ -67,7 +68,7 @@ def test_a_disabled_account_cannot_sign_in_or_act(sessions: sessionmaker[Session
         accounts.set_disabled(session, "lan", True)
     with transaction(sessions) as session:
         with pytest.raises(AuthenticationFailed, match="disabled"):
-            accounts.authenticate_password(session, "lan", PASSWORD, None)
+            accounts.authenticate_password(session, "lan", PASSWORD, None, NOW)
         with pytest.raises(AuthenticationFailed, match="disabled"):
             accounts.acting_account(session, "lan")
 
@@ -75,7 +76,7 @@ def test_a_disabled_account_cannot_sign_in_or_act(sessions: sessionmaker[Session
 def _fail(sessions: sessionmaker[Session], login: str, address: str) -> Exception:
     with sessions() as session:
         try:
-            accounts.authenticate_password(session, login, "wrong password!", address)
+            accounts.authenticate_password(session, login, "wrong password!", address, NOW)
         except (AuthenticationFailed, TooManyAttempts) as exc:
             session.commit()  # the failure is remembered even though the login was refused
             return exc
@@ -89,7 +90,7 @@ def test_repeated_failed_logins_are_slowed_per_account(sessions: sessionmaker[Se
         assert isinstance(_fail(sessions, "lan", f"10.0.0.{attempt}"), AuthenticationFailed)
     # Now even the right password from a new address has to wait: the account is being guessed at.
     with transaction(sessions) as session, pytest.raises(TooManyAttempts, match="this account") as refused:
-        accounts.authenticate_password(session, "lan", PASSWORD, "10.0.0.99")
+        accounts.authenticate_password(session, "lan", PASSWORD, "10.0.0.99", NOW)
     assert refused.value.retry_after > 0
 
 
@@ -99,29 +100,29 @@ def test_repeated_failed_logins_are_slowed_per_address(sessions: sessionmaker[Se
     for attempt in range(accounts.FREE_FAILURES):
         _fail(sessions, f"nobody-{attempt}", "10.9.9.9")
     with transaction(sessions) as session, pytest.raises(TooManyAttempts, match="this address"):
-        accounts.authenticate_password(session, "lan", PASSWORD, "10.9.9.9")
+        accounts.authenticate_password(session, "lan", PASSWORD, "10.9.9.9", NOW)
     with transaction(sessions) as session:
-        assert accounts.authenticate_password(session, "lan", PASSWORD, "10.1.1.1").login == "lan"
+        assert accounts.authenticate_password(session, "lan", PASSWORD, "10.1.1.1", NOW).login == "lan"
 
 
 def test_tokens_are_stored_hashed_and_stop_working_when_revoked_or_expired(sessions: sessionmaker[Session]) -> None:
     with transaction(sessions) as session:
         account = accounts.create_account(session, "lan", "drafter", password=None)
-        lasting = accounts.create_token(session, account, "script")
-        brief = accounts.create_token(session, account, "brief", utcnow() + timedelta(seconds=1))
+        lasting = accounts.create_token(session, account, "script", NOW)
+        brief = accounts.create_token(session, account, "brief", NOW, NOW + timedelta(seconds=1))
     with transaction(sessions) as session:
         digests = list(session.scalars(select(ApiToken.digest)))
         assert lasting.token not in digests and accounts.token_digest(lasting.token) in digests
-        assert accounts.authenticate_token(session, lasting.token).login == "lan"
+        assert accounts.authenticate_token(session, lasting.token, NOW).login == "lan"
         session.execute(text("UPDATE api_tokens SET expires_at = created_at WHERE id = :id"), {"id": brief.id})
     with transaction(sessions) as session, pytest.raises(AuthenticationFailed, match="expired"):
-        accounts.authenticate_token(session, brief.token)
+        accounts.authenticate_token(session, brief.token, NOW)
     with transaction(sessions) as session:
-        accounts.revoke_token(session, lasting.id)
+        accounts.revoke_token(session, lasting.id, NOW)
     with transaction(sessions) as session, pytest.raises(AuthenticationFailed, match="revoked"):
-        accounts.authenticate_token(session, lasting.token)
+        accounts.authenticate_token(session, lasting.token, NOW)
     with transaction(sessions) as session, pytest.raises(AuthenticationFailed, match="not known"):
-        accounts.authenticate_token(session, lasting.token + "x")
+        accounts.authenticate_token(session, lasting.token + "x", NOW)
 
 
 # ---- the command line ---------------------------------------------------------------------------

@@ -4,18 +4,26 @@ and counted for staff (aired / not aired / unconfirmed / overdue) in `status` an
 from __future__ import annotations
 
 import csv
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster import airing
+from broadcaster.clock import StartedClock
 from broadcaster.db import transaction
-from broadcaster.models import AuditEntry, Campaign, utcnow
+from broadcaster.models import AuditEntry, Campaign
 from broadcaster.settings import Settings
 from tests.conftest import Cli
+from tests.moment import WEDNESDAY, coming
 from tests.radio_slots import aired_slots
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """A Wednesday at 10:00: the slots have just aired, and times of airing said later today are today's."""
+    return settings.with_clock(StartedClock(coming(WEDNESDAY, time(10), settings.zone)))
 
 
 @pytest.fixture
@@ -33,7 +41,7 @@ def report(
             delivery_id,
             by=f"link:{station}",
             zone=settings.zone,
-            **kwargs,  # type: ignore[arg-type]
+            **{"now": settings.clock.now(), **kwargs},  # type: ignore[arg-type]
         )
 
 
@@ -42,7 +50,7 @@ def test_a_station_sees_its_own_slots_with_their_scripts(
 ) -> None:
     with shipped() as session:
         station = airing.find_station(session, "dtt-go-dau")
-        start, end = airing.days_around(utcnow().astimezone(settings.zone).date(), settings.zone, 1, 7)
+        start, end = airing.days_around(settings.today(), settings.zone, 1, 7)
         found = airing.station_slots(session, station, start, end)
     assert [slot.delivery_id for slot in found] == slots["dtt-go-dau"]
     assert all(slot.sent and slot.file and slot.file.endswith(".txt") and slot.state == "unconfirmed" for slot in found)
@@ -56,7 +64,7 @@ def test_aired_and_not_aired_are_recorded_audited_and_counted(
     report(shipped, settings, "dtt-go-dau", second, aired=False, reason="power")
 
     with shipped() as session:
-        counts = airing.airing_counts(session, timedelta(hours=12))
+        counts = airing.airing_counts(session, timedelta(hours=12), settings.clock.now())
         actions = list(session.scalars(select(AuditEntry.action).where(AuditEntry.actor == "link:dtt-go-dau")))
     by_station = {count.station: count for count in counts}
     assert (by_station["dtt-go-dau"].aired, by_station["dtt-go-dau"].not_aired) == (1, 1)
@@ -79,10 +87,10 @@ def test_a_correction_keeps_the_history_and_the_latest_counts(
 
 
 def test_unconfirmed_slots_become_overdue_after_the_configured_time(
-    shipped: sessionmaker[Session], slots: dict[str, list[int]]
+    shipped: sessionmaker[Session], settings: Settings, slots: dict[str, list[int]]
 ) -> None:
     with shipped() as session:
-        counts = airing.airing_counts(session, timedelta(minutes=15))
+        counts = airing.airing_counts(session, timedelta(minutes=15), settings.clock.now())
     assert {count.station: count.overdue for count in counts} == {"dtt-go-dau": 1, "dtt-tan-bien": 1}
 
 
@@ -107,7 +115,7 @@ def test_a_report_the_station_may_not_make_is_refused_with_a_sentence(
 ) -> None:
     offset = kwargs.pop("now_offset", None)
     if offset is not None:
-        kwargs["now"] = utcnow() + timedelta(minutes=int(offset))  # type: ignore[call-overload]
+        kwargs["now"] = settings.clock.now() + timedelta(minutes=int(offset))  # type: ignore[call-overload]
     with pytest.raises(airing.Refused, match=sentence):
         report(shipped, settings, station, slots[which[0]][which[1]], **kwargs)
 
@@ -117,7 +125,7 @@ def test_a_slot_outside_the_campaigns_validity_is_refused(
 ) -> None:
     with transaction(shipped) as session:
         edited = session.scalars(select(Campaign)).one()
-        edited.valid_from = edited.valid_until = utcnow().date() + timedelta(days=3)
+        edited.valid_from = edited.valid_until = settings.today() + timedelta(days=3)
     with pytest.raises(airing.Refused, match="is outside the validity of campaign 'phat-thanh'"):
         report(shipped, settings, "dtt-go-dau", slots["dtt-go-dau"][0], aired=True)
 
@@ -125,7 +133,7 @@ def test_a_slot_outside_the_campaigns_validity_is_refused(
 def test_a_time_of_airing_still_to_come_is_refused(
     shipped: sessionmaker[Session], settings: Settings, slots: dict[str, list[int]]
 ) -> None:
-    later = (utcnow() + timedelta(minutes=50)).astimezone(settings.zone).time().replace(second=0, microsecond=0)
+    later = (settings.local_now() + timedelta(minutes=50)).time().replace(second=0, microsecond=0)
     with pytest.raises(airing.Refused, match="is still to come"):
         report(shipped, settings, "dtt-go-dau", slots["dtt-go-dau"][0], aired=True, aired_at=later)
 

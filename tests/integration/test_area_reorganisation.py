@@ -52,7 +52,7 @@ def test_a_campaign_for_a_former_district_reaches_the_commune_stations_that_repl
     shipped: sessionmaker[Session],
 ) -> None:
     with shipped() as session:
-        stations = stations_for(session, [parse_selector("stations:all")], ["go-dau"])
+        stations = stations_for(session, [parse_selector("stations:all")], ["go-dau"], AFTER)
         assert [station.slug for station in stations] == ["dtt-go-dau", "dtt-phuong-go-dau", "dtt-xa-thanh-duc"]
         commune_station = session.scalar(select(Station).where(Station.slug == "dtt-xa-thanh-duc"))
         assert commune_station is not None and commune_station.area is not None

@@ -134,15 +134,15 @@ def test_status_changes_follow_the_lifecycle(shipped: sessionmaker[Session], set
         with pytest.raises(
             TransitionRefused, match="is draft; only a campaign that is active or approved can be paused"
         ):
-            lifecycle.apply(session, campaign, "pause", "lan")
+            lifecycle.apply(session, campaign, "pause", "lan", settings=settings)
         lifecycle.apply(session, campaign, "submit", "lan", settings=settings)
-        lifecycle.apply(session, campaign, "approve", "minh")
-        lifecycle.apply(session, campaign, "pause", "minh", "hotline changed")
-        lifecycle.apply(session, campaign, "resume", "minh")
+        lifecycle.apply(session, campaign, "approve", "minh", settings=settings)
+        lifecycle.apply(session, campaign, "pause", "minh", "hotline changed", settings=settings)
+        lifecycle.apply(session, campaign, "resume", "minh", settings=settings)
         assert campaign.status == "approved"
-        lifecycle.apply(session, campaign, "cancel", "minh")
+        lifecycle.apply(session, campaign, "cancel", "minh", settings=settings)
         with pytest.raises(TransitionRefused, match="is cancelled"):
-            lifecycle.apply(session, campaign, "resume", "minh")
+            lifecycle.apply(session, campaign, "resume", "minh", settings=settings)
 
 
 def test_an_edit_is_audited_field_by_field_and_needs_approval_again(
@@ -168,7 +168,7 @@ def test_an_approved_campaign_cannot_be_edited(shipped: sessionmaker[Session], s
     with transaction(shipped) as session:
         campaign, _ = save_campaign(session, load_campaign_file(TAY_NINH), "lan", settings)
         lifecycle.apply(session, campaign, "submit", "lan", settings=settings)
-        lifecycle.apply(session, campaign, "approve", "minh")
+        lifecycle.apply(session, campaign, "approve", "minh", settings=settings)
         spec = load_campaign_file(TAY_NINH)
         spec.subject = "khác"
         with pytest.raises(TransitionRefused, match="approved and its content cannot change; pause it first"):

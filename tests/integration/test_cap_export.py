@@ -32,7 +32,7 @@ def load_all(sessions: sessionmaker[Session], settings: Settings, approve: bool 
             campaign, _ = save_campaign(session, load_campaign_file(path), "lan", settings)
             if approve:
                 lifecycle.apply(session, campaign, "submit", "lan", settings=settings)
-                lifecycle.apply(session, campaign, "approve", "minh")
+                lifecycle.apply(session, campaign, "approve", "minh", settings=settings)
 
 
 def export(sessions: sessionmaker[Session], settings: Settings, slug: str) -> etree._Element:
@@ -113,19 +113,19 @@ def test_a_new_approval_is_an_update_and_a_cancel_references_every_alert_before_
     original = export(shipped, settings, TAY_NINH)
     with transaction(shipped) as session:
         campaign = find_campaign(session, TAY_NINH)
-        lifecycle.apply(session, campaign, "pause", "minh")
+        lifecycle.apply(session, campaign, "pause", "minh", settings=settings)
         spec = load_campaign_file(example_campaigns()[0])
         changed = spec.model_copy(update={"subject": spec.subject + " — bổ sung"})
         save_campaign(session, changed, "lan", settings)  # back to draft: approval again
         lifecycle.apply(session, campaign, "submit", "lan", settings=settings)
-        lifecycle.apply(session, campaign, "approve", "minh")
+        lifecycle.apply(session, campaign, "approve", "minh", settings=settings)
     update = export(shipped, settings, TAY_NINH)
     original_ref = ",".join(text(original, f"cap:{name}") for name in ("sender", "identifier", "sent"))
     assert text(update, "cap:msgType") == "Update"
     assert text(update, "cap:references") == original_ref  # DOMAIN §14: an Update references the original
     assert text(update, "cap:identifier").endswith(".2")
     with transaction(shipped) as session:
-        lifecycle.apply(session, find_campaign(session, TAY_NINH), "cancel", "minh")
+        lifecycle.apply(session, find_campaign(session, TAY_NINH), "cancel", "minh", settings=settings)
     cancel = export(shipped, settings, TAY_NINH)
     update_ref = ",".join(text(update, f"cap:{name}") for name in ("sender", "identifier", "sent"))
     assert text(cancel, "cap:msgType") == "Cancel"
@@ -142,7 +142,7 @@ def test_a_test_campaign_is_marked_test_and_an_exercise_exercise(
         data["cap"] = {"status": "Test"}
         campaign, _ = save_campaign(session, type(spec).model_validate(data), "lan", settings)
         lifecycle.apply(session, campaign, "submit", "lan", settings=settings)
-        lifecycle.apply(session, campaign, "approve", "minh")
+        lifecycle.apply(session, campaign, "approve", "minh", settings=settings)
     assert text(export(shipped, settings, TAY_NINH), "cap:status") == "Test"
 
 

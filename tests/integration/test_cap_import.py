@@ -63,7 +63,7 @@ def approve(sessions: sessionmaker[Session], settings: Settings, slug: str) -> N
     with transaction(sessions) as session:
         campaign = find_campaign(session, slug)
         lifecycle.apply(session, campaign, "submit", "lan", settings=settings)
-        lifecycle.apply(session, campaign, "approve", "minh")
+        lifecycle.apply(session, campaign, "approve", "minh", settings=settings)
 
 
 def import_document(
@@ -155,7 +155,7 @@ def test_a_cancel_names_the_campaign_to_cancel_and_changes_nothing(
     load_all(shipped, own_content)
     result = import_document(shipped, own_content, exported(shipped, own_content, TAY_NINH), "tay-ninh-stttt")
     with transaction(shipped) as session:
-        lifecycle.apply(session, find_campaign(session, TAY_NINH), "cancel", "minh")
+        lifecycle.apply(session, find_campaign(session, TAY_NINH), "cancel", "minh", settings=own_content)
     cancel = exported(shipped, own_content, TAY_NINH)
     with pytest.raises(UserError, match=f"cancel it with 'broadcaster campaign cancel {result.slug}'"):
         import_document(shipped, own_content, cancel)

@@ -34,6 +34,7 @@ from tests.conftest import CONTENT
 
 SHIPPED = sorted((CONTENT / "campaigns").glob("*.yaml"))
 LAN = Actor("lan", ROLES["drafter"])
+TODAY = date(2026, 12, 9)  # the day the audience is counted on (areas as they stand then)
 MINH = Actor("minh", ROLES["approver"])
 
 
@@ -158,9 +159,9 @@ def test_station_slots_fire_at_each_stations_own_times(
 
 def test_the_audience_is_counted_as_it_will_be_reached(directory: sessionmaker[Session]) -> None:
     with directory() as session:
-        listed = count_audience(session, LAN, "sms", ["list:thue-bao-tay-ninh"], [])
-        pages = count_audience(session, LAN, "facebook", ["page:sotttt-tay-ninh"], [])
-        wrong = count_audience(session, LAN, "sms", ["page:sotttt-tay-ninh", "list:khong-co"], [])
+        listed = count_audience(session, LAN, "sms", ["list:thue-bao-tay-ninh"], [], TODAY)
+        pages = count_audience(session, LAN, "facebook", ["page:sotttt-tay-ninh"], [], TODAY)
+        wrong = count_audience(session, LAN, "sms", ["page:sotttt-tay-ninh", "list:khong-co"], [], TODAY)
     assert listed.recipients is not None and listed.recipients > 0
     assert pages.recipients == 1
     assert wrong.recipients is None

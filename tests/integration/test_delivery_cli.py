@@ -6,9 +6,7 @@ import csv
 import os
 import signal
 import subprocess
-import sys
-import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,14 +15,15 @@ from sqlalchemy import update
 from broadcaster.db import make_engine, make_sessions, transaction, upgrade
 from broadcaster.models import Delivery, DeliveryState
 from tests.conftest import CONTENT, Cli, import_shipped_with_cli
+from tests.helpers import ZONE, wait_for
+from tests.moment import broadcaster_command, subprocess_environment
 
 TAY_NINH = CONTENT / "campaigns" / "canh-bao-goi-gia-danh-lan-2.yaml"
 SLUG = "canh-bao-goi-gia-danh-lan-2"
 
 
-def current(tmp_path: Path) -> Path:
-    """The Tây Ninh campaign moved to run from yesterday, so that it may send now."""
-    today = date.today()
+def current(tmp_path: Path, today: date) -> Path:
+    """The Tây Ninh campaign moved to run from the day before `today`, so that it may send then."""
     text = TAY_NINH.read_text(encoding="utf-8")
     for old, new in (
         ("2024-05-14", today - timedelta(days=1)),
@@ -40,7 +39,7 @@ def current(tmp_path: Path) -> Path:
 
 def approved(cli: Cli) -> None:
     import_shipped_with_cli(cli)
-    assert cli("campaign", "add", current(cli.cwd), "--as", "lan").exit_code == 0
+    assert cli("campaign", "add", current(cli.cwd, datetime.now(ZONE).date()), "--as", "lan").exit_code == 0
     assert cli("campaign", "submit", SLUG, "--as", "lan").exit_code == 0
     assert cli("campaign", "approve", SLUG, "--as", "minh").exit_code == 0
 
@@ -119,8 +118,8 @@ def test_a_standby_scheduler_takes_over_when_the_active_one_dies(postgres_url: s
     def scheduler(name: str) -> tuple[subprocess.Popen[bytes], Path]:
         log = tmp_path / f"{name}.log"
         process = subprocess.Popen(
-            [sys.executable, "-m", "broadcaster", "scheduler"],
-            env=env,
+            broadcaster_command("scheduler"),
+            env=subprocess_environment(env),
             cwd=tmp_path,
             stdout=log.open("wb"),
             stderr=subprocess.STDOUT,
@@ -128,12 +127,7 @@ def test_a_standby_scheduler_takes_over_when_the_active_one_dies(postgres_url: s
         return process, log
 
     def says(log: Path, text: str, timeout: float = 20) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if text in log.read_text(encoding="utf-8", errors="replace"):
-                return True
-            time.sleep(0.1)
-        return False
+        return wait_for(lambda: text in log.read_text(encoding="utf-8", errors="replace"), timeout, repr(text))
 
     first, first_log = scheduler("first")
     assert says(first_log, "this scheduler is now the active one")

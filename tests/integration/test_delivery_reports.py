@@ -5,18 +5,16 @@ about the rest. Every recipient ends delivered, or undelivered with the telco's 
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from broadcaster.clock import system_now
 from broadcaster.counts import counts, fold
 from broadcaster.db import transaction
 from broadcaster.installation import callback_token, installation_id
@@ -28,15 +26,14 @@ from broadcaster.models import (
     DeliveryState,
     Occurrence,
     UnmatchedReport,
-    utcnow,
 )
 from broadcaster.reports import pull_reports
 from broadcaster.settings import Settings
 from broadcaster.web.app import create_app
 from broadcaster.workers import Worker
-from tests.conftest import CONTENT, Cli
+from tests.conftest import CONTENT, Cli, serving
 from tests.esms_gateway import EsmsGateway, Script
-from tests.helpers import free_port
+from tests.helpers import free_port, wait_for
 from tests.scenario import phones, urgent_sms
 
 API_KEY, SECRET_KEY = "esms-api-key-not-for-logs", "esms-secret-not-for-logs"
@@ -62,16 +59,8 @@ def report_settings(database_url: str, tmp_path: Path) -> Settings:
 def served(report_settings: Settings, shipped: sessionmaker[Session]) -> Iterator[str]:
     """The one web app, served by uvicorn on a loopback port: where the gateway calls back."""
     app: FastAPI = create_app(report_settings, shipped)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "the web app did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app) as address:
+        yield address
 
 
 def use_esms(monkeypatch: pytest.MonkeyPatch, gateway: EsmsGateway) -> None:
@@ -85,14 +74,13 @@ def use_esms(monkeypatch: pytest.MonkeyPatch, gateway: EsmsGateway) -> None:
 
 def send_all(sessions: sessionmaker[Session], settings: Settings) -> None:
     worker = Worker(sessions, settings, ["sms"], "test-worker")
-    for _ in range(100):
+
+    def nothing_waits() -> bool:
         worker.drain(timeout=5)
         with sessions() as session:
-            waiting = session.scalar(select(func.count()).where(Delivery.state.in_(["pending", "sending"])))
-        if not waiting:
-            return
-        time.sleep(0.05)
-    raise AssertionError("deliveries still waiting")
+            return not session.scalar(select(func.count()).where(Delivery.state.in_(["pending", "sending"])))
+
+    wait_for(nothing_waits, 60, "every delivery to be sent")
 
 
 def states(sessions: sessionmaker[Session]) -> dict[str, tuple[str, str | None]]:
@@ -137,7 +125,7 @@ def test_every_recipient_ends_delivered_or_undelivered_with_its_reason(
         send_all(shipped, settings)
         gateway.wait_for_callbacks()
         before_pull = states(shipped)
-        pull_reports(shipped, settings, installation, utcnow() + timedelta(seconds=1))
+        pull_reports(shipped, settings, installation, system_now() + timedelta(seconds=1))
 
     after = states(shipped)
     for number, script in SCRIPTS.items():
@@ -298,14 +286,14 @@ def test_the_kept_counts_equal_the_outbox_after_fan_out_failures_retries_reports
         use_esms(monkeypatch, gateway)
         with transaction(shipped) as session:
             (campaign,) = session.scalars(select(Campaign))
-            assert retry_failed(session, settings, campaign, "sms", TERMINAL.login, utcnow()) == len(NUMBERS)
+            assert retry_failed(session, settings, campaign, "sms", TERMINAL.login, system_now()) == len(NUMBERS)
         assert_kept_counts_hold(shipped, fold_too=False)  # changes folded and not yet, read together
         send_all(shipped, settings)
         gateway.wait_for_callbacks()
         assert_kept_counts_hold(shipped, fold_too=False)
         with shipped() as session:
             installation = installation_id(session)
-        pull_reports(shipped, settings, installation, utcnow() + timedelta(seconds=1))
+        pull_reports(shipped, settings, installation, system_now() + timedelta(seconds=1))
     assert_kept_counts_hold(shipped)
     kept, _ = kept_and_counted(shipped)
     assert {state for _, state in kept} == {DeliveryState.DELIVERED, DeliveryState.UNDELIVERED}
@@ -313,11 +301,11 @@ def test_the_kept_counts_equal_the_outbox_after_fan_out_failures_retries_reports
     # A second fan-out, cancelled before it sends: its rows are skipped.
     with transaction(shipped) as session:
         (campaign,) = session.scalars(select(Campaign))
-        send_now(session, settings, campaign, "sms", TERMINAL.login, utcnow())
+        send_now(session, settings, campaign, "sms", TERMINAL.login, system_now())
     Worker(shipped, settings, ["sms"], "expander").expand_one()
     with transaction(shipped) as session:
         (campaign,) = session.scalars(select(Campaign))
-        lifecycle.apply(session, campaign, "cancel", TERMINAL.login, "a test of the counts")
+        lifecycle.apply(session, campaign, "cancel", TERMINAL.login, "a test of the counts", settings=settings)
     assert_kept_counts_hold(shipped)
     kept, _ = kept_and_counted(shipped)
     assert sorted(number for (_, state), number in kept.items() if state == DeliveryState.SKIPPED) == [len(NUMBERS)]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,8 +16,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug import Request, Response
 
 from broadcaster.campaigns.store import check_campaign_data
+from broadcaster.clock import FixedClock, system_now
 from broadcaster.db import transaction
-from broadcaster.models import Delivery, DeliveryState, Occurrence, utcnow
+from broadcaster.models import Delivery, DeliveryState, Occurrence
 from broadcaster.settings import Settings
 from broadcaster.timetable import catch_up
 from broadcaster.workers import Worker
@@ -65,7 +65,7 @@ class GraphPage:
         post = next((post for post in self.posts if request.path.endswith(post["id"])), None)
         if post is None:
             return _error(100, "Unsupported get request. Object with ID does not exist", 400)
-        published = post["publish_at"] is None or post["publish_at"] <= utcnow().timestamp() + self.later
+        published = post["publish_at"] is None or post["publish_at"] <= system_now().timestamp() + self.later
         return Response(json.dumps({"id": post["id"], "is_published": published}), content_type="application/json")
 
 
@@ -94,15 +94,15 @@ def undated(settings: Settings, tmp_path: Path) -> Settings:
 
 def weekly_campaign(sessions: sessionmaker[Session], settings: Settings, **options: Any) -> list[datetime]:
     """A weekly Facebook campaign approved five weeks ago; returns its last four fire times."""
-    today = datetime.now(settings.zone).date()
+    today = settings.today()
     facebook = {"to": ["page:sotttt-tay-ninh"], "schedule": [{"cron": WEEKLY}], **options}
-    since = utcnow() - timedelta(weeks=5)
+    since = system_now() - timedelta(weeks=5)
     campaign(
         sessions, settings, {"facebook": facebook}, valid=(today - timedelta(weeks=5), today), sendable_since=since
     )
-    monday = datetime.now(settings.zone).replace(hour=19, minute=0, second=0, microsecond=0)
+    monday = settings.local_now().replace(hour=19, minute=0, second=0, microsecond=0)
     monday -= timedelta(days=monday.weekday())
-    if monday > datetime.now(settings.zone):
+    if monday > settings.local_now():
         monday -= timedelta(weeks=1)
     return [monday - timedelta(weeks=weeks) for weeks in (3, 2, 1, 0)]
 
@@ -142,7 +142,7 @@ def test_the_same_text_every_week_is_refused_by_facebook_recorded_as_rejected_an
     assert all("(error 506)" in reason for _, reason in outcomes[1:])
     assert len(graph.posts) == 1
 
-    today = datetime.now(settings.zone).date()
+    today = settings.today()
     data = {
         "campaign": "nhac-hang-tuan",
         "issuer": "tay-ninh-stttt",
@@ -169,7 +169,7 @@ def test_a_scheduled_post_is_handed_over_ahead_recorded_as_scheduled_then_as_pub
     shipped: sessionmaker[Session], settings: Settings, graph: GraphPage
 ) -> None:
     fast = settings.model_copy(update={"rates": {"facebook": 1000}})
-    now = utcnow()
+    now = system_now()
     fire = (now + timedelta(minutes=30)).replace(second=0, microsecond=0)
     facebook = {"to": ["page:sotttt-tay-ninh"], "schedule": [{"at": local(fire, fast)}], "scheduled": True}
     campaign(shipped, fast, {"facebook": facebook}, sendable_since=now - timedelta(hours=1))
@@ -191,7 +191,7 @@ def test_a_scheduled_post_is_handed_over_ahead_recorded_as_scheduled_then_as_pub
     assert worker.confirm_scheduled("facebook") == 0, "not asked about before its time"
     graph.later = 31 * 60  # the fire time has passed
     with transaction(shipped) as session:
-        session.execute(update(Delivery).values(due_at=utcnow()))
+        session.execute(update(Delivery).values(due_at=system_now()))
     assert worker.confirm_scheduled("facebook") == 1
     with shipped() as session:
         row = session.scalars(select(Delivery)).one()
@@ -201,8 +201,9 @@ def test_a_scheduled_post_is_handed_over_ahead_recorded_as_scheduled_then_as_pub
 def test_a_post_made_but_answered_with_a_bare_502_is_found_on_the_page_by_the_retry_not_posted_twice(
     shipped: sessionmaker[Session], settings: Settings, graph: GraphPage
 ) -> None:
-    quick = settings.model_copy(update={"rates": {"facebook": 1000}, "retry_base_seconds": 0.01})
-    now = utcnow()
+    clock = FixedClock(system_now())
+    quick = settings.model_copy(update={"rates": {"facebook": 1000}, "retry_base_seconds": 0.01}).with_clock(clock)
+    now = clock.now()
     facebook = {"to": ["page:sotttt-tay-ninh"], "schedule": [{"at": local(now, quick)}]}
     campaign(shipped, quick, {"facebook": facebook}, sendable_since=now - timedelta(hours=1))
     with transaction(shipped) as session:
@@ -210,7 +211,7 @@ def test_a_post_made_but_answered_with_a_bare_502_is_found_on_the_page_by_the_re
     graph.fail_after_posting = 1
     worker = Worker(shipped, quick, ["facebook"], "test-worker")
     worker.drain()
-    time.sleep(0.1)  # the retry's time
+    clock.advance(timedelta(seconds=1))  # the retry's time comes
     worker.drain()
 
     [post] = graph.posts

@@ -12,12 +12,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster import accounts, monitor
 from broadcaster.campaigns import lifecycle
+from broadcaster.clock import StartedClock
 from broadcaster.db import transaction
-from broadcaster.models import AuditEntry, Campaign, Delivery, DeliveryState, Occurrence, utcnow
+from broadcaster.models import AuditEntry, Campaign, Delivery, DeliveryState, Occurrence
 from broadcaster.settings import Settings
 from broadcaster.timetable import catch_up
 from broadcaster.workers import Worker
 from tests.conftest import PEOPLE, Cli
+from tests.moment import WEDNESDAY, coming
 from tests.scenario import SMS, campaign, local, phones, subscriber_list
 
 SLUG = "thu-nghiem"
@@ -35,7 +37,7 @@ def letters(
     sessions: sessionmaker[Session], settings: Settings, *, valid: tuple[date, date] | None = None, slug: str = SLUG
 ) -> int:
     """An approved e-mail campaign firing now, or at 08:00 on the first day of a validity window given."""
-    at = datetime.combine(valid[0], time(8, 0), tzinfo=settings.zone) if valid else utcnow()
+    at = datetime.combine(valid[0], time(8, 0), tzinfo=settings.zone) if valid else settings.clock.now()
     schedule = [{"at": local(at, settings)}]
     channels = {"email": {"to": ["group:so-ban-nganh"], "schedule": schedule}}
     return campaign(sessions, settings, channels, valid=valid, slug=slug, sendable_since=at - timedelta(hours=1))
@@ -43,7 +45,7 @@ def letters(
 
 def sent_letters(sessions: sessionmaker[Session], settings: Settings) -> int:
     """Letters fired and sent now, two of them then bounced for good."""
-    now = utcnow()
+    now = settings.clock.now()
     campaign_id = letters(sessions, settings)
     with transaction(sessions) as session:
         catch_up(session, settings, now + timedelta(seconds=1))
@@ -72,7 +74,7 @@ def audited(sessions: sessionmaker[Session], action: str) -> int:
 def test_send_now_outside_the_validity_window_is_refused_with_the_reason(
     shipped: sessionmaker[Session], settings: Settings, cli: Cli
 ) -> None:
-    today = datetime.now(settings.zone).date()
+    today = settings.today()
     starts, ends = today + timedelta(days=2), today + timedelta(days=12)
     letters(shipped, settings, valid=(starts, ends))
 
@@ -123,7 +125,7 @@ def test_retry_on_a_cancelled_campaign_is_refused_and_changes_nothing(
     with transaction(shipped) as session:
         found = session.get(Campaign, campaign_id)
         assert found is not None
-        lifecycle.apply(session, found, "cancel", "minh")
+        lifecycle.apply(session, found, "cancel", "minh", settings=settings)
 
     run = cli("retry", SLUG, "--failed", "--as", "minh")
 
@@ -137,7 +139,7 @@ def test_retry_after_the_validity_window_is_refused_and_changes_nothing(
     shipped: sessionmaker[Session], settings: Settings, cli: Cli
 ) -> None:
     campaign_id = sent_letters(shipped, settings)
-    yesterday = datetime.now(settings.zone).date() - timedelta(days=1)
+    yesterday = settings.today() - timedelta(days=1)
     with transaction(shipped) as session:
         found = session.get(Campaign, campaign_id)
         assert found is not None
@@ -166,7 +168,7 @@ def test_retry_of_a_running_campaign_requeues_its_failed_deliveries(
 def sms_due_now(
     sessions: sessionmaker[Session], settings: Settings, folder: Path, slug: str, numbers: list[str]
 ) -> int:
-    now = utcnow()
+    now = settings.clock.now()
     subscriber_list(sessions, folder, f"list-{slug}", numbers)
     return campaign(
         sessions,
@@ -179,7 +181,7 @@ def sms_due_now(
 
 def fire(sessions: sessionmaker[Session], settings: Settings) -> None:
     with transaction(sessions) as session:
-        catch_up(session, settings, utcnow() + timedelta(seconds=1))
+        catch_up(session, settings, settings.clock.now() + timedelta(seconds=1))
 
 
 def waiting_for(sessions: sessionmaker[Session], settings: Settings, campaign_id: int, now: datetime) -> list[str]:
@@ -192,9 +194,10 @@ def waiting_for(sessions: sessionmaker[Session], settings: Settings, campaign_id
 def test_status_says_deliveries_wait_for_the_send_window(
     shipped: sessionmaker[Session], settings: Settings, tmp_path: Path
 ) -> None:
+    settings = settings.with_clock(StartedClock(coming(WEDNESDAY, time(10), settings.zone)))  # in the window
     campaign_id = sms_due_now(shipped, settings, tmp_path, "cua-so", phones(3))
     fire(shipped, settings)
-    late_evening = datetime.combine(datetime.now(settings.zone).date(), time(23, 30), tzinfo=settings.zone)
+    late_evening = datetime.combine(settings.today(), time(23, 30), tzinfo=settings.zone)
     assert waiting_for(shipped, settings, campaign_id, late_evening) == ["a worker to fan out 1 occurrence(s)"]
 
     Worker(shipped, settings, ["sms"], "w").expand_one()
@@ -214,24 +217,26 @@ def test_status_says_deliveries_wait_for_the_daily_cap(
     fire(shipped, capped)
     Worker(shipped, capped, ["sms"], "w").drain()
 
-    assert waiting_for(shipped, capped, second, utcnow()) == ["the daily cap of 1 messages per address (3 held)"]
+    assert waiting_for(shipped, capped, second, capped.clock.now()) == [
+        "the daily cap of 1 messages per address (3 held)"
+    ]
 
 
 def test_status_says_a_paused_campaign_and_a_validity_window_not_yet_open_are_waited_for(
     shipped: sessionmaker[Session], settings: Settings, cli: Cli
 ) -> None:
-    today = datetime.now(settings.zone).date()
+    today = settings.today()
     later = letters(shipped, settings, valid=(today + timedelta(days=2), today + timedelta(days=12)), slug="sau")
     paused = letters(shipped, settings, slug="tam-dung")
     with transaction(shipped) as session:
         found = session.get(Campaign, paused)
         assert found is not None
-        lifecycle.apply(session, found, "pause", "minh")
+        lifecycle.apply(session, found, "pause", "minh", settings=settings)
 
-    assert waiting_for(shipped, settings, later, utcnow()) == [
+    assert waiting_for(shipped, settings, later, settings.clock.now()) == [
         f"its validity window, from {today + timedelta(days=2):%d/%m/%Y}"
     ]
-    assert waiting_for(shipped, settings, paused, utcnow()) == ["the campaign is paused"]
+    assert waiting_for(shipped, settings, paused, settings.clock.now()) == ["the campaign is paused"]
     shown = cli("status", "sau")
     assert shown.exit_code == 0, shown.output
     assert f"its validity window, from {today + timedelta(days=2):%d/%m/%Y}" in shown.stdout

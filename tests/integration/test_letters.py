@@ -138,7 +138,7 @@ def _letter(session: Session, settings: Settings, slug: str, locale: str, name: 
     channel = next(c for c in campaign.channels if c.channel == "email")
     composer = Composer.for_campaign(campaign, channel, settings)
     audience = [parse_selector(text) for text in channel.audience]
-    first = next(iter(recipients(session, composer.adapter.recipient_kind, audience, channel.areas)))
+    first = next(iter(recipients(session, composer.adapter.recipient_kind, audience, channel.areas, settings.today())))
     recipient = Recipient(first.kind, first.address, first.name, {**first.details, "locale": locale})
     assert channel.rules[0].at is not None
     bulletin = composer.compose("k", recipient, channel.rules[0].at.astimezone(settings.zone))

@@ -15,9 +15,10 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster import directory
+from broadcaster.clock import system_now
 from broadcaster.db import transaction
 from broadcaster.directory.audience import audience_size, parse_selector
-from broadcaster.models import Delivery, Occurrence, OccurrenceState, utcnow
+from broadcaster.models import Delivery, Occurrence, OccurrenceState
 from broadcaster.outbox import expand
 from broadcaster.settings import Settings
 from broadcaster.timetable import catch_up
@@ -50,7 +51,7 @@ def fanned_out(shipped: sessionmaker[Session], settings: Settings, tmp_path: Pat
     """Two overlapping lists, an SMS to both limited to Gò Dầu, its occurrence fired."""
     import_list(shipped, tmp_path, "list-a", LIST_A)
     import_list(shipped, tmp_path, "list-b", LIST_B)
-    now = utcnow()
+    now = system_now()
     channel = {
         "to": ["list:list-a", "list:list-b"],
         "areas": ["go-dau"],
@@ -127,6 +128,6 @@ def test_the_fan_out_progress_total_is_the_number_of_rows_the_expansion_writes(
 ) -> None:
     selectors = [parse_selector("list:list-a"), parse_selector("list:list-b")]
     with fanned_out() as session:
-        total = audience_size(session, RecipientKind.SUBSCRIBER, selectors)
+        total = audience_size(session, RecipientKind.SUBSCRIBER, selectors, settings.today())
 
     assert total == expand(fanned_out, settings, 1) == 6

@@ -43,7 +43,9 @@ def render(shipped: sessionmaker[Session], settings: Settings) -> Render:
             campaign_channel = next(c for c in campaign.channels if c.channel == channel)
             composer = Composer.for_campaign(campaign, campaign_channel, settings)
             selectors = [parse_selector(text) for text in campaign_channel.audience]
-            found = recipients(session, composer.adapter.recipient_kind, selectors, campaign_channel.areas)
+            found = recipients(
+                session, composer.adapter.recipient_kind, selectors, campaign_channel.areas, settings.today()
+            )
             recipient = next(r for r in found if address is None or r.address == address)
             if locale:
                 recipient = type(recipient)(
@@ -252,12 +254,17 @@ def test_templates_are_compiled_once_per_composer(
             environment, "compile", lambda source, name=None, *args: loads.append(name) or original(source, name, *args)
         )
         audience = list(
-            recipients(session, composer.adapter.recipient_kind, [parse_selector("list:thue-bao-tay-ninh")], [])
+            recipients(
+                session,
+                composer.adapter.recipient_kind,
+                [parse_selector("list:thue-bao-tay-ninh")],
+                [],
+                settings.today(),
+            )
         )
-        from datetime import datetime
 
         for recipient in audience:
-            composer.compose(recipient.address, recipient, datetime.now(settings.zone))
+            composer.compose(recipient.address, recipient, settings.local_now())
     assert len(audience) > 30
     assert sorted(loads) == ["goi-gia-danh/en/sms.txt.j2", "goi-gia-danh/vi/sms.txt.j2"]
 

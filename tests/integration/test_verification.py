@@ -54,7 +54,7 @@ def test_current_warnings_are_approved_campaigns_within_their_validity(
         assert verification.current_warnings(session, settings, IN_MAY) == []  # drafts are never shown
         campaign = find_campaign(session, TAY_NINH)
         lifecycle.apply(session, campaign, "submit", "lan", settings=settings)
-        lifecycle.apply(session, campaign, "approve", "minh")
+        lifecycle.apply(session, campaign, "approve", "minh", settings=settings)
     with transaction(shipped) as session:
         warnings = verification.current_warnings(session, settings, IN_MAY)
         assert [(w.number, w.dated, w.state) for w in warnings] == [("881/STTTT-TTr", date(2024, 5, 14), "in-force")]
@@ -95,15 +95,15 @@ def test_a_letter_changed_after_approval_is_not_shown_until_approved_again_and_a
     load_all(shipped, settings)
     with transaction(shipped) as session:
         campaign = find_campaign(session, TAY_NINH)
-        lifecycle.apply(session, campaign, "pause", "minh")
+        lifecycle.apply(session, campaign, "pause", "minh", settings=settings)
         spec = load_campaign_file(example_campaigns()[0])
         save_campaign(session, spec.model_copy(update={"subject": spec.subject + " (sửa)"}), "lan", settings)
     with transaction(shipped) as session:
         assert verification.find_letter(session, settings, "881/STTTT-TTr", date(2024, 5, 14), IN_MAY) is None
-        lifecycle.apply(session, find_campaign(session, TAY_NINH), "cancel", "minh")
+        lifecycle.apply(session, find_campaign(session, TAY_NINH), "cancel", "minh", settings=settings)
     with transaction(shipped) as session:  # cancelled from draft: its content was never approved as it stands
         assert verification.published_campaign(session, TAY_NINH) is None
-        lifecycle.apply(session, find_campaign(session, BINH_PHUOC), "cancel", "minh")
+        lifecycle.apply(session, find_campaign(session, BINH_PHUOC), "cancel", "minh", settings=settings)
     with transaction(shipped) as session:  # cancelled while approved: shown, as withdrawn
         campaign = verification.published_campaign(session, BINH_PHUOC)
         assert campaign is not None

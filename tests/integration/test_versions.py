@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster.campaigns import lifecycle
 from broadcaster.campaigns.versions import approved_version, check_for_changes
+from broadcaster.clock import system_now
 from broadcaster.db import transaction
 from broadcaster.directory import import_stations
 from broadcaster.errors import TransitionRefused
-from broadcaster.models import AuditEntry, Campaign, CampaignVersion, Delivery, DeliveryState, utcnow
+from broadcaster.models import AuditEntry, Campaign, CampaignVersion, Delivery, DeliveryState
 from broadcaster.problems import InvalidInput
 from broadcaster.settings import Settings
 from broadcaster.timetable import Timetable, catch_up
@@ -56,15 +57,15 @@ def edit(settings: Settings, old: str, new: str) -> None:
 def emergency_sms_now(sessions: sessionmaker[Session], settings: Settings, folder: Path, status: str) -> int:
     """An emergency SMS to three numbers due now (so the send window does not hold it)."""
     subscriber_list(sessions, folder, "ba-so", NUMBERS)
-    channels = {"sms": {"to": ["list:ba-so"], **SMS, "schedule": [{"at": local(utcnow(), settings)}]}}
+    channels = {"sms": {"to": ["list:ba-so"], **SMS, "schedule": [{"at": local(system_now(), settings)}]}}
     return campaign(sessions, settings, channels, priority="emergency", status=status)
 
 
 def fire_now(sessions: sessionmaker[Session], settings: Settings) -> None:
     with transaction(sessions) as session:
         for found in session.scalars(select(Campaign)):
-            found.sendable_since = utcnow() - timedelta(hours=1)
-        catch_up(session, settings, utcnow() + timedelta(seconds=1))
+            found.sendable_since = system_now() - timedelta(hours=1)
+        catch_up(session, settings, system_now() + timedelta(seconds=1))
 
 
 def sent_texts(settings: Settings) -> list[str]:
@@ -133,7 +134,7 @@ def test_approved_again_the_waiting_deliveries_send_the_new_text(
         found = session.get_one(Campaign, campaign_id)
         assert check_for_changes(session, found, own, "lan")
         lifecycle.apply(session, found, "submit", "lan", settings=own)
-        lifecycle.apply(session, found, "approve", "minh")
+        lifecycle.apply(session, found, "approve", "minh", settings=own)
     worker.drain(timeout=30)
 
     texts = sent_texts(own)
@@ -175,7 +176,7 @@ def test_content_that_fails_the_checks_at_send_time_pauses_the_channel_with_the_
     )
     with transaction(shipped) as session:
         import_stations(session, stations)
-    now = local(utcnow(), own)
+    now = local(system_now(), own)
     radio = {"to": ["station:dtt-a", "station:dtt-b"], "schedule": [{"at": now}]}
     campaign_id = campaign(shipped, own, {"radio": radio})
     fire_now(shipped, own)
@@ -203,12 +204,12 @@ def test_whoever_drafted_a_version_cannot_approve_it_even_when_another_submitted
         found = session.get_one(Campaign, campaign_id)
         lifecycle.apply(session, found, "submit", "hoa", settings=settings)
         with pytest.raises(TransitionRefused) as refused:
-            lifecycle.apply(session, found, "approve", "lan")
+            lifecycle.apply(session, found, "approve", "lan", settings=settings)
         assert str(refused.value) == (
             "'lan' drafted version 1 of campaign 'thu-nghiem' and so cannot approve it: "
             "a second person must approve (two-person rule)"
         )
-        lifecycle.apply(session, found, "approve", "minh")
+        lifecycle.apply(session, found, "approve", "minh", settings=settings)
     with shipped() as session:
         version = session.scalars(select(CampaignVersion)).one()
         assert (version.drafted_by, version.submitted_by, version.approved_by) == ("lan", "hoa", "minh")

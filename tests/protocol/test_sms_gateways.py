@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import time
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -232,14 +232,17 @@ class TestGenericJson:
         httpserver.check_assertions()
 
     def test_a_gateway_that_does_not_answer_in_time_is_transient(self, httpserver: HTTPServer, tmp_path: Path) -> None:
+        given_up = threading.Event()  # answered only once the client has stopped waiting
+
         def slow(request: Request) -> Response:
-            time.sleep(0.5)
+            given_up.wait(10)
             return Response(json.dumps({"results": []}), content_type="application/json")
 
         httpserver.expect_oneshot_request("/send").respond_with_handler(slow)
         adapter = channel(httpserver.url_for("/send"), tmp_path, dialect="generic-json", timeout=0.2)
         with pytest.raises(TransientError, match=r"did not answer within 0\.2 s"):
             adapter.send([sms("k", "+84912345678")])
+        given_up.set()
 
     def test_goes_through_the_proxy_the_environment_names(
         self, httpserver: HTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -5,7 +5,7 @@ unanswered request may have been taken."""
 from __future__ import annotations
 
 import json
-import time
+import threading
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -124,13 +124,16 @@ class TestEsmsLookUp:
 
 class TestUnanswered:
     def test_a_timeout_after_sending_may_have_been_taken(self, httpserver: HTTPServer, tmp_path: Path) -> None:
+        given_up = threading.Event()  # answered only once the client has stopped waiting
+
         def slow(request: Request) -> Response:
-            time.sleep(0.5)
+            given_up.wait(10)
             return Response(json.dumps({"CodeResult": "100"}), content_type="application/json")
 
         httpserver.expect_oneshot_request(ESMS_PATH).respond_with_handler(slow)
         with pytest.raises(TransientError) as caught:
             esms(httpserver, tmp_path, timeout=0.2).send([sms("k", "+84912345678")])
+        given_up.set()
         assert caught.value.ambiguous and "may have been taken" in caught.value.reason
 
     def test_a_refused_connection_was_never_taken(self, tmp_path: Path) -> None:

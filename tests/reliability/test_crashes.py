@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -21,6 +20,8 @@ from broadcaster.models import Delivery, DeliveryState, Occurrence
 from broadcaster.settings import Settings
 from broadcaster.workers import Worker
 from tests.gateway import Faults, Gateway
+from tests.helpers import wait_for
+from tests.moment import broadcaster_command, subprocess_environment
 from tests.scenario import phones, urgent_sms
 
 # Enough sends for three kills well inside the fan-out; more would only make the test longer.
@@ -49,19 +50,12 @@ def start(command: str, settings: Settings, gateway: Gateway, tmp_path: Path) ->
     )
     log = (tmp_path / f"{command}-{time.monotonic_ns()}.log").open("wb")
     return subprocess.Popen(
-        [sys.executable, "-m", "broadcaster", command, "--channel", "sms"],
-        env=env,
+        broadcaster_command(command, "--channel", "sms"),
+        env=subprocess_environment(env),
         cwd=tmp_path,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-
-
-def wait_for(condition, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def unfinished(sessions: sessionmaker[Session]) -> int:

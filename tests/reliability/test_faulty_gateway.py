@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from broadcaster.clock import system_now
 from broadcaster.db import transaction
-from broadcaster.models import Campaign, CampaignChannel, Delivery, DeliveryState, utcnow
+from broadcaster.models import Campaign, CampaignChannel, Delivery, DeliveryState
 from broadcaster.settings import Settings
 from broadcaster.workers import Worker
 from tests.gateway import Faults, Gateway
@@ -89,7 +90,7 @@ def test_a_429_retry_after_is_honoured(
     with Gateway(Faults(rate_limited=1.0, retry_after=60)) as gateway:
         use_gateway(monkeypatch, gateway)
         fan_out(shipped, quick, tmp_path)
-        started = utcnow()
+        started = system_now()
         Worker(shipped, quick, ["sms"], "w").drain(timeout=60)  # returns once nothing is due
     with shipped() as session:
         rows = session.execute(select(Delivery.due_at, Delivery.reason, Delivery.attempts)).all()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from datetime import timedelta
 from itertools import pairwise
@@ -15,13 +14,16 @@ from pathlib import Path
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from broadcaster.clock import system_now
 from broadcaster.db import transaction
-from broadcaster.models import DONE, Delivery, DeliveryState, utcnow
+from broadcaster.models import DONE, Delivery, DeliveryState
 from broadcaster.pacing import SharedPace
 from broadcaster.policy import HELD_BY_CAP, Pace, pace_for
 from broadcaster.settings import Settings
 from broadcaster.timetable import catch_up
 from tests.gateway import Faults, Gateway
+from tests.helpers import wait_for
+from tests.moment import broadcaster_command, subprocess_environment
 from tests.scenario import SMS, campaign, local, phones, subscriber_list
 
 NUMBERS = 3
@@ -48,13 +50,15 @@ def start_worker(settings: Settings, gateway: Gateway, tmp_path: Path, index: in
         }
     )
     log = (tmp_path / f"worker-{index}.log").open("wb")
-    command = [sys.executable, "-m", "broadcaster", "worker", "--channel", "sms"]
-    return subprocess.Popen(command, env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
+    command = broadcaster_command("worker", "--channel", "sms")
+    return subprocess.Popen(
+        command, env=subprocess_environment(env), cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT
+    )
 
 
 def settled(sessions: sessionmaker[Session]) -> bool:
     """Every delivery sent, or held by the cap until tomorrow."""
-    tomorrow = utcnow() + timedelta(hours=12)
+    tomorrow = system_now() + timedelta(hours=12)
     with sessions() as session:
         unsettled = select(func.count()).where(
             or_(
@@ -71,7 +75,7 @@ def test_four_worker_processes_send_no_number_more_than_its_daily_cap(
 ) -> None:
     numbers = phones(NUMBERS)
     subscriber_list(shipped, tmp_path, "bulk", numbers)
-    now = utcnow()
+    now = system_now()
     sms = {"to": ["list:bulk"], **SMS, "schedule": [{"at": local(now, settings)}]}
     for index in range(CAMPAIGNS):
         campaign(shipped, settings, {"sms": sms}, slug=f"nhac-lan-{index}", sendable_since=now - timedelta(hours=1))
@@ -83,10 +87,7 @@ def test_four_worker_processes_send_no_number_more_than_its_daily_cap(
     with Gateway(Faults(delay=0.05), honour_ids=False) as gateway:
         workers = [start_worker(settings, gateway, tmp_path, index) for index in range(WORKERS)]
         try:
-            deadline = time.monotonic() + 120
-            while not settled(shipped):
-                assert time.monotonic() < deadline, "the workers did not settle every delivery in time"
-                time.sleep(0.1)
+            wait_for(lambda: settled(shipped), 120, "the workers to settle every delivery")
         finally:
             for worker in workers:
                 worker.send_signal(signal.SIGTERM)

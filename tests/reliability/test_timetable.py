@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import threading
-import time as clock
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from broadcaster.clock import FixedClock, system_now
 from broadcaster.cron import cron_trigger
 from broadcaster.db import transaction
 from broadcaster.models import (
@@ -21,11 +21,12 @@ from broadcaster.models import (
     Occurrence,
     OccurrenceState,
     Status,
-    utcnow,
 )
 from broadcaster.settings import Settings
 from broadcaster.timetable import Plan, Timetable, catch_up, plans_for
 from broadcaster.workers import Worker
+from tests.helpers import wait_for
+from tests.moment import WEDNESDAY, coming
 from tests.scenario import SMS, campaign, get, local, phones, subscriber_list
 
 
@@ -55,7 +56,7 @@ def sent_count(sessions: sessionmaker[Session]) -> int:
 def test_service_down_across_fire_times_sends_within_grace_late_and_records_older_ones_missed(
     world: sessionmaker[Session], settings: Settings
 ) -> None:
-    now = utcnow()
+    now = system_now()
     half_an_hour, ten_hours = now - timedelta(minutes=30), now - timedelta(hours=10)
     campaign(
         world,
@@ -85,14 +86,14 @@ def test_service_down_across_fire_times_sends_within_grace_late_and_records_olde
 
 
 def test_a_rule_fires_once_however_often_the_scheduler_wakes(world: sessionmaker[Session], settings: Settings) -> None:
-    now = utcnow()
+    now = system_now()
     campaign(
         world,
         settings,
         {"sms": {"to": ["list:bulk"], **SMS, "schedule": [{"at": local(now, settings)}]}},
         sendable_since=now - timedelta(hours=1),
     )
-    timetable = Timetable(world, settings, clock=lambda: now + timedelta(seconds=1))
+    timetable = Timetable(world, settings.with_clock(FixedClock(now + timedelta(seconds=1))))
     timetable.sync()
     for key in list(timetable._plans):
         timetable._fire(key)
@@ -105,7 +106,7 @@ def test_a_rule_fires_once_however_often_the_scheduler_wakes(world: sessionmaker
 
 
 def test_fire_times_before_approval_are_never_due(world: sessionmaker[Session], settings: Settings) -> None:
-    now = utcnow()
+    now = system_now()
     campaign(
         world,
         settings,
@@ -120,7 +121,7 @@ def test_fire_times_before_approval_are_never_due(world: sessionmaker[Session], 
 def test_a_campaign_that_is_not_approved_never_sends_a_bulletin(
     world: sessionmaker[Session], settings: Settings, status: str
 ) -> None:
-    now = utcnow()
+    now = system_now()
     campaign(
         world,
         settings,
@@ -140,7 +141,7 @@ def test_pausing_after_the_fire_holds_its_deliveries_and_cancelling_skips_them(
     from broadcaster.campaigns import lifecycle
     from broadcaster.outbox import expand
 
-    now = utcnow()
+    now = system_now()
     campaign_id = campaign(
         world,
         settings,
@@ -151,11 +152,15 @@ def test_pausing_after_the_fire_holds_its_deliveries_and_cancelling_skips_them(
         catch_up(session, settings, now + timedelta(seconds=1))
     expand(world, settings, 1)
     with transaction(world) as session:
-        lifecycle.apply(session, session.get_one(type(get(world, campaign_id)), campaign_id), "pause", "minh")
+        lifecycle.apply(
+            session, session.get_one(type(get(world, campaign_id)), campaign_id), "pause", "minh", settings=settings
+        )
     drain(world, settings)
     assert sent_count(world) == 0
     with transaction(world) as session:
-        lifecycle.apply(session, session.get_one(type(get(world, campaign_id)), campaign_id), "cancel", "minh")
+        lifecycle.apply(
+            session, session.get_one(type(get(world, campaign_id)), campaign_id), "cancel", "minh", settings=settings
+        )
     with world() as session:
         states = session.execute(select(Delivery.state, func.count()).group_by(Delivery.state)).all()
     assert states == [(DeliveryState.SKIPPED, 20)]
@@ -166,7 +171,7 @@ def test_an_expired_campaign_sends_nothing_more_and_is_completed(
 ) -> None:
     from broadcaster.outbox import expand
 
-    now = utcnow()
+    now = system_now()
     today = now.astimezone(settings.zone).date()
     campaign(
         world,
@@ -193,7 +198,8 @@ def test_sms_due_outside_the_window_wait_for_it_and_an_emergency_bypasses_it_on_
     from broadcaster.outbox import expand
 
     zone = settings.zone
-    late_evening = datetime.now(zone).replace(hour=23, minute=0, second=0, microsecond=0)
+    late_evening = coming(WEDNESDAY, time(23), zone)
+    settings = settings.with_clock(FixedClock(late_evening + timedelta(seconds=1)))
     for slug, priority in (("thuong", "ordinary"), ("khan-cap", "emergency")):
         campaign(
             world,
@@ -223,7 +229,7 @@ def test_sms_due_outside_the_window_wait_for_it_and_an_emergency_bypasses_it_on_
 
 def test_a_number_gets_at_most_three_sms_a_day(world: sessionmaker[Session], settings: Settings) -> None:
     settings = settings.model_copy(update={"send_windows": {}})  # the cap, not the hour, holds the fourth
-    now = utcnow()
+    now = system_now()
     schedule = [{"at": local(now - timedelta(minutes=minutes), settings)} for minutes in (4, 3, 2, 1)]
     campaign(
         world,
@@ -245,9 +251,11 @@ def test_a_number_gets_at_most_three_sms_a_day(world: sessionmaker[Session], set
 def test_an_emergency_fired_during_a_fan_out_is_sent_before_the_rest_of_it(
     world: sessionmaker[Session], settings: Settings, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
+    clock = FixedClock(system_now())
     settings = settings.model_copy(update={"send_windows": {}, "claim_batch": 10, "poll_seconds": 0.05})
+    settings = settings.with_clock(clock)
     subscriber_list(world, tmp_path, "ca-tinh", phones(2000, first=100))
-    now = utcnow()
+    now = clock.now()
     campaign(
         world,
         settings,
@@ -261,7 +269,7 @@ def test_an_emergency_fired_during_a_fan_out_is_sent_before_the_rest_of_it(
     worker = Worker(world, settings, ["sms"], "test-worker")
     for _ in range(3):  # the province-wide fan-out is under way
         worker.step()
-    urgent = utcnow() + timedelta(seconds=1.1)  # after the timetable's last look, to the second
+    urgent = now + timedelta(seconds=1.1)  # after the timetable's last look, to the second
     campaign(
         world,
         settings,
@@ -270,9 +278,9 @@ def test_an_emergency_fired_during_a_fan_out_is_sent_before_the_rest_of_it(
         priority="emergency",
         sendable_since=urgent - timedelta(hours=1),
     )
-    clock.sleep(max(0.0, (urgent - utcnow()).total_seconds()) + 0.1)  # its fire time comes
+    clock.move_to(urgent + timedelta(seconds=0.1))  # its fire time comes
     with transaction(world) as session:
-        catch_up(session, settings, utcnow())
+        catch_up(session, settings, clock.now())
 
     def left(campaign_slug: str) -> int:
         with world() as session:
@@ -295,9 +303,11 @@ def test_an_emergency_fired_during_a_fan_out_is_sent_before_the_rest_of_it(
                 .where(Campaign.slug == "khan-cap", Occurrence.state == OccurrenceState.EXPANDED)
             )
 
-    deadline = clock.monotonic() + 30
-    while (emergency_recipients() is None or left("khan-cap")) and clock.monotonic() < deadline:
+    def the_emergency_is_out() -> bool:
         worker.step()
+        return emergency_recipients() is not None and not left("khan-cap")
+
+    wait_for(the_emergency_is_out, what="the emergency to be sent")
     assert emergency_recipients() == 20 and left("khan-cap") == 0
     assert left("thuong-ky") > 1000  # most of the ordinary fan-out still waits behind it
 
@@ -368,7 +378,7 @@ def test_two_schedulers_on_one_postgresql_database_create_each_occurrence_once(
     with transaction(sessions) as session:
         import_examples(session)
     subscriber_list(sessions, tmp_path, "bulk", phones(5))
-    now = utcnow()
+    now = system_now()
     schedule = [{"at": local(now - timedelta(seconds=seconds), settings)} for seconds in range(1, 40)]
     campaign(
         sessions,

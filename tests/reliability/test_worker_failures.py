@@ -7,10 +7,8 @@ from __future__ import annotations
 import errno
 import os
 import subprocess
-import sys
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,12 +20,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster import monitor, processes
+from broadcaster.clock import system_now
 from broadcaster.db import make_engine, make_sessions, transaction, upgrade
 from broadcaster.examples import import_examples
-from broadcaster.models import AuditEntry, Campaign, Delivery, DeliveryState, Occurrence, OccurrenceState, utcnow
+from broadcaster.models import AuditEntry, Campaign, Delivery, DeliveryState, Occurrence, OccurrenceState
 from broadcaster.settings import Settings
 from broadcaster.timetable import catch_up
-from tests.helpers import free_port
+from tests.helpers import free_port, wait_for
+from tests.moment import broadcaster_command, subprocess_environment
 from tests.scenario import campaign, local
 
 AGENCIES = ["group:so-ban-nganh"]
@@ -35,7 +35,7 @@ AGENCIES = ["group:so-ban-nganh"]
 
 def letters_due_now(sessions: sessionmaker[Session], settings: Settings) -> int:
     """An approved e-mail campaign whose occurrence the timetable has just created."""
-    now = utcnow()
+    now = system_now()
     campaign_id = campaign(
         sessions,
         settings,
@@ -50,13 +50,6 @@ def letters_due_now(sessions: sessionmaker[Session], settings: Settings) -> int:
 def deliveries(sessions: sessionmaker[Session]) -> list[Delivery]:
     with sessions() as session:
         return list(session.scalars(select(Delivery).order_by(Delivery.id)))
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
 
 
 class Workers:
@@ -103,13 +96,13 @@ def test_an_smtp_server_that_is_down_is_retried_by_the_policy_and_the_worker_goe
 
     with Workers(shipped, settings, ["email"]) as workers:
         wait_for(lambda: tried_once(deliveries(shipped)))
-        time.sleep(0.5)
+        workers.thread.join(timeout=0.5)  # returns at once if the failure killed the worker
         assert workers.thread.is_alive() and workers.failure is None
     assert workers.failure is None
 
     rows = deliveries(shipped)
     assert rows and {row.state for row in rows} == {DeliveryState.PENDING}
-    assert tried_once(rows) and all(row.due_at > utcnow() for row in rows), "each waits for its retry time"
+    assert tried_once(rows) and all(row.due_at > system_now() for row in rows), "each waits for its retry time"
     assert {row.reason for row in rows} == {
         f"cannot connect to the SMTP server 127.0.0.1:{port}: [Errno 111] Connection refused"
     }
@@ -167,14 +160,14 @@ def test_an_smtp_server_that_refuses_the_login_pauses_the_channel_with_the_reaso
 
     with Workers(shipped, settings, ["email"]) as workers:
         wait_for(paused)
-        time.sleep(0.5)
+        workers.thread.join(timeout=0.5)  # returns at once if the pause killed the worker
         assert workers.thread.is_alive() and workers.failure is None
     assert workers.failure is None and authenticator.attempts >= 1
 
     with shipped() as session:
         found = session.get(Campaign, campaign_id)
         assert found is not None
-        status = monitor.campaign_status(session, settings, found, utcnow())
+        status = monitor.campaign_status(session, settings, found, system_now())
         audit = session.scalars(select(AuditEntry).where(AuditEntry.action == "pause-channel")).one()
     assert status.channels[0].paused == reason
     assert audit.details == {"channel": "email", "reason": reason}
@@ -219,8 +212,8 @@ def worker_process(settings: Settings, tmp_path: Path, output_dir: Path) -> subp
     env = {name: value for name, value in os.environ.items() if not name.startswith("BROADCASTER_")}
     env |= {"BROADCASTER_DATABASE_URL": settings.database_url, "BROADCASTER_OUTPUT_DIR": str(output_dir)}
     return subprocess.run(
-        [sys.executable, "-m", "broadcaster", "worker", "--channel", "email"],
-        env=env,
+        broadcaster_command("worker", "--channel", "email"),
+        env=subprocess_environment(env),
         cwd=tmp_path,
         capture_output=True,
         text=True,

@@ -2,37 +2,38 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import time
 from pathlib import Path
-from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster import accounts
+from broadcaster.clock import StartedClock, system_now
 from broadcaster.db import transaction
 from broadcaster.settings import Settings
 from broadcaster.web.app import create_app
-from tests.conftest import CHROMIUM, CONTENT
+from tests.conftest import CONTENT, serving
+from tests.moment import WEDNESDAY, coming
 
 
 @pytest.fixture
 def web_settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(
+    """The app's settings. Its clock starts on a Wednesday at 10:00 (the one coming): the pages, their
+    calendars and the SMS send window show the same whatever day and hour the tests run."""
+    settings = Settings(
         database_url=database_url,
         output_dir=tmp_path / "out",
         content_dir=CONTENT,
         data_dir=tmp_path / "data",
         max_request_bytes=200_000,
         max_upload_bytes=500_000,
-        send_windows={},  # the pages' tests send SMS at whatever hour they run; windows are pinned elsewhere
     )
+    return settings.with_clock(StartedClock(coming(WEDNESDAY, time(10), settings.zone)))
 
 
 @pytest.fixture
@@ -60,35 +61,11 @@ def person(sessions: sessionmaker[Session], login: str, role: str, *, stations: 
     """An account with a fresh API token."""
     with transaction(sessions) as session:
         account = accounts.create_account(session, login, role, password=None, stations=stations)
-        return Person(account.login, accounts.create_token(session, account, "tests").token)
+        return Person(account.login, accounts.create_token(session, account, "tests", system_now()).token)
 
 
 @pytest.fixture
 def server(app: FastAPI) -> Iterator[str]:
     """The app served by uvicorn on a loopback port the system chooses, for the browser tests."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    served = uvicorn.Server(config)
-    thread = threading.Thread(target=served.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not served.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    port = served.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    served.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture
-def browser(chromium_available: None) -> Iterator[Any]:
-    """Debian's Chromium driven by Playwright, launched as every page test launches it."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield launched
-        launched.close()
+    with serving(app) as address:
+        yield address

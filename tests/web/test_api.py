@@ -13,6 +13,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster import accounts
+from broadcaster.clock import SystemClock, system_now
 from broadcaster.db import transaction
 from broadcaster.models import AuditEntry, Campaign, Occurrence, Subscriber, SubscriberList
 from broadcaster.settings import Settings
@@ -65,7 +66,7 @@ def test_the_whole_story_works_through_the_api_alone_with_tokens(
     listed = client.get("/api/v1/directory/subscribers", headers=drafter).json()
     assert listed["rows"][0][0] == "thue-bao-tay-ninh"
 
-    with current(tmp_path).open("rb") as handle:
+    with current(tmp_path, web_settings.today()).open("rb") as handle:
         created = client.post("/api/v1/campaigns/file", headers=drafter, files={"file": ("current.yaml", handle)})
     assert created.status_code == 201, created.text
     assert created.json()["campaign"]["status"] == "draft" and created.json()["created"] is True
@@ -123,13 +124,13 @@ def test_validation_problems_come_back_with_their_field_paths(
 
 
 def test_a_retried_create_or_send_now_with_the_same_idempotency_key_acts_once(
-    client: TestClient, sessions: sessionmaker[Session], tmp_path: Path
+    client: TestClient, sessions: sessionmaker[Session], web_settings: Settings, tmp_path: Path
 ) -> None:
     operator = sign_in(client, sessions, "hai", "operator")
     admin = sign_in(client, sessions, "an", "admin")
     approver = sign_in(client, sessions, "minh", "approver")
     import_directory(client, operator)
-    content = current(tmp_path).read_bytes()
+    content = current(tmp_path, web_settings.today()).read_bytes()
     keyed = {**admin, "Idempotency-Key": "tao-chien-dich-1"}
     answers = [
         client.post("/api/v1/campaigns/file", headers=keyed, files={"file": ("c.yaml", content)}) for _ in range(2)
@@ -164,8 +165,9 @@ def test_the_cli_and_the_api_leave_the_same_rows_and_audit_entries(
     from broadcaster.db import make_engine, make_sessions
     from broadcaster.web.app import create_app
 
+    web_settings = web_settings.with_clock(SystemClock())  # the command runs on the system's clock: so does the API
     import_shipped_with_cli(cli)
-    yaml = current(tmp_path)
+    yaml = current(tmp_path, web_settings.today())
     assert cli("campaign", "add", yaml, "--as", "lan").exit_code == 0
     assert cli("campaign", "submit", SLUG, "--as", "lan").exit_code == 0
     assert cli("campaign", "approve", SLUG, "--as", "minh").exit_code == 0
@@ -181,8 +183,8 @@ def test_the_cli_and_the_api_leave_the_same_rows_and_audit_entries(
     engine = make_engine(second)
     sessions = make_sessions(engine)
     with transaction(sessions) as session:
-        lan = accounts.create_token(session, accounts.find_account(session, "lan"), "t").token
-        minh = accounts.create_token(session, accounts.find_account(session, "minh"), "t").token
+        lan = accounts.create_token(session, accounts.find_account(session, "lan"), "t", system_now()).token
+        minh = accounts.create_token(session, accounts.find_account(session, "minh"), "t", system_now()).token
     app = create_app(web_settings.model_copy(update={"database_url": second}), sessions)
     with TestClient(app) as client, yaml.open("rb") as handle:
         as_lan, as_minh = ({"Authorization": f"Bearer {token}"} for token in (lan, minh))

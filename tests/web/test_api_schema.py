@@ -12,6 +12,7 @@ from schemathesis import Case
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster import accounts
+from broadcaster.clock import system_now
 from broadcaster.db import make_engine, make_sessions, transaction, upgrade
 from broadcaster.examples import import_examples
 from broadcaster.settings import Settings
@@ -35,7 +36,7 @@ def populated(tmp_path: Path) -> Iterator[tuple[sessionmaker[Session], Settings]
 def admin_token(populated: tuple[sessionmaker[Session], Settings]) -> str:
     with transaction(populated[0]) as session:
         account = accounts.create_account(session, "an", "admin", password=None)
-        return accounts.create_token(session, account, "schemathesis").token
+        return accounts.create_token(session, account, "schemathesis", system_now()).token
 
 
 def test_no_request_gets_a_server_error(populated: tuple[sessionmaker[Session], Settings], admin_token: str) -> None:

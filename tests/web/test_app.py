@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
@@ -20,15 +18,25 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster import accounts
 from broadcaster.accounts import Actor
+from broadcaster.clock import system_now
 from broadcaster.db import transaction
 from broadcaster.settings import Settings
 from broadcaster.web.app import create_app
 from broadcaster.web.auth import require
 from broadcaster.web.signing import signing_secret
-from tests.helpers import free_port
+from tests.helpers import free_port, wait_for
+from tests.moment import broadcaster_command, subprocess_environment
 from tests.web.conftest import person
 
 PROBLEM = "application/problem+json"
+
+
+def answered(url: str) -> httpx.Response | None:
+    """The server's answer, or None while nothing listens yet."""
+    try:
+        return httpx.get(url, timeout=2)
+    except httpx.TransportError:
+        return None
 
 
 def _is_problem(response: httpx.Response, status: int) -> dict[str, object]:
@@ -66,7 +74,7 @@ def test_revoked_and_expired_tokens_and_disabled_accounts_get_401(
     minh = person(sessions, "minh", "approver")
     hai = person(sessions, "hai", "operator")
     with transaction(sessions) as session:
-        accounts.revoke_token(session, 1)
+        accounts.revoke_token(session, 1, system_now())
         session.execute(text("UPDATE api_tokens SET expires_at = created_at WHERE id = 2"))
         accounts.set_disabled(session, "hai", True)
     assert _is_problem(client.get("/api/v1/me", headers=lan.headers), 401)["detail"] == "the API token was revoked"
@@ -138,11 +146,13 @@ def test_the_app_refuses_a_database_that_is_not_set_up(tmp_path: Path) -> None:
 
 
 def test_broadcaster_serve_answers_on_loopback_and_stops_on_sigterm(sqlite_url: str, tmp_path: Path) -> None:
-    env = {**os.environ, "BROADCASTER_DATABASE_URL": sqlite_url, "BROADCASTER_DATA_DIR": str(tmp_path / "data")}
-    subprocess.run([sys.executable, "-m", "broadcaster", "db", "upgrade"], env=env, check=True, cwd=tmp_path)
+    env = subprocess_environment(
+        {**os.environ, "BROADCASTER_DATABASE_URL": sqlite_url, "BROADCASTER_DATA_DIR": str(tmp_path / "data")}
+    )
+    subprocess.run(broadcaster_command("db", "upgrade"), env=env, check=True, cwd=tmp_path)
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "broadcaster", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        broadcaster_command("serve", "--host", "127.0.0.1", "--port", str(port)),
         env=env,
         cwd=tmp_path,
         stdout=subprocess.PIPE,
@@ -150,15 +160,7 @@ def test_broadcaster_serve_answers_on_loopback_and_stops_on_sigterm(sqlite_url: 
         text=True,
     )
     try:
-        answer = None
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                answer = httpx.get(f"http://127.0.0.1:{port}/api/v1/me", timeout=2)
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        assert answer is not None, "the server did not answer"
+        answer = wait_for(lambda: answered(f"http://127.0.0.1:{port}/api/v1/me"), what="the server to answer")
         assert answer.status_code == 401 and answer.headers["content-type"].startswith(PROBLEM)
     finally:
         server.terminate()
@@ -169,27 +171,20 @@ def test_broadcaster_serve_answers_on_loopback_and_stops_on_sigterm(sqlite_url: 
 
 
 def test_serve_with_several_processes_answers_and_stops_on_sigterm(sqlite_url: str, tmp_path: Path) -> None:
-    env = {**os.environ, "BROADCASTER_DATABASE_URL": sqlite_url, "BROADCASTER_DATA_DIR": str(tmp_path / "data")}
-    refused = subprocess.run(
-        [sys.executable, "-m", "broadcaster", "serve", "--workers", "2"], env=env, cwd=tmp_path, capture_output=True
+    env = subprocess_environment(
+        {**os.environ, "BROADCASTER_DATABASE_URL": sqlite_url, "BROADCASTER_DATA_DIR": str(tmp_path / "data")}
     )
+    refused = subprocess.run(broadcaster_command("serve", "--workers", "2"), env=env, cwd=tmp_path, capture_output=True)
     assert refused.returncode == 1 and b"run 'broadcaster db upgrade'" in refused.stderr
-    subprocess.run([sys.executable, "-m", "broadcaster", "db", "upgrade"], env=env, check=True, cwd=tmp_path)
+    subprocess.run(broadcaster_command("db", "upgrade"), env=env, check=True, cwd=tmp_path)
     port = free_port()
-    command = [sys.executable, "-m", "broadcaster", "serve", "--port", str(port), "--workers", "2"]
+    command = broadcaster_command("serve", "--port", str(port), "--workers", "2")
     server = subprocess.Popen(
         command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     try:
-        answer = None
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                answer = httpx.get(f"http://127.0.0.1:{port}/api/v1/me", timeout=2)
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        assert answer is not None and answer.status_code == 401
+        answer = wait_for(lambda: answered(f"http://127.0.0.1:{port}/api/v1/me"), 60, "the server to answer")
+        assert answer.status_code == 401
     finally:
         server.terminate()
         output, _ = server.communicate(timeout=30)

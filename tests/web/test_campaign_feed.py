@@ -39,7 +39,7 @@ def subscribe(app: FastAPI, path: str) -> tuple[int, str]:
 def test_a_phone_calendar_subscribes_without_signing_in_and_a_replaced_link_stops_at_once(
     app: FastAPI, client: TestClient, sessions: sessionmaker[Session], web_settings: Settings, tmp_path: Path
 ) -> None:
-    slug = approved_campaign(sessions, web_settings, current(tmp_path))
+    slug = approved_campaign(sessions, web_settings, current(tmp_path, web_settings.today()))
     staff(sessions, "hai", "operator")
     sign_in(client, "hai")
     old = shown_link(client, slug, web_settings)
@@ -70,7 +70,7 @@ def test_a_phone_calendar_subscribes_without_signing_in_and_a_replaced_link_stop
 def test_replacing_the_link_needs_the_send_permission_and_a_made_up_link_opens_nothing(
     app: FastAPI, client: TestClient, sessions: sessionmaker[Session], web_settings: Settings, tmp_path: Path
 ) -> None:
-    slug = approved_campaign(sessions, web_settings, current(tmp_path))
+    slug = approved_campaign(sessions, web_settings, current(tmp_path, web_settings.today()))
     token = sign_in(client, "minh")  # an approver: reads the monitor, cannot send
     page = client.get(f"/campaigns/{slug}/monitor").text
     assert 'id="feed-link"' in page and 'id="rotate-feed-link"' not in page

@@ -28,15 +28,10 @@ SHIPPED = sorted((CONTENT / "campaigns").glob("*.yaml"))
 
 
 @pytest.fixture
-def web_settings(database_url: str, tmp_path: Path) -> Settings:
+def web_settings(web_settings: Settings, tmp_path: Path) -> Settings:
     """The composer writes templates: into a copy of the content folder, never into the package."""
     shutil.copytree(CONTENT, tmp_path / "content")
-    return Settings(
-        database_url=database_url,
-        output_dir=tmp_path / "out",
-        content_dir=tmp_path / "content",
-        data_dir=tmp_path / "data",
-    )
+    return web_settings.model_copy(update={"content_dir": tmp_path / "content"})
 
 
 @pytest.fixture

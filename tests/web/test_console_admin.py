@@ -71,7 +71,7 @@ def test_the_accounts_page_of_another_role_answers_403_with_the_permission(
 def test_the_audit_log_filters_by_campaign_account_action_and_dates(
     client: TestClient, sessions: sessionmaker[Session], web_settings: Settings, tmp_path: Path
 ) -> None:
-    slug = approved_campaign(sessions, web_settings, current(tmp_path))
+    slug = approved_campaign(sessions, web_settings, current(tmp_path, web_settings.today()))
     sign_in(client, "lan")
     everything = client.get("/audit")
     assert everything.status_code == 200 and "<code>approve</code>" in everything.text

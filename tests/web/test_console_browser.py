@@ -57,7 +57,7 @@ def test_a_drafter_submits_and_an_approver_reads_the_previews_and_approves(
 
     staff(sessions, "lan", "drafter")
     staff(sessions, "minh", "approver")
-    slug = draft_campaign(sessions, web_settings, "lan", current(tmp_path))
+    slug = draft_campaign(sessions, web_settings, "lan", current(tmp_path, web_settings.today()))
     page = _signed_in(browser, server, "lan")
     shot(page, "dashboard-drafter")
     page.locator("#nav-campaigns").click()
@@ -93,7 +93,7 @@ def test_an_operator_sends_to_the_test_list_and_watches_the_monitor_update(
 
     from broadcaster.workers import Worker
 
-    slug = approved_campaign(sessions, web_settings, current(tmp_path))
+    slug = approved_campaign(sessions, web_settings, current(tmp_path, web_settings.today()))
     marked_test_list(sessions, tmp_path, ["0912345678", "0987654321"])
     staff(sessions, "hai", "operator")
     page = _signed_in(browser, server, "hai")
@@ -117,7 +117,7 @@ def test_the_calendar_month_and_week_views_lead_to_the_campaign(
     from playwright.sync_api import expect
 
     staff(sessions, "lan", "drafter")
-    slug = draft_campaign(sessions, web_settings, "lan", current(tmp_path))
+    slug = draft_campaign(sessions, web_settings, "lan", current(tmp_path, web_settings.today()))
     page = _signed_in(browser, server, "lan")
     page.locator("#nav-calendar").click()
     expect(page.locator("#calendar th").first).to_have_text("Thứ Hai")
@@ -134,7 +134,7 @@ def test_an_administrator_manages_accounts_and_reads_the_audit_log(
 ) -> None:
     from playwright.sync_api import expect
 
-    approved_campaign(sessions, web_settings, current(tmp_path))
+    approved_campaign(sessions, web_settings, current(tmp_path, web_settings.today()))
     page = _signed_in(browser, server, "lan")  # an administrator
     page.locator("#nav-accounts").click()
     page.get_by_label("Tên tài khoản").fill("hoa")
@@ -202,7 +202,7 @@ def test_the_monitor_shows_the_campaigns_calendar_link_to_copy_and_replace(
 ) -> None:
     from playwright.sync_api import expect
 
-    slug = approved_campaign(sessions, web_settings, current(tmp_path))
+    slug = approved_campaign(sessions, web_settings, current(tmp_path, web_settings.today()))
     staff(sessions, "hai", "operator")
     page = _signed_in(browser, server, "hai")
     page.goto(f"{server}/campaigns/{slug}/monitor")

@@ -28,9 +28,9 @@ def test_the_week_and_month_views_put_each_post_on_its_weekday_in_the_drafts_col
     client: TestClient, sessions: sessionmaker[Session], web_settings: Settings, tmp_path: Path
 ) -> None:
     staff(sessions, "lan", "drafter")
-    slug = draft_campaign(sessions, web_settings, "lan", current(tmp_path))
+    slug = draft_campaign(sessions, web_settings, "lan", current(tmp_path, web_settings.today()))
     sign_in(client, "lan")
-    in_a_week = date.today() + timedelta(days=7)
+    in_a_week = web_settings.today() + timedelta(days=7)
     week = client.get("/calendar", params={"view": "week", "day": in_a_week.isoformat()})
     assert week.status_code == 200
     assert "<th>Thứ Hai</th>" in week.text and "<th>Chủ Nhật</th>" in week.text
@@ -54,7 +54,7 @@ def test_the_campaigns_ics_feed_has_its_fires(
     client: TestClient, sessions: sessionmaker[Session], web_settings: Settings, tmp_path: Path
 ) -> None:
     staff(sessions, "lan", "drafter")
-    slug = draft_campaign(sessions, web_settings, "lan", current(tmp_path))
+    slug = draft_campaign(sessions, web_settings, "lan", current(tmp_path, web_settings.today()))
     sign_in(client, "lan")
     feed = client.get(f"/campaigns/{slug}/calendar.ics")
     assert feed.status_code == 200 and feed.headers["content-type"].startswith("text/calendar")

@@ -16,7 +16,7 @@ from tests.web.console_helpers import draft_campaign, form_token, sign_in, staff
 
 def _submitted(client: TestClient, sessions: sessionmaker[Session], settings: Settings, tmp_path: Path) -> str:
     staff(sessions, "lan", "admin")
-    slug = draft_campaign(sessions, settings, "lan", current(tmp_path))
+    slug = draft_campaign(sessions, settings, "lan", current(tmp_path, settings.today()))
     token = sign_in(client, "lan")
     page = client.get(f"/campaigns/{slug}")
     assert 'id="action-submit"' in page.text
@@ -29,7 +29,7 @@ def test_the_list_shows_each_campaign_with_its_status_and_validity_as_dates(
     client: TestClient, sessions: sessionmaker[Session], web_settings: Settings, tmp_path: Path
 ) -> None:
     staff(sessions, "lan", "drafter")
-    slug = draft_campaign(sessions, web_settings, "lan", current(tmp_path))
+    slug = draft_campaign(sessions, web_settings, "lan", current(tmp_path, web_settings.today()))
     sign_in(client, "lan")
     page = client.get("/campaigns")
     assert page.status_code == 200

@@ -23,7 +23,7 @@ STAFF_PHONES = ["0912345678", "0987654321"]
 def test_a_send_to_the_test_list_reaches_only_the_test_phones_and_the_monitor_counts_it(
     client: TestClient, sessions: sessionmaker[Session], web_settings: Settings, tmp_path: Path
 ) -> None:
-    slug = approved_campaign(sessions, web_settings, current(tmp_path))
+    slug = approved_campaign(sessions, web_settings, current(tmp_path, web_settings.today()))
     marked_test_list(sessions, tmp_path, STAFF_PHONES)
     staff(sessions, "hai", "operator")
     token = sign_in(client, "hai")
@@ -47,7 +47,7 @@ def test_a_send_to_the_test_list_reaches_only_the_test_phones_and_the_monitor_co
 def test_send_now_to_everyone_must_be_confirmed_next_to_its_button(
     client: TestClient, sessions: sessionmaker[Session], web_settings: Settings, tmp_path: Path
 ) -> None:
-    slug = approved_campaign(sessions, web_settings, current(tmp_path))
+    slug = approved_campaign(sessions, web_settings, current(tmp_path, web_settings.today()))
     token = sign_in(client, "lan")
     refused = client.post(f"/campaigns/{slug}/channels/sms/send-now", data={"csrf_token": token})
     assert refused.status_code == 422
@@ -57,7 +57,7 @@ def test_send_now_to_everyone_must_be_confirmed_next_to_its_button(
 def test_a_test_send_without_a_marked_list_is_a_sentence_next_to_its_button(
     client: TestClient, sessions: sessionmaker[Session], web_settings: Settings, tmp_path: Path
 ) -> None:
-    slug = approved_campaign(sessions, web_settings, current(tmp_path))
+    slug = approved_campaign(sessions, web_settings, current(tmp_path, web_settings.today()))
     token = sign_in(client, "lan")
     refused = client.post(f"/campaigns/{slug}/channels/sms/send-test", data={"csrf_token": token})
     assert refused.status_code == 422
@@ -67,7 +67,7 @@ def test_a_test_send_without_a_marked_list_is_a_sentence_next_to_its_button(
 def test_failures_are_grouped_by_reason_and_retried_and_a_paused_channel_says_why_and_resumes(
     client: TestClient, sessions: sessionmaker[Session], web_settings: Settings, tmp_path: Path
 ) -> None:
-    slug = approved_campaign(sessions, web_settings, current(tmp_path))
+    slug = approved_campaign(sessions, web_settings, current(tmp_path, web_settings.today()))
     marked_test_list(sessions, tmp_path, STAFF_PHONES)
     token = sign_in(client, "lan")
     client.post(f"/campaigns/{slug}/channels/sms/send-test", data={"csrf_token": token})
@@ -94,7 +94,7 @@ def test_failures_are_grouped_by_reason_and_retried_and_a_paused_channel_says_wh
 def test_an_approver_sees_the_monitor_but_its_send_actions_answer_403(
     client: TestClient, sessions: sessionmaker[Session], web_settings: Settings, tmp_path: Path
 ) -> None:
-    slug = approved_campaign(sessions, web_settings, current(tmp_path))
+    slug = approved_campaign(sessions, web_settings, current(tmp_path, web_settings.today()))
     token = sign_in(client, "minh")
     page = client.get(f"/campaigns/{slug}/monitor")
     assert page.status_code == 200 and 'id="channel-actions"' not in page.text

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from broadcaster import accounts
 from broadcaster.db import transaction
 from broadcaster.examples import import_examples
-from broadcaster.models import ConsoleSession, Delivery, utcnow
+from broadcaster.models import ConsoleSession, Delivery
 from broadcaster.settings import Settings
 from broadcaster.web.app import create_app
 from tests.web.console_helpers import PASSWORD, form_token, sign_in, staff
@@ -144,7 +144,7 @@ def test_an_idle_session_ends(client: TestClient, sessions: sessionmaker[Session
     sign_in(client, "lan")
     idle = timedelta(minutes=web_settings.console_idle_minutes + 1)
     with transaction(sessions) as session:
-        session.execute(update(ConsoleSession).values(last_seen_at=utcnow() - idle))
+        session.execute(update(ConsoleSession).values(last_seen_at=web_settings.clock.now() - idle))
     assert client.get("/", follow_redirects=False).headers["location"] == "/login"
 
 
@@ -214,7 +214,7 @@ def test_the_dashboard_shows_what_waits_and_this_weeks_sends(
     from tests.integration.test_delivery_cli import current
     from tests.web.console_helpers import approved_campaign, marked_test_list
 
-    slug = approved_campaign(sessions, web_settings, current(tmp_path))
+    slug = approved_campaign(sessions, web_settings, current(tmp_path, web_settings.today()))
     marked_test_list(sessions, tmp_path, ["0912345678", "0987654321", "0933333333"])
     token = sign_in(client, "lan")
     client.post(f"/campaigns/{slug}/channels/sms/send-test", data={"csrf_token": token})

@@ -105,7 +105,6 @@ def test_a_hand_retry_goes_on_numbering_the_attempts_after_those_kept(
     """A retry by hand gives the delivery its attempts anew; its history keeps the earlier ones, and a
     failure after the retry is attempt 6, not a second attempt 1 (which the history's key refuses)."""
     from broadcaster.interventions import retry_failed
-    from broadcaster.models import utcnow
 
     sessions = shipped
     with Gateway(Faults(fail_first=5)) as gateway:
@@ -115,7 +114,7 @@ def test_a_hand_retry_goes_on_numbering_the_attempts_after_those_kept(
     with sessions() as session, session.begin():
         assert session.scalars(select(Delivery.state)).one() == "failed"
         campaign = session.scalars(select(Campaign)).one()
-        assert retry_failed(session, quick, campaign, "sms", "hai", utcnow()) == 1
+        assert retry_failed(session, quick, campaign, "sms", "hai", quick.clock.now()) == 1
 
     with Gateway(Faults(fail_first=1)) as gateway:
         use_gateway(monkeypatch, gateway)

@@ -131,7 +131,6 @@ def test_a_report_before_its_message_id_was_recorded_is_matched_by_the_report_pu
 ) -> None:
     """SpeedSMS names only its transaction: a report that outruns the worker's record matches nothing yet,
     is kept, and the timetable's report pull matches it once the transaction id is on the row."""
-    from broadcaster.models import utcnow
     from broadcaster.reports import pull_reports
 
     urgent_sms(shipped, web_settings, tmp_path, ["0912000001"])
@@ -149,7 +148,7 @@ def test_a_report_before_its_message_id_was_recorded_is_matched_by_the_report_pu
             update(Delivery).values(state=DeliveryState.ACCEPTED, done_at=Delivery.due_at, provider_id="5150")
         )
 
-    found = pull_reports(shipped, web_settings, installation, utcnow())
+    found = pull_reports(shipped, web_settings, installation, web_settings.clock.now())
 
     assert found.applied == 1
     with shipped() as session:

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster import airing
 from broadcaster.db import transaction
-from broadcaster.models import utcnow
 from broadcaster.settings import Settings
 from tests.radio_slots import aired_slots
 from tests.web.conftest import person
@@ -78,7 +77,7 @@ def test_the_script_and_its_print_and_audio_are_downloaded_from_the_stations_fol
 
 
 def test_a_slot_is_confirmed_aired_and_another_not_aired_with_a_reason(
-    client: TestClient, sessions: sessionmaker[Session], slots: dict[str, list[int]]
+    client: TestClient, sessions: sessionmaker[Session], web_settings: Settings, slots: dict[str, list[int]]
 ) -> None:
     signed_in(client, new_link(sessions))
     first, second = slots["dtt-go-dau"]
@@ -90,7 +89,10 @@ def test_a_slot_is_confirmed_aired_and_another_not_aired_with_a_reason(
     not_aired = client.post(f"/portal/slots/{second}", data={"aired": "0", "reason": "power"}, headers=HTMX)
     assert not_aired.status_code == 200 and "Chưa phát: Mất điện" in not_aired.text
     with sessions() as session:
-        counts = {count.station: count for count in airing.airing_counts(session, timedelta(hours=12))}
+        counts = {
+            count.station: count
+            for count in airing.airing_counts(session, timedelta(hours=12), web_settings.clock.now())
+        }
     assert (counts["dtt-go-dau"].aired, counts["dtt-go-dau"].not_aired) == (1, 1)
 
 
@@ -106,14 +108,14 @@ def test_without_javascript_a_confirmation_posts_and_comes_back_to_the_page(
 
 
 def test_another_stations_slot_is_refused_in_the_stations_language(
-    client: TestClient, sessions: sessionmaker[Session], slots: dict[str, list[int]]
+    client: TestClient, sessions: sessionmaker[Session], web_settings: Settings, slots: dict[str, list[int]]
 ) -> None:
     signed_in(client, new_link(sessions))
     other = slots["dtt-tan-bien"][0]
     answer = client.post(f"/portal/slots/{other}?lang=en", data={"aired": "1"}, follow_redirects=False)
     assert answer.status_code == 422 and "This slot is not one of your station&#39;s." in answer.text
     with sessions() as session:
-        assert airing.airing_counts(session, timedelta(hours=12))[1].aired == 0
+        assert airing.airing_counts(session, timedelta(hours=12), web_settings.clock.now())[1].aired == 0
 
 
 def test_a_rotated_link_stops_working_at_once_and_ends_its_sessions(
@@ -145,7 +147,7 @@ def test_the_calendar_feed_has_each_script_at_its_slot_time(
     events = list(calendar.walk("VEVENT"))
     with sessions() as session:
         station = airing.find_station(session, "dtt-go-dau")
-        start, end = airing.days_around(utcnow().date(), web_settings.zone, 1, 1)
+        start, end = airing.days_around(web_settings.today(), web_settings.zone, 1, 1)
         expected = airing.station_slots(session, station, start, end)
     assert [str(event["uid"]) for event in events] == [f"{slot.key}@dtt-go-dau" for slot in expected]
     assert [event.decoded("dtstart") for event in events] == [slot.fire_at for slot in expected]
@@ -155,12 +157,18 @@ def test_the_calendar_feed_has_each_script_at_its_slot_time(
 
 
 def test_staff_see_the_counts_in_the_api_and_as_csv(
-    client: TestClient, sessions: sessionmaker[Session], slots: dict[str, list[int]]
+    client: TestClient, sessions: sessionmaker[Session], web_settings: Settings, slots: dict[str, list[int]]
 ) -> None:
     with transaction(sessions) as session:
         station = airing.find_station(session, "dtt-go-dau")
         airing.report_airing(
-            session, station, slots["dtt-go-dau"][0], aired=True, by="link:dtt-go-dau", zone=station_zone()
+            session,
+            station,
+            slots["dtt-go-dau"][0],
+            aired=True,
+            by="link:dtt-go-dau",
+            zone=station_zone(),
+            now=web_settings.clock.now(),
         )
     operator = person(sessions, "hoa", "operator")
     counts = client.get("/api/v1/radio/airings", headers=operator.headers)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -33,7 +33,7 @@ def numbered_draft() -> CampaignSpec:
 
 def in_force_today(settings: Settings) -> CampaignSpec:
     """The Tây Ninh campaign (letter 881/STTTT-TTr of 14/05/2024) with its validity starting today."""
-    now = datetime.now(settings.zone)
+    now = settings.local_now()
     return compressed(load_campaign_file(example_campaigns()[0]), now, 60, now + timedelta(days=1))
 
 
@@ -43,7 +43,7 @@ def publish(sessions: sessionmaker[Session], settings: Settings) -> None:
     with transaction(sessions) as session:
         campaign, _ = save_campaign(session, in_force_today(settings), "lan", settings)
         lifecycle.apply(session, campaign, "submit", "lan", settings=settings)
-        lifecycle.apply(session, campaign, "approve", "minh")
+        lifecycle.apply(session, campaign, "approve", "minh", settings=settings)
         save_campaign(session, numbered_draft(), "lan", settings)
 
 
@@ -98,7 +98,7 @@ def test_current_warnings_show_only_approved_campaigns_with_number_date_and_perm
     client: TestClient, published: sessionmaker[Session], web_settings: Settings
 ) -> None:
     text = visible_text(client.get("/tra-cuu").text)
-    today = datetime.now(web_settings.zone).date()
+    today = web_settings.today()
     assert "Công văn số 881/STTTT-TTr ngày 14/05/2024" in text
     assert f"Hiệu lực: {today:%d/%m/%Y} – {today + timedelta(days=30):%d/%m/%Y}" in text
     assert "cảnh giác lừa đảo bằng hình thức gọi điện" not in text  # a draft, never shown
@@ -132,7 +132,7 @@ def test_a_real_letter_is_genuine_an_invented_one_and_a_drafts_are_not_found(
     with transaction(published) as session:  # once approved, the same question finds it
         campaign = find_campaign(session, BINH_PHUOC)
         lifecycle.apply(session, campaign, "submit", "lan", settings=settings)
-        lifecycle.apply(session, campaign, "approve", "minh")
+        lifecycle.apply(session, campaign, "approve", "minh", settings=settings)
     assert "✔ Có thật." in visible_text(client.get("/tra-cuu", params=draft).text)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster.db import transaction
-from broadcaster.models import AuditEntry, Campaign, Delivery, Occurrence, utcnow
+from broadcaster.models import AuditEntry, Campaign, Delivery, Occurrence
 from broadcaster.settings import Settings
 from tests.radio_slots import aired_slots
 from tests.web.conftest import Person, person
@@ -116,7 +116,11 @@ def test_another_stations_slot_is_refused_as_if_it_did_not_exist(
 
 
 def test_a_slot_whose_time_has_not_come_is_refused(
-    client: TestClient, sessions: sessionmaker[Session], go_dau: Person, slots: dict[str, list[int]]
+    client: TestClient,
+    sessions: sessionmaker[Session],
+    web_settings: Settings,
+    go_dau: Person,
+    slots: dict[str, list[int]],
 ) -> None:
     first = slots["dtt-go-dau"][0]
     with transaction(sessions) as session:  # the slot moved to tomorrow: its script is out, its time is not
@@ -124,17 +128,21 @@ def test_a_slot_whose_time_has_not_come_is_refused(
         assert delivery is not None
         occurrence = session.get(Occurrence, delivery.occurrence_id)
         assert occurrence is not None
-        occurrence.fire_at = utcnow() + timedelta(days=1)
+        occurrence.fire_at = web_settings.clock.now() + timedelta(days=1)
     detail = refusal(client, go_dau, first, 409, aired=True)
     assert "has not come yet: confirm it once it has been broadcast" in detail
 
 
 def test_a_slot_outside_the_campaigns_validity_is_refused(
-    client: TestClient, sessions: sessionmaker[Session], go_dau: Person, slots: dict[str, list[int]]
+    client: TestClient,
+    sessions: sessionmaker[Session],
+    web_settings: Settings,
+    go_dau: Person,
+    slots: dict[str, list[int]],
 ) -> None:
     with transaction(sessions) as session:
         edited = session.scalars(select(Campaign)).one()
-        edited.valid_from = edited.valid_until = utcnow().date() + timedelta(days=3)
+        edited.valid_from = edited.valid_until = web_settings.today() + timedelta(days=3)
     detail = refusal(client, go_dau, slots["dtt-go-dau"][0], 409, aired=True)
     assert "is outside the validity of campaign 'phat-thanh'" in detail
 

@@ -5,7 +5,7 @@ watched on the monitor — each page kept as a screenshot in var/artefacts/conso
 from __future__ import annotations
 
 import shutil
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,17 +32,10 @@ pytestmark = pytest.mark.usefixtures("chromium_available")
 
 
 @pytest.fixture
-def web_settings(database_url: str, tmp_path: Path) -> Settings:
-    """Templates written by the composer go into a copy of the content folder. No SMS send window: the story
-    may run at any hour, and the window has tests of its own."""
+def web_settings(web_settings: Settings, tmp_path: Path) -> Settings:
+    """Templates written by the composer go into a copy of the content folder."""
     shutil.copytree(CONTENT, tmp_path / "content")
-    return Settings(
-        database_url=database_url,
-        output_dir=tmp_path / "out",
-        content_dir=tmp_path / "content",
-        data_dir=tmp_path / "data",
-        send_windows={},
-    )
+    return web_settings.model_copy(update={"content_dir": tmp_path / "content"})
 
 
 def shot(page: Any, name: str) -> None:
@@ -96,7 +89,7 @@ def compose(page: Any, today: date) -> None:
     weekly.get_by_label("Thứ Năm").check()
     weekly.locator(".when.weekly input[type=time]").fill("19:00")
     expect(page.locator("#facebook-echo")).to_contain_text("Thứ Hai và Thứ Năm hằng tuần, lúc 19:00")
-    expect(page.locator("#facebook-fires li")).to_have_count(8)  # 30 days hold eight or nine; at least eight
+    expect(page.locator("#facebook-fires li")).to_have_count(9)  # from a Wednesday: five Thứ Năm, four Thứ Hai
 
     page.locator("#radio-audience").get_by_label("tất cả stations:all").check()
     page.locator("input[name='radio.areas']").fill("tay-ninh")
@@ -138,7 +131,7 @@ def test_a_campaign_composed_in_the_browser_goes_from_draft_to_the_test_list(
     staff(sessions, "lan", "drafter")
     staff(sessions, "minh", "approver")
     staff(sessions, "hai", "operator")
-    today = datetime.now(web_settings.zone).date()
+    today = web_settings.today()  # a Wednesday
 
     drafter = _signed_in(browser, server, "lan")
     compose(drafter, today)

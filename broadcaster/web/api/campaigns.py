@@ -111,7 +111,7 @@ def _lifecycle_route(action: str) -> None:
         request: Request, session: DbSession, actor: Actor, slug: Slug, body: Annotated[Reason | None, Body()] = None
     ) -> CampaignSummary:
         reason = body.reason if body else None
-        return operations.change_status(session, actor, slug, action, reason, settings_of(request))
+        return operations.change_status(session, actor, slug, action, reason, settings=settings_of(request))
 
     # Set as an object, not a string: the permission is this action's, which module-level names cannot say.
     change.__annotations__["actor"] = Annotated[Actor, Depends(require(permission))]

@@ -9,7 +9,6 @@ from pydantic import BaseModel, Field
 
 from broadcaster import accounts
 from broadcaster.errors import UserError
-from broadcaster.models import utcnow
 from broadcaster.web.auth import client_address
 
 router = APIRouter(tags=["accounts"])
@@ -34,11 +33,12 @@ def create_token(request: Request, body: TokenRequest) -> TokenOut:
     sessions = request.app.state.sessions
     with sessions() as session:
         try:
-            account = accounts.authenticate_password(session, body.login, body.password, client_address(request))
+            now = request.app.state.settings.clock.now()
+            account = accounts.authenticate_password(session, body.login, body.password, client_address(request), now)
         except UserError:
             session.commit()  # a failed login is remembered, so repeated guesses are slowed down
             raise
-        expires = utcnow() + timedelta(days=body.expires_in_days) if body.expires_in_days else None
-        token = accounts.create_token(session, account, body.name, expires)
+        expires = now + timedelta(days=body.expires_in_days) if body.expires_in_days else None
+        token = accounts.create_token(session, account, body.name, now, expires)
         session.commit()
     return TokenOut(id=token.id, name=token.name, token=token.token, expires_at=token.expires_at)

@@ -14,7 +14,6 @@ from fastapi.responses import HTMLResponse, Response
 from broadcaster.accounts import Actor
 from broadcaster.campaigns.store import find_campaign
 from broadcaster.errors import UserError
-from broadcaster.models import utcnow
 from broadcaster.operations.calendar import Fire, planned_fires
 from broadcaster.web.auth import DbSession
 from broadcaster.web.console.pages import NavItem, console_router, page_for, register_nav, render, settings_of
@@ -57,7 +56,7 @@ def calendar_page(
     request: Request, session: DbSession, actor: Reader, view: str = "month", day: str = "", campaign: str = ""
 ) -> Response:
     settings = settings_of(request)
-    today = utcnow().astimezone(settings.zone).date()
+    today = settings.today()
     view = view if view in ("month", "week") else "month"
     try:
         shown = date.fromisoformat(day) if day else today
@@ -102,7 +101,7 @@ def campaign_feed(request: Request, session: DbSession, actor: Reader, slug: str
     """The campaign's fires from a month ago to four months ahead, as an iCalendar file."""
     settings = settings_of(request)
     campaign = find_campaign(session, slug)
-    now = utcnow()
+    now = settings.clock.now()
     fires = planned_fires(
         session, actor, settings, now - timedelta(days=ICS_DAYS_BEFORE), now + timedelta(days=ICS_DAYS_AFTER), slug
     )

@@ -132,7 +132,7 @@ def change_status(
         try:
             # Nested: a refused change leaves nothing half-done in the transaction the page still reads from.
             with session.begin_nested():
-                operations.change_status(session, actor, slug, action, reason or None, settings_of(request))
+                operations.change_status(session, actor, slug, action, reason or None, settings=settings_of(request))
         except UserError as exc:
             form.fail("reason" if action == "return" else "", _sentence(exc))
     if not form.failed:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -84,7 +84,7 @@ def _templates(session: Session, request: Request, campaign: str) -> list[str]:
 
 def _blank(session: Session, request: Request) -> tuple[CampaignForm, dict[str, ChannelForm]]:
     settings = settings_of(request)
-    today = date.today()
+    today = settings.today()
     issuers = issuer_choices(session)
     templates = _templates(session, request, "")
     form = CampaignForm(
@@ -137,7 +137,9 @@ def _page(
         "templates": _templates(session, request, form.campaign),
         "choices": {channel: audience_choices(session, actor, channel) for channel in CHANNELS},
         "counts": {
-            channel: count_audience(session, actor, channel, sections[channel].audience, sections[channel].areas)
+            channel: count_audience(
+                session, actor, channel, sections[channel].audience, sections[channel].areas, settings.today()
+            )
             for channel in CHANNELS
             if sections[channel].audience
         },
@@ -290,7 +292,10 @@ def live_count(request: Request, session: DbSession, actor: Drafter, data: Field
     if channel not in CHANNELS:
         raise UserError(f"'{channel}' is not a channel")
     section = sections[channel]
-    count = count_audience(session, actor, channel, section.audience, section.areas) if section.audience else None
+    today = settings_of(request).today()
+    count = (
+        count_audience(session, actor, channel, section.audience, section.areas, today) if section.audience else None
+    )
     return render(request, "_composer_count.html", {"count": count, "channel": channel})
 
 

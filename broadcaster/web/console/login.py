@@ -50,7 +50,8 @@ def sign_in(
         form.fail("password", words["password_empty"])
     if not form.failed:
         try:
-            account = accounts.authenticate_password(session, login, password, client_address(request))
+            now = request.app.state.settings.clock.now()
+            account = accounts.authenticate_password(session, login, password, client_address(request), now)
         except TooManyAttempts as exc:
             form.fail("", words["too_many"].format(seconds=exc.retry_after))
         except AuthenticationFailed as exc:

@@ -43,7 +43,7 @@ def _page_context(request: Request, session: Session, actor: Actor, slug: str) -
     detail = campaign_operations.show(session, actor, slug)
     overdue = timedelta(hours=settings.airing_overdue_hours)
     has_radio = any(item.channel == "radio" for item in detail.channels)
-    aired = airing.airing_counts(session, overdue, campaign=slug) if has_radio else []
+    aired = airing.airing_counts(session, overdue, settings.clock.now(), campaign=slug) if has_radio else []
     return _context(request, session, actor, slug) | {
         "detail": detail,
         "search": FormState(),

@@ -20,7 +20,7 @@ from fastapi import Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from broadcaster.models import Account, ConsoleSession, utcnow
+from broadcaster.models import Account, ConsoleSession
 from broadcaster.settings import Settings
 
 COOKIE = "bc_console"
@@ -52,7 +52,10 @@ def open_session(session: Session, request: Request, response: Response, account
     """Start a sign-in for `account` and give the browser its cookie (a fresh id: no fixation)."""
     plain = secrets.token_urlsafe(32)
     client = request.client.host if request.client is not None else None
-    session.add(ConsoleSession(account_id=account.id, digest=_digest(plain), client=client))
+    now = _settings(request).clock.now()
+    session.add(
+        ConsoleSession(account_id=account.id, digest=_digest(plain), client=client, created_at=now, last_seen_at=now)
+    )
     _set_cookie(response, _settings(request), COOKIE, plain)
 
 
@@ -61,7 +64,7 @@ def close_session(session: Session, request: Request, response: Response) -> Non
     if plain:
         row = session.scalar(select(ConsoleSession).where(ConsoleSession.digest == _digest(plain)))
         if row is not None and row.revoked_at is None:
-            row.revoked_at = utcnow()
+            row.revoked_at = _settings(request).clock.now()
     response.delete_cookie(COOKIE, path="/")
 
 
@@ -74,7 +77,7 @@ def session_account(request: Request, session: Session) -> Account | None:
     if row is None or row.revoked_at is not None or row.account.disabled:
         return None
     settings = _settings(request)
-    now = utcnow()
+    now = settings.clock.now()
     idle = now - row.last_seen_at > timedelta(minutes=settings.console_idle_minutes)
     if idle or now - row.created_at > timedelta(hours=settings.console_longest_hours):
         row.revoked_at = now

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from broadcaster.clock import Clock
 from broadcaster.installation import callback_token, installation_id
 from broadcaster.reports import Applied, apply_reports
 from broadcaster.web.limits import BodyTooLarge, body_limit, refuse
@@ -111,7 +112,7 @@ class CallbackFastPath:
     def _writer(self) -> ReportWriter:
         found: ReportWriter | None = getattr(self.state, "report_writer", None)
         if found is None:
-            found = self.state.report_writer = ReportWriter(self.state.sessions)
+            found = self.state.report_writer = ReportWriter(self.state.sessions, self.state.settings.clock)
         return found
 
     def _token(self, installation: str) -> str:
@@ -132,8 +133,9 @@ class ReportWriter:
     """One thread that writes delivery reports: what waits when it finishes a transaction goes into the next
     one together (up to `batch`), so a burst of callbacks costs a few commits instead of one each."""
 
-    def __init__(self, sessions: sessionmaker[Session], batch: int = 500) -> None:
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock, batch: int = 500) -> None:
         self.sessions = sessions
+        self.clock = clock
         self.batch = batch
         self.queue: queue.SimpleQueue[_Work] = queue.SimpleQueue()
         self._installation: str | None = None
@@ -169,7 +171,8 @@ class ReportWriter:
         assert self._installation is not None  # read before any report is queued
         try:
             with self.sessions() as session, session.begin():
-                results = [apply_reports(session, self._installation, item.dialect, item.reports) for item in work]
+                now = self.clock.now()
+                results = [apply_reports(session, self._installation, item.dialect, item.reports, now) for item in work]
         except Exception as exc:  # nothing of this transaction was written: every callback in it is told so
             log.exception("could not record %d delivery report callbacks", len(work), extra={"action": "report"})
             for item in work:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from broadcaster import airing
 from broadcaster.accounts import Actor, acting_account
-from broadcaster.models import Station, utcnow
+from broadcaster.models import Station
 from broadcaster.operations.stations import confirm as confirm_slot
 from broadcaster.operations.stations import link_actor
 from broadcaster.settings import Settings
@@ -197,9 +197,9 @@ def calendar(request: Request, token: str, session: DbSession) -> Response:
     except airing.LinkRefused:
         return Response(WORDS["vi"]["link_refused"], status_code=403, media_type="text/plain; charset=utf-8")
     settings = _settings(request)
-    start, end = airing.days_around(utcnow().astimezone(settings.zone).date(), settings.zone, 14, 30)
+    start, end = airing.days_around(settings.today(), settings.zone, 14, 30)
     slots = airing.station_slots(session, station, start, end)
-    upcoming = airing.upcoming_slots(session, settings, station, utcnow(), end)
+    upcoming = airing.upcoming_slots(session, settings, station, settings.clock.now(), end)
     body = station_calendar(station, slots, upcoming, settings, f"{settings.public_url}/portal/link/{token}")
     return Response(body, media_type="text/calendar; charset=utf-8")
 
@@ -231,8 +231,8 @@ def _common(request: Request, station: Station) -> dict[str, Any]:
 
 def _slots_context(request: Request, session: Session, station: Station) -> dict[str, Any]:
     settings = _settings(request)
-    now = utcnow()
-    today = now.astimezone(settings.zone).date()
+    now = settings.clock.now()
+    today = settings.today()
     start, end = airing.days_around(today, settings.zone, DAYS_BEFORE, DAYS_AFTER)
     cards = [_card(request, session, slot) for slot in airing.station_slots(session, station, start, end)]
     upcoming = airing.upcoming_slots(session, settings, station, now, end)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from icalendar import Calendar, Event
 
 from broadcaster.airing import PlannedSlot, Slot
-from broadcaster.models import Station, utcnow
+from broadcaster.models import Station
 from broadcaster.operations.calendar import Fire
 from broadcaster.settings import Settings
 
@@ -20,15 +20,18 @@ def station_calendar(
 ) -> bytes:
     """One event per script at its slot time, linking to the station's portal; planned slots included."""
     calendar = new_calendar(f"Lịch phát: {station.name}", settings)
+    stamp = settings.clock.now()
     for slot in slots:
-        event = _event(f"{slot.key}@{station.slug}", slot.campaign_subject, slot.priority, slot.slot, slot.fire_at)
+        event = _event(
+            f"{slot.key}@{station.slug}", slot.campaign_subject, slot.priority, slot.slot, slot.fire_at, stamp
+        )
         event.add("url", f"{link}#slot-{slot.delivery_id}")
         event.add("description", f"Chiến dịch {slot.campaign}, số {slot.campaign_number.strip()}. Kịch bản: {link}")
         event.add("status", "CONFIRMED")
         calendar.add_component(event)
     for planned in upcoming:
         uid = f"{planned.campaign}:{planned.fire_at:%Y%m%dT%H%M%SZ}@{station.slug}"
-        event = _event(uid, planned.campaign_subject, planned.priority, planned.slot, planned.fire_at)
+        event = _event(uid, planned.campaign_subject, planned.priority, planned.slot, planned.fire_at, stamp)
         event.add("url", link)
         event.add("description", f"Chiến dịch {planned.campaign}: kịch bản có khi đến giờ phát. {link}")
         event.add("status", "TENTATIVE")
@@ -56,7 +59,7 @@ def campaign_calendar(number: str, subject: str, fires: list[Fire], settings: Se
     for fire in fires:
         event = Event()
         event.add("uid", f"{fire.slug}:{fire.channel}:{fire.slot or ''}:{fire.at:%Y%m%dT%H%M%SZ}@broadcaster")
-        event.add("dtstamp", utcnow())
+        event.add("dtstamp", settings.clock.now())
         event.add("dtstart", fire.at)
         event.add("duration", DEFAULT_LENGTH)
         named = f" {SLOT_NAMES.get(fire.slot, fire.slot)}" if fire.slot else ""
@@ -67,10 +70,10 @@ def campaign_calendar(number: str, subject: str, fires: list[Fire], settings: Se
     return bytes(calendar.to_ical())
 
 
-def _event(uid: str, subject: str, priority: str, slot: str | None, fire_at: object) -> Event:
+def _event(uid: str, subject: str, priority: str, slot: str | None, fire_at: object, stamp: datetime) -> Event:
     event = Event()
     event.add("uid", uid)
-    event.add("dtstamp", utcnow())
+    event.add("dtstamp", stamp)
     event.add("dtstart", fire_at)
     event.add("duration", DEFAULT_LENGTH)
     urgent = {"emergency": "KHẨN CẤP: ", "priority": "Ưu tiên: "}.get(priority, "")

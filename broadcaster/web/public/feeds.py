@@ -4,7 +4,7 @@ campaign's calendar at its secret link, `/feeds/campaigns/<slug>/<token>.ics`, f
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -32,7 +32,7 @@ def feed(request: Request, session: DbSession) -> Response:
     if (refusal := limited(request)) is not None:
         return refusal
     settings: Settings = request.app.state.settings
-    now = datetime.now(settings.zone)
+    now = settings.local_now()
     alerts = current_alerts(session, settings, now.date())
     root = etree.Element(f"{{{ATOM}}}feed", nsmap={None: ATOM})
     _add(root, "id", f"{settings.public_url}/cap/alerts.atom")
@@ -84,7 +84,7 @@ def campaign_feed(request: Request, session: DbSession, slug: str, token: str) -
     if (refusal := limited(request)) is not None:
         return refusal
     settings: Settings = request.app.state.settings
-    now = datetime.now(UTC)
+    now = settings.clock.now()
     start, end = now - timedelta(days=FEED_DAYS_BEFORE), now + timedelta(days=FEED_DAYS_AFTER)
     try:
         campaign, fires = feed_fires(session, settings, slug, token, request.app.state.signing_secret, start, end)

@@ -8,7 +8,7 @@ answer is about approved content only (`broadcaster.verification`); nothing a vi
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -117,7 +117,7 @@ def lookup(
     if (refusal := limited(request, lang)) is not None:
         return refusal
     settings: Settings = request.app.state.settings
-    today = datetime.now(settings.zone).date()
+    today = settings.today()
     words = words_for(lang)
     answer = verification.check_number(session, so) if so.strip() else None
     letter = _letter_answer(session, settings, van_ban, ngay, today) if (van_ban or ngay) else None
@@ -146,7 +146,7 @@ def warning_page(request: Request, session: DbSession, slug: str, lang: Lang = N
     campaign = verification.published_campaign(session, slug)
     if campaign is None:
         return page("message.html.j2", 404, t=words, message=words["not_found"], lang=words["lang"])
-    today = datetime.now(settings.zone).date()
+    today = settings.today()
     return page(
         "warning.html.j2",
         t=words,
@@ -180,7 +180,7 @@ def letter_page(request: Request, session: DbSession, slug: str, lang: Lang = No
     settings: Settings = request.app.state.settings
     words = words_for(lang)
     campaign = verification.published_campaign(session, slug)
-    letter = verification.letter_of(campaign, settings, datetime.now(settings.zone).date()) if campaign else None
+    letter = verification.letter_of(campaign, settings, settings.today()) if campaign else None
     if letter is None:
         return page("message.html.j2", 404, t=words, message=words["not_found"], lang=words["lang"])
     return page("letter.html.j2", t=words, lang=words["lang"], letter=letter)
