@@ -249,6 +249,9 @@ class Campaign(Base):
     status_before_pause: Mapped[str | None] = mapped_column(String(20))
     # The normalised campaign file as loaded: what was approved, field for field.
     spec: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The campaign's own texts: template name → text (`<template>/<locale>/<channel>.<part>.j2` and the
+    # layouts they reach), copied from a shared template when the campaign was made and edited only here.
+    texts: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=text("'{}'"))
     created_by: Mapped[str] = mapped_column(String(100))
     submitted_by: Mapped[str | None] = mapped_column(String(100))
     approved_by: Mapped[str | None] = mapped_column(String(100))
@@ -264,6 +267,7 @@ class Campaign(Base):
     channels: Mapped[list[CampaignChannel]] = relationship(
         back_populates="campaign", cascade="all, delete-orphan", order_by="CampaignChannel.id"
     )
+    revision: Mapped[CampaignRevision | None] = relationship(back_populates="campaign", cascade="all, delete-orphan")
 
 
 class CampaignVersion(Base):
@@ -283,12 +287,41 @@ class CampaignVersion(Base):
     content: Mapped[dict[str, Any]] = mapped_column()
     fingerprint: Mapped[str] = mapped_column(String(64))
     drafted_by: Mapped[str] = mapped_column(String(100))  # who last edited the campaign before it was fixed
+    # Everyone who changed the content since the approval before (two-person rule: none of them approves).
+    authors: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))
     submitted_by: Mapped[str] = mapped_column(String(100))
     submitted_at: Mapped[datetime] = mapped_column(default=system_now)
     approved_by: Mapped[str | None] = mapped_column(String(100))
     approved_at: Mapped[datetime | None] = mapped_column()
 
     campaign: Mapped[Campaign] = relationship()
+
+
+class RevisionStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+
+
+class CampaignRevision(Base):
+    """The next content of an approved campaign, drafted beside it while the approved version keeps sending.
+
+    Holds the campaign document and texts as edited; submitting fixes them as a version (`version`), and
+    approving that version puts them in the campaign's place in one transaction. At most one per campaign.
+    """
+
+    __tablename__ = "campaign_revisions"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    spec: Mapped[dict[str, Any]] = mapped_column()
+    texts: Mapped[dict[str, Any]] = mapped_column()
+    status: Mapped[str] = mapped_column(String(20), default=RevisionStatus.DRAFT)
+    version: Mapped[int | None] = mapped_column(Integer)  # the version fixed when it was submitted
+    started_by: Mapped[str] = mapped_column(String(100))
+    started_at: Mapped[datetime] = mapped_column(default=system_now)
+    returned_reason: Mapped[str | None] = mapped_column(Text)
+    returned_version: Mapped[int | None] = mapped_column(Integer)  # the version the approver sent back
+
+    campaign: Mapped[Campaign] = relationship(back_populates="revision")
 
 
 class CampaignChannel(Base):
@@ -468,6 +501,8 @@ class Occurrence(Base):
     expanded_at: Mapped[datetime | None] = mapped_column()
     lease_owner: Mapped[str | None] = mapped_column(String(100))
     lease_until: Mapped[datetime | None] = mapped_column()
+    # A test send of content not yet approved (a draft's): the content it renders, instead of a version.
+    content: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
     campaign: Mapped[Campaign] = relationship()
 

@@ -33,7 +33,14 @@ from broadcaster.directory.audience import recipient_locale
 from broadcaster.errors import UserError
 from broadcaster.letters import is_numbered
 from broadcaster.models import Campaign, CampaignChannel, Issuer
-from broadcaster.sandbox import BoundedSandbox, ConfinedLoader, TemplateLimit, TemplateOutsideFolder, render_bounded
+from broadcaster.sandbox import (
+    BoundedSandbox,
+    ConfinedLoader,
+    TemplateLimit,
+    TemplateOutsideFolder,
+    TextsLoader,
+    render_bounded,
+)
 from broadcaster.settings import Settings
 from channels.base import Bulletin, ChannelAdapter, Recipient, channel_class
 
@@ -434,10 +441,12 @@ class Composer:
         channel: str,
         channel_options: Mapping[str, Any],
         settings: Settings,
+        texts: Mapping[str, Any],
         *,
         digits: bool = False,
     ) -> Composer:
-        environment = build_environment(settings.templates_dir, digits=digits)
+        """A composer over the campaign's own texts (`texts`: template name → text)."""
+        environment = build_environment(TextsLoader(dict(texts)), digits=digits)
         adapter = channel_class(channel)
         links = {"verification_url": settings.warning_page_url(view.slug)}
         return cls(
@@ -453,7 +462,9 @@ class Composer:
 
     @classmethod
     def for_campaign(cls, campaign: Campaign, channel: CampaignChannel, settings: Settings) -> Composer:
-        return cls.for_channel(CampaignView.of(campaign), campaign.issuer, channel.channel, channel.options, settings)
+        return cls.for_channel(
+            CampaignView.of(campaign), campaign.issuer, channel.channel, channel.options, settings, campaign.texts
+        )
 
     def locale_for(self, recipient: Recipient) -> str:
         wanted = recipient_locale(recipient, self.view.locales[0])

@@ -19,7 +19,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import FileSystemLoader, Template, TemplateNotFound, nodes, pass_context, pass_eval_context
+from jinja2 import BaseLoader, FileSystemLoader, Template, TemplateNotFound, nodes, pass_context, pass_eval_context
 from jinja2.exceptions import SecurityError
 from jinja2.filters import FILTERS as DEFAULT_FILTERS
 from jinja2.loaders import split_template_path
@@ -76,6 +76,26 @@ class ConfinedLoader(FileSystemLoader):
                 return False
 
         return contents, os.path.normpath(filename), uptodate
+
+
+class TextsLoader(BaseLoader):
+    """Reads templates from texts held in the database (a campaign's, a version's), within the same size
+    bound as files. A text's name stands for its file name, so an error names the text and its line."""
+
+    def __init__(self, texts: Mapping[str, str]) -> None:
+        self.texts = dict(texts)
+
+    def get_source(self, environment: Any, template: str) -> tuple[str, str, Callable[[], bool]]:
+        if template not in self.texts:
+            raise TemplateNotFound(template)
+        source = self.texts[template]
+        size = len(source.encode("utf-8"))
+        if size > MAX_TEMPLATE_BYTES:
+            raise TemplateLimit(f"'{template}', which is {size:,} bytes (a template may have {MAX_TEMPLATE_BYTES:,})")
+        return source, template, lambda: self.texts.get(template) == source
+
+    def list_templates(self) -> list[str]:
+        return sorted(self.texts)
 
 
 # ---- the budget of one rendering ---------------------------------------------------------------

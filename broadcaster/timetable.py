@@ -24,7 +24,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster import counts
-from broadcaster.campaigns import lifecycle, versions
+from broadcaster.campaigns import lifecycle
 from broadcaster.cron import cron_trigger
 from broadcaster.db import insert_ignoring_duplicates, transaction
 from broadcaster.directory.audience import parse_selector, stations_for
@@ -275,12 +275,6 @@ class Timetable:
 
     def sync(self) -> None:
         with self._lock, transaction(self.sessions) as session:
-            # A campaign whose templates or issuer changed since its version was fixed waits for approval
-            # again; it never sent the new text, since workers render only the approved version.
-            for slug in versions.check_all(session, self.settings, SCHEDULER):
-                log.warning(
-                    "%s changed since it was approved; it needs approval again", slug, extra={"action": "check"}
-                )
             plans = plans_for(session, self.settings)
             created = catch_up(session, self.settings, self.settings.clock.now(), plans)
         self._reschedule({plan.key: plan for plan in plans})

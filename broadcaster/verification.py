@@ -13,6 +13,7 @@ from datetime import date, datetime, time
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from broadcaster.campaigns.versions import composer_for, published_content
 from broadcaster.cap.alerts import APPROVED_CONTENT, current_alerts, latest_alert
 from broadcaster.cap.export import alert_document_url
 from broadcaster.cap.texts import render_cap_texts
@@ -20,7 +21,7 @@ from broadcaster.errors import NotFound
 from broadcaster.letters import LetterFile, letter_file
 from broadcaster.models import AuditEntry, Campaign, Issuer, Status
 from broadcaster.phones import PhoneError, national_digits, parse_number, same_number
-from broadcaster.rendering import CampaignView, Composer, TemplateProblem
+from broadcaster.rendering import CampaignView, TemplateProblem
 from broadcaster.settings import Settings
 from channels.base import Bulletin, Recipient, RecipientKind
 
@@ -168,39 +169,39 @@ def find_letter(session: Session, settings: Settings, number: str, dated: date, 
             and CampaignView.of(campaign).dated == dated
             and is_published(session, campaign)
         ):
-            return letter_of(campaign, settings, today)
+            return letter_of(session, campaign, settings, today)
     return None
 
 
-def _letter_bulletin(campaign: Campaign, settings: Settings) -> Bulletin | None:
+def _letter_bulletin(session: Session, campaign: Campaign, settings: Settings) -> Bulletin | None:
     """The letter as its approved e-mail part renders it, addressed as printed (never to one recipient)."""
-    channel = next((channel for channel in campaign.channels if channel.channel == "email"), None)
-    if channel is None:
+    content = published_content(session, campaign)
+    if "email" not in content["channels"]:
         return None
-    composer = Composer.for_campaign(campaign, channel, settings)
+    composer = composer_for(content, "email", settings)
     reader = Recipient(RecipientKind.AGENCY, "", "Các cơ quan, đơn vị", {})
     moment = datetime.combine(CampaignView.of(campaign).dated, time(8), settings.zone)
     return composer.compose("verification", reader, moment)
 
 
-def letter_of(campaign: Campaign, settings: Settings, today: date) -> Letter | None:
-    bulletin = _letter_bulletin(campaign, settings)
+def letter_of(session: Session, campaign: Campaign, settings: Settings, today: date) -> Letter | None:
+    bulletin = _letter_bulletin(session, campaign, settings)
     if bulletin is None:
         return None
     parts = bulletin.parts
     return Letter(warning_of(campaign, settings, today), parts.get("txt", ""), parts.get("html", ""))
 
 
-def letter_document(campaign: Campaign, settings: Settings) -> LetterFile | None:
+def letter_document(session: Session, campaign: Campaign, settings: Settings) -> LetterFile | None:
     """The approved letter as the A4 PDF agencies receive (`broadcaster.letters`)."""
-    bulletin = _letter_bulletin(campaign, settings)
+    bulletin = _letter_bulletin(session, campaign, settings)
     return letter_file(bulletin.parts, bulletin.details) if bulletin is not None else None
 
 
-def public_texts(campaign: Campaign, settings: Settings, lang: str) -> dict[str, str]:
+def public_texts(session: Session, campaign: Campaign, settings: Settings, lang: str) -> dict[str, str]:
     """The warning's CAP texts in the visitor's language (else Vietnamese, else the first written)."""
     try:
-        texts = render_cap_texts(campaign, settings)
+        texts = render_cap_texts(published_content(session, campaign), settings)
     except TemplateProblem:
         return {"headline": campaign.subject[:1].upper() + campaign.subject[1:], "description": "", "instruction": ""}
     chosen = texts.get(lang) or texts.get("vi") or next(iter(texts.values()))

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from broadcaster.campaigns.file import CampaignSpec, ChannelSpec, CronRule, OnceRule, SlotsRule
+from broadcaster.campaigns.texts import has_texts
 from broadcaster.directory.audience import parse_selector, recipient_locale, recipients
 from broadcaster.models import Issuer
 from broadcaster.phones import national_digits, same_number
@@ -108,11 +109,12 @@ def view_of_spec(spec: CampaignSpec, issuer: Issuer) -> CampaignView:
     )
 
 
-def check_renderings(session: Session, spec: CampaignSpec, issuer: Issuer, settings: Settings) -> list[Problem]:
-    """Render every channel for real sample recipients and check what would be sent."""
-    folder = settings.templates_dir / spec.template
-    if not folder.is_dir():
-        return [Problem("template", f"template '{spec.template}' does not exist (no folder {folder})")]
+def check_renderings(
+    session: Session, spec: CampaignSpec, issuer: Issuer, settings: Settings, texts: Mapping[str, Any]
+) -> list[Problem]:
+    """Render every channel from the campaign's texts for real sample recipients and check what would be sent."""
+    if not has_texts(texts, spec.template):
+        return [Problem("template", f"the campaign has no texts of template '{spec.template}' to send")]
     problems = [
         Problem(f"variables.{name}", f"'{name}' is a name templates use for something else; choose another")
         for name in spec.variables
@@ -122,8 +124,8 @@ def check_renderings(session: Session, spec: CampaignSpec, issuer: Issuer, setti
     hotlines = [national_digits(hotline["number"]) for hotline in issuer.hotlines]
     used: set[str] = set()
     for name, channel in spec.channels.items():
-        spoken = Composer.for_channel(view, issuer, name, channel.options, settings)
-        digits = Composer.for_channel(view, issuer, name, channel.options, settings, digits=True)
+        spoken = Composer.for_channel(view, issuer, name, channel.options, settings, texts)
+        digits = Composer.for_channel(view, issuer, name, channel.options, settings, texts, digits=True)
         for locale in view.locales:  # a locale without its own text falls back to the issuer's
             used |= spoken.templates.variables_used(locale)
         for locale, recipient in _samples(session, spoken.adapter, channel, view.locales, settings.today()):
@@ -154,13 +156,15 @@ def check_renderings(session: Session, spec: CampaignSpec, issuer: Issuer, setti
     return list(dict.fromkeys(problems))
 
 
-def repeat_warnings(session: Session, spec: CampaignSpec, issuer: Issuer, settings: Settings) -> list[Problem]:
+def repeat_warnings(
+    session: Session, spec: CampaignSpec, issuer: Issuer, settings: Settings, texts: Mapping[str, Any]
+) -> list[Problem]:
     """A repeating rule of a channel that refuses a repeated text (Facebook, error 506, DOMAIN §12)
     whose first two fires would render the same text: the second would be refused."""
     view = view_of_spec(spec, issuer)
     warnings = []
     for name, channel in spec.channels.items():
-        composer = Composer.for_channel(view, issuer, name, channel.options, settings)
+        composer = Composer.for_channel(view, issuer, name, channel.options, settings, texts)
         if not composer.adapter.refuses_repeats:
             continue
         samples = _samples(session, composer.adapter, channel, view.locales, settings.today())

@@ -28,11 +28,12 @@ from broadcaster.campaigns.file import (
     SlotsRule,
     Validity,
 )
+from broadcaster.campaigns.texts import Texts, starting_texts, text_changes
 from broadcaster.cron import cron_trigger
 from broadcaster.directory import AreaIndex, ordered_slots, replaced_areas
 from broadcaster.directory.audience import Selector, missing, parse_selector, stations_for
-from broadcaster.errors import NotFound, TransitionRefused
-from broadcaster.models import Campaign, CampaignChannel, Issuer, Rule, RuleKind, Status
+from broadcaster.errors import NotFound, TransitionRefused, UserError
+from broadcaster.models import Campaign, CampaignChannel, CampaignRevision, Issuer, Rule, RuleKind, Status
 from broadcaster.problems import InvalidInput, Problem, from_validation_error
 from broadcaster.settings import Settings
 from broadcaster.yaml_files import read_yaml
@@ -169,19 +170,40 @@ def check_campaign_data(
     warnings = campaign_warnings(spec, settings, now)
     issuer = find_issuer(session, spec.issuer) if not problems else None
     if issuer is not None:
+        texts = texts_for(session, spec, settings)
         from broadcaster.campaigns.checks import repeat_warnings  # rendering needs a well-formed campaign
 
-        warnings += repeat_warnings(session, spec, issuer, settings)
+        warnings += repeat_warnings(session, spec, issuer, settings, texts)
     return CheckedFile(source, spec, problems, warnings)
 
 
-def check_campaign(session: Session, spec: CampaignSpec, settings: Settings) -> list[Problem]:
-    """Every problem of a structurally valid campaign, checked against the directory and templates."""
+def texts_for(session: Session, spec: CampaignSpec, settings: Settings) -> Texts:
+    """The texts a campaign file stands for: the campaign's own when it exists and keeps its template (a
+    revision's, while one is drafted), else a copy of the shared template it names (UserError: none such)."""
+    existing = session.scalar(select(Campaign).where(Campaign.slug == spec.campaign))
+    if existing is not None and existing.template == spec.template:
+        revision = session.get(CampaignRevision, existing.id)
+        kept = revision.texts if revision is not None else existing.texts
+        if kept:
+            return dict(kept)
+    return starting_texts(settings, spec.template)
+
+
+def check_campaign(
+    session: Session, spec: CampaignSpec, settings: Settings, texts: Mapping[str, Any] | None = None
+) -> list[Problem]:
+    """Every problem of a structurally valid campaign, checked against the directory, and its texts rendered
+    (`texts`: the campaign's; by default those the file stands for, see `texts_for`)."""
     problems, issuer = check_parts(session, CampaignParts.of(spec), settings)
+    if texts is None:
+        try:
+            texts = texts_for(session, spec, settings)
+        except UserError as exc:
+            return [*problems, Problem("template", str(exc))]
     if issuer is not None and not problems:
         from broadcaster.campaigns.checks import check_renderings  # rendering needs a well-formed campaign
 
-        problems += check_renderings(session, spec, issuer, settings)
+        problems += check_renderings(session, spec, issuer, settings, texts)
     return problems
 
 
@@ -359,7 +381,8 @@ def rules_of(channel: ChannelSpec, zone: ZoneInfo) -> list[Rule]:
     return rules
 
 
-def _fill(campaign: Campaign, spec: CampaignSpec, issuer: Issuer, zone: ZoneInfo) -> None:
+def fill(campaign: Campaign, spec: CampaignSpec, texts: Mapping[str, Any], issuer: Issuer, zone: ZoneInfo) -> None:
+    """Put a campaign document and its texts in the campaign's place (its channels are replaced)."""
     campaign.issuer_id = issuer.id
     campaign.number = spec.number
     campaign.subject = spec.subject
@@ -370,6 +393,7 @@ def _fill(campaign: Campaign, spec: CampaignSpec, issuer: Issuer, zone: ZoneInfo
     campaign.template = spec.template
     campaign.variables = spec.model_dump(mode="json")["variables"]
     campaign.spec = spec.normalised()
+    campaign.texts = dict(texts)
     campaign.channels = [
         CampaignChannel(
             channel=name,
@@ -382,38 +406,49 @@ def _fill(campaign: Campaign, spec: CampaignSpec, issuer: Issuer, zone: ZoneInfo
     ]
 
 
-EDITABLE = frozenset({Status.DRAFT, Status.SUBMITTED, Status.PAUSED})
+# A draft is edited in place (a submitted one returns to draft); an approved campaign is revised beside it.
+EDITABLE = frozenset({Status.DRAFT, Status.SUBMITTED})
+REVISABLE = frozenset({Status.APPROVED, Status.ACTIVE, Status.PAUSED})
 
 
-def save_campaign(session: Session, spec: CampaignSpec, actor: str, settings: Settings) -> tuple[Campaign, bool]:
-    """Store a checked campaign; returns it and whether it is new. Changes are audited field by field."""
+def save_campaign(
+    session: Session, spec: CampaignSpec, actor: str, settings: Settings, texts: Mapping[str, Any] | None = None
+) -> tuple[Campaign, bool]:
+    """Store a checked draft and its texts (by default those the file stands for: `texts_for`); returns it
+    and whether it is new. Changes are audited field by field and text by text, naming who made them.
+
+    An approved, active or paused campaign is not changed here: its edit is a revision, drafted beside it
+    while the approved version keeps sending (`broadcaster.campaigns.revisions.save_or_revise`).
+    """
     issuer = find_issuer(session, spec.issuer)
     if issuer is None:
         raise NotFound(f"issuer '{spec.issuer}' is not known")
+    if texts is None:
+        texts = texts_for(session, spec, settings)
     campaign = session.scalar(select(Campaign).where(Campaign.slug == spec.campaign))
     if campaign is None:
         campaign = Campaign(slug=spec.campaign, status=Status.DRAFT, created_by=actor)
-        _fill(campaign, spec, issuer, settings.zone)
+        fill(campaign, spec, texts, issuer, settings.zone)
         session.add(campaign)
         session.flush()
         lifecycle.record(session, campaign, actor, "create", spec=campaign.spec)
         return campaign, True
     status = Status(campaign.status)
-    if status not in EDITABLE:
+    if status in REVISABLE:
         raise TransitionRefused(
-            f"campaign '{campaign.slug}' is {status.value} and its content cannot change; "
-            "pause it first, then load the new file (it will need approval again)"
+            f"campaign '{campaign.slug}' is {status.value}: an edit of it is a revision, approved beside it"
         )
-    changes = spec_changes(campaign.spec, spec.normalised())
+    if status not in EDITABLE:
+        raise TransitionRefused(f"campaign '{campaign.slug}' is {status.value}: its content can no longer change")
+    changes = spec_changes(campaign.spec, spec.normalised()) + text_changes(campaign.texts, texts)
     if not changes:
         return campaign, False
     campaign.channels.clear()
     session.flush()  # the old channels go before the new ones arrive: (campaign, channel) is unique
-    _fill(campaign, spec, issuer, settings.zone)
+    fill(campaign, spec, texts, issuer, settings.zone)
     lifecycle.record(session, campaign, actor, "edit", changes=changes)
     if status != Status.DRAFT:
         campaign.status, campaign.submitted_by, campaign.approved_by = Status.DRAFT, None, None
-        campaign.status_before_pause = None
         lifecycle.record(
             session,
             campaign,

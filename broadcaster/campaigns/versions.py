@@ -19,28 +19,27 @@ Public API: `approved_version`, `latest_version`, `version_in_force`, `freeze`, 
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from jinja2 import DictLoader, TemplateError, TemplateNotFound, meta
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from broadcaster.campaigns import lifecycle
 from broadcaster.campaigns.checks import content_problems
-from broadcaster.campaigns.file import parse_campaign
-from broadcaster.campaigns.store import check_campaign
+from broadcaster.campaigns.file import CampaignSpec, parse_campaign
+from broadcaster.campaigns.store import check_campaign, find_issuer
+from broadcaster.campaigns.texts import reachable, text_changes
 from broadcaster.errors import UserError
-from broadcaster.models import AuditEntry, Campaign, CampaignVersion, Status
+from broadcaster.models import AuditEntry, Campaign, CampaignRevision, CampaignVersion, Issuer, Status
 from broadcaster.phones import national_digits
 from broadcaster.problems import InvalidInput
 from broadcaster.rendering import CampaignView, ChannelTemplates, Composer, build_environment, issuer_context
+from broadcaster.sandbox import TextsLoader
 from broadcaster.settings import Settings
 from channels.base import Bulletin, ChannelAdapter, Recipient, channel_class
 
@@ -64,21 +63,42 @@ class NoApprovedVersion(UserError):
 
 
 def current_content(session: Session, campaign: Campaign, settings: Settings) -> dict[str, Any]:
-    """Everything that determines what the campaign sends, as it stands now in the database and on disk."""
-    view = CampaignView.of(campaign)
-    issuer = {**issuer_context(campaign.issuer), "default_locale": campaign.issuer.default_locale}
-    environment = build_environment(settings.templates_dir)
+    """Everything that determines what the campaign sends, as it stands now in the database."""
+    channels = {channel.channel: (channel.audience, channel.areas, channel.options) for channel in campaign.channels}
+    return _content(
+        CampaignView.of(campaign), campaign.issuer, channels, campaign.texts, campaign.variables, campaign.spec
+    )
+
+
+def content_of_spec(spec: CampaignSpec, texts: Mapping[str, Any], issuer: Issuer) -> dict[str, Any]:
+    """What a campaign document and texts not (yet) in the campaign's place would send: a revision, a draft
+    sent to the test list. The same content `current_content` gives once they are the campaign's."""
+    from broadcaster.campaigns.checks import view_of_spec
+
+    channels = {
+        name: (list(channel.to), list(channel.areas), channel.options) for name, channel in spec.channels.items()
+    }
+    variables = spec.model_dump(mode="json")["variables"]
+    return _content(view_of_spec(spec, issuer), issuer, channels, texts, variables, spec.normalised())
+
+
+def _content(
+    view: CampaignView,
+    issuer: Issuer,
+    channels: Mapping[str, tuple[list[str], list[str], Mapping[str, Any]]],
+    texts: Mapping[str, Any],
+    variables: Mapping[str, Any],
+    document: Mapping[str, Any],
+) -> dict[str, Any]:
+    environment = build_environment(TextsLoader(dict(texts)))
     names: set[str] = set()
-    for channel in campaign.channels:
-        templates = ChannelTemplates(environment, view.template, channel.channel, campaign.issuer.default_locale)
-        for locale in dict.fromkeys([*view.locales, campaign.issuer.default_locale]):
+    for channel in channels:
+        templates = ChannelTemplates(environment, view.template, channel, issuer.default_locale)
+        for locale in dict.fromkeys([*view.locales, issuer.default_locale]):
             names |= set(templates.files(locale).values())
-    assert environment.loader is not None
     published = tuple(f"{part}." for part in PUBLISHED_PARTS)
     names |= {
-        name
-        for name in environment.loader.list_templates()
-        if name.startswith(f"{view.template}/") and name.rsplit("/", 1)[-1].startswith(published)
+        name for name in texts if name.startswith(f"{view.template}/") and name.rsplit("/", 1)[-1].startswith(published)
     }
     content: dict[str, Any] = _jsonable(
         {
@@ -93,39 +113,18 @@ def current_content(session: Session, campaign: Campaign, settings: Settings) ->
                 "date": view.dated,
                 "template": view.template,
                 "locales": list(view.locales),
-                "variables": campaign.variables,
-                "document": campaign.spec,
+                "variables": variables,
+                "document": document,
             },
-            "issuer": issuer,
+            "issuer": {**issuer_context(issuer), "default_locale": issuer.default_locale},
             "channels": {
-                channel.channel: {"audience": channel.audience, "areas": channel.areas, "options": channel.options}
-                for channel in campaign.channels
+                name: {"audience": audience, "areas": areas, "options": options}
+                for name, (audience, areas, options) in channels.items()
             },
-            "templates": _sources(environment, names),
+            "templates": reachable(environment, names),
         }
     )
     return content
-
-
-def _sources(environment: SandboxedEnvironment, names: Iterable[str]) -> dict[str, str]:
-    """The text of each template and of every template it extends, includes or imports."""
-    loader = environment.loader
-    assert loader is not None
-    pending, sources = sorted(names), {}
-    while pending:
-        name = pending.pop()
-        if name in sources:
-            continue
-        try:
-            sources[name] = loader.get_source(environment, name)[0]
-        except (TemplateNotFound, OSError, UnicodeDecodeError):
-            continue  # a layout that is gone or unreadable is absent from the content: a change, if it was there
-        try:
-            referenced = meta.find_referenced_templates(environment.parse(sources[name]))
-        except TemplateError:
-            continue  # validation reports the error with its line; the text is kept as it is
-        pending += [other for other in referenced if other and other not in sources]
-    return dict(sorted(sources.items()))
 
 
 def _jsonable(value: Any) -> Any:
@@ -151,7 +150,16 @@ def approved_version(session: Session, campaign: Campaign) -> CampaignVersion | 
     """The version workers send, or None when none has been approved."""
     if campaign.approved_version is None:
         return None
-    return _numbered(session, campaign, campaign.approved_version)
+    return numbered(session, campaign, campaign.approved_version)
+
+
+def published_content(session: Session, campaign: Campaign) -> dict[str, Any]:
+    """What the campaign has published: its approved version's content. The public page, its letter, the CAP
+    alerts and feed render from it, never from the campaign's working texts or from files."""
+    version = approved_version(session, campaign)
+    if version is None:
+        raise NoApprovedVersion(f"campaign '{campaign.slug}' has no approved version to publish")
+    return dict(version.content)
 
 
 def latest_version(session: Session, campaign: Campaign) -> CampaignVersion | None:
@@ -175,42 +183,70 @@ def version_in_force(session: Session, campaign: Campaign) -> CampaignVersion | 
     return approved_version(session, campaign)
 
 
-def _numbered(session: Session, campaign: Campaign, number: int) -> CampaignVersion | None:
+def numbered(session: Session, campaign: Campaign, number: int) -> CampaignVersion | None:
     return session.scalar(
         select(CampaignVersion).where(CampaignVersion.campaign_id == campaign.id, CampaignVersion.number == number)
     )
 
 
-def drafter(session: Session, campaign: Campaign) -> str:
-    """Who last edited the campaign: the audit log's last create or edit."""
-    actor = session.scalar(
-        select(AuditEntry.actor)
-        .where(AuditEntry.campaign_id == campaign.id, AuditEntry.action.in_(["create", "edit"]))
-        .order_by(AuditEntry.id.desc())
-        .limit(1)
+# Audit actions that change what a campaign says: whoever did one since the last approval is an author.
+CONTENT_ACTIONS = ("create", "edit", "revise")
+
+
+def authors(session: Session, campaign: Campaign) -> list[str]:
+    """Everyone who changed the campaign's content since its last approval, first author first."""
+    last_approval = session.scalar(
+        select(func.max(AuditEntry.id)).where(AuditEntry.campaign_id == campaign.id, AuditEntry.action == "approve")
     )
-    return actor or campaign.created_by
+    found = session.scalars(
+        select(AuditEntry.actor)
+        .where(
+            AuditEntry.campaign_id == campaign.id,
+            AuditEntry.action.in_(CONTENT_ACTIONS),
+            AuditEntry.id > (last_approval or 0),
+        )
+        .order_by(AuditEntry.id)
+    )
+    return list(dict.fromkeys(found)) or [campaign.created_by]
 
 
 def freeze(session: Session, campaign: Campaign, actor: str, settings: Settings) -> CampaignVersion:
     """Fix the campaign's content as a new version, submitted by `actor` (called on submit).
 
-    The campaign is validated again first, against the directory and the templates as they are now:
-    a template edited since `campaign add` must pass the same checks before it can be approved.
+    The campaign is validated again first, against the directory as it is now.
     """
-    problems = check_campaign(session, parse_campaign(campaign.spec, campaign.slug), settings)
+    problems = check_campaign(session, parse_campaign(campaign.spec, campaign.slug), settings, campaign.texts)
     if problems:
         raise InvalidInput(f"campaign '{campaign.slug}' as it would be submitted", problems)
-    content = current_content(session, campaign, settings)
+    return _fixed(session, campaign, current_content(session, campaign, settings), actor, settings)
+
+
+def freeze_revision(session: Session, revision: CampaignRevision, actor: str, settings: Settings) -> CampaignVersion:
+    """Fix a revision's content as a new version beside the one in force (called when it is submitted)."""
+    campaign = revision.campaign
+    spec = parse_campaign(revision.spec, campaign.slug)
+    problems = check_campaign(session, spec, settings, revision.texts)
+    if problems:
+        raise InvalidInput(f"the revision of campaign '{campaign.slug}' as it would be submitted", problems)
+    issuer = find_issuer(session, spec.issuer)
+    assert issuer is not None  # checked above
+    return _fixed(session, campaign, content_of_spec(spec, revision.texts, issuer), actor, settings)
+
+
+def _fixed(
+    session: Session, campaign: Campaign, content: dict[str, Any], actor: str, settings: Settings
+) -> CampaignVersion:
     number = (
         session.scalar(select(func.max(CampaignVersion.number)).where(CampaignVersion.campaign_id == campaign.id)) or 0
     ) + 1
+    written_by = authors(session, campaign)
     version = CampaignVersion(
         campaign_id=campaign.id,
         number=number,
         content=content,
         fingerprint=fingerprint(content),
-        drafted_by=drafter(session, campaign),
+        drafted_by=written_by[-1],
+        authors=written_by,
         submitted_by=actor,
         submitted_at=settings.clock.now(),
     )
@@ -226,10 +262,10 @@ def refuse_approval(version: CampaignVersion, campaign: Campaign, actor: str) ->
             f"'{actor}' submitted campaign '{campaign.slug}' and so cannot approve it: "
             "a second person must approve (two-person rule)"
         )
-    if actor == version.drafted_by:
+    if actor in (version.authors or [version.drafted_by]):
         return (
-            f"'{actor}' drafted version {version.number} of campaign '{campaign.slug}' and so cannot approve it: "
-            "a second person must approve (two-person rule)"
+            f"'{actor}' wrote part of version {version.number} of campaign '{campaign.slug}' and so cannot approve "
+            "it: a second person must approve (two-person rule)"
         )
     return None
 
@@ -244,19 +280,7 @@ def approve(version: CampaignVersion, campaign: Campaign, actor: str, now: datet
 
 def differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[dict[str, Any]]:
     """What changed between two contents: a unified diff per template, old and new value per field."""
-    changes: list[dict[str, Any]] = []
-    old_templates, new_templates = old.get("templates", {}), new.get("templates", {})
-    for name in sorted(set(old_templates) | set(new_templates)):
-        before, after = old_templates.get(name), new_templates.get(name)
-        if before == after:
-            continue
-        diff = difflib.unified_diff(
-            (before or "").splitlines(keepends=True),
-            (after or "").splitlines(keepends=True),
-            fromfile=f"a/{name}" if before is not None else "/dev/null",
-            tofile=f"b/{name}" if after is not None else "/dev/null",
-        )
-        changes.append({"template": name, "diff": "".join(diff)})
+    changes = text_changes(old.get("templates", {}), new.get("templates", {}))
     for part in ("campaign", "issuer", "channels"):
         changes += _field_changes(old.get(part), new.get(part), part)
     return changes
@@ -278,14 +302,14 @@ def describe_change(change: Mapping[str, Any]) -> str:
     return f"{change['field']}: {change['old']!r} → {change['new']!r}"
 
 
-def check_for_changes(session: Session, campaign: Campaign, settings: Settings, actor: str) -> list[dict[str, Any]]:
-    """Compare the campaign as it stands with the version its content is held to.
+def changes_since_fixed(session: Session, campaign: Campaign, settings: Settings) -> list[dict[str, Any]]:
+    """How what the campaign would send now differs from the version its content is held to.
 
-    On a difference the change is audited with its diff and the campaign returns to draft, to be
-    submitted and approved again; returns the differences (empty when nothing changed).
+    A campaign's texts change only by an edit, which an approved campaign takes as a revision; what can
+    change under it is its issuer (a hotline, a reading). The version keeps sending; this tells the
+    drafter and the approver, who make a revision to send the new content. Empty: nothing changed.
     """
-    status = Status(campaign.status)
-    if status not in FIXED:
+    if Status(campaign.status) not in FIXED:
         return []
     version = version_in_force(session, campaign)
     if version is None:
@@ -293,38 +317,14 @@ def check_for_changes(session: Session, campaign: Campaign, settings: Settings, 
     content = current_content(session, campaign, settings)
     if fingerprint(content) == version.fingerprint:
         return []
-    changes = differences(version.content, content)
-    lifecycle.record(
-        session,
-        campaign,
-        actor,
-        "content-changed",
-        version=version.number,
-        fingerprint=fingerprint(content),
-        changes=changes,
-    )
-    campaign.status, campaign.submitted_by, campaign.approved_by = Status.DRAFT, None, None
-    campaign.status_before_pause = None
-    lifecycle.record(
-        session,
-        campaign,
-        actor,
-        "return",
-        **{"from": status.value, "to": Status.DRAFT.value},
-        reason=f"the content changed since version {version.number} was {_fixed_as(status)}; it needs approval again",
-    )
-    return changes
+    return differences(version.content, content)
 
 
-def _fixed_as(status: Status) -> str:
-    return "submitted" if status == Status.SUBMITTED else "approved"
-
-
-def check_all(session: Session, settings: Settings, actor: str) -> dict[str, list[dict[str, Any]]]:
-    """`check_for_changes` for every campaign whose content is fixed; slug → its changes, when any."""
+def changed_campaigns(session: Session, settings: Settings) -> dict[str, list[dict[str, Any]]]:
+    """`changes_since_fixed` for every campaign whose content is fixed; slug → its changes, when any."""
     found = {}
     for campaign in session.scalars(select(Campaign).where(Campaign.status.in_(FIXED)).order_by(Campaign.id)):
-        changes = check_for_changes(session, campaign, settings, actor)
+        changes = changes_since_fixed(session, campaign, settings)
         if changes:
             found[campaign.slug] = changes
     return found
@@ -351,7 +351,7 @@ def view_of(content: Mapping[str, Any]) -> CampaignView:
 
 def environment_for(content: Mapping[str, Any], *, digits: bool = False) -> SandboxedEnvironment:
     """The template sandbox over a version's stored templates (names as under the templates folder)."""
-    return build_environment(DictLoader(dict(content["templates"])), digits=digits)
+    return build_environment(TextsLoader(dict(content["templates"])), digits=digits)
 
 
 def composer_for(content: Mapping[str, Any], channel: str, settings: Settings, *, digits: bool = False) -> Composer:
@@ -362,14 +362,17 @@ def composer_for(content: Mapping[str, Any], channel: str, settings: Settings, *
         raise UserError(f"campaign '{content['campaign']['slug']}' has no {channel} channel in this version")
     issuer = content["issuer"]
     environment = environment_for(content, digits=digits)
+    adapter = channel_class(channel)
+    slug = content["campaign"]["slug"]
     return Composer(
-        adapter=channel_class(channel),
+        adapter=adapter,
         view=view_of(content),
         issuer=issuer,
         templates=ChannelTemplates(environment, content["campaign"]["template"], channel, issuer["default_locale"]),
         channel_options=options["options"],
         reading_rate=settings.reading_rate,
         content_dir=settings.content_dir,
+        links={"verification_url": settings.warning_page_url(slug)} if adapter.default_limits.links_allowed else {},
     )
 
 

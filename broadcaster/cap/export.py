@@ -18,6 +18,7 @@ from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from broadcaster.campaigns.versions import published_content
 from broadcaster.cap.alerts import AlertRef, CampaignAlert
 from broadcaster.cap.mapping import AREA_CODE_SYSTEM, NAMESPACE, cap_time, language_tag, response_of, validity_times
 from broadcaster.cap.schema import check_alert
@@ -76,7 +77,7 @@ def build_alert(session: Session, alert: CampaignAlert, settings: Settings) -> A
     if alert.references:
         _add(root, "references", references_text(alert.references, settings))
     if alert.msg_type != "Cancel":
-        for locale, texts in render_cap_texts(campaign, settings).items():
+        for locale, texts in render_cap_texts(published_content(session, campaign), settings).items():
             _add_info(root, session, campaign, locale, texts, settings, cap.get("category", "Safety"))
     return root
 

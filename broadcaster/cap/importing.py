@@ -1,31 +1,29 @@
 """A CAP 1.2 alert becomes a draft campaign, which then goes through the usual approval.
 
-What the alert says is written where staff can read and edit it: a campaign file
-(`<content>/campaigns/<slug>.yaml`) and a template folder of the campaign's own
-(`<content>/templates/<slug>/<locale>/`) holding each <info> block's texts as `cap.*.j2` — so the
-campaign exports the same texts again — and a Facebook post and a radio script made from them, each
-ending with the issuer's hotlines. Areas come from the geocodes (or, failing that, the area names);
-the validity window from effective/expires; the priority from urgency and severity (`mapping`).
+What the alert says becomes the campaign's own texts, in the database where staff read and edit them:
+each <info> block's texts as `cap.*.j2` — so the campaign exports the same texts again — and a Facebook
+post and a radio script made from them, each ending with the issuer's hotlines. Areas come from the
+geocodes (or, failing that, the area names); the validity window from effective/expires; the priority
+from urgency and severity (`mapping`).
 
-An Update of an alert imported before changes that draft (an approved campaign must be paused first,
-as for any edit). A Cancel is never acted on by itself: it says which campaign to cancel.
+An Update of an alert imported before changes that draft (or, for an approved campaign, becomes its
+revision). A Cancel is never acted on by itself: it says which campaign to cancel.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from broadcaster.campaigns import lifecycle
 from broadcaster.campaigns.file import parse_campaign
-from broadcaster.campaigns.store import check_campaign, find_issuer, save_campaign
+from broadcaster.campaigns.revisions import save_or_revise
+from broadcaster.campaigns.store import check_campaign, find_issuer
 from broadcaster.cap.export import LETTER_DATE, LETTER_NUMBER
 from broadcaster.cap.mapping import AREA_CODE_SYSTEM, priority_of, validity_dates
 from broadcaster.cap.reading import Alert, InfoBlock
@@ -42,10 +40,8 @@ _END_RAW = re.compile(r"\{%-?\s*endraw")
 @dataclass
 class ImportResult:
     slug: str
-    files: list[Path]
-    campaign: Campaign | None = None  # None: the files were written but have problems to fix first
-    created: bool = False
-    problems: list[Problem] = field(default_factory=list)
+    campaign: Campaign
+    created: bool
 
 
 def _raw(text: str) -> str:
@@ -209,28 +205,13 @@ def _unsafe_texts(alert: Alert, source: str) -> list[Problem]:
     ]
 
 
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(path)
-
-
-def write_files(alert: Alert, data: dict[str, Any], settings: Settings) -> list[Path]:
-    folder = settings.templates_dir / data["template"]
-    files: list[Path] = []
-    try:
-        for info in alert.infos:
-            for name, text in template_files(info, "radio" in data["channels"]).items():
-                _write(folder / info.locale / name, text)
-                files.append(folder / info.locale / name)
-        campaign_file = settings.content_dir / "campaigns" / f"{data['campaign']}.yaml"
-        header = f"# Imported from CAP alert {alert.identifier} of {alert.sender}, sent {alert.sent.isoformat()}.\n"
-        _write(campaign_file, header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=120))
-        files.append(campaign_file)
-    except OSError as exc:
-        raise UserError(f"cannot write the imported campaign under {settings.content_dir}: {exc.strerror}") from None
-    return files
+def alert_texts(alert: Alert, data: dict[str, Any]) -> dict[str, str]:
+    """The campaign's texts from the alert's <info> blocks, named under the campaign's own template name."""
+    return {
+        f"{data['template']}/{info.locale}/{name}": text
+        for info in alert.infos
+        for name, text in template_files(info, "radio" in data["channels"]).items()
+    }
 
 
 def import_alert(
@@ -242,7 +223,8 @@ def import_alert(
     issuer_slug: str | None = None,
     slug: str | None = None,
 ) -> ImportResult:
-    """Write the alert's campaign file and templates, and store it as a draft when it checks clean."""
+    """The alert as a draft campaign, its texts in the database (a revision of an approved one); InvalidInput with
+    every problem when it does not check clean, and then nothing is stored."""
     if alert.msg_type == "Cancel":
         _refuse_cancel(session, alert)
     if alert.msg_type not in ("Alert", "Update") or alert.status not in ("Actual", "Exercise", "Test"):
@@ -258,15 +240,13 @@ def import_alert(
     existing = session.scalar(select(Campaign).where(Campaign.slug == slug))
     if existing is not None and existing is not earlier:
         raise UserError(f"campaign '{slug}' already exists and was not imported from this alert; choose --slug")
-    if existing is None and (settings.templates_dir / slug).exists():
-        raise UserError(f"template folder '{slug}' already exists; choose another name with --slug")
     issuer = _issuer(session, issuer_slug, earlier)
     data = campaign_data(session, alert, slug, issuer, settings, source)
     spec = parse_campaign(data, source)
-    files = write_files(alert, data, settings)
-    problems = check_campaign(session, spec, settings)
+    texts = alert_texts(alert, data)
+    problems = check_campaign(session, spec, settings, texts)
     if problems:
-        return ImportResult(slug, files, problems=problems)
-    campaign, created = save_campaign(session, spec, actor, settings)
+        raise InvalidInput(f"the campaign made from alert {alert.identifier}", problems)
+    campaign, created = save_or_revise(session, spec, actor, settings, texts)
     lifecycle.record(session, campaign, actor, "import", alert=alert.source, source=source)
-    return ImportResult(slug, files, campaign, created)
+    return ImportResult(slug, campaign, created)

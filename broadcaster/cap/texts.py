@@ -1,4 +1,4 @@
-"""The public texts of a CAP alert, from the campaign's templates: `<template>/<locale>/cap.<part>.j2`.
+"""The public texts of a CAP alert, from the approved version's texts: `<template>/<locale>/cap.<part>.j2`.
 
 Parts: `event`, `headline`, `description` (required) and `instruction`. They see what every template
 sees (`campaign`, `issuer`, the campaign's variables) but no recipient: an alert is the same for all.
@@ -8,47 +8,44 @@ first, so an alert reaches aggregators in every language the department has writ
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
-from broadcaster.models import Campaign
-from broadcaster.rendering import (
-    CampaignView,
-    ChannelTemplates,
-    TemplateProblem,
-    build_environment,
-    campaign_context,
-    issuer_context,
-)
+from broadcaster.rendering import ChannelTemplates, TemplateProblem, campaign_context
 from broadcaster.settings import Settings
 
 PART = "cap"
 REQUIRED = ("event", "headline", "description")
 
 
-def cap_locales(templates_dir: Path, template: str, campaign_locales: list[str]) -> list[str]:
-    folder = templates_dir / template
-    written = sorted(path.parent.name for path in folder.glob(f"*/{PART}.headline.j2"))
+def cap_locales(texts: Mapping[str, Any], template: str, campaign_locales: list[str]) -> list[str]:
+    written = sorted(
+        name.split("/")[1]
+        for name in texts
+        if name.startswith(f"{template}/") and name.endswith(f"/{PART}.headline.j2")
+    )
     return [locale for locale in campaign_locales if locale in written] + [
         locale for locale in written if locale not in campaign_locales
     ]
 
 
-def render_cap_texts(campaign: Campaign, settings: Settings) -> dict[str, dict[str, str]]:
-    """locale → part → text, for every locale with CAP texts; TemplateProblem names what is missing."""
-    view = CampaignView.of(campaign)
-    locales = cap_locales(settings.templates_dir, view.template, list(view.locales))
+def render_cap_texts(content: Mapping[str, Any], settings: Settings) -> dict[str, dict[str, str]]:
+    """locale → part → text, for every locale with CAP texts in a version's content (what was approved);
+    TemplateProblem names what is missing."""
+    from broadcaster.campaigns.versions import environment_for, view_of
+
+    view = view_of(content)
+    locales = cap_locales(content["templates"], view.template, list(view.locales))
     if not locales:
         raise TemplateProblem(
-            f"template '{view.template}' has no CAP texts: write {view.template}/<locale>/cap.headline.j2, "
-            "cap.event.j2 and cap.description.j2 (cap.instruction.j2 if there is advice to give)"
+            "the campaign has no CAP texts: write its CAP headline, event and description "
+            f"({view.template}/<locale>/cap.headline.j2, cap.event.j2, cap.description.j2)"
         )
-    environment = build_environment(settings.templates_dir)
-    templates = ChannelTemplates(environment, view.template, PART, locales[0])
+    templates = ChannelTemplates(environment_for(content), view.template, PART, locales[0])
     context: dict[str, Any] = {
         **view.variables,
         "campaign": campaign_context(view),
-        "issuer": issuer_context(campaign.issuer),
+        "issuer": content["issuer"],
         "options": {},
         "reading_rate": settings.reading_rate,
     }
@@ -57,7 +54,7 @@ def render_cap_texts(campaign: Campaign, settings: Settings) -> dict[str, dict[s
         missing = [part for part in REQUIRED if part not in templates.files(locale)]
         if missing:
             raise TemplateProblem(
-                f"template '{view.template}' has no {', '.join(f'cap.{part}.j2' for part in missing)} "
+                f"the campaign has no {', '.join(f'cap.{part}.j2' for part in missing)} "
                 f"for locale '{locale}' ({view.template}/{locale}/)"
             )
         rendered = templates.render(locale, context)

@@ -93,17 +93,22 @@ def add(
         err.print("nothing was loaded")
         raise typer.Exit(1)
     for saved in added.saved:
-        verb = "added" if saved.created else "updated"
-        out.print(f"{verb} campaign '{saved.campaign.slug}' ({saved.campaign.status})")
-        _report_changes(saved.campaign.slug, saved.changes)
+        slug, status = saved.campaign.slug, saved.campaign.status
+        if saved.revision:
+            out.print(
+                f"campaign '{slug}' ({status}) has a revision with this file's content: it keeps sending its "
+                f"approved version until the revision is submitted and approved ('broadcaster campaign submit {slug}')"
+            )
+        else:
+            out.print(f"{'added' if saved.created else 'updated'} campaign '{slug}' ({status})")
 
 
 def _report_changes(slug: str, changes: list[dict[str, Any]]) -> None:
     if changes:
         where = ", ".join(str(change.get("template") or change.get("field")) for change in changes)
         out.print(
-            f"[yellow]campaign '{slug}' changed since its version was fixed ({where}): it is back to draft "
-            f"and needs approval again; the difference is in 'broadcaster audit {slug}'[/]"
+            f"[yellow]campaign '{slug}' would send something else now ({where}): its approved version keeps "
+            f"sending; to send the new content, revise it (edit it) and have the revision approved[/]"
         )
 
 
@@ -113,7 +118,7 @@ def check(
     slugs: Annotated[list[str] | None, typer.Argument(help="Campaigns (default: all submitted or approved).")] = None,
     as_: str | None = AsOption,
 ) -> None:
-    """Compare campaigns with their templates and issuer as they now are; a change needs approval again."""
+    """Compare campaigns with what they would send now (an issuer changed since approval); nothing changes."""
     from broadcaster.operations import campaigns as operations
 
     who = actor(as_)
@@ -175,7 +180,7 @@ def show(slug: str, as_: str | None = AsOption) -> None:
     if version is not None:
         approved = f" · approved by {version.approved_by}" if version.approved_by else ""
         out.print(
-            f"version {version.number} (sha256 {version.fingerprint[:12]}) · drafted by {version.drafted_by} · "
+            f"version {version.number} (sha256 {version.fingerprint[:12]}) · written by {', '.join(version.authors)} · "
             f"submitted by {version.submitted_by}{approved}"
         )
     table = _table("channels", "channel", "audience", "areas", "options", "timetable", "paused")
@@ -205,20 +210,21 @@ def _transition(slug: str, action: str, who: Actor, reason: str | None = None) -
 
     with unit_of_work() as session:
         campaign = operations.change_status(session, who, slug, action, reason, settings=settings())
-        out.print(f"campaign '{slug}' is now {campaign.status}")
+        revision = f" (its revision: {campaign.revision})" if campaign.revision else ""
+        out.print(f"campaign '{slug}' is now {campaign.status}{revision}")
 
 
 @app.command()
 @friendly
 def submit(slug: str, as_: str | None = AsOption) -> None:
-    """Submit a draft for approval."""
+    """Submit a draft (or an approved campaign's revision) for approval."""
     _transition(slug, "submit", actor(as_))
 
 
 @app.command()
 @friendly
 def approve(slug: str, as_: str | None = AsOption) -> None:
-    """Approve a submitted campaign (not by the person who submitted it)."""
+    """Approve a submitted campaign or revision (not by its submitter, nor by anyone who wrote part of it)."""
     _transition(slug, "approve", actor(as_))
 
 
@@ -227,8 +233,15 @@ def approve(slug: str, as_: str | None = AsOption) -> None:
 def return_(
     slug: str, reason: Annotated[str, typer.Option(help="Why it goes back.")], as_: str | None = AsOption
 ) -> None:
-    """Send a submitted campaign back to draft."""
+    """Send a submitted campaign (or revision) back to its drafter, with the reason."""
     _transition(slug, "return", actor(as_), reason)
+
+
+@app.command("discard-revision")
+@friendly
+def discard_revision(slug: str, as_: str | None = AsOption) -> None:
+    """Drop an approved campaign's revision; it keeps its approved content."""
+    _transition(slug, "discard-revision", actor(as_))
 
 
 @app.command()

@@ -73,21 +73,11 @@ def import_(
     slug: Annotated[str | None, typer.Option(help="The campaign's name (default: from the alert).")] = None,
     as_: str | None = AsOption,
 ) -> None:
-    """A CAP alert becomes a draft campaign (files under the content folder), ready to submit for approval."""
+    """A CAP alert becomes a draft campaign, ready to submit for approval."""
     from broadcaster.operations import cap
-    from broadcaster.problems import InvalidInput
 
     who = actor(as_)
     with unit_of_work() as session:
         result = cap.import_alert(session, who, source, settings(), issuer=issuer, slug=slug)
-    for path in result.files:
-        out.print(f"wrote {escape(str(path))}")
-    if result.status is None:
-        campaign_file = result.files[-1]
-        raise InvalidInput(
-            f"the campaign written to {campaign_file} needs changes before it can be loaded "
-            f"('broadcaster campaign add {campaign_file}') and it",
-            result.problems,
-        )
     verb = "added" if result.created else "updated"
     out.print(f"{verb} campaign '{result.slug}' ({result.status}) from CAP alert {result.identifier}")

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from broadcaster.accounts import Actor, bind_actor
 from broadcaster.campaigns import lifecycle
-from broadcaster.errors import UserError
+from broadcaster.errors import TransitionRefused, UserError
 from broadcaster.models import AuditEntry, Campaign
 
 if TYPE_CHECKING:
@@ -33,7 +33,10 @@ LIFECYCLE_PERMISSIONS = {
     "cancel": "campaigns:approve",
     "pause": "campaigns:send",
     "resume": "campaigns:send",
+    "discard-revision": "campaigns:draft",
 }
+# What submit, approve and return act on when an approved campaign has a revision: the revision.
+REVISION_ACTIONS = ("submit", "approve", "return", "discard-revision")
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,7 @@ class CampaignSummary:
     created_by: str
     submitted_by: str | None
     approved_by: str | None
+    revision: str | None = None  # the status of the revision drafted beside an approved campaign, if any
 
     @classmethod
     def of(cls, campaign: Campaign) -> CampaignSummary:
@@ -64,6 +68,7 @@ class CampaignSummary:
             created_by=campaign.created_by,
             submitted_by=campaign.submitted_by,
             approved_by=campaign.approved_by,
+            revision=campaign.revision.status if campaign.revision is not None else None,
         )
 
 
@@ -94,7 +99,7 @@ class VersionInfo:
 
     number: int
     fingerprint: str  # sha256 of the fixed content
-    drafted_by: str
+    authors: list[str]  # everyone who changed its content since the approval before
     submitted_by: str
     approved_by: str | None
 
@@ -114,8 +119,8 @@ class CampaignDetail:
 class SavedCampaign:
     campaign: CampaignSummary
     created: bool
-    # What differs from the version it was held to (templates, issuer): it is back to draft when not empty.
-    changes: list[dict[str, Any]] = field(default_factory=list)
+    # Saved as the revision of an approved campaign, which keeps sending its approved version meanwhile.
+    revision: bool = False
 
 
 @dataclass(frozen=True)
@@ -191,33 +196,48 @@ def read_data(data: Any, source: str = "body") -> CampaignSpec:
 # ---- checking and saving ------------------------------------------------------------------------
 
 
-def validate(session: Session, actor: Actor, spec: CampaignSpec, source: str, settings: Settings) -> CampaignSpec:
-    """Every problem with the campaign against the directory and templates, or the campaign itself."""
+def validate(
+    session: Session,
+    actor: Actor,
+    spec: CampaignSpec,
+    source: str,
+    settings: Settings,
+    texts: dict[str, Any] | None = None,
+) -> CampaignSpec:
+    """Every problem with the campaign against the directory and its texts rendered, or the campaign itself
+    (`texts`: by default those the file stands for — the campaign's own, or the shared template's)."""
     from broadcaster.campaigns.store import check_campaign
     from broadcaster.problems import InvalidInput
 
     actor.require("campaigns:draft")
-    problems = check_campaign(session, spec, settings)
+    problems = check_campaign(session, spec, settings, texts)
     if problems:
         raise InvalidInput(source, problems)
     return spec
 
 
-def save(session: Session, actor: Actor, spec: CampaignSpec, source: str, settings: Settings) -> SavedCampaign:
-    """Check, then save as a draft (an edit of a submitted or paused campaign returns it to draft); audited."""
-    validate(session, actor, spec, source, settings)
-    return _saved(session, actor, spec, settings)
+def save(
+    session: Session,
+    actor: Actor,
+    spec: CampaignSpec,
+    source: str,
+    settings: Settings,
+    texts: dict[str, Any] | None = None,
+) -> SavedCampaign:
+    """Check, then save: a draft in place (a submitted one returns to draft), an approved campaign as its
+    revision; audited with what changed, text by text."""
+    validate(session, actor, spec, source, settings, texts)
+    return _saved(session, actor, spec, settings, texts)
 
 
-def _saved(session: Session, actor: Actor, spec: CampaignSpec, settings: Settings) -> SavedCampaign:
-    from broadcaster.campaigns.store import save_campaign
-    from broadcaster.campaigns.versions import check_for_changes
+def _saved(
+    session: Session, actor: Actor, spec: CampaignSpec, settings: Settings, texts: dict[str, Any] | None = None
+) -> SavedCampaign:
+    from broadcaster.campaigns.revisions import revision_of, save_or_revise
 
     bind_actor(session, actor)
-    campaign, created = save_campaign(session, spec, actor.login, settings)
-    # The same file may stand for changed templates or issuer: what was fixed at submit is compared too.
-    changes = check_for_changes(session, campaign, settings, actor.login)
-    return SavedCampaign(CampaignSummary.of(campaign), created, changes)
+    campaign, created = save_or_revise(session, spec, actor.login, settings, texts)
+    return SavedCampaign(CampaignSummary.of(campaign), created, revision_of(session, campaign) is not None)
 
 
 def check_files(session: Session, actor: Actor, paths: list[Path], settings: Settings) -> list[FileCheck]:
@@ -272,19 +292,16 @@ def _one_file_per_campaign(results: list[CheckedFile]) -> None:
 def check_changes(
     session: Session, actor: Actor, slugs: list[str] | None, settings: Settings
 ) -> dict[str, list[dict[str, Any]]]:
-    """Compare campaigns (default: every submitted or approved one) with their templates and issuer as they
-    now are; a changed one goes back to draft, audited with its diff. Slug → its changes (empty: none).
-
-    Reading is enough: this only records what is already true, and holds back what nobody approved.
-    """
+    """Compare campaigns (default: every submitted or approved one) with what they would send now: the issuer
+    may have changed since their version was fixed. Nothing changes: the version keeps sending until a
+    revision is approved. Slug → its changes (empty: none)."""
     from broadcaster.campaigns.store import find_campaign
-    from broadcaster.campaigns.versions import check_all, check_for_changes
+    from broadcaster.campaigns.versions import changed_campaigns, changes_since_fixed
 
     actor.require("campaigns:read")
-    bind_actor(session, actor)
     if not slugs:
-        return check_all(session, settings, actor.login)
-    return {slug: check_for_changes(session, find_campaign(session, slug), settings, actor.login) for slug in slugs}
+        return changed_campaigns(session, settings)
+    return {slug: changes_since_fixed(session, find_campaign(session, slug), settings) for slug in slugs}
 
 
 # ---- reading campaigns --------------------------------------------------------------------------
@@ -304,7 +321,7 @@ def show(session: Session, actor: Actor, slug: str) -> CampaignDetail:
     campaign = find_campaign(session, slug)
     fixed = version_in_force(session, campaign)
     version = (
-        VersionInfo(fixed.number, fixed.fingerprint, fixed.drafted_by, fixed.submitted_by, fixed.approved_by)
+        VersionInfo(fixed.number, fixed.fingerprint, list(fixed.authors), fixed.submitted_by, fixed.approved_by)
         if fixed is not None
         else None
     )
@@ -340,9 +357,13 @@ def show(session: Session, actor: Actor, slug: str) -> CampaignDetail:
 def change_status(
     session: Session, actor: Actor, slug: str, action: str, reason: str | None = None, *, settings: Settings
 ) -> CampaignSummary:
-    """submit, return (with a reason), approve (by another account), pause, resume or cancel; audited."""
+    """submit, return (with a reason), approve (by another account), pause, resume or cancel; audited.
+
+    An approved campaign with a revision: submit, approve and return act on the revision (the campaign
+    keeps sending its approved version), and discard-revision drops it."""
     if action not in LIFECYCLE_PERMISSIONS:
         raise UserError(f"'{action}' is not a campaign action ({', '.join(LIFECYCLE_PERMISSIONS)})")
+    from broadcaster.campaigns import revisions
     from broadcaster.campaigns.store import find_campaign
 
     actor.require(LIFECYCLE_PERMISSIONS[action])
@@ -350,7 +371,19 @@ def change_status(
         raise UserError("say why the campaign goes back: a reason is required")
     campaign = find_campaign(session, slug)
     bind_actor(session, actor)
-    lifecycle.apply(session, campaign, action, actor.login, reason, settings=settings)
+    if campaign.revision is not None and action in REVISION_ACTIONS:
+        if action == "submit":
+            revisions.submit(session, campaign, actor.login, settings)
+        elif action == "approve":
+            revisions.approve(session, campaign, actor.login, settings)
+        elif action == "return":
+            revisions.send_back(session, campaign, actor.login, str(reason).strip())
+        else:
+            revisions.discard(session, campaign, actor.login)
+    elif action == "discard-revision":
+        raise TransitionRefused(f"campaign '{slug}' has no revision to discard")
+    else:
+        lifecycle.apply(session, campaign, action, actor.login, reason, settings=settings)
     return CampaignSummary.of(campaign)
 
 

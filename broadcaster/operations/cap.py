@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from broadcaster.accounts import Actor, bind_actor
 from broadcaster.errors import UserError
-from broadcaster.problems import Problem
 from broadcaster.settings import Settings
 
 
@@ -24,10 +22,8 @@ class ExportedAlert:
 class ImportedAlert:
     identifier: str  # the alert's own identifier
     slug: str
-    files: list[Path]  # written under the content folder: the campaign file and its templates
-    status: str | None  # the draft's status; None when the files need changes before they can be loaded
+    status: str
     created: bool
-    problems: list[Problem]
 
 
 def export_alert(session: Session, actor: Actor, slug: str, settings: Settings) -> ExportedAlert:
@@ -54,7 +50,8 @@ def import_alert(
     issuer: str | None = None,
     slug: str | None = None,
 ) -> ImportedAlert:
-    """A CAP alert becomes a draft campaign (files under the content folder); audited."""
+    """A CAP alert becomes a draft campaign (or the revision of an approved one), its texts in the database;
+    InvalidInput with every problem when it does not check clean. Audited."""
     from broadcaster.cap.importing import import_alert as import_cap
     from broadcaster.cap.reading import parse_alert, read_source
 
@@ -62,5 +59,4 @@ def import_alert(
     alert = parse_alert(read_source(source, settings), source)
     bind_actor(session, actor)
     result = import_cap(session, alert, settings, actor.login, source, issuer, slug)
-    status = result.campaign.status if result.campaign is not None else None
-    return ImportedAlert(alert.identifier, result.slug, list(result.files), status, result.created, result.problems)
+    return ImportedAlert(alert.identifier, result.slug, result.campaign.status, result.created)

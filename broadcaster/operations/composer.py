@@ -17,11 +17,9 @@ folder, named after it, made from the shared template it started from. If the ca
 from __future__ import annotations
 
 import re
-import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -29,10 +27,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from broadcaster.accounts import Actor
-from broadcaster.errors import TransitionRefused, UserError
-from broadcaster.models import Campaign, Status
+from broadcaster.campaigns.texts import Texts, starting_texts
+from broadcaster.errors import UserError
+from broadcaster.models import Campaign, CampaignRevision
 from broadcaster.operations.campaigns import SavedCampaign
-from broadcaster.paths import within
 from broadcaster.problems import InvalidInput, Problem
 from broadcaster.settings import Settings
 from broadcaster.timetable_choices import RuleChoice, choice_of_rule
@@ -219,126 +217,61 @@ def problems_by_field(problems: list[Problem]) -> dict[str, list[str]]:
     return found
 
 
-# ---- templates in the templates folder --------------------------------------------------------------
+# ---- the campaign's texts -----------------------------------------------------------------------------
 
 
-def shared_templates(settings: Settings) -> list[str]:
-    """Template folders a campaign can start from (layouts, whose names start with '_', are not templates)."""
-    folder = settings.templates_dir
-    if not folder.is_dir():
-        return []
-    return sorted(path.name for path in folder.iterdir() if path.is_dir() and not path.name.startswith("_"))
-
-
-def edited_file(settings: Settings, template: str, channel: str, locale: str) -> str:
-    """The name, under the templates folder, of the file the page edits for this channel and locale."""
+def edited_name(texts: Mapping[str, Any], template: str, channel: str, locale: str) -> str:
+    """The name of the text the page edits for this channel and locale, among the campaign's texts."""
     candidates = EDITED_FILES[channel]
     for name in candidates:
-        if (settings.templates_dir / template / locale / name).is_file():
+        if f"{template}/{locale}/{name}" in texts:
             return f"{template}/{locale}/{name}"
     return f"{template}/{locale}/{candidates[-1]}"
 
 
-def texts_of(settings: Settings, template: str, channels: list[str], locales: list[str]) -> dict[tuple[str, str], str]:
-    """The edited text of each channel and locale as the template holds it ("" where it has none)."""
-    texts = {}
-    for channel in channels:
-        for locale in locales:
-            path = settings.templates_dir / edited_file(settings, template, channel, locale)
-            texts[(channel, locale)] = path.read_text(encoding="utf-8") if path.is_file() else ""
-    return texts
+def texts_of(
+    texts: Mapping[str, Any], template: str, channels: list[str], locales: list[str]
+) -> dict[tuple[str, str], str]:
+    """The edited text of each channel and locale as the campaign's texts hold it ("" where it has none)."""
+    return {
+        (channel, locale): str(texts.get(edited_name(texts, template, channel, locale), ""))
+        for channel in channels
+        for locale in locales
+    }
 
 
-def _same(text: str, path: Path) -> bool:
-    current = path.read_text(encoding="utf-8") if path.is_file() else ""
-    return text.strip() == current.strip()
+def base_texts(session: Session, settings: Settings, slug: str, template: str) -> Texts:
+    """The texts the page's edits apply to: the campaign's own (its revision's, while one is drafted) when it
+    keeps its template, else a copy of the shared template chosen (none when there is no such template)."""
+    campaign = session.scalar(select(Campaign).where(Campaign.slug == slug)) if slug else None
+    if campaign is not None and campaign.template == template:
+        revision = session.get(CampaignRevision, campaign.id)
+        return dict(revision.texts if revision is not None else campaign.texts)
+    try:
+        return starting_texts(settings, template)
+    except UserError:
+        return {}
 
 
-@dataclass
-class _Snapshot:
-    """A campaign folder as it was before the page wrote into it, to put back if the campaign does not save."""
-
-    folder: Path
-    files: dict[Path, bytes] | None  # None: the folder did not exist
-
-    @classmethod
-    def of(cls, folder: Path) -> _Snapshot:
-        if not folder.is_dir():
-            return cls(folder, None)
-        return cls(folder, {path: path.read_bytes() for path in folder.rglob("*") if path.is_file()})
-
-    def restore(self) -> None:
-        if self.files is None:
-            shutil.rmtree(self.folder, ignore_errors=True)
-            return
-        for path in [path for path in self.folder.rglob("*") if path.is_file() and path not in self.files]:
-            path.unlink()
-        for path, content in self.files.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(content)
-
-
-def store_texts(
-    settings: Settings, campaign: str, template: str, texts: Mapping[tuple[str, str], str]
-) -> tuple[str, Callable[[], None]]:
-    """Write the page's texts into the campaign's own template folder; returns the template the campaign
-    uses and how to undo the writing. Texts equal to the template's own change nothing."""
-    for channel, locale in texts:
+def with_edits(base: Mapping[str, Any], template: str, edits: Mapping[tuple[str, str], str]) -> Texts:
+    """The campaign's texts with the page's edits in place; a text the page did not send is kept as it was."""
+    texts = {str(name): str(text) for name, text in base.items()}
+    for (channel, locale), text in edits.items():
         if channel not in EDITED_FILES or not _LOCALE.fullmatch(locale):
             raise UserError(f"there is no {channel} text in '{locale}' to write (channels: {', '.join(CHANNELS)})")
-    changed = {
-        key: text
-        for key, text in texts.items()
-        if not _same(text, settings.templates_dir / edited_file(settings, template, *key))
-    }
-    if not changed:
-        return template, lambda: None
-    root = settings.templates_dir
-    own = root / campaign
-    if not within(root, own) or own.is_symlink():
-        raise UserError(f"the campaign's template folder '{campaign}' would lie outside the templates folder")
-    snapshot = _Snapshot.of(own)
-    try:
-        if template != campaign:
-            _copy_template(root / template, own, template, campaign)
-        for (channel, locale), text in texts.items():
-            name = edited_file(settings, campaign, channel, locale)
-            if text.strip() or (root / name).is_file():
-                (root / name).parent.mkdir(parents=True, exist_ok=True)
-                (root / name).write_text(text.rstrip("\n") + "\n", encoding="utf-8")
-    except OSError as exc:
-        snapshot.restore()
-        raise UserError(
-            f"the campaign's templates could not be written in the templates folder: {exc.strerror}"
-        ) from None
-    return campaign, snapshot.restore
-
-
-def _copy_template(source: Path, target: Path, old: str, new: str) -> None:
-    """A shared template copied as the campaign's own: its references to itself now name the copy."""
-    if not source.is_dir():
-        raise UserError(f"template '{old}' does not exist in the templates folder")
-    for path in sorted(source.rglob("*.j2")):
-        if path.is_symlink():
-            continue  # a link is never followed out of the templates folder (the loader refuses it too)
-        text = path.read_text(encoding="utf-8")
-        text = text.replace(f'"{old}/', f'"{new}/').replace(f"'{old}/", f"'{new}/")
-        destination = target / path.relative_to(source)
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        destination.write_text(text, encoding="utf-8")
+        name = edited_name(texts, template, channel, locale)
+        if text.strip() or name in texts:  # a locale the campaign never wrote this channel in stays unwritten
+            texts[name] = text.rstrip("\n") + "\n" if text.strip() else ""
+    return texts
 
 
 # ---- saving -------------------------------------------------------------------------------------------
 
 
 def save_form(session: Session, actor: Actor, form: CampaignForm, settings: Settings) -> SavedCampaign:
-    """Check and save the form's campaign as a draft, by the same operation as a file (`campaigns.save`).
-
-    An edit of a submitted or paused campaign returns it to draft; a text changed under a campaign whose
-    content is fixed is found by the version check and returns it to draft with the diff in the audit log.
-    """
-    from broadcaster.campaigns import versions
-    from broadcaster.campaigns.store import EDITABLE
+    """Check and save the form's campaign and its texts, by the same operation as a file (`campaigns.save`):
+    a draft in place, an approved campaign as its revision (it keeps sending meanwhile). Nothing is written
+    anywhere but in the campaign: no other campaign, and no shared template, changes."""
     from broadcaster.operations.campaigns import read_data, save
 
     actor.require("campaigns:draft")
@@ -347,24 +280,8 @@ def save_form(session: Session, actor: Actor, form: CampaignForm, settings: Sett
         spec = read_data(data, FORM)
     except InvalidInput:
         raise InvalidInput(FORM, _every_problem(session, form, settings)) from None
-    existing = session.scalar(select(Campaign).where(Campaign.slug == spec.campaign))
-    if existing is not None and Status(existing.status) not in EDITABLE:
-        raise TransitionRefused(
-            f"campaign '{existing.slug}' is {existing.status} and its content cannot change; pause it first "
-            "(it will need approval again)"
-        )
-    template, undo = store_texts(settings, spec.campaign, spec.template, form.texts)
-    try:
-        if template != spec.template:
-            spec = read_data({**data, "template": template}, FORM)
-        saved = save(session, actor, spec, FORM, settings)
-        if existing is not None:
-            versions.check_for_changes(session, existing, settings, actor.login)
-    except Exception:
-        undo()  # the campaign did not save: neither does its text
-        raise
-    form.template = template
-    return saved
+    texts = with_edits(base_texts(session, settings, spec.campaign, spec.template), spec.template, form.texts)
+    return save(session, actor, spec, FORM, settings, texts)
 
 
 # ---- what the page shows as one types -------------------------------------------------------------------

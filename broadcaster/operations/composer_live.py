@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
-from jinja2 import ChoiceLoader, DictLoader
 from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -27,10 +26,10 @@ from broadcaster.directory.audience import (
 )
 from broadcaster.errors import UserError
 from broadcaster.models import Issuer, Rule, RuleKind
-from broadcaster.operations.composer import CampaignForm, edited_file, sample_moment
+from broadcaster.operations.composer import CampaignForm, base_texts, sample_moment, with_edits
 from broadcaster.phones import national_digits
 from broadcaster.problems import from_validation_error
-from broadcaster.sandbox import ConfinedLoader
+from broadcaster.sandbox import TextsLoader
 from broadcaster.settings import Settings
 from broadcaster.text import SmsInfo, plain_sms_text, sms_info
 from broadcaster.timetable_choices import RuleChoice, describe, weekday_name
@@ -208,7 +207,7 @@ def check_text(
         result.problems.append("choose the issuer first: the text is checked against its hotlines")
         return result
     template = form.template
-    overlay = DictLoader({edited_file(settings, template, channel, locale): text})
+    texts = with_edits(base_texts(session, settings, form.campaign, template), template, {(channel, locale): text})
     section = form.channels.get(channel)
     options = dict(section.options) if section else {}
     adapter = channel_class(channel)
@@ -237,7 +236,7 @@ def check_text(
     shown_options = {**options, "unaccented": False} if channel == "sms" else options
 
     def composer(digits: bool, channel_options: dict[str, Any]) -> Composer:
-        environment = build_environment(ChoiceLoader([overlay, ConfinedLoader(settings.templates_dir)]), digits=digits)
+        environment = build_environment(TextsLoader(texts), digits=digits)
         return Composer(
             adapter=adapter,
             view=view,

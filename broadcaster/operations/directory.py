@@ -258,11 +258,10 @@ def issuer_profile(session: Session, actor: Actor, slug: str) -> dict[str, Any]:
 def save_issuer_profile(session: Session, actor: Actor, data: dict[str, Any], settings: Settings) -> ImportReport:
     """Add or update an issuer from a form's profile data, checked as a profile file is. Audited.
 
-    What an issuer says (its hotlines above all) is part of every approved version of its campaigns: a
-    campaign whose content is fixed returns to draft, with the difference in the audit log, at once.
+    What an issuer says (its hotlines above all) is part of every approved version of its campaigns: those
+    keep sending what was approved, and their pages tell the drafter and approver what changed, with a
+    revision to make (`versions.changes_since_fixed`).
     """
-    from broadcaster.campaigns import versions
-
     actor.require("directory:manage")
     try:
         profile = directory.IssuerProfile.model_validate(data)
@@ -271,7 +270,6 @@ def save_issuer_profile(session: Session, actor: Actor, data: dict[str, Any], se
     report = directory.store_issuer(session, profile, "the profile")
     _audit(session, actor, report)
     session.flush()
-    versions.check_all(session, settings, actor.login)
     return report
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster.campaigns import lifecycle
 from broadcaster.campaigns.file import load_campaign_file
+from broadcaster.campaigns.revisions import save_or_revise
 from broadcaster.campaigns.store import check_campaign, find_campaign, save_campaign
 from broadcaster.db import transaction
 from broadcaster.errors import TransitionRefused
@@ -164,15 +165,20 @@ def test_an_edit_is_audited_field_by_field_and_needs_approval_again(
     assert entries[2].details["changes"] == [{"field": "priority", "old": "priority", "new": "emergency"}]
 
 
-def test_an_approved_campaign_cannot_be_edited(shipped: sessionmaker[Session], settings: Settings) -> None:
+def test_an_approved_campaign_is_not_edited_in_place_its_edit_is_a_revision(
+    shipped: sessionmaker[Session], settings: Settings
+) -> None:
     with transaction(shipped) as session:
         campaign, _ = save_campaign(session, load_campaign_file(TAY_NINH), "lan", settings)
         lifecycle.apply(session, campaign, "submit", "lan", settings=settings)
         lifecycle.apply(session, campaign, "approve", "minh", settings=settings)
         spec = load_campaign_file(TAY_NINH)
         spec.subject = "khác"
-        with pytest.raises(TransitionRefused, match="approved and its content cannot change; pause it first"):
+        with pytest.raises(TransitionRefused, match="is approved: an edit of it is a revision, approved beside it"):
             save_campaign(session, spec, "lan", settings)
+        save_or_revise(session, spec, "lan", settings)
+        assert campaign.subject != "khác" and campaign.revision is not None
+        assert campaign.revision.spec["subject"] == "khác"
 
 
 def test_the_audit_log_is_append_only_in_the_database(shipped: sessionmaker[Session], settings: Settings) -> None:

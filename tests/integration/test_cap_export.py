@@ -8,8 +8,9 @@ import pytest
 from lxml import etree
 from sqlalchemy.orm import Session, sessionmaker
 
-from broadcaster.campaigns import lifecycle
+from broadcaster.campaigns import lifecycle, revisions
 from broadcaster.campaigns.file import load_campaign_file
+from broadcaster.campaigns.revisions import save_or_revise
 from broadcaster.campaigns.store import find_campaign, save_campaign
 from broadcaster.cap.alerts import alert_for_campaign
 from broadcaster.cap.export import alert_xml
@@ -113,12 +114,11 @@ def test_a_new_approval_is_an_update_and_a_cancel_references_every_alert_before_
     original = export(shipped, settings, TAY_NINH)
     with transaction(shipped) as session:
         campaign = find_campaign(session, TAY_NINH)
-        lifecycle.apply(session, campaign, "pause", "minh", settings=settings)
         spec = load_campaign_file(example_campaigns()[0])
         changed = spec.model_copy(update={"subject": spec.subject + " — bổ sung"})
-        save_campaign(session, changed, "lan", settings)  # back to draft: approval again
-        lifecycle.apply(session, campaign, "submit", "lan", settings=settings)
-        lifecycle.apply(session, campaign, "approve", "minh", settings=settings)
+        save_or_revise(session, changed, "lan", settings)  # a revision, approved beside the version in force
+        revisions.submit(session, campaign, "lan", settings)
+        revisions.approve(session, campaign, "minh", settings)
     update = export(shipped, settings, TAY_NINH)
     original_ref = ",".join(text(original, f"cap:{name}") for name in ("sender", "identifier", "sent"))
     assert text(update, "cap:msgType") == "Update"

@@ -7,15 +7,17 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster.accounts import ROLES, Actor
 from broadcaster.campaigns import versions
 from broadcaster.campaigns.file import load_campaign_file
 from broadcaster.campaigns.store import find_campaign
+from broadcaster.campaigns.texts import starting_texts
 from broadcaster.db import transaction
 from broadcaster.examples import import_examples
-from broadcaster.models import Status
+from broadcaster.models import Campaign, Status
 from broadcaster.operations import campaigns as campaign_ops
 from broadcaster.operations.composer import (
     CampaignForm,
@@ -210,7 +212,7 @@ def test_facebook_length_and_radio_reading_time_are_measured_on_the_rendered_tex
     directory: sessionmaker[Session], composer_settings: Settings
 ) -> None:
     form = shipped_form()
-    texts = texts_of(composer_settings, form.template, ["facebook", "radio"], ["vi"])
+    texts = texts_of(starting_texts(composer_settings, form.template), form.template, ["facebook", "radio"], ["vi"])
     with directory() as session:
         post = check_text(session, LAN, composer_settings, form, "facebook", "vi", texts[("facebook", "vi")])
         script = check_text(session, LAN, composer_settings, form, "radio", "vi", texts[("radio", "vi")])
@@ -222,7 +224,7 @@ def test_facebook_length_and_radio_reading_time_are_measured_on_the_rendered_tex
 # ---- saving: the same operation as a file, and texts the versions cover ------------------------------------
 
 
-def test_text_edited_in_the_page_goes_into_the_campaigns_own_template_and_into_the_submitted_version(
+def test_text_edited_in_the_page_goes_into_the_campaigns_own_texts_and_into_the_submitted_version(
     directory: sessionmaker[Session], composer_settings: Settings, content: Path
 ) -> None:
     form = shipped_form()
@@ -232,24 +234,22 @@ def test_text_edited_in_the_page_goes_into_the_campaigns_own_template_and_into_t
     form.channels["sms"].rules = [RuleChoice("once", on=date(2030, 1, 2), at=time(9, 0))]
     form.channels["facebook"].rules = [RuleChoice("weekly", at=time(19, 0), weekdays=[0, 3])]
     form.channels["radio"].rules = [RuleChoice("slots", slots=["morning"], starts=date(2030, 1, 3))]
-    form.texts = texts_of(composer_settings, form.template, list(form.channels), form.locales)
+    form.texts = texts_of(starting_texts(composer_settings, form.template), form.template, list(form.channels), ["vi"])
     edited = "Sở TT&TT: cảnh giác cuộc gọi giả danh. Báo tin: {{ issuer.hotline.number }}"
     form.texts[("sms", "vi")] = edited
+    shared = sorted(path.read_bytes() for path in (content / "templates").rglob("*.j2"))
     with transaction(directory) as session:
         saved = save_form(session, LAN, form, composer_settings)
-    own = content / "templates" / form.campaign
-    assert saved.created and form.template == form.campaign
-    assert (own / "vi" / "sms.txt.j2").read_text(encoding="utf-8") == edited + "\n"
-    # The shared template is untouched; the copy's letter includes its own body, not the shared one's.
-    assert "cảnh giác cuộc gọi" not in (content / "templates" / "goi-gia-danh" / "vi" / "sms.txt.j2").read_text()
-    assert f'"{form.campaign}/vi/_letter_body.j2"' in (own / "vi" / "email.txt.j2").read_text()
+    assert saved.created and form.template == "goi-gia-danh"
+    assert sorted(path.read_bytes() for path in (content / "templates").rglob("*.j2")) == shared  # no file written
+    with directory() as session:
+        campaign = find_campaign(session, form.campaign)
+        assert campaign.texts["goi-gia-danh/vi/sms.txt.j2"] == edited + "\n"
     with transaction(directory) as session:
         campaign_ops.change_status(session, LAN, form.campaign, "submit", settings=composer_settings)
     with directory() as session:
-        campaign = find_campaign(session, form.campaign)
-        version = versions.latest_version(session, campaign)
-        assert campaign.template == form.campaign and version is not None
-        assert version.content["templates"][f"{form.campaign}/vi/sms.txt.j2"] == edited + "\n"
+        version = versions.latest_version(session, find_campaign(session, form.campaign))
+        assert version is not None and version.content["templates"]["goi-gia-danh/vi/sms.txt.j2"] == edited + "\n"
     # Edited again in the page while it waits for approval: it goes back to draft, the diff in the audit log.
     form.texts[("sms", "vi")] = edited.replace("giả danh", "mạo danh")
     with transaction(directory) as session:
@@ -258,18 +258,20 @@ def test_text_edited_in_the_page_goes_into_the_campaigns_own_template_and_into_t
         campaign = find_campaign(session, form.campaign)
         assert campaign.status == Status.DRAFT
         log = campaign_ops.audit_log(session, LAN, form.campaign)
-        changed = next(entry for entry in log if entry.action == "content-changed")
-        assert "+Sở TT&TT: cảnh giác cuộc gọi mạo danh" in changed.details["changes"][0]["diff"]
+        edit_entry = next(entry for entry in reversed(log) if entry.action == "edit")
+        assert edit_entry.actor == "lan"
+        assert "+Sở TT&TT: cảnh giác cuộc gọi mạo danh" in edit_entry.details["changes"][-1]["diff"]
 
 
-def test_a_form_that_does_not_save_leaves_the_templates_folder_as_it_was(
+def test_a_form_that_does_not_save_leaves_nothing_behind(
     directory: sessionmaker[Session], composer_settings: Settings, content: Path
 ) -> None:
     form = shipped_form()
     form.texts = {("sms", "vi"): "Gọi ngay 0912345678 để được hỗ trợ."}  # no hotline, and an unofficial number
     with pytest.raises(InvalidInput) as refused, transaction(directory) as session:
         save_form(session, LAN, form, composer_settings)
-    assert not (content / "templates" / form.campaign).exists()
+    with directory() as session:
+        assert session.scalar(select(Campaign).where(Campaign.slug == form.campaign)) is None
     assert any(problem.where.startswith("channels.sms (vi") for problem in refused.value.problems)
 
 

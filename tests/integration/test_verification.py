@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster import verification
-from broadcaster.campaigns import lifecycle
+from broadcaster.campaigns import lifecycle, revisions
 from broadcaster.campaigns.file import load_campaign_file
+from broadcaster.campaigns.revisions import save_or_revise
 from broadcaster.campaigns.store import find_campaign, save_campaign
 from broadcaster.db import transaction
 from broadcaster.examples import example_campaigns
@@ -89,20 +90,23 @@ def test_a_draft_or_submitted_letter_is_never_found(shipped: sessionmaker[Sessio
         assert verification.published_campaign(session, TAY_NINH) is None
 
 
-def test_a_letter_changed_after_approval_is_not_shown_until_approved_again_and_a_cancelled_one_is_withdrawn(
+def test_a_revision_is_not_shown_until_it_is_approved_and_a_cancelled_letter_is_withdrawn(
     shipped: sessionmaker[Session], settings: Settings
 ) -> None:
     load_all(shipped, settings)
     with transaction(shipped) as session:
-        campaign = find_campaign(session, TAY_NINH)
-        lifecycle.apply(session, campaign, "pause", "minh", settings=settings)
         spec = load_campaign_file(example_campaigns()[0])
-        save_campaign(session, spec.model_copy(update={"subject": spec.subject + " (sửa)"}), "lan", settings)
+        save_or_revise(session, spec.model_copy(update={"subject": spec.subject + " (sửa)"}), "lan", settings)
     with transaction(shipped) as session:
-        assert verification.find_letter(session, settings, "881/STTTT-TTr", date(2024, 5, 14), IN_MAY) is None
-        lifecycle.apply(session, find_campaign(session, TAY_NINH), "cancel", "minh", settings=settings)
-    with transaction(shipped) as session:  # cancelled from draft: its content was never approved as it stands
-        assert verification.published_campaign(session, TAY_NINH) is None
+        letter = verification.find_letter(session, settings, "881/STTTT-TTr", date(2024, 5, 14), IN_MAY)
+        assert letter is not None and "(lần 2)\n" in letter.text and "(sửa)" not in letter.text  # the approved one
+        campaign = find_campaign(session, TAY_NINH)
+        revisions.submit(session, campaign, "lan", settings)
+        assert "(sửa)" not in verification.letter_of(session, campaign, settings, IN_MAY).text  # submitted only
+        revisions.approve(session, campaign, "minh", settings)
+    with transaction(shipped) as session:
+        letter = verification.find_letter(session, settings, "881/STTTT-TTr", date(2024, 5, 14), IN_MAY)
+        assert letter is not None and "(lần 2) (sửa)" in letter.text
         lifecycle.apply(session, find_campaign(session, BINH_PHUOC), "cancel", "minh", settings=settings)
     with transaction(shipped) as session:  # cancelled while approved: shown, as withdrawn
         campaign = verification.published_campaign(session, BINH_PHUOC)
@@ -155,10 +159,10 @@ def test_facebook_and_email_bulletins_may_link_the_verification_page_and_sms_and
             "Kiểm tra tại: https://canhbao.example.vn/tra-cuu/canh-bao/canh-bao-goi-gia-danh-lan-2"
             in (bulletin.parts["txt"])
         )
-    sms = (folder / "sms.txt.j2").read_text(encoding="utf-8")
-    (folder / "sms.txt.j2").write_text(sms.strip() + " {{ verification_url }}\n", encoding="utf-8")
     with transaction(shipped) as session:
-        problems = [str(problem) for problem in check_campaign(session, spec, own)]
+        texts = dict(find_campaign(session, spec.campaign).texts)
+        texts["goi-gia-danh/vi/sms.txt.j2"] = texts["goi-gia-danh/vi/sms.txt.j2"].strip() + " {{ verification_url }}\n"
+        problems = [str(problem) for problem in check_campaign(session, spec, own, texts)]
     assert problems == [
         "template: template goi-gia-danh/vi/sms.txt.j2 line 1 uses 'verification_url', a link, which this "
         "channel never carries (links are for e-mail and Facebook)"

@@ -1,8 +1,10 @@
 """Approval covers exactly what is sent: the version fixed at submit is the only thing workers render.
 
-A template edited on disk after approval is not sent — the approved text is — and once the change is
-noticed (the scheduler looks at each resync) the campaign waits in draft for approval again, with the
-diff in the audit log. Content checks run again when bulletins are built; a failure stops the channel.
+A campaign's texts are its own, in the database: a shared template edited on disk changes no campaign
+and stops none. An approved campaign is edited as a revision beside it, which sends nothing until it is
+approved, by someone who wrote none of it; then it takes the campaign's place in one transaction. What
+changes under an approved campaign (its issuer) is reported, not sent and not stopped. Content checks
+run again when bulletins are built; a failure stops the channel.
 """
 
 from __future__ import annotations
@@ -16,13 +18,17 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from broadcaster.campaigns import lifecycle
-from broadcaster.campaigns.versions import approved_version, check_for_changes
+from broadcaster.accounts import ROLES, Actor
+from broadcaster.campaigns import lifecycle, revisions
+from broadcaster.campaigns.file import parse_campaign
+from broadcaster.campaigns.versions import approved_version, changes_since_fixed
+from broadcaster.cap.alerts import history
 from broadcaster.clock import system_now
 from broadcaster.db import transaction
 from broadcaster.directory import import_stations
 from broadcaster.errors import TransitionRefused
 from broadcaster.models import AuditEntry, Campaign, CampaignVersion, Delivery, DeliveryState
+from broadcaster.operations import campaigns as operations
 from broadcaster.problems import InvalidInput
 from broadcaster.settings import Settings
 from broadcaster.timetable import Timetable, catch_up
@@ -43,15 +49,27 @@ def own(settings: Settings, tmp_path: Path) -> Settings:
     return settings.model_copy(update={"content_dir": folder, "rates": {"sms": 100_000}})
 
 
-def sms_template(settings: Settings) -> Path:
-    return settings.templates_dir / "goi-gia-danh" / "vi" / "sms.txt.j2"
+SMS_TEXT = "goi-gia-danh/vi/sms.txt.j2"
 
 
-def edit(settings: Settings, old: str, new: str) -> None:
-    path = sms_template(settings)
+def edit_shared_template(settings: Settings, old: str, new: str) -> None:
+    path = settings.templates_dir / SMS_TEXT
     text = path.read_text(encoding="utf-8")
     assert old in text
     path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def revise_sms(
+    sessions: sessionmaker[Session], settings: Settings, campaign_id: int, old: str, new: str, who: str
+) -> None:
+    """Edit the campaign's own SMS text, as the composer or a campaign file would save it."""
+    with transaction(sessions) as session:
+        found = session.get_one(Campaign, campaign_id)
+        texts = dict(found.revision.texts if found.revision else found.texts)
+        assert old in texts[SMS_TEXT]
+        texts[SMS_TEXT] = texts[SMS_TEXT].replace(old, new)
+        spec = parse_campaign(found.spec, found.slug)
+        operations.save(session, Actor(who, ROLES["admin"]), spec, "the composer", settings, texts)
 
 
 def emergency_sms_now(sessions: sessionmaker[Session], settings: Settings, folder: Path, status: str) -> int:
@@ -81,45 +99,60 @@ def audit(sessions: sessionmaker[Session], campaign_id: int) -> list[AuditEntry]
         return list(session.scalars(query))
 
 
-def test_a_template_edited_on_disk_after_approval_is_not_sent_the_approved_text_is(
+def test_a_shared_template_edited_on_disk_changes_no_campaign_and_stops_none(
     shipped: sessionmaker[Session], own: Settings, tmp_path: Path
 ) -> None:
-    emergency_sms_now(shipped, own, tmp_path, "approved")
-    edit(own, ORIGINAL, LINK)
+    campaign_id = emergency_sms_now(shipped, own, tmp_path, "approved")
+    edit_shared_template(own, ORIGINAL, LINK)
     fire_now(shipped, own)
+    Timetable(shipped, own).sync()  # the resync that once sent such a campaign back to draft
     Worker(shipped, own, ["sms"], "w").drain(timeout=30)
 
     texts = sent_texts(own)
     assert len(texts) == 3
     assert all("ket ban Zalo" in text and "tn.vn" not in text for text in texts)
+    with shipped() as session:
+        found = session.get_one(Campaign, campaign_id)
+        assert (found.status, found.approved_version) == ("active", 1)
+        assert "tn.vn" not in found.texts[SMS_TEXT]
+        assert changes_since_fixed(session, found, own) == []
+    assert "content-changed" not in [entry.action for entry in audit(shipped, campaign_id)]
 
 
-def test_the_scheduler_notices_the_change_audits_its_diff_and_the_campaign_waits_for_approval(
+def test_a_revision_of_an_active_campaign_sends_nothing_until_approved_then_takes_its_place(
     shipped: sessionmaker[Session], own: Settings, tmp_path: Path
 ) -> None:
     campaign_id = emergency_sms_now(shipped, own, tmp_path, "approved")
     fire_now(shipped, own)
     worker = Worker(shipped, own, ["sms"], "w")
     assert worker.expand_one()  # the rows are written; nothing is sent yet
-    edit(own, ORIGINAL, "")
+    revise_sms(shipped, own, campaign_id, ORIGINAL, "", "lan")
 
-    Timetable(shipped, own).sync()
-
+    worker.drain(timeout=30)
+    assert len(sent_texts(own)) == 3
+    assert all("ket ban Zalo" in text for text in sent_texts(own))  # the approved text, while the revision waits
     with shipped() as session:
         found = session.get_one(Campaign, campaign_id)
-        assert (found.status, found.approved_version) == ("draft", 1)
-    changed, returned = audit(shipped, campaign_id)[-2:]
-    assert (changed.actor, changed.action, changed.details["version"]) == ("scheduler", "content-changed", 1)
-    [change] = changed.details["changes"]
-    assert change["template"] == "goi-gia-danh/vi/sms.txt.j2"
-    assert change["diff"].startswith("--- a/goi-gia-danh/vi/sms.txt.j2\n+++ b/goi-gia-danh/vi/sms.txt.j2\n")
-    assert "\n-{{ issuer.unit_short }}: kẻ gian giả danh" in change["diff"]
-    assert "kết bạn Zalo" not in change["diff"].split("\n+")[-1]
-    assert returned.action == "return"
-    assert returned.details["reason"] == "the content changed since version 1 was approved; it needs approval again"
+        assert (found.status, found.approved_version, found.revision is not None) == ("active", 1, True)
+        assert ORIGINAL in found.texts[SMS_TEXT]
+    revise_entry = audit(shipped, campaign_id)[-1]
+    assert (revise_entry.actor, revise_entry.action) == ("lan", "revise")
+    [change] = revise_entry.details["changes"]
+    assert change["template"] == SMS_TEXT and "\n-{{ issuer.unit_short }}: kẻ gian giả danh" in change["diff"]
 
-    worker.drain(timeout=5)
-    assert sent_texts(own) == []  # neither the old text nor the new one goes out unapproved
+    with transaction(shipped) as session:
+        found = session.get_one(Campaign, campaign_id)
+        version = revisions.submit(session, found, "lan", own)
+        assert version.number == 2 and found.approved_version == 1
+        with pytest.raises(TransitionRefused, match="'lan' submitted campaign 'thu-nghiem'"):
+            revisions.approve(session, found, "lan", own)
+        revisions.approve(session, found, "minh", own)
+    with shipped() as session:
+        found = session.get_one(Campaign, campaign_id)
+        assert (found.status, found.approved_version, found.revision) == ("active", 2, None)
+        assert ORIGINAL not in found.texts[SMS_TEXT]
+        assert changes_since_fixed(session, found, own) == []
+        assert [alert.msg_type for alert in history(session, found, own)] == ["Alert", "Update"]
 
 
 def test_approved_again_the_waiting_deliveries_send_the_new_text(
@@ -129,12 +162,11 @@ def test_approved_again_the_waiting_deliveries_send_the_new_text(
     fire_now(shipped, own)
     worker = Worker(shipped, own, ["sms"], "w")
     assert worker.expand_one()
-    edit(own, ORIGINAL, "")
+    revise_sms(shipped, own, campaign_id, ORIGINAL, "", "lan")
     with transaction(shipped) as session:
         found = session.get_one(Campaign, campaign_id)
-        assert check_for_changes(session, found, own, "lan")
-        lifecycle.apply(session, found, "submit", "lan", settings=own)
-        lifecycle.apply(session, found, "approve", "minh", settings=own)
+        revisions.submit(session, found, "lan", own)
+        revisions.approve(session, found, "minh", own)
     worker.drain(timeout=30)
 
     texts = sent_texts(own)
@@ -146,20 +178,35 @@ def test_approved_again_the_waiting_deliveries_send_the_new_text(
         assert version is not None and (version.number, version.approved_by) == (2, "minh")
 
 
-def test_a_template_edited_after_validation_is_checked_again_when_it_is_submitted(
+def test_a_returned_revision_keeps_the_reason_and_the_version_it_returned(
     shipped: sessionmaker[Session], own: Settings, tmp_path: Path
 ) -> None:
-    campaign_id = emergency_sms_now(shipped, own, tmp_path, "draft")  # validated as it was
-    edit(own, ORIGINAL, LINK)
+    campaign_id = emergency_sms_now(shipped, own, tmp_path, "approved")
+    revise_sms(shipped, own, campaign_id, ORIGINAL, "", "lan")
     with transaction(shipped) as session:
         found = session.get_one(Campaign, campaign_id)
-        with pytest.raises(InvalidInput) as refused:
-            lifecycle.apply(session, found, "submit", "lan", settings=own)
-    assert str(refused.value) == "campaign 'thu-nghiem' as it would be submitted has 1 problem"
+        revisions.submit(session, found, "lan", own)
+        revisions.send_back(session, found, "minh", "thiếu số đường dây nóng thứ hai")
+    with shipped() as session:
+        found = session.get_one(Campaign, campaign_id)
+        assert found.revision is not None
+        assert (found.revision.status, found.revision.returned_version) == ("draft", 2)
+        assert found.revision.returned_reason == "thiếu số đường dây nóng thứ hai"
+        assert (found.status, found.approved_version) == ("approved", 1)
+
+
+def test_a_text_with_a_link_is_refused_when_it_is_saved(
+    shipped: sessionmaker[Session], own: Settings, tmp_path: Path
+) -> None:
+    campaign_id = emergency_sms_now(shipped, own, tmp_path, "draft")
+    with pytest.raises(InvalidInput) as refused:
+        revise_sms(shipped, own, campaign_id, ORIGINAL, LINK, "lan")
     assert [str(problem) for problem in refused.value.problems] == [
         "channels.sms (vi, +84912000000): the text has a link (tn.vn); sms bulletins must not contain links, "
         "since the warning tells people never to follow one"
     ]
+    with shipped() as session:
+        assert ORIGINAL in session.get_one(Campaign, campaign_id).texts[SMS_TEXT]
 
 
 def test_content_that_fails_the_checks_at_send_time_pauses_the_channel_with_the_reason(
@@ -206,7 +253,7 @@ def test_whoever_drafted_a_version_cannot_approve_it_even_when_another_submitted
         with pytest.raises(TransitionRefused) as refused:
             lifecycle.apply(session, found, "approve", "lan", settings=settings)
         assert str(refused.value) == (
-            "'lan' drafted version 1 of campaign 'thu-nghiem' and so cannot approve it: "
+            "'lan' wrote part of version 1 of campaign 'thu-nghiem' and so cannot approve it: "
             "a second person must approve (two-person rule)"
         )
         lifecycle.apply(session, found, "approve", "minh", settings=settings)
@@ -217,7 +264,28 @@ def test_whoever_drafted_a_version_cannot_approve_it_even_when_another_submitted
         assert "goi-gia-danh/vi/sms.txt.j2" in version.content["templates"]
 
 
-def test_the_cli_previews_the_approved_text_finds_the_change_and_shows_its_diff(cli: Cli, tmp_path: Path) -> None:
+def test_everyone_who_changed_a_version_is_its_author_and_none_of_them_approves_it(
+    shipped: sessionmaker[Session], settings: Settings, tmp_path: Path
+) -> None:
+    """lan drafts, minh (who may approve) edits the text, lan submits: minh may not approve his own words."""
+    campaign_id = emergency_sms_now(shipped, settings, tmp_path, "draft")
+    revise_sms(shipped, settings, campaign_id, ORIGINAL, "", "minh")
+    with transaction(shipped) as session:
+        found = session.get_one(Campaign, campaign_id)
+        lifecycle.apply(session, found, "submit", "lan", settings=settings)
+        with pytest.raises(TransitionRefused, match="'minh' wrote part of version 1"):
+            lifecycle.apply(session, found, "approve", "minh", settings=settings)
+        lifecycle.apply(session, found, "approve", "hoa", settings=settings)
+    with shipped() as session:
+        version = session.scalars(select(CampaignVersion)).one()
+        assert version.authors == ["lan", "minh"] and version.approved_by == "hoa"
+    edit_entry = [entry for entry in audit(shipped, campaign_id) if entry.action == "edit"][-1]
+    assert edit_entry.actor == "minh" and edit_entry.details["changes"][0]["template"] == SMS_TEXT
+
+
+def test_the_cli_previews_the_approved_text_and_reports_an_issuer_changed_since_without_stopping_it(
+    cli: Cli, tmp_path: Path
+) -> None:
     content = tmp_path / "content"
     shutil.copytree(CONTENT, content)
     cli.env["BROADCASTER_CONTENT_DIR"] = str(content)
@@ -227,48 +295,38 @@ def test_the_cli_previews_the_approved_text_finds_the_change_and_shows_its_diff(
     assert cli("campaign", "add", CONTENT / "campaigns" / f"{slug}.yaml", "--as", "lan").exit_code == 0
     assert cli("campaign", "submit", slug, "--as", "hoa").exit_code == 0
     assert cli("campaign", "approve", slug, "--as", "minh").exit_code == 0
-    template = content / "templates" / "goi-gia-danh" / "vi" / "sms.txt.j2"
+    template = content / "templates" / SMS_TEXT
     template.write_text(template.read_text(encoding="utf-8").replace(ORIGINAL, ""), encoding="utf-8")
+    issuer = tmp_path / "tay-ninh-stttt.yaml"
+    profile = (CONTENT.parent / "config" / "issuers" / "tay-ninh-stttt.yaml").read_text(encoding="utf-8")
+    issuer.write_text(profile.replace("02763813111", "02763813112"), encoding="utf-8")
+    assert cli("directory", "import", "issuers", issuer).exit_code == 0
 
     assert "ket ban Zalo" in cli("campaign", "preview", slug, "--channel", "sms").stdout  # the approved text
     shown = cli("campaign", "show", slug).stdout
-    assert "version 1 (sha256 " in shown and "drafted by lan · submitted by hoa · approved by minh" in shown
+    assert "version 1 (sha256 " in shown and "submitted by hoa · approved by minh" in shown
 
     check = cli("campaign", "check", "--as", "lan")
     assert check.exit_code == 0, check.output
-    assert (
-        check.stdout.split()
-        == (
-            f"campaign '{slug}' changed since its version was fixed (goi-gia-danh/vi/sms.txt.j2): it is back to "
-            f"draft and needs approval again; the difference is in 'broadcaster audit {slug}'"
-        ).split()
-    )
-    assert "status draft" in cli("campaign", "show", slug).stdout
-    log = cli("audit", slug).stdout
-    assert "content-changed" in log
-    assert "+++ b/goi-gia-danh/vi/sms.txt.j2" in log and "@@ -1 +1 @@" in log
-    assert "ket ban Zalo" not in cli("campaign", "preview", slug, "--channel", "sms").stdout  # the draft, on disk
-    assert cli("campaign", "check", "--as", "lan").stdout.strip() == "no campaign changed since its version was fixed"
+    assert f"campaign '{slug}' would send something else now (issuer.hotlines" in check.stdout
+    assert "its approved version keeps sending" in check.stdout
+    assert "status approved" in cli("campaign", "show", slug).stdout
 
 
-def test_loading_the_same_file_again_notices_a_template_changed_since_it_was_submitted(
-    cli: Cli, tmp_path: Path
-) -> None:
-    content = tmp_path / "content"
-    shutil.copytree(CONTENT, content)
-    cli.env["BROADCASTER_CONTENT_DIR"] = str(content)
+def test_loading_the_file_of_an_approved_campaign_again_makes_a_revision(cli: Cli) -> None:
     import_shipped_with_cli(cli)
     slug = "canh-bao-goi-gia-danh-lan-2"
     path = CONTENT / "campaigns" / f"{slug}.yaml"
     assert cli("campaign", "add", path, "--as", "lan").exit_code == 0
     assert cli("campaign", "submit", slug, "--as", "lan").exit_code == 0
-    template = content / "templates" / "goi-gia-danh" / "vi" / "sms.txt.j2"
-    template.write_text(template.read_text(encoding="utf-8").replace(ORIGINAL, ""), encoding="utf-8")
+    assert cli("campaign", "approve", slug, "--as", "minh").exit_code == 0
+    changed = path.read_text(encoding="utf-8").replace("priority: priority", "priority: emergency")
+    (cli.cwd / "changed.yaml").write_text(changed, encoding="utf-8")
 
-    again = cli("campaign", "add", path, "--as", "lan")
+    again = cli("campaign", "add", cli.cwd / "changed.yaml", "--as", "lan")
     assert again.exit_code == 0, again.output
-    assert f"campaign '{slug}' changed since its version was fixed (goi-gia-danh/vi/sms.txt.j2)" in again.stdout
-    assert "status draft" in cli("campaign", "show", slug).stdout
-    refused = cli("campaign", "approve", slug, "--as", "minh")
-    assert refused.exit_code == 1
-    assert "only a campaign that is submitted can be approved" in refused.stderr
+    assert f"campaign '{slug}' (approved) has a revision with this file's content" in again.stdout
+    assert "status approved" in cli("campaign", "show", slug).stdout
+    assert cli("campaign", "submit", slug, "--as", "lan").exit_code == 0
+    assert cli("campaign", "approve", slug, "--as", "minh").exit_code == 0
+    assert "priority emergency" in cli("campaign", "show", slug).stdout

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster.campaigns.file import load_campaign_file
 from broadcaster.campaigns.store import find_campaign
+from broadcaster.campaigns.texts import starting_texts
 from broadcaster.db import transaction
 from broadcaster.examples import import_examples
 from broadcaster.operations.composer import CampaignForm, form_of, texts_of
@@ -97,7 +98,7 @@ def fields_of(form: CampaignForm, token: str) -> dict[str, Any]:
 
 def tay_ninh(web_settings: Settings, path: Path = TAY_NINH) -> CampaignForm:
     form = form_of(load_campaign_file(path).normalised())
-    form.texts = texts_of(web_settings, form.template, list(form.channels), form.locales)
+    form.texts = texts_of(starting_texts(web_settings, form.template), form.template, list(form.channels), form.locales)
     return form
 
 
@@ -229,8 +230,8 @@ def test_choosing_another_shared_template_brings_its_texts(
 
 def test_a_text_for_a_locale_that_is_a_path_is_refused(web_settings: Settings) -> None:
     from broadcaster.errors import UserError
-    from broadcaster.operations.composer import store_texts
+    from broadcaster.operations.composer import with_edits
 
+    base = starting_texts(web_settings, "goi-gia-danh")
     with pytest.raises(UserError, match=re.escape("no sms text in '../../x'")):
-        store_texts(web_settings, "mot-chien-dich", "goi-gia-danh", {("sms", "../../x"): "văn bản"})
-    assert not (web_settings.templates_dir / "mot-chien-dich").exists()
+        with_edits(base, "goi-gia-danh", {("sms", "../../x"): "văn bản"})

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from broadcaster.campaigns.store import find_campaign
 from broadcaster.db import transaction
 from broadcaster.examples import import_examples
 from broadcaster.settings import Settings
@@ -139,9 +140,10 @@ def test_a_campaign_composed_in_the_browser_goes_from_draft_to_the_test_list(
     drafter.locator("#save").click()
     expect(drafter.locator("#notice")).to_have_text("Đã lưu bản nháp.")
     shot(drafter, "4-saved")
-    # The edited SMS is the campaign's own template now, in the templates folder the versions read.
-    own = web_settings.templates_dir / SLUG / "vi" / "sms.txt.j2"
-    assert own.read_text(encoding="utf-8") == SHORT_SMS + "\n"
+    # The edited SMS is the campaign's own text, in the database; the shared template is untouched.
+    with sessions() as session:
+        assert find_campaign(session, SLUG).texts["goi-gia-danh/vi/sms.txt.j2"] == SHORT_SMS + "\n"
+    assert SHORT_SMS not in (web_settings.templates_dir / "goi-gia-danh" / "vi" / "sms.txt.j2").read_text()
     drafter.locator("#submit").click()
     expect(drafter.locator("#notice")).to_contain_text("Đã trình duyệt")
     drafter.goto(f"{server}/campaigns/{SLUG}/preview")

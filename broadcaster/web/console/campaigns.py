@@ -19,7 +19,7 @@ from broadcaster.campaigns import lifecycle, versions
 from broadcaster.campaigns.store import find_campaign
 from broadcaster.errors import UserError
 from broadcaster.letters import letter_file
-from broadcaster.models import Campaign, Status
+from broadcaster.models import Campaign, CampaignVersion, RevisionStatus, Status
 from broadcaster.operations import campaigns as operations
 from broadcaster.operations.preview import Preview, preview
 from broadcaster.rendering import reading_seconds
@@ -58,25 +58,39 @@ def campaign_list(request: Request, session: DbSession, actor: Reader, status: s
 
 
 def _actions(campaign: Campaign, actor: Actor) -> list[str]:
-    """The lifecycle actions this person may take on the campaign as it stands."""
-    status = Status(campaign.status)
-    return [
-        action
-        for action, permission in operations.LIFECYCLE_PERMISSIONS.items()
-        if actor.may(permission) and status in lifecycle.TRANSITIONS[action].sources
-    ]
+    """The actions this person may take on the campaign as it stands; with a revision, submit, approve and
+    return act on the revision (`operations.change_status`)."""
+    status, revision = Status(campaign.status), campaign.revision
+    allowed = []
+    for action, permission in operations.LIFECYCLE_PERMISSIONS.items():
+        if not actor.may(permission):
+            continue
+        if revision is not None and action in operations.REVISION_ACTIONS:
+            submitted = revision.status == RevisionStatus.SUBMITTED
+            if action == "discard-revision" or (action == "submit") != submitted:
+                allowed.append(action)
+        elif action != "discard-revision" and status in lifecycle.TRANSITIONS[action].sources:
+            allowed.append(action)
+    return allowed
+
+
+def pending_version(session: Session, campaign: Campaign) -> CampaignVersion | None:
+    """The version waiting for approval: a submitted campaign's, or its submitted revision's."""
+    revision = campaign.revision
+    if revision is not None:
+        waiting = revision.version if revision.status == RevisionStatus.SUBMITTED else None
+        return versions.numbered(session, campaign, waiting) if waiting is not None else None
+    return versions.latest_version(session, campaign) if campaign.status == Status.SUBMITTED else None
 
 
 def approval_refusal(session: Session, campaign: Campaign, actor: Actor) -> str | None:
     """The word key saying why this person may not approve (two-person rule), or None."""
-    if campaign.status != Status.SUBMITTED:
-        return None
-    version = versions.latest_version(session, campaign)
+    version = pending_version(session, campaign)
     if version is None:
         return None
     if actor.login == version.submitted_by:
         return "you_submitted"
-    if actor.login == version.drafted_by:
+    if actor.login in (version.authors or [version.drafted_by]):
         return "you_drafted"
     return None
 

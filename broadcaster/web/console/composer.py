@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
 from broadcaster.accounts import Actor
+from broadcaster.campaigns.texts import shared_templates
 from broadcaster.errors import UserError
 from broadcaster.models import Campaign, Status
 from broadcaster.operations import campaigns as campaign_ops
@@ -27,12 +28,12 @@ from broadcaster.operations.composer import (
     CHANNELS,
     CampaignForm,
     ChannelForm,
+    base_texts,
     export_yaml,
     form_of,
     import_file,
     problems_by_field,
     save_form,
-    shared_templates,
     texts_of,
 )
 from broadcaster.operations.composer_live import (
@@ -76,17 +77,22 @@ Fields = Annotated[FormData, Depends(_form_fields)]
 # ---- the page ------------------------------------------------------------------------------------------
 
 
-def _templates(session: Session, request: Request, campaign: str) -> list[str]:
-    """The shared templates, and this campaign's own: another campaign's own template is not offered."""
-    others = set(session.scalars(select(Campaign.slug).where(Campaign.slug != campaign)))
-    return [name for name in shared_templates(settings_of(request)) if name not in others]
+def _templates(request: Request) -> list[str]:
+    """The shared templates a campaign can start from."""
+    return shared_templates(settings_of(request))
+
+
+def _texts(session: Session, request: Request, form: CampaignForm) -> dict[tuple[str, str], str]:
+    """The texts the page edits: the campaign's own, or the chosen shared template's for a new one."""
+    base = base_texts(session, settings_of(request), form.campaign, form.template)
+    return texts_of(base, form.template, list(CHANNELS), form.locales)
 
 
 def _blank(session: Session, request: Request) -> tuple[CampaignForm, dict[str, ChannelForm]]:
     settings = settings_of(request)
     today = settings.today()
     issuers = issuer_choices(session)
-    templates = _templates(session, request, "")
+    templates = _templates(request)
     form = CampaignForm(
         issuer=issuers[0][0] if issuers else "",
         valid_from=today,
@@ -96,7 +102,7 @@ def _blank(session: Session, request: Request) -> tuple[CampaignForm, dict[str, 
     )
     sections = {channel: ChannelForm() for channel in CHANNELS}
     form.channels = dict(sections)
-    form.texts = texts_of(settings, form.template, list(CHANNELS), form.locales)
+    form.texts = _texts(session, request, form)
     return form, sections
 
 
@@ -134,7 +140,7 @@ def _page(
         "weekdays": WEEKDAYS[lang],
         "slot_names": {slot: SLOT_WORDS[lang].get(slot, slot) for slot in SLOTS},
         "issuers": issuer_choices(session),
-        "templates": _templates(session, request, form.campaign),
+        "templates": _templates(request),
         "choices": {channel: audience_choices(session, actor, channel) for channel in CHANNELS},
         "counts": {
             channel: count_audience(
@@ -168,7 +174,7 @@ def edit_campaign(request: Request, session: DbSession, actor: Drafter, slug: st
     words = words_of(request)
     detail = campaign_ops.show(session, actor, slug)
     form = form_of(detail.spec)
-    form.texts = texts_of(settings_of(request), form.template, list(CHANNELS), form.locales)
+    form.texts = _texts(session, request, form)
     sections = {channel: form.channels.get(channel, ChannelForm()) for channel in CHANNELS}
     notice = words["saved"] if "saved" in request.query_params else ""
     notice = words["submitted"] if "submitted" in request.query_params else notice
@@ -212,7 +218,7 @@ def import_campaign_file(request: Request, session: DbSession, actor: Drafter, d
         if not state.failed:
             state.fail("import", str(exc))
         return _page(request, session, actor, form, sections, state, status_code=422)
-    form.texts = texts_of(settings_of(request), form.template, list(CHANNELS), form.locales)
+    form.texts = _texts(session, request, form)
     sections = {channel: form.channels.get(channel, ChannelForm()) for channel in CHANNELS}
     return _page(request, session, actor, form, sections)
 
@@ -221,7 +227,7 @@ def import_campaign_file(request: Request, session: DbSession, actor: Drafter, d
 def use_template(request: Request, session: DbSession, actor: Drafter, data: Fields) -> Response:
     """The form again with the chosen template's texts in place of those being edited."""
     form, sections, state = parse_form(data, words_of(request))
-    form.texts = texts_of(settings_of(request), form.template, list(CHANNELS), form.locales)
+    form.texts = _texts(session, request, form)
     return _page(request, session, actor, form, sections, state)
 
 
@@ -257,7 +263,7 @@ def submit_campaign(request: Request, session: DbSession, actor: Drafter, slug: 
     except UserError as exc:
         detail = campaign_ops.show(session, actor, slug)
         form = form_of(detail.spec)
-        form.texts = texts_of(settings_of(request), form.template, list(CHANNELS), form.locales)
+        form.texts = _texts(session, request, form)
         sections = {channel: form.channels.get(channel, ChannelForm()) for channel in CHANNELS}
         state = FormState()
         if isinstance(exc, InvalidInput):

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from lxml import etree
 
+from broadcaster.campaigns.versions import published_content
 from broadcaster.cap.alerts import alert_by_identifier, current_alerts
 from broadcaster.cap.export import alert_document_url, alert_xml
 from broadcaster.cap.mapping import cap_time
@@ -45,7 +46,7 @@ def feed(request: Request, session: DbSession) -> Response:
     etree.SubElement(root, f"{{{ATOM}}}link", rel="self", href=f"{settings.public_url}/cap/alerts.atom")
     for alert in alerts:
         campaign = alert.campaign
-        texts = next(iter(render_cap_texts(campaign, settings).values()))
+        texts = next(iter(render_cap_texts(published_content(session, campaign), settings).values()))
         entry = _add(root, "entry")
         url = alert_document_url(settings, alert.ref.identifier)
         _add(entry, "id", url)

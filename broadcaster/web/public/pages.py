@@ -152,7 +152,7 @@ def warning_page(request: Request, session: DbSession, slug: str, lang: Lang = N
         t=words,
         lang=words["lang"],
         warning=verification.warning_of(campaign, settings, today),
-        texts=verification.public_texts(campaign, settings, words["lang"]),
+        texts=verification.public_texts(session, campaign, settings, words["lang"]),
         alert=verification.alert_link(session, campaign, settings),
     )
 
@@ -164,7 +164,7 @@ def letter_pdf(request: Request, session: DbSession, slug: str) -> Response:
         return refusal
     settings: Settings = request.app.state.settings
     campaign = verification.published_campaign(session, slug)
-    document = verification.letter_document(campaign, settings) if campaign else None
+    document = verification.letter_document(session, campaign, settings) if campaign else None
     if document is None:
         words = words_for(None)
         return page("message.html.j2", 404, t=words, message=words["not_found"], lang=words["lang"])
@@ -180,7 +180,7 @@ def letter_page(request: Request, session: DbSession, slug: str, lang: Lang = No
     settings: Settings = request.app.state.settings
     words = words_for(lang)
     campaign = verification.published_campaign(session, slug)
-    letter = verification.letter_of(campaign, settings, settings.today()) if campaign else None
+    letter = verification.letter_of(session, campaign, settings, settings.today()) if campaign else None
     if letter is None:
         return page("message.html.j2", 404, t=words, message=words["not_found"], lang=words["lang"])
     return page("letter.html.j2", t=words, lang=words["lang"], letter=letter)

@@ -1,0 +1,131 @@
+"""Revisions: the next content of an approved campaign, drafted beside it while it keeps sending.
+
+An edit of an approved, active or paused campaign does not touch the campaign: it is kept as the
+campaign's revision (one at a time), audited with what it changes. The drafter submits it, which fixes
+it as a new version; a second person — none of its authors — approves it, and then, in one
+transaction, the revision's document and texts take the campaign's place, the new version is the one
+workers render, and the approval publishes a CAP Update. Until then the approved version keeps
+sending, and nothing the revision says goes out. An approver may send it back with a reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from broadcaster.campaigns import lifecycle, versions
+from broadcaster.campaigns.file import CampaignSpec, parse_campaign
+from broadcaster.campaigns.store import REVISABLE, fill, find_issuer, save_campaign, spec_changes, texts_for
+from broadcaster.campaigns.texts import text_changes
+from broadcaster.errors import NotFound, TransitionRefused
+from broadcaster.models import Campaign, CampaignRevision, CampaignVersion, RevisionStatus, Status
+from broadcaster.settings import Settings
+
+
+def revision_of(session: Session, campaign: Campaign) -> CampaignRevision | None:
+    return campaign.revision
+
+
+def save_or_revise(
+    session: Session, spec: CampaignSpec, actor: str, settings: Settings, texts: dict[str, Any] | None = None
+) -> tuple[Campaign, bool]:
+    """Save a checked campaign: a draft in place (`store.save_campaign`), an approved one as its revision.
+    Returns the campaign and whether it is new."""
+    campaign = session.scalar(select(Campaign).where(Campaign.slug == spec.campaign))
+    if campaign is None or Status(campaign.status) not in REVISABLE:
+        return save_campaign(session, spec, actor, settings, texts)
+    if texts is None:
+        texts = texts_for(session, spec, settings)
+    revise(session, campaign, spec, texts, actor)
+    return campaign, False
+
+
+def revise(session: Session, campaign: Campaign, spec: CampaignSpec, texts: dict[str, Any], actor: str) -> bool:
+    """Keep an edit of an approved campaign as its revision; returns whether anything changed. A revision
+    that was submitted goes back to being drafted (its version is never approved)."""
+    revision = revision_of(session, campaign)
+    before_spec, before_texts = (revision.spec, revision.texts) if revision else (campaign.spec, campaign.texts)
+    changes = spec_changes(before_spec, spec.normalised()) + text_changes(before_texts, texts)
+    if not changes:
+        return False
+    if revision is None:
+        revision = campaign.revision = CampaignRevision(started_by=actor, status=RevisionStatus.DRAFT)
+    revision.spec, revision.texts = spec.normalised(), dict(texts)
+    withdrawn = revision.status == RevisionStatus.SUBMITTED
+    revision.status, revision.version = RevisionStatus.DRAFT, None
+    lifecycle.record(session, campaign, actor, "revise", changes=changes, withdrawn=withdrawn)
+    session.flush()
+    return True
+
+
+def submit(session: Session, campaign: Campaign, actor: str, settings: Settings) -> CampaignVersion:
+    """Fix the revision as a version for approval, checked against the directory as it is now."""
+    revision = _drafted(session, campaign)
+    if revision.status == RevisionStatus.SUBMITTED:
+        raise TransitionRefused(
+            f"the revision of campaign '{campaign.slug}' already waits for approval (version {revision.version})"
+        )
+    version = versions.freeze_revision(session, revision, actor, settings)
+    revision.status, revision.version = RevisionStatus.SUBMITTED, version.number
+    lifecycle.record(session, campaign, actor, "submit-revision", version=version.number)
+    return version
+
+
+def approve(session: Session, campaign: Campaign, actor: str, settings: Settings) -> CampaignVersion:
+    """Approve the submitted revision: its content takes the campaign's place and its version sends from now."""
+    revision = _drafted(session, campaign)
+    version = _submitted_version(session, campaign, revision)
+    if (refusal := versions.refuse_approval(version, campaign, actor)) is not None:
+        raise TransitionRefused(refusal)
+    spec = parse_campaign(revision.spec, campaign.slug)
+    issuer = find_issuer(session, spec.issuer)
+    if issuer is None:
+        raise NotFound(f"issuer '{spec.issuer}' is not known")
+    campaign.channels.clear()
+    session.flush()  # the old channels go before the new ones arrive: (campaign, channel) is unique
+    fill(campaign, spec, revision.texts, issuer, settings.zone)
+    now = settings.clock.now()
+    versions.approve(version, campaign, actor, now)
+    campaign.approved_by = actor
+    campaign.sendable_since = now  # fire times the revision adds in the past were never due
+    campaign.revision = None
+    lifecycle.record(session, campaign, actor, "approve", version=version.number, revision=True)
+    session.flush()
+    return version
+
+
+def send_back(session: Session, campaign: Campaign, actor: str, reason: str) -> CampaignRevision:
+    """Return the submitted revision to its drafter with the reason; the approved version keeps sending."""
+    revision = _drafted(session, campaign)
+    version = _submitted_version(session, campaign, revision)
+    revision.status, revision.version = RevisionStatus.DRAFT, None
+    revision.returned_reason, revision.returned_version = reason, version.number
+    lifecycle.record(session, campaign, actor, "return-revision", version=version.number, reason=reason)
+    return revision
+
+
+def discard(session: Session, campaign: Campaign, actor: str) -> None:
+    """Drop the revision; the campaign keeps its approved content."""
+    revision = _drafted(session, campaign)
+    campaign.revision = None
+    lifecycle.record(session, campaign, actor, "discard-revision", version=revision.version)
+    session.flush()
+
+
+def _drafted(session: Session, campaign: Campaign) -> CampaignRevision:
+    revision = revision_of(session, campaign)
+    if revision is None:
+        raise TransitionRefused(f"campaign '{campaign.slug}' has no revision: edit it to start one")
+    return revision
+
+
+def _submitted_version(session: Session, campaign: Campaign, revision: CampaignRevision) -> CampaignVersion:
+    if revision.status != RevisionStatus.SUBMITTED or revision.version is None:
+        raise TransitionRefused(
+            f"the revision of campaign '{campaign.slug}' is still being drafted: it must be submitted first"
+        )
+    version = versions.numbered(session, campaign, revision.version)
+    assert version is not None  # fixed when it was submitted
+    return version
