@@ -8,6 +8,7 @@ longer send (cancelled, completed, its validity over).
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -48,19 +49,47 @@ def send_now(
         raise TransitionRefused(f"cannot send '{campaign.slug}' on {channel} now: {refusal}")
     if test:
         _refuse_test_send(session, channel)
+    _occurrence(session, campaign, channel, f"{TEST_SEND if test else 'now:'}{now:%Y%m%dT%H%M%S}", now)
+    action = "send-test" if test else "send-now"
+    lifecycle.record(session, campaign, who, action, channel=channel, at=now.astimezone(UTC).isoformat())
+    return _waiting(session)
+
+
+def send_draft_test(
+    session: Session, campaign: Campaign, channel: str, who: str, now: datetime, content: dict[str, Any]
+) -> int:
+    """A test send of content not yet approved (a draft's, a revision's) to the test lists only, audited;
+    returns how many occurrences wait to fan out. Its text is marked as a test, it is never counted in
+    the campaign's totals or the daily caps, and it goes whatever the campaign's status."""
+    if channel not in content["channels"]:
+        known = ", ".join(content["channels"])
+        raise UserError(f"the draft of campaign '{campaign.slug}' has no {channel} channel (it has {known})")
+    _refuse_test_send(session, channel)
+    _occurrence(session, campaign, channel, f"{TEST_SEND}draft:{now:%Y%m%dT%H%M%S}", now, content)
+    lifecycle.record(
+        session, campaign, who, "send-test", channel=channel, at=now.astimezone(UTC).isoformat(), draft=True
+    )
+    return _waiting(session)
+
+
+def _occurrence(
+    session: Session, campaign: Campaign, channel: str, rule_key: str, now: datetime, content: Any = None
+) -> None:
     occurrence = {
         "campaign_id": campaign.id,
         "channel": channel,
-        "rule_key": f"{TEST_SEND if test else 'now:'}{now:%Y%m%dT%H%M%S}",
+        "rule_key": rule_key,
         "slot": None,
         "fire_at": now,
         "state": OccurrenceState.PENDING,
         "late": False,
         "created_at": now,
+        "content": content,
     }
-    insert_ignoring_duplicates(session, Occurrence, [occurrence])
-    action = "send-test" if test else "send-now"
-    lifecycle.record(session, campaign, who, action, channel=channel, at=now.astimezone(UTC).isoformat())
+    insert_ignoring_duplicates(session, Occurrence, [occurrence])  # one a second: a double click sends once
+
+
+def _waiting(session: Session) -> int:
     return session.scalar(select(func.count()).where(Occurrence.state == OccurrenceState.PENDING)) or 0
 
 

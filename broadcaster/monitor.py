@@ -20,6 +20,7 @@ from broadcaster.models import (
     Priority,
     Status,
 )
+from broadcaster.outbox import TEST_SEND
 from broadcaster.policy import HELD_BY_CAP, window_opens, within_window
 from broadcaster.settings import Settings
 from broadcaster.timetable import next_fires, plans_for
@@ -74,7 +75,11 @@ def campaign_status(session: Session, settings: Settings, campaign: Campaign, no
         ):
             status.occurrences[state] += count
             status.late += count if late and state != OccurrenceState.MISSED else 0
-        ours = select(Occurrence.id).where(Occurrence.campaign_id == campaign.id, Occurrence.channel == item.channel)
+        ours = select(Occurrence.id).where(
+            Occurrence.campaign_id == campaign.id,
+            Occurrence.channel == item.channel,
+            ~Occurrence.rule_key.startswith(TEST_SEND),  # test sends are never counted in the campaign's totals
+        )
         for state, count in session.execute(
             select(Delivery.state, func.count()).where(Delivery.occurrence_id.in_(ours)).group_by(Delivery.state)
         ):

@@ -43,7 +43,7 @@ from broadcaster.models import (
     Occurrence,
     delivery_key,
 )
-from broadcaster.outbox import WORKER, claim_occurrence, expand, skip_expired
+from broadcaster.outbox import TEST_RANK, WORKER, claim_occurrence, expand, skip_expired
 from broadcaster.pacing import SharedPace
 from broadcaster.policy import (
     CAP_SPAN,
@@ -97,7 +97,7 @@ def _candidates(dialect: str, channel: str, emergencies_only: bool) -> Select[in
         .where(
             Delivery.channel == channel,
             Delivery.done_at.is_(None),  # the claim index's own condition, so both databases use it
-            may_send_condition(),
+            or_(may_send_condition(), Delivery.rank == TEST_RANK),  # a draft's test send goes to staff phones
         )
     )
     if emergencies_only:
@@ -674,18 +674,22 @@ class Worker:
             occurrence = session.get(Occurrence, occurrence_id)
             assert occurrence is not None
             campaign = occurrence.campaign
-            version = approved_version(session, campaign)
-            if version is None:
-                raise NoApprovedVersion(
-                    f"campaign '{campaign.slug}' has no approved version (it was approved before versions "
-                    "were kept): return it to draft, submit and approve it again"
+            if occurrence.content is not None:  # a test send of a draft: the content it was sent with
+                composer = SendingComposer(
+                    occurrence.content, "the draft", occurrence.channel, self.settings, test=True
                 )
-            entry = (
-                SendingComposer(version, occurrence.channel, self.settings),
-                occurrence.fire_at.astimezone(self.settings.zone),
-                occurrence.slot,
-                version.number,
-            )
+                number = 0
+            else:
+                version = approved_version(session, campaign)
+                if version is None:
+                    raise NoApprovedVersion(
+                        f"campaign '{campaign.slug}' has no approved version (it was approved before versions "
+                        "were kept): return it to draft, submit and approve it again"
+                    )
+                described = f"version {version.number}"
+                composer = SendingComposer(version.content, described, occurrence.channel, self.settings)
+                number = version.number
+            entry = (composer, occurrence.fire_at.astimezone(self.settings.zone), occurrence.slot, number)
         self.composers[occurrence_id] = entry
         while len(self.composers) > 64:
             self.composers.popitem(last=False)
@@ -757,6 +761,7 @@ def _counted_sends(
     query = select(Delivery.address, Delivery.state, Delivery.done_at, Delivery.lease_until).where(
         Delivery.channel == channel,
         Delivery.address.in_(addresses),
+        Delivery.rank != TEST_RANK,  # test sends to staff phones never count against the cap
         or_(
             and_(Delivery.state.in_(DONE), Delivery.done_at > now - CAP_SPAN),
             and_(Delivery.state == DeliveryState.SENDING, Delivery.lease_until > now, Delivery.lease_owner != owner),

@@ -10,6 +10,7 @@ sending, and nothing the revision says goes out. An approver may send it back wi
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -20,7 +21,7 @@ from broadcaster.campaigns.file import CampaignSpec, parse_campaign
 from broadcaster.campaigns.store import REVISABLE, fill, find_issuer, save_campaign, spec_changes, texts_for
 from broadcaster.campaigns.texts import text_changes
 from broadcaster.errors import NotFound, TransitionRefused
-from broadcaster.models import Campaign, CampaignRevision, CampaignVersion, RevisionStatus, Status
+from broadcaster.models import AuditEntry, Campaign, CampaignRevision, CampaignVersion, RevisionStatus, Status
 from broadcaster.settings import Settings
 
 
@@ -38,11 +39,13 @@ def save_or_revise(
         return save_campaign(session, spec, actor, settings, texts)
     if texts is None:
         texts = texts_for(session, spec, settings)
-    revise(session, campaign, spec, texts, actor)
+    revise(session, campaign, spec, texts, actor, settings.clock.now())
     return campaign, False
 
 
-def revise(session: Session, campaign: Campaign, spec: CampaignSpec, texts: dict[str, Any], actor: str) -> bool:
+def revise(
+    session: Session, campaign: Campaign, spec: CampaignSpec, texts: dict[str, Any], actor: str, now: datetime
+) -> bool:
     """Keep an edit of an approved campaign as its revision; returns whether anything changed. A revision
     that was submitted goes back to being drafted (its version is never approved)."""
     revision = revision_of(session, campaign)
@@ -51,13 +54,46 @@ def revise(session: Session, campaign: Campaign, spec: CampaignSpec, texts: dict
     if not changes:
         return False
     if revision is None:
-        revision = campaign.revision = CampaignRevision(started_by=actor, status=RevisionStatus.DRAFT)
+        revision = campaign.revision = CampaignRevision(started_by=actor, started_at=now, status=RevisionStatus.DRAFT)
     revision.spec, revision.texts = spec.normalised(), dict(texts)
     withdrawn = revision.status == RevisionStatus.SUBMITTED
     revision.status, revision.version = RevisionStatus.DRAFT, None
     lifecycle.record(session, campaign, actor, "revise", changes=changes, withdrawn=withdrawn)
     session.flush()
     return True
+
+
+def start(session: Session, campaign: Campaign, actor: str, why: str, now: datetime) -> CampaignRevision:
+    """A revision with the campaign's content as it stands, to send what changed under it (its issuer)."""
+    if campaign.revision is not None:
+        return campaign.revision
+    if Status(campaign.status) not in REVISABLE:
+        raise TransitionRefused(f"campaign '{campaign.slug}' is {campaign.status}: only an approved one is revised")
+    revision = campaign.revision = CampaignRevision(
+        started_by=actor,
+        started_at=now,
+        status=RevisionStatus.DRAFT,
+        spec=dict(campaign.spec),
+        texts=dict(campaign.texts),
+    )
+    lifecycle.record(session, campaign, actor, "revise", changes=[], reason=why)
+    session.flush()
+    return revision
+
+
+def returned_reason(session: Session, campaign: Campaign) -> str | None:
+    """Why the approver sent the campaign (or its revision) back, while it waits for its drafter."""
+    if campaign.revision is not None:
+        return campaign.revision.returned_reason if campaign.revision.status == RevisionStatus.DRAFT else None
+    if campaign.status != Status.DRAFT:
+        return None
+    last = session.scalar(
+        select(AuditEntry)
+        .where(AuditEntry.campaign_id == campaign.id, AuditEntry.action.in_(("return", "submit")))
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    )
+    return str(last.details.get("reason")) if last is not None and last.action == "return" else None
 
 
 def submit(session: Session, campaign: Campaign, actor: str, settings: Settings) -> CampaignVersion:

@@ -453,7 +453,7 @@ def save_campaign(
             session,
             campaign,
             actor,
-            "return",
+            "withdraw",  # the drafter changed what waited for approval: it needs submitting again
             **{"from": status.value, "to": "draft"},
             reason="content changed; it needs approval again",
         )

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -376,24 +376,32 @@ def composer_for(content: Mapping[str, Any], channel: str, settings: Settings, *
     )
 
 
+# What a test send's text starts with, so nobody takes it for the real warning (GSM-7: no part grows to UCS-2).
+TEST_MARK = "[THU NGHIEM] "
+
+
 @dataclass
 class SendingComposer:
-    """Builds bulletins for sending from an approved version, and runs the content checks on them.
+    """Builds bulletins for sending from an approved version's content (or, for a test send, a draft's),
+    and runs the content checks on them.
 
     The checks read the text with numbers left in digits (a second composer); a text shared by every
-    recipient of a locale and moment is checked once, a personal one for each recipient.
+    recipient of a locale and moment is checked once, a personal one for each recipient. A test send's
+    text is marked as one after the checks.
     """
 
-    version: CampaignVersion
+    content: Mapping[str, Any]
+    described: str  # "version 3", "the draft": what a refusal names
     channel: str
     settings: Settings
+    test: bool = False
     spoken: Composer = field(init=False)
     digits: Composer = field(init=False)
     _checked: set[tuple[str, datetime, str | None]] = field(default_factory=set, init=False)
 
     def __post_init__(self) -> None:
-        self.spoken = composer_for(self.version.content, self.channel, self.settings)
-        self.digits = composer_for(self.version.content, self.channel, self.settings, digits=True)
+        self.spoken = composer_for(self.content, self.channel, self.settings)
+        self.digits = composer_for(self.content, self.channel, self.settings, digits=True)
         self.hotlines = [national_digits(hotline["number"]) for hotline in self.spoken.issuer["hotlines"]]
 
     @property
@@ -407,15 +415,23 @@ class SendingComposer:
         locale = self.spoken.locale_for(recipient)
         moment = (locale, fire_at, slot)
         if moment in self._checked:
-            return bulletin
+            return self._marked(bulletin)
         shown = self.digits.compose(key, recipient, fire_at, slot, attempt)
         problems = content_problems(self.spoken.adapter, shown.parts, self.spoken.options, self.hotlines)
         problems += self.spoken.adapter.check_read_aloud(bulletin.parts)
         if problems:
             raise ContentRefused(
-                f"the {self.channel} text of version {self.version.number} fails the content checks "
-                f"({locale}): " + "; ".join(problems)
+                f"the {self.channel} text of {self.described} fails the content checks ({locale}): "
+                + "; ".join(problems)
             )
         if not self.spoken.templates.personal(locale):
             self._checked.add(moment)
-        return bulletin
+        return self._marked(bulletin)
+
+    def _marked(self, bulletin: Bulletin) -> Bulletin:
+        if not self.test:
+            return bulletin
+        parts = {
+            name: TEST_MARK + text if name in ("txt", "subject") else text for name, text in bulletin.parts.items()
+        }
+        return replace(bulletin, parts=parts)

@@ -387,6 +387,19 @@ def change_status(
     return CampaignSummary.of(campaign)
 
 
+def start_revision(session: Session, actor: Actor, slug: str, settings: Settings) -> CampaignSummary:
+    """A revision of an approved campaign with its content as it stands, so that what changed under it (its
+    issuer: a hotline, a reading) can be submitted and approved; the approved version sends meanwhile."""
+    from broadcaster.campaigns import revisions
+    from broadcaster.campaigns.store import find_campaign
+
+    actor.require("campaigns:draft")
+    campaign = find_campaign(session, slug)
+    bind_actor(session, actor)
+    revisions.start(session, campaign, actor.login, "to send what changed since the approval", settings.clock.now())
+    return CampaignSummary.of(campaign)
+
+
 def resume_channel(session: Session, actor: Actor, slug: str, channel: str) -> CampaignSummary:
     """Resume one channel that was paused after a permanent failure; audited with the reason it had."""
     from broadcaster.campaigns.store import find_campaign

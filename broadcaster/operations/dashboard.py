@@ -7,15 +7,25 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from broadcaster.accounts import Actor
-from broadcaster.campaigns import versions
+from broadcaster.campaigns import revisions, versions
 from broadcaster.counts import counts
-from broadcaster.models import DONE, Campaign, CampaignChannel, Occurrence, OccurrenceState, Status
+from broadcaster.models import (
+    DONE,
+    Campaign,
+    CampaignChannel,
+    CampaignRevision,
+    Occurrence,
+    OccurrenceState,
+    RevisionStatus,
+    Status,
+)
 from broadcaster.operations.monitoring import FAILED
 from broadcaster.operations.sending import FanOut, fan_outs
+from broadcaster.outbox import TEST_SEND
 from broadcaster.settings import Settings
 
 RECENT_DAYS = 7
@@ -30,6 +40,8 @@ class Waiting:
     priority: str
     at: datetime
     note: str | None = None  # for a campaign to approve: why this person may not approve it
+    revision: bool = False  # what waits is an approved campaign's revision, not the campaign itself
+    returned: str | None = None  # why the approver sent it back, while it waits for its drafter
 
 
 @dataclass(frozen=True)
@@ -57,11 +69,22 @@ class Dashboard:
     failures: list[Failures] = field(default_factory=list)  # in occurrences of the last RECENT_DAYS days
     week_sends: Counter[str] = field(default_factory=Counter)  # per channel, sent or delivered this week
     fan_outs: list[FanOut] = field(default_factory=list)
+    changed: list[Waiting] = field(default_factory=list)  # approved campaigns whose issuer changed since
 
 
-def _waiting(campaign: Campaign, note: str | None = None) -> Waiting:
+def _waiting(campaign: Campaign, note: str | None = None, returned: str | None = None) -> Waiting:
+    revision = campaign.revision is not None
+    at = campaign.revision.started_at if campaign.revision is not None else campaign.updated_at
     return Waiting(
-        campaign.slug, campaign.number, campaign.subject, campaign.status, campaign.priority, campaign.updated_at, note
+        campaign.slug,
+        campaign.number,
+        campaign.subject,
+        campaign.status,
+        campaign.priority,
+        at,
+        note,
+        revision,
+        returned,
     )
 
 
@@ -70,15 +93,34 @@ def dashboard(session: Session, actor: Actor, settings: Settings) -> Dashboard:
     now = settings.clock.now()
     today = settings.today()
     board = Dashboard(week_starts=today - timedelta(days=today.weekday()))
+    being_written = CampaignRevision.status == RevisionStatus.DRAFT
+    waiting = CampaignRevision.status == RevisionStatus.SUBMITTED
     if actor.may("campaigns:draft"):
-        drafts = select(Campaign).where(Campaign.status == Status.DRAFT).order_by(Campaign.updated_at.desc())
-        board.drafts = [_waiting(campaign) for campaign in session.scalars(drafts)]
+        drafts = (
+            select(Campaign)
+            .outerjoin(CampaignRevision)
+            .where(or_(Campaign.status == Status.DRAFT, being_written))
+            .order_by(Campaign.updated_at.desc())
+        )
+        board.drafts = [
+            _waiting(campaign, returned=revisions.returned_reason(session, campaign))
+            for campaign in session.scalars(drafts)
+        ]
     if actor.may("campaigns:approve"):
-        submitted = select(Campaign).where(Campaign.status == Status.SUBMITTED).order_by(Campaign.updated_at)
+        submitted = (
+            select(Campaign)
+            .outerjoin(CampaignRevision)
+            .where(or_(Campaign.status == Status.SUBMITTED, waiting))
+            .order_by(Campaign.updated_at)
+        )
         for campaign in session.scalars(submitted):
             version = versions.latest_version(session, campaign)
             note = versions.refuse_approval(version, campaign, actor.login) if version is not None else None
             board.to_approve.append(_waiting(campaign, note))
+    if actor.may("campaigns:draft") or actor.may("campaigns:approve"):
+        changed = list(versions.changed_campaigns(session, settings))
+        found = session.scalars(select(Campaign).where(Campaign.slug.in_(changed)).order_by(Campaign.slug))
+        board.changed = [_waiting(item) for item in found]
     paused = (
         select(CampaignChannel, Campaign)
         .join(Campaign)
@@ -105,6 +147,7 @@ def _recent_counts(session: Session, settings: Settings, board: Dashboard, now: 
             select(Occurrence.id, Occurrence.channel, Occurrence.fire_at, Campaign.slug, Campaign.subject)
             .join(Campaign, Campaign.id == Occurrence.campaign_id)
             .where(Occurrence.fire_at >= since, Occurrence.state == OccurrenceState.EXPANDED)
+            .where(~Occurrence.rule_key.startswith(TEST_SEND))  # test sends are never counted
         )
     }
     if not occurrences:

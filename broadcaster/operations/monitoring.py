@@ -56,7 +56,8 @@ class ChannelMonitor:
     planned: list[datetime]
     occurrences: Counter[str] = field(default_factory=Counter)
     test_sends: int = 0
-    states: Counter[str] = field(default_factory=Counter)
+    states: Counter[str] = field(default_factory=Counter)  # the campaign's deliveries, test sends left out
+    test_states: Counter[str] = field(default_factory=Counter)  # the test sends' deliveries, shown apart
     reasons: list[Reason] = field(default_factory=list)
     waiting_for: list[str] = field(default_factory=list)
     fan_outs: list[FanOut] = field(default_factory=list)
@@ -147,17 +148,20 @@ def _count_occurrences(session: Session, campaign: Campaign, channels: dict[str,
 def _count_deliveries(
     session: Session, campaign: Campaign, channels: dict[str, ChannelMonitor], reasons_too: bool
 ) -> None:
-    occurrence_channel: dict[int, str] = {
-        occurrence_id: channel
-        for occurrence_id, channel in session.execute(
-            select(Occurrence.id, Occurrence.channel).where(Occurrence.campaign_id == campaign.id)
-        )
-    }
+    occurrence_channel: dict[int, str] = {}
+    tests: set[int] = set()
+    for occurrence_id, channel, rule_key in session.execute(
+        select(Occurrence.id, Occurrence.channel, Occurrence.rule_key).where(Occurrence.campaign_id == campaign.id)
+    ):
+        occurrence_channel[occurrence_id] = channel
+        if rule_key.startswith(TEST_SEND):
+            tests.add(occurrence_id)
     if not occurrence_channel:
         return
     ours = list(occurrence_channel)
     for (occurrence_id, state), count in counts(session, ours).items():
-        channels[occurrence_channel[occurrence_id]].states[state] += count
+        monitored = channels[occurrence_channel[occurrence_id]]
+        (monitored.test_states if occurrence_id in tests else monitored.states)[state] += count
     if not reasons_too:
         return
     grouped = (

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -17,7 +17,7 @@ from broadcaster.accounts import Actor
 from broadcaster.campaigns.store import find_campaign
 from broadcaster.campaigns.versions import composer_for, current_content, version_in_force
 from broadcaster.directory.audience import parse_selector, recipients
-from broadcaster.errors import UserError
+from broadcaster.errors import NotFound, UserError
 from broadcaster.models import Campaign, CampaignChannel, Rule
 from broadcaster.rendering import Composer
 from broadcaster.settings import Settings
@@ -49,11 +49,33 @@ def preview(
     *,
     locale: str | None = None,
     recipient: str | None = None,
+    revision: bool = False,
 ) -> Preview:
-    """Exactly what one recipient of one channel would receive."""
+    """Exactly what one recipient of one channel would receive (with `revision`, once the campaign's revision
+    is approved: its submitted version, or the revision as it is being written)."""
     actor.require("campaigns:read")
     campaign = find_campaign(session, slug)
-    return _preview_one(session, campaign, channel, settings, locale, recipient)
+    content = revision_content(session, campaign) if revision else None
+    return _preview_one(session, campaign, channel, settings, locale, recipient, content)
+
+
+def revision_content(session: Session, campaign: Campaign) -> dict[str, Any]:
+    """What the campaign's revision would send: the version fixed when it was submitted, or its content now."""
+    from broadcaster.campaigns.file import parse_campaign
+    from broadcaster.campaigns.store import find_issuer
+    from broadcaster.campaigns.versions import content_of_spec, numbered
+
+    revision = campaign.revision
+    if revision is None:
+        raise NotFound(f"campaign '{campaign.slug}' has no revision")
+    fixed = numbered(session, campaign, revision.version) if revision.version is not None else None
+    if fixed is not None:
+        return dict(fixed.content)
+    spec = parse_campaign(revision.spec, campaign.slug)
+    issuer = find_issuer(session, spec.issuer)
+    if issuer is None:
+        raise NotFound(f"issuer '{spec.issuer}' is not known")
+    return content_of_spec(spec, revision.texts, issuer)
 
 
 def preview_all(session: Session, actor: Actor, slug: str, settings: Settings) -> list[Preview]:
@@ -76,11 +98,18 @@ def _channel(campaign: Campaign, channel: str) -> CampaignChannel:
 
 
 def _preview_one(
-    session: Session, campaign: Campaign, channel: str, settings: Settings, locale: str | None, wanted: str | None
+    session: Session,
+    campaign: Campaign,
+    channel: str,
+    settings: Settings,
+    locale: str | None,
+    wanted: str | None,
+    content: dict[str, Any] | None = None,
 ) -> Preview:
     campaign_channel = _channel(campaign, channel)
-    version = version_in_force(session, campaign)
-    content = version.content if version is not None else current_content(session, campaign, settings)
+    if content is None:
+        version = version_in_force(session, campaign)
+        content = version.content if version is not None else current_content(session, campaign, settings)
     composer = composer_for(content, channel, settings)
     chosen = _find_recipient(session, composer, campaign, campaign_channel, wanted, locale, settings.today())
     if locale is not None:

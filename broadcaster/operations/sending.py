@@ -18,6 +18,7 @@ from broadcaster.directory.audience import audience_size, parse_selector
 from broadcaster.errors import NotFound, UserError
 from broadcaster.models import Delivery, DeliveryState, Occurrence
 from broadcaster.phones import PhoneError, normalise_mobile
+from broadcaster.problems import InvalidInput
 from broadcaster.settings import Settings
 from channels.base import channel_class
 
@@ -84,6 +85,30 @@ def send_now(
     bind_actor(session, actor)
     now = settings.clock.now()
     waiting = interventions.send_now(session, settings, campaign, channel, actor.login, now, test=test)
+    return SendNowResult(slug, channel, now, waiting)
+
+
+def send_draft_test(session: Session, actor: Actor, slug: str, channel: str, settings: Settings) -> SendNowResult:
+    """The campaign as it is being written — its draft, or an approved campaign's revision — sent on one
+    channel to the test lists only, before anyone approves it; checked first as a submission would be.
+    Marked as a test in the text and the records; never counted in totals or caps. Audited."""
+    from broadcaster.campaigns.file import parse_campaign
+    from broadcaster.campaigns.store import check_campaign, find_issuer
+    from broadcaster.campaigns.versions import content_of_spec
+
+    actor.require("campaigns:draft")
+    campaign = find_campaign(session, slug)
+    bind_actor(session, actor)
+    written = campaign.revision or campaign
+    spec = parse_campaign(written.spec, campaign.slug)
+    problems = check_campaign(session, spec, settings, written.texts)
+    if problems:
+        raise InvalidInput(f"campaign '{slug}' as it would be sent", problems)
+    issuer = find_issuer(session, spec.issuer)
+    assert issuer is not None  # checked above
+    now = settings.clock.now()
+    content = content_of_spec(spec, written.texts, issuer)
+    waiting = interventions.send_draft_test(session, campaign, channel, actor.login, now, content)
     return SendNowResult(slug, channel, now, waiting)
 
 

@@ -161,7 +161,7 @@ def test_an_edit_is_audited_field_by_field_and_needs_approval_again(
     with shipped() as session:
         campaign = find_campaign(session, "canh-bao-goi-gia-danh-lan-2")
         entries = session.query(AuditEntry).filter_by(campaign_id=campaign.id).order_by(AuditEntry.id).all()
-    assert [entry.action for entry in entries] == ["create", "submit", "edit", "return"]
+    assert [entry.action for entry in entries] == ["create", "submit", "edit", "withdraw"]
     assert entries[2].details["changes"] == [{"field": "priority", "old": "priority", "new": "emergency"}]
 
 

@@ -104,7 +104,7 @@ def test_an_operator_sends_to_the_test_list_and_watches_the_monitor_update(
     expect(page.locator("#done")).to_contain_text("danh sách thử nghiệm")
     Worker(sessions, web_settings, ["sms"], "w").drain()
     # No reload: the live part polls by itself.
-    expect(page.locator('#counts-sms [data-state="sent"]')).to_have_text("2", timeout=15_000)
+    expect(page.locator('#test-counts-sms [data-state="test-sent"]')).to_have_text("đã gửi 2", timeout=15_000)
     page.get_by_label("Địa chỉ người nhận").fill("0912 345 678")
     page.locator("#search").click()
     expect(page.locator("#deliveries")).to_contain_text("+84912345678")

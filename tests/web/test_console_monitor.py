@@ -20,7 +20,7 @@ from tests.web.console_helpers import approved_campaign, form_token, marked_test
 STAFF_PHONES = ["0912345678", "0987654321"]
 
 
-def test_a_send_to_the_test_list_reaches_only_the_test_phones_and_the_monitor_counts_it(
+def test_a_send_to_the_test_list_reaches_only_the_test_phones_and_the_monitor_shows_it_apart(
     client: TestClient, sessions: sessionmaker[Session], web_settings: Settings, tmp_path: Path
 ) -> None:
     slug = approved_campaign(sessions, web_settings, current(tmp_path, web_settings.today()))
@@ -36,8 +36,10 @@ def test_a_send_to_the_test_list_reaches_only_the_test_phones_and_the_monitor_co
     live = client.get(f"/campaigns/{slug}/monitor/live")
     assert 'hx-trigger="every 5s"' in live.text
     row = live.text.split('id="counts-sms"')[1].split("</tr>")[0]
-    assert '<td class="number" data-state="sent">2</td>' in row
+    assert '<td class="number" data-state="sent">0</td>' in row  # never counted in the campaign's totals
     assert "lần gửi thử: 1" in row
+    tests = live.text.split('id="test-counts-sms"')[1].split("</tr>")[0]
+    assert '<span data-state="test-sent">đã gửi 2</span>' in tests
     found = client.get(f"/campaigns/{slug}/deliveries", params={"address": "0912 345 678"})
     assert found.status_code == 200 and "+84912345678" in found.text and "đã gửi" in found.text
     empty = client.get(f"/campaigns/{slug}/deliveries", params={"address": "0999 999 999"})

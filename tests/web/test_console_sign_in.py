@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster import accounts
@@ -196,6 +196,20 @@ def test_both_languages_have_every_word() -> None:
     assert WORDS["vi"].keys() == WORDS["en"].keys()
 
 
+def test_no_page_writes_a_word_that_a_dictionary_method_would_answer_instead() -> None:
+    """`w.copy` in a template is the dictionary's own method, not the word: the monitor once showed
+    "<built-in method copy of dict object …>". Such words are read as w["copy"]."""
+    import re
+    from pathlib import Path
+
+    import broadcaster.web.console as console
+
+    methods = {name for name in dir(dict) if not name.startswith("_")}
+    folder = Path(console.__file__).parent / "templates"
+    used = {name for path in folder.glob("*.html") for name in re.findall(r"\bw\.(\w+)\b(?!\s*\()", path.read_text())}
+    assert used & methods == set()
+
+
 def test_dates_are_day_month_year_with_weekday_names_in_the_issuers_zone() -> None:
     from datetime import UTC, datetime
     from zoneinfo import ZoneInfo
@@ -215,15 +229,18 @@ def test_the_dashboard_shows_what_waits_and_this_weeks_sends(
     from tests.web.console_helpers import approved_campaign, marked_test_list
 
     slug = approved_campaign(sessions, web_settings, current(tmp_path, web_settings.today()))
-    marked_test_list(sessions, tmp_path, ["0912345678", "0987654321", "0933333333"])
+    marked_test_list(sessions, tmp_path, ["0912345678", "0987654321"])
     token = sign_in(client, "lan")
-    client.post(f"/campaigns/{slug}/channels/sms/send-test", data={"csrf_token": token})
+    client.post(f"/campaigns/{slug}/channels/sms/send-test", data={"csrf_token": token})  # never counted
+    client.post(f"/campaigns/{slug}/channels/sms/send-now", data={"csrf_token": token, "everyone": "yes"})
     Worker(sessions, web_settings, ["sms"], "w").drain()
     with transaction(sessions) as session:
-        session.execute(update(Delivery).where(Delivery.address == "+84933333333").values(state="failed"))
+        failed = session.scalars(select(Delivery.id).where(Delivery.rank >= 0).limit(1)).one()
+        session.execute(update(Delivery).where(Delivery.id == failed).values(state="failed"))
+        sent = session.scalar(select(func.count()).where(Delivery.state == "sent", Delivery.rank >= 0))
     board = client.get("/")
     assert board.status_code == 200
     week = board.text.split('id="week-sms"')[1].split("</tr>")[0]
-    assert '<td class="number">2</td>' in week
+    assert f'<td class="number">{sent}</td>' in week and sent > 2
     failures = board.text.split('id="failures"')[1].split("</section>")[0]
     assert '<strong class="bad">1</strong>' in failures

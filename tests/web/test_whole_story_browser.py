@@ -171,7 +171,7 @@ def test_a_campaign_composed_in_the_browser_goes_from_draft_to_the_test_list(
     operator.locator("#send-test-sms").click()
     expect(operator.locator("#done")).to_contain_text("danh sách thử nghiệm")
     Worker(sessions, web_settings, ["sms"], "story").drain()
-    expect(operator.locator('#counts-sms [data-state="sent"]')).to_have_text("2", timeout=15_000)
+    expect(operator.locator('#test-counts-sms [data-state="test-sent"]')).to_have_text("đã gửi 2", timeout=15_000)
     shot(operator, "11-monitor")
     sent = (web_settings.output_dir / "sms").glob("*.jsonl")
     assert "canh giac cuoc goi gia danh" in "".join(path.read_text(encoding="utf-8") for path in sent)

@@ -7,22 +7,27 @@ reader can change, beside the differences from the last approved version.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from broadcaster.accounts import Actor
-from broadcaster.campaigns import lifecycle, versions
+from broadcaster.campaigns import lifecycle, revisions, versions
 from broadcaster.campaigns.store import find_campaign
 from broadcaster.errors import UserError
 from broadcaster.letters import letter_file
-from broadcaster.models import Campaign, CampaignVersion, RevisionStatus, Status
+from broadcaster.models import Campaign, CampaignVersion, RevisionStatus, Status, SubscriberList
 from broadcaster.operations import campaigns as operations
-from broadcaster.operations.preview import Preview, preview
+from broadcaster.operations import sending
+from broadcaster.operations.preview import Preview, preview, revision_content
+from broadcaster.problems import InvalidInput
 from broadcaster.rendering import reading_seconds
+from broadcaster.settings import Settings
 from broadcaster.text import sms_info
 from broadcaster.timetable_choices import choice_of_rule, describe
 from broadcaster.web.auth import DbSession
@@ -95,7 +100,27 @@ def approval_refusal(session: Session, campaign: Campaign, actor: Actor) -> str 
     return None
 
 
-def _campaign_context(session: Session, actor: Actor, slug: str) -> dict[str, Any]:
+# What changed under an approved campaign, named as people know it (the content's top-level fields).
+CHANGED_PARTS = {
+    "issuer.hotlines": "changed_hotlines",
+    "issuer.hotline": "changed_hotlines",
+    "issuer.readings": "changed_readings",
+}
+
+
+def changed_parts(changes: list[dict[str, Any]]) -> list[str]:
+    """Word keys for what differs from the version in force: hotlines, readings, the issuer's other details."""
+    found = []
+    for change in changes:
+        where = str(change.get("field", "texts"))
+        key = next((word for prefix, word in CHANGED_PARTS.items() if where.startswith(prefix)), None)
+        key = key or ("changed_issuer" if where.startswith("issuer.") else "changed_content")
+        if key not in found:
+            found.append(key)
+    return found
+
+
+def _campaign_context(session: Session, actor: Actor, slug: str, settings: Settings) -> dict[str, Any]:
     detail = operations.show(session, actor, slug)
     campaign = find_campaign(session, slug)
     return {
@@ -105,6 +130,12 @@ def _campaign_context(session: Session, actor: Actor, slug: str) -> dict[str, An
         "refusal": approval_refusal(session, campaign, actor),
         "version": versions.latest_version(session, campaign),
         "approved": versions.approved_version(session, campaign),
+        "revision": campaign.revision,
+        "returned": revisions.returned_reason(session, campaign),
+        "changed": changed_parts(versions.changes_since_fixed(session, campaign, settings)),
+        "test_lists": session.scalars(
+            select(SubscriberList.name).where(SubscriberList.is_test.is_(True)).order_by(SubscriberList.name)
+        ).all(),
     }
 
 
@@ -122,9 +153,46 @@ def timetable_sentences(campaign: Campaign, lang: str) -> dict[str, list[str]]:
 
 @router.get("/campaigns/{slug}", response_class=HTMLResponse)
 def campaign_page(request: Request, session: DbSession, actor: Reader, slug: str) -> Response:
-    context = _campaign_context(session, actor, slug) | {"form": FormState()}
+    context = _campaign_context(session, actor, slug, settings_of(request)) | {"form": FormState()}
     context["sentences"] = timetable_sentences(context["campaign"], language(request))
     return render(request, "campaign.html", context)
+
+
+@router.post("/campaigns/{slug}/revise", response_class=HTMLResponse)
+def start_revision(request: Request, session: DbSession, actor: Reader, slug: str) -> Response:
+    """A revision of an approved campaign, to send what changed under it; then the composer opens it."""
+    try:
+        with session.begin_nested():
+            operations.start_revision(session, actor, slug, settings_of(request))
+    except UserError as exc:
+        return _campaign_page_again(request, session, actor, slug, "", _sentence(exc))
+    return RedirectResponse(f"/compose/{slug}", status_code=303)
+
+
+@router.post("/campaigns/{slug}/test-send", response_class=HTMLResponse)
+def draft_test_send(
+    request: Request, session: DbSession, actor: Reader, slug: str, channel: Annotated[str, Form()] = "sms"
+) -> Response:
+    """The campaign as it is being written, sent to the test lists before anyone approves it."""
+    try:
+        with session.begin_nested():
+            sending.send_draft_test(session, actor, slug, channel, settings_of(request))
+    except UserError as exc:
+        sentences = [str(problem) for problem in exc.problems] if isinstance(exc, InvalidInput) else []
+        return _campaign_page_again(request, session, actor, slug, "test_send", _sentence(exc), sentences)
+    return RedirectResponse(f"/campaigns/{slug}?tested={channel}", status_code=303)
+
+
+def _campaign_page_again(
+    request: Request, session: Session, actor: Actor, slug: str, where: str, sentence: str, more: Sequence[str] = ()
+) -> Response:
+    form = FormState()
+    form.fail(where, sentence)
+    for detail in more:
+        form.fail(where, detail)
+    context = _campaign_context(session, actor, slug, settings_of(request)) | {"form": form}
+    context["sentences"] = timetable_sentences(context["campaign"], language(request))
+    return render(request, "campaign.html", context, status_code=422)
 
 
 @router.post("/campaigns/{slug}/{action}", response_class=HTMLResponse)
@@ -155,7 +223,7 @@ def change_status(
     if back == "preview":
         context = _preview_context(request, session, actor, slug, {}) | {"form": form, "failed_action": action}
         return render(request, "preview.html", context, status_code=422)
-    context = _campaign_context(session, actor, slug) | {"form": form, "failed_action": action}
+    context = _campaign_context(session, actor, slug, settings_of(request)) | {"form": form, "failed_action": action}
     return render(request, "campaign.html", context, status_code=422)
 
 
@@ -185,37 +253,62 @@ def _rendering(item: Preview, rate: float) -> Rendering:
 
 
 def _preview_context(
-    request: Request, session: Session, actor: Actor, slug: str, wanted: dict[str, str]
+    request: Request, session: Session, actor: Actor, slug: str, wanted: dict[str, str], of_revision: bool = False
 ) -> dict[str, Any]:
     settings = settings_of(request)
-    context = _campaign_context(session, actor, slug)
+    context = _campaign_context(session, actor, slug, settings_of(request))
     campaign: Campaign = context["campaign"]
+    of_revision = of_revision and campaign.revision is not None
     sample = FormState(values=dict(wanted))
     renderings: dict[str, list[Rendering]] = {}
     for item in sorted(campaign.channels, key=lambda c: CHANNEL_ORDER.index(c.channel)):
         for locale in campaign.locales:
             try:
                 shown = preview(
-                    session, actor, slug, item.channel, settings, locale=locale, recipient=wanted.get(item.channel)
+                    session,
+                    actor,
+                    slug,
+                    item.channel,
+                    settings,
+                    locale=locale,
+                    recipient=wanted.get(item.channel),
+                    revision=of_revision,
                 )
             except UserError as exc:
                 sample.fail(item.channel, _sentence(exc))
                 continue
             renderings.setdefault(item.channel, []).append(_rendering(shown, settings.reading_rate))
-    return context | {"renderings": renderings, "sample": sample, "changes": _changes(session, campaign, settings)}
+    changes, against = _changes(session, campaign, settings, of_revision)
+    return context | {
+        "renderings": renderings,
+        "sample": sample,
+        "changes": changes,
+        "changes_against": against,
+        "of_revision": of_revision,
+    }
 
 
-def _changes(session: Session, campaign: Campaign, settings: Any) -> list[dict[str, Any]] | None:
-    """What differs from the last approved version; None when no version was ever approved."""
+def _changes(
+    session: Session, campaign: Campaign, settings: Any, of_revision: bool
+) -> tuple[list[dict[str, Any]] | None, int | None]:
+    """What differs from the version in force — or, for a revision sent back, from the version returned —
+    and that version's number; None when no version was ever approved."""
     approved = versions.approved_version(session, campaign)
     if approved is None:
-        return None
+        return None, None
+    if of_revision and campaign.revision is not None:
+        content = revision_content(session, campaign)
+        returned = campaign.revision.returned_version
+        before = versions.numbered(session, campaign, returned) if returned is not None else None
+        if before is not None and campaign.revision.version is None:
+            return versions.differences(before.content, content), before.number
+        return versions.differences(approved.content, content), approved.number
     latest = versions.latest_version(session, campaign)
     if campaign.status == Status.DRAFT:
         content = versions.current_content(session, campaign, settings)
     else:
         content = latest.content if latest is not None else approved.content
-    return versions.differences(approved.content, content)
+    return versions.differences(approved.content, content), approved.number
 
 
 @router.get("/campaigns/{slug}/preview", response_class=HTMLResponse)
@@ -225,7 +318,7 @@ def preview_page(request: Request, session: DbSession, actor: Reader, slug: str)
         for channel in CHANNEL_ORDER
         if request.query_params.get(channel, "").strip()
     }
-    context = _preview_context(request, session, actor, slug, wanted)
+    context = _preview_context(request, session, actor, slug, wanted, request.query_params.get("of") == "revision")
     status = 422 if context["sample"].failed else 200
     return render(request, "preview.html", context | {"form": FormState()}, status_code=status)
 

@@ -31,6 +31,23 @@ from broadcaster.web.console.words import LANG_COOKIE, WORDS, Dates, language
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=HERE / "templates")
+
+
+def readable(value: Any) -> str:
+    """A stored value as people read it: lists one item after another, mappings as "name: value", never
+    Python's own notation."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    if isinstance(value, Mapping):
+        return "; ".join(f"{key}: {readable(item)}" for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return "; ".join(readable(item) for item in value) or "—"
+    return str(value)
+
+
+templates.env.filters["readable"] = readable
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
