@@ -8,8 +8,10 @@ aired, did not air, and are still unconfirmed — overdue once a configurable ti
 
 from __future__ import annotations
 
+import base64
 import enum
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -117,6 +119,21 @@ def link_fingerprint(session: Session, station: Station) -> str | None:
     return link.digest[:16] if link is not None else None
 
 
+def feed_token(session: Session, station: Station, secret: bytes) -> str:
+    """The secret of the station's calendar feed: read-only (it opens no portal), made from the current link
+    under the signing secret, so rotating the link ends old feeds too; never stored."""
+    material = f"station-feed:{station.id}:{link_fingerprint(session, station) or ''}".encode()
+    return base64.urlsafe_b64encode(hmac.new(secret, material, hashlib.sha256).digest()[:24]).decode("ascii")
+
+
+def station_for_feed(session: Session, slug: str, token: str, secret: bytes) -> Station:
+    """The station whose calendar feed this is, or one sentence."""
+    station = session.scalar(select(Station).where(Station.slug == slug))
+    if station is None or not hmac.compare_digest(feed_token(session, station, secret), token):
+        raise LinkRefused("this calendar link is not valid: it may have been replaced by a newer one")
+    return station
+
+
 # ---- slots ----------------------------------------------------------------------------------------
 
 
@@ -137,6 +154,7 @@ class Slot:
     sent: bool
     report: AiringReport | None
     history: list[AiringReport]
+    changed_at: datetime  # when anything about it last changed: fired, written, reported
 
     @property
     def state(self) -> str:
@@ -178,6 +196,9 @@ def _slot(delivery: Delivery, occurrence: Occurrence, campaign: Campaign, report
         sent=delivery.state in DONE,
         report=reports[-1] if reports else None,
         history=reports,
+        changed_at=max(
+            [occurrence.created_at, *([delivery.done_at] if delivery.done_at else []), *(item.at for item in reports)]
+        ),
     )
 
 
@@ -211,9 +232,11 @@ class PlannedSlot:
 
     campaign: str
     campaign_subject: str
+    campaign_number: str
     priority: str
     slot: str | None
     fire_at: datetime
+    changed_at: datetime  # when the campaign was last approved or resumed
 
 
 def upcoming_slots(
@@ -242,8 +265,41 @@ def upcoming_slots(
             local = fire.astimezone(settings.zone)
             if plan.slot is not None and station.slots.get(plan.slot) != f"{local:%H:%M}":
                 continue  # another station's time for the same slot
-            found.append(PlannedSlot(campaign.slug, campaign.subject, campaign.priority, plan.slot, fire))
+            found.append(
+                PlannedSlot(
+                    campaign.slug,
+                    campaign.subject,
+                    campaign.number,
+                    campaign.priority,
+                    plan.slot,
+                    fire,
+                    # What is planned changes when the campaign is approved or resumed (its status moving on
+                    # as it fires does not): the moment it became sendable stamps the planned slots.
+                    campaign.sendable_since or campaign.created_at,
+                )
+            )
     return sorted(found, key=lambda item: (item.fire_at, item.campaign))
+
+
+# A slot whose time has just passed may not have fired yet (the scheduler's grace): it stays planned this long.
+FIRING_LATE = timedelta(hours=1)
+
+
+def station_schedule(
+    session: Session, settings: Settings, station: Station, start: datetime, end: datetime
+) -> list[Slot | PlannedSlot]:
+    """The station's slots in [start, end): those whose script went out, and those still planned, each once
+    (a slot is the same slot before and after it fires), earliest first."""
+    fired = station_slots(session, station, start, end)
+    taken = {(slot.campaign, slot.fire_at) for slot in fired}
+    since = max(start, settings.clock.now() - FIRING_LATE)
+    planned = [
+        item
+        for item in upcoming_slots(session, settings, station, since, end)
+        if (item.campaign, item.fire_at) not in taken
+    ]
+    both: list[Slot | PlannedSlot] = [*fired, *planned]
+    return sorted(both, key=lambda item: (item.fire_at, item.campaign))
 
 
 # ---- reports --------------------------------------------------------------------------------------
