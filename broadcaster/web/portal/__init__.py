@@ -265,6 +265,7 @@ def _common(request: Request, station: Station) -> dict[str, Any]:
         "lang": lang,
         "w": WORDS[lang],
         "reasons": airing.REASON_WORDS[lang],
+        "today_day": cards.settings_of(request).today(),
         "by_account": by_account(request),
         "error": None,
         "error_slot": None,
