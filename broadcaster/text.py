@@ -30,7 +30,6 @@ __all__ = [
     "read_day_month",
     "read_decimal",
     "read_digits",
-    "read_document_number",
     "read_ordinal",
     "read_phone",
     "read_time",
@@ -421,7 +420,7 @@ def _said(words: str, sentence: str) -> bool:
     return " ".join(words.split()).casefold() in " ".join(sentence.split()).casefold()
 
 
-def read_document_number(match: re.Match[str], readings: Mapping[str, str], region: str, symbols: str) -> str:
+def _read_document_number(match: re.Match[str], readings: Mapping[str, str], region: str, symbols: str) -> str:
     """A document's number as announcers read it (DOMAIN §15): "Công văn số 881/STTTT-TTr" → "Công văn số
     tám trăm tám mươi mốt của Sở Thông tin và Truyền thông"; "theo 91/2020/NĐ-CP" → "theo Nghị định số
     chín mươi mốt năm hai ngàn không trăm hai mươi của Chính phủ".
@@ -508,7 +507,7 @@ def complete_reminder(text: str) -> str:
 def spoken(text: str, region: str = "south", readings: Mapping[str, str] | None = None, symbols: str = "brief") -> str:
     """Running text with every date, phone number, document number, time, percentage and number written out,
     and the words of `readings` (the issuer's reading dictionary) replaced, for reading aloud (DOMAIN §8,
-    §15). `symbols` is the issuer's choice for document symbols (see `read_document_number`)."""
+    §15). `symbols` is the issuer's choice for document symbols (see `_read_document_number`)."""
     _check_region(region)
     if symbols not in SYMBOL_READINGS:
         raise ValueError(f"symbols must be one of {', '.join(SYMBOL_READINGS)}, not '{symbols}'")
@@ -528,7 +527,7 @@ def spoken(text: str, region: str = "south", readings: Mapping[str, str] | None 
         return f"{match[1]}{words.removeprefix('ngày')}" if match[1].lower() == "ngày" else f"{match[1]} {words}"
 
     def document_words(match: re.Match[str]) -> str:
-        return read_document_number(match, readings, region, symbols)
+        return _read_document_number(match, readings, region, symbols)
 
     def service_words(match: re.Match[str]) -> str:
         return ", ".join(read_digits(group) for group in match.groups() if group)
