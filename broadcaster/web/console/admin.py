@@ -200,7 +200,7 @@ def audit_page(
         except UserError as exc:
             form.fail("campaign", _sentence(exc))
     words, dates, lang = words_of(request), dates_of(request), language(request)
-    names = dict(session.execute(select(Station.slug, Station.name)).tuples().all())
+    names = {slug: name for slug, name in session.execute(select(Station.slug, Station.name))}
     shown = {row.id: readable_details(row.details, words, dates, names, lang) for row in page.rows} if page else {}
     context = {
         "form": form,
