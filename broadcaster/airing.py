@@ -8,8 +8,10 @@ aired, did not air, and are still unconfirmed — overdue once a configurable ti
 
 from __future__ import annotations
 
+import base64
 import enum
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -117,6 +119,21 @@ def link_fingerprint(session: Session, station: Station) -> str | None:
     return link.digest[:16] if link is not None else None
 
 
+def feed_token(session: Session, station: Station, secret: bytes) -> str:
+    """The secret of the station's calendar feed: read-only (it opens no portal), made from the current link
+    under the signing secret, so rotating the link ends old feeds too; never stored."""
+    material = f"station-feed:{station.id}:{link_fingerprint(session, station) or ''}".encode()
+    return base64.urlsafe_b64encode(hmac.new(secret, material, hashlib.sha256).digest()[:24]).decode("ascii")
+
+
+def station_for_feed(session: Session, slug: str, token: str, secret: bytes) -> Station:
+    """The station whose calendar feed this is, or one sentence."""
+    station = session.scalar(select(Station).where(Station.slug == slug))
+    if station is None or not hmac.compare_digest(feed_token(session, station, secret), token):
+        raise LinkRefused("this calendar link is not valid: it may have been replaced by a newer one")
+    return station
+
+
 # ---- slots ----------------------------------------------------------------------------------------
 
 
@@ -137,6 +154,7 @@ class Slot:
     sent: bool
     report: AiringReport | None
     history: list[AiringReport]
+    changed_at: datetime  # when anything about it last changed: fired, written, reported
 
     @property
     def state(self) -> str:
@@ -178,6 +196,9 @@ def _slot(delivery: Delivery, occurrence: Occurrence, campaign: Campaign, report
         sent=delivery.state in DONE,
         report=reports[-1] if reports else None,
         history=reports,
+        changed_at=max(
+            [occurrence.created_at, *([delivery.done_at] if delivery.done_at else []), *(item.at for item in reports)]
+        ),
     )
 
 
@@ -211,9 +232,11 @@ class PlannedSlot:
 
     campaign: str
     campaign_subject: str
+    campaign_number: str
     priority: str
     slot: str | None
     fire_at: datetime
+    changed_at: datetime  # when the campaign was last approved or resumed
 
 
 def upcoming_slots(
@@ -242,8 +265,41 @@ def upcoming_slots(
             local = fire.astimezone(settings.zone)
             if plan.slot is not None and station.slots.get(plan.slot) != f"{local:%H:%M}":
                 continue  # another station's time for the same slot
-            found.append(PlannedSlot(campaign.slug, campaign.subject, campaign.priority, plan.slot, fire))
+            found.append(
+                PlannedSlot(
+                    campaign.slug,
+                    campaign.subject,
+                    campaign.number,
+                    campaign.priority,
+                    plan.slot,
+                    fire,
+                    # What is planned changes when the campaign is approved or resumed (its status moving on
+                    # as it fires does not): the moment it became sendable stamps the planned slots.
+                    campaign.sendable_since or campaign.created_at,
+                )
+            )
     return sorted(found, key=lambda item: (item.fire_at, item.campaign))
+
+
+# A slot whose time has just passed may not have fired yet (the scheduler's grace): it stays planned this long.
+FIRING_LATE = timedelta(hours=1)
+
+
+def station_schedule(
+    session: Session, settings: Settings, station: Station, start: datetime, end: datetime
+) -> list[Slot | PlannedSlot]:
+    """The station's slots in [start, end): those whose script went out, and those still planned, each once
+    (a slot is the same slot before and after it fires), earliest first."""
+    fired = station_slots(session, station, start, end)
+    taken = {(slot.campaign, slot.fire_at) for slot in fired}
+    since = max(start, settings.clock.now() - FIRING_LATE)
+    planned = [
+        item
+        for item in upcoming_slots(session, settings, station, since, end)
+        if (item.campaign, item.fire_at) not in taken
+    ]
+    both: list[Slot | PlannedSlot] = [*fired, *planned]
+    return sorted(both, key=lambda item: (item.fire_at, item.campaign))
 
 
 # ---- reports --------------------------------------------------------------------------------------
@@ -285,6 +341,12 @@ def report_airing(
             starts=starts,
             ends=ends,
         )
+    latest = slot.report
+    if aired and aired_at is None and latest is not None and latest.aired:
+        # "Đã phát" pressed again says nothing new: the time stated before stands (and so does the report).
+        if not note or " ".join(note.split()) == latest.note:
+            return latest
+        aired_at = latest.aired_at.astimezone(zone).time() if latest.aired_at is not None else None
     moment = _aired_moment(local_slot, aired_at, now, zone) if aired else None
     checked_reason, checked_note = _checked_reason(aired, reason, note)
     report = AiringReport(
@@ -315,22 +377,27 @@ def report_airing(
     return report
 
 
+# A script arrives at its slot's time, so it cannot air before it; a time a little after midnight is taken as
+# the next day's for a late slot, as long as that is at most this long after the slot.
+PAST_MIDNIGHT = timedelta(hours=6)
+
+
 def _aired_moment(local_slot: datetime, aired_at: time | None, now: datetime, zone: ZoneInfo) -> datetime:
     if aired_at is None:
         return local_slot
-    # A slot just before midnight may air just after it: the time is taken on the day that puts it after the slot.
+    slot_minute = local_slot.replace(second=0, microsecond=0)
     moment = datetime.combine(local_slot.date(), aired_at, zone)
-    if moment < local_slot - timedelta(hours=1):
+    if moment < slot_minute and moment + timedelta(days=1) - local_slot <= PAST_MIDNIGHT:
         moment += timedelta(days=1)
-    if moment > now:
-        raise Refused(f"the time of airing {aired_at:%H:%M} is still to come", "time_to_come", at=f"{aired_at:%H:%M}")
-    if moment < local_slot - timedelta(hours=1):
+    if moment < slot_minute:
         raise Refused(
             f"the time of airing {aired_at:%H:%M} is before the slot ({local_slot:%H:%M})",
             "time_before",
             at=f"{aired_at:%H:%M}",
             slot=f"{local_slot:%H:%M}",
         )
+    if moment > now:
+        raise Refused(f"the time of airing {aired_at:%H:%M} is still to come", "time_to_come", at=f"{aired_at:%H:%M}")
     return moment
 
 
@@ -355,10 +422,78 @@ def _checked_reason(aired: bool, reason: str | None, note: str | None) -> tuple[
 # ---- the loop closed for staff ----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class SlotReport:
+    """One slot whose script went out, for staff: the station by name, and the latest thing it said."""
+
+    campaign: str
+    station: str  # the station's slug
+    station_name: str
+    slot: str | None
+    fire_at: datetime
+    state: str  # aired, not_aired or unconfirmed
+    overdue: bool  # unconfirmed for longer than the overdue time
+    aired_at: datetime | None
+    reason: str | None
+    note: str | None
+    by: str | None
+    reported_at: datetime | None
+
+
+def slot_reports(
+    session: Session,
+    overdue_after: timedelta,
+    now: datetime,
+    campaign: str | None = None,
+    since: datetime | None = None,
+) -> list[SlotReport]:
+    """Every slot whose script went out (since `since`), by campaign, station name and time, with the
+    station's latest report on it."""
+    latest = (
+        select(AiringReport.delivery_id, func.max(AiringReport.id).label("report_id"))
+        .group_by(AiringReport.delivery_id)
+        .subquery()
+    )
+    query = (
+        select(Campaign.slug, Delivery.address, Station.name, Occurrence.slot, Occurrence.fire_at, AiringReport)
+        .join(Occurrence, Delivery.occurrence_id == Occurrence.id)
+        .join(Campaign, Occurrence.campaign_id == Campaign.id)
+        .outerjoin(Station, Station.slug == Delivery.address)
+        .outerjoin(latest, latest.c.delivery_id == Delivery.id)
+        .outerjoin(AiringReport, AiringReport.id == latest.c.report_id)
+        .where(Delivery.channel == CHANNEL, Delivery.state.in_(list(DONE)))
+    )
+    if campaign is not None:
+        query = query.where(Campaign.slug == campaign)
+    if since is not None:
+        query = query.where(Occurrence.fire_at >= since)
+    found = []
+    for slug, station, name, slot, fire_at, report in session.execute(query):
+        state = "unconfirmed" if report is None else "aired" if report.aired else "not_aired"
+        found.append(
+            SlotReport(
+                campaign=slug,
+                station=station,
+                station_name=name or station,  # a station since removed from the directory keeps its slug
+                slot=slot,
+                fire_at=fire_at,
+                state=state,
+                overdue=report is None and fire_at + overdue_after < now,
+                aired_at=report.aired_at if report is not None else None,
+                reason=report.reason if report is not None else None,
+                note=report.note if report is not None else None,
+                by=report.by if report is not None else None,
+                reported_at=report.at if report is not None else None,
+            )
+        )
+    return sorted(found, key=lambda item: (item.campaign, item.station_name, item.fire_at))
+
+
 @dataclass
 class AiringCount:
     campaign: str
     station: str
+    station_name: str
     aired: int = 0
     not_aired: int = 0
     unconfirmed: int = 0
@@ -372,42 +507,79 @@ class AiringCount:
 def airing_counts(
     session: Session, overdue_after: timedelta, now: datetime, campaign: str | None = None
 ) -> list[AiringCount]:
-    """Per campaign and station, the slots whose script went out: aired, not aired, unconfirmed, and of
-    the unconfirmed those whose time is more than `overdue_after` ago."""
-    latest = (
-        select(AiringReport.delivery_id, func.max(AiringReport.id).label("report_id"))
-        .group_by(AiringReport.delivery_id)
-        .subquery()
-    )
-    query = (
-        select(Campaign.slug, Delivery.address, Occurrence.fire_at, AiringReport.aired)
-        .join(Occurrence, Delivery.occurrence_id == Occurrence.id)
-        .join(Campaign, Occurrence.campaign_id == Campaign.id)
-        .outerjoin(latest, latest.c.delivery_id == Delivery.id)
-        .outerjoin(AiringReport, AiringReport.id == latest.c.report_id)
-        .where(Delivery.channel == CHANNEL, Delivery.state.in_(list(DONE)))
-        .order_by(Campaign.slug, Delivery.address)
-    )
-    if campaign is not None:
-        query = query.where(Campaign.slug == campaign)
+    """Per campaign and station (by name), the slots whose script went out: aired, not aired, unconfirmed,
+    and of the unconfirmed those whose time is more than `overdue_after` ago."""
+    return count_slots(slot_reports(session, overdue_after, now, campaign))
+
+
+def count_slots(reports: list[SlotReport]) -> list[AiringCount]:
     counts: dict[tuple[str, str], AiringCount] = {}
-    for slug, station, fire_at, aired in session.execute(query):
-        count = counts.setdefault((slug, station), AiringCount(slug, station))
-        if aired is None:
+    for item in reports:
+        count = counts.setdefault(
+            (item.campaign, item.station), AiringCount(item.campaign, item.station, item.station_name)
+        )
+        if item.state == "unconfirmed":
             count.unconfirmed += 1
-            count.overdue += fire_at + overdue_after < now
-        elif aired:
+            count.overdue += item.overdue
+        elif item.state == "aired":
             count.aired += 1
         else:
             count.not_aired += 1
     return list(counts.values())
 
 
-AIRING_CSV_HEADER = ("campaign", "station", "slots", "aired", "not_aired", "unconfirmed", "overdue")
+def reason_words(reason: str | None, lang: str = "vi") -> str:
+    """A reason for not airing as people say it ("Mất điện"), in `lang`."""
+    if reason is None:
+        return ""
+    words: dict[str, str] = {str(key): value for key, value in REASON_WORDS.get(lang, REASON_WORDS["vi"]).items()}
+    return words.get(reason, reason)
 
 
-def airing_csv_rows(counts: list[AiringCount]) -> list[tuple[object, ...]]:
-    return [(c.campaign, c.station, c.slots, c.aired, c.not_aired, c.unconfirmed, c.overdue) for c in counts]
+STATE_WORDS = {
+    "vi": {"aired": "Đã phát", "not_aired": "Không phát", "unconfirmed": "Chưa xác nhận"},
+    "en": {"aired": "Aired", "not_aired": "Not aired", "unconfirmed": "Unconfirmed"},
+}
+OVERDUE_WORDS = {"vi": "quá hạn", "en": "overdue"}
+AIRING_CSV_HEADER = (
+    "campaign",
+    "station",
+    "station name",
+    "slot",
+    "slot time",
+    "report",
+    "time aired",
+    "reason",
+    "note",
+    "reported by",
+    "reported at",
+    "overdue",
+)
+
+
+def airing_csv_rows(reports: list[SlotReport], zone: ZoneInfo, lang: str = "vi") -> list[tuple[object, ...]]:
+    """One row per slot: its station by name, the report in words, local times."""
+
+    def moment(value: datetime | None) -> str:
+        return value.astimezone(zone).strftime("%Y-%m-%d %H:%M") if value is not None else ""
+
+    return [
+        (
+            item.campaign,
+            item.station,
+            item.station_name,
+            item.slot or "",
+            moment(item.fire_at),
+            STATE_WORDS[lang][item.state],
+            moment(item.aired_at),
+            reason_words(item.reason, lang),
+            item.note or "",
+            item.by or "",
+            moment(item.reported_at),
+            OVERDUE_WORDS[lang] if item.overdue else "",
+        )
+        for item in reports
+    ]
 
 
 def days_around(day: date, zone: ZoneInfo, before: int, after: int) -> tuple[datetime, datetime]:

@@ -149,6 +149,8 @@ class Issuer(Base):
     hashtags: Mapped[list[Any]] = mapped_column(default=list)
     # The reading dictionary: abbreviation → what an announcer says ("UBND" → "Ủy ban nhân dân", DOMAIN §15).
     readings: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=text("'{}'"))
+    # How a document symbol is read aloud: "brief" ("số 881 của Sở …", the body once) or "none" (the number).
+    symbol_reading: Mapped[str] = mapped_column(String(10), default="brief", server_default="brief")
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
     # Numbers the issuer calls or answers from besides its hotlines, each with what it is for: the
     # public verification page answers "is this number theirs?" from these and the hotlines.

@@ -124,6 +124,7 @@ def issuer_context(issuer: Issuer) -> dict[str, Any]:
         "hotlines": list(issuer.hotlines),
         "hotline": issuer.hotlines[0] if issuer.hotlines else None,
         "readings": dict(issuer.readings or {}),
+        "symbol_reading": issuer.symbol_reading,
         "signer": {"authority": issuer.signer_authority, "title": issuer.signer_title, "name": issuer.signer_name},
     }
 
@@ -168,10 +169,16 @@ def _readings(context: Context) -> Mapping[str, str]:
     return readings if isinstance(readings, Mapping) else {}
 
 
+def _symbol_reading(context: Context) -> str:
+    issuer = context.get("issuer")
+    chosen = issuer.get("symbol_reading") if isinstance(issuer, Mapping) else None
+    return chosen if chosen in text.SYMBOL_READINGS else "brief"  # versions fixed before the choice existed
+
+
 @pass_context
 def _spoken(context: Context, value: Any, region: str | None = None) -> str:
-    """`spoken` with the issuer's region and reading dictionary (DOMAIN §8, §15)."""
-    return text.spoken(str(value), region or _region(context), _readings(context))
+    """`spoken` with the issuer's region, reading dictionary and way of reading symbols (DOMAIN §8, §15)."""
+    return text.spoken(str(value), region or _region(context), _readings(context), _symbol_reading(context))
 
 
 @pass_context
@@ -187,10 +194,7 @@ def reading_seconds(script: str, syllables_per_second: float) -> int:
 
 def _phone(number: str) -> str:
     """A phone number written for reading on paper: 0276 3631 168, 0888 596 677."""
-    digits = re.sub(r"\D", "", number)
-    if len(digits) == 11:
-        return f"{digits[:4]} {digits[4:8]} {digits[8:]}"
-    return f"{digits[:4]} {digits[4:7]} {digits[7:]}" if len(digits) == 10 else number
+    return text.written_phone(number)
 
 
 def _short_date(day: date) -> str:

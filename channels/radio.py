@@ -17,7 +17,7 @@ import os
 import shutil
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -108,7 +108,8 @@ class RadioChannel(ChannelAdapter):
         group = folder.stat().st_gid
         write_atomically(folder / f"{stem}.txt", data, mode=SHARED, group=group)
         if self.options.docx:
-            write_atomically(folder / f"{stem}.docx", script_docx(script, bulletin), mode=SHARED, group=group)
+            document = script_docx(script, bulletin, self.clock.now())
+            write_atomically(folder / f"{stem}.docx", document, mode=SHARED, group=group)
         entry = {
             "key": bulletin.key,
             "file": f"{stem}.txt",
@@ -239,14 +240,21 @@ def update_manifest(folder: Path, station: str, entry: dict[str, Any]) -> None:
         write_atomically(path, data, mode=SHARED, group=folder.stat().st_gid)
 
 
-def script_docx(script: str, bulletin: Bulletin) -> bytes:
-    """The script as a Word document an announcer can print: A4, Vietnamese, heading lines bold, then the text.
+NOT_READ_STYLE = "Dòng không đọc"  # the lines about the script (slot, priority, reading time): not read on air
+TO_READ_HEADING = "Nội dung đọc"
+
+
+def script_docx(script: str, bulletin: Bulletin, now: datetime) -> bytes:
+    """The script as a Word document an announcer can print: A4, Vietnamese, the station's name as its
+    heading, the lines that are not read (slot, priority, reading time) small and grey in a box apart, then
+    under the heading "Nội dung đọc" the text to read, large.
 
     The language is vi-VN in the styles, so Word checks the spelling in Vietnamese; the campaign and the
-    issuer are the document's properties, so a folder of scripts can be searched by them.
+    issuer are the document's properties, so a folder of scripts can be searched by them; it was made `now`,
+    by this program (none of the template document's own dates, program or thumbnail is left in it).
     """
     from docx import Document
-    from docx.shared import Mm, Pt
+    from docx.shared import Mm
 
     document = Document()
     _vietnamese(document)
@@ -255,19 +263,61 @@ def script_docx(script: str, bulletin: Bulletin) -> bytes:
     section.page_width, section.page_height = Mm(210), Mm(297)
     section.top_margin, section.bottom_margin = Mm(20), Mm(20)
     section.left_margin, section.right_margin = Mm(30), Mm(15)
-    style = document.styles["Normal"]
-    style.font.name = "Times New Roman"
-    style.font.size = Pt(14)
+    _styles(document)
     heading, _, body = script.partition("\n\n")
-    for line in heading.splitlines():
-        document.add_paragraph().add_run(line).bold = True
+    title, *about = heading.splitlines() or [""]
+    document.add_heading(title, level=1)
+    for index, line in enumerate(about):
+        written = document.add_paragraph(line, style=NOT_READ_STYLE)
+        if index == len(about) - 1:
+            _rule_below(written)
+    document.add_heading(TO_READ_HEADING, level=2)
     for paragraph in body.split("\n\n"):
         if paragraph.strip():
             document.add_paragraph(paragraph.strip())
-    _properties(document, bulletin)
+    _properties(document, bulletin, now, words=len(body.split()))
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+def _styles(document: Any) -> None:
+    """Times New Roman throughout (the headings too, in black, not the template's blue), the text to read at
+    14 pt with room between lines, and a style of its own for the lines that are not read."""
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.shared import Pt, RGBColor
+
+    normal = document.styles["Normal"]
+    normal.font.name = "Times New Roman"
+    normal.font.size = Pt(14)
+    normal.paragraph_format.line_spacing = 1.3
+    normal.paragraph_format.space_after = Pt(6)
+    for name, size in (("Heading 1", 16), ("Heading 2", 13)):
+        style = document.styles[name]
+        style.font.name = "Times New Roman"
+        style.font.size = Pt(size)
+        style.font.bold = True
+        style.font.color.rgb = RGBColor(0, 0, 0)
+    aside = document.styles.add_style(NOT_READ_STYLE, WD_STYLE_TYPE.PARAGRAPH)
+    aside.base_style = normal
+    aside.font.size = Pt(11)
+    aside.font.italic = True
+    aside.font.color.rgb = RGBColor(0x55, 0x55, 0x55)
+    aside.paragraph_format.space_after = Pt(0)
+    aside.paragraph_format.line_spacing = 1.0
+
+
+def _rule_below(paragraph: Any) -> None:
+    """A line under the last paragraph that is not read: the text to read starts below it."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    borders = OxmlElement("w:pBdr")
+    bottom = OxmlElement("w:bottom")
+    for name, value in (("w:val", "single"), ("w:sz", "8"), ("w:space", "4"), ("w:color", "808080")):
+        bottom.set(qn(name), value)
+    borders.append(bottom)
+    paragraph._p.get_or_add_pPr().append(borders)
 
 
 def _vietnamese(document: Any) -> None:
@@ -280,18 +330,47 @@ def _vietnamese(document: Any) -> None:
         lang.set(qn("w:val"), "vi-VN")
 
 
-def _properties(document: Any, bulletin: Bulletin) -> None:
+def _properties(document: Any, bulletin: Bulletin, now: datetime, words: int) -> None:
     details = bulletin.details
     number, subject = details.get("campaign_number"), details.get("campaign_subject")
     properties = document.core_properties
     properties.title = f"V/v {subject}" if subject else bulletin.campaign
     properties.subject = f"Số {str(number).strip()}" if number else bulletin.campaign
     properties.author = str(details.get("sender_name") or details.get("issuer") or "")
+    properties.last_modified_by = properties.author
     properties.category = "Kịch bản phát thanh"
     keywords = (bulletin.campaign, details.get("issuer"), details.get("slot"))
     properties.keywords = "; ".join(str(keyword) for keyword in keywords if keyword)
     properties.comments = f"{bulletin.campaign} · {bulletin.recipient.name or bulletin.recipient.address}"
     properties.language = "vi-VN"
+    stamp = now.astimezone(UTC).replace(microsecond=0, tzinfo=None)  # core.xml holds UTC, to the second
+    properties.created = properties.modified = stamp
+    properties.revision = 1
+    _application_properties(document, properties.author, words)
+
+
+def _application_properties(document: Any, company: str, words: int) -> None:
+    """docProps/app.xml said "Microsoft Macintosh Word" and a blank thumbnail came along: this program's own
+    name instead, and no thumbnail."""
+    from xml.sax.saxutils import escape
+
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+    from docx.opc.packuri import PackURI
+    from docx.opc.part import Part
+
+    package = document.part.package
+    for rel_id, rel in list(package.rels.items()):
+        if rel.reltype in (RT.THUMBNAIL, RT.EXTENDED_PROPERTIES):
+            package.rels.pop(rel_id)
+    xml = (
+        "<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
+        '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
+        f"<Application>broadcaster</Application><Words>{words}</Words>"
+        f"<Company>{escape(company)}</Company><DocSecurity>0</DocSecurity></Properties>"
+    )
+    content_type = "application/vnd.openxmlformats-officedocument.extended-properties+xml"
+    part = Part(PackURI("/docProps/app.xml"), content_type, xml.encode("utf-8"), package)
+    package.relate_to(part, RT.EXTENDED_PROPERTIES)
 
 
 SCRIPT_FILES = {

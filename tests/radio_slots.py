@@ -19,11 +19,15 @@ STATIONS = ("dtt-go-dau", "dtt-tan-bien")
 
 
 def aired_slots(
-    sessions: sessionmaker[Session], settings: Settings, now: datetime | None = None
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    now: datetime | None = None,
+    still_to_come: tuple[timedelta, ...] = (),
 ) -> dict[str, list[int]]:
-    """Delivery ids by station, earliest first: each station's scripts of 20 and of 10 minutes ago."""
+    """Delivery ids by station, earliest first: each station's scripts of 20 and of 10 minutes ago (and, on
+    the timetable, slots `still_to_come` after now, which have not fired)."""
     now = now or settings.clock.now()
-    times = [now - timedelta(minutes=20), now - timedelta(minutes=10)]
+    times = [now - timedelta(minutes=20), now - timedelta(minutes=10), *(now + later for later in still_to_come)]
     radio = {
         "to": [f"station:{slug}" for slug in STATIONS],
         "schedule": [{"at": local(moment, settings)} for moment in times],

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 # "sent" counts what was handed over with no report (yet); these count apart (monitor.GROUPS).
 REPORTED = ("delivered", "undelivered", "unknown")
+STATUS_SLOT_DAYS = 2  # `status` lists each radio slot of the last two days (as the portal shows them)
 ChannelOption = Annotated[list[str] | None, typer.Option("--channel", help="Only these channels (repeatable).")]
 
 
@@ -160,18 +161,23 @@ def status(
     from rich.console import Group, RenderableType
     from rich.live import Live
 
-    from broadcaster.cli.stations import airing_table
+    from broadcaster.airing import count_slots, days_around
+    from broadcaster.cli.stations import airing_table, slots_table
     from broadcaster.operations import sending, stations
 
     who = local_actor(as_)
+    recent_since = days_around(settings().today(), settings().zone, STATUS_SLOT_DAYS, 0)[0]
 
     def render() -> Group:
         with unit_of_work() as session:
             table = _status_table(sending.status(session, who, settings(), slug))
-            counts = stations.airing_counts(session, who, settings(), slug)
+            reports = stations.slot_reports(session, who, settings(), slug)
             progress = _fan_out_progress(session, who)
         parts: list[RenderableType] = [table]
-        parts += [airing_table(counts)] if counts else []  # the radio loop: did the stations air it?
+        if reports:  # the radio loop: did the stations air it, and what did each say about each slot?
+            recent = [item for item in reports if item.fire_at >= recent_since]
+            parts.append(airing_table(count_slots(reports)))
+            parts += [slots_table(recent, f"radio: slots of the last {STATUS_SLOT_DAYS} days")] if recent else []
         parts += [progress] if progress is not None else []
         return Group(*parts)
 

@@ -12,7 +12,7 @@ from broadcaster.cli.common import AsOption, actor, friendly, local_actor, out, 
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from broadcaster.airing import AiringCount
+    from broadcaster.airing import AiringCount, SlotReport
 
 app = typer.Typer(help="Radio stations: portal links and airing reports.", no_args_is_help=True)
 
@@ -35,10 +35,13 @@ def link(slug: Annotated[str, typer.Argument(help="The station.")], as_: str | N
 @friendly
 def airings(
     campaign: Annotated[str | None, typer.Argument(help="One campaign (default: all).")] = None,
-    csv_file: Annotated[Path | None, typer.Option("--csv", help="Write the counts to this CSV file.")] = None,
+    csv_file: Annotated[
+        Path | None, typer.Option("--csv", help="Write each slot and its report to this CSV file.")
+    ] = None,
+    days: Annotated[int | None, typer.Option(help="Only the slots of the last this many days.")] = None,
     as_: str | None = AsOption,
 ) -> None:
-    """Per campaign and station: slots aired, not aired, unconfirmed and overdue."""
+    """Per station: slots aired, not aired, unconfirmed and overdue, then each slot and what its station said."""
     from broadcaster import airing
     from broadcaster.csvfiles import CsvOutput
     from broadcaster.operations import stations
@@ -46,13 +49,15 @@ def airings(
     output = CsvOutput(csv_file) if csv_file is not None else None  # opened first: a bad place is refused early
     who = local_actor(as_)
     with unit_of_work() as session:
-        counts = stations.airing_counts(session, who, settings(), campaign)
+        reports = stations.slot_reports(session, who, settings(), campaign, days)
     if output is not None:
         with output:
-            written = output.write(airing.AIRING_CSV_HEADER, airing.airing_csv_rows(counts))
+            written = output.write(airing.AIRING_CSV_HEADER, airing.airing_csv_rows(reports, settings().zone))
         out.print(f"wrote {written} rows to {csv_file}", markup=False)
         return
-    out.print(airing_table(counts))
+    out.print(airing_table(airing.count_slots(reports)))
+    if reports:
+        out.print(slots_table(reports))
 
 
 def airing_table(counts: list[AiringCount]) -> Table:
@@ -65,11 +70,40 @@ def airing_table(counts: list[AiringCount]) -> Table:
         overdue = f"[red]{count.overdue}[/]" if count.overdue else "0"
         table.add_row(
             count.campaign,
-            count.station,
+            count.station_name,
             str(count.slots),
             str(count.aired),
             str(count.not_aired),
             str(count.unconfirmed),
             overdue,
+        )
+    return table
+
+
+def slots_table(reports: list[SlotReport], title: str = "radio: each slot") -> Table:
+    """Each slot: campaign, station by name, slot time, and the station's report with its reason and note."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from broadcaster.airing import STATE_WORDS, reason_words
+
+    zone = settings().zone
+    table = Table(title=title)
+    for column in ("campaign", "station", "slot", "report", "time aired", "reason", "note"):
+        table.add_column(column)
+    for item in reports:
+        state = STATE_WORDS["en"][item.state]
+        if item.overdue:
+            state = f"[red]{state}, overdue[/]"
+        elif item.state == "not_aired":
+            state = f"[yellow]{state}[/]"
+        table.add_row(
+            escape(item.campaign),
+            escape(item.station_name),
+            f"{item.fire_at.astimezone(zone):%d/%m/%Y %H:%M} {item.slot or ''}".strip(),
+            state,
+            f"{item.aired_at.astimezone(zone):%H:%M}" if item.aired_at else "",
+            reason_words(item.reason, "en"),
+            escape(item.note or ""),
         )
     return table

@@ -17,7 +17,7 @@ from datetime import date
 from functools import lru_cache
 from itertools import islice
 from pathlib import Path, PurePosixPath
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import insert, select, update
@@ -341,14 +341,16 @@ class IssuerProfile(BaseModel):
     email: str | None = None
     website: str | None = None
     hashtags: list[str] = Field(default_factory=list)
-    readings: dict[str, str] = Field(default_factory=dict)  # abbreviation → words read aloud (DOMAIN §15)
+    readings: dict[str, str] = Field(default_factory=dict)  # abbreviation or word → words read aloud (DOMAIN §15)
+    # A document symbol read aloud: "brief" says the issuing body once ("số 881 của Sở …"), "none" the number.
+    symbol_reading: Literal["brief", "none"] = "brief"
 
     @field_validator("readings")
     @classmethod
     def _readings_are_words(cls, value: dict[str, str]) -> dict[str, str]:
         for abbreviation, words in value.items():
-            if not abbreviation.strip() or any(char.isspace() for char in abbreviation):
-                raise ValueError(f"'{abbreviation}' is not an abbreviation (one token, no spaces)")
+            if not abbreviation.strip() or abbreviation != " ".join(abbreviation.split()):
+                raise ValueError(f"'{abbreviation}' is not an abbreviation or a word (no spaces around, one between)")
             if not words.strip() or any(char.isdigit() for char in words):
                 raise ValueError(f"the reading of '{abbreviation}' must be words an announcer reads, not '{words}'")
         return value
@@ -390,6 +392,7 @@ def store_issuer(session: Session, profile: IssuerProfile, source: str) -> Impor
         "website": profile.website,
         "hashtags": profile.hashtags,
         "readings": profile.readings,
+        "symbol_reading": profile.symbol_reading,
         "area_id": area_id,
         "official_numbers": [number.model_dump() for number in profile.official_numbers],
     }

@@ -251,6 +251,7 @@ def issuer_profile(session: Session, actor: Actor, slug: str) -> dict[str, Any]:
         "website": issuer.website,
         "hashtags": list(issuer.hashtags),
         "readings": dict(issuer.readings),
+        "symbol_reading": issuer.symbol_reading,
         "official_numbers": [dict(number) for number in issuer.official_numbers],
     }
 

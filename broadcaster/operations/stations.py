@@ -179,6 +179,17 @@ def airing_counts(
     session: Session, actor: Actor, settings: Settings, campaign: str | None = None
 ) -> list[airing.AiringCount]:
     """Per campaign and station: slots aired, not aired, unconfirmed, and unconfirmed past the overdue time."""
+    return airing.count_slots(slot_reports(session, actor, settings, campaign))
+
+
+def slot_reports(
+    session: Session, actor: Actor, settings: Settings, campaign: str | None = None, days: int | None = None
+) -> list[airing.SlotReport]:
+    """Each slot whose script went out (in the last `days` days, when given), with its station's name and
+    what the station said: aired at what time, or not aired, why, and its note."""
     actor.require("campaigns:read")
+    if days is not None and not 0 <= days <= 366:
+        raise UserError("the number of days must be between 0 and 366")
     overdue = timedelta(hours=settings.airing_overdue_hours)
-    return airing.airing_counts(session, overdue, settings.clock.now(), campaign)
+    since = airing.days_around(settings.today(), settings.zone, days, 0)[0] if days is not None else None
+    return airing.slot_reports(session, overdue, settings.clock.now(), campaign, since)

@@ -10,23 +10,20 @@ session (`web.auth.db_session`), and every error is a problem document (`web.pro
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
+from starlette_compress import CompressMiddleware
 
 from broadcaster import __version__
 from broadcaster.db import make_engine, make_sessions, schema_is_current, shown_url
 from broadcaster.errors import UserError
 from broadcaster.settings import Settings, get_settings
-from broadcaster.web import api, console, hooks, portal, problems, public
+from broadcaster.web import api, assets, console, hooks, portal, problems, public
 from broadcaster.web.auth import Authenticator, bearer_account
 from broadcaster.web.limits import BodySizeLimit
 from broadcaster.web.signing import signing_secret
 
 API_PREFIX = "/api/v1"
-STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 def create_app(settings: Settings | None = None, sessions: sessionmaker[Session] | None = None) -> FastAPI:
@@ -52,6 +49,9 @@ def create_app(settings: Settings | None = None, sessions: sessionmaker[Session]
     authenticators: list[Authenticator] = [bearer_account]
     app.state.authenticators = authenticators
     problems.install(app)
+    # Pages, feeds and static files go out compressed (zstd, brotli or gzip): a station's phone is often on a
+    # slow network. Innermost, so the size limit and the callbacks' fast path see requests first.
+    app.add_middleware(CompressMiddleware)
     app.add_middleware(
         BodySizeLimit, max_request_bytes=settings.max_request_bytes, max_upload_bytes=settings.max_upload_bytes
     )
@@ -65,8 +65,8 @@ def create_app(settings: Settings | None = None, sessions: sessionmaker[Session]
     hooks.install(app)
     app.include_router(api.router, prefix=API_PREFIX)
     app.include_router(public.router)
+    # Every script, style and image the pages use is served from the package: nothing from elsewhere.
+    assets.install(app)
     portal.install(app)
     console.install(app)
-    # Every script, style and image the pages use is served from the package: nothing from elsewhere.
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

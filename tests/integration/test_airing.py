@@ -4,7 +4,8 @@ and counted for staff (aired / not aired / unconfirmed / overdue) in `status` an
 from __future__ import annotations
 
 import csv
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -151,27 +152,106 @@ def test_a_rotated_link_stops_working_at_once(shipped: sessionmaker[Session]) ->
             airing.station_for_link(session, old)
 
 
-def test_status_and_the_csv_export_show_the_counts(
+def test_status_and_the_csv_export_show_each_station_by_name_and_each_slots_report(
     cli: Cli, shipped: sessionmaker[Session], settings: Settings, slots: dict[str, list[int]], tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
-    report(shipped, settings, "dtt-go-dau", slots["dtt-go-dau"][0], aired=True)
-    report(shipped, settings, "dtt-go-dau", slots["dtt-go-dau"][1], aired=False, reason="emergency")
+    first, second = slots["dtt-go-dau"]
+    aired_at = (settings.local_now() - timedelta(minutes=15)).time().replace(second=0, microsecond=0)
+    report(shipped, settings, "dtt-go-dau", first, aired=True, aired_at=aired_at)
+    report(shipped, settings, "dtt-go-dau", second, aired=False, reason="emergency", note="bão số 3")
     status = cli("status")
     assert status.exit_code == 0, status.output
     assert "radio: did it air?" in status.stdout
-    assert any(
-        line.split()[:7] == ["│", "phat-thanh", "│", "dtt-go-dau", "│", "2", "│"] for line in status.stdout.splitlines()
-    )
+    lines = status.stdout.splitlines()
+    counts = [[cell.strip() for cell in line.split("│")[1:-1]] for line in lines if "│" in line]
+    assert ["phat-thanh", "Đài Truyền thanh huyện Gò Dầu", "2", "1", "1", "0", "0"] in counts
+    assert not any("dtt-go-dau" in line for line in lines), "stations by name, not by slug"
+    slot_lines = [line for line in lines if "Đài Truyền thanh huyện Gò Dầu" in line and "/" in line]
+    assert any("Aired" in line and f"{aired_at:%H:%M}" in line for line in slot_lines)
+    not_aired = ("Not aired", "Replaced by an emergency bulletin", "bão số 3")
+    assert any(all(words in line for words in not_aired) for line in slot_lines)
+
     export = cli("station", "airings", "--csv", tmp_path / "airings.csv")
     assert export.exit_code == 0, export.output
     with (tmp_path / "airings.csv").open(encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
-    assert rows[0] == {
-        "campaign": "phat-thanh",
-        "station": "dtt-go-dau",
-        "slots": "2",
-        "aired": "1",
-        "not_aired": "1",
-        "unconfirmed": "0",
-        "overdue": "0",
-    }
+    go_dau = [row for row in rows if row["station"] == "dtt-go-dau"]
+    fire_times = [f"{moment:%Y-%m-%d %H:%M}" for moment in slot_times(shipped, settings, "dtt-go-dau")]
+    assert go_dau == [
+        {
+            "campaign": "phat-thanh",
+            "station": "dtt-go-dau",
+            "station name": "Đài Truyền thanh huyện Gò Dầu",
+            "slot": "",
+            "slot time": fire_times[0],
+            "report": "Đã phát",
+            "time aired": f"{fire_times[0][:10]} {aired_at:%H:%M}",
+            "reason": "",
+            "note": "",
+            "reported by": "link:dtt-go-dau",
+            "reported at": f"{settings.local_now():%Y-%m-%d %H:%M}",
+            "overdue": "",
+        },
+        {
+            "campaign": "phat-thanh",
+            "station": "dtt-go-dau",
+            "station name": "Đài Truyền thanh huyện Gò Dầu",
+            "slot": "",
+            "slot time": fire_times[1],
+            "report": "Không phát",
+            "time aired": "",
+            "reason": "Thay bằng bản tin khẩn cấp",
+            "note": "bão số 3",
+            "reported by": "link:dtt-go-dau",
+            "reported at": f"{settings.local_now():%Y-%m-%d %H:%M}",
+            "overdue": "",
+        },
+    ]
+    assert [row["report"] for row in rows if row["station"] == "dtt-tan-bien"] == ["Chưa xác nhận"] * 2
+
+
+def slot_times(sessions: sessionmaker[Session], settings: Settings, station: str) -> list:  # type: ignore[type-arg]
+    with sessions() as session:
+        start, end = airing.days_around(settings.today(), settings.zone, 1, 1)
+        found = airing.station_slots(session, airing.find_station(session, station), start, end)
+    return [slot.fire_at.astimezone(settings.zone) for slot in found]
+
+
+def test_a_time_of_airing_before_the_slot_is_refused_as_before_the_slot(
+    shipped: sessionmaker[Session], settings: Settings, slots: dict[str, list[int]]
+) -> None:
+    slot = slot_times(shipped, settings, "dtt-go-dau")[0]
+    earlier = (slot - timedelta(minutes=90)).time()
+    with pytest.raises(airing.Refused, match=rf"is before the slot \({slot:%H:%M}\)"):
+        report(shipped, settings, "dtt-go-dau", slots["dtt-go-dau"][0], aired=True, aired_at=earlier)
+    with pytest.raises(airing.Refused, match="is before the slot"):
+        report(shipped, settings, "dtt-go-dau", slots["dtt-go-dau"][0], aired=True, aired_at=time(0, 5))
+
+
+def test_a_late_slot_aired_after_midnight_is_taken_on_the_next_day(shipped: sessionmaker[Session]) -> None:
+    zone = ZoneInfo("Asia/Ho_Chi_Minh")
+    slot = datetime(2026, 12, 9, 23, 50, tzinfo=zone)
+    now = datetime(2026, 12, 10, 0, 30, tzinfo=zone)
+    assert airing._aired_moment(slot, time(0, 10), now, zone) == datetime(2026, 12, 10, 0, 10, tzinfo=zone)
+    with pytest.raises(airing.Refused, match="is still to come"):
+        airing._aired_moment(slot, time(0, 40), now, zone)
+
+
+def test_pressing_aired_again_keeps_the_time_stated_before(
+    shipped: sessionmaker[Session], settings: Settings, slots: dict[str, list[int]]
+) -> None:
+    first = slots["dtt-go-dau"][0]
+    stated = (settings.local_now() - timedelta(minutes=12)).time().replace(second=0, microsecond=0)
+    report(shipped, settings, "dtt-go-dau", first, aired=True, aired_at=stated)
+    report(shipped, settings, "dtt-go-dau", first, aired=True)  # the button pressed a second time
+    with shipped() as session:
+        slot = airing.station_slot(session, airing.find_station(session, "dtt-go-dau"), first)
+        reports = list(session.scalars(select(AuditEntry).where(AuditEntry.action == "aired")))
+    assert slot.report is not None and slot.report.aired_at is not None
+    assert f"{slot.report.aired_at.astimezone(settings.zone):%H:%M}" == f"{stated:%H:%M}"
+    assert len(slot.history) == 1 and len(reports) == 1, "nothing new was said"
+    report(shipped, settings, "dtt-go-dau", first, aired=True, note="đọc hai lần")
+    with shipped() as session:
+        slot = airing.station_slot(session, airing.find_station(session, "dtt-go-dau"), first)
+    assert slot.report is not None and slot.report.note == "đọc hai lần"
+    assert f"{slot.report.aired_at.astimezone(settings.zone):%H:%M}" == f"{stated:%H:%M}"  # type: ignore[union-attr]

@@ -182,9 +182,30 @@ class TestRadio:
         assert re.search(r"Thời lượng đọc ước tính: 1 phút \d\d giây", header)
         assert not re.search(r"\d", body), "every number in the read text is written out"
         assert "Ngày mười bốn tháng năm năm hai ngàn không trăm hai mươi bốn" in body
-        assert "Công văn số tám trăm tám mươi mốt, ký hiệu Sở Thông tin và Truyền thông, Thanh tra" in body
+        # DOMAIN §9, §15: the department was just named, so the number is read alone; no "Thanh tra" left over.
+        assert "đã ban hành Công văn số tám trăm tám mươi mốt, tiếp tục cảnh báo" in body
         last = body.strip().split("\n\n")[-1]
-        assert read_phone("02763631168") in last
+        assert read_phone("02763631168") in last and read_phone("02763813111") in last  # every hotline repeated
+        assert "Da-lô" in body and "Phây-búc" in body and "đường dẫn lạ" in body  # the shipped dictionary
+
+    def test_the_issuers_choice_of_reading_document_numbers_reaches_the_script(
+        self, shipped: sessionmaker[Session], render: Render
+    ) -> None:
+        """DOMAIN §9, §15: a station reads "số 881 của Sở …" or, when the issuer prefers, the number alone."""
+        from sqlalchemy import select
+
+        from broadcaster.models import Issuer
+
+        with transaction(shipped) as session:
+            issuer = session.scalars(select(Issuer).where(Issuer.slug == "tay-ninh-stttt")).one()
+            assert issuer.symbol_reading == "brief"
+            issuer.unit_name = "Sở"  # the body is no longer named in full before the number
+        body = render("canh-bao-goi-gia-danh-lan-2", "radio").parts["txt"].partition("\n\n")[2]
+        assert "Công văn số tám trăm tám mươi mốt của Sở Thông tin và Truyền thông, tiếp tục" in body
+        with transaction(shipped) as session:
+            session.scalars(select(Issuer).where(Issuer.slug == "tay-ninh-stttt")).one().symbol_reading = "none"
+        body = render("canh-bao-goi-gia-danh-lan-2", "radio").parts["txt"].partition("\n\n")[2]
+        assert "Công văn số tám trăm tám mươi mốt, tiếp tục" in body
 
     def test_the_reading_time_follows_the_configured_rate(self, render: Render, settings: Settings) -> None:
         from broadcaster.rendering import reading_seconds
@@ -228,9 +249,9 @@ class TestRadio:
     def test_a_script_leaving_an_abbreviation_fails_validation(
         self, shipped: sessionmaker[Session], own_content: Settings
     ) -> None:
-        template = "{{ ('Gọi ' ~ issuer.hotline.number ~ ', mã OTP, 3/4 số vụ.') | spoken }}"
+        template = "{{ ('Gọi ' ~ issuer.hotline.number ~ ', mã CVV, 3/4 số vụ.') | spoken }}"
         found = problems_with(shipped, own_content, "radio.txt.j2", template)
-        assert any("leaves 'OTP', '3/4' for the announcer to decode" in problem for problem in found)
+        assert any("leaves 'CVV', '3/4' for the announcer to decode" in problem for problem in found)
 
 
 def test_facebook_post_has_headline_hotlines_and_hashtags(render: Render) -> None:

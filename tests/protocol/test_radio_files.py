@@ -111,3 +111,43 @@ def test_the_docx_is_a4_in_vietnamese_with_the_campaign_and_issuer_as_properties
     assert properties.author == "Sở Thông tin và Truyền thông Tây Ninh"
     assert properties.language == "vi-VN"
     assert "canh-bao" in properties.keywords and "tay-ninh-stttt" in properties.keywords
+
+
+def test_the_docx_is_made_now_by_this_program_with_no_leftover_of_the_template_document(tmp_path: Path) -> None:
+    import zipfile
+    from datetime import UTC, datetime
+
+    from broadcaster.clock import FixedClock
+
+    made = datetime(2026, 12, 9, 3, 15, 42, tzinfo=UTC)
+    radio = RadioChannel(RadioOptions(root=tmp_path, audio=False), output_dir=tmp_path, clock=FixedClock(made))
+    radio.send([script(sender_name="Sở Thông tin và Truyền thông Tây Ninh")])
+    path = tmp_path / "tay-ninh" / "go-dau" / "2024-05-15_0530_morning_canh-bao.docx"
+
+    properties = Document(str(path)).core_properties
+    assert properties.created == properties.modified == made  # not 2013-12-23
+    assert properties.last_modified_by == "Sở Thông tin và Truyền thông Tây Ninh"
+    with zipfile.ZipFile(path) as package:
+        names = package.namelist()
+        application = package.read("docProps/app.xml").decode("utf-8")
+        types = package.read("[Content_Types].xml").decode("utf-8")
+        relations = package.read("_rels/.rels").decode("utf-8")
+    assert "<Application>broadcaster</Application>" in application and "Macintosh" not in application
+    assert not [name for name in names if "thumbnail" in name]
+    assert "thumbnail" not in types and "thumbnail" not in relations
+
+
+def test_the_docx_sets_the_lines_not_read_apart_from_the_text_to_read_under_headings(tmp_path: Path) -> None:
+    RadioChannel(RadioOptions(root=tmp_path, audio=False), output_dir=tmp_path).send([script()])
+    document = Document(str(tmp_path / "tay-ninh" / "go-dau" / "2024-05-15_0530_morning_canh-bao.docx"))
+    shown = [(paragraph.style.name, paragraph.text) for paragraph in document.paragraphs]
+    assert shown[:3] == [
+        ("Heading 1", "ĐÀI TRUYỀN THANH HUYỆN GÒ DẦU"),
+        ("Dòng không đọc", "Chương trình buổi sáng 05:30 ngày 15/5/2024"),
+        ("Heading 2", "Nội dung đọc"),
+    ]
+    assert all(style == "Normal" for style, _ in shown[3:]) and shown[3][1] == "Kính thưa quý vị và bà con!"
+    aside = document.styles["Dòng không đọc"]
+    assert aside.font.italic and aside.font.size.pt < document.styles["Normal"].font.size.pt
+    assert document.styles["Heading 1"].font.name == "Times New Roman"
+    assert "w:pBdr" in document.paragraphs[1]._p.xml  # a rule under the last line that is not read

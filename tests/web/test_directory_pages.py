@@ -167,6 +167,13 @@ def test_an_issuer_profile_is_edited_in_a_form_and_a_bad_hotline_is_said_beside_
     with sessions() as session:
         hotlines = session.scalar(select(Issuer.hotlines).where(Issuer.slug == "tay-ninh-stttt"))
     assert hotlines == [{"number": "02763822828", "label": "Thanh tra Sở", "contact": ""}]
+    # How the stations read a document's number (DOMAIN §9, §15) is the issuer's choice, made on the same form.
+    assert 'name="symbol_reading"' in saved.text
+    fields |= {"symbol_reading": "none", "readings": "Zalo = Za-lô\nđường link = đường dẫn"}
+    assert client.post("/directory/issuers/tay-ninh-stttt", data=fields).status_code == 200
+    with sessions() as session:
+        issuer = session.scalars(select(Issuer).where(Issuer.slug == "tay-ninh-stttt")).one()
+    assert (issuer.symbol_reading, issuer.readings) == ("none", {"Zalo": "Za-lô", "đường link": "đường dẫn"})
 
 
 def test_a_station_account_sees_neither_the_directory_nor_the_composer(

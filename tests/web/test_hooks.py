@@ -107,8 +107,9 @@ def test_speedsms_and_generic_json_reports_update_their_deliveries(
         ("/hooks/sms/{token}/esms?SMSID=1", "/hooks/sms/***/esms?SMSID=1"),
         ("/feeds/campaigns/canh-bao/{token}.ics", "/feeds/campaigns/canh-bao/***"),
         ("/portal/link/{token}/scripts/12.docx", "/portal/link/***/scripts/12.docx"),
+        ("/portal/calendar/dtt-go-dau/{token}.ics?remind=15", "/portal/calendar/dtt-go-dau/***?remind=15"),
     ],
-    ids=["sms-callback", "campaign-calendar", "station-portal"],
+    ids=["sms-callback", "campaign-calendar", "station-portal", "station-calendar"],
 )
 def test_the_token_never_reaches_the_access_log(token: str, path: str, shown: str) -> None:
     install(FastAPI())  # the filter sits on uvicorn's access logger

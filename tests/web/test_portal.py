@@ -9,14 +9,14 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from icalendar import Calendar
 from sqlalchemy.orm import Session, sessionmaker
 
-from broadcaster import airing
+from broadcaster import accounts, airing
 from broadcaster.db import transaction
 from broadcaster.settings import Settings
 from tests.radio_slots import aired_slots
 from tests.web.conftest import person
+from tests.web.console_helpers import sign_in, staff
 
 HTMX = {"HX-Request": "true"}
 
@@ -50,30 +50,41 @@ def test_the_link_opens_the_stations_own_scripts_in_vietnamese(
     assert "Đài Truyền thanh huyện Gò Dầu" in page.text and 'lang="vi"' in page.text
     for delivery_id in slots["dtt-go-dau"]:
         assert f'id="slot-{delivery_id}"' in page.text
-        assert f"/portal/slots/{delivery_id}/txt" in page.text
+        assert f'href="/portal/slots/{delivery_id}"' in page.text  # "Mở kịch bản": the phone-readable page
     for delivery_id in slots["dtt-tan-bien"]:
         assert f'id="slot-{delivery_id}"' not in page.text
-    assert "Chưa xác nhận" in page.text and '<script src="/static/htmx.min.js"' in page.text
+    assert "Chưa xác nhận" in page.text and '<script src="/static/htmx.min.js?v=' in page.text
     assert client.get("/static/htmx.min.js").status_code == 200
+    assert "Đăng xuất" in page.text and 'action="/portal/sign-out"' in page.text
 
 
-def test_the_script_and_its_print_and_audio_are_downloaded_from_the_stations_folder(
+def test_the_script_page_sets_apart_what_is_not_read_and_offers_its_files(
     client: TestClient, sessions: sessionmaker[Session], slots: dict[str, list[int]]
 ) -> None:
     signed_in(client, new_link(sessions))
     first = slots["dtt-go-dau"][0]
+    page = client.get(f"/portal/slots/{first}")
+    assert page.status_code == 200
+    not_read = page.text[page.text.index('class="not-read"') : page.text.index("</aside>")]
+    assert "Mức ưu tiên: ưu tiên" in not_read and "Thời lượng đọc ước tính" in not_read
+    to_read = page.text[page.text.index('class="to-read"') : page.text.index("</article>")]
+    assert "Kính thưa quý vị và bà con!" in to_read and "Mức ưu tiên" not in to_read
+    assert f'href="/portal/slots/{first}/txt?download"' in page.text
     text = client.get(f"/portal/slots/{first}/txt")
     assert text.status_code == 200 and text.text.startswith("ĐÀI TRUYỀN THANH HUYỆN GÒ DẦU")
+    assert "attachment" in client.get(f"/portal/slots/{first}/txt?download").headers["content-disposition"]
     docx = client.get(f"/portal/slots/{first}/docx")
     assert docx.status_code == 200 and docx.content[:2] == b"PK"
     assert "attachment" in docx.headers["content-disposition"]
-    page = client.get("/portal").text
-    if "<audio" in page:  # espeak-ng installed: the draft reading is offered beside the script
+    if 'id="play"' in page.text:  # espeak-ng installed: one tap plays the draft reading, and it can be saved
         assert client.get(f"/portal/slots/{first}/wav").content[:4] == b"RIFF"
+        saved = client.get(f"/portal/slots/{first}/wav?download")
+        assert "attachment" in saved.headers["content-disposition"] and 'id="download-wav"' in page.text
     else:
-        assert "Chưa có bản đọc thử" in page
+        assert "Chưa có bản đọc thử" in page.text
     other = slots["dtt-tan-bien"][0]
     assert client.get(f"/portal/slots/{other}/txt").status_code == 404
+    assert client.get(f"/portal/slots/{other}").status_code == 404
 
 
 def test_a_slot_is_confirmed_aired_and_another_not_aired_with_a_reason(
@@ -81,19 +92,67 @@ def test_a_slot_is_confirmed_aired_and_another_not_aired_with_a_reason(
 ) -> None:
     signed_in(client, new_link(sessions))
     first, second = slots["dtt-go-dau"]
+    page = client.get("/portal").text
+    assert '<option value=""></option>' not in page and 'type="radio" name="reason" value="equipment"' in page
     aired = client.post(f"/portal/slots/{first}", data={"aired": "1"}, headers=HTMX)
     assert aired.status_code == 200 and "Đã phát lúc" in aired.text and f'id="slot-{first}"' in aired.text
-    missing_reason = client.post(f"/portal/slots/{second}", data={"aired": "0"}, headers=HTMX)
+    # Once confirmed, the card folds its forms away under "Sửa xác nhận".
+    assert aired.text.index('<details class="change">') < aired.text.index('class="aired"')
+    missing_reason = client.post(f"/portal/slots/{second}", data={"aired": "0", "note": "x"}, headers=HTMX)
     assert missing_reason.status_code == 422
-    assert "Hãy chọn lý do chưa phát" in missing_reason.text
+    assert "Hãy chọn lý do không phát" in missing_reason.text
+    assert '<details class="not-aired" open>' in missing_reason.text and 'value="x"' in missing_reason.text
     not_aired = client.post(f"/portal/slots/{second}", data={"aired": "0", "reason": "power"}, headers=HTMX)
-    assert not_aired.status_code == 200 and "Chưa phát: Mất điện" in not_aired.text
+    assert not_aired.status_code == 200 and "Không phát: Mất điện" in not_aired.text
+    assert "Chưa phát" not in not_aired.text
     with sessions() as session:
         counts = {
             count.station: count
             for count in airing.airing_counts(session, timedelta(hours=12), web_settings.clock.now())
         }
     assert (counts["dtt-go-dau"].aired, counts["dtt-go-dau"].not_aired) == (1, 1)
+
+
+def test_an_airing_time_before_the_slot_is_refused_as_before_the_slot(
+    client: TestClient, sessions: sessionmaker[Session], web_settings: Settings, slots: dict[str, list[int]]
+) -> None:
+    signed_in(client, new_link(sessions))
+    first = slots["dtt-go-dau"][0]
+    early = (web_settings.local_now() - timedelta(hours=2)).strftime("%H:%M")
+    answer = client.post(f"/portal/slots/{first}", data={"aired": "1", "aired_at": early}, headers=HTMX)
+    assert answer.status_code == 422 and f"Giờ phát {early} sớm hơn khung giờ" in answer.text
+    assert "chưa đến" not in answer.text
+
+
+def test_pressing_aired_again_does_not_replace_the_time_stated(
+    client: TestClient, sessions: sessionmaker[Session], web_settings: Settings, slots: dict[str, list[int]]
+) -> None:
+    signed_in(client, new_link(sessions))
+    second = slots["dtt-go-dau"][1]
+    stated = (web_settings.local_now() - timedelta(minutes=4)).strftime("%H:%M")
+    assert client.post(f"/portal/slots/{second}", data={"aired": "1", "aired_at": stated}, headers=HTMX).is_success
+    again = client.post(f"/portal/slots/{second}", data={"aired": "1"}, headers=HTMX)
+    assert again.status_code == 200 and f"Đã phát lúc {stated}" in again.text
+
+
+def test_today_lists_the_slots_still_to_come_today(
+    client: TestClient, sessions: sessionmaker[Session], web_settings: Settings
+) -> None:
+    from broadcaster.examples import import_examples
+
+    with transaction(sessions) as session:
+        import_examples(session)
+    later = (timedelta(hours=2), timedelta(hours=8), timedelta(days=1, hours=2))
+    aired_slots(sessions, web_settings, still_to_come=later)
+    signed_in(client, new_link(sessions))
+    page = client.get("/portal").text
+    today = page[page.index('id="today"') : page.index("</section>", page.index('id="today"'))]
+    soon = (web_settings.local_now() + timedelta(hours=2)).strftime("%H:%M")
+    evening = (web_settings.local_now() + timedelta(hours=8)).strftime("%H:%M")
+    assert "Không có kịch bản nào" not in page and "Hôm nay không có khung giờ nào" not in today
+    assert f"Chưa đến giờ: kịch bản có lúc {soon}." in today and f"<strong>{evening}</strong>" in today
+    coming = page[page.index('id="later"') :]
+    assert f"<strong>{soon}</strong>" in coming  # tomorrow's slot at the same time, under the coming days
 
 
 def test_without_javascript_a_confirmation_posts_and_comes_back_to_the_page(
@@ -137,23 +196,43 @@ def test_a_forged_cookie_is_not_a_station(client: TestClient, slots: dict[str, l
     assert client.get("/portal").status_code == 401
 
 
-def test_the_calendar_feed_has_each_script_at_its_slot_time(
-    client: TestClient, sessions: sessionmaker[Session], web_settings: Settings, slots: dict[str, list[int]]
+def test_a_missing_sign_in_says_what_to_do_for_an_account_and_for_a_link(
+    client: TestClient, sessions: sessionmaker[Session], slots: dict[str, list[int]]
 ) -> None:
-    token = new_link(sessions)
-    answer = client.get(f"/portal/link/{token}/calendar.ics")
-    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/calendar")
-    calendar = Calendar.from_ical(answer.content)
-    events = list(calendar.walk("VEVENT"))
-    with sessions() as session:
-        station = airing.find_station(session, "dtt-go-dau")
-        start, end = airing.days_around(web_settings.today(), web_settings.zone, 1, 1)
-        expected = airing.station_slots(session, station, start, end)
-    assert [str(event["uid"]) for event in events] == [f"{slot.key}@dtt-go-dau" for slot in expected]
-    assert [event.decoded("dtstart") for event in events] == [slot.fire_at for slot in expected]
-    assert all(str(event["url"]).startswith(f"{web_settings.public_url}/portal/link/{token}#slot-") for event in events)
-    assert all("cảnh báo các cuộc gọi giả danh" in str(event["summary"]) for event in events)
-    assert client.get("/portal/link/dai_not-a-link/calendar.ics").status_code == 403
+    nobody = client.get("/portal")
+    assert nobody.status_code == 401 and "Hãy đăng nhập bằng tài khoản của đài" in nobody.text
+    assert 'href="/login?next=/portal"' in nobody.text
+    client.cookies.set("bc_console", "an-ended-sign-in")
+    ended = client.get("/portal")
+    assert ended.status_code == 401 and "Phiên đăng nhập đã hết. Hãy đăng nhập lại" in ended.text
+    assert "mở lại đường dẫn" not in ended.text.lower()
+    client.cookies.clear()
+    signed_in(client, new_link(sessions))
+    new_link(sessions)  # the operator replaces the link
+    replaced = client.get("/portal")
+    assert replaced.status_code == 401 and "Đường dẫn riêng của đài đã được thay" in replaced.text
+
+
+def test_a_station_signs_out_with_its_link_and_with_its_account(
+    client: TestClient, sessions: sessionmaker[Session], slots: dict[str, list[int]]
+) -> None:
+    signed_in(client, new_link(sessions))
+    bye = client.post("/portal/sign-out", follow_redirects=False)
+    assert bye.status_code == 303 and bye.headers["location"] == "/portal/signed-out"
+    assert client.get("/portal").status_code == 401
+    assert "Đã đăng xuất" in client.get("/portal/signed-out").text
+
+    with transaction(sessions) as session:
+        accounts.create_account(session, "dai-go-dau", "station", password="mật khẩu của đài", stations=["dtt-go-dau"])
+    login = client.get("/login")
+    token = login.text.split('name="csrf_token" value="')[1].split('"')[0]
+    form = {"login": "dai-go-dau", "password": "mật khẩu của đài", "csrf_token": token}
+    assert client.post("/login", data=form, follow_redirects=False).headers["location"] == "/portal"
+    page = client.get("/portal")
+    assert page.status_code == 200 and 'action="/portal/sign-out"' in page.text
+    bye = client.post("/portal/sign-out", follow_redirects=False)
+    assert bye.headers["location"] == "/login"
+    assert client.get("/portal").status_code == 401
 
 
 def test_staff_see_the_counts_in_the_api_and_as_csv(
@@ -176,6 +255,7 @@ def test_staff_see_the_counts_in_the_api_and_as_csv(
     assert {
         "campaign": "phat-thanh",
         "station": "dtt-go-dau",
+        "station_name": "Đài Truyền thanh huyện Gò Dầu",
         "slots": 2,
         "aired": 1,
         "not_aired": 0,
@@ -184,9 +264,44 @@ def test_staff_see_the_counts_in_the_api_and_as_csv(
     } in counts.json()
     exported = client.get("/api/v1/radio/airings.csv?campaign=phat-thanh", headers=operator.headers)
     rows = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
-    assert [row["station"] for row in rows] == ["dtt-go-dau", "dtt-tan-bien"]
+    assert [(row["station name"], row["report"]) for row in rows] == [
+        ("Đài Truyền thanh huyện Gò Dầu", "Đã phát"),
+        ("Đài Truyền thanh huyện Gò Dầu", "Chưa xác nhận"),
+        ("Đài Truyền thanh huyện Tân Biên", "Chưa xác nhận"),
+        ("Đài Truyền thanh huyện Tân Biên", "Chưa xác nhận"),
+    ]
+    each = client.get("/api/v1/radio/slots?campaign=phat-thanh&days=1", headers=operator.headers).json()
+    assert [(item["station_name"], item["state"]) for item in each][:2] == [
+        ("Đài Truyền thanh huyện Gò Dầu", "aired"),
+        ("Đài Truyền thanh huyện Gò Dầu", "unconfirmed"),
+    ]
     station_account = person(sessions, "dai go dau", "station", stations=["dtt-go-dau"])
     assert client.get("/api/v1/radio/airings", headers=station_account.headers).status_code == 403
+
+
+def test_the_monitor_and_the_audit_log_say_each_slots_report_in_words(
+    client: TestClient, sessions: sessionmaker[Session], web_settings: Settings, slots: dict[str, list[int]]
+) -> None:
+    signed_in(client, new_link(sessions))
+    first, second = slots["dtt-go-dau"]
+    client.post(f"/portal/slots/{first}", data={"aired": "1"}, headers=HTMX)
+    client.post(f"/portal/slots/{second}", data={"aired": "0", "reason": "power", "note": "mất điện cả xã"})
+    client.cookies.clear()
+    staff(sessions, "hoa", "operator")
+    sign_in(client, "hoa")
+    monitor = client.get("/campaigns/phat-thanh/monitor").text
+    counts = monitor[monitor.index('id="airing"') : monitor.index("</table>", monitor.index('id="airing"'))]
+    assert "Đài Truyền thanh huyện Gò Dầu" in counts and "dtt-go-dau" not in counts
+    each = monitor[monitor.index('id="airing-slots"') :]
+    assert "Không phát" in each and "Mất điện" in each and "mất điện cả xã" in each and "Đã phát" in each
+    log = client.get("/audit?action=not-aired").text
+    details = log[log.index('<td class="details">') :]
+    assert "Lý do:</span> Mất điện" in details and "reason:" not in details and "power" not in details
+    assert "Đài:</span> Đài Truyền thanh huyện Gò Dầu" in details
+    with sessions() as session:
+        slot = airing.station_slot(session, airing.find_station(session, "dtt-go-dau"), second)
+    assert f"Giờ theo lịch:</span> Thứ Tư {slot.fire_at.astimezone(web_settings.zone):%d/%m/%Y %H:%M}" in details
+    assert "Sửa lần báo trước:</span> không" in details
 
 
 def station_zone():  # type: ignore[no-untyped-def]

@@ -21,10 +21,8 @@ and refused every staff page.
 from __future__ import annotations
 
 import importlib
-from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 
@@ -33,7 +31,6 @@ from broadcaster.web.auth import Authenticator
 from broadcaster.web.console import errors, sessions
 
 PAGE_MODULES = ("login", "dashboard", "campaigns", "composer", "monitor", "directory", "calendar", "admin")
-STATIC = Path(__file__).resolve().parent / "static"
 
 
 def api_cookie_account(request: Request, session: Session) -> Account | None:
@@ -52,4 +49,3 @@ def install(app: FastAPI) -> None:
     authenticators: list[Authenticator] = app.state.authenticators
     authenticators.append(api_cookie_account)
     errors.install(app)
-    app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")

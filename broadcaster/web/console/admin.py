@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from broadcaster import accounts
+from broadcaster import accounts, airing
 from broadcaster.accounts import ROLES, Actor
 from broadcaster.errors import UserError
+from broadcaster.models import Station
 from broadcaster.operations import accounts as account_operations
 from broadcaster.operations import audit
 from broadcaster.operations.campaigns import list_campaigns
@@ -20,12 +23,14 @@ from broadcaster.web.console.pages import (
     FormState,
     NavItem,
     console_router,
+    dates_of,
     page_for,
     register_nav,
     render,
     settings_of,
     words_of,
 )
+from broadcaster.web.console.words import Dates, language
 
 router = console_router()
 register_nav(NavItem(80, "accounts", "/accounts", "users:manage"))
@@ -131,6 +136,41 @@ def _day(text: str, name: str, form: FormState, words: dict[str, str]) -> date |
         return None
 
 
+_ISO_MOMENT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:\d\d|Z)?$")
+
+
+def readable_details(
+    details: dict[str, Any], words: dict[str, str], dates: Dates, station_names: dict[str, str], lang: str
+) -> list[tuple[str, str]]:
+    """An audit entry's details as a person reads them: "Lý do: Mất điện", not "reason: power"; moments in
+    the issuer's time zone, yes or no in words, stations by name; a detail with no value is left out."""
+    shown = []
+    for key, value in details.items():
+        if value is None or value == "" or key == "changes":  # changes are shown as diffs by the page
+            continue
+        shown.append((words.get(f"audit_{key}", key), _readable(key, value, words, dates, station_names, lang)))
+    return shown
+
+
+def _readable(key: str, value: Any, words: dict[str, str], dates: Dates, names: dict[str, str], lang: str) -> str:
+    if isinstance(value, bool):
+        return words["audit_yes" if value else "audit_no"]
+    if isinstance(value, list):
+        return ", ".join(_readable(key, item, words, dates, names, lang) for item in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{name}: {_readable(name, item, words, dates, names, lang)}" for name, item in value.items())
+    text = str(value)
+    if _ISO_MOMENT.match(text):
+        return dates.when(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    if key == "reason" and text in {item.value for item in airing.NotAiredReason}:
+        return airing.reason_words(text, lang)
+    if key == "station":
+        return names.get(text, text)
+    if key in ("slot", "channel"):
+        return words.get(f"{key}_{text}", text)
+    return text
+
+
 @router.get("/audit", response_class=HTMLResponse)
 def audit_page(
     request: Request,
@@ -159,9 +199,13 @@ def audit_page(
             page = audit.search(session, actor, settings_of(request), wanted, before)
         except UserError as exc:
             form.fail("campaign", _sentence(exc))
+    words, dates, lang = words_of(request), dates_of(request), language(request)
+    names = {slug: name for slug, name in session.execute(select(Station.slug, Station.name))}
+    shown = {row.id: readable_details(row.details, words, dates, names, lang) for row in page.rows} if page else {}
     context = {
         "form": form,
         "page": page,
+        "shown": shown,
         "campaigns": list_campaigns(session, actor),
         "actions": audit.actions(session, actor),
         "accounts_known": [item.login for item in accounts.list_accounts(session)],

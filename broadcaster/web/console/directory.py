@@ -141,7 +141,7 @@ def mark_test_list(request: Request, session: DbSession, actor: Manager, slug: s
 # ---- issuer profiles --------------------------------------------------------------------------------------------
 
 PROFILE_TEXTS = ("issuer", "body", "unit", "unit_name", "unit_short", "symbol", "place", "region", "locale")
-OPTIONAL_TEXTS = ("area", "email", "website")
+OPTIONAL_TEXTS = ("area", "email", "website", "symbol_reading")
 
 
 def _profile_values(profile: dict[str, Any]) -> dict[str, Any]:
@@ -191,7 +191,7 @@ def _field_of(where: str) -> str:
 def issuer_form(request: Request, session: DbSession, actor: Manager, slug: str) -> Response:
     words = words_of(request)
     if slug == "new":
-        values = _profile_values({"region": "south", "locale": "vi"})
+        values = _profile_values({"region": "south", "locale": "vi", "symbol_reading": "brief"})
     else:
         values = _profile_values(directory_ops.issuer_profile(session, actor, slug))
     form = FormState(values=values)

@@ -8,7 +8,6 @@ campaign's deliveries by occurrence and state (operations.monitoring), never the
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Form, Request
@@ -19,11 +18,12 @@ from broadcaster import airing
 from broadcaster.accounts import Actor
 from broadcaster.errors import UserError
 from broadcaster.operations import campaigns as campaign_operations
-from broadcaster.operations import sending
+from broadcaster.operations import sending, stations
 from broadcaster.operations.calendar import feed_link, rotate_feed_link
 from broadcaster.operations.monitoring import campaign_monitor
 from broadcaster.web.auth import DbSession
 from broadcaster.web.console.pages import FormState, console_router, page_for, render, settings_of, words_of
+from broadcaster.web.console.words import language
 
 router = console_router()
 Reader = Annotated[Actor, Depends(page_for("campaigns:read"))]
@@ -41,13 +41,15 @@ def _context(request: Request, session: Session, actor: Actor, slug: str, reason
 def _page_context(request: Request, session: Session, actor: Actor, slug: str) -> dict[str, Any]:
     settings = settings_of(request)
     detail = campaign_operations.show(session, actor, slug)
-    overdue = timedelta(hours=settings.airing_overdue_hours)
     has_radio = any(item.channel == "radio" for item in detail.channels)
-    aired = airing.airing_counts(session, overdue, settings.clock.now(), campaign=slug) if has_radio else []
+    reports = stations.slot_reports(session, actor, settings, slug) if has_radio else []
     return _context(request, session, actor, slug) | {
         "detail": detail,
         "search": FormState(),
-        "airing": aired,
+        "airing": airing.count_slots(reports),
+        "slot_reports": sorted(reports, key=lambda item: item.fire_at, reverse=True),
+        "reasons": airing.REASON_WORDS[language(request)],
+        "states": airing.STATE_WORDS[language(request)],
         "form": FormState(),
         "failed_channel": None,
         "feed_link": feed_link(session, actor, slug, request.app.state.signing_secret, settings.public_url),

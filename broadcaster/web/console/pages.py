@@ -25,12 +25,14 @@ from broadcaster.accounts import Actor, bind_actor
 from broadcaster.errors import UserError
 from broadcaster.problems import InvalidInput
 from broadcaster.settings import Settings
+from broadcaster.web.assets import asset_url
 from broadcaster.web.auth import DbSession, client_address
 from broadcaster.web.console import sessions
 from broadcaster.web.console.words import LANG_COOKIE, WORDS, Dates, language
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.globals["asset_url"] = asset_url
 
 
 def readable(value: Any) -> str:

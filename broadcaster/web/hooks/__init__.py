@@ -37,7 +37,9 @@ from channels.sms import DIALECTS
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
 # A callback's token, and a campaign calendar's secret link (web/public/feeds.py), never reach the log.
-_TOKEN_IN_PATH = re.compile(r"(/hooks/[a-z]+/|/feeds/campaigns/[^/?\s]+/|/portal/link/)[^/?\s]+")
+_TOKEN_IN_PATH = re.compile(
+    r"(/hooks/[a-z]+/|/feeds/campaigns/[^/?\s]+/|/portal/link/|/portal/calendar/[^/?\s]+/)[^/?\s]+"
+)
 
 
 _PATH = re.compile(r"/hooks/sms/([^/]+)/([^/]+)")
@@ -214,7 +216,7 @@ class _NoTokenInAccessLog(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple) and len(record.args) >= 3 and isinstance(record.args[2], str):
             path = record.args[2]
-            if path.startswith(("/hooks/", "/feeds/", "/portal/link/")):
+            if path.startswith(("/hooks/", "/feeds/", "/portal/link/", "/portal/calendar/")):
                 record.args = (*record.args[:2], _TOKEN_IN_PATH.sub(r"\1***", path), *record.args[3:])
         return True
 

@@ -1,100 +1,67 @@
 """The station portal: phone-sized pages where a commune station gets each slot's script and says it aired.
 
-A station opens its secret link (`broadcaster station link SLUG`); the link sets a signed cookie and is
-not needed again until it is rotated, which ends every session opened with the old one. Pages are
-Vietnamese first (`?lang=en` for English), server-rendered, with htmx shipped in the package.
+A station signs in with its account (the console's sign-in) or opens its secret link (`broadcaster station
+link SLUG`); the link sets a signed cookie and is not needed again until it is rotated, which ends every
+session and calendar feed made from the old one. Pages are Vietnamese first (`?lang=en` for English),
+server-rendered, light enough for a slow network, with htmx shipped in the package.
+
+    /portal                          today's slots (sent and still to come), earlier and coming days, the feed
+    /portal/slots/{id}               one script, large, the lines not read set apart, its draft audio
+    /portal/slots/{id}/{kind}        the script's files: txt, docx, mp3, ogg, wav
+    /portal/calendar/{slug}/{t}.ics  the station's calendar feed (read-only secret, for phone calendars)
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
-from datetime import datetime, time
+from datetime import time
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi import APIRouter, FastAPI, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from broadcaster import airing
-from broadcaster.accounts import Actor, acting_account
+from broadcaster.installation import installation_id
 from broadcaster.models import Station
 from broadcaster.operations.stations import confirm as confirm_slot
-from broadcaster.operations.stations import link_actor
-from broadcaster.settings import Settings
-from broadcaster.web.auth import DbSession, client_address
+from broadcaster.web.assets import asset_url
+from broadcaster.web.auth import DbSession
 from broadcaster.web.console import sessions as console_sessions
+from broadcaster.web.portal import cards
 from broadcaster.web.portal.calendar import station_calendar
-from broadcaster.web.portal.words import WORDS, language, weekday
-from channels.radio import SCRIPT_FILES, RadioChannel, RadioOptions, script_entry, script_file
+from broadcaster.web.portal.signing_in import (
+    NotSignedIn,
+    by_account,
+    current_station,
+    portal_actor,
+    set_link_cookie,
+    sign_out,
+    why_signed_out,
+)
+from broadcaster.web.portal.words import WORDS, language
+from channels.radio import SCRIPT_FILES, script_file
 
 WEB = Path(__file__).resolve().parent.parent
 templates = Jinja2Templates(directory=WEB / "templates")
+templates.env.globals["asset_url"] = asset_url
 router = APIRouter(prefix="/portal", include_in_schema=False)
-COOKIE = "bc_station"
-DAYS_BEFORE, DAYS_AFTER = 2, 7
+DAYS_BEFORE, DAYS_AFTER = 2, 7  # the page
+FEED_DAYS_BEFORE, FEED_DAYS_AFTER = 14, 30  # the calendar feed
+REMINDERS = (0, 5, 15, 30)  # minutes before a slot a phone may remind; 15 unless the station chooses
+DEFAULT_REMINDER = 15
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def install(app: FastAPI) -> None:
-    """Add the portal's pages and the package's static files (htmx) to the app."""
+    """Add the portal's pages to the app (its static files are the app's, `web.assets`)."""
     app.include_router(router)
-    if not any(getattr(route, "name", None) == "static" for route in app.routes):
-        app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
 
 
-class NotSignedIn(Exception):
-    """No station cookie, or one made from a link that has since been rotated."""
-
-
-# ---- the station behind the request -----------------------------------------------------------------
-
-
-def _signature(secret: bytes, value: str) -> str:
-    return hmac.new(secret, value.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
-
-
-def _cookie_for(request: Request, station: Station, fingerprint: str) -> str:
-    value = f"{station.id}.{fingerprint}"
-    return f"{value}.{_signature(request.app.state.signing_secret, value)}"
-
-
-def current_station(request: Request, session: DbSession) -> Station:
-    """The station of a station account signed in to the console, else the one whose signed link cookie came
-    with the request, as long as its link has not been rotated."""
-    account = console_sessions.session_account(request, session)
-    if account is not None and account.role == "station" and account.station_links:
-        # An account speaking for several stations sees the first; each has its own link for the others.
-        station = session.get(Station, min(link.station_id for link in account.station_links))
-        if station is not None:
-            request.state.portal_by = account.login  # the airing reports name the person, not the link
-            return station
-    station_id, _, rest = request.cookies.get(COOKIE, "").partition(".")
-    fingerprint, _, signature = rest.partition(".")
-    expected = _signature(request.app.state.signing_secret, f"{station_id}.{fingerprint}")
-    if not station_id.isdigit() or not hmac.compare_digest(signature, expected):
-        raise NotSignedIn()
-    station = session.get(Station, int(station_id))
-    if station is None or airing.link_fingerprint(session, station) != fingerprint:
-        raise NotSignedIn()
-    return station
-
-
-CurrentStation = Annotated[Station, Depends(current_station)]
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-def _radio_root(settings: Settings) -> Path:
-    return RadioChannel(RadioOptions(), output_dir=settings.output_dir).root
-
-
-# ---- pages ----------------------------------------------------------------------------------------
+# ---- signing in and out ----------------------------------------------------------------------------
 
 
 @router.get("/link/{token}")
@@ -104,24 +71,59 @@ def open_link(request: Request, token: str, session: DbSession) -> Response:
     try:
         station = airing.station_for_link(session, token)
     except airing.LinkRefused:
-        return _page(request, "portal/refused.html", {"message": words["link_refused"]}, status_code=403)
+        return _refused(request, words["link_refused"], 403)
     fingerprint = airing.link_fingerprint(session, station)
     assert fingerprint is not None
     response = RedirectResponse("/portal", status_code=303)
-    secure = request.url.scheme == "https"
-    response.set_cookie(
-        COOKIE, _cookie_for(request, station, fingerprint), httponly=True, samesite="lax", secure=secure
-    )
+    set_link_cookie(request, response, station, fingerprint)
     return response
 
 
+@router.post("/sign-out")
+def leave(request: Request, session: DbSession) -> Response:
+    """Ends the account's sign-in or forgets the link; an account goes to the sign-in page."""
+    was_account = request.cookies.get(console_sessions.COOKIE) is not None
+    target = "/login" if was_account else "/portal/signed-out"
+    response = RedirectResponse(target, status_code=303)
+    sign_out(request, session, response)
+    return response
+
+
+@router.get("/signed-out", response_class=HTMLResponse)
+def signed_out_page(request: Request) -> Response:
+    words = WORDS[language(request)]
+    return _page(request, "portal/refused.html", {"message": words["bye"], "hint": words["bye_link"], "bye": True})
+
+
+# ---- pages ----------------------------------------------------------------------------------------
+
+
 @router.get("", response_class=HTMLResponse)
-def slots_page(request: Request, session: DbSession) -> Response:
+def slots_page(request: Request, session: DbSession, remind: Annotated[int | None, Query()] = None) -> Response:
     try:
         station = current_station(request, session)
     except NotSignedIn:
         return _signed_out(request)
-    return _page(request, "portal/slots.html", _slots_context(request, session, station))
+    return _page(request, "portal/slots.html", _slots_context(request, session, station, remind))
+
+
+@router.get("/slots/{delivery_id}", response_class=HTMLResponse)
+def script_page(request: Request, delivery_id: int, session: DbSession) -> Response:
+    """One script on a phone: large type, one tap to hear it, the lines not to read set apart."""
+    try:
+        station = current_station(request, session)
+    except NotSignedIn:
+        return _signed_out(request)
+    try:
+        slot = airing.station_slot(session, station, delivery_id)
+    except airing.Refused:
+        return _refused(request, WORDS[language(request)]["not_your_slot"], 404)
+    context = _common(request, station) | {
+        "card": cards.card(request, slot),
+        "script": cards.script(request, slot),
+        "on_script_page": True,
+    }
+    return _page(request, "portal/script.html", context)
 
 
 @router.post("/slots/{delivery_id}")
@@ -138,33 +140,32 @@ def confirm(
         station = current_station(request, session)
     except NotSignedIn:
         return _signed_out(request)
-    settings = _settings(request)
     words = WORDS[language(request)]
     error = None
     try:
-        when = _time_of(aired_at, words)
         confirm_slot(
             session,
-            _portal_actor(request, session, station),
-            settings,
+            portal_actor(request, session, station),
+            cards.settings_of(request),
             delivery_id,
             aired=aired == "1",
-            aired_at=when,
+            aired_at=_time_of(aired_at),
             reason=reason or None,
             note=note,
         )
     except airing.Refused as exc:
         error = words.get(exc.code, str(exc)).format(**exc.values) if exc.code else str(exc)
+    typed = {"aired": aired, "aired_at": aired_at, "reason": reason, "note": note} if error else {}
+    failed = {"error": error, "error_slot": delivery_id, "typed": typed}
     if request.headers.get("HX-Request") != "true":
         if error is None:
             return RedirectResponse(f"/portal#slot-{delivery_id}", status_code=303)
-        context = _slots_context(request, session, station) | {"error": error, "error_slot": delivery_id}
-        shown = {card["slot"].delivery_id for key in ("today", "earlier", "later") for card in context[key]}
+        context = _slots_context(request, session, station) | failed
+        shown = {item["slot"].delivery_id for key in ("today", "earlier") for item in context[key] if "slot" in item}
         context["page_error"] = error if delivery_id not in shown else None  # else it stands in its slot's card
         return _page(request, "portal/slots.html", context, status_code=422)
     slot = airing.station_slot(session, station, delivery_id)
-    card = _card(request, session, slot)
-    context = {"slot": card, "error": error, "error_slot": delivery_id} | _common(request, station)
+    context = _common(request, station) | {"card": cards.card(request, slot)} | failed
     return _page(request, "portal/_slot.html", context, status_code=422 if error else 200)
 
 
@@ -178,44 +179,77 @@ def script_download(request: Request, delivery_id: int, kind: str, session: DbSe
     try:
         slot = airing.station_slot(session, station, delivery_id)
     except airing.Refused:
-        return _page(request, "portal/refused.html", {"message": words["not_your_slot"]}, status_code=404)
-    path = script_file(_radio_root(_settings(request)), slot.file, kind) if slot.file else None
+        return _refused(request, words["not_your_slot"], 404)
+    path = script_file(cards.radio_root(cards.settings_of(request)), slot.file, kind) if slot.file else None
     if path is None:
-        return _page(request, "portal/refused.html", {"message": words["no_file"]}, status_code=404)
-    media = SCRIPT_FILES[kind] or "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-    inline = kind != "docx"
+        return _refused(request, words["no_file"], 404)
+    # `?download` saves the file (the audio, to play it later without the network); else it opens in place.
+    inline = kind != "docx" and "download" not in request.query_params
     return FileResponse(
-        path, media_type=media, filename=path.name, content_disposition_type="inline" if inline else "attachment"
+        path,
+        media_type=SCRIPT_FILES[kind] or DOCX,
+        filename=path.name,
+        content_disposition_type="inline" if inline else "attachment",
     )
 
 
+# ---- the calendar feed ------------------------------------------------------------------------------
+
+
+@router.get("/calendar/{slug}/{token}.ics")
+def calendar(request: Request, slug: str, token: str, session: DbSession, remind: int | None = None) -> Response:
+    """The station's slots for a phone calendar; the secret in the address only reads the calendar."""
+    try:
+        station = airing.station_for_feed(session, slug, token, request.app.state.signing_secret)
+    except airing.LinkRefused:
+        return Response(WORDS["vi"]["link_refused"], status_code=403, media_type="text/plain; charset=utf-8")
+    return _feed(request, session, station, remind)
+
+
 @router.get("/link/{token}/calendar.ics")
-def calendar(request: Request, token: str, session: DbSession) -> Response:
-    """The station's slots as an iCalendar feed a phone calendar subscribes to (the link is the credential)."""
+def link_calendar(request: Request, token: str, session: DbSession, remind: int | None = None) -> Response:
+    """The same feed under the station's portal link, for calendars subscribed to it before."""
     try:
         station = airing.station_for_link(session, token)
     except airing.LinkRefused:
         return Response(WORDS["vi"]["link_refused"], status_code=403, media_type="text/plain; charset=utf-8")
-    settings = _settings(request)
-    start, end = airing.days_around(settings.today(), settings.zone, 14, 30)
-    slots = airing.station_slots(session, station, start, end)
-    upcoming = airing.upcoming_slots(session, settings, station, settings.clock.now(), end)
-    body = station_calendar(station, slots, upcoming, settings, f"{settings.public_url}/portal/link/{token}")
-    return Response(body, media_type="text/calendar; charset=utf-8")
+    return _feed(request, session, station, remind)
 
 
-def _portal_actor(request: Request, session: Session, station: Station) -> Actor:
-    """The station account signed in to the console (its reports name the person), else the link's holder."""
-    login = getattr(request.state, "portal_by", None)
-    if login is None:
-        return link_actor(station)
-    return acting_account(session, login, client_address(request))
+def _feed(request: Request, session: Session, station: Station, remind: int | None) -> Response:
+    settings = cards.settings_of(request)
+    start, end = airing.days_around(settings.today(), settings.zone, FEED_DAYS_BEFORE, FEED_DAYS_AFTER)
+    schedule = airing.station_schedule(session, settings, station, start, end)
+    minutes = remind if remind in REMINDERS else None
+    body = station_calendar(station, schedule, settings, installation=installation_id(session), remind_minutes=minutes)
+    # Phones poll the feed: they may keep it a few minutes, then ask again with its ETag and, when nothing
+    # changed (the feed says the same thing twice), get a 304 and no body over a slow line.
+    etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+    headers = {"Cache-Control": "private, max-age=300", "ETag": etag}
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="text/calendar; charset=utf-8", headers=headers)
+
+
+def feed_links(request: Request, session: Session, station: Station, remind: int) -> dict[str, str]:
+    """The station's feed as a link to copy, a webcal link (iPhone) and a Google Calendar link (Android)."""
+    settings = cards.settings_of(request)
+    token = airing.feed_token(session, station, request.app.state.signing_secret)
+    address = f"{settings.public_url}/portal/calendar/{station.slug}/{token}.ics"
+    if remind:
+        address += f"?remind={remind}"
+    webcal = "webcal://" + address.split("://", 1)[1]
+    return {
+        "address": address,
+        "webcal": webcal,
+        "google": "https://calendar.google.com/calendar/render?cid=" + quote(webcal, safe=""),
+    }
 
 
 # ---- building the pages ---------------------------------------------------------------------------------
 
 
-def _time_of(text: str, words: dict[str, str]) -> time | None:
+def _time_of(text: str) -> time | None:
     if not text.strip():
         return None
     try:
@@ -226,52 +260,35 @@ def _time_of(text: str, words: dict[str, str]) -> time | None:
 
 def _common(request: Request, station: Station) -> dict[str, Any]:
     lang = language(request)
-    return {"station": station, "lang": lang, "w": WORDS[lang], "reasons": airing.REASON_WORDS[lang]}
-
-
-def _slots_context(request: Request, session: Session, station: Station) -> dict[str, Any]:
-    settings = _settings(request)
-    now = settings.clock.now()
-    today = settings.today()
-    start, end = airing.days_around(today, settings.zone, DAYS_BEFORE, DAYS_AFTER)
-    cards = [_card(request, session, slot) for slot in airing.station_slots(session, station, start, end)]
-    upcoming = airing.upcoming_slots(session, settings, station, now, end)
-    return _common(request, station) | {
-        "today": [card for card in cards if card["day"] == today],
-        "earlier": [card for card in cards if card["day"] < today],
-        "later": [card for card in cards if card["day"] > today],
-        "upcoming": [_planned(request, item) for item in upcoming],
+    return {
+        "station": station,
+        "lang": lang,
+        "w": WORDS[lang],
+        "reasons": airing.REASON_WORDS[lang],
+        "today_day": cards.settings_of(request).today(),
+        "by_account": by_account(request),
         "error": None,
         "error_slot": None,
-        "page_error": None,
+        "typed": {},
     }
 
 
-def _when(request: Request, moment: datetime) -> dict[str, Any]:
-    local = moment.astimezone(_settings(request).zone)
-    lang = language(request)
-    return {"day": local.date(), "time": f"{local:%H:%M}", "date": f"{weekday(local, lang)} {local:%d/%m/%Y}"}
-
-
-def _card(request: Request, session: Session, slot: airing.Slot) -> dict[str, Any]:
-    entry = script_entry(_radio_root(_settings(request)), slot.file) if slot.file else None
-    audio = (entry or {}).get("audio") or {}
-    report = slot.report
-    aired_at = report.aired_at if report is not None and report.aired_at is not None else None
-    return {
-        "slot": slot,
-        **_when(request, slot.fire_at),
-        "aired_at": _when(request, aired_at)["time"] if aired_at else None,
-        "reading_seconds": (entry or {}).get("reading_seconds"),
-        "has_docx": bool((entry or {}).get("docx")),
-        "audio": [kind for kind in ("mp3", "ogg", "wav") if kind in audio],
-        "audio_problem": (entry or {}).get("audio_problem"),
-        "history": [{"report": item, **_when(request, item.at)} for item in reversed(slot.history)],
-    }
-
-
-def _planned(request: Request, item: airing.PlannedSlot) -> dict[str, Any]:
-    return {"item": item, **_when(request, item.fire_at)}
+def _slots_context(request: Request, session: Session, station: Station, remind: int | None = None) -> dict[str, Any]:
+    settings = cards.settings_of(request)
+    start, end = airing.days_around(settings.today(), settings.zone, DAYS_BEFORE, DAYS_AFTER)
+    schedule = airing.station_schedule(session, settings, station, start, end)
+    chosen = remind if remind in REMINDERS else DEFAULT_REMINDER
+    return (
+        _common(request, station)
+        | cards.by_day(cards.schedule_cards(request, schedule), settings.today())
+        | {
+            "today_date": cards.when(request, settings.clock.now())["date"],
+            "page_error": None,
+            "feed": feed_links(request, session, station, chosen),
+            "reminders": REMINDERS,
+            "remind": chosen,
+        }
+    )
 
 
 def _page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
@@ -282,6 +299,11 @@ def _page(request: Request, name: str, context: dict[str, Any], status_code: int
     return response
 
 
+def _refused(request: Request, message: str, status_code: int) -> HTMLResponse:
+    return _page(request, "portal/refused.html", {"message": message}, status_code=status_code)
+
+
 def _signed_out(request: Request) -> HTMLResponse:
     words = WORDS[language(request)]
-    return _page(request, "portal/refused.html", {"message": words["signed_out"]}, status_code=401)
+    context = {"message": words[why_signed_out(request)], "sign_in": True}
+    return _page(request, "portal/refused.html", context, status_code=401)
