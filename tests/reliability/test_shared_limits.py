@@ -37,7 +37,7 @@ def start_worker(settings: Settings, gateway: Gateway, tmp_path: Path, index: in
         {
             "BROADCASTER_DATABASE_URL": settings.database_url,
             "BROADCASTER_OUTPUT_DIR": str(tmp_path / "out"),
-            "BROADCASTER_LEASE_SECONDS": "2",
+            "BROADCASTER_LEASE_SECONDS": "60",  # no lease runs out on a busy machine: the cap, not a resend, is tested
             "BROADCASTER_POLL_SECONDS": "0.05",
             "BROADCASTER_CLAIM_BATCH": "5",
             "BROADCASTER_RECORD_EVERY": "1",
