@@ -325,9 +325,7 @@ def create_token(
     if expires_at is not None and expires_at <= now:
         raise UserError("the token's expiry is in the past")
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken(
-        account_id=account.id, name=label, digest=token_digest(plain), created_at=now, expires_at=expires_at
-    )
+    row = ApiToken(account_id=account.id, name=label, digest=token_digest(plain), created_at=now, expires_at=expires_at)
     session.add(row)
     session.flush()
     return NewToken(row.id, row.name, plain, expires_at)

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import load_dotenv
 from pydantic import Field, PositiveFloat, PositiveInt, PrivateAttr, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from broadcaster.clock import Clock, SystemClock, local_now, today
 from broadcaster.errors import ConfigurationError
@@ -98,7 +98,7 @@ class Settings(BaseSettings):
     # the data folder on first use (file mode 0600) and never printed.
     data_dir: Path = Path("var")
     web_host: str = "127.0.0.1"
-    web_port: int = 8000
+    web_port: int = Field(8000, ge=1, le=65535)
     secret_key: SecretStr | None = None
     max_request_bytes: PositiveInt = 1_000_000
     max_upload_bytes: PositiveInt = 20_000_000
@@ -201,10 +201,18 @@ def load_environment(env_file: str | os.PathLike[str] = ".env") -> None:
 
 def build_settings(model: type[SettingsT], **overrides: Any) -> SettingsT:
     """Build a settings object, turning validation errors into one sentence naming the variable."""
+    prefix = str(model.model_config.get("env_prefix", ""))
     try:
         return model(**overrides)
+    except SettingsError as exc:  # a value that should be JSON (a dict or a list) and is not
+        found = re.search(r'field "([^"]+)"', str(exc))
+        variable = prefix.upper() + (found.group(1).upper() if found else "")
+        cause = exc.__cause__
+        reason = f" ({cause})" if isinstance(cause, ValueError) else ""
+        raise ConfigurationError(
+            f"setting {variable} is not valid JSON{reason}: write it as config/.env.example shows"
+        ) from None
     except ValidationError as exc:
-        prefix = str(model.model_config.get("env_prefix", ""))
         first = exc.errors()[0]
         message = first["msg"].removeprefix("Value error, ")
         if not first["loc"]:  # a check across settings: its message names the variables itself

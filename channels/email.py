@@ -48,7 +48,7 @@ class EmailOptions(BaseSettings):
 
     mode: Literal["file", "smtp"] = "file"
     host: str | None = None
-    port: int | None = None
+    port: int | None = Field(None, ge=1, le=65535)
     security: Literal["plain", "starttls", "ssl"] = "starttls"
     username: str | None = None
     password: SecretStr | None = None

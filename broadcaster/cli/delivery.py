@@ -46,7 +46,9 @@ def run(
     channel: ChannelOption = None,
     web: Annotated[bool, typer.Option("--web", help="Serve the web app and API in the same process.")] = False,
     host: Annotated[str | None, typer.Option("--host", help="With --web: address to listen on.")] = None,
-    port: Annotated[int | None, typer.Option("--port", help="With --web: port to listen on.")] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", min=1, max=65535, help="With --web: port to listen on (1-65535).")
+    ] = None,
 ) -> None:
     """Scheduler and workers in one process (the embedded default), with --web the web app too. Stop with Ctrl-C."""
     from broadcaster import processes

@@ -13,7 +13,10 @@ if TYPE_CHECKING:
     import uvicorn
 
 HostOption = Annotated[str | None, typer.Option("--host", help="Address to listen on (default BROADCASTER_WEB_HOST).")]
-PortOption = Annotated[int | None, typer.Option("--port", help="Port to listen on (default BROADCASTER_WEB_PORT).")]
+PortOption = Annotated[
+    int | None,
+    typer.Option("--port", min=1, max=65535, help="Port to listen on, 1-65535 (default BROADCASTER_WEB_PORT)."),
+]
 
 
 def web_server(host: str | None, port: int | None) -> uvicorn.Server:
