@@ -81,10 +81,11 @@ def approval_refusal(session: Session, campaign: Campaign, actor: Actor) -> str 
     return None
 
 
-def _campaign_context(session: Session, actor: Actor, slug: str) -> dict[str, Any]:
+def _campaign_context(session: Session, actor: Actor, slug: str, lang: str = "vi") -> dict[str, Any]:
     detail = operations.show(session, actor, slug)
     campaign = find_campaign(session, slug)
     return {
+        "sentences": timetable_sentences(campaign, lang),
         "detail": detail,
         "campaign": campaign,
         "actions": _actions(campaign, actor),
@@ -108,8 +109,7 @@ def timetable_sentences(campaign: Campaign, lang: str) -> dict[str, list[str]]:
 
 @router.get("/campaigns/{slug}", response_class=HTMLResponse)
 def campaign_page(request: Request, session: DbSession, actor: Reader, slug: str) -> Response:
-    context = _campaign_context(session, actor, slug) | {"form": FormState()}
-    context["sentences"] = timetable_sentences(context["campaign"], language(request))
+    context = _campaign_context(session, actor, slug, language(request)) | {"form": FormState()}
     return render(request, "campaign.html", context)
 
 
@@ -141,7 +141,7 @@ def change_status(
     if back == "preview":
         context = _preview_context(request, session, actor, slug, {}) | {"form": form, "failed_action": action}
         return render(request, "preview.html", context, status_code=422)
-    context = _campaign_context(session, actor, slug) | {"form": form, "failed_action": action}
+    context = _campaign_context(session, actor, slug, language(request)) | {"form": form, "failed_action": action}
     return render(request, "campaign.html", context, status_code=422)
 
 
