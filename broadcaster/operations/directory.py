@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -19,6 +19,7 @@ from broadcaster.csvfiles import Upload
 from broadcaster.directory import ImportReport
 from broadcaster.errors import NotFound, UserError
 from broadcaster.models import Agency, Area, FacebookPage, Issuer, Station, Subscriber, SubscriberList
+from broadcaster.paths import upload_name
 from broadcaster.problems import InvalidInput, Problem, from_validation_error
 from broadcaster.settings import Settings
 
@@ -91,7 +92,7 @@ def import_upload(
     """An uploaded file, imported exactly as the same file on disk is; the report names the upload."""
     actor.require("directory:manage")
     check_kind(kind, list_slug, importing=True)
-    name = PurePath(filename or f"{kind}.csv").name or f"{kind}.csv"
+    name = upload_name(filename, "issuer.yaml" if kind == "issuers" else f"{kind}.csv")
     if kind != "issuers":
         upload = Upload.of_bytes(name, content)
         return import_csv(

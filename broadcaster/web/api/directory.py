@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
+from fastapi import Depends, File, Form, Path, Query, UploadFile
 from pydantic import BaseModel
 
 from broadcaster.accounts import Actor
 from broadcaster.directory import ImportReport
 from broadcaster.operations import directory as operations
 from broadcaster.operations.directory import Listing
-from broadcaster.web.api.common import read_upload
+from broadcaster.web.api.common import api_router, read_upload
 from broadcaster.web.auth import DbSession, require
 
-router = APIRouter(prefix="/directory", tags=["directory"])
+router = api_router(prefix="/directory", tags=["directory"])
 Kind = Annotated[str, Path(max_length=20, description=", ".join(operations.KINDS))]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
@@ -12,10 +12,10 @@ from broadcaster import airing
 from broadcaster.accounts import Actor
 from broadcaster.csvfiles import csv_bytes
 from broadcaster.operations import stations
-from broadcaster.web.api.common import settings_of
+from broadcaster.web.api.common import api_router, settings_of
 from broadcaster.web.auth import DbSession, require
 
-router = APIRouter(tags=["radio"])
+router = api_router(tags=["radio"])
 Reader = Annotated[Actor, Depends(require("campaigns:read"))]
 
 

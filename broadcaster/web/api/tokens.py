@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import BaseModel, Field
 
 from broadcaster import accounts
 from broadcaster.errors import UserError
+from broadcaster.web.api.common import api_router
 from broadcaster.web.auth import client_address
 
-router = APIRouter(tags=["accounts"])
+router = api_router(tags=["accounts"])
 
 
 class TokenRequest(BaseModel):

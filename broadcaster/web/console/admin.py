@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import Depends, Form, Request
+from fastapi import Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -141,7 +141,7 @@ def audit_page(
     action: str = "",
     starts: str = "",
     ends: str = "",
-    before: int | None = None,
+    before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> Response:
     words = words_of(request)
     values = {"campaign": campaign, "account": account, "action": action, "starts": starts, "ends": ends}

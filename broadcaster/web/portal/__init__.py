@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi import Path as InPath
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -35,6 +36,7 @@ WEB = Path(__file__).resolve().parent.parent
 templates = Jinja2Templates(directory=WEB / "templates")
 router = APIRouter(prefix="/portal", include_in_schema=False)
 COOKIE = "bc_station"
+SlotId = Annotated[int, InPath(ge=1, le=2**62)]  # a slot is its delivery's number
 DAYS_BEFORE, DAYS_AFTER = 2, 7
 
 
@@ -127,7 +129,7 @@ def slots_page(request: Request, session: DbSession) -> Response:
 @router.post("/slots/{delivery_id}")
 def confirm(
     request: Request,
-    delivery_id: int,
+    delivery_id: SlotId,
     session: DbSession,
     aired: Annotated[str, Form()],
     aired_at: Annotated[str, Form()] = "",
@@ -169,7 +171,7 @@ def confirm(
 
 
 @router.get("/slots/{delivery_id}/{kind}")
-def script_download(request: Request, delivery_id: int, kind: str, session: DbSession) -> Response:
+def script_download(request: Request, delivery_id: SlotId, kind: str, session: DbSession) -> Response:
     try:
         station = current_station(request, session)
     except NotSignedIn:
