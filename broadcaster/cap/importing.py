@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from broadcaster.campaigns import lifecycle
 from broadcaster.campaigns.file import parse_campaign
-from broadcaster.campaigns.store import check_campaign, find_issuer, save_campaign
+from broadcaster.campaigns.store import campaign_warnings, check_campaign, find_issuer, save_campaign
 from broadcaster.cap.export import LETTER_DATE, LETTER_NUMBER
 from broadcaster.cap.mapping import AREA_CODE_SYSTEM, priority_of, validity_dates
 from broadcaster.cap.reading import Alert, InfoBlock
@@ -46,6 +46,7 @@ class ImportResult:
     campaign: Campaign | None = None  # None: the files were written but have problems to fix first
     created: bool = False
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # valid, but a part will send nothing (a time past)
 
 
 def _raw(text: str) -> str:
@@ -264,9 +265,10 @@ def import_alert(
     data = campaign_data(session, alert, slug, issuer, settings, source)
     spec = parse_campaign(data, source)
     files = write_files(alert, data, settings)
+    warnings = campaign_warnings(spec, settings)
     problems = check_campaign(session, spec, settings)
     if problems:
-        return ImportResult(slug, files, problems=problems)
+        return ImportResult(slug, files, problems=problems, warnings=warnings)
     campaign, created = save_campaign(session, spec, actor, settings)
     lifecycle.record(session, campaign, actor, "import", alert=alert.source, source=source)
-    return ImportResult(slug, files, campaign, created)
+    return ImportResult(slug, files, campaign, created, warnings=warnings)

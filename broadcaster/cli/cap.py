@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from broadcaster.cli.common import AsOption, actor, friendly, local_actor, out, settings, unit_of_work
+from broadcaster.cli.common import AsOption, actor, err, friendly, local_actor, out, settings, shown, unit_of_work
 from broadcaster.errors import UserError
 
 app = typer.Typer(help="CAP 1.2 alerts: export approved campaigns, check alerts.", no_args_is_help=True)
@@ -82,6 +82,8 @@ def import_(
         result = cap.import_alert(session, who, source, settings(), issuer=issuer, slug=slug)
     for path in result.files:
         out.print(f"wrote {escape(str(path))}")
+    for warning in result.warnings:
+        err.print(f"[yellow]warning:[/] {shown(warning)}")
     if result.status is None:
         campaign_file = result.files[-1]
         raise InvalidInput(

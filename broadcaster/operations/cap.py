@@ -28,6 +28,7 @@ class ImportedAlert:
     status: str | None  # the draft's status; None when the files need changes before they can be loaded
     created: bool
     problems: list[Problem]
+    warnings: list[Problem]  # what will send nothing as imported: a time already past
 
 
 def export_alert(session: Session, actor: Actor, slug: str, settings: Settings) -> ExportedAlert:
@@ -63,4 +64,6 @@ def import_alert(
     bind_actor(session, actor)
     result = import_cap(session, alert, settings, actor.login, source, issuer, slug)
     status = result.campaign.status if result.campaign is not None else None
-    return ImportedAlert(alert.identifier, result.slug, list(result.files), status, result.created, result.problems)
+    return ImportedAlert(
+        alert.identifier, result.slug, list(result.files), status, result.created, result.problems, result.warnings
+    )
