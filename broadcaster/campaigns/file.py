@@ -74,6 +74,14 @@ class SlotsRule(StrictModel):
     starts: CampaignDate | None = Field(None, alias="from")
     ends: CampaignDate | None = Field(None, alias="until")
 
+    @field_validator("slots")
+    @classmethod
+    def _each_slot_once(cls, value: list[str]) -> list[str]:
+        twice = sorted({slot for slot in value if value.count(slot) > 1})
+        if twice:
+            raise ValueError(f"the slot {', '.join(repr(slot) for slot in twice)} is named twice: name each slot once")
+        return value
+
 
 def _rule_tag(value: Any) -> str | None:
     if isinstance(value, dict):

@@ -509,6 +509,11 @@ def parse_slots(cell: str) -> dict[str, str]:
         match = _SLOT.match(part.strip().lower())
         if not match:
             raise ValueError(f"slot '{part}' must be a name and a time, like 'morning 05:30'")
+        if match[1] in slots:
+            raise ValueError(
+                f"the slot name '{match[1]}' is given twice ({slots[match[1]]} and {part.strip()}): "
+                "give each slot its own name, like 'morning 05:30; morning2 06:30'"
+            )
         slots[match[1]] = f"{int(match[2]):02d}:{match[3]}"
     return slots
 

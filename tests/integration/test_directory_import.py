@@ -144,13 +144,15 @@ def test_a_station_folder_that_leaves_the_output_root_is_refused(
         "dtt-a,Đài A,../../etc,morning 05:30\n"
         "dtt-b,Đài B,/srv/x,morning 05:30\n"
         "dtt-c,Đài C,tay-ninh/c,morning 5h30; evening 17:00\n"
-        "dtt-d,Đài D,d,sáng sớm\n",
+        "dtt-d,Đài D,d,sáng sớm\n"
+        "dtt-e,Đài E,e,morning 05:30; morning 17:00\n",
     )
     with transaction(with_areas) as session:
         report = directory.import_stations(session, path)
     reasons = {line: reason for line, reason, _ in report.rejects}
-    assert set(reasons) == {2, 3, 5}
+    assert set(reasons) == {2, 3, 5, 6}
     assert "inside the radio output folder" in reasons[2]
+    assert "the slot name 'morning' is given twice (05:30 and morning 17:00)" in reasons[6]
     with with_areas() as session:
         station = session.scalar(select(Station))
         assert station is not None and station.slots == {"morning": "05:30", "evening": "17:00"}
