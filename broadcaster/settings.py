@@ -6,6 +6,7 @@ secrets) through the same mechanism: see `channel_settings`.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from datetime import date, datetime, time, timedelta
@@ -102,6 +103,12 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     max_request_bytes: PositiveInt = 1_000_000
     max_upload_bytes: PositiveInt = 20_000_000
+    # Behind a reverse proxy: with `proxy_headers` (`broadcaster serve --proxy-headers`), X-Forwarded-For and
+    # X-Forwarded-Proto are believed from these addresses or networks only (loopback when none is named), and
+    # give the client's address (login throttling, the public page's limit, the audit log) and scheme
+    # (Secure cookies). Anyone else could write those headers.
+    proxy_headers: bool = False
+    trusted_proxies: list[str] = []
     # A console sign-in ends after this long without a request, and in any case this long after it began.
     console_idle_minutes: PositiveFloat = 60
     console_longest_hours: PositiveFloat = 12
@@ -137,6 +144,24 @@ class Settings(BaseSettings):
         if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
             raise ValueError(f"'{value}' is not an http(s) address such as https://canhbao.example.gov.vn")
         return value.rstrip("/")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses_or_networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"'{entry}' is not an IP address or network (like 10.0.0.5 or 10.0.0.0/24)") from None
+        return [entry.strip() for entry in value]
+
+    @property
+    def proxies(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """The networks whose X-Forwarded-* headers are believed; none unless `proxy_headers` is on."""
+        if not self.proxy_headers:
+            return ()
+        entries = self.trusted_proxies or ["127.0.0.1", "::1"]
+        return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
 
     @field_validator("cap_sender")
     @classmethod

@@ -110,9 +110,12 @@ def open_link(request: Request, token: str, session: DbSession) -> Response:
     fingerprint = airing.link_fingerprint(session, station)
     assert fingerprint is not None
     response = RedirectResponse("/portal", status_code=303)
-    secure = request.url.scheme == "https"
     response.set_cookie(
-        COOKIE, _cookie_for(request, station, fingerprint), httponly=True, samesite="lax", secure=secure
+        COOKIE,
+        _cookie_for(request, station, fingerprint),
+        httponly=True,
+        samesite="lax",
+        secure=console_sessions.secure_cookies(request),
     )
     return response
 
