@@ -56,26 +56,70 @@ MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "bct_"
 LAST_USE_PRECISION = timedelta(minutes=1)
 
-# Unicode categories a login name may not contain: controls, invisible format characters (zero-width
-# spaces, joiners, direction marks, BOM), surrogates, private-use and unassigned code points.
+# Unicode categories a name may not contain: controls, invisible format characters (zero-width spaces,
+# joiners, direction marks and overrides, BOM), surrogates, private-use and unassigned code points.
 _REFUSED_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+# Characters that show as nothing though they are letters or symbols: the Unicode default-ignorables (Hangul
+# fillers U+3164, U+115F, U+FFA0, the combining grapheme joiner U+034F…) are asked of ICU; this one is not one.
+_BLANK_LOOKING = {"\u2800"}  # BRAILLE PATTERN BLANK
+
+
+def _invisible(character: str) -> bool:
+    import icu  # PyICU: the Unicode character database of ICU, and its UTS #39 confusables
+
+    return (
+        unicodedata.category(character) in _REFUSED_CATEGORIES
+        or character in _BLANK_LOOKING
+        or bool(icu.Char.hasBinaryProperty(character, icu.UProperty.DEFAULT_IGNORABLE_CODE_POINT))
+    )
+
+
+def _refuse_invisible(text: str, what: str) -> None:
+    for character in text:
+        if _invisible(character):
+            raise UserError(
+                f"the {what} contains an invisible, direction or control character (U+{ord(character):04X}); "
+                "type it again without it"
+            )
 
 
 def normalise_login(text: str) -> str:
-    """One spelling per person: NFC, case-folded, trimmed, inner spaces collapsed; refuses invisible characters."""
-    for character in text:
-        if unicodedata.category(character) in _REFUSED_CATEGORIES:
-            raise UserError(
-                f"the account name contains an invisible or control character (U+{ord(character):04X}); "
-                "type it again without it"
-            )
-    folded = unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
+    """One spelling per person: NFKC (so fullwidth `ｂｏｂ` is `bob`), case-folded, trimmed, inner spaces
+    collapsed; refuses invisible, direction and control characters."""
+    _refuse_invisible(text, "account name")
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
     login = " ".join(folded.split())
     if not login:
         raise UserError("the account name is empty")
     if len(login) > 100:
         raise UserError("the account name is longer than 100 characters")
     return login
+
+
+def normalise_display_name(text: str, fallback: str) -> str:
+    """The name shown to people: trimmed, spaces collapsed, without invisible or direction characters."""
+    _refuse_invisible(text, "display name")
+    name = " ".join(unicodedata.normalize("NFC", text).split()) or fallback
+    if len(name) > 200:
+        raise UserError("the display name is longer than 200 characters")
+    return name
+
+
+def skeleton(login: str) -> str:
+    """The UTS #39 skeleton of a name: two names with one skeleton look alike (Latin `alice`, Cyrillic `аlice`)."""
+    import icu
+
+    return str(icu.SpoofChecker().getSkeleton(0, login))
+
+
+def _refuse_look_alike(session: Session, login: str) -> None:
+    mine = skeleton(login)
+    for other in session.scalars(select(Account.login)):
+        if other != login and skeleton(other) == mine:
+            raise UserError(
+                f"the account name '{login}' looks like the existing account '{other}': choose a name "
+                "nobody can mistake for another"
+            )
 
 
 @dataclass(frozen=True)
@@ -205,13 +249,14 @@ def create_account(
         raise UserError(f"'{TERMINAL_LOGIN}' names commands run without --as; choose another account name")
     if session.scalar(select(Account.id).where(Account.login == login)) is not None:
         raise UserError(f"an account '{login}' already exists")
+    _refuse_look_alike(session, login)
     if role == "station" and not stations:
         raise UserError("a station account speaks for stations: name them with --station SLUG")
     if role != "station" and stations:
         raise UserError("only a station account is tied to stations (use --role station)")
     account = Account(
         login=login,
-        display_name=" ".join((display_name or name).split()) or login,
+        display_name=normalise_display_name(display_name or name, login),
         role=role,
         password_hash=hash_password(check_new_password(password)) if password is not None else None,
         disabled=False,

@@ -44,6 +44,37 @@ def test_invisible_and_control_characters_in_a_name_are_refused(name: str, chara
         accounts.normalise_login(name)
 
 
+@pytest.mark.parametrize(
+    ("name", "character"),
+    [("lan\u3164", "U+3164"), ("\u2800", "U+2800"), ("la\u034fn", "U+034F"), ("lan\u202e", "U+202E")],
+    ids=["hangul-filler", "braille-blank", "grapheme-joiner", "right-to-left-override"],
+)
+def test_characters_that_show_as_nothing_are_refused_in_names_and_display_names(
+    sessions: sessionmaker[Session], name: str, character: str
+) -> None:
+    with pytest.raises(UserError, match=re.escape(character)):
+        accounts.normalise_login(name)
+    with transaction(sessions) as session, pytest.raises(UserError, match=f"display name .*{re.escape(character)}"):
+        accounts.create_account(session, "lan", "drafter", password=None, display_name=f"Nguyễn Thị {name}")
+
+
+@pytest.mark.parametrize(
+    ("existing", "look_alike"),
+    [("alice", "\u0430lice"), ("bob", "b\u03bfb"), ("bob", "\uff42\uff4f\uff42"), ("mai", "rnai")],
+    ids=["cyrillic-a", "greek-omicron", "fullwidth", "r-n-for-m"],
+)
+def test_a_name_that_looks_like_an_existing_one_is_refused(
+    sessions: sessionmaker[Session], existing: str, look_alike: str
+) -> None:
+    with transaction(sessions) as session:
+        accounts.create_account(session, existing, "drafter", password=None)
+    with transaction(sessions) as session, pytest.raises(UserError, match=f"'{existing}'"):
+        accounts.create_account(session, look_alike, "approver", password=None)
+    with transaction(sessions) as session:  # Vietnamese names that differ only by their marks stay apart
+        accounts.create_account(session, "nguyễn văn an", "drafter", password=None)
+        accounts.create_account(session, "nguyễn văn ân", "drafter", password=None)
+
+
 def test_an_empty_name_is_refused() -> None:
     with pytest.raises(UserError, match="empty"):
         accounts.normalise_login("   ")
@@ -179,7 +210,7 @@ def test_guesses_sent_at_once_are_each_counted_and_checked_only_within_the_allow
 
 def _seconds(sessions: sessionmaker[Session], name: str) -> float:
     timings = []
-    for n in range(3):
+    for n in range(5):
         with sessions() as session:
             started = time.perf_counter()
             with contextlib.suppress(AuthenticationFailed):
@@ -193,7 +224,8 @@ def test_an_unknown_name_takes_as_long_to_refuse_as_a_wrong_password(sessions: s
     with transaction(sessions) as session:
         accounts.create_account(session, "lan", "drafter", password=PASSWORD)
     known, unknown = _seconds(sessions, "lan"), _seconds(sessions, "không-có-ai")
-    assert unknown > known / 2, (known, unknown)
+    # Without the dummy hash an unknown name was answered about 25 times sooner; a busy machine's noise is far less.
+    assert unknown > known / 4, (known, unknown)
 
 
 def test_tokens_are_stored_hashed_and_stop_working_when_revoked_or_expired(sessions: sessionmaker[Session]) -> None:
@@ -257,7 +289,7 @@ def test_the_two_person_rule_compares_accounts_not_spellings(cli: Cli) -> None:
         assert refused.exit_code == 1
         assert "'lan' submitted campaign" in refused.stderr and "two-person rule" in refused.stderr
     sneaky = cli("campaign", "approve", SLUG, "--as", "lan\u200b")
-    assert sneaky.exit_code == 1 and "invisible or control character (U+200B)" in sneaky.stderr
+    assert sneaky.exit_code == 1 and "invisible, direction or control character (U+200B)" in sneaky.stderr
     assert cli("campaign", "approve", SLUG, "--as", "minh").exit_code == 0
 
 

@@ -32,7 +32,7 @@ from broadcaster.models import Account
 from broadcaster.web.auth import Authenticator
 from broadcaster.web.console import errors, sessions
 
-PAGE_MODULES = ("login", "dashboard", "campaigns", "composer", "monitor", "directory", "calendar", "admin")
+PAGE_MODULES = ("login", "dashboard", "campaigns", "composer", "monitor", "directory", "calendar", "admin", "tokens")
 STATIC = Path(__file__).resolve().parent / "static"
 
 
