@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from broadcaster.campaigns.file import SLUG, read_yaml
+from broadcaster.campaigns.file import SLUG, OneLine, read_yaml
 from broadcaster.clock import system_now
 from broadcaster.csvfiles import Columns, Row, Table, Upload
 from broadcaster.errors import UserError
@@ -42,7 +42,7 @@ from broadcaster.models import (
 from broadcaster.phones import PhoneError, normalise_mobile, parse_number
 from broadcaster.problems import InvalidInput, Problem, from_validation_error
 from broadcaster.settings import page_token_problem
-from broadcaster.text import slugify, strip_diacritics
+from broadcaster.text import one_line, slugify, strip_diacritics
 
 CHUNK = 2000
 T = TypeVar("T")
@@ -289,8 +289,8 @@ def replaced_areas(session: Session, codes: Iterable[str], on: date) -> list[tup
 class Hotline(BaseModel):
     model_config = ConfigDict(extra="forbid")
     number: str
-    label: str = ""
-    contact: str = ""  # who answers, as the letter names them
+    label: OneLine = ""
+    contact: OneLine = ""  # who answers, as the letter names them
 
     @field_validator("number")
     @classmethod
@@ -307,7 +307,7 @@ class OfficialNumber(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     number: str
-    purpose: str
+    purpose: OneLine
 
     @field_validator("number")
     @classmethod
@@ -317,9 +317,9 @@ class OfficialNumber(BaseModel):
 
 class Signer(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    authority: str = ""
-    title: str
-    name: str = ""
+    authority: OneLine = ""
+    title: OneLine
+    name: OneLine = ""
 
 
 class IssuerProfile(BaseModel):
@@ -327,19 +327,20 @@ class IssuerProfile(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     issuer: str = Field(pattern=SLUG)
-    body: str
-    unit: str
-    unit_name: str
-    unit_short: str
-    symbol: str
-    place: str
+    # What reaches an e-mail header (the unit's name is the letters' sender) or the letterhead's lines.
+    body: OneLine
+    unit: OneLine
+    unit_name: OneLine
+    unit_short: OneLine
+    symbol: OneLine
+    place: OneLine
     signer: Signer
     hotlines: list[Hotline] = Field(min_length=1)
     region: str = Field("south", pattern="^(south|north)$")
     locale: Locale = "vi"
     area: str | None = None
-    email: str | None = None
-    website: str | None = None
+    email: OneLine | None = None
+    website: OneLine | None = None
     hashtags: list[str] = Field(default_factory=list)
     readings: dict[str, str] = Field(default_factory=dict)  # abbreviation → words read aloud (DOMAIN §15)
 
@@ -418,6 +419,11 @@ def _agency_from_row(row: Row, report: ImportReport, areas: AreaIndex) -> dict[s
     name = row.values["name"]
     if not name:
         report.reject(row, "the agency has no name")
+        return None
+    try:
+        one_line(name)  # the agency's name is the letter's To: header
+    except ValueError as exc:
+        report.reject(row, f"the agency's name {exc}")
         return None
     emails = _split(row.values.get("emails", ""))
     bad = [email for email in emails if not _EMAIL.match(email)]
