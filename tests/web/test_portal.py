@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -35,10 +36,22 @@ def new_link(sessions: sessionmaker[Session], station: str = "dtt-go-dau") -> st
         return airing.rotate_link(session, airing.find_station(session, station), "operator")
 
 
-def signed_in(client: TestClient, token: str) -> None:
+def signed_in(client: TestClient, token: str) -> str:
+    """Open the station's link; the form token the portal's forms carry (sent with every POST below)."""
     answer = client.get(f"/portal/link/{token}", follow_redirects=False)
     assert answer.status_code == 303 and answer.headers["location"] == "/portal"
     assert "httponly" in answer.headers["set-cookie"].lower()
+    found = re.search(r'name="csrf_token" value="([0-9a-f]+)"', client.get("/portal").text)
+    FORM_TOKENS[id(client)] = found.group(1) if found else ""
+    return FORM_TOKENS[id(client)]
+
+
+FORM_TOKENS: dict[int, str] = {}  # the form token each test client's station was given
+
+
+def form(client: TestClient, **fields: str) -> dict[str, str]:
+    """A portal form's fields with the form token of the signed-in station."""
+    return {**fields, "csrf_token": FORM_TOKENS.get(id(client), "")}
 
 
 def test_the_link_opens_the_stations_own_scripts_in_vietnamese(
@@ -81,12 +94,12 @@ def test_a_slot_is_confirmed_aired_and_another_not_aired_with_a_reason(
 ) -> None:
     signed_in(client, new_link(sessions))
     first, second = slots["dtt-go-dau"]
-    aired = client.post(f"/portal/slots/{first}", data={"aired": "1"}, headers=HTMX)
+    aired = client.post(f"/portal/slots/{first}", data=form(client, aired="1"), headers=HTMX)
     assert aired.status_code == 200 and "Đã phát lúc" in aired.text and f'id="slot-{first}"' in aired.text
-    missing_reason = client.post(f"/portal/slots/{second}", data={"aired": "0"}, headers=HTMX)
+    missing_reason = client.post(f"/portal/slots/{second}", data=form(client, aired="0"), headers=HTMX)
     assert missing_reason.status_code == 422
     assert "Hãy chọn lý do chưa phát" in missing_reason.text
-    not_aired = client.post(f"/portal/slots/{second}", data={"aired": "0", "reason": "power"}, headers=HTMX)
+    not_aired = client.post(f"/portal/slots/{second}", data=form(client, aired="0", reason="power"), headers=HTMX)
     assert not_aired.status_code == 200 and "Chưa phát: Mất điện" in not_aired.text
     with sessions() as session:
         counts = {
@@ -101,9 +114,11 @@ def test_without_javascript_a_confirmation_posts_and_comes_back_to_the_page(
 ) -> None:
     signed_in(client, new_link(sessions))
     first = slots["dtt-go-dau"][0]
-    answer = client.post(f"/portal/slots/{first}", data={"aired": "1", "aired_at": "99:99"}, follow_redirects=False)
+    answer = client.post(
+        f"/portal/slots/{first}", data=form(client, aired="1", aired_at="99:99"), follow_redirects=False
+    )
     assert answer.status_code == 422 and "&#39;99:99&#39; không phải là giờ" in answer.text
-    answer = client.post(f"/portal/slots/{first}", data={"aired": "1"}, follow_redirects=False)
+    answer = client.post(f"/portal/slots/{first}", data=form(client, aired="1"), follow_redirects=False)
     assert answer.status_code == 303 and answer.headers["location"] == f"/portal#slot-{first}"
 
 
@@ -112,7 +127,7 @@ def test_another_stations_slot_is_refused_in_the_stations_language(
 ) -> None:
     signed_in(client, new_link(sessions))
     other = slots["dtt-tan-bien"][0]
-    answer = client.post(f"/portal/slots/{other}?lang=en", data={"aired": "1"}, follow_redirects=False)
+    answer = client.post(f"/portal/slots/{other}?lang=en", data=form(client, aired="1"), follow_redirects=False)
     assert answer.status_code == 422 and "This slot is not one of your station&#39;s." in answer.text
     with sessions() as session:
         assert airing.airing_counts(session, timedelta(hours=12), web_settings.clock.now())[1].aired == 0
@@ -193,3 +208,22 @@ def station_zone():  # type: ignore[no-untyped-def]
     from zoneinfo import ZoneInfo
 
     return ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def test_a_confirmation_from_another_site_is_refused_and_not_recorded(
+    client: TestClient, sessions: sessionmaker[Session], web_settings: Settings, slots: dict[str, list[int]]
+) -> None:
+    """Another site can make a station's browser send its cookie, but cannot read the page's form token;
+    and a browser says where a form came from."""
+    token = signed_in(client, new_link(sessions))
+    first = slots["dtt-go-dau"][0]
+    no_token = client.post(f"/portal/slots/{first}", data={"aired": "1"}, follow_redirects=False)
+    assert no_token.status_code == 403 and "không gửi từ trang của đài" in no_token.text
+    elsewhere = {"Origin": "https://evil.example"}
+    foreign = client.post(f"/portal/slots/{first}", data=form(client, aired="1"), headers=elsewhere)
+    assert foreign.status_code == 403
+    with sessions() as session:
+        assert airing.airing_counts(session, timedelta(hours=12), web_settings.clock.now())[0].aired == 0
+    ours = {"Origin": "http://testserver"}
+    sent = client.post(f"/portal/slots/{first}", data=form(client, aired="1"), headers=ours, follow_redirects=False)
+    assert sent.status_code == 303 and token

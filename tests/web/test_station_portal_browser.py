@@ -16,6 +16,7 @@ from broadcaster.db import transaction
 from broadcaster.examples import import_examples
 from broadcaster.settings import Settings
 from tests.conftest import CHROMIUM
+from tests.helpers import wait_for
 from tests.radio_slots import aired_slots
 from tests.web.conftest import person
 
@@ -63,7 +64,8 @@ def test_a_station_on_a_phone_confirms_one_slot_aired_and_another_not(
         audio = page.locator(f"#slot-{first} audio")
         expect(audio).to_have_count(1)
         audio.evaluate("element => element.play()")
-        page.wait_for_function(f"document.querySelector('#slot-{first} audio').currentTime > 0.3", timeout=20_000)
+        # Polled from here: the page's Content-Security-Policy forbids the eval a page-side wait would need.
+        wait_for(lambda: audio.evaluate("element => element.currentTime") > 0.3, 20, "the draft audio to play")
         audio.evaluate("element => element.pause()")
 
         page.locator(f"#slot-{first} form.aired button").tap()

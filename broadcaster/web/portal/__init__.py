@@ -12,6 +12,7 @@ import hmac
 from datetime import datetime, time
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi import Path as InPath
@@ -26,7 +27,7 @@ from broadcaster.models import Station
 from broadcaster.operations.stations import confirm as confirm_slot
 from broadcaster.operations.stations import link_actor
 from broadcaster.settings import Settings
-from broadcaster.web.auth import DbSession, client_address
+from broadcaster.web.auth import DbSession, client_address, client_scheme
 from broadcaster.web.console import sessions as console_sessions
 from broadcaster.web.portal.calendar import station_calendar
 from broadcaster.web.portal.words import WORDS, language, weekday
@@ -87,6 +88,33 @@ def current_station(request: Request, session: DbSession) -> Station:
 CurrentStation = Annotated[Station, Depends(current_station)]
 
 
+# ---- forms come from the portal's own pages ------------------------------------------------------------
+# Every form carries a token made from the browser's cookie with the signing secret (another site can make
+# the browser send the cookie but cannot read it), and a browser's Origin, when it sends one, must be this
+# site's. A station's report is an audited record: it must be the station's own doing.
+
+CSRF_FIELD = "csrf_token"
+
+
+def csrf_token(request: Request) -> str:
+    basis = request.cookies.get(COOKIE) or request.cookies.get(console_sessions.COOKIE) or ""
+    return hmac.new(request.app.state.signing_secret, f"portal-csrf|{basis}".encode(), hashlib.sha256).hexdigest()
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _same_site(request: Request, sent_token: str) -> bool:
+    origin = request.headers.get("origin")
+    if origin is not None:
+        ours = {_origin_of(_settings(request).public_url), f"{client_scheme(request)}://{request.url.netloc}".lower()}
+        if origin.lower() not in ours:
+            return False
+    return bool(sent_token) and hmac.compare_digest(sent_token, csrf_token(request))
+
+
 def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
@@ -138,6 +166,7 @@ def confirm(
     aired_at: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form(alias=CSRF_FIELD)] = "",
 ) -> Response:
     try:
         station = current_station(request, session)
@@ -145,6 +174,8 @@ def confirm(
         return _signed_out(request)
     settings = _settings(request)
     words = WORDS[language(request)]
+    if not _same_site(request, csrf):
+        return _page(request, "portal/refused.html", {"message": words["form_refused"]}, status_code=403)
     error = None
     try:
         when = _time_of(aired_at, words)
@@ -231,7 +262,14 @@ def _time_of(text: str, words: dict[str, str]) -> time | None:
 
 def _common(request: Request, station: Station) -> dict[str, Any]:
     lang = language(request)
-    return {"station": station, "lang": lang, "w": WORDS[lang], "reasons": airing.REASON_WORDS[lang]}
+    return {
+        "station": station,
+        "lang": lang,
+        "w": WORDS[lang],
+        "reasons": airing.REASON_WORDS[lang],
+        "csrf_field": CSRF_FIELD,
+        "csrf_token": csrf_token(request),
+    }
 
 
 def _slots_context(request: Request, session: Session, station: Station) -> dict[str, Any]:
