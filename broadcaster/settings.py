@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     report_pull_after_minutes: float = 30
     report_pull_seconds: PositiveFloat = 300
     report_pull_batch: PositiveInt = 500
+    # The pull also asks about deliveries a callback settled, and the gateway's answer wins: the callback's
+    # token may leak, and a forged report must not outlast the telco's real one. False saves those look-ups.
+    report_pull_confirms: bool = True
 
     # Where the public pages are reached from outside (links in bulletins, CAP `web`, the Atom feed).
     public_url: str = "http://127.0.0.1:8000"
