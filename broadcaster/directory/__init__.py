@@ -357,16 +357,36 @@ class IssuerProfile(BaseModel):
     official_numbers: list[OfficialNumber] = Field(default_factory=list)
 
 
-def import_issuer(session: Session, path: Path) -> ImportReport:
+def import_issuer(session: Session, path: Path, *, numbers_by: str | None = None) -> ImportReport:
     try:
         profile = IssuerProfile.model_validate(read_yaml(path))
     except ValidationError as exc:
         raise InvalidInput(str(path), from_validation_error(exc)) from None
-    return store_issuer(session, profile, str(path))
+    return store_issuer(session, profile, str(path), numbers_by=numbers_by)
 
 
-def store_issuer(session: Session, profile: IssuerProfile, source: str) -> ImportReport:
-    """A checked issuer profile (from a file or a form), added or updated."""
+NUMBERS_WAIT = (
+    "the hotlines and official numbers wait for another person's approval before anything uses them "
+    "(broadcaster directory numbers {issuer} --approve, or the issuer's page in the console)"
+)
+
+
+def issuer_numbers(profile: IssuerProfile) -> dict[str, Any]:
+    """What citizens are told is genuine: the hotlines and official numbers, as stored."""
+    return {
+        "hotlines": [hotline.model_dump() for hotline in profile.hotlines],
+        "official_numbers": [number.model_dump() for number in profile.official_numbers],
+    }
+
+
+def store_issuer(
+    session: Session, profile: IssuerProfile, source: str, *, numbers_by: str | None = None
+) -> ImportReport:
+    """A checked issuer profile (from a file or a form), added or updated.
+
+    Its numbers are taken as they are only when `numbers_by` is None (the server's own terminal, the shipped
+    examples). Changed by an account, they are stored as a proposal of that account, which another must
+    approve (`operations.directory.approve_numbers`); the numbers in force stay until then."""
     report = ImportReport("issuers", source)
     area_id = None
     if profile.area:
@@ -384,7 +404,6 @@ def store_issuer(session: Session, profile: IssuerProfile, source: str) -> Impor
         "signer_authority": profile.signer.authority,
         "signer_title": profile.signer.title,
         "signer_name": profile.signer.name,
-        "hotlines": [hotline.model_dump() for hotline in profile.hotlines],
         "region": profile.region,
         "default_locale": profile.locale,
         "email": profile.email,
@@ -392,9 +411,20 @@ def store_issuer(session: Session, profile: IssuerProfile, source: str) -> Impor
         "hashtags": profile.hashtags,
         "readings": profile.readings,
         "area_id": area_id,
-        "official_numbers": [number.model_dump() for number in profile.official_numbers],
     }
     issuer = session.scalar(select(Issuer).where(Issuer.slug == profile.issuer))
+    numbers = issuer_numbers(profile)
+    in_force = {"hotlines": issuer.hotlines, "official_numbers": issuer.official_numbers} if issuer else None
+    if numbers_by is None:
+        values |= numbers | {"proposed_numbers": None, "proposed_by": None, "proposed_at": None}
+    elif numbers == in_force:
+        values |= {"proposed_numbers": None, "proposed_by": None, "proposed_at": None}
+    else:
+        if issuer is None:
+            values |= {"hotlines": [], "official_numbers": []}
+        if issuer is None or issuer.proposed_numbers != numbers or issuer.proposed_by != numbers_by:
+            values |= {"proposed_numbers": numbers, "proposed_by": numbers_by, "proposed_at": system_now()}
+        report.warnings.append((0, NUMBERS_WAIT.format(issuer=profile.issuer), []))
     _upsert(session, Issuer, issuer, {"slug": profile.issuer, **values}, report)
     return report
 

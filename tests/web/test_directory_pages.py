@@ -163,10 +163,24 @@ def test_an_issuer_profile_is_edited_in_a_form_and_a_bad_hotline_is_said_beside_
     assert 'id="hotlines[0].number-error"' in refused.text and "&#39;123&#39; is not a valid" in refused.text
     fields["hotlines[0].number"] = "0276 3 822 828"
     saved = client.post("/directory/issuers/tay-ninh-stttt", data=fields)
-    assert saved.status_code == 200 and "Đã lưu hồ sơ." in saved.text
+    # What citizens are told is genuine changes only once a second person approves it.
+    assert saved.status_code == 200 and "đang chờ người khác phê duyệt" in saved.text
+    assert 'id="proposed"' in saved.text and "02763822828" in saved.text
+    with sessions() as session:
+        before = session.scalar(select(Issuer.hotlines).where(Issuer.slug == "tay-ninh-stttt"))
+    assert before != [{"number": "02763822828", "label": "Thanh tra Sở", "contact": ""}]
+    staff(sessions, "minh", "approver")
+    client.cookies.clear()
+    token = sign_in(client, "minh")
+    approved = client.post("/directory/issuers/tay-ninh-stttt/numbers/approve", data={"csrf_token": token})
+    assert approved.status_code == 200 and "Đã phê duyệt" in approved.text, approved.text
     with sessions() as session:
         hotlines = session.scalar(select(Issuer.hotlines).where(Issuer.slug == "tay-ninh-stttt"))
+        audit = {entry.action: entry.details for entry in session.scalars(select(AuditEntry))}
     assert hotlines == [{"number": "02763822828", "label": "Thanh tra Sở", "contact": ""}]
+    assert audit["approve-issuer-numbers"]["old"]["hotlines"] == before
+    assert audit["approve-issuer-numbers"]["proposed_by"] == "tam"
+    assert audit["propose-issuer-numbers"]["new"]["hotlines"] == hotlines
 
 
 def test_a_station_account_sees_neither_the_directory_nor_the_composer(

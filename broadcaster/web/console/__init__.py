@@ -32,7 +32,18 @@ from broadcaster.models import Account
 from broadcaster.web.auth import Authenticator
 from broadcaster.web.console import errors, sessions
 
-PAGE_MODULES = ("login", "dashboard", "campaigns", "composer", "monitor", "directory", "calendar", "admin", "tokens")
+PAGE_MODULES = (
+    "login",
+    "dashboard",
+    "campaigns",
+    "composer",
+    "monitor",
+    "directory",
+    "calendar",
+    "admin",
+    "tokens",
+    "issuer_numbers",
+)
 STATIC = Path(__file__).resolve().parent / "static"
 
 
