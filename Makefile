@@ -8,7 +8,8 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test bench chaos rates clean debian-packages
 
-$(STAMP): pyproject.toml
+# The Debian packages first: a Python package (PyICU) is built against one of them.
+$(STAMP): pyproject.toml | debian-packages
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

@@ -13,9 +13,12 @@ import secrets
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import case, delete, event, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from broadcaster.errors import (
@@ -50,32 +53,73 @@ ROLES: dict[str, frozenset[str]] = {
 }
 
 MIN_PASSWORD_LENGTH = 10
-# Failed logins allowed per account and per address before each further try has to wait, and the longest wait.
-FREE_FAILURES = 5
-LONGEST_WAIT = timedelta(minutes=15)
 TOKEN_PREFIX = "bct_"
 LAST_USE_PRECISION = timedelta(minutes=1)
 
-# Unicode categories a login name may not contain: controls, invisible format characters (zero-width
-# spaces, joiners, direction marks, BOM), surrogates, private-use and unassigned code points.
+# Unicode categories a name may not contain: controls, invisible format characters (zero-width spaces,
+# joiners, direction marks and overrides, BOM), surrogates, private-use and unassigned code points.
 _REFUSED_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+# Characters that show as nothing though they are letters or symbols: the Unicode default-ignorables (Hangul
+# fillers U+3164, U+115F, U+FFA0, the combining grapheme joiner U+034F…) are asked of ICU; this one is not one.
+_BLANK_LOOKING = {"\u2800"}  # BRAILLE PATTERN BLANK
+
+
+def _invisible(character: str) -> bool:
+    import icu  # PyICU: the Unicode character database of ICU, and its UTS #39 confusables
+
+    return (
+        unicodedata.category(character) in _REFUSED_CATEGORIES
+        or character in _BLANK_LOOKING
+        or bool(icu.Char.hasBinaryProperty(character, icu.UProperty.DEFAULT_IGNORABLE_CODE_POINT))
+    )
+
+
+def _refuse_invisible(text: str, what: str) -> None:
+    for character in text:
+        if _invisible(character):
+            raise UserError(
+                f"the {what} contains an invisible, direction or control character (U+{ord(character):04X}); "
+                "type it again without it"
+            )
 
 
 def normalise_login(text: str) -> str:
-    """One spelling per person: NFC, case-folded, trimmed, inner spaces collapsed; refuses invisible characters."""
-    for character in text:
-        if unicodedata.category(character) in _REFUSED_CATEGORIES:
-            raise UserError(
-                f"the account name contains an invisible or control character (U+{ord(character):04X}); "
-                "type it again without it"
-            )
-    folded = unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
+    """One spelling per person: NFKC (so fullwidth `ｂｏｂ` is `bob`), case-folded, trimmed, inner spaces
+    collapsed; refuses invisible, direction and control characters."""
+    _refuse_invisible(text, "account name")
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
     login = " ".join(folded.split())
     if not login:
         raise UserError("the account name is empty")
     if len(login) > 100:
         raise UserError("the account name is longer than 100 characters")
     return login
+
+
+def normalise_display_name(text: str, fallback: str) -> str:
+    """The name shown to people: trimmed, spaces collapsed, without invisible or direction characters."""
+    _refuse_invisible(text, "display name")
+    name = " ".join(unicodedata.normalize("NFC", text).split()) or fallback
+    if len(name) > 200:
+        raise UserError("the display name is longer than 200 characters")
+    return name
+
+
+def skeleton(login: str) -> str:
+    """The UTS #39 skeleton of a name: two names with one skeleton look alike (Latin `alice`, Cyrillic `аlice`)."""
+    import icu
+
+    return str(icu.SpoofChecker().getSkeleton(0, login))
+
+
+def _refuse_look_alike(session: Session, login: str) -> None:
+    mine = skeleton(login)
+    for other in session.scalars(select(Account.login)):
+        if other != login and skeleton(other) == mine:
+            raise UserError(
+                f"the account name '{login}' looks like the existing account '{other}': choose a name "
+                "nobody can mistake for another"
+            )
 
 
 @dataclass(frozen=True)
@@ -205,13 +249,14 @@ def create_account(
         raise UserError(f"'{TERMINAL_LOGIN}' names commands run without --as; choose another account name")
     if session.scalar(select(Account.id).where(Account.login == login)) is not None:
         raise UserError(f"an account '{login}' already exists")
+    _refuse_look_alike(session, login)
     if role == "station" and not stations:
         raise UserError("a station account speaks for stations: name them with --station SLUG")
     if role != "station" and stations:
         raise UserError("only a station account is tied to stations (use --role station)")
     account = Account(
         login=login,
-        display_name=" ".join((display_name or name).split()) or login,
+        display_name=normalise_display_name(display_name or name, login),
         role=role,
         password_hash=hash_password(check_new_password(password)) if password is not None else None,
         disabled=False,
@@ -243,60 +288,150 @@ def list_accounts(session: Session) -> list[Account]:
 
 
 # ---- password logins, slowed after repeated failures -------------------------------------------
+#
+# Three counters, each a row of `login_failures` updated in one atomic statement, so that N guesses sent at
+# once count N on both databases:
+#   pair:<login>|<address>   guesses at one account from one address: after PAIR_FREE, each waits longer
+#   address:<address>        guesses from one address at any account (spraying): after ADDRESS_FREE
+#   account:<login>          guesses at one account from anywhere: after ACCOUNT_FREE the account is "under
+#                            attack", which slows every address that has failed on it, but never one that has
+#                            not: its owner, signing in from their usual place with the right password, gets in.
+# A try is counted before its password is checked (and given back when it was right), so a burst cannot have
+# more passwords checked than the counters allow. A refused try is not counted and does not re-arm the wait.
+
+PAIR_FREE = 5
+FREE_FAILURES = PAIR_FREE  # tries one address has at one account before it must wait
+ADDRESS_FREE = 20
+ACCOUNT_FREE = 10
+LONGEST_WAIT = timedelta(minutes=15)
+FORGOTTEN_AFTER = timedelta(hours=1)  # a counter with no failure for this long starts again from nothing
 
 
-def _wait_after(failures: int) -> timedelta:
-    if failures < FREE_FAILURES:
+@dataclass(frozen=True)
+class _Counter:
+    key: str
+    free: int
+    whom: str  # for the refusal's sentence
+
+
+def _wait_after(failures: int, free: int) -> timedelta:
+    if failures < free:
         return timedelta(0)
-    return min(timedelta(seconds=2 ** (failures - FREE_FAILURES + 1)), LONGEST_WAIT)
+    return min(timedelta(seconds=2 ** (failures - free + 1)), LONGEST_WAIT)
 
 
-def _throttle_keys(login: str, address: str | None) -> list[str]:
-    return [f"account:{login}"] + ([f"address:{address}"] if address else [])
+def _counters(login: str, address: str | None) -> tuple[_Counter, _Counter | None, _Counter]:
+    where = address or "unknown"
+    pair = _Counter(f"pair:{login}|{where}"[:300], PAIR_FREE, "this account from this address")
+    by_address = _Counter(f"address:{address}"[:300], ADDRESS_FREE, "this address") if address else None
+    return pair, by_address, _Counter(f"account:{login}"[:300], ACCOUNT_FREE, "this account")
 
 
-def _refuse_if_blocked(session: Session, keys: list[str], now: datetime) -> None:
-    for row in session.scalars(select(LoginFailures).where(LoginFailures.key.in_(keys))):
-        if row.blocked_until is not None and row.blocked_until > now:
-            seconds = math.ceil((row.blocked_until - now).total_seconds())
-            whom = "this account" if row.key.startswith("account:") else "this address"
-            raise TooManyAttempts(
-                f"too many failed logins for {whom}: try again in {seconds} seconds", retry_after=seconds
+def _refusal(counter: _Counter, until: datetime, now: datetime) -> TooManyAttempts:
+    seconds = max(1, math.ceil((until - now).total_seconds()))
+    return TooManyAttempts(f"too many failed logins for {counter.whom}: try again in {seconds} seconds", seconds)
+
+
+def _count(
+    book: Session, counter: _Counter, now: datetime, *, obey_wait: bool = True
+) -> tuple[int, datetime | None] | None:
+    """Add one try to the counter in one statement, unless it says to wait and `obey_wait` (then None): (the new
+    count, the wait it held). The statement locks the row on PostgreSQL and takes the write lock on SQLite, so
+    tries sent at once are counted one after the other, each seeing the wait the one before it set."""
+    stale = LoginFailures.last_failure_at < now - FORGOTTEN_AFTER
+    free = or_(stale, LoginFailures.blocked_until.is_(None), LoginFailures.blocked_until <= now)
+    insert = postgresql_insert if book.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(LoginFailures)
+        .values(key=counter.key, failures=1, last_failure_at=now, blocked_until=None)
+        .on_conflict_do_update(
+            index_elements=[LoginFailures.key],
+            set_={"failures": case((stale, 1), else_=LoginFailures.failures + 1), "last_failure_at": now},
+            where=free if obey_wait else None,
+        )
+        .returning(LoginFailures.failures, LoginFailures.blocked_until)
+    )
+    row = book.execute(statement).first()
+    return None if row is None else (int(row[0]), row[1])
+
+
+def _block(book: Session, counter: _Counter, until: datetime) -> None:
+    book.execute(update(LoginFailures).where(LoginFailures.key == counter.key).values(blocked_until=until))
+
+
+def _blocked_until(book: Session, counter: _Counter) -> datetime:
+    until = book.scalar(select(LoginFailures.blocked_until).where(LoginFailures.key == counter.key))
+    assert until is not None  # a counter refuses only while it has a wait
+    return until
+
+
+def _reserve(book: Session, login: str, address: str | None, now: datetime) -> None:
+    """Count this try, or refuse it while one of its counters says to wait. A refused try is rolled back
+    whole: it counts nowhere and re-arms no wait."""
+    pair, by_address, account = _counters(login, address)
+    counted: dict[str, int] = {}
+    for counter in (pair, by_address):
+        if counter is None:
+            continue
+        result = _count(book, counter, now)
+        if result is None:
+            raise _refusal(counter, _blocked_until(book, counter), now)
+        counted[counter.key] = result[0]
+    result = _count(book, account, now, obey_wait=False)  # its wait holds back only addresses that failed here
+    assert result is not None
+    counted[account.key], attack = result[0], result[1] if result[1] is not None and result[1] > now else None
+    if attack is not None and counted[pair.key] > 1:  # under attack, and this address has failed here already
+        raise _refusal(account, attack, now)
+    for counter in (pair, by_address, account):
+        if counter is None:
+            continue
+        wait = _wait_after(counted[counter.key], counter.free)
+        if counter is pair and attack is not None:
+            wait = max(wait, attack - now)  # while the account is under attack: one try per address per wait
+        if wait:
+            _block(book, counter, now + wait)
+
+
+def _give_back(book: Session, login: str, address: str | None) -> None:
+    """The try was the right password: this address's failures at the account are forgotten, and the try
+    counted on the address and the account is given back."""
+    pair, by_address, account = _counters(login, address)
+    book.execute(delete(LoginFailures).where(LoginFailures.key == pair.key))
+    for counter in (by_address, account):
+        if counter is not None:
+            book.execute(
+                update(LoginFailures)
+                .where(LoginFailures.key == counter.key, LoginFailures.failures > 0)
+                .values(failures=LoginFailures.failures - 1)
             )
 
 
-def _count_failure(session: Session, keys: list[str], now: datetime) -> None:
-    for key in keys:
-        row = session.get(LoginFailures, key) or LoginFailures(key=key, failures=0)
-        session.add(row)
-        row.failures += 1
-        row.last_failure_at = now
-        wait = _wait_after(row.failures)
-        row.blocked_until = now + wait if wait else None
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def authenticate_password(session: Session, name: str, password: str, address: str | None, now: datetime) -> Account:
-    """The account whose password this is, or one sentence; failures are counted even when refused.
+    """The account whose password this is, or one sentence.
 
-    The caller must commit even when this raises, so that the failure is remembered.
+    Unknown names are checked against a dummy hash, so the time an answer takes does not tell which accounts
+    exist. The counters are kept in a transaction of their own, committed whatever this login's caller does.
     """
     try:
         login = normalise_login(name)
     except UserError:
+        _password_matches(_dummy_hash(), password)
         raise AuthenticationFailed("wrong account name or password") from None
-    keys = _throttle_keys(login, address)
-    _refuse_if_blocked(session, keys, now)
+    with Session(bind=session.get_bind()) as book, book.begin():
+        _reserve(book, login, address, now)
     account = session.scalar(select(Account).where(Account.login == login))
     stored = account.password_hash if account is not None else None
-    if account is None or stored is None or not _password_matches(stored, password):
-        _count_failure(session, keys, now)
+    if not _password_matches(stored or _dummy_hash(), password) or account is None or stored is None:
         raise AuthenticationFailed("wrong account name or password")
+    with Session(bind=session.get_bind()) as book, book.begin():
+        _give_back(book, login, address)
     if account.disabled:
         raise AuthenticationFailed(f"the account '{account.login}' is disabled")
-    for key in keys:
-        row = session.get(LoginFailures, key)
-        if row is not None:
-            session.delete(row)
     account.last_login_at = now
     return account
 

@@ -9,6 +9,7 @@ spreadsheet would run as a formula made inert.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import re
@@ -179,7 +180,10 @@ class Table:
             try:
                 yield from self._records(text, reject)
             finally:
-                text.detach()  # the stream belongs to whoever opened it
+                # The stream belongs to whoever opened it. After Ctrl-C it may be closed already by the time
+                # this generator is collected: there is nothing left to hand back then.
+                if not binary.closed:
+                    text.detach()
 
     def _records(self, text: io.TextIOWrapper, reject: Callable[[Row, str], None]) -> Iterator[Row]:
         line = 1  # lines read so far; a record starts on the next one (a quoted cell may span lines)
@@ -322,8 +326,10 @@ class CsvOutput:
 
     def discard(self) -> None:
         if self._handle is not None:
-            self._handle.close()
-            self._handle = None
+            handle, self._handle = self._handle, None
+            # Closing flushes what is buffered, which fails again on a full disk: the file is thrown away anyway.
+            with contextlib.suppress(OSError):
+                handle.close()
         self._temporary.unlink(missing_ok=True)
 
     def __enter__(self) -> CsvOutput:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,6 +37,11 @@ def normalise_url(url: str) -> URL:
         ) from None
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigurationError(
+            f"setting BROADCASTER_DATABASE_URL names a {parsed.get_backend_name()} database, which broadcaster "
+            "does not work with: use SQLite (sqlite:///var/broadcaster.db) or PostgreSQL (postgresql://user@host/db)"
+        )
     return parsed
 
 
@@ -55,20 +61,43 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _sqlite_file(path: Path, create: bool) -> None:
+    """The database file is there and is a SQLite database, or is made readable by its owner only (0600: it
+    holds phone numbers and password hashes; SQLite gives its journal files the same mode)."""
+    if create:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise UserError(f"cannot create the database {path} (BROADCASTER_DATABASE_URL): {exc.strerror}") from None
+    elif not path.is_file():
+        raise UserError(
+            f"there is no database at {path} (BROADCASTER_DATABASE_URL): run 'broadcaster db upgrade' to create it"
+        )
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise UserError(f"cannot read the database {path} (BROADCASTER_DATABASE_URL): {exc.strerror}") from None
+    if header and header != SQLITE_HEADER:
+        raise UserError(
+            f"{path} is not a SQLite database (BROADCASTER_DATABASE_URL names it): "
+            "name the database file, or move this file away"
+        )
+
+
 def make_engine(url: str, *, create: bool = True, **options: Any) -> Engine:
     """An engine for the URL. A SQLite file (and its folder) is created on first use only when `create`
     is true; otherwise a missing file is a sentence, so that reading never leaves an empty database."""
     parsed = normalise_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            path = Path(parsed.database)
-            if create:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            elif not path.is_file():
-                raise UserError(
-                    f"there is no database at {path} (BROADCASTER_DATABASE_URL): "
-                    "run 'broadcaster db upgrade' to create it"
-                )
+            _sqlite_file(Path(parsed.database), create)
         engine = create_engine(parsed, connect_args={"timeout": 30}, **options)
         event.listen(engine, "connect", _tune_sqlite)
     else:

@@ -27,17 +27,26 @@ _SECRET_PAIR = re.compile(
     r"(?P<value>[^&\s#'\"<>;,)]+)",
     re.IGNORECASE,
 )
-# The password of `scheme://user:password@host`.
-_USERINFO = re.compile(r"(?P<start>[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@?#'\"<>]*):(?P<password>[^\s/@?#'\"<>]*)@")
+# `"ApiKey": "…"` in JSON, and `%22ApiKey%22%3A%22…%22` once it is percent-encoded into a URL (a gateway
+# that redirects with the request's body in `Location`).
+_SECRET_JSON = re.compile(
+    rf"(?P<open>(?:\"|%22)(?:[A-Za-z0-9]+[_-])*(?:{_SECRET_NAMES})(?:\"|%22)(?:\s|%20|\+)*(?::|%3A)(?:\s|%20|\+)*(?:\"|%22))"
+    r"(?P<value>(?:\\.|(?!%22)[^\"\\])*)",
+    re.IGNORECASE,
+)
+# The password of `scheme://user:password@host`, also when the URL is misspelt (`postgresql//…`, `postgresql:…`).
+_USERINFO = re.compile(r"(?P<start>[A-Za-z][A-Za-z0-9+.\-]*:?/*[^\s:/@?#'\"<>]*):(?P<password>[^\s/@?#'\"<>]*)@")
 
 
 @lru_cache(maxsize=4096)
 def mask_secrets(text: str) -> str:
     """`text` with every password in a URL's `user:password@` and every value of a key-like
-    parameter (apikey, api_key, key, secret, token, access_token, password…) replaced by `***`."""
-    if "=" not in text and "@" not in text and "%3" not in text:
+    parameter (apikey, api_key, key, secret, token, access_token, password…), as `name=value` or as a
+    JSON member (plain or percent-encoded), replaced by `***`."""
+    if "=" not in text and "@" not in text and "%3" not in text and '"' not in text:
         return text  # nothing that could hold one: the common case, kept cheap
     masked = _USERINFO.sub(lambda match: f"{match['start']}:{MASK}@", text)
+    masked = _SECRET_JSON.sub(lambda match: f"{match['open']}{MASK}", masked)
     return _SECRET_PAIR.sub(lambda match: f"{match['name']}{match['equals']}{MASK}", masked)
 
 

@@ -155,6 +155,11 @@ class Issuer(Base):
     # Numbers the issuer calls or answers from besides its hotlines, each with what it is for: the
     # public verification page answers "is this number theirs?" from these and the hotlines.
     official_numbers: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))
+    # What citizens are told is genuine is a two-person decision: hotlines and official numbers changed by an
+    # account wait here, `{"hotlines": […], "official_numbers": […]}`, until another account approves them.
+    proposed_numbers: Mapped[dict[str, Any] | None] = mapped_column()
+    proposed_by: Mapped[str | None] = mapped_column(String(100))
+    proposed_at: Mapped[datetime | None] = mapped_column()
 
     area: Mapped[Area | None] = relationship()
 
@@ -595,6 +600,9 @@ class Delivery(Base):
     report: Mapped[str | None] = mapped_column(String(20))
     report_reason: Mapped[str | None] = mapped_column(Text)
     reported_at: Mapped[datetime | None] = mapped_column()
+    # "callback" (pushed to the hook, whose token may leak) or "pull" (asked by us): a pull's answer overrides
+    # a callback's, so a forged callback cannot outlast the telco's real report.
+    report_source: Mapped[str | None] = mapped_column(String(10))
 
     @property
     def key(self) -> str:

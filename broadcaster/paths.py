@@ -8,6 +8,7 @@ nor an absolute path, nor a link pointing out of the folder reaches a file elsew
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 
@@ -35,3 +36,14 @@ def inside(folder: Path, name: str, *, what: str = "file") -> Path:
 def within(folder: Path | str, path: Path | str) -> bool:
     """Whether `path`, with every link followed, lies inside `folder` (links followed as well)."""
     return Path(os.path.realpath(path)).is_relative_to(Path(os.path.realpath(folder)))
+
+
+_UNSAFE_IN_NAME = re.compile(r'[\x00-\x1f\x7f"\\/]')
+
+
+def upload_name(filename: str | None, default: str) -> str:
+    """The name to give an uploaded file: its last part only, without control characters or quotes, and
+    `default` for a name that is no file's name (empty, `.` or `..`), so that nothing is written elsewhere."""
+    last = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = _UNSAFE_IN_NAME.sub("_", last).strip()[:200]
+    return default if name in ("", ".", "..") else name

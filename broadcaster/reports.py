@@ -2,7 +2,10 @@
 
 A report is an idempotent update of one delivery, matched by the key we sent (eSMS RequestId, the
 generic gateway's id) or by the provider's message id (SpeedSMS tranId with the phone). The first final
-report (delivered / undelivered) is kept on the row; a repeat changes nothing. A report that arrives
+report a callback brings (delivered / undelivered) is kept on the row; a repeat changes nothing. A callback
+proves only that its caller knows the hook's token, which may leak: the report pull, asked by us, has the last
+word. Its answer overrides a callback's, and where `report_pull_confirms` is on it asks about deliveries a
+callback settled too, so a forged report cannot outlast the telco's real one. A report that arrives
 before the send outcome is written waits on the row and the outcome takes it up (`workers.record`).
 Interim statuses change nothing. A report nothing matches is logged and kept in `unmatched_reports`;
 the report pull matches those again (their message id may have been recorded since), and asks the
@@ -16,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, case, delete, select, update
+from sqlalchemy import and_, bindparam, case, delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster.db import transaction
@@ -45,12 +48,22 @@ class Applied:
         self.unmatched += other.unmatched
 
 
+CALLBACK, PULL, CHECKED = "callback", "pull", "checked"  # where a delivery's report came from
+
+
 def apply_reports(
-    session: Session, installation: str, dialect: str, reports: Sequence[Report], now: datetime
+    session: Session,
+    installation: str,
+    dialect: str,
+    reports: Sequence[Report],
+    now: datetime,
+    source: str = CALLBACK,
 ) -> Applied:
-    """Record each report on its delivery; keep and log the ones nothing matches."""
+    """Record each report on its delivery; keep and log the ones nothing matches. A callback's report is taken
+    by a delivery that has none; the pull's (`source` PULL) also replaces one a callback brought."""
     result = Applied()
     connection = session.connection()  # Core: a callback is one UPDATE, never an ORM load
+    statements = _OVERRIDE if source == PULL else _TAKE
     for report in reports:
         if report.status == ReportStatus.INTERIM:
             result.interim += 1
@@ -60,7 +73,7 @@ def apply_reports(
             by, values = match
             reason = report.reason or None if report.status == ReportStatus.UNDELIVERED else None
             taken = {**values, "new_report": report.status.value, "new_reason": reason, "now": now}
-            if connection.execute(_TAKE[by], taken).rowcount:
+            if connection.execute(statements[by], taken).rowcount:
                 result.applied += 1
                 continue
             if connection.execute(_FIND[by], values).first() is not None:
@@ -100,9 +113,34 @@ _TAKE = {
         report=bindparam("new_report"),
         report_reason=bindparam("new_reason"),
         reported_at=bindparam("now"),
+        report_source=CALLBACK,
         state=case((_SETTLES, bindparam("new_report")), else_=Delivery.state),
         reason=case((_SETTLES, bindparam("new_reason")), else_=Delivery.reason),
         done_at=case((and_(_SETTLES, Delivery.done_at.is_(None)), bindparam("now")), else_=Delivery.done_at),
+    )
+    for by, where in _WHERE.items()
+}
+# The pull's answer: taken as a callback's is, and also over a report a callback brought (the state that report
+# set, delivered or undelivered, follows the pull's).
+_REPORTED = Delivery.state.in_([DeliveryState.DELIVERED, DeliveryState.UNDELIVERED])
+_OVERRIDES = or_(_SETTLES, and_(_REPORTED, Delivery.report_source.in_([CALLBACK, CHECKED])))
+_CONFIRMS = and_(Delivery.report == bindparam("new_report"), Delivery.report_reason.is_not(None))
+_OVERRIDE = {
+    by: update(Delivery)
+    .where(
+        *where,
+        Delivery.channel == CHANNEL,
+        or_(Delivery.report.is_(None), Delivery.report_source.in_([CALLBACK, CHECKED])),
+    )
+    .values(
+        report=bindparam("new_report"),
+        # Where the pull confirms a callback's report, the callback's reason (it names the telco) is kept.
+        report_reason=case((_CONFIRMS, Delivery.report_reason), else_=bindparam("new_reason")),
+        reported_at=bindparam("now"),
+        report_source=PULL,
+        state=case((_OVERRIDES, bindparam("new_report")), else_=Delivery.state),
+        reason=case((and_(_OVERRIDES, ~_CONFIRMS), bindparam("new_reason")), else_=Delivery.reason),
+        done_at=case((and_(_OVERRIDES, Delivery.done_at.is_(None)), bindparam("now")), else_=Delivery.done_at),
     )
     for by, where in _WHERE.items()
 }
@@ -180,30 +218,54 @@ def _look_up(
 ) -> Applied:
     if not adapter.looks_up_reports:
         return Applied()
-    waited = now - timedelta(minutes=settings.report_pull_after_minutes)
-    query = (
-        select(Delivery.provider_id, Delivery.address)
-        .where(
-            Delivery.channel == CHANNEL,
-            Delivery.state.in_([DeliveryState.ACCEPTED, DeliveryState.UNKNOWN]),
-            Delivery.report.is_(None),
-            Delivery.provider_id.is_not(None),
-            Delivery.done_at < waited,
-            Delivery.done_at > now - KEPT_FOR,
-        )
-        .order_by(Delivery.done_at)
-        .limit(settings.report_pull_batch)
-    )
-    with sessions() as session:
-        due = [(str(provider_id), str(address)) for provider_id, address in session.execute(query)]
+    due = _due_look_ups(sessions, settings, now)
     found: list[Report] = []
-    for provider_id, address in due:
+    asked: list[int] = []
+    for delivery_id, provider_id, address in due:
         try:
             report = adapter.look_up_report(provider_id, address)
         except ChannelError as exc:
             log.warning("the report pull stopped: %s", exc.reason, extra={"action": "report-pull"})
             break
+        asked.append(delivery_id)
         if report is not None:
             found.append(report)
     with transaction(sessions) as session:
-        return apply_reports(session, installation, adapter.name, found, now)
+        applied = apply_reports(session, installation, adapter.name, found, now, source=PULL)
+        # A callback's report the gateway neither confirmed nor contradicted is not asked about again.
+        session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(asked), Delivery.report_source == CALLBACK)
+            .values(report_source=CHECKED)
+        )
+        return applied
+
+
+def _due_look_ups(sessions: sessionmaker[Session], settings: Settings, now: datetime) -> list[tuple[int, str, str]]:
+    """(delivery, message id, address) to ask about: accepted messages without a report after
+    `report_pull_after_minutes`, then (with `report_pull_confirms`) those a callback settled; the last 7 days'."""
+    waited = now - timedelta(minutes=settings.report_pull_after_minutes)
+    recent = (Delivery.channel == CHANNEL, Delivery.provider_id.is_not(None), Delivery.done_at > now - KEPT_FOR)
+    unreported = (
+        select(Delivery.id, Delivery.provider_id, Delivery.address)
+        .where(
+            *recent,
+            Delivery.state.in_([DeliveryState.ACCEPTED, DeliveryState.UNKNOWN]),
+            Delivery.report.is_(None),
+            Delivery.done_at < waited,
+        )
+        .order_by(Delivery.done_at)
+        .limit(settings.report_pull_batch)
+    )
+    with sessions() as session:
+        due = [(int(row[0]), str(row[1]), str(row[2])) for row in session.execute(unreported)]
+        room = settings.report_pull_batch - len(due)
+        if settings.report_pull_confirms and room > 0:
+            called_back = (
+                select(Delivery.id, Delivery.provider_id, Delivery.address)
+                .where(*recent, Delivery.report_source == CALLBACK)
+                .order_by(Delivery.reported_at)
+                .limit(room)
+            )
+            due += [(int(row[0]), str(row[1]), str(row[2])) for row in session.execute(called_back)]
+    return due

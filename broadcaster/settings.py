@@ -6,6 +6,7 @@ secrets) through the same mechanism: see `channel_settings`.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from datetime import date, datetime, time, timedelta
@@ -16,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import load_dotenv
 from pydantic import Field, PositiveFloat, PositiveInt, PrivateAttr, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from broadcaster.clock import Clock, SystemClock, local_now, today
 from broadcaster.errors import ConfigurationError
@@ -84,6 +85,9 @@ class Settings(BaseSettings):
     report_pull_after_minutes: float = 30
     report_pull_seconds: PositiveFloat = 300
     report_pull_batch: PositiveInt = 500
+    # The pull also asks about deliveries a callback settled, and the gateway's answer wins: the callback's
+    # token may leak, and a forged report must not outlast the telco's real one. False saves those look-ups.
+    report_pull_confirms: bool = True
 
     # Where the public pages are reached from outside (links in bulletins, CAP `web`, the Atom feed).
     public_url: str = "http://127.0.0.1:8000"
@@ -98,10 +102,16 @@ class Settings(BaseSettings):
     # the data folder on first use (file mode 0600) and never printed.
     data_dir: Path = Path("var")
     web_host: str = "127.0.0.1"
-    web_port: int = 8000
+    web_port: int = Field(8000, ge=1, le=65535)
     secret_key: SecretStr | None = None
     max_request_bytes: PositiveInt = 1_000_000
     max_upload_bytes: PositiveInt = 20_000_000
+    # Behind a reverse proxy: with `proxy_headers` (`broadcaster serve --proxy-headers`), X-Forwarded-For and
+    # X-Forwarded-Proto are believed from these addresses or networks only (loopback when none is named), and
+    # give the client's address (login throttling, the public page's limit, the audit log) and scheme
+    # (Secure cookies). Anyone else could write those headers.
+    proxy_headers: bool = False
+    trusted_proxies: list[str] = []
     # A console sign-in ends after this long without a request, and in any case this long after it began.
     console_idle_minutes: PositiveFloat = 60
     console_longest_hours: PositiveFloat = 12
@@ -137,6 +147,24 @@ class Settings(BaseSettings):
         if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
             raise ValueError(f"'{value}' is not an http(s) address such as https://canhbao.example.gov.vn")
         return value.rstrip("/")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses_or_networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"'{entry}' is not an IP address or network (like 10.0.0.5 or 10.0.0.0/24)") from None
+        return [entry.strip() for entry in value]
+
+    @property
+    def proxies(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """The networks whose X-Forwarded-* headers are believed; none unless `proxy_headers` is on."""
+        if not self.proxy_headers:
+            return ()
+        entries = self.trusted_proxies or ["127.0.0.1", "::1"]
+        return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
 
     @field_validator("cap_sender")
     @classmethod
@@ -201,10 +229,18 @@ def load_environment(env_file: str | os.PathLike[str] = ".env") -> None:
 
 def build_settings(model: type[SettingsT], **overrides: Any) -> SettingsT:
     """Build a settings object, turning validation errors into one sentence naming the variable."""
+    prefix = str(model.model_config.get("env_prefix", ""))
     try:
         return model(**overrides)
+    except SettingsError as exc:  # a value that should be JSON (a dict or a list) and is not
+        found = re.search(r'field "([^"]+)"', str(exc))
+        variable = prefix.upper() + (found.group(1).upper() if found else "")
+        cause = exc.__cause__
+        reason = f" ({cause})" if isinstance(cause, ValueError) else ""
+        raise ConfigurationError(
+            f"setting {variable} is not valid JSON{reason}: write it as config/.env.example shows"
+        ) from None
     except ValidationError as exc:
-        prefix = str(model.model_config.get("env_prefix", ""))
         first = exc.errors()[0]
         message = first["msg"].removeprefix("Value error, ")
         if not first["loc"]:  # a check across settings: its message names the variables itself

@@ -23,6 +23,7 @@ __all__ = [
     "complete_reminder",
     "count_syllables",
     "number_to_words",
+    "one_line",
     "phone_groups",
     "plain_sms_text",
     "read_abbreviations",
@@ -162,6 +163,19 @@ _TYPOGRAPHY = str.maketrans({"–": "-", "—": "-", "“": '"', "”": '"', "�
 def plain_sms_text(text: str) -> str:
     """Unaccented text with typographic punctuation made plain, so the whole message stays GSM-7."""
     return strip_diacritics(text).translate(_TYPOGRAPHY)
+
+
+def one_line(text: str) -> str:
+    """`text` when it holds no line break or other control character; ValueError naming the first one otherwise.
+
+    Texts that end up in an e-mail header (a subject, an issuing unit's name, an agency's name) must be one
+    line: a line break there would start a header of the writer's choosing (`Bcc:`, `Reply-To:`)."""
+    for character in text:
+        if unicodedata.category(character) in ("Cc", "Zl", "Zp"):
+            raise ValueError(
+                f"holds a line break or a control character (U+{ord(character):04X}): write it on one line"
+            )
+    return text
 
 
 def slugify(text: str) -> str:

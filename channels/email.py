@@ -19,7 +19,7 @@ from datetime import date
 from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
-from email.policy import compat32
+from email.policy import compat32, strict
 from email.utils import formataddr, formatdate
 from functools import lru_cache
 from pathlib import Path
@@ -48,7 +48,7 @@ class EmailOptions(BaseSettings):
 
     mode: Literal["file", "smtp"] = "file"
     host: str | None = None
-    port: int | None = None
+    port: int | None = Field(None, ge=1, le=65535)
     security: Literal["plain", "starttls", "ssl"] = "starttls"
     username: str | None = None
     password: SecretStr | None = None
@@ -136,11 +136,29 @@ def encoded_words(value: str, room: int = _LINE) -> list[str]:
     return words
 
 
+class UnsafeHeader(ValueError):
+    """A text of the letter would break out of its header: that letter is refused, not sent."""
+
+
+def _one_header(name: str, value: str) -> str:
+    """`value` as the standard library's strict policy takes a header: a line break in it, which would start a
+    header of the content's choosing (`Bcc:`), is refused. The texts are checked when they come in; this is
+    the last guard, where the letter is written."""
+    try:
+        strict.header_store_parse(name, value)
+    except ValueError:
+        raise UnsafeHeader(
+            f"the letter's {name} would hold a line break, which could add headers to it; it was not sent"
+        ) from None
+    return value
+
+
 # Every letter of a campaign carries the same subject and sender: their encoding is done once, not
 # once per letter.
 @lru_cache(maxsize=256)
 def encoded_header(value: str, name: str = "Subject") -> str:
     """The header's value, RFC 2047 encoded where it is not ASCII, folded so that no line passes 76 characters."""
+    _one_header(name, value)
     if value.isascii():
         return value
     return "\n ".join(encoded_words(value, _LINE - len(name) - 2))
@@ -186,6 +204,8 @@ def _fold(words: list[str], room: int) -> str:
 @lru_cache(maxsize=4096)
 def encoded_address(name: str, address: str, header: str = "To") -> str:
     """`Name <address>`, a Vietnamese name encoded so that mail readers show it whole."""
+    _one_header(header, name)
+    _one_header(header, address)
     if not name:
         return address
     if name.isascii():
@@ -247,12 +267,13 @@ class EmailChannel(ChannelAdapter):
         details = bulletin.details
         sender = self._sender(bulletin)
         headers = {
-            "Subject": encoded_header(bulletin.parts.get("subject", "").strip() or bulletin.campaign),
+            # A subject rendered over two lines is still one subject line.
+            "Subject": encoded_header(" ".join(bulletin.parts.get("subject", "").split()) or bulletin.campaign),
             "From": encoded_address(str(details.get("sender_name", "")), sender, "From"),
             "To": encoded_address(bulletin.recipient.name, bulletin.recipient.address),
         }
         if reply_to := self.options.reply_to or details.get("sender_email"):
-            headers["Reply-To"] = str(reply_to)
+            headers["Reply-To"] = _one_header("Reply-To", str(reply_to))
         headers["Date"] = formatdate(localtime=True)
         headers["Message-ID"] = message_id(bulletin.key, sender)
         headers["X-Broadcaster-Key"] = bulletin.key
@@ -344,7 +365,10 @@ class EmailChannel(ChannelAdapter):
     def _write(self, bulletin: Bulletin) -> Result:
         folder = self.output_dir / "email" / safe_name(bulletin.campaign)
         path = folder / f"{safe_name(bulletin.key)}.eml"
-        write_atomically(path, self.build(bulletin))
+        try:
+            write_atomically(path, self.build(bulletin))
+        except UnsafeHeader as exc:
+            return Result(bulletin.key, Outcome.REJECTED, reason=str(exc))
         return Result(bulletin.key, Outcome.SENT, provider_id=str(path.relative_to(self.output_dir)))
 
     def _sender(self, bulletin: Bulletin) -> str:
@@ -355,7 +379,11 @@ class EmailChannel(ChannelAdapter):
         assert smtp is not None
         address, sender = bulletin.recipient.address, self._sender(bulletin)
         try:
-            smtp.sendmail(sender, [address], self.build(bulletin))
+            letter = self.build(bulletin)
+        except UnsafeHeader as exc:
+            return Result(bulletin.key, Outcome.REJECTED, reason=str(exc))
+        try:
+            smtp.sendmail(sender, [address], letter)
         except smtplib.SMTPRecipientsRefused as exc:
             code, reply = exc.recipients.get(address, (550, b"refused"))
             return _refused(bulletin.key, code, reply, invalid=True)

@@ -96,7 +96,8 @@ def browser(chromium_available: None) -> Iterator[Any]:
 @contextmanager
 def serving(app: Any) -> Iterator[str]:
     """`app` served by uvicorn on a loopback port the system chooses; its address."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    # As `broadcaster serve` runs it: uvicorn believes no X-Forwarded-* header (the app decides, web.auth).
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", proxy_headers=False)
     served = uvicorn.Server(config)
     thread = threading.Thread(target=served.run, daemon=True)
     thread.start()

@@ -26,9 +26,12 @@ from broadcaster.cron import cron_trigger
 from broadcaster.locales import Locale
 from broadcaster.models import Priority
 from broadcaster.problems import TAG_PREFIX, InvalidInput, Problem, from_validation_error
+from broadcaster.text import one_line
 from broadcaster.yaml_files import read_yaml as read_yaml  # where the directory's issuer import finds it
 
 SLUG = r"^[a-z0-9][a-z0-9-]*$"
+# A text that goes into an e-mail header or a one-line field: no line break, no control character.
+OneLine = Annotated[str, AfterValidator(one_line)]
 # Dates a campaign may name: wide enough for any real campaign, narrow enough that the window's last
 # instant and every time-zone conversion stay representable (9999-12-31 plus a day is not).
 EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
@@ -73,6 +76,14 @@ class SlotsRule(StrictModel):
     slots: list[str] = Field(min_length=1)
     starts: CampaignDate | None = Field(None, alias="from")
     ends: CampaignDate | None = Field(None, alias="until")
+
+    @field_validator("slots")
+    @classmethod
+    def _each_slot_once(cls, value: list[str]) -> list[str]:
+        twice = sorted({slot for slot in value if value.count(slot) > 1})
+        if twice:
+            raise ValueError(f"the slot {', '.join(repr(slot) for slot in twice)} is named twice: name each slot once")
+        return value
 
 
 def _rule_tag(value: Any) -> str | None:
@@ -144,8 +155,8 @@ class CapSpec(StrictModel):
 class CampaignSpec(StrictModel):
     campaign: str = Field(pattern=SLUG, max_length=100)
     issuer: str
-    number: str = Field(min_length=1)
-    subject: str = Field(min_length=1)
+    number: OneLine = Field(min_length=1)
+    subject: OneLine = Field(min_length=1)
     priority: Literal["ordinary", "priority", "emergency"] = Priority.ORDINARY.value
     valid: Validity
     dated: CampaignDate | None = Field(None, alias="date")

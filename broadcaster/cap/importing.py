@@ -13,7 +13,7 @@ revision). A Cancel is never acted on by itself: it says which campaign to cance
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from broadcaster.campaigns import lifecycle
 from broadcaster.campaigns.file import parse_campaign
 from broadcaster.campaigns.revisions import save_or_revise
-from broadcaster.campaigns.store import check_campaign, find_issuer
+from broadcaster.campaigns.store import campaign_warnings, check_campaign, find_issuer
 from broadcaster.cap.export import LETTER_DATE, LETTER_NUMBER
 from broadcaster.cap.mapping import AREA_CODE_SYSTEM, priority_of, validity_dates
 from broadcaster.cap.reading import Alert, InfoBlock
@@ -42,6 +42,7 @@ class ImportResult:
     slug: str
     campaign: Campaign
     created: bool
+    warnings: list[Problem] = field(default_factory=list)  # valid, but a part will send nothing (a time past)
 
 
 def _raw(text: str) -> str:
@@ -249,4 +250,4 @@ def import_alert(
         raise InvalidInput(f"the campaign made from alert {alert.identifier}", problems)
     campaign, created = save_or_revise(session, spec, actor, settings, texts)
     lifecycle.record(session, campaign, actor, "import", alert=alert.source, source=source)
-    return ImportResult(slug, campaign, created)
+    return ImportResult(slug, campaign, created, campaign_warnings(spec, settings))

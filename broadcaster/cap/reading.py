@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
 
 from broadcaster.cap.mapping import NAMESPACE, locale_of, parse_cap_time
 from broadcaster.cap.schema import check_alert, parse_document
 from broadcaster.errors import UserError
+from broadcaster.masking import mask_secrets
 from broadcaster.problems import InvalidInput, Problem
 from broadcaster.settings import Settings
 
@@ -62,7 +63,7 @@ class Alert:
 
 def read_source(source: str, settings: Settings) -> bytes:
     """The bytes of a file, or of a URL that the allow-list (BROADCASTER_CAP_IMPORT_ALLOW) permits."""
-    if urlsplit(source).scheme in ("http", "https"):
+    if urlsplit(source.strip()).scheme.lower() in ("http", "https"):
         return _fetch(source, settings.cap_import_allow)
     path = Path(source)
     try:
@@ -75,31 +76,99 @@ def read_source(source: str, settings: Settings) -> bytes:
         raise UserError(f"{source} cannot be read ({exc.strerror})") from None
 
 
-def _allowed(url: str, allow: list[str]) -> bool:
-    wanted = urlsplit(url)
+_UNRESERVED = re.compile(r"%(2[dD]|2[eE]|5[fF]|7[eE]|3[0-9]|[46][1-9a-fA-F]|[57][0-9aA])")
+_ENCODED_SEPARATOR = re.compile(r"%(2[fF]|5[cC])|\\")
+REDIRECTS = 5  # at most this many redirects, each to an allowed address
+
+
+class NotAllowed(UserError):
+    """An address that is not on BROADCASTER_CAP_IMPORT_ALLOW once written in its one standard form."""
+
+
+def _without_dot_segments(path: str) -> str:
+    """RFC 3986 §5.2.4: `/cap/../secret.xml` is `/secret.xml`."""
+    kept: list[str] = []
+    segments = path.split("/")
+    for index, segment in enumerate(segments):
+        last = index == len(segments) - 1
+        if segment == "..":
+            if len(kept) > 1:
+                kept.pop()
+            if last:
+                kept.append("")
+        elif segment == ".":
+            if last:
+                kept.append("")
+        else:
+            kept.append(segment)
+    return "/".join(kept) or "/"
+
+
+def normalised_url(url: str) -> str:
+    """The one way to write `url` (RFC 3986 §6.2.2): scheme and host in lower case, no default port, the
+    percent-encoded unreserved characters decoded (`%2e` is `.`) and dot segments removed; NotAllowed for
+    what is not a plain http(s) address of a host (a user name in it, an encoded `/` or `\\`)."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        raise NotAllowed(f"{url} is not an http(s) address")
+    if parts.username is not None or parts.password is not None:
+        raise NotAllowed(f"{url} names a user before its host, which an alert's address never does")
+    try:
+        port = parts.port
+    except ValueError:
+        raise NotAllowed(f"{url} has a port that is not a number from 1 to 65535") from None
+    path = _UNRESERVED.sub(lambda match: chr(int(match.group(1), 16)), parts.path)
+    if _ENCODED_SEPARATOR.search(path):
+        raise NotAllowed(f"{url} has an encoded '/' or a '\\' in its path, which an alert's address never has")
+    host = parts.hostname.lower().rstrip(".")
+    default = {"http": 80, "https": 443}[scheme]
+    netloc = host if port in (None, default) else f"{host}:{port}"
+    return urlunsplit((scheme, netloc, _without_dot_segments(path or "/"), parts.query, ""))
+
+
+def _allowed(url: str, allow: list[str]) -> str:
+    """The normalised `url`, when it lies under one of the allowed prefixes (themselves normalised)."""
+    wanted = normalised_url(url)
     for prefix in allow:
-        allowed = urlsplit(prefix)
-        same_origin = (wanted.scheme, wanted.netloc.lower()) == (allowed.scheme, allowed.netloc.lower())
-        if same_origin and wanted.path.startswith(allowed.path):
-            return True
-    return False
+        try:
+            allowed = normalised_url(prefix)
+        except NotAllowed:
+            continue
+        # A prefix without its last slash still ends at a segment: /cap allows /cap/x, not /capture.
+        boundary = allowed if allowed.endswith("/") else allowed + "/"
+        if wanted == allowed or wanted.startswith(boundary):
+            return wanted
+    raise NotAllowed(
+        f"{url} is not on the list of addresses alerts may be imported from (BROADCASTER_CAP_IMPORT_ALLOW)"
+    )
 
 
 def _fetch(url: str, allow: list[str]) -> bytes:
-    if not _allowed(url, allow):
-        raise UserError(
-            f"{url} is not on the list of addresses alerts may be imported from (BROADCASTER_CAP_IMPORT_ALLOW)"
-        )
-    try:
-        with requests.get(url, timeout=15, allow_redirects=False, stream=True) as response:
-            if response.status_code != 200:
-                raise UserError(f"{url} answered HTTP {response.status_code}, not an alert")
-            body = response.raw.read(MAX_BYTES + 1, decode_content=True)
-    except requests.RequestException as exc:
-        raise UserError(f"{url} could not be fetched ({type(exc).__name__})") from None
-    if len(body) > MAX_BYTES:
-        raise UserError(f"{url} sent more than {MAX_BYTES // 1000} kB, which no CAP alert is")
-    return bytes(body)
+    """The alert at an allowed address; a redirect is followed only to another allowed address."""
+    target = _allowed(url, allow)
+    for _ in range(REDIRECTS + 1):
+        try:
+            with requests.get(target, timeout=15, allow_redirects=False, stream=True) as response:
+                if response.is_redirect:
+                    location = response.headers.get("Location", "")
+                    try:
+                        target = _allowed(urljoin(target, location), allow)
+                    except NotAllowed:
+                        raise NotAllowed(
+                            f"{url} redirects to {mask_secrets(location)}, which is not on the list of addresses "
+                            "alerts may be imported from (BROADCASTER_CAP_IMPORT_ALLOW)"
+                        ) from None
+                    continue
+                if response.status_code != 200:
+                    raise UserError(f"{url} answered HTTP {response.status_code}, not an alert")
+                body = response.raw.read(MAX_BYTES + 1, decode_content=True)
+        except requests.RequestException as exc:
+            raise UserError(f"{url} could not be fetched ({type(exc).__name__})") from None
+        if len(body) > MAX_BYTES:
+            raise UserError(f"{url} sent more than {MAX_BYTES // 1000} kB, which no CAP alert is")
+        return bytes(body)
+    raise UserError(f"{url} redirects more than {REDIRECTS} times")
 
 
 def _text(element: Any, name: str) -> str:
@@ -135,6 +204,25 @@ def _info(element: Any) -> InfoBlock:
     )
 
 
+def _one_info_per_language(infos: list[InfoBlock], elements: list[Any], source: str) -> None:
+    """DOMAIN §14: one <info> per language. Two of one language cannot both become its texts, and keeping one
+    would drop the other without a word."""
+    lines: dict[str, list[int]] = {}
+    for info, element in zip(infos, elements, strict=True):
+        lines.setdefault(info.locale, []).append(element.sourceline)
+    twice = [
+        Problem(
+            source,
+            f"the alert has {len(found)} <info> blocks in language '{locale}' (lines "
+            f"{', '.join(map(str, found[:5]))}{', …' if len(found) > 5 else ''}); CAP gives one per language",
+        )
+        for locale, found in lines.items()
+        if len(found) > 1
+    ]
+    if twice:
+        raise InvalidInput(source, twice)
+
+
 def parse_alert(document: bytes, source: str) -> Alert:
     """The alert in the document, or InvalidInput with the schema's reasons, one sentence each with its line."""
     problems = check_alert(document)
@@ -143,11 +231,13 @@ def parse_alert(document: bytes, source: str) -> Alert:
     root, _ = parse_document(document)
     ns = f"{{{NAMESPACE}}}"
     references = [Reference(*reference.split(",", 2)) for reference in _text(root, "references").split()]
-    infos = [_info(element) for element in root.findall(f"{ns}info")]
+    elements = root.findall(f"{ns}info")
+    infos = [_info(element) for element in elements]
     bad = [info.locale for info in infos if not _LOCALE.match(info.locale)]
     if bad:
         unknown = [Problem(source, f"'{locale}' is not a language this system knows") for locale in bad]
         raise InvalidInput(source, unknown)
+    _one_info_per_language(infos, elements, source)
     return Alert(
         sender=_text(root, "sender"),
         identifier=_text(root, "identifier"),

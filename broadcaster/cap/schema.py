@@ -31,12 +31,17 @@ def parser() -> Any:
 
 
 def parse_document(document: bytes) -> tuple[Any, list[str]]:
-    """(root element or None, problems) for a document that may not even be XML."""
+    """(root element or None, problems) for a document that may not even be XML.
+
+    A document type declaration is refused: CAP has none, and its entities are how a document makes a
+    parser read files or addresses (XXE) or expand itself a billion times."""
     try:
         root = etree.fromstring(document, parser())
     except etree.XMLSyntaxError as exc:
         line = exc.position[0] if exc.position else exc.lineno
         return None, [f"line {line}: the file is not well-formed XML ({exc.msg})"]
+    if root.getroottree().docinfo.doctype:
+        return None, ["the document declares a document type (<!DOCTYPE …>), which a CAP alert never has"]
     return root, []
 
 
@@ -51,7 +56,11 @@ def check_alert(document: bytes) -> list[str]:
     if root is None:
         return problems
     schema = cap_schema()
-    if not schema.validate(root):
+    try:
+        valid = schema.validate(root)
+    except etree.XMLSchemaValidateError:  # what libxml2 could not even check
+        return [f"line {root.sourceline}: the document could not be checked against the CAP 1.2 schema"]
+    if not valid:
         return [_schema_sentence(error) for error in schema.error_log]
     return _beyond_schema(root)
 

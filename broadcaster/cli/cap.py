@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from broadcaster.cli.common import AsOption, actor, friendly, local_actor, out, settings, unit_of_work
+from broadcaster.cli.common import AsOption, actor, err, friendly, local_actor, out, settings, shown, unit_of_work
 from broadcaster.errors import UserError
 
 app = typer.Typer(help="CAP 1.2 alerts: export approved campaigns, check alerts.", no_args_is_help=True)
@@ -79,5 +79,7 @@ def import_(
     who = actor(as_)
     with unit_of_work() as session:
         result = cap.import_alert(session, who, source, settings(), issuer=issuer, slug=slug)
+    for warning in result.warnings:
+        err.print(f"[yellow]warning:[/] {shown(warning)}")
     verb = "added" if result.created else "updated"
     out.print(f"{verb} campaign '{result.slug}' ({result.status}) from CAP alert {result.identifier}")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from broadcaster.cli.common import AsOption, actor, engine, friendly, local_actor, out, sessions, settings, unit_of_work
+from broadcaster.cli.serve import ProxyHeadersOption
 from broadcaster.errors import UserError
 
 if TYPE_CHECKING:
@@ -47,7 +48,10 @@ def run(
     channel: ChannelOption = None,
     web: Annotated[bool, typer.Option("--web", help="Serve the web app and API in the same process.")] = False,
     host: Annotated[str | None, typer.Option("--host", help="With --web: address to listen on.")] = None,
-    port: Annotated[int | None, typer.Option("--port", help="With --web: port to listen on.")] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", min=1, max=65535, help="With --web: port to listen on (1-65535).")
+    ] = None,
+    proxy_headers: ProxyHeadersOption = False,
 ) -> None:
     """Scheduler and workers in one process (the embedded default), with --web the web app too. Stop with Ctrl-C."""
     from broadcaster import processes
@@ -61,7 +65,7 @@ def run(
         if web:
             from broadcaster.cli.serve import serve_in_background
 
-            web_thread = serve_in_background(host, port, stop)
+            web_thread = serve_in_background(host, port, stop, proxy_headers)
         out.print(f"running the timetable and workers for {', '.join(channels)}; stop with Ctrl-C")
         processes.run_all(sessions(), settings(), channels, stop)
         if web_thread is not None:

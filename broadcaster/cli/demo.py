@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from broadcaster import directory, monitor, processes
-from broadcaster.accounts import TERMINAL, create_account
+from broadcaster.accounts import TERMINAL
 from broadcaster.campaigns import lifecycle
 from broadcaster.campaigns.file import CampaignSpec, OnceRule, SlotsRule, load_campaign_file
 from broadcaster.campaigns.store import check_campaign, save_campaign
@@ -28,6 +28,7 @@ from broadcaster.cli.serve import serve_in_background
 from broadcaster.db import upgrade
 from broadcaster.examples import example_campaigns, import_examples
 from broadcaster.models import Delivery, DeliveryState, Occurrence, OccurrenceState, Station
+from broadcaster.operations.accounts import add_account
 from broadcaster.operations.directory import mark_test_list
 from broadcaster.policy import within_window
 from broadcaster.problems import InvalidInput
@@ -78,7 +79,7 @@ def _demo_accounts(session: Session) -> dict[str, str]:
     passwords = {}
     for login, role, station in DEMO_ACCOUNTS:
         password = secrets.token_urlsafe(9)
-        create_account(session, login, role, password=password, stations=[station] if station else None)
+        add_account(session, TERMINAL, login, role, password, stations=[station] if station else None)
         passwords[login] = password
     return passwords
 

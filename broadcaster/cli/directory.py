@@ -143,3 +143,40 @@ def list_(
     for row in shown.rows:
         table.add_row(*row)
     out.print(table)
+
+
+@app.command("numbers")
+@friendly
+def numbers(
+    issuer: Annotated[str, typer.Argument(help="The issuer whose hotlines and official numbers to see.")],
+    approve: Annotated[bool, typer.Option("--approve", help="Approve the numbers waiting (another person).")] = False,
+    reject: Annotated[bool, typer.Option("--reject", help="Reject the numbers waiting.")] = False,
+    as_: str | None = AsOption,
+) -> None:
+    """An issuer's numbers in force and those waiting for approval; approve or reject them (two people)."""
+    from broadcaster.cli.common import actor
+    from broadcaster.operations import directory as operations
+
+    if approve and reject:
+        raise UserError("choose one: --approve or --reject")
+    with unit_of_work() as session:
+        if approve or reject:
+            decided = operations.decide_numbers(session, actor(as_), issuer, approve)
+            out.print(
+                f"the numbers {decided.proposed_by} proposed for '{issuer}' are {'approved' if approve else 'rejected'}"
+            )
+            return
+        proposal = operations.numbers_proposal(session, local_actor(as_), issuer)
+        profile = operations.issuer_profile(session, local_actor(as_), issuer)
+    in_force = proposal.in_force if proposal else profile
+    out.print(f"in force: {_numbers_line(in_force)}", markup=False)
+    if proposal is None:
+        out.print("nothing waits for approval")
+    else:
+        out.print(f"proposed by {proposal.proposed_by}: {_numbers_line(proposal.proposed)}", markup=False)
+
+
+def _numbers_line(numbers: dict[str, Any]) -> str:
+    hotlines = [f"{item['number']} ({item.get('label') or 'hotline'})" for item in numbers["hotlines"]]
+    others = [f"{item['number']} ({item['purpose']})" for item in numbers["official_numbers"]]
+    return "; ".join(hotlines + others) or "none"

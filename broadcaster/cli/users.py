@@ -43,16 +43,19 @@ def add(
     no_password: Annotated[
         bool, typer.Option("--no-password", help="An account that signs in with API tokens only.")
     ] = False,
+    as_: str | None = AsOption,
 ) -> None:
-    """Create an account. The password is asked for, or read from standard input."""
+    """Create an account (audited). The password is asked for, or read from standard input."""
     from broadcaster import accounts
+    from broadcaster.operations import accounts as operations
 
     accounts.check_role(role)
     login = accounts.normalise_login(name)
+    who = local_actor(as_)
     password = None if no_password else read_password()
     with unit_of_work() as session:
-        account = accounts.create_account(
-            session, login, role, password=password, display_name=display_name or name, stations=station
+        account = operations.add_account(
+            session, who, login, role, password, display_name=display_name or name, stations=station
         )
         out.print(f"account '{account.login}' ({account.display_name}) created with the role {account.role}")
 
@@ -128,47 +131,57 @@ def password(name: str, as_: str | None = AsOption) -> None:
 def token_create(
     name: Annotated[str, typer.Argument(help="The account the token acts as.")],
     label: Annotated[str, typer.Option("--name", help="What or who will use the token.")] = "api",
-    days: Annotated[int | None, typer.Option("--expires-days", min=1, help="Expire after this many days.")] = None,
+    days: Annotated[
+        int | None, typer.Option("--expires-days", min=1, max=3650, help="Expire after this many days.")
+    ] = None,
+    as_: str | None = AsOption,
 ) -> None:
-    """Create an API token; it is shown this once and only its hash is kept."""
+    """Create an API token (audited); it is shown this once and only its hash is kept."""
     from broadcaster import accounts
+    from broadcaster.operations import accounts as operations
 
+    who = local_actor(as_)
     with unit_of_work() as session:
-        account = accounts.find_account(session, name)
+        login = accounts.find_account(session, name).login
         now = settings().clock.now()
         expires = now + timedelta(days=days) if days is not None else None
-        token = accounts.create_token(session, account, label, now, expires)
+        token = operations.create_token(session, who, login, label, now, expires)
     until = f", expires {token.expires_at.astimezone(settings().zone):%Y-%m-%d %H:%M}" if token.expires_at else ""
-    out.print(f"token {token.id} '{token.name}' for '{account.login}'{until} (shown once; keep it secret):")
+    out.print(f"token {token.id} '{token.name}' for '{login}'{until} (shown once; keep it secret):")
     out.print(token.token, markup=False)
 
 
 @token_app.command("list")
 @friendly
-def token_list(name: str) -> None:
+def token_list(name: str, as_: str | None = AsOption) -> None:
     """An account's tokens (never their values)."""
     from broadcaster import accounts
+    from broadcaster.operations import accounts as operations
 
     zone = settings().zone
+    who = local_actor(as_)
     with unit_of_work() as session:
-        account = accounts.find_account(session, name)
-        table = Table(title=f"tokens of {account.login}")
-        for column in ("id", "name", "created", "expires", "last used", "revoked"):
-            table.add_column(column)
-        for row in accounts.account_tokens(session, account):
-            shown = [row.created_at, row.expires_at, row.last_used_at, row.revoked_at]
-            table.add_row(
-                str(row.id), row.name, *(f"{at.astimezone(zone):%Y-%m-%d %H:%M}" if at else "" for at in shown)
-            )
-        out.print(table)
+        login = accounts.find_account(session, name).login
+        rows = operations.list_tokens(session, who, login)
+    table = Table(title=f"tokens of {login}")
+    for column in ("id", "name", "created", "expires", "last used", "revoked"):
+        table.add_column(column)
+    for row in rows:
+        shown = [row.created_at, row.expires_at, row.last_used_at, row.revoked_at]
+        table.add_row(str(row.id), row.name, *(f"{at.astimezone(zone):%Y-%m-%d %H:%M}" if at else "" for at in shown))
+    out.print(table)
 
 
 @token_app.command("revoke")
 @friendly
-def token_revoke(token_id: Annotated[int, typer.Argument(help="The token's number (see 'user token list').")]) -> None:
-    """Revoke a token at once."""
-    from broadcaster import accounts
+def token_revoke(
+    token_id: Annotated[int, typer.Argument(min=1, max=2**62, help="The token's number (see 'user token list').")],
+    as_: str | None = AsOption,
+) -> None:
+    """Revoke a token at once (audited)."""
+    from broadcaster.operations import accounts as operations
 
+    who = local_actor(as_)
     with unit_of_work() as session:
-        row = accounts.revoke_token(session, token_id, settings().clock.now())
-        out.print(f"token {row.id} '{row.name}' of '{row.account.login}' is revoked")
+        row = operations.revoke_token(session, who, token_id, settings().clock.now())
+    out.print(f"token {row.id} '{row.name}' of '{row.account}' is revoked")

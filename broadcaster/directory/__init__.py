@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from broadcaster.campaigns.file import SLUG, read_yaml
+from broadcaster.campaigns.file import SLUG, OneLine, read_yaml
 from broadcaster.clock import system_now
 from broadcaster.csvfiles import Columns, Row, Table, Upload
 from broadcaster.errors import UserError
@@ -42,7 +42,7 @@ from broadcaster.models import (
 from broadcaster.phones import PhoneError, normalise_mobile, parse_number
 from broadcaster.problems import InvalidInput, Problem, from_validation_error
 from broadcaster.settings import page_token_problem
-from broadcaster.text import slugify, strip_diacritics
+from broadcaster.text import one_line, slugify, strip_diacritics
 
 CHUNK = 2000
 T = TypeVar("T")
@@ -289,8 +289,8 @@ def replaced_areas(session: Session, codes: Iterable[str], on: date) -> list[tup
 class Hotline(BaseModel):
     model_config = ConfigDict(extra="forbid")
     number: str
-    label: str = ""
-    contact: str = ""  # who answers, as the letter names them
+    label: OneLine = ""
+    contact: OneLine = ""  # who answers, as the letter names them
 
     @field_validator("number")
     @classmethod
@@ -307,7 +307,7 @@ class OfficialNumber(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     number: str
-    purpose: str
+    purpose: OneLine
 
     @field_validator("number")
     @classmethod
@@ -317,9 +317,9 @@ class OfficialNumber(BaseModel):
 
 class Signer(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    authority: str = ""
-    title: str
-    name: str = ""
+    authority: OneLine = ""
+    title: OneLine
+    name: OneLine = ""
 
 
 class IssuerProfile(BaseModel):
@@ -327,19 +327,20 @@ class IssuerProfile(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     issuer: str = Field(pattern=SLUG)
-    body: str
-    unit: str
-    unit_name: str
-    unit_short: str
-    symbol: str
-    place: str
+    # What reaches an e-mail header (the unit's name is the letters' sender) or the letterhead's lines.
+    body: OneLine
+    unit: OneLine
+    unit_name: OneLine
+    unit_short: OneLine
+    symbol: OneLine
+    place: OneLine
     signer: Signer
     hotlines: list[Hotline] = Field(min_length=1)
     region: str = Field("south", pattern="^(south|north)$")
     locale: Locale = "vi"
     area: str | None = None
-    email: str | None = None
-    website: str | None = None
+    email: OneLine | None = None
+    website: OneLine | None = None
     hashtags: list[str] = Field(default_factory=list)
     readings: dict[str, str] = Field(default_factory=dict)  # abbreviation or word → words read aloud (DOMAIN §15)
     # A document symbol read aloud: "brief" says the issuing body once ("số 881 của Sở …"), "none" the number.
@@ -358,16 +359,36 @@ class IssuerProfile(BaseModel):
     official_numbers: list[OfficialNumber] = Field(default_factory=list)
 
 
-def import_issuer(session: Session, path: Path) -> ImportReport:
+def import_issuer(session: Session, path: Path, *, numbers_by: str | None = None) -> ImportReport:
     try:
         profile = IssuerProfile.model_validate(read_yaml(path))
     except ValidationError as exc:
         raise InvalidInput(str(path), from_validation_error(exc)) from None
-    return store_issuer(session, profile, str(path))
+    return store_issuer(session, profile, str(path), numbers_by=numbers_by)
 
 
-def store_issuer(session: Session, profile: IssuerProfile, source: str) -> ImportReport:
-    """A checked issuer profile (from a file or a form), added or updated."""
+NUMBERS_WAIT = (
+    "the hotlines and official numbers wait for another person's approval before anything uses them "
+    "(broadcaster directory numbers {issuer} --approve, or the issuer's page in the console)"
+)
+
+
+def issuer_numbers(profile: IssuerProfile) -> dict[str, Any]:
+    """What citizens are told is genuine: the hotlines and official numbers, as stored."""
+    return {
+        "hotlines": [hotline.model_dump() for hotline in profile.hotlines],
+        "official_numbers": [number.model_dump() for number in profile.official_numbers],
+    }
+
+
+def store_issuer(
+    session: Session, profile: IssuerProfile, source: str, *, numbers_by: str | None = None
+) -> ImportReport:
+    """A checked issuer profile (from a file or a form), added or updated.
+
+    Its numbers are taken as they are only when `numbers_by` is None (the server's own terminal, the shipped
+    examples). Changed by an account, they are stored as a proposal of that account, which another must
+    approve (`operations.directory.approve_numbers`); the numbers in force stay until then."""
     report = ImportReport("issuers", source)
     area_id = None
     if profile.area:
@@ -385,7 +406,6 @@ def store_issuer(session: Session, profile: IssuerProfile, source: str) -> Impor
         "signer_authority": profile.signer.authority,
         "signer_title": profile.signer.title,
         "signer_name": profile.signer.name,
-        "hotlines": [hotline.model_dump() for hotline in profile.hotlines],
         "region": profile.region,
         "default_locale": profile.locale,
         "email": profile.email,
@@ -394,9 +414,20 @@ def store_issuer(session: Session, profile: IssuerProfile, source: str) -> Impor
         "readings": profile.readings,
         "symbol_reading": profile.symbol_reading,
         "area_id": area_id,
-        "official_numbers": [number.model_dump() for number in profile.official_numbers],
     }
     issuer = session.scalar(select(Issuer).where(Issuer.slug == profile.issuer))
+    numbers = issuer_numbers(profile)
+    in_force = {"hotlines": issuer.hotlines, "official_numbers": issuer.official_numbers} if issuer else None
+    if numbers_by is None:
+        values |= numbers | {"proposed_numbers": None, "proposed_by": None, "proposed_at": None}
+    elif numbers == in_force:
+        values |= {"proposed_numbers": None, "proposed_by": None, "proposed_at": None}
+    else:
+        if issuer is None:
+            values |= {"hotlines": [], "official_numbers": []}
+        if issuer is None or issuer.proposed_numbers != numbers or issuer.proposed_by != numbers_by:
+            values |= {"proposed_numbers": numbers, "proposed_by": numbers_by, "proposed_at": system_now()}
+        report.warnings.append((0, NUMBERS_WAIT.format(issuer=profile.issuer), []))
     _upsert(session, Issuer, issuer, {"slug": profile.issuer, **values}, report)
     return report
 
@@ -421,6 +452,11 @@ def _agency_from_row(row: Row, report: ImportReport, areas: AreaIndex) -> dict[s
     name = row.values["name"]
     if not name:
         report.reject(row, "the agency has no name")
+        return None
+    try:
+        one_line(name)  # the agency's name is the letter's To: header
+    except ValueError as exc:
+        report.reject(row, f"the agency's name {exc}")
         return None
     emails = _split(row.values.get("emails", ""))
     bad = [email for email in emails if not _EMAIL.match(email)]
@@ -512,6 +548,11 @@ def parse_slots(cell: str) -> dict[str, str]:
         match = _SLOT.match(part.strip().lower())
         if not match:
             raise ValueError(f"slot '{part}' must be a name and a time, like 'morning 05:30'")
+        if match[1] in slots:
+            raise ValueError(
+                f"the slot name '{match[1]}' is given twice ({slots[match[1]]} and {part.strip()}): "
+                "give each slot its own name, like 'morning 05:30; morning2 06:30'"
+            )
         slots[match[1]] = f"{int(match[2]):02d}:{match[3]}"
     return slots
 

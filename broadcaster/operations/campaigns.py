@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -167,9 +167,10 @@ def read_file(path: Path) -> CampaignSpec:
 def read_upload(content: bytes, filename: str) -> CampaignSpec:
     """An uploaded campaign file, read exactly as a file on disk is read; problems name the upload."""
     from broadcaster.campaigns.file import load_campaign_file
+    from broadcaster.paths import upload_name
     from broadcaster.problems import InvalidInput
 
-    name = PurePath(filename or "campaign.yaml").name or "campaign.yaml"
+    name = upload_name(filename, "campaign.yaml")
     with tempfile.TemporaryDirectory(prefix="broadcaster-upload-") as folder:
         path = Path(folder) / name
         path.write_bytes(content)

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from broadcaster.accounts import Actor, bind_actor
 from broadcaster.errors import UserError
+from broadcaster.problems import Problem
 from broadcaster.settings import Settings
 
 
@@ -24,6 +25,7 @@ class ImportedAlert:
     slug: str
     status: str
     created: bool
+    warnings: list[Problem]  # what will send nothing as imported: a time already past
 
 
 def export_alert(session: Session, actor: Actor, slug: str, settings: Settings) -> ExportedAlert:
@@ -59,4 +61,4 @@ def import_alert(
     alert = parse_alert(read_source(source, settings), source)
     bind_actor(session, actor)
     result = import_cap(session, alert, settings, actor.login, source, issuer, slug)
-    return ImportedAlert(alert.identifier, result.slug, result.campaign.status, result.created)
+    return ImportedAlert(alert.identifier, result.slug, result.campaign.status, result.created, result.warnings)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path, PurePath
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -13,12 +14,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from broadcaster import directory
-from broadcaster.accounts import Actor, bind_actor
+from broadcaster.accounts import TERMINAL_LOGIN, Actor, bind_actor
 from broadcaster.campaigns import lifecycle
 from broadcaster.csvfiles import Upload
 from broadcaster.directory import ImportReport
-from broadcaster.errors import NotFound, UserError
+from broadcaster.errors import NotFound, TransitionRefused, UserError
 from broadcaster.models import Agency, Area, FacebookPage, Issuer, Station, Subscriber, SubscriberList
+from broadcaster.paths import upload_name
 from broadcaster.problems import InvalidInput, Problem, from_validation_error
 from broadcaster.settings import Settings
 
@@ -67,13 +69,21 @@ def import_csv(
     return report
 
 
+def _numbers_by(actor: Actor) -> str | None:
+    """Who proposes an issuer's numbers: the acting account; None for the server's own terminal, whose imports
+    set them at once (whoever runs commands there holds the database anyway)."""
+    return None if actor.login == TERMINAL_LOGIN else actor.login
+
+
 def import_issuer(session: Session, actor: Actor, path: Path, *, source: str | None = None) -> ImportReport:
-    """Import one issuer profile (YAML), whole or not at all. Audited."""
+    """Import one issuer profile (YAML), whole or not at all. Audited; changed numbers wait for approval."""
     actor.require("directory:manage")
-    report = directory.import_issuer(session, path)
+    before = _proposals(session)
+    report = directory.import_issuer(session, path, numbers_by=_numbers_by(actor))
     if source is not None:
         report.source = source
     _audit(session, actor, report)
+    _audit_proposal(session, actor, before)
     return report
 
 
@@ -91,7 +101,7 @@ def import_upload(
     """An uploaded file, imported exactly as the same file on disk is; the report names the upload."""
     actor.require("directory:manage")
     check_kind(kind, list_slug, importing=True)
-    name = PurePath(filename or f"{kind}.csv").name or f"{kind}.csv"
+    name = upload_name(filename, "issuer.yaml" if kind == "issuers" else f"{kind}.csv")
     if kind != "issuers":
         upload = Upload.of_bytes(name, content)
         return import_csv(
@@ -253,6 +263,8 @@ def issuer_profile(session: Session, actor: Actor, slug: str) -> dict[str, Any]:
         "readings": dict(issuer.readings),
         "symbol_reading": issuer.symbol_reading,
         "official_numbers": [dict(number) for number in issuer.official_numbers],
+        # Numbers waiting for approval are the ones to go on editing.
+        **(dict(issuer.proposed_numbers) if issuer.proposed_numbers else {}),
     }
 
 
@@ -268,10 +280,98 @@ def save_issuer_profile(session: Session, actor: Actor, data: dict[str, Any], se
         profile = directory.IssuerProfile.model_validate(data)
     except ValidationError as exc:
         raise InvalidInput("the profile", from_validation_error(exc)) from None
-    report = directory.store_issuer(session, profile, "the profile")
+    before = _proposals(session)
+    report = directory.store_issuer(session, profile, "the profile", numbers_by=_numbers_by(actor))
     _audit(session, actor, report)
+    _audit_proposal(session, actor, before)
     session.flush()
     return report
+
+
+# ---- an issuer's numbers: changed by one person, approved by another ---------------------------------------
+
+
+@dataclass(frozen=True)
+class NumbersProposal:
+    issuer: str
+    in_force: dict[str, Any]  # {"hotlines": […], "official_numbers": […]}
+    proposed: dict[str, Any]
+    proposed_by: str
+    proposed_at: datetime | None
+
+
+def _issuer(session: Session, slug: str) -> Issuer:
+    issuer = session.scalar(select(Issuer).where(Issuer.slug == slug))
+    if issuer is None:
+        raise NotFound(f"there is no issuer '{slug}'")
+    return issuer
+
+
+def _in_force(issuer: Issuer) -> dict[str, Any]:
+    return {"hotlines": list(issuer.hotlines), "official_numbers": list(issuer.official_numbers)}
+
+
+def _proposals(session: Session) -> dict[str, Any]:
+    return {issuer.slug: issuer.proposed_numbers for issuer in session.scalars(select(Issuer))}
+
+
+def _audit_proposal(session: Session, actor: Actor, before: dict[str, Any]) -> None:
+    """An audit entry, with the numbers in force and those proposed, for each proposal this change made."""
+    session.flush()
+    for issuer in session.scalars(select(Issuer)):
+        if issuer.proposed_numbers is not None and issuer.proposed_numbers != before.get(issuer.slug):
+            bind_actor(session, actor)
+            old, new = _in_force(issuer), issuer.proposed_numbers
+            lifecycle.record(session, None, actor.login, "propose-issuer-numbers", issuer=issuer.slug, old=old, new=new)
+
+
+def numbers_proposal(session: Session, actor: Actor, slug: str) -> NumbersProposal | None:
+    """The issuer's numbers waiting for approval, if any."""
+    actor.require("directory:read")
+    issuer = _issuer(session, slug)
+    if issuer.proposed_numbers is None:
+        return None
+    return NumbersProposal(
+        slug, _in_force(issuer), dict(issuer.proposed_numbers), issuer.proposed_by or "?", issuer.proposed_at
+    )
+
+
+def decide_numbers(session: Session, actor: Actor, slug: str, approve: bool) -> NumbersProposal:
+    """Approve (the numbers come into force: bulletins and the public page use them) or reject an issuer's
+    proposed numbers. Like a campaign's approval, it needs `campaigns:approve` and another person than the
+    one who proposed them. Audited with the old and the new numbers.
+
+    Approved campaigns keep sending the numbers they were approved with; their pages say the issuer's
+    hotlines changed, with a revision to make (`versions.changes_since_fixed`)."""
+    actor.require("campaigns:approve")
+    issuer = _issuer(session, slug)
+    if issuer.proposed_numbers is None:
+        raise TransitionRefused(f"issuer '{slug}' has no numbers waiting for approval")
+    proposal = NumbersProposal(
+        slug, _in_force(issuer), dict(issuer.proposed_numbers), issuer.proposed_by or "?", issuer.proposed_at
+    )
+    if approve and proposal.proposed_by == actor.login:
+        raise TransitionRefused(
+            f"'{actor.login}' proposed these numbers and may not approve them too (two-person rule): "
+            "another approver must"
+        )
+    bind_actor(session, actor)
+    if approve:
+        issuer.hotlines = proposal.proposed["hotlines"]
+        issuer.official_numbers = proposal.proposed["official_numbers"]
+    issuer.proposed_numbers = issuer.proposed_by = issuer.proposed_at = None
+    action = "approve-issuer-numbers" if approve else "reject-issuer-numbers"
+    lifecycle.record(
+        session,
+        None,
+        actor.login,
+        action,
+        issuer=slug,
+        old=proposal.in_force,
+        new=proposal.proposed,
+        proposed_by=proposal.proposed_by,
+    )
+    return proposal
 
 
 def test_lists(session: Session, actor: Actor) -> set[str]:

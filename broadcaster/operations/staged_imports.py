@@ -26,6 +26,7 @@ from broadcaster.csvfiles import Columns, Table, Upload, csv_bytes
 from broadcaster.directory import ImportReport, NothingImported
 from broadcaster.errors import NotFound
 from broadcaster.operations.directory import check_kind, import_upload
+from broadcaster.paths import upload_name
 from broadcaster.settings import Settings
 
 SAMPLE_ROWS = 5
@@ -185,5 +186,5 @@ def download(session: Session, actor: Actor, settings: Settings, token: str, wha
         rows = [[str(line), old, new] for line, old, new in staged.report.converted]
     else:
         header, rows = staged.report.notes_table()
-    stem = Path(staged.filename).stem or staged.kind
+    stem = Path(upload_name(staged.filename, staged.kind)).stem or staged.kind
     return f"{stem}-{what}.csv", csv_bytes(header, rows)

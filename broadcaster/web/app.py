@@ -21,6 +21,7 @@ from broadcaster.settings import Settings, get_settings
 from broadcaster.web import api, assets, console, hooks, portal, problems, public
 from broadcaster.web.auth import Authenticator, bearer_account
 from broadcaster.web.limits import BodySizeLimit
+from broadcaster.web.security import SecurityHeaders
 from broadcaster.web.signing import signing_secret
 
 API_PREFIX = "/api/v1"
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, sessions: sessionmaker[Session]
     app.add_middleware(
         BodySizeLimit, max_request_bytes=settings.max_request_bytes, max_upload_bytes=settings.max_upload_bytes
     )
+    app.add_middleware(SecurityHeaders)
     # Callbacks first, in front of every middleware and route: gateways call them thousands of times a second.
     app.add_middleware(
         hooks.CallbackFastPath,

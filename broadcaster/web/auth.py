@@ -11,6 +11,7 @@ returns the account, or None when its kind of credential is absent.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable, Iterator
 from typing import Annotated, Protocol
 
@@ -37,8 +38,42 @@ def db_session(request: Request) -> Iterator[Session]:
 DbSession = Annotated[Session, Depends(db_session, scope="function")]
 
 
+def _trusted(address: str, proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]) -> bool:
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(parsed in network for network in proxies)
+
+
+def _forwarded(request: Request) -> tuple[str | None, str]:
+    """(the client's address, the scheme it used): the peer's own, unless the peer is a trusted proxy
+    (`Settings.proxies`); then the nearest address in X-Forwarded-For that is not a trusted proxy, and the
+    X-Forwarded-Proto written for it."""
+    peer = request.client.host if request.client is not None else None
+    scheme = request.url.scheme
+    proxies = request.app.state.settings.proxies
+    if peer is None or not proxies or not _trusted(peer, proxies):
+        return peer, scheme
+    hops = [hop.strip() for hop in request.headers.get("x-forwarded-for", "").split(",") if hop.strip()]
+    schemes = [item.strip().lower() for item in request.headers.get("x-forwarded-proto", "").split(",")]
+    client, index = peer, len(hops)
+    for index in range(len(hops) - 1, -1, -1):  # from the nearest hop outwards
+        client = hops[index]
+        if not _trusted(client, proxies):
+            break
+    said = schemes[min(index, len(schemes) - 1)] if any(schemes) else ""
+    return client, said if said in ("http", "https") else scheme
+
+
 def client_address(request: Request) -> str | None:
-    return request.client.host if request.client is not None else None
+    """The address of whoever sent the request: the peer, or behind a trusted proxy the client it names."""
+    return _forwarded(request)[0]
+
+
+def client_scheme(request: Request) -> str:
+    """http or https as the client used it (behind a trusted proxy: as the proxy says)."""
+    return _forwarded(request)[1]
 
 
 def bearer_account(request: Request, session: Session) -> Account | None:

@@ -1,4 +1,5 @@
-"""Request size limits: a body over the limit is refused with 413 before the app acts on any of it.
+"""Request limits: a body over the size limit is refused with 413 before the app acts on any of it, and a
+JSON body with a key given twice or nested too deep with 400 (`StrictJsonRoute`).
 
 A declared Content-Length over the limit is refused at once; a body that arrives without one (chunked)
 is counted as it is read, and the read fails with the same 413 as soon as it passes the limit, so a
@@ -8,10 +9,14 @@ handler never sees half of an upload.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import HTTPException
+from fastapi import HTTPException, Request, Response
+from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from broadcaster import json_input
 
 
 class BodyTooLarge(HTTPException):
@@ -94,3 +99,28 @@ async def refuse(scope: Scope, send: Send, error: BodyTooLarge) -> None:
         }
     )
     await send({"type": "http.response.body", "body": payload})
+
+
+class StrictJsonRequest(Request):
+    """A request whose JSON body is read by `json_input.loads`: a key given twice or nesting past its limit
+    is refused with 400 and its sentence, instead of the last key winning or a RecursionError."""
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            try:
+                self._json = json_input.loads(await self.body())
+            except json_input.JsonRefused as exc:
+                raise HTTPException(400, str(exc)) from None
+        return self._json
+
+
+class StrictJsonRoute(APIRoute):
+    """The route class of every API router (`APIRouter(route_class=StrictJsonRoute)`)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def strict(request: Request) -> Response:
+            return await handler(StrictJsonRequest(request.scope, request.receive))
+
+        return strict

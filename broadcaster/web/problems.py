@@ -112,6 +112,11 @@ def conflict(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def number_too_large(request: Request, exc: Exception) -> JSONResponse:
+    # A number past what the database stores (SQLite refuses integers over 2**63 when they are bound).
+    return problem(400, "a number in the request is too large", request)
+
+
 def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error answering %s %s", request.method, request.url.path)
     return problem(500, "something unexpected went wrong; it was logged for the operators", request)
@@ -123,4 +128,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(OperationalError, database_error)
     app.add_exception_handler(IntegrityError, conflict)
+    app.add_exception_handler(OverflowError, number_too_large)
     app.add_exception_handler(Exception, unexpected_error)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 
+from broadcaster import json_input
 from channels.base import Limits, Outcome, Report, ReportStatus, Result, TransientError
 from channels.sms_dialects.base import Dialect, SmsMessage
 
@@ -65,9 +66,9 @@ class GenericJsonDialect(Dialect):
     @classmethod
     def parse_reports(cls, query: Mapping[str, str], body: bytes) -> list[Report]:
         try:
-            sent = json.loads(body)
-        except ValueError:
-            raise ValueError("a generic-json report is a JSON object") from None
+            sent = json_input.loads(body)
+        except json_input.JsonRefused as exc:
+            raise ValueError(f"a generic-json report is a JSON object; {exc}") from None
         items = sent.get("reports") if isinstance(sent, dict) else None
         if not isinstance(items, list) or not all(isinstance(item, dict) and item.get("id") for item in items):
             raise ValueError('a generic-json report is {"reports": [{"id": …, "status": …}, …]}')

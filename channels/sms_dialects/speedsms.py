@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 
 import urllib3
 
+from broadcaster import json_input
 from channels.base import Limits, Outcome, PermanentError, Report, ReportStatus, Result, TransientError
 from channels.sms_dialects.base import Dialect, SmsMessage, international
 
@@ -83,9 +84,9 @@ class SpeedSmsDialect(Dialect):
     @classmethod
     def parse_reports(cls, query: Mapping[str, str], body: bytes) -> list[Report]:
         try:
-            sent = json.loads(body)
-        except ValueError:
-            raise ValueError("a SpeedSMS report is a JSON object") from None
+            sent = json_input.loads(body)
+        except json_input.JsonRefused as exc:
+            raise ValueError(f"a SpeedSMS report is a JSON object; {exc}") from None
         items = sent if isinstance(sent, list) else [sent]
         reports = []
         for item in items:

@@ -174,3 +174,33 @@ def test_a_control_character_in_a_campaign_file_is_a_sentence_not_a_traceback(tm
     with pytest.raises(InvalidInput) as refused:
         read_yaml(path)
     assert "control character" in str(refused.value.problems[0].message)
+
+
+def test_a_slot_named_twice_in_a_rule_is_a_problem_at_its_field(
+    shipped: sessionmaker[Session], settings: Settings, tmp_path: Path
+) -> None:
+    text = tay_ninh_with("slots: [morning, evening]", "slots: [morning, evening, morning]")
+    found = problems_of(shipped, settings, written(tmp_path, text))
+    assert any(
+        problem.startswith("channels.radio.schedule[0].slots: ") and "'morning' is named twice" in problem
+        for problem in found
+    ), found
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "where"),
+    [
+        (
+            "subject: tiếp tục cảnh báo các cuộc gọi giả danh với mục đích lừa đảo (lần 2)",
+            'subject: "cảnh báo\\r\\nBcc: attacker@evil.example"',
+            "subject",
+        ),
+        ("number: 881/STTTT-TTr", 'number: "881/STTTT-TTr\\nReply-To: attacker@evil.example"', "number"),
+    ],
+    ids=["subject", "number"],
+)
+def test_a_line_break_in_a_text_that_becomes_a_header_is_refused_at_its_field(
+    shipped: sessionmaker[Session], settings: Settings, tmp_path: Path, old: str, new: str, where: str
+) -> None:
+    found = problems_of(shipped, settings, written(tmp_path, tay_ninh_with(old, new)))
+    assert any(problem.startswith(f"{where}: ") and "holds a line break" in problem for problem in found), found

@@ -196,6 +196,32 @@ def test_an_alert_is_fetched_only_from_an_allowed_address(
         read_source(str(tmp_path / "nothing.xml"), allowed)
 
 
+def test_the_allow_list_compares_addresses_in_their_one_standard_form(
+    own_content: Settings, httpserver: HTTPServer
+) -> None:
+    """Dot segments, their percent-encoded spelling, an encoded slash, a user name and redirects cannot
+    lead out of the allowed prefix; the same address in another spelling still works."""
+    httpserver.expect_request("/cap/alert.xml").respond_with_data(b"<alert/>")
+    httpserver.expect_request("/secret.xml").respond_with_data(b"secret")
+    httpserver.expect_request("/cap/moved.xml").respond_with_data(
+        b"", status=302, headers={"Location": "/cap/alert.xml"}
+    )
+    httpserver.expect_request("/cap/away.xml").respond_with_data(b"", status=302, headers={"Location": "/secret.xml"})
+    base = httpserver.url_for("/")  # http://localhost:PORT/
+    allowed = own_content.model_copy(update={"cap_import_allow": [base + "cap/"]})
+    for escape in ("cap/../secret.xml", "cap/%2e%2e/secret.xml", "cap/%2E%2E/secret.xml", "cap/..%2Fsecret.xml"):
+        with pytest.raises(UserError):
+            read_source(base + escape, allowed)
+    host = base.split("//")[1].rstrip("/")
+    with pytest.raises(UserError, match="names a user before its host"):
+        read_source(f"http://{host}@127.0.0.1:1/cap/alert.xml", allowed)
+    assert read_source(base.upper().replace("LOCALHOST", "LocalHost") + "cap/./alert.xml", allowed) == b"<alert/>"
+    assert read_source(base + "cap/moved.xml", allowed) == b"<alert/>"
+    with pytest.raises(UserError, match=r"redirects to /secret\.xml, which is not on the list"):
+        read_source(base + "cap/away.xml", allowed)
+    assert not any(request.path == "/secret.xml" for request, _ in httpserver.log)
+
+
 def test_cap_import_on_the_command_line_makes_a_draft_that_goes_through_approval(cli: Cli, tmp_path: Path) -> None:
     shutil.copytree(CONTENT, tmp_path / "content")
     cli.env["BROADCASTER_CONTENT_DIR"] = str(tmp_path / "content")
@@ -208,6 +234,8 @@ def test_cap_import_on_the_command_line_makes_a_draft_that_goes_through_approval
     run = cli("cap", "import", alert, "--issuer", "tay-ninh-stttt", "--slug", "tu-cap", "--as", "lan")
     assert run.exit_code == 0, run.output
     assert "added campaign 'tu-cap' (draft) from CAP alert 127.0.0.1.canh-bao-goi-gia-danh-lan-2.1" in run.stdout
+    # The 2024 alert's time is past: the draft is made, and the import says it will send nothing.
+    assert "warning: valid: the validity window ended on 2024-06-14, before today: nothing will be sent" in run.stderr
     assert cli("campaign", "submit", "tu-cap", "--as", "lan").exit_code == 0
     assert cli("campaign", "approve", "tu-cap", "--as", "minh").exit_code == 0
     audit = cli("audit", "tu-cap")
@@ -218,3 +246,37 @@ def test_cap_import_on_the_command_line_makes_a_draft_that_goes_through_approval
     assert refused.exit_code == 1
     assert "bad.xml has 1 problem" in refused.stderr
     assert "line 7: Element 'msgType': [facet 'enumeration'] The value 'Warning'" in refused.stderr
+
+
+XXE = b"""<?xml version="1.0"?>
+<!DOCTYPE alert [<!ENTITY secret SYSTEM "file:///etc/passwd"><!ENTITY lol "lol">]>
+<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>&secret;&lol;</identifier></alert>
+"""
+
+
+def test_a_document_with_a_document_type_is_refused_by_check_and_import(cli: Cli, tmp_path: Path) -> None:
+    alert = tmp_path / "xxe.xml"
+    alert.write_bytes(XXE)
+    import_shipped_with_cli(cli)
+    for command in (("cap", "check", alert), ("cap", "import", alert, "--as", "lan")):
+        run = cli(*command)
+        assert run.exit_code == 1 and "Traceback" not in run.output
+        assert "the document declares a document type (<!DOCTYPE …>), which a CAP alert never has" in run.stderr
+        assert "root:" not in run.output
+
+
+def test_two_info_blocks_of_one_language_are_refused_naming_their_lines(
+    shipped: sessionmaker[Session], own_content: Settings
+) -> None:
+    load_all(shipped, own_content)
+    document = exported(shipped, own_content, TAY_NINH)
+    root = etree.fromstring(document)
+    english = root.findall("cap:info", NS)[1]
+    english.find("cap:language", NS).text = "vi-VN"  # type: ignore[union-attr]
+    for _ in range(998):
+        root.append(etree.fromstring(etree.tostring(english)))
+    with pytest.raises(InvalidInput) as refused:
+        parse_alert(etree.tostring(root, xml_declaration=True, encoding="UTF-8"), "alert.xml")
+    [problem] = refused.value.problems
+    assert problem.message.startswith("the alert has 1000 <info> blocks in language 'vi' (lines ")
+    assert problem.message.endswith(", …); CAP gives one per language")

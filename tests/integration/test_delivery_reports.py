@@ -113,7 +113,8 @@ def test_every_recipient_ends_delivered_or_undelivered_with_its_reason(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    settings = report_settings.model_copy(update={"public_url": served})
+    # Only the reports that never came are looked up here; confirming callbacks has a test of its own.
+    settings = report_settings.model_copy(update={"public_url": served, "report_pull_confirms": False})
     with EsmsGateway(API_KEY, SECRET_KEY, SCRIPTS) as gateway:
         use_esms(monkeypatch, gateway)
         urgent_sms(shipped, settings, tmp_path, NUMBERS)
@@ -309,3 +310,43 @@ def test_the_kept_counts_equal_the_outbox_after_fan_out_failures_retries_reports
     assert_kept_counts_hold(shipped)
     kept, _ = kept_and_counted(shipped)
     assert sorted(number for (_, state), number in kept.items() if state == DeliveryState.SKIPPED) == [len(NUMBERS)]
+
+
+def test_a_forged_callback_does_not_outlast_the_gateways_own_answer(
+    shipped: sessionmaker[Session],
+    report_settings: Settings,
+    served: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Someone with the hook's token reports 'delivered' for a message the telco could not deliver: the report
+    pull, asked by us, confirms what callbacks said and its answer wins."""
+    numbers = phones(3, first=500)
+    scripts = {
+        numbers[0]: Script(report=False, delivered=False),  # the telco failed it; its report never came
+        numbers[1]: Script(delivered=True),  # a real callback, which the gateway confirms
+        numbers[2]: Script(report=False, delivered=True),
+    }
+    settings = report_settings.model_copy(update={"public_url": served})
+    with EsmsGateway(API_KEY, SECRET_KEY, scripts) as gateway:
+        use_esms(monkeypatch, gateway)
+        urgent_sms(shipped, settings, tmp_path, numbers)
+        with shipped() as session:
+            installation = installation_id(session)
+        callback = f"{served}/hooks/sms/{callback_token(settings, installation)}/esms"
+        send_all(shipped, settings)
+        gateway.wait_for_callbacks()
+        failed = next(sent for sent in gateway.ledger.sent.values() if sent.phone.endswith(numbers[0][1:]))
+        gateway.report_stray(callback, failed.sms_id, failed.request_id, failed.phone)  # forged: "delivered"
+        gateway.wait_for_callbacks()
+        forged = states(shipped)[numbers[0]]
+        pull_reports(shipped, settings, installation, system_now() + timedelta(seconds=1))
+        looked_up = gateway.ledger.look_ups
+    assert forged[0] == DeliveryState.DELIVERED  # what the forged callback made it
+    after = states(shipped)
+    assert after[numbers[0]][0] == DeliveryState.UNDELIVERED and "did not deliver it" in str(after[numbers[0]][1])
+    assert after[numbers[1]][0] == DeliveryState.DELIVERED and after[numbers[2]][0] == DeliveryState.DELIVERED
+    assert looked_up == 3  # the two callbacks confirmed, the silent one recovered
+    with shipped() as session:
+        sources = set(session.scalars(select(Delivery.report_source)))
+    assert sources == {"pull"}

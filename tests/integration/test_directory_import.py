@@ -144,13 +144,15 @@ def test_a_station_folder_that_leaves_the_output_root_is_refused(
         "dtt-a,Đài A,../../etc,morning 05:30\n"
         "dtt-b,Đài B,/srv/x,morning 05:30\n"
         "dtt-c,Đài C,tay-ninh/c,morning 5h30; evening 17:00\n"
-        "dtt-d,Đài D,d,sáng sớm\n",
+        "dtt-d,Đài D,d,sáng sớm\n"
+        "dtt-e,Đài E,e,morning 05:30; morning 17:00\n",
     )
     with transaction(with_areas) as session:
         report = directory.import_stations(session, path)
     reasons = {line: reason for line, reason, _ in report.rejects}
-    assert set(reasons) == {2, 3, 5}
+    assert set(reasons) == {2, 3, 5, 6}
     assert "inside the radio output folder" in reasons[2]
+    assert "the slot name 'morning' is given twice (05:30 and morning 17:00)" in reasons[6]
     with with_areas() as session:
         station = session.scalar(select(Station))
         assert station is not None and station.slots == {"morning": "05:30", "evening": "17:00"}
@@ -189,3 +191,26 @@ def test_the_cli_refuses_a_missing_file_in_one_sentence(cli, tmp_path: Path) -> 
     run = cli("directory", "import", "agencies", tmp_path / "missing.csv")
     assert run.exit_code == 1
     assert run.stderr.strip() == f"error: {tmp_path / 'missing.csv'}: file not found"
+
+
+def test_a_line_break_in_a_name_that_becomes_a_letters_header_is_refused(
+    with_areas: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """An issuing unit's name is the letters' From, an agency's name their To: neither may hold a line break."""
+    profile = (CONFIG / "issuers" / "tay-ninh-stttt.yaml").read_text(encoding="utf-8")
+    unit_name = next(line for line in profile.splitlines() if line.startswith("unit_name:"))
+    forged = tmp_path / "issuer.yaml"
+    forged.write_text(
+        profile.replace(unit_name, 'unit_name: "Sở TT&TT\\r\\nReply-To: attacker@evil.example"'), encoding="utf-8"
+    )
+    with transaction(with_areas) as session, pytest.raises(InvalidInput) as refused:
+        directory.import_issuer(session, forged)
+    assert any(p.where == "unit_name" and "holds a line break" in p.message for p in refused.value.problems)
+    agencies = write_bom_csv(
+        tmp_path / "agencies.csv",
+        'name,emails,groups\n"Sở Y tế\nBcc: attacker@evil.example",soyte@tayninh.example,so-ban-nganh\n',
+    )
+    with transaction(with_areas) as session:
+        report = directory.import_agencies(session, agencies)
+    [(_line, reason, _raw)] = report.rejects
+    assert reason == "the agency's name holds a line break or a control character (U+000A): write it on one line"

@@ -137,3 +137,43 @@ def test_a_page_token_may_only_come_from_a_page_token_variable_at_send(
             FacebookChannel(options, output_dir=tmp_path).send([post])
     assert httpserver.log == []
     assert not (tmp_path / "facebook").exists()
+
+
+def test_a_redirect_carrying_the_request_body_is_masked_everywhere_it_is_kept(
+    shipped: sessionmaker[Session],
+    settings: Settings,
+    tmp_path: Path,
+    httpserver: HTTPServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A gateway answering 302 with our JSON body (ApiKey, SecretKey) in Location, plain and percent-encoded."""
+    body = json.dumps({"ApiKey": "AK-in-body", "SecretKey": "SK-in-body", "Phone": "0912000000"})
+    encoded = body.replace('"', "%22").replace(":", "%3A").replace(" ", "%20")
+    location = f"https://sms.example/v2/send?{encoded}#{body}"
+    httpserver.expect_request("/send").respond_with_response(Response(status=302, headers={"Location": location}))
+    monkeypatch.setenv("BROADCASTER_SMS_DIALECT", "esms")
+    monkeypatch.setenv("BROADCASTER_SMS_URL", httpserver.url_for("/send"))
+    monkeypatch.setenv("BROADCASTER_SMS_API_KEY", "AK-in-body")
+    monkeypatch.setenv("BROADCASTER_SMS_SECRET_KEY", "SK-in-body")
+    monkeypatch.setenv("BROADCASTER_SMS_BRANDNAME", "STTTT")
+    urgent_sms(shipped, settings, tmp_path, phones(2))
+
+    Worker(shipped, settings, ["sms"], "test-worker").drain(timeout=10)
+
+    with shipped() as session:
+        channel = session.scalars(select(CampaignChannel).where(CampaignChannel.channel == "sms")).one()
+        kept = [str(value) for row in session.execute(select(Delivery.reason, Delivery.response)) for value in row]
+        audit = [json.dumps(entry.details, ensure_ascii=False) for entry in session.scalars(select(AuditEntry))]
+    assert channel.paused and channel.pause_reason
+    assert "%22ApiKey%22%3A%20%22***%22" in channel.pause_reason
+    assert "%22SecretKey%22:%20%22***%22" in channel.pause_reason
+    everything = " ".join([channel.pause_reason, *kept, *audit])
+    assert "AK-in-body" not in everything and "SK-in-body" not in everything
+
+
+def test_a_misspelt_database_url_is_shown_without_its_password(cli: Cli) -> None:
+    cli.env["BROADCASTER_DATABASE_URL"] = f"postgresql//broadcaster:{PASSWORD}@127.0.0.1/broadcaster"
+    run = cli("campaign", "list")
+    assert run.exit_code == 1
+    assert "is not a database URL: 'postgresql//broadcaster:***@127.0.0.1/broadcaster'" in run.stderr
+    assert PASSWORD not in run.output

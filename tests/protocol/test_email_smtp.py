@@ -18,7 +18,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from channels.base import Outcome, RecipientKind, TransientError
-from channels.email import EmailChannel, EmailOptions
+from channels.email import EmailChannel, EmailOptions, UnsafeHeader
 from tests.helpers import bulletin, free_port
 
 
@@ -259,3 +259,29 @@ def test_channels_check_names_the_missing_sender(cli) -> None:  # type: ignore[n
     assert run.exit_code != 0
     assert "BROADCASTER_EMAIL_SENDER is not set: SMTP needs the department's real From address" in run.output
     assert "Traceback" not in run.output
+
+
+def test_no_text_of_a_letter_can_add_a_header_to_it(mailbox: Mailbox, tmp_path: Path) -> None:
+    """A subject rendered with a line break stays one Subject; a name or an address with one is not sent."""
+    injected = letter("k1", "soyte@tayninh.example")
+    injected.parts["subject"] = "V/v cảnh báo\r\nBcc: attacker@evil.example\nReply-To: attacker@evil.example"
+    ascii_injected = letter("k2", "soyte@tayninh.example")
+    ascii_injected.parts["subject"] = "Warning\r\nBcc: attacker@evil.example"
+    named = letter("k3", "soyte@tayninh.example", name="Sở Y tế\r\nBcc: attacker@evil.example")
+    with adapter(mailbox, tmp_path) as channel:
+        results = channel.send([injected, ascii_injected, named])
+        sender = bulletin(
+            "k4",
+            RecipientKind.AGENCY,
+            "soyte@tayninh.example",
+            parts={"subject": "V/v", "txt": "x"},
+            details={"sender_name": "Sở TT&TT\nReply-To: attacker@evil.example"},
+        )
+        with pytest.raises(UnsafeHeader, match="From would hold a line break"):
+            channel.build(sender)
+    assert [result.outcome for result in results[:2]] == [Outcome.SENT, Outcome.SENT]
+    assert results[2].outcome == Outcome.REJECTED and "To would hold a line break" in results[2].reason
+    for received in mailbox.messages:
+        message = email.message_from_bytes(received.content, policy=email.policy.default)  # type: ignore[arg-type]
+        assert message["Bcc"] is None and message["Reply-To"] == "thanhtra@stttt.tayninh.example"
+        assert received.rcpt_tos == ["soyte@tayninh.example"]

@@ -64,3 +64,16 @@ def test_log_lines_and_their_tracebacks_carry_no_secret() -> None:
     line = formatter.format(record)
     assert "K9" not in line and ":pw@" not in line
     assert "apikey=***" in line and "https://u:***@gw/" in line and "Traceback" in line
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ('{"ApiKey": "A1", "SecretKey":"S\\"2", "To": "0912"}', '{"ApiKey": "***", "SecretKey":"***", "To": "0912"}'),
+        ("/x?%7B%22ApiKey%22%3A%22A1%22%2C%22To%22%7D", "/x?%7B%22ApiKey%22%3A%22***%22%2C%22To%22%7D"),
+        ("postgresql//u:S3cret@db/bc", "postgresql//u:***@db/bc"),
+        ("postgresql:u:S3cret@db/bc", "postgresql:u:***@db/bc"),
+    ],
+)
+def test_credentials_in_json_members_and_misspelt_urls_are_masked(text: str, shown: str) -> None:
+    assert mask_secrets(text) == shown

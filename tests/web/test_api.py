@@ -56,6 +56,12 @@ def import_directory(client: TestClient, operator: dict[str, str]) -> None:
         assert answer.json()["summary"].startswith(f"{kind} from {path.name}: ")
 
 
+def approve_numbers(client: TestClient, approver: dict[str, str]) -> None:
+    for issuer in ("tay-ninh-stttt", "binh-phuoc-stttt"):
+        decided = client.post(f"/api/v1/directory/issuers/{issuer}/numbers/approve", headers=approver)
+        assert decided.status_code == 200 and decided.json()["proposed"] is None, decided.text
+
+
 def test_the_whole_story_works_through_the_api_alone_with_tokens(
     client: TestClient, sessions: sessionmaker[Session], web_settings: Settings, tmp_path: Path
 ) -> None:
@@ -63,6 +69,10 @@ def test_the_whole_story_works_through_the_api_alone_with_tokens(
     drafter = sign_in(client, sessions, "Lan", "drafter")
     approver = sign_in(client, sessions, "Minh", "approver")
     import_directory(client, operator)
+    # The issuers' numbers, imported by the operator, come into force once someone else approves them.
+    waiting = client.get("/api/v1/directory/issuers/tay-ninh-stttt/numbers", headers=drafter).json()
+    assert waiting["in_force"]["hotlines"] == [] and waiting["proposed_by"] == "hải"
+    approve_numbers(client, approver)
     listed = client.get("/api/v1/directory/subscribers", headers=drafter).json()
     assert listed["rows"][0][0] == "thue-bao-tay-ninh"
 
@@ -130,6 +140,7 @@ def test_a_retried_create_or_send_now_with_the_same_idempotency_key_acts_once(
     admin = sign_in(client, sessions, "an", "admin")
     approver = sign_in(client, sessions, "minh", "approver")
     import_directory(client, operator)
+    approve_numbers(client, approver)
     content = current(tmp_path, web_settings.today()).read_bytes()
     keyed = {**admin, "Idempotency-Key": "tao-chien-dich-1"}
     answers = [

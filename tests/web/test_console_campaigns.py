@@ -91,3 +91,20 @@ def test_an_approver_approves_and_a_return_needs_a_reason_next_to_its_field(
     approved = client.post(f"/campaigns/{slug}/approve", data={"csrf_token": token, "back": "preview"})
     assert approved.status_code == 200 and "đã phê duyệt" in approved.text
     assert "Không có thay đổi." in approved.text  # the approved version is the one shown
+
+
+def test_a_refused_change_on_the_campaign_page_is_a_sentence_on_that_page(
+    client: TestClient, sessions: sessionmaker[Session], web_settings: Settings, tmp_path: Path
+) -> None:
+    """A drafter's approve, an approver's pause and an admin approving their own submission: 422 and why."""
+    slug = _submitted(client, sessions, web_settings, tmp_path)
+    token = form_token(client.get(f"/campaigns/{slug}").text)
+    own = client.post(f"/campaigns/{slug}/approve", data={"csrf_token": token})
+    assert own.status_code == 422 and "two-person rule" in own.text and "Thứ Hai" in own.text
+    for login, role, action in (("dung", "drafter", "approve"), ("minh", "approver", "pause")):
+        staff(sessions, login, role)
+        client.cookies.clear()
+        token = sign_in(client, login)
+        refused = client.post(f"/campaigns/{slug}/{action}", data={"csrf_token": token})
+        assert refused.status_code == 422, refused.text
+        assert "needs the permission" in refused.text or "may not" in refused.text

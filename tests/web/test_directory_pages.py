@@ -163,13 +163,33 @@ def test_an_issuer_profile_is_edited_in_a_form_and_a_bad_hotline_is_said_beside_
     assert 'id="hotlines[0].number-error"' in refused.text and "&#39;123&#39; is not a valid" in refused.text
     fields["hotlines[0].number"] = "0276 3 822 828"
     saved = client.post("/directory/issuers/tay-ninh-stttt", data=fields)
-    assert saved.status_code == 200 and "Đã lưu hồ sơ." in saved.text
+    # What citizens are told is genuine changes only once a second person approves it.
+    assert saved.status_code == 200 and "đang chờ người khác phê duyệt" in saved.text
+    assert 'id="proposed"' in saved.text and "02763822828" in saved.text
+    with sessions() as session:
+        before = session.scalar(select(Issuer.hotlines).where(Issuer.slug == "tay-ninh-stttt"))
+    assert before != [{"number": "02763822828", "label": "Thanh tra Sở", "contact": ""}]
+    staff(sessions, "minh", "approver")
+    client.cookies.clear()
+    token = sign_in(client, "minh")
+    approved = client.post("/directory/issuers/tay-ninh-stttt/numbers/approve", data={"csrf_token": token})
+    assert approved.status_code == 200 and "Đã phê duyệt" in approved.text, approved.text
     with sessions() as session:
         hotlines = session.scalar(select(Issuer.hotlines).where(Issuer.slug == "tay-ninh-stttt"))
+        audit = {entry.action: entry.details for entry in session.scalars(select(AuditEntry))}
     assert hotlines == [{"number": "02763822828", "label": "Thanh tra Sở", "contact": ""}]
+    assert audit["approve-issuer-numbers"]["old"]["hotlines"] == before
+    assert audit["approve-issuer-numbers"]["proposed_by"] == "tam"
+    assert audit["propose-issuer-numbers"]["new"]["hotlines"] == hotlines
     # How the stations read a document's number (DOMAIN §9, §15) is the issuer's choice, made on the same form.
-    assert 'name="symbol_reading"' in saved.text
-    fields |= {"symbol_reading": "none", "readings": "Zalo = Za-lô\nđường link = đường dẫn"}
+    client.cookies.clear()
+    sign_in(client, "tam")
+    assert 'name="symbol_reading"' in client.get("/directory/issuers/tay-ninh-stttt").text
+    fields |= {
+        "csrf_token": form_token(client.get("/directory").text),
+        "symbol_reading": "none",
+        "readings": "Zalo = Za-lô\nđường link = đường dẫn",
+    }
     assert client.post("/directory/issuers/tay-ninh-stttt", data=fields).status_code == 200
     with sessions() as session:
         issuer = session.scalars(select(Issuer).where(Issuer.slug == "tay-ninh-stttt")).one()

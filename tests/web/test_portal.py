@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -35,10 +36,23 @@ def new_link(sessions: sessionmaker[Session], station: str = "dtt-go-dau") -> st
         return airing.rotate_link(session, airing.find_station(session, station), "operator")
 
 
-def signed_in(client: TestClient, token: str) -> None:
+def signed_in(client: TestClient, token: str) -> str:
+    """Open the station's link; the form token its page gives the portal's forms."""
     answer = client.get(f"/portal/link/{token}", follow_redirects=False)
     assert answer.status_code == 303 and answer.headers["location"] == "/portal"
     assert "httponly" in answer.headers["set-cookie"].lower()
+    return page_form_token(client)
+
+
+def page_form_token(client: TestClient) -> str:
+    found = re.search(r'name="csrf_token" value="([0-9a-f]+)"', client.get("/portal").text)
+    assert found, "the portal's page gives its forms a token"
+    return found.group(1)
+
+
+def form(client: TestClient, **fields: str) -> dict[str, str]:
+    """A portal form's fields with the form token of the page, as the station's browser sends them."""
+    return {**fields, "csrf_token": page_form_token(client)}
 
 
 def test_the_link_opens_the_stations_own_scripts_in_vietnamese(
@@ -94,15 +108,15 @@ def test_a_slot_is_confirmed_aired_and_another_not_aired_with_a_reason(
     first, second = slots["dtt-go-dau"]
     page = client.get("/portal").text
     assert '<option value=""></option>' not in page and 'type="radio" name="reason" value="equipment"' in page
-    aired = client.post(f"/portal/slots/{first}", data={"aired": "1"}, headers=HTMX)
+    aired = client.post(f"/portal/slots/{first}", data=form(client, aired="1"), headers=HTMX)
     assert aired.status_code == 200 and "Đã phát lúc" in aired.text and f'id="slot-{first}"' in aired.text
     # Once confirmed, the card folds its forms away under "Sửa xác nhận".
     assert aired.text.index('<details class="change">') < aired.text.index('class="aired"')
-    missing_reason = client.post(f"/portal/slots/{second}", data={"aired": "0", "note": "x"}, headers=HTMX)
+    missing_reason = client.post(f"/portal/slots/{second}", data=form(client, aired="0", note="x"), headers=HTMX)
     assert missing_reason.status_code == 422
     assert "Hãy chọn lý do không phát" in missing_reason.text
     assert '<details class="not-aired" open>' in missing_reason.text and 'value="x"' in missing_reason.text
-    not_aired = client.post(f"/portal/slots/{second}", data={"aired": "0", "reason": "power"}, headers=HTMX)
+    not_aired = client.post(f"/portal/slots/{second}", data=form(client, aired="0", reason="power"), headers=HTMX)
     assert not_aired.status_code == 200 and "Không phát: Mất điện" in not_aired.text
     assert "Chưa phát" not in not_aired.text
     with sessions() as session:
@@ -119,7 +133,7 @@ def test_an_airing_time_before_the_slot_is_refused_as_before_the_slot(
     signed_in(client, new_link(sessions))
     first = slots["dtt-go-dau"][0]
     early = (web_settings.local_now() - timedelta(hours=2)).strftime("%H:%M")
-    answer = client.post(f"/portal/slots/{first}", data={"aired": "1", "aired_at": early}, headers=HTMX)
+    answer = client.post(f"/portal/slots/{first}", data=form(client, aired="1", aired_at=early), headers=HTMX)
     assert answer.status_code == 422 and f"Giờ phát {early} sớm hơn khung giờ" in answer.text
     assert "chưa đến" not in answer.text
 
@@ -130,8 +144,10 @@ def test_pressing_aired_again_does_not_replace_the_time_stated(
     signed_in(client, new_link(sessions))
     second = slots["dtt-go-dau"][1]
     stated = (web_settings.local_now() - timedelta(minutes=4)).strftime("%H:%M")
-    assert client.post(f"/portal/slots/{second}", data={"aired": "1", "aired_at": stated}, headers=HTMX).is_success
-    again = client.post(f"/portal/slots/{second}", data={"aired": "1"}, headers=HTMX)
+    assert client.post(
+        f"/portal/slots/{second}", data=form(client, aired="1", aired_at=stated), headers=HTMX
+    ).is_success
+    again = client.post(f"/portal/slots/{second}", data=form(client, aired="1"), headers=HTMX)
     assert again.status_code == 200 and f"Đã phát lúc {stated}" in again.text
 
 
@@ -160,9 +176,11 @@ def test_without_javascript_a_confirmation_posts_and_comes_back_to_the_page(
 ) -> None:
     signed_in(client, new_link(sessions))
     first = slots["dtt-go-dau"][0]
-    answer = client.post(f"/portal/slots/{first}", data={"aired": "1", "aired_at": "99:99"}, follow_redirects=False)
+    answer = client.post(
+        f"/portal/slots/{first}", data=form(client, aired="1", aired_at="99:99"), follow_redirects=False
+    )
     assert answer.status_code == 422 and "&#39;99:99&#39; không phải là giờ" in answer.text
-    answer = client.post(f"/portal/slots/{first}", data={"aired": "1"}, follow_redirects=False)
+    answer = client.post(f"/portal/slots/{first}", data=form(client, aired="1"), follow_redirects=False)
     assert answer.status_code == 303 and answer.headers["location"] == f"/portal#slot-{first}"
 
 
@@ -171,7 +189,7 @@ def test_another_stations_slot_is_refused_in_the_stations_language(
 ) -> None:
     signed_in(client, new_link(sessions))
     other = slots["dtt-tan-bien"][0]
-    answer = client.post(f"/portal/slots/{other}?lang=en", data={"aired": "1"}, follow_redirects=False)
+    answer = client.post(f"/portal/slots/{other}?lang=en", data=form(client, aired="1"), follow_redirects=False)
     assert answer.status_code == 422 and "This slot is not one of your station&#39;s." in answer.text
     with sessions() as session:
         assert airing.airing_counts(session, timedelta(hours=12), web_settings.clock.now())[1].aired == 0
@@ -216,8 +234,11 @@ def test_a_missing_sign_in_says_what_to_do_for_an_account_and_for_a_link(
 def test_a_station_signs_out_with_its_link_and_with_its_account(
     client: TestClient, sessions: sessionmaker[Session], slots: dict[str, list[int]]
 ) -> None:
-    signed_in(client, new_link(sessions))
-    bye = client.post("/portal/sign-out", follow_redirects=False)
+    token = signed_in(client, new_link(sessions))
+    refused = client.post("/portal/sign-out", follow_redirects=False)  # another site cannot sign a station out
+    assert refused.status_code == 403 and "Yêu cầu đăng xuất không gửi từ trang của đài" in refused.text
+    assert client.get("/portal").status_code == 200
+    bye = client.post("/portal/sign-out", data={"csrf_token": token}, follow_redirects=False)
     assert bye.status_code == 303 and bye.headers["location"] == "/portal/signed-out"
     assert client.get("/portal").status_code == 401
     assert "Đã đăng xuất" in client.get("/portal/signed-out").text
@@ -226,11 +247,11 @@ def test_a_station_signs_out_with_its_link_and_with_its_account(
         accounts.create_account(session, "dai-go-dau", "station", password="mật khẩu của đài", stations=["dtt-go-dau"])
     login = client.get("/login")
     token = login.text.split('name="csrf_token" value="')[1].split('"')[0]
-    form = {"login": "dai-go-dau", "password": "mật khẩu của đài", "csrf_token": token}
-    assert client.post("/login", data=form, follow_redirects=False).headers["location"] == "/portal"
+    login_form = {"login": "dai-go-dau", "password": "mật khẩu của đài", "csrf_token": token}
+    assert client.post("/login", data=login_form, follow_redirects=False).headers["location"] == "/portal"
     page = client.get("/portal")
     assert page.status_code == 200 and 'action="/portal/sign-out"' in page.text
-    bye = client.post("/portal/sign-out", follow_redirects=False)
+    bye = client.post("/portal/sign-out", data=form(client), follow_redirects=False)
     assert bye.headers["location"] == "/login"
     assert client.get("/portal").status_code == 401
 
@@ -284,8 +305,9 @@ def test_the_monitor_and_the_audit_log_say_each_slots_report_in_words(
 ) -> None:
     signed_in(client, new_link(sessions))
     first, second = slots["dtt-go-dau"]
-    client.post(f"/portal/slots/{first}", data={"aired": "1"}, headers=HTMX)
-    client.post(f"/portal/slots/{second}", data={"aired": "0", "reason": "power", "note": "mất điện cả xã"})
+    assert client.post(f"/portal/slots/{first}", data=form(client, aired="1"), headers=HTMX).is_success
+    sent = form(client, aired="0", reason="power", note="mất điện cả xã")
+    assert client.post(f"/portal/slots/{second}", data=sent, follow_redirects=False).status_code == 303
     client.cookies.clear()
     staff(sessions, "hoa", "operator")
     sign_in(client, "hoa")
@@ -308,3 +330,22 @@ def station_zone():  # type: ignore[no-untyped-def]
     from zoneinfo import ZoneInfo
 
     return ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def test_a_confirmation_from_another_site_is_refused_and_not_recorded(
+    client: TestClient, sessions: sessionmaker[Session], web_settings: Settings, slots: dict[str, list[int]]
+) -> None:
+    """Another site can make a station's browser send its cookie, but cannot read the page's form token;
+    and a browser says where a form came from."""
+    token = signed_in(client, new_link(sessions))
+    first = slots["dtt-go-dau"][0]
+    no_token = client.post(f"/portal/slots/{first}", data={"aired": "1"}, follow_redirects=False)
+    assert no_token.status_code == 403 and "không gửi từ trang của đài" in no_token.text
+    elsewhere = {"Origin": "https://evil.example"}
+    foreign = client.post(f"/portal/slots/{first}", data=form(client, aired="1"), headers=elsewhere)
+    assert foreign.status_code == 403
+    with sessions() as session:
+        assert airing.airing_counts(session, timedelta(hours=12), web_settings.clock.now())[0].aired == 0
+    ours = {"Origin": "http://testserver"}
+    sent = client.post(f"/portal/slots/{first}", data=form(client, aired="1"), headers=ours, follow_redirects=False)
+    assert sent.status_code == 303 and token

@@ -24,6 +24,7 @@ from broadcaster.web.app import create_app
 from broadcaster.workers import Worker
 from tests.moment import WEDNESDAY, coming
 from tests.scenario import campaign, local
+from tests.web.test_portal import form
 
 ZONE = "Asia/Ho_Chi_Minh"
 
@@ -137,7 +138,7 @@ def test_a_phone_keeps_each_event_from_planning_through_airing_and_a_not_aired_s
     assert fired[first_uid].decoded("dtstamp") != planned[first_uid].decoded("dtstamp")  # it changed
     assert fired[second_uid].to_ical() == planned[second_uid].to_ical()  # the other did not
 
-    report = phone.post(f"/portal/slots/{slot.delivery_id}", data={"aired": "0", "reason": "power"})
+    report = phone.post(f"/portal/slots/{slot.delivery_id}", data=form(phone, aired="0", reason="power"))
     assert report.status_code in (200, 303)
     reported = events(phone, path)
     assert set(reported) == set(planned)

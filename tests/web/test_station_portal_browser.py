@@ -20,6 +20,7 @@ from broadcaster import airing
 from broadcaster.db import transaction
 from broadcaster.examples import import_examples
 from broadcaster.settings import Settings
+from tests.helpers import wait_for
 from tests.radio_slots import aired_slots
 from tests.web.conftest import person
 
@@ -69,7 +70,9 @@ def test_a_station_on_a_small_phone_reads_plays_confirms_and_finds_its_calendar(
     no_sideways_scrolling(page)
     page.screenshot(path=str(ARTEFACTS / "2-script.png"))
     page.locator("#play").tap()
-    page.wait_for_function(f"document.querySelector('#audio-{first}').currentTime > 0.3", timeout=20_000)
+    # Polled from here: the page's Content-Security-Policy forbids the eval a page-side wait would need.
+    audio = page.locator(f"#audio-{first}")
+    wait_for(lambda: audio.evaluate("element => element.currentTime") > 0.3, 20, "the draft audio to play")
     expect(page.locator("#play")).to_have_text("❚❚ Tạm dừng")
     page.locator("#play").tap()
     expect(page.locator("#play")).to_contain_text("▶ Nghe thử")

@@ -1,7 +1,7 @@
 """issuer's way of reading document symbols aloud: "số 881 của Sở …" (brief) or the number alone (DOMAIN §15)
 
 Revision ID: 0021
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-07 09:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0021"
-down_revision = "0018"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, File, Header, Path, Query, Request, UploadFile
+from fastapi import Body, Depends, File, Header, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -12,11 +12,11 @@ from broadcaster.accounts import Actor
 from broadcaster.operations import campaigns as operations
 from broadcaster.operations.campaigns import AuditRecord, CampaignDetail, CampaignSummary, SavedCampaign
 from broadcaster.operations.preview import Preview, preview, preview_all
-from broadcaster.web.api.common import Slug, read_upload, settings_of
+from broadcaster.web.api.common import Slug, api_router, read_upload, settings_of
 from broadcaster.web.auth import DbSession, require
 from broadcaster.web.idempotency import HEADER, answer_once, fingerprint
 
-router = APIRouter(prefix="/campaigns", tags=["campaigns"])
+router = api_router(prefix="/campaigns", tags=["campaigns"])
 
 Reader = Annotated[Actor, Depends(require("campaigns:read"))]
 Drafter = Annotated[Actor, Depends(require("campaigns:draft"))]

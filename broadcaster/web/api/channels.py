@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 
 from broadcaster.accounts import Actor
 from broadcaster.operations.channels import ChannelCheck, check_channels
-from broadcaster.web.api.common import settings_of
+from broadcaster.web.api.common import api_router, settings_of
 from broadcaster.web.auth import require
 
-router = APIRouter(tags=["channels"])
+router = api_router(tags=["channels"])
 
 
 @router.get("/channels", response_model=list[ChannelCheck], summary="Check every channel's settings")

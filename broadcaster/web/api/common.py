@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Path, Request, UploadFile
+from fastapi import APIRouter, Path, Request, UploadFile
 
 from broadcaster.settings import Settings
+from broadcaster.web.limits import StrictJsonRoute
 
 Slug = Annotated[str, Path(min_length=1, max_length=100, description="The campaign's slug")]
+
+
+def api_router(**options: Any) -> APIRouter:
+    """A router of the API: its JSON bodies are read strictly (a key given twice or nesting too deep is a 400)."""
+    return APIRouter(route_class=StrictJsonRoute, **options)
 
 
 def settings_of(request: Request) -> Settings:

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
+from fastapi import Depends, File, Form, Path, Query, UploadFile
 from pydantic import BaseModel
 
 from broadcaster.accounts import Actor
 from broadcaster.directory import ImportReport
 from broadcaster.operations import directory as operations
 from broadcaster.operations.directory import Listing
-from broadcaster.web.api.common import read_upload
+from broadcaster.web.api.common import api_router, read_upload
 from broadcaster.web.auth import DbSession, require
 
-router = APIRouter(prefix="/directory", tags=["directory"])
+router = api_router(prefix="/directory", tags=["directory"])
 Kind = Annotated[str, Path(max_length=20, description=", ".join(operations.KINDS))]
 
 
@@ -87,3 +87,46 @@ def import_upload(
     content, filename = read_upload(file)
     report = operations.import_upload(session, actor, kind, content, filename, list_slug=list, list_name=name)
     return ImportOut.of(report)
+
+
+class NumbersOut(BaseModel):
+    issuer: str
+    in_force: dict[str, Any]
+    proposed: dict[str, Any] | None
+    proposed_by: str | None
+
+
+def _numbers(session: DbSession, actor: Actor, slug: str) -> NumbersOut:
+    proposal = operations.numbers_proposal(session, actor, slug)
+    if proposal is None:
+        shown = operations.issuer_profile(session, actor, slug)
+        in_force = {"hotlines": shown["hotlines"], "official_numbers": shown["official_numbers"]}
+        return NumbersOut(issuer=slug, in_force=in_force, proposed=None, proposed_by=None)
+    return NumbersOut(
+        issuer=slug, in_force=proposal.in_force, proposed=proposal.proposed, proposed_by=proposal.proposed_by
+    )
+
+
+Slug = Annotated[str, Path(max_length=100, description="The issuer's slug")]
+
+
+@router.get("/issuers/{slug}/numbers", response_model=NumbersOut, summary="An issuer's numbers and any proposal")
+def issuer_numbers(
+    session: DbSession, actor: Annotated[Actor, Depends(require("directory:read"))], slug: Slug
+) -> NumbersOut:
+    return _numbers(session, actor, slug)
+
+
+@router.post(
+    "/issuers/{slug}/numbers/{decision}",
+    response_model=NumbersOut,
+    summary="Approve or reject an issuer's proposed numbers (another person than the one who proposed them)",
+)
+def decide_numbers(
+    session: DbSession,
+    actor: Annotated[Actor, Depends(require("campaigns:approve"))],
+    slug: Slug,
+    decision: Annotated[Literal["approve", "reject"], Path()],
+) -> NumbersOut:
+    operations.decide_numbers(session, actor, slug, decision == "approve")
+    return _numbers(session, actor, slug)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from importlib.resources import files
 
-from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-router = APIRouter()
+from broadcaster.web.api.common import api_router
+
+router = api_router()
 
 
 @router.get("/docs", response_class=HTMLResponse, include_in_schema=False)

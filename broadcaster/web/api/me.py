@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
 from pydantic import BaseModel
 
+from broadcaster.web.api.common import api_router
 from broadcaster.web.auth import CurrentActor
 
-router = APIRouter(tags=["accounts"])
+router = api_router(tags=["accounts"])
 
 
 class Me(BaseModel):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
@@ -14,10 +14,10 @@ from broadcaster import airing
 from broadcaster.accounts import Actor
 from broadcaster.csvfiles import csv_bytes
 from broadcaster.operations import stations
-from broadcaster.web.api.common import settings_of
+from broadcaster.web.api.common import api_router, settings_of
 from broadcaster.web.auth import DbSession, require
 
-router = APIRouter(tags=["radio"])
+router = api_router(tags=["radio"])
 Reader = Annotated[Actor, Depends(require("campaigns:read"))]
 Campaign = Annotated[str | None, Query(description="One campaign (default: all)")]
 Days = Annotated[int | None, Query(ge=0, le=366, description="Only the slots of the last this many days")]

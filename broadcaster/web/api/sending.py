@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
@@ -14,11 +14,11 @@ from broadcaster.csvfiles import csv_bytes
 from broadcaster.operations import sending
 from broadcaster.operations.sending import DeliveryDetail, DeliveryPage, FanOut, RetryResult, SendNowResult
 from broadcaster.web.api.campaigns import IdempotencyKey
-from broadcaster.web.api.common import Slug, settings_of
+from broadcaster.web.api.common import Slug, api_router, settings_of
 from broadcaster.web.auth import DbSession, require
 from broadcaster.web.idempotency import answer_once, fingerprint
 
-router = APIRouter(tags=["sending"])
+router = api_router(tags=["sending"])
 
 Reader = Annotated[Actor, Depends(require("campaigns:read"))]
 Sender = Annotated[Actor, Depends(require("campaigns:send"))]
@@ -65,7 +65,7 @@ def deliveries(
     slug: Slug,
     state: StateName = None,
     channel: ChannelName = None,
-    after: Annotated[int | None, Query(ge=0, description="The next_cursor of the previous page")] = None,
+    after: Annotated[int | None, Query(ge=0, le=2**62, description="The next_cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> DeliveryPage:
     return sending.deliveries(session, actor, slug, state=state, channel=channel, after=after, limit=limit)

@@ -8,17 +8,17 @@ from __future__ import annotations
 from datetime import time
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from broadcaster.accounts import Actor
 from broadcaster.airing import NotAiredReason
 from broadcaster.operations import stations
 from broadcaster.operations.stations import StationSlot
-from broadcaster.web.api.common import settings_of
+from broadcaster.web.api.common import api_router, settings_of
 from broadcaster.web.auth import DbSession, require
 
-router = APIRouter(prefix="/station", tags=["stations"])
+router = api_router(prefix="/station", tags=["stations"])
 
 Station = Annotated[Actor, Depends(require(stations.CONFIRM))]
 SlotId = Annotated[int, Path(ge=1, le=2**62, description="The slot's number, as the slot list gives it")]

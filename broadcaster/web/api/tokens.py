@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import BaseModel, Field
 
 from broadcaster import accounts
-from broadcaster.errors import UserError
+from broadcaster.operations import accounts as account_operations
+from broadcaster.web.api.common import api_router
 from broadcaster.web.auth import client_address
 
-router = APIRouter(tags=["accounts"])
+router = api_router(tags=["accounts"])
 
 
 class TokenRequest(BaseModel):
@@ -32,13 +33,11 @@ class TokenOut(BaseModel):
 def create_token(request: Request, body: TokenRequest) -> TokenOut:
     sessions = request.app.state.sessions
     with sessions() as session:
-        try:
-            now = request.app.state.settings.clock.now()
-            account = accounts.authenticate_password(session, body.login, body.password, client_address(request), now)
-        except UserError:
-            session.commit()  # a failed login is remembered, so repeated guesses are slowed down
-            raise
+        now = request.app.state.settings.clock.now()
+        # A failed login is counted in a transaction of its own (accounts.authenticate_password).
+        account = accounts.authenticate_password(session, body.login, body.password, client_address(request), now)
         expires = now + timedelta(days=body.expires_in_days) if body.expires_in_days else None
-        token = accounts.create_token(session, account, body.name, now, expires)
+        actor = accounts.Actor.for_account(account, client_address(request))
+        token = account_operations.create_token(session, actor, account.login, body.name, now, expires)
         session.commit()
     return TokenOut(id=token.id, name=token.name, token=token.token, expires_at=token.expires_at)

@@ -30,7 +30,18 @@ from broadcaster.models import Account
 from broadcaster.web.auth import Authenticator
 from broadcaster.web.console import errors, sessions
 
-PAGE_MODULES = ("login", "dashboard", "campaigns", "composer", "monitor", "directory", "calendar", "admin")
+PAGE_MODULES = (
+    "login",
+    "dashboard",
+    "campaigns",
+    "composer",
+    "monitor",
+    "directory",
+    "calendar",
+    "admin",
+    "tokens",
+    "issuer_numbers",
+)
 
 
 def api_cookie_account(request: Request, session: Session) -> Account | None:

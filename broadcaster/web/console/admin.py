@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, Form, Request
+from fastapi import Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -181,7 +181,7 @@ def audit_page(
     action: str = "",
     starts: str = "",
     ends: str = "",
-    before: int | None = None,
+    before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> Response:
     words = words_of(request)
     values = {"campaign": campaign, "account": account, "action": action, "starts": starts, "ends": ends}

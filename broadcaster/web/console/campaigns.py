@@ -120,10 +120,12 @@ def changed_parts(changes: list[dict[str, Any]]) -> list[str]:
     return found
 
 
-def _campaign_context(session: Session, actor: Actor, slug: str, settings: Settings) -> dict[str, Any]:
+def _campaign_context(session: Session, actor: Actor, slug: str, settings: Settings, lang: str) -> dict[str, Any]:
+    """What the campaign page shows; the timetable's sentences too, which every rendering of it needs."""
     detail = operations.show(session, actor, slug)
     campaign = find_campaign(session, slug)
     return {
+        "sentences": timetable_sentences(campaign, lang),
         "detail": detail,
         "campaign": campaign,
         "actions": _actions(campaign, actor),
@@ -153,8 +155,7 @@ def timetable_sentences(campaign: Campaign, lang: str) -> dict[str, list[str]]:
 
 @router.get("/campaigns/{slug}", response_class=HTMLResponse)
 def campaign_page(request: Request, session: DbSession, actor: Reader, slug: str) -> Response:
-    context = _campaign_context(session, actor, slug, settings_of(request)) | {"form": FormState()}
-    context["sentences"] = timetable_sentences(context["campaign"], language(request))
+    context = _campaign_context(session, actor, slug, settings_of(request), language(request)) | {"form": FormState()}
     return render(request, "campaign.html", context)
 
 
@@ -190,8 +191,7 @@ def _campaign_page_again(
     form.fail(where, sentence)
     for detail in more:
         form.fail(where, detail)
-    context = _campaign_context(session, actor, slug, settings_of(request)) | {"form": form}
-    context["sentences"] = timetable_sentences(context["campaign"], language(request))
+    context = _campaign_context(session, actor, slug, settings_of(request), language(request)) | {"form": form}
     return render(request, "campaign.html", context, status_code=422)
 
 
@@ -223,7 +223,10 @@ def change_status(
     if back == "preview":
         context = _preview_context(request, session, actor, slug, {}) | {"form": form, "failed_action": action}
         return render(request, "preview.html", context, status_code=422)
-    context = _campaign_context(session, actor, slug, settings_of(request)) | {"form": form, "failed_action": action}
+    context = _campaign_context(session, actor, slug, settings_of(request), language(request)) | {
+        "form": form,
+        "failed_action": action,
+    }
     return render(request, "campaign.html", context, status_code=422)
 
 
@@ -256,7 +259,7 @@ def _preview_context(
     request: Request, session: Session, actor: Actor, slug: str, wanted: dict[str, str], of_revision: bool = False
 ) -> dict[str, Any]:
     settings = settings_of(request)
-    context = _campaign_context(session, actor, slug, settings_of(request))
+    context = _campaign_context(session, actor, slug, settings, language(request))
     campaign: Campaign = context["campaign"]
     of_revision = of_revision and campaign.revision is not None
     sample = FormState(values=dict(wanted))

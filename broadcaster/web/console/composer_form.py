@@ -9,6 +9,7 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
+from broadcaster import json_input
 from broadcaster.operations.composer import CHANNELS, CampaignForm, ChannelForm
 from broadcaster.timetable_choices import KINDS, RuleChoice
 from broadcaster.web.console.pages import FormState
@@ -54,9 +55,9 @@ class _Reader:
     def json(self, name: str, field: str, empty: Any) -> Any:
         value = self.text(name)
         try:
-            return json.loads(value) if value else empty
-        except json.JSONDecodeError as exc:
-            self.state.fail(field, self.words["variables_not_json"].format(reason=exc.msg))
+            return json_input.loads(value) if value else empty
+        except json_input.JsonRefused as exc:
+            self.state.fail(field, self.words["variables_not_json"].format(reason=exc))
             return empty
 
 

@@ -214,4 +214,7 @@ def save_issuer(request: Request, session: DbSession, actor: Manager, slug: str,
         if not isinstance(exc, InvalidInput):
             form.fail_with(exc)
         return render(request, "issuer_form.html", {"form": form, "slug": slug, "notice": ""}, status_code=422)
-    return RedirectResponse(f"/directory/issuers/{profile['issuer']}?saved=1", status_code=303)
+    slug = profile["issuer"]
+    if directory_ops.numbers_proposal(session, actor, slug) is not None:  # numbers changed: a second person decides
+        return RedirectResponse(f"/directory/issuers/{slug}/numbers?done=waiting_notice", status_code=303)
+    return RedirectResponse(f"/directory/issuers/{slug}?saved=1", status_code=303)

@@ -60,7 +60,7 @@ def sign_in(
             response = RedirectResponse(_landing(account.role, next), status_code=303)
             sessions.open_session(session, request, response, account)
             return response
-    # Returned, not raised: the failure count must be committed with the request.
+    # Returned, not raised: the page shows each sentence beside its field (failures are counted apart).
     return render(request, "login.html", {"form": form}, status_code=422 if form.errors.keys() - {""} else 429)
 
 

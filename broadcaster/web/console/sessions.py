@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from broadcaster.models import Account, ConsoleSession
 from broadcaster.settings import Settings
+from broadcaster.web.auth import client_address, client_scheme
 
 COOKIE = "bc_console"
 PRE_LOGIN_COOKIE = "bc_form"
@@ -40,23 +41,25 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-def secure_cookies(settings: Settings) -> bool:
-    return settings.public_url.startswith("https://")
+def secure_cookies(request: Request) -> bool:
+    """Cookies are Secure when the site is reached over https: its public address says so, or the client's
+    own request came over TLS (behind a trusted proxy that ends TLS, as the proxy says)."""
+    return _settings(request).public_url.startswith("https://") or client_scheme(request) == "https"
 
 
-def _set_cookie(response: Response, settings: Settings, name: str, value: str) -> None:
-    response.set_cookie(name, value, httponly=True, samesite="lax", secure=secure_cookies(settings), path="/")
+def _set_cookie(response: Response, request: Request, name: str, value: str) -> None:
+    response.set_cookie(name, value, httponly=True, samesite="lax", secure=secure_cookies(request), path="/")
 
 
 def open_session(session: Session, request: Request, response: Response, account: Account) -> None:
     """Start a sign-in for `account` and give the browser its cookie (a fresh id: no fixation)."""
     plain = secrets.token_urlsafe(32)
-    client = request.client.host if request.client is not None else None
+    client = client_address(request)
     now = _settings(request).clock.now()
     session.add(
         ConsoleSession(account_id=account.id, digest=_digest(plain), client=client, created_at=now, last_seen_at=now)
     )
-    _set_cookie(response, _settings(request), COOKIE, plain)
+    _set_cookie(response, request, COOKIE, plain)
 
 
 def close_session(session: Session, request: Request, response: Response) -> None:
@@ -108,7 +111,7 @@ def remember_basis(request: Request, response: Response) -> None:
     """Set the pre-login cookie a page's token was made from, when the page had to make one."""
     made = getattr(request.state, "new_form_cookie", None)
     if made is not None:
-        _set_cookie(response, _settings(request), PRE_LOGIN_COOKIE, made)
+        _set_cookie(response, request, PRE_LOGIN_COOKIE, made)
 
 
 def csrf_matches(request: Request, sent: str | None) -> bool:

@@ -20,6 +20,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, Form, Query, Request
+from fastapi import Path as InPath
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
@@ -34,9 +35,12 @@ from broadcaster.web.console import sessions as console_sessions
 from broadcaster.web.portal import cards
 from broadcaster.web.portal.calendar import station_calendar
 from broadcaster.web.portal.signing_in import (
+    CSRF_FIELD,
     NotSignedIn,
     by_account,
+    csrf_token,
     current_station,
+    from_our_pages,
     portal_actor,
     set_link_cookie,
     sign_out,
@@ -54,6 +58,7 @@ FEED_DAYS_BEFORE, FEED_DAYS_AFTER = 14, 30  # the calendar feed
 REMINDERS = (0, 5, 15, 30)  # minutes before a slot a phone may remind; 15 unless the station chooses
 DEFAULT_REMINDER = 15
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+SlotId = Annotated[int, InPath(ge=1, le=2**62)]  # a slot is its delivery's number, which a database can store
 
 
 def install(app: FastAPI) -> None:
@@ -80,8 +85,11 @@ def open_link(request: Request, token: str, session: DbSession) -> Response:
 
 
 @router.post("/sign-out")
-def leave(request: Request, session: DbSession) -> Response:
-    """Ends the account's sign-in or forgets the link; an account goes to the sign-in page."""
+def leave(request: Request, session: DbSession, csrf: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
+    """Ends the account's sign-in or forgets the link; an account goes to the sign-in page. Only from the
+    portal's own page: another site must not sign a station out (a link's holder would need the link again)."""
+    if not from_our_pages(request, csrf):
+        return _refused(request, WORDS[language(request)]["sign_out_refused"], 403)
     was_account = request.cookies.get(console_sessions.COOKIE) is not None
     target = "/login" if was_account else "/portal/signed-out"
     response = RedirectResponse(target, status_code=303)
@@ -108,7 +116,7 @@ def slots_page(request: Request, session: DbSession, remind: Annotated[int | Non
 
 
 @router.get("/slots/{delivery_id}", response_class=HTMLResponse)
-def script_page(request: Request, delivery_id: int, session: DbSession) -> Response:
+def script_page(request: Request, delivery_id: SlotId, session: DbSession) -> Response:
     """One script on a phone: large type, one tap to hear it, the lines not to read set apart."""
     try:
         station = current_station(request, session)
@@ -129,18 +137,21 @@ def script_page(request: Request, delivery_id: int, session: DbSession) -> Respo
 @router.post("/slots/{delivery_id}")
 def confirm(
     request: Request,
-    delivery_id: int,
+    delivery_id: SlotId,
     session: DbSession,
     aired: Annotated[str, Form()],
     aired_at: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form(alias=CSRF_FIELD)] = "",
 ) -> Response:
     try:
         station = current_station(request, session)
     except NotSignedIn:
         return _signed_out(request)
     words = WORDS[language(request)]
+    if not from_our_pages(request, csrf):
+        return _refused(request, words["form_refused"], 403)
     error = None
     try:
         confirm_slot(
@@ -170,7 +181,7 @@ def confirm(
 
 
 @router.get("/slots/{delivery_id}/{kind}")
-def script_download(request: Request, delivery_id: int, kind: str, session: DbSession) -> Response:
+def script_download(request: Request, delivery_id: SlotId, kind: str, session: DbSession) -> Response:
     try:
         station = current_station(request, session)
     except NotSignedIn:
@@ -267,6 +278,8 @@ def _common(request: Request, station: Station) -> dict[str, Any]:
         "reasons": airing.REASON_WORDS[lang],
         "today_day": cards.settings_of(request).today(),
         "by_account": by_account(request),
+        "csrf_field": CSRF_FIELD,
+        "csrf_token": csrf_token(request),
         "error": None,
         "error_slot": None,
         "typed": {},

@@ -1,11 +1,13 @@
 """Who is asking on the portal: a station account signed in to the console, or the holder of a station's
-secret link (a signed cookie made from the link, ended when the link is rotated). And how they leave."""
+secret link (a signed cookie made from the link, ended when the link is rotated). How they leave. And that
+a form they send comes from the portal's own pages."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Request, Response
 from sqlalchemy.orm import Session
@@ -14,10 +16,11 @@ from broadcaster import airing
 from broadcaster.accounts import Actor, acting_account
 from broadcaster.models import Station
 from broadcaster.operations.stations import link_actor
-from broadcaster.web.auth import DbSession, client_address
+from broadcaster.web.auth import DbSession, client_address, client_scheme
 from broadcaster.web.console import sessions as console_sessions
 
 COOKIE = "bc_station"
+CSRF_FIELD = "csrf_token"
 
 
 class NotSignedIn(Exception):
@@ -31,7 +34,7 @@ def _signature(secret: bytes, value: str) -> str:
 def set_link_cookie(request: Request, response: Response, station: Station, fingerprint: str) -> None:
     value = f"{station.id}.{fingerprint}"
     signed = f"{value}.{_signature(request.app.state.signing_secret, value)}"
-    secure = request.url.scheme == "https"
+    secure = console_sessions.secure_cookies(request)  # https, or TLS ended by a trusted proxy
     response.set_cookie(COOKIE, signed, httponly=True, samesite="lax", secure=secure)
 
 
@@ -87,3 +90,36 @@ def sign_out(request: Request, session: Session, response: Response) -> None:
     if request.cookies.get(console_sessions.COOKIE):
         console_sessions.close_session(session, request, response)
     response.delete_cookie(COOKIE, path="/")
+
+
+# ---- forms come from the portal's own pages ------------------------------------------------------------
+# Every form carries a token made from the browser's cookie with the signing secret (another site can make
+# the browser send the cookie but cannot read it), and a browser's Origin, when it sends one, must be this
+# site's. A station's report is an audited record: it must be the station's own doing.
+
+
+def _form_basis(request: Request) -> str:
+    return request.cookies.get(COOKIE) or request.cookies.get(console_sessions.COOKIE) or ""
+
+
+def csrf_token(request: Request) -> str:
+    """The token the portal's forms carry, made from the station's cookie (the link's or the account's)."""
+    secret: bytes = request.app.state.signing_secret
+    return hmac.new(secret, f"portal-csrf|{_form_basis(request)}".encode(), hashlib.sha256).hexdigest()
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def from_our_pages(request: Request, sent_token: str) -> bool:
+    """Whether a form came from one of the portal's pages: its token matches the cookie it was made from and
+    the browser's Origin, when it names one, is this site (its public address, or the address it was asked at)."""
+    origin = request.headers.get("origin")
+    if origin is not None:
+        settings = request.app.state.settings
+        ours = {_origin_of(settings.public_url), f"{client_scheme(request)}://{request.url.netloc}".lower()}
+        if origin.lower() not in ours:
+            return False
+    return bool(sent_token and _form_basis(request)) and hmac.compare_digest(sent_token, csrf_token(request))

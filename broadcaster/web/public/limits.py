@@ -1,8 +1,9 @@
 """A per-client request limit for the public pages, kept in memory only.
 
 Clients are told apart by a keyed hash of their address (the key is random per process), so not even
-memory holds an address, and nothing is written anywhere. Each process counts on its own: behind a
-reverse proxy, run uvicorn with --proxy-headers so the client's address is the one counted.
+memory holds an address, and nothing is written anywhere. Each process counts on its own. Behind a reverse
+proxy, `broadcaster serve --proxy-headers` with BROADCASTER_TRUSTED_PROXIES makes the client's address the
+one counted (`web.auth.client_address`), not the proxy's.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import time
 from collections import OrderedDict, deque
 
 from fastapi import Request
+
+from broadcaster.web.auth import client_address
 
 
 class ClientLimit:
@@ -27,7 +30,7 @@ class ClientLimit:
         self._lock = threading.Lock()
 
     def _client(self, request: Request) -> bytes:
-        address = request.client.host if request.client is not None else ""
+        address = client_address(request) or ""
         return hashlib.blake2b(address.encode(), key=self._key, digest_size=16).digest()
 
     def allow(self, request: Request) -> bool:

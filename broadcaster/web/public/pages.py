@@ -28,6 +28,9 @@ from broadcaster.web.public.words import words_for
 HERE = Path(__file__).parent
 # Public pages change when a campaign is approved; a minute of caching costs nothing and spares the server.
 CACHE = "public, max-age=60"
+# An answer to a question holds what the visitor typed (the number that called them): their browser may keep
+# it, a shared cache may not.
+LOOKUP_CACHE = "private, max-age=60"
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
     "base-uri 'none'; frame-ancestors 'none'",
@@ -121,7 +124,7 @@ def lookup(
     words = words_for(lang)
     answer = verification.check_number(session, so) if so.strip() else None
     letter = _letter_answer(session, settings, van_ban, ngay, today) if (van_ban or ngay) else None
-    return page(
+    response = page(
         "lookup.html.j2",
         t=words,
         lang=words["lang"],
@@ -134,6 +137,9 @@ def lookup(
         letter_day=ngay,
         letter=letter,
     )
+    if so or van_ban or ngay:
+        response.headers["Cache-Control"] = LOOKUP_CACHE
+    return response
 
 
 @router.get("/tra-cuu/canh-bao/{slug}", response_class=HTMLResponse)
