@@ -143,32 +143,32 @@ class TestSms:
 
     def test_an_english_speaking_subscriber_gets_the_english_sms(self, render: Render) -> None:
         text = render("canh-bao-goi-gia-danh-lan-2", "sms", locale="en").parts["txt"]
-        assert text.startswith("Tay Ninh Dept. of Information:") and "SCAMMERS" in text
+        assert text.startswith("Tay Ninh Dept. of Information and Communications:") and "SCAMS" in text
 
     def test_an_english_speaking_agency_gets_the_letter_in_english_in_the_same_layout(self, render: Render) -> None:
         letter = render("canh-bao-goi-gia-danh-lan-2", "email", locale="en")
         assert letter.details["locale"] == "en"
-        assert letter.parts["subject"].startswith("881/STTTT-TTr Re: continued warning about scam calls")
+        assert letter.parts["subject"].startswith("No. 881/STTTT-TTr — Continued warning about scam calls")
         text = lines(letter.parts["txt"])
         assert text[:4] == [
-            "UBND TỈNH TÂY NINH",
-            "SỞ THÔNG TIN VÀ TRUYỀN THÔNG",
+            "TAY NINH PROVINCIAL PEOPLE'S COMMITTEE",
+            "DEPARTMENT OF INFORMATION AND COMMUNICATIONS",
             "No.: 881/STTTT-TTr",
-            "Re: continued warning about scam calls from people posing as officials (second warning)",
+            "Re: Continued warning about scam calls from people posing as officials (second warning)",
         ]
         assert "SOCIALIST REPUBLIC OF VIET NAM" in text and "Tây Ninh, 14 May 2024" in text
         assert "Kính gửi:" not in text and "To:" in text
         assert text[-8:] == [
             "Recipients:",
             "- As above;",
-            "- UBND tỉnh (đề b/c);",
-            "- Ban Giám đốc Sở;",
-            "- Các phòng, đơn vị thuộc Sở;",
-            "- Archived: VT, Thanh tra.",
+            "- Provincial People's Committee (for reporting);",
+            "- The Department's Board of Directors;",
+            "- Offices and units of the Department;",
+            "- Archived: Clerical Office, Inspectorate.",
             "DIRECTOR",
             "Nguyễn Tấn Đức",
         ]
-        assert "1. Thanh tra Sở: 02763631168;" in text
+        assert "1. Department Inspectorate: 02763631168;" in text
         assert '<html lang="en">' in letter.parts["html"] and "Yours sincerely," in letter.parts["html"]
 
 
