@@ -417,3 +417,11 @@ def test_preview_prints_what_would_be_sent(cli, tmp_path: Path) -> None:  # type
     written = sorted(str(p.relative_to(tmp_path / "review")) for p in (tmp_path / "review").rglob("*.*"))
     assert "sms/en.txt" in written and "email/vi.html" in written and "radio/vi.txt" in written
     assert "email/vi.pdf" in written
+
+
+def test_the_binh_phuoc_post_asks_for_the_number_so_that_measures_are_taken(render: Render) -> None:
+    # DOMAIN §1, the seed letter: "để có biện pháp theo dõi, xử lý"; "để được theo dõi, xử lý" read as if
+    # the citizen who reports the number were to be watched and dealt with.
+    post = render("canh-giac-goi-dien-moi-lam-viec", "facebook").parts["txt"]
+    assert "(gặp đồng chí Lê Nguyên Tánh) để có biện pháp theo dõi, xử lý theo quy định." in post
+    assert "để được theo dõi" not in post
