@@ -18,6 +18,7 @@ from broadcaster.examples import import_examples
 from broadcaster.models import AuditEntry, Issuer, Subscriber, SubscriberList
 from broadcaster.operations import staged_imports
 from broadcaster.settings import Settings
+from tests.web.conftest import person
 from tests.web.console_helpers import form_token, sign_in, staff
 
 # DOMAIN §4: an old 11-digit mobile number (016x) is converted to its 10-digit form (03x).
@@ -259,3 +260,6 @@ def test_the_english_names_are_shown_and_edited_with_the_profile_and_listed_with
     listing = client.get("/directory/agencies").text
     assert "<th>Tên tiếng Anh</th><th>Ngôn ngữ</th>" in listing
     assert "<td>Department of Health</td><td>en</td>" in listing
+    api = client.get("/api/v1/directory/agencies", headers=person(sessions, "hai", "operator").headers).json()
+    assert api["columns"][:4] == ["key", "name", "english name", "locale"]
+    assert ["so-y-te", "Sở Y tế", "Department of Health", "en"] in [row[:4] for row in api["rows"]]
