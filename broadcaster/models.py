@@ -151,6 +151,9 @@ class Issuer(Base):
     readings: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=text("'{}'"))
     # How a document symbol is read aloud: "brief" ("số 881 của Sở …", the body once) or "none" (the number).
     symbol_reading: Mapped[str] = mapped_column(String(10), default="brief", server_default="brief")
+    # The issuer's names in English, for English renderings: {"body", "unit", "unit_name", "unit_short"};
+    # a name left out stays as written above.
+    english: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=text("'{}'"))
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
     # Numbers the issuer calls or answers from besides its hotlines, each with what it is for: the
     # public verification page answers "is this number theirs?" from these and the hotlines.
@@ -170,6 +173,8 @@ class Agency(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
     name: Mapped[str] = mapped_column(String(300))
+    name_en: Mapped[str | None] = mapped_column(String(300))  # the name English renderings use, when given
+    locale: Mapped[str | None] = mapped_column(String(10))  # None: the campaign's first locale
     emails: Mapped[list[Any]] = mapped_column(default=list)
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
 
@@ -236,6 +241,8 @@ class FacebookPage(Base):
     name: Mapped[str] = mapped_column(String(300))
     # The name of the environment variable that holds the page token; never the token itself.
     token_secret: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str | None] = mapped_column(String(300))  # the name English renderings use, when given
+    locale: Mapped[str | None] = mapped_column(String(10))  # None: the campaign's first locale
 
 
 class Campaign(Base):

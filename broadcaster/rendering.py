@@ -126,7 +126,40 @@ def issuer_context(issuer: Issuer) -> dict[str, Any]:
         "readings": dict(issuer.readings or {}),
         "symbol_reading": issuer.symbol_reading,
         "signer": {"authority": issuer.signer_authority, "title": issuer.signer_title, "name": issuer.signer_name},
+        # Only when given: what an issuer without English names sends, and so its versions' fingerprints, stay.
+        **({"english": dict(issuer.english)} if issuer.english else {}),
     }
+
+
+def is_english(locale: str) -> bool:
+    return locale.split("-")[0].lower() == "en"
+
+
+def issuer_in(issuer: Mapping[str, Any], locale: str) -> Mapping[str, Any]:
+    """The issuer as a rendering in `locale` names it: in English, its English names and hotline labels
+    where the profile gives them (the rest as written); in any other locale, as written."""
+    if not is_english(locale):
+        return issuer
+    english = {name: value for name, value in (issuer.get("english") or {}).items() if value}
+    hotlines = [_hotline_in_english(hotline) for hotline in issuer.get("hotlines") or []]
+    return {**issuer, **english, "hotlines": hotlines, "hotline": hotlines[0] if hotlines else None}
+
+
+def _hotline_in_english(hotline: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        **hotline,
+        "label": hotline.get("label_en") or hotline.get("label", ""),
+        "contact": hotline.get("contact_en") or hotline.get("contact", ""),
+    }
+
+
+def sender_name(issuer: Mapping[str, Any], locale: str) -> str:
+    """Who a bulletin is from, as its readers say it: "Sở Thông tin và Truyền thông Tây Ninh", or in
+    English "Tây Ninh Department of Information and Communications"."""
+    named = issuer_in(issuer, locale)
+    if is_english(locale):
+        return f"{named['place']} {named['unit_name']}"
+    return f"{named['unit_name']} {named['place']}"
 
 
 def campaign_context(view: CampaignView) -> dict[str, Any]:
@@ -143,8 +176,15 @@ def campaign_context(view: CampaignView) -> dict[str, Any]:
     }
 
 
-def recipient_context(recipient: Recipient) -> dict[str, Any]:
-    return {"kind": recipient.kind.value, "address": recipient.address, "name": recipient.name, **recipient.details}
+def recipient_context(recipient: Recipient, locale: str = "") -> dict[str, Any]:
+    """What templates see of a recipient; in English, its English name when the directory has one."""
+    name = recipient.details.get("name_en") if is_english(locale) else None
+    return {
+        "kind": recipient.kind.value,
+        "address": recipient.address,
+        **recipient.details,
+        "name": name or recipient.name,
+    }
 
 
 # ---- the environment ---------------------------------------------------------------------------
@@ -202,6 +242,27 @@ def _short_date(day: date) -> str:
     return f"{day.day}/{day.month}/{day.year}"
 
 
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def _long_date(day: date) -> str:
+    """The date as English text writes it, never the ambiguous 14/5/2024: 14 May 2024."""
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
 _LIST_LINE = re.compile(r"^(?:- |\d+\. )")
 # A letter's number and symbol ("720/STTTT-TTr"), which a reader must never find split over two lines.
 _LETTER_NUMBER = re.compile(r"\b\d+/[^\W\d_][\w.-]*\w")
@@ -248,6 +309,7 @@ def build_environment(templates: Path | BaseLoader, *, digits: bool = False) -> 
         reading_time=_reading_time,
         phone=_phone,
         short_date=_short_date,
+        long_date=_long_date,
         paragraphs=_paragraphs,
     )
     environment.globals["sms_info"] = text.sms_info
@@ -395,13 +457,15 @@ def context_for(
     options: Mapping[str, Any],
     occurrence: Mapping[str, Any],
     reading_rate: float,
+    locale: str = "",
 ) -> dict[str, Any]:
-    """Everything a template may use. Campaign variables are also top-level names."""
+    """Everything a template may use, named as a text in `locale` names them. Campaign variables are
+    also top-level names."""
     return {
         **campaign.variables,
         "campaign": campaign_context(campaign),
-        "issuer": issuer,
-        "recipient": recipient_context(recipient),
+        "issuer": issuer_in(issuer, locale),
+        "recipient": recipient_context(recipient, locale),
         "options": dict(options),
         "occurrence": dict(occurrence),
         "reading_rate": reading_rate,
@@ -488,6 +552,7 @@ class Composer:
                 self.channel_options,
                 occurrence_context(fire_at, slot),
                 self.reading_rate,
+                locale,
             ) | dict(self.links)
             parts = self.adapter.adapt(self.templates.render(locale, context), self.options)
             if not self.templates.personal(locale):
@@ -506,7 +571,7 @@ class Composer:
                 "reading_rate": self.reading_rate,
                 "campaign_options": self.options_dump,
                 "content_dir": str(self.content_dir),
-                "sender_name": self.issuer["unit_name"] + " " + self.issuer["place"],
+                "sender_name": sender_name(self.issuer, locale),
                 "issuer": self.issuer["slug"],
                 "region": self.issuer["region"],
                 "campaign_number": self.view.number,

@@ -60,6 +60,7 @@ def campaign(
     status: str = "approved",
     valid: tuple[date, date] | None = None,
     sendable_since: datetime | None = None,
+    locales: list[str] | None = None,
 ) -> int:
     """A campaign from the shipped template, taken through the lifecycle to `status`. Returns its id."""
     today = settings.today()
@@ -75,6 +76,8 @@ def campaign(
         "variables": TAY_NINH_VARIABLES if "email" in channels else {},
         "channels": channels,
     }
+    if locales:
+        data["locales"] = locales
     spec = parse_campaign(data, slug)
     with transaction(sessions) as session:
         problems = check_campaign(session, spec, settings)

@@ -24,7 +24,7 @@ from broadcaster.cap.mapping import AREA_CODE_SYSTEM, NAMESPACE, cap_time, langu
 from broadcaster.cap.schema import check_alert
 from broadcaster.cap.texts import render_cap_texts
 from broadcaster.models import Area, Campaign
-from broadcaster.rendering import CampaignView
+from broadcaster.rendering import CampaignView, issuer_context, issuer_in, sender_name
 from broadcaster.settings import Settings
 
 LETTER_NUMBER = "letterNumber"
@@ -102,14 +102,15 @@ def _add_info(
         _add(info, name, value)
     _add(info, "effective", cap_time(effective, settings.zone))
     _add(info, "expires", cap_time(expires, settings.zone))
-    _add(info, "senderName", f"{issuer.unit_name} {issuer.place}")
+    named = issuer_context(issuer)  # in English, the issuer's English names and hotline labels
+    _add(info, "senderName", sender_name(named, locale))
     _add(info, "headline", texts["headline"])
     _add(info, "description", texts["description"])
     if texts.get("instruction"):
         _add(info, "instruction", texts["instruction"])
     _add(info, "web", settings.warning_page_url(campaign.slug))
     if issuer.hotlines:
-        _add(info, "contact", contact_text(issuer.hotlines))
+        _add(info, "contact", contact_text(issuer_in(named, locale)["hotlines"]))
     view = CampaignView.of(campaign)
     for name, value in ((LETTER_NUMBER, campaign.number.strip()), (LETTER_DATE, view.dated.isoformat())):
         if value:

@@ -291,6 +291,9 @@ class Hotline(BaseModel):
     number: str
     label: OneLine = ""
     contact: OneLine = ""  # who answers, as the letter names them
+    # The same in English, for English renderings ("Department Inspectorate"); empty: as above.
+    label_en: OneLine = ""
+    contact_en: OneLine = ""
 
     @field_validator("number")
     @classmethod
@@ -322,6 +325,16 @@ class Signer(BaseModel):
     name: OneLine = ""
 
 
+class IssuerEnglish(BaseModel):
+    """The issuer's names in English, for English letterheads and texts; a name left out stays as written."""
+
+    model_config = ConfigDict(extra="forbid")
+    body: OneLine = ""
+    unit: OneLine = ""
+    unit_name: OneLine = ""
+    unit_short: OneLine = ""
+
+
 class IssuerProfile(BaseModel):
     """An issuer profile file (see config/issuers/)."""
 
@@ -345,6 +358,7 @@ class IssuerProfile(BaseModel):
     readings: dict[str, str] = Field(default_factory=dict)  # abbreviation or word → words read aloud (DOMAIN §15)
     # A document symbol read aloud: "brief" says the issuing body once ("số 881 của Sở …"), "none" the number.
     symbol_reading: Literal["brief", "none"] = "brief"
+    english: IssuerEnglish = Field(default_factory=IssuerEnglish)
 
     @field_validator("readings")
     @classmethod
@@ -376,9 +390,14 @@ NUMBERS_WAIT = (
 def issuer_numbers(profile: IssuerProfile) -> dict[str, Any]:
     """What citizens are told is genuine: the hotlines and official numbers, as stored."""
     return {
-        "hotlines": [hotline.model_dump() for hotline in profile.hotlines],
+        # English labels only where given: hotlines stored before they existed compare equal.
+        "hotlines": [_without_empty(hotline.model_dump(), ("label_en", "contact_en")) for hotline in profile.hotlines],
         "official_numbers": [number.model_dump() for number in profile.official_numbers],
     }
+
+
+def _without_empty(values: dict[str, Any], optional: tuple[str, ...]) -> dict[str, Any]:
+    return {name: value for name, value in values.items() if value or name not in optional}
 
 
 def store_issuer(
@@ -413,6 +432,7 @@ def store_issuer(
         "hashtags": profile.hashtags,
         "readings": profile.readings,
         "symbol_reading": profile.symbol_reading,
+        "english": {name: value for name, value in profile.english.model_dump().items() if value},
         "area_id": area_id,
     }
     issuer = session.scalar(select(Issuer).where(Issuer.slug == profile.issuer))
@@ -434,6 +454,25 @@ def store_issuer(
 
 # ---- agencies ------------------------------------------------------------------------------------
 
+ENGLISH_NAME = ("English name", "Tên tiếng Anh")
+# Columns a file may leave out: an entry keeps what it has when its file has no such column.
+LANGUAGE_COLUMNS = ("name_en", "locale")
+
+
+def _language_cells(row: Row) -> dict[str, str | None]:
+    """The English name and locale a row gives, for the columns its file has (an empty cell clears them);
+    ValueError when the locale is not a language tag."""
+    values: dict[str, str | None] = {}
+    if "name_en" in row.values:
+        name_en = row.values["name_en"] or None
+        if name_en is not None:
+            one_line(name_en)  # like the name, it can be a letter's To: header
+        values["name_en"] = name_en
+    if "locale" in row.values:
+        values["locale"] = normalise_locale(row.values["locale"]) if row.values["locale"] else None
+    return values
+
+
 AGENCY_COLUMNS = Columns(
     {
         "name": ("Tên", "Tên đơn vị", "Đơn vị", "Cơ quan", "Tên cơ quan", "Cơ quan, đơn vị"),
@@ -441,6 +480,8 @@ AGENCY_COLUMNS = Columns(
         "groups": ("group", "Nhóm", "Nhóm nhận"),
         "area": ("Khu vực", "Địa bàn"),
         "key": ("Mã", "Mã đơn vị"),
+        "name_en": ENGLISH_NAME,
+        "locale": ("Ngôn ngữ",),
     },
     required=("name", "emails"),
     kind="agencies",
@@ -467,11 +508,16 @@ def _agency_from_row(row: Row, report: ImportReport, areas: AreaIndex) -> dict[s
         report.reject(row, "the agency has no e-mail address")
         return None
     groups = [slugify(group) for group in _split(row.values.get("groups", ""))]
+    try:
+        language = _language_cells(row)
+    except ValueError as exc:
+        report.reject(row, f"the agency's English name or locale: {exc}")
+        return None
     ok, area_id = areas.resolve(row, report)
     if not ok:
         return None
     key = slugify(row.values.get("key") or name)
-    return {"key": key, "name": name, "emails": emails, "groups": groups, "area_id": area_id}
+    return {"key": key, "name": name, "emails": emails, "groups": groups, "area_id": area_id, **language}
 
 
 def import_agencies(session: Session, source: Source) -> ImportReport:
@@ -499,14 +545,11 @@ def import_agencies(session: Session, source: Source) -> ImportReport:
             agency.group_rows = [AgencyGroup(group=group) for group in groups]
             session.add(agency)
             report.new += 1
-        elif (agency.name, agency.emails, agency.area_id, agency.groups) != (
-            values["name"],
-            values["emails"],
-            values["area_id"],
-            groups,
-        ):
-            agency.name, agency.emails, agency.area_id = values["name"], values["emails"], values["area_id"]
-            agency.group_rows = [AgencyGroup(group=group) for group in groups]
+        elif groups != agency.groups or any(getattr(agency, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(agency, name, value)
+            if groups != agency.groups:
+                agency.group_rows = [AgencyGroup(group=group) for group in groups]
             report.updated += 1
         else:
             report.unchanged += 1
@@ -633,6 +676,8 @@ PAGE_COLUMNS = Columns(
         "page_id": ("id", "Mã trang", "ID trang"),
         "name": ("Tên", "Tên trang"),
         "token_secret": ("token_env", "Biến token"),
+        "name_en": ENGLISH_NAME,
+        "locale": ("Ngôn ngữ",),
     },
     required=("slug", "page_id", "name", "token_secret"),
     kind="pages",
@@ -644,7 +689,12 @@ def import_pages(session: Session, source: Source) -> ImportReport:
     report = ImportReport("pages", table.name)
     existing = {page.slug: page for page in session.scalars(select(FacebookPage))}
     for row in table.rows(report.reject):
-        values = dict(row.values)
+        values: dict[str, Any] = {name: cell for name, cell in row.values.items() if name not in LANGUAGE_COLUMNS}
+        try:
+            values |= _language_cells(row)
+        except ValueError as exc:
+            report.reject(row, f"the page's English name or locale: {exc}")
+            continue
         if not re.fullmatch(SLUG, values["slug"]):
             report.reject(row, f"page code '{values['slug']}' must be lower-case letters, digits and hyphens")
         elif not values["page_id"].isdigit():

@@ -145,8 +145,14 @@ def _agency_recipients(
                 continue  # two agencies sharing one mailbox get one letter
             seen.add(email.lower())
             area = names.get(agency.area_id) if agency.area_id else None
-            details = {"key": agency.key, "groups": agency.groups, "area": area}
+            details = {"key": agency.key, "groups": agency.groups, "area": area, **_language_of(agency)}
             yield Recipient(RecipientKind.AGENCY, email, agency.name, details)
+
+
+def _language_of(entry: Agency | FacebookPage) -> dict[str, str]:
+    """An agency's or page's English name and locale, where the directory gives them: without a locale,
+    the recipient gets the campaign's first locale."""
+    return {name: value for name, value in (("name_en", entry.name_en), ("locale", entry.locale)) if value}
 
 
 @dataclass(frozen=True)
@@ -207,7 +213,7 @@ def _page_recipients(session: Session, selectors: Sequence[Selector]) -> Iterato
     if not any(selector.scope == "pages" for selector in selectors):
         query = query.where(FacebookPage.slug.in_([s.value for s in selectors]))
     for page in session.scalars(query):
-        details = {"slug": page.slug, "token_secret": page.token_secret}
+        details = {"slug": page.slug, "token_secret": page.token_secret, **_language_of(page)}
         yield Recipient(RecipientKind.PAGE, page.page_id, page.name, details)
 
 

@@ -163,10 +163,10 @@ def listing(session: Session, actor: Actor, kind: str, *, list_slug: str | None 
         return Listing(kind, ["issuer", "unit", "place", "symbol", "hotlines", "region"], rows)
     if kind == "agencies":
         rows = [
-            [g.key, g.name, ", ".join(g.emails), ", ".join(g.groups), area(g.area_id)]
+            [g.key, g.name, g.name_en or "", g.locale or "", ", ".join(g.emails), ", ".join(g.groups), area(g.area_id)]
             for g in session.scalars(select(Agency).order_by(Agency.key).limit(limit))
         ]
-        return Listing(kind, ["key", "name", "e-mails", "groups", "area"], rows)
+        return Listing(kind, ["key", "name", "english name", "locale", "e-mails", "groups", "area"], rows)
     if kind == "stations":
         rows = [
             [
@@ -181,10 +181,10 @@ def listing(session: Session, actor: Actor, kind: str, *, list_slug: str | None 
         return Listing(kind, ["station", "name", "area", "folder", "slots"], rows)
     if kind == "pages":
         rows = [
-            [p.slug, p.page_id, p.name, p.token_secret]
+            [p.slug, p.page_id, p.name, p.name_en or "", p.locale or "", p.token_secret]
             for p in session.scalars(select(FacebookPage).order_by(FacebookPage.slug).limit(limit))
         ]
-        return Listing(kind, ["page", "id", "name", "token variable"], rows)
+        return Listing(kind, ["page", "id", "name", "english name", "locale", "token variable"], rows)
     return _subscribers(session, list_slug, limit, area)
 
 
@@ -262,6 +262,7 @@ def issuer_profile(session: Session, actor: Actor, slug: str) -> dict[str, Any]:
         "hashtags": list(issuer.hashtags),
         "readings": dict(issuer.readings),
         "symbol_reading": issuer.symbol_reading,
+        "english": dict(issuer.english or {}),
         "official_numbers": [dict(number) for number in issuer.official_numbers],
         # Numbers waiting for approval are the ones to go on editing.
         **(dict(issuer.proposed_numbers) if issuer.proposed_numbers else {}),

@@ -143,32 +143,32 @@ class TestSms:
 
     def test_an_english_speaking_subscriber_gets_the_english_sms(self, render: Render) -> None:
         text = render("canh-bao-goi-gia-danh-lan-2", "sms", locale="en").parts["txt"]
-        assert text.startswith("Tay Ninh Dept. of Information:") and "SCAMMERS" in text
+        assert text.startswith("Tay Ninh Dept. of Information and Communications:") and "SCAMS" in text
 
     def test_an_english_speaking_agency_gets_the_letter_in_english_in_the_same_layout(self, render: Render) -> None:
         letter = render("canh-bao-goi-gia-danh-lan-2", "email", locale="en")
         assert letter.details["locale"] == "en"
-        assert letter.parts["subject"].startswith("881/STTTT-TTr Re: continued warning about scam calls")
+        assert letter.parts["subject"].startswith("No. 881/STTTT-TTr — Continued warning about scam calls")
         text = lines(letter.parts["txt"])
         assert text[:4] == [
-            "UBND TỈNH TÂY NINH",
-            "SỞ THÔNG TIN VÀ TRUYỀN THÔNG",
+            "TAY NINH PROVINCIAL PEOPLE'S COMMITTEE",
+            "DEPARTMENT OF INFORMATION AND COMMUNICATIONS",
             "No.: 881/STTTT-TTr",
-            "Re: continued warning about scam calls from people posing as officials (second warning)",
+            "Re: Continued warning about scam calls from people posing as officials (second warning)",
         ]
         assert "SOCIALIST REPUBLIC OF VIET NAM" in text and "Tây Ninh, 14 May 2024" in text
         assert "Kính gửi:" not in text and "To:" in text
         assert text[-8:] == [
             "Recipients:",
             "- As above;",
-            "- UBND tỉnh (đề b/c);",
-            "- Ban Giám đốc Sở;",
-            "- Các phòng, đơn vị thuộc Sở;",
-            "- Archived: VT, Thanh tra.",
+            "- Provincial People's Committee (for reporting);",
+            "- The Department's Board of Directors;",
+            "- Offices and units of the Department;",
+            "- Archived: Clerical Office, Inspectorate.",
             "DIRECTOR",
             "Nguyễn Tấn Đức",
         ]
-        assert "1. Thanh tra Sở: 02763631168;" in text
+        assert "1. Department Inspectorate: 02763631168;" in text
         assert '<html lang="en">' in letter.parts["html"] and "Yours sincerely," in letter.parts["html"]
 
 
@@ -417,3 +417,11 @@ def test_preview_prints_what_would_be_sent(cli, tmp_path: Path) -> None:  # type
     written = sorted(str(p.relative_to(tmp_path / "review")) for p in (tmp_path / "review").rglob("*.*"))
     assert "sms/en.txt" in written and "email/vi.html" in written and "radio/vi.txt" in written
     assert "email/vi.pdf" in written
+
+
+def test_the_binh_phuoc_post_asks_for_the_number_so_that_measures_are_taken(render: Render) -> None:
+    # DOMAIN §1, the seed letter: "để có biện pháp theo dõi, xử lý"; "để được theo dõi, xử lý" read as if
+    # the citizen who reports the number were to be watched and dealt with.
+    post = render("canh-giac-goi-dien-moi-lam-viec", "facebook").parts["txt"]
+    assert "(gặp đồng chí Lê Nguyên Tánh) để có biện pháp theo dõi, xử lý theo quy định." in post
+    assert "để được theo dõi" not in post

@@ -213,3 +213,25 @@ def test_the_monitor_shows_the_campaigns_calendar_link_to_copy_and_replace(
     page.locator("#rotate-feed-link").click()
     expect(page.locator("#done")).to_contain_text("Đã đổi liên kết lịch")
     assert page.locator("#feed-link").input_value() != old
+
+
+def test_an_operator_gives_the_issuer_its_english_names_in_the_profile_form(
+    server: str, browser: Any, sessions: sessionmaker[Session]
+) -> None:
+    from playwright.sync_api import expect
+
+    from broadcaster.db import transaction
+    from broadcaster.examples import import_examples
+
+    with transaction(sessions) as session:
+        import_examples(session)
+    staff(sessions, "tam", "operator")
+    page = _signed_in(browser, server, "tam")
+    page.goto(f"{server}/directory/issuers/binh-phuoc-stttt")
+    expect(page.locator("#english-names legend")).to_contain_text("Tên tiếng Anh")
+    expect(page.locator("[id='hotlines[0].contact_en']")).to_have_value("Lê Nguyên Tánh")
+    page.locator("[id='english.unit_short']").fill("Binh Phuoc DIC")
+    shot(page, "issuer-english-names")
+    page.locator("#save-issuer").click()
+    expect(page.locator("#notice")).to_have_text("Đã lưu hồ sơ.")
+    expect(page.locator("[id='english.unit_short']")).to_have_value("Binh Phuoc DIC")

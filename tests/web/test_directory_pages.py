@@ -11,12 +11,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from broadcaster import directory
 from broadcaster.accounts import ROLES, Actor
 from broadcaster.db import transaction
 from broadcaster.examples import import_examples
 from broadcaster.models import AuditEntry, Issuer, Subscriber, SubscriberList
 from broadcaster.operations import staged_imports
 from broadcaster.settings import Settings
+from tests.web.conftest import person
 from tests.web.console_helpers import form_token, sign_in, staff
 
 # DOMAIN §4: an old 11-digit mobile number (016x) is converted to its 10-digit form (03x).
@@ -207,3 +209,57 @@ def test_a_station_account_sees_neither_the_directory_nor_the_composer(
         answer = client.get(path)
         assert answer.status_code == 403, path
         assert "Tài khoản của đài truyền thanh chỉ dùng trang kịch bản của đài." in answer.text
+
+
+def test_the_english_names_are_shown_and_edited_with_the_profile_and_listed_with_agencies(
+    client: TestClient, operator: str, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    page = client.get("/directory/issuers/tay-ninh-stttt").text
+    assert 'id="english.unit"' in page and 'value="DEPARTMENT OF INFORMATION AND COMMUNICATIONS"' in page
+    assert 'id="hotlines[0].label_en"' in page and 'value="Department Inspectorate"' in page
+    assert "Tên tiếng Anh" in page
+    fields = {
+        "csrf_token": operator,
+        "issuer": "tay-ninh-stttt",
+        "body": "UBND TỈNH TÂY NINH",
+        "unit": "SỞ THÔNG TIN VÀ TRUYỀN THÔNG",
+        "unit_name": "Sở Thông tin và Truyền thông",
+        "unit_short": "Sở TT&TT Tây Ninh",
+        "symbol": "STTTT",
+        "place": "Tây Ninh",
+        "region": "south",
+        "locale": "vi",
+        "signer.title": "GIÁM ĐỐC",
+        "english.body": "TAY NINH PROVINCIAL PEOPLE'S COMMITTEE",
+        "english.unit": "DEPARTMENT OF INFORMATION AND COMMUNICATIONS",
+        "english.unit_name": "Department of Information and Communications",
+        "english.unit_short": "",
+        "hotlines[0].number": "02763631168",
+        "hotlines[0].label": "Thanh tra Sở",
+        "hotlines[0].label_en": "Department Inspectorate",
+        "hotlines[1].number": "02763813111",
+        "hotlines[1].label": "Phòng CNTT-BCVT",
+        "hotlines[1].label_en": "Office of Information Technology and Posts and Telecommunications",
+    }
+    saved = client.post("/directory/issuers/tay-ninh-stttt", data=fields, follow_redirects=False)
+    assert saved.status_code == 303 and saved.headers["location"].endswith("?saved=1")  # numbers unchanged
+    with sessions() as session:
+        issuer = session.scalars(select(Issuer).where(Issuer.slug == "tay-ninh-stttt")).one()
+    assert issuer.english == {
+        "body": "TAY NINH PROVINCIAL PEOPLE'S COMMITTEE",
+        "unit": "DEPARTMENT OF INFORMATION AND COMMUNICATIONS",
+        "unit_name": "Department of Information and Communications",
+    }
+    path = tmp_path / "agencies.csv"
+    path.write_text(
+        "Tên đơn vị,Email,Tên tiếng Anh,Ngôn ngữ\nSở Y tế,soyte@tayninh.example,Department of Health,en\n",
+        encoding="utf-8",
+    )
+    with transaction(sessions) as session:
+        assert directory.import_agencies(session, path).rejects == []
+    listing = client.get("/directory/agencies").text
+    assert "<th>Tên tiếng Anh</th><th>Ngôn ngữ</th>" in listing
+    assert "<td>Department of Health</td><td>en</td>" in listing
+    api = client.get("/api/v1/directory/agencies", headers=person(sessions, "hai", "operator").headers).json()
+    assert api["columns"][:4] == ["key", "name", "english name", "locale"]
+    assert ["so-y-te", "Sở Y tế", "Department of Health", "en"] in [row[:4] for row in api["rows"]]

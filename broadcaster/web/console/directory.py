@@ -142,15 +142,18 @@ def mark_test_list(request: Request, session: DbSession, actor: Manager, slug: s
 
 PROFILE_TEXTS = ("issuer", "body", "unit", "unit_name", "unit_short", "symbol", "place", "region", "locale")
 OPTIONAL_TEXTS = ("area", "email", "website", "symbol_reading")
+ENGLISH_NAMES = ("body", "unit", "unit_name", "unit_short")  # the profile's `english`, each optional
+HOTLINE_FIELDS = ("number", "label", "contact", "label_en", "contact_en")
 
 
 def _profile_values(profile: dict[str, Any]) -> dict[str, Any]:
     """A profile as the form's fields, named by the paths its problems carry (`hotlines[0].number`)."""
     values = {name: profile.get(name) or "" for name in (*PROFILE_TEXTS, *OPTIONAL_TEXTS)}
     values |= {f"signer.{name}": profile.get("signer", {}).get(name, "") for name in ("authority", "title", "name")}
+    values |= {f"english.{name}": (profile.get("english") or {}).get(name, "") for name in ENGLISH_NAMES}
     values["hashtags"] = ", ".join(profile.get("hashtags", []))
     values["readings"] = "\n".join(f"{short} = {words}" for short, words in profile.get("readings", {}).items())
-    values["hotlines"] = [*profile.get("hotlines", []), {"number": "", "label": "", "contact": ""}]
+    values["hotlines"] = [*profile.get("hotlines", []), dict.fromkeys(HOTLINE_FIELDS, "")]
     values["official_numbers"] = [*profile.get("official_numbers", []), {"number": "", "purpose": ""}]
     return values
 
@@ -170,7 +173,10 @@ def _profile_of(data: FormData) -> dict[str, Any]:
     profile: dict[str, Any] = {name: _text(data, name) for name in PROFILE_TEXTS}
     profile |= {name: _text(data, name) for name in OPTIONAL_TEXTS if _text(data, name)}
     profile["signer"] = {name: _text(data, f"signer.{name}") for name in ("authority", "title", "name")}
-    profile["hotlines"] = _rows(data, "hotlines", ("number", "label", "contact"))
+    profile["english"] = {
+        name: _text(data, f"english.{name}") for name in ENGLISH_NAMES if _text(data, f"english.{name}")
+    }
+    profile["hotlines"] = _rows(data, "hotlines", HOTLINE_FIELDS)
     profile["official_numbers"] = _rows(data, "official_numbers", ("number", "purpose"))
     profile["hashtags"] = [tag.strip().lstrip("#") for tag in _text(data, "hashtags").split(",") if tag.strip()]
     readings = [line.partition("=") for line in _text(data, "readings").splitlines() if line.strip()]
@@ -182,6 +188,8 @@ def _field_of(where: str) -> str:
     """`hotlines[0].number` stays; `signer` alone and `readings.UBND` go to their fields."""
     if where.startswith("readings"):
         return "readings"
+    if where == "english":
+        return "english.unit"
     if where in ("hotlines", "official_numbers", "signer"):
         return "signer.title" if where == "signer" else where
     return where

@@ -133,6 +133,9 @@ COMPOSER_WORDS: dict[str, dict[str, str]] = {
         "hotline_number": "Số điện thoại",
         "hotline_label": "Tên gọi",
         "hotline_contact": "Người trực",
+        "hotline_label_en": "Tên gọi tiếng Anh",
+        "hotline_contact_en": "Người trực (tiếng Anh)",
+        "english_names": "Tên tiếng Anh (cho văn bản tiếng Anh; để trống: giữ như tên tiếng Việt)",
         "profile_saved": "Đã lưu hồ sơ.",
     },
     "en": {
@@ -263,6 +266,9 @@ COMPOSER_WORDS: dict[str, dict[str, str]] = {
         "hotline_number": "Phone number",
         "hotline_label": "Label",
         "hotline_contact": "Who answers",
+        "hotline_label_en": "Label in English",
+        "hotline_contact_en": "Who answers (in English)",
+        "english_names": "English names (for English texts; left empty: as the Vietnamese names)",
         "profile_saved": "The profile is saved.",
     },
 }
@@ -292,6 +298,8 @@ COLUMN_WORDS: dict[str, dict[str, str]] = {
         "code": "Mã",
         "kind": "Cấp",
         "parent": "Thuộc",
+        "english name": "Tên tiếng Anh",
+        "locale": "Ngôn ngữ",
     },
     "en": {},
 }
