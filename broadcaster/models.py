@@ -610,6 +610,11 @@ class Delivery(Base):
     # "callback" (pushed to the hook, whose token may leak) or "pull" (asked by us): a pull's answer overrides
     # a callback's, so a forged callback cannot outlast the telco's real report.
     report_source: Mapped[str | None] = mapped_column(String(10))
+    # The report pull's schedule for this row: when to ask the gateway next (NULL: not asked yet, due once
+    # `report_pull_after_minutes` have passed since acceptance) and how often it was asked without a final
+    # answer. Each row backs off on its own, so rows that never settle cannot starve the others.
+    look_up_at: Mapped[datetime | None] = mapped_column()
+    look_ups: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     @property
     def key(self) -> str:

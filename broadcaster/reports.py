@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, case, delete, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster.db import transaction
@@ -216,56 +216,141 @@ def _match_again(session: Session, installation: str, now: datetime) -> Applied:
 def _look_up(
     sessions: sessionmaker[Session], settings: Settings, adapter: ChannelAdapter, installation: str, now: datetime
 ) -> Applied:
+    if not (adapter.looks_up_reports or adapter.reports_delivery):
+        return Applied()  # the gateway never reports: `accepted` is all there is to know
+    with transaction(sessions) as session:
+        _end_unsettled(session, settings, now)
     if not adapter.looks_up_reports:
         return Applied()
     due = _due_look_ups(sessions, settings, now)
     found: list[Report] = []
     asked: list[int] = []
-    for delivery_id, provider_id, address in due:
+    unsettled: list[dict[str, object]] = []  # asked, but no final answer: each backs off on its own
+    for row in due:
         try:
-            report = adapter.look_up_report(provider_id, address)
+            report = adapter.look_up_report(row.provider_id, row.address)
         except ChannelError as exc:
             log.warning("the report pull stopped: %s", exc.reason, extra={"action": "report-pull"})
             break
-        asked.append(delivery_id)
-        if report is not None:
+        asked.append(row.id)
+        if report is not None and report.status != ReportStatus.INTERIM:
             found.append(report)
+            continue
+        said = report.reason if report is not None else "the gateway does not know this message"
+        unsettled.append({"row": row.id, "next": now + _backoff(settings, row.look_ups), "said": said[:500]})
     with transaction(sessions) as session:
         applied = apply_reports(session, installation, adapter.name, found, now, source=PULL)
+        applied.interim += len(unsettled)
         # A callback's report the gateway neither confirmed nor contradicted is not asked about again.
         session.execute(
             update(Delivery)
             .where(Delivery.id.in_(asked), Delivery.report_source == CALLBACK)
             .values(report_source=CHECKED)
         )
+        if unsettled:
+            session.connection().execute(_ASKED_AGAIN_LATER, unsettled)
         return applied
 
 
-def _due_look_ups(sessions: sessionmaker[Session], settings: Settings, now: datetime) -> list[tuple[int, str, str]]:
-    """(delivery, message id, address) to ask about: accepted messages without a report after
-    `report_pull_after_minutes`, then (with `report_pull_confirms`) those a callback settled; the last 7 days'."""
+LONGEST_WAIT = timedelta(hours=3)  # between two look-ups of one message, however often it was asked
+
+# One statement for all the rows asked without a final answer: each gets its own next look-up, and an
+# accepted row keeps what the gateway last said (the reason it ends `unknown` with, if it never settles).
+_ASKED_AGAIN_LATER = (
+    update(Delivery)
+    .where(Delivery.id == bindparam("row"))
+    .values(
+        look_up_at=bindparam("next"),
+        look_ups=Delivery.look_ups + 1,
+        reason=case((Delivery.state == DeliveryState.ACCEPTED, bindparam("said")), else_=Delivery.reason),
+    )
+)
+
+
+def _backoff(settings: Settings, look_ups: int) -> timedelta:
+    """How long until a message asked `look_ups` times before (and again now) without a final answer is
+    asked again: the pull's own period, doubling each time, at most LONGEST_WAIT."""
+    seconds = settings.report_pull_seconds * 2 ** min(look_ups, 20)
+    return min(timedelta(seconds=seconds), LONGEST_WAIT)
+
+
+def _end_unsettled(session: Session, settings: Settings, now: datetime) -> int:
+    """Accepted messages still without a final report `report_pull_valid_hours` after acceptance end
+    `unknown`, with what the gateway last said (or why they could not be looked up); they are not asked
+    again. A report that comes later still settles them (`apply_reports`)."""
+    hours = f"{settings.report_pull_valid_hours:g}"
+    unsettled = (
+        Delivery.channel == CHANNEL,
+        Delivery.state == DeliveryState.ACCEPTED,
+        Delivery.report.is_(None),
+        Delivery.done_at < now - timedelta(hours=settings.report_pull_valid_hours),
+    )
+    no_id = f"no delivery report came within {hours} hours, and without the gateway's message id it cannot be asked"
+    asked = f"no final delivery report within {hours} hours of acceptance; the gateway last said: "
+    never = f"no delivery report within {hours} hours of acceptance, and the gateway was not asked"
+    reason = case(
+        (Delivery.provider_id.is_(None), func.coalesce(Delivery.reason + "; ", "") + no_id),
+        (Delivery.look_ups > 0, asked + func.coalesce(Delivery.reason, "nothing")),
+        else_=never,
+    )
+    ended = session.execute(
+        update(Delivery)
+        .where(*unsettled)
+        .values(state=DeliveryState.UNKNOWN, reason=reason, look_up_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    count = int(getattr(ended, "rowcount", 0) or 0)
+    if count:
+        log.info("%d accepted SMS ended unknown: no final report in time", count, extra={"action": "report-pull"})
+    return count
+
+
+@dataclass(frozen=True)
+class _Due:
+    id: int
+    provider_id: str
+    address: str
+    look_ups: int
+
+
+def _due_look_ups(sessions: sessionmaker[Session], settings: Settings, now: datetime) -> list[_Due]:
+    """The messages to ask about: accepted (or unknown) ones without a final report, each once it is due on
+    its own schedule — first `report_pull_after_minutes` after acceptance, then backing off — the longest
+    waiting first, so rows that never settle cannot starve newer ones; then (with `report_pull_confirms`)
+    those a callback settled, of the last 7 days."""
     waited = now - timedelta(minutes=settings.report_pull_after_minutes)
-    recent = (Delivery.channel == CHANNEL, Delivery.provider_id.is_not(None), Delivery.done_at > now - KEPT_FOR)
+    due_at = func.coalesce(Delivery.look_up_at, Delivery.done_at)
+    columns = (Delivery.id, Delivery.provider_id, Delivery.address, Delivery.look_ups)
     unreported = (
-        select(Delivery.id, Delivery.provider_id, Delivery.address)
+        select(*columns)
         .where(
-            *recent,
+            Delivery.channel == CHANNEL,
+            Delivery.provider_id.is_not(None),
             Delivery.state.in_([DeliveryState.ACCEPTED, DeliveryState.UNKNOWN]),
             Delivery.report.is_(None),
+            Delivery.done_at > now - timedelta(hours=settings.report_pull_valid_hours),
             Delivery.done_at < waited,
+            or_(Delivery.look_up_at.is_(None), Delivery.look_up_at <= now),
         )
-        .order_by(Delivery.done_at)
+        .order_by(due_at, Delivery.id)
         .limit(settings.report_pull_batch)
     )
     with sessions() as session:
-        due = [(int(row[0]), str(row[1]), str(row[2])) for row in session.execute(unreported)]
+        due = [_Due(int(row[0]), str(row[1]), str(row[2]), int(row[3] or 0)) for row in session.execute(unreported)]
         room = settings.report_pull_batch - len(due)
         if settings.report_pull_confirms and room > 0:
             called_back = (
-                select(Delivery.id, Delivery.provider_id, Delivery.address)
-                .where(*recent, Delivery.report_source == CALLBACK)
+                select(*columns)
+                .where(
+                    Delivery.channel == CHANNEL,
+                    Delivery.provider_id.is_not(None),
+                    Delivery.done_at > now - KEPT_FOR,
+                    Delivery.report_source == CALLBACK,
+                )
                 .order_by(Delivery.reported_at)
                 .limit(room)
             )
-            due += [(int(row[0]), str(row[1]), str(row[2])) for row in session.execute(called_back)]
+            due += [
+                _Due(int(row[0]), str(row[1]), str(row[2]), int(row[3] or 0)) for row in session.execute(called_back)
+            ]
     return due

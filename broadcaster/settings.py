@@ -88,6 +88,10 @@ class Settings(BaseSettings):
     # The pull also asks about deliveries a callback settled, and the gateway's answer wins: the callback's
     # token may leak, and a forged report must not outlast the telco's real one. False saves those look-ups.
     report_pull_confirms: bool = True
+    # Each row is asked on its own schedule, backing off while the gateway answers with an interim status.
+    # An accepted SMS still without a final report this many hours after acceptance ends `unknown` with the
+    # reason. At most 7 days: eSMS answers look-ups for the last 7 days only.
+    report_pull_valid_hours: float = Field(48, gt=0, le=168)
 
     # Where the public pages are reached from outside (links in bulletins, CAP `web`, the Atom feed).
     public_url: str = "http://127.0.0.1:8000"

@@ -187,8 +187,24 @@ def _details(raw: str | None) -> Mapping[str, Any] | None:
     return MappingProxyType(value) if value else None
 
 
-# A scheduled message not yet out at its time is asked about again this much later.
+# A scheduled message not yet out at its time is asked about again this much later, doubling each time it
+# is still not confirmed (the answer unreadable, or not published yet), at most CONFIRM_LONGEST; after
+# CONFIRM_TRIES such answers (about 8 hours) it ends `unknown` with the provider's last answer kept.
 CONFIRM_AGAIN = timedelta(minutes=5)
+CONFIRM_LONGEST = timedelta(hours=3)
+CONFIRM_TRIES = 8
+
+
+def _not_confirmed(look_ups: int, now: datetime, said: str, answer: str | None) -> dict[str, Any]:
+    """A scheduled message the provider did not confirm this time: asked again later, backing off, or after
+    CONFIRM_TRIES answers like this one, `unknown` with the provider's last answer (masked by the adapter)."""
+    if look_ups + 1 >= CONFIRM_TRIES:
+        reason = (
+            f"the provider never confirmed that the scheduled message went out ({look_ups + 1} times asked): {said}"
+        )
+        return {"state": DeliveryState.UNKNOWN, "reason": reason, "response": answer, "done_at": now}
+    wait = min(CONFIRM_AGAIN * 2**look_ups, CONFIRM_LONGEST)
+    return {"due_at": now + wait, "look_ups": look_ups + 1, "reason": said, "response": answer}
 
 
 # ---- outcomes -----------------------------------------------------------------------------------------
@@ -471,23 +487,32 @@ class Worker:
         now = self.settings.clock.now()
         with self.sessions() as session:
             due = session.execute(
-                select(Delivery.id, Delivery.address, Delivery.name, Delivery.details, Delivery.provider_id)
+                select(
+                    Delivery.id,
+                    Delivery.address,
+                    Delivery.name,
+                    Delivery.details,
+                    Delivery.provider_id,
+                    Delivery.look_ups,
+                )
                 .where(Delivery.channel == channel, Delivery.state == DeliveryState.SCHEDULED, Delivery.due_at <= now)
                 .order_by(Delivery.due_at)
                 .limit(20)
             ).all()
         settled = 0
-        for row_id, address, name, details, provider_id in due:
+        for row_id, address, name, details, provider_id, look_ups in due:
             recipient = Recipient(adapter.recipient_kind, address, name or "", details or {})
             try:
                 result = adapter.confirm(provider_id or "", recipient)
             except ChannelError as exc:
                 log.warning("%s: %s", channel, exc.reason, extra={"action": "confirm"})
-                result = None
-            values: dict[str, Any] = {"due_at": now + CONFIRM_AGAIN}
-            if result is not None:
-                values = {"state": _FINAL_STATES[result.outcome], "reason": result.reason or None, "done_at": now}
-                settled += 1
+                values = _not_confirmed(look_ups or 0, now, exc.reason, exc.response)
+            else:
+                if result is None:
+                    values = _not_confirmed(look_ups or 0, now, "not published yet after its time", None)
+                else:
+                    values = {"state": _FINAL_STATES[result.outcome], "reason": result.reason or None, "done_at": now}
+            settled += "done_at" in values
             with transaction(self.sessions) as session:
                 session.execute(
                     update(Delivery)

@@ -20,6 +20,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from urllib3.exceptions import NewConnectionError
 
 from broadcaster.clock import Clock
+from broadcaster.masking import mask_secrets
 from broadcaster.paths import inside
 from broadcaster.settings import page_token_problem
 from channels.base import (
@@ -277,11 +278,20 @@ class FacebookChannel(ChannelAdapter):
                 headers=self._bearer(token),
                 timeout=self.options.timeout,
             )
+        except requests.RequestException as exc:
+            raise TransientError(
+                f"cannot check the page for an earlier post before posting again: {type(exc).__name__}"
+            ) from None
+        try:
             posts = response.json().get("data", []) if response.ok else None
-        except (requests.RequestException, ValueError):
+        except (ValueError, AttributeError):
             posts = None
         if posts is None:
-            raise TransientError("cannot check the page for an earlier post before posting again")
+            # Kept with the attempt: the Graph API's own answer says why (a permission, an outage).
+            raise TransientError(
+                f"cannot check the page for an earlier post before posting again (HTTP {response.status_code})",
+                response=mask_secrets(response.text[:500]),
+            )
         ours = bulletin.parts.get("txt", "").strip()
         return next((str(post["id"]) for post in posts if str(post.get("message", "")).strip() == ours), None)
 
@@ -295,15 +305,27 @@ class FacebookChannel(ChannelAdapter):
                 headers=self._bearer(token),
                 timeout=self.options.timeout,
             )
-            answer = response.json()
-        except (requests.RequestException, ValueError):
+        except requests.RequestException:
             raise TransientError("cannot ask the Graph API whether the scheduled post was published") from None
+        said = mask_secrets(response.text[:500])  # kept with the delivery if the post is never confirmed
+        try:
+            answer = response.json()
+        except ValueError:
+            raise TransientError(
+                f"the Graph API answered HTTP {response.status_code} about a scheduled post, without JSON",
+                response=said,
+            ) from None
         error = answer.get("error") if isinstance(answer, dict) else None
         if isinstance(error, dict) and int(error.get("code", 0)) == INVALID_PARAMETER:
             reason = "the scheduled post is no longer on the page (deleted before its time?)"
             return Result(provider_id, Outcome.REJECTED, provider_id=provider_id, reason=reason)
         if not response.ok or not isinstance(answer, dict):
-            raise TransientError(f"the Graph API answered HTTP {response.status_code} about a scheduled post")
+            # 400 #803 ("some of the aliases you requested do not exist") and the like: the post cannot be
+            # read. The core asks again, backing off, and ends it `unknown` with this answer.
+            code = f" (error {error.get('code')}: {error.get('message', '')})" if isinstance(error, dict) else ""
+            raise TransientError(
+                f"the Graph API answered HTTP {response.status_code} about a scheduled post{code}", response=said
+            )
         if answer.get("is_published"):
             return Result(provider_id, Outcome.SENT, provider_id=provider_id, reason="published at its time")
         return None

@@ -4,9 +4,10 @@ It answers SendMultipleMessage_V4_post_json as eSMS documents (CodeResult 100 wi
 wrong keys, 124 for a RequestId already used that day), calls each message's CallbackUrl with an HTTP
 GET carrying SMSID, RequestId, phonenumber, SendStatus, SendSuccess, SendFailed, TotalSent,
 TotalPrice, TotalReceiver, TypeId and telcoid (retrying up to 5 times when the call fails), and answers
-GetSendStatus?RefId=<SMSID> for what it sent. What it does per phone is scripted by `Script`: interim
-statuses first, repeats, a report before the send's answer, no report at all, undelivered, a dropped
-connection after recording the message.
+GetSendStatus?RefId=<SMSID> for what it sent (the final status, or SendStatus 2 for a message that
+never settles). eSMS documents no look-up by RequestId, so none is served here. What it does per phone
+is scripted by `Script`: interim statuses first, repeats, a report before the send's answer, no report at
+all, undelivered, a message that never settles, a dropped connection after recording the message.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 SEND_PATH = "/MainService.svc/json/SendMultipleMessage_V4_post_json/"
 STATUS_PATH = "/MainService.svc/json/GetSendStatus"
+WAITING = 2  # SendStatus "waiting to send": an interim status
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,9 @@ class Script:
     drop_first: bool = False  # the first request is recorded, then the connection is dropped unanswered
     fail_after_drop: int = 0  # after a dropped first request, answer this many HTTP 500s
     taken_elsewhere: bool = False  # someone else used the same RequestId today: eSMS answers 124
+    # False: the message never leaves "waiting to send" (SendStatus 2): no final report is ever called
+    # back, and GetSendStatus answers SendStatus 2 with nothing sent, every time it is asked.
+    settles: bool = True
 
 
 @dataclass
@@ -58,6 +63,7 @@ class Ledger:
     callbacks: Counter[int] = field(default_factory=Counter)  # HTTP status of each callback answered
     callbacks_failed: int = 0  # callbacks that got no answer at all
     look_ups: int = 0
+    asked: Counter[str] = field(default_factory=Counter)  # SMSID → GetSendStatus look-ups of it
 
 
 class EsmsGateway:
@@ -173,6 +179,8 @@ class EsmsGateway:
         if not sent.script.report or not sent.callback:
             return []
         interim = [self._query(sent, status) for status in sent.script.interim]
+        if not sent.script.settles:
+            return interim
         return interim + [self._final(sent)] * sent.script.repeats
 
     def _queue_reports(self, sent: Sent) -> None:
@@ -225,10 +233,11 @@ class EsmsGateway:
             return _answer(handler, 200, {"CodeResponse": "101", "SMSID": query.get("RefId", "")})
         with self.lock:
             self.ledger.look_ups += 1
+            self.ledger.asked[query.get("RefId", "")] += 1
             sent = self.ledger.sent.get(query.get("RefId", ""))
         if sent is None:
             return _answer(handler, 200, {"CodeResponse": "99", "SMSID": query.get("RefId", "")})
-        final = self._final(sent)
+        final = self._final(sent) if sent.script.settles else self._query(sent, WAITING)
         answer = {
             "CodeResponse": "100",
             "SMSID": sent.sms_id,

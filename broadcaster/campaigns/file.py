@@ -142,14 +142,49 @@ class CapSource(StrictModel):
     sent: str
 
 
+CapCategory = Literal[
+    "Geo", "Met", "Safety", "Security", "Rescue", "Fire", "Health", "Env", "Transport", "Infra", "CBRNE", "Other"
+]
+
+
+class CapValue(StrictModel):
+    """A CAP <parameter> or <geocode>: a value named in some code system."""
+
+    name: str = Field(max_length=500)
+    value: str = Field(max_length=4000)
+
+
+class CapArea(StrictModel):
+    """An <area> of an imported alert that matches no area of ours: kept as the alert wrote it, shown on the
+    draft and written again on export, never sent to (the channels reach only our own areas)."""
+
+    description: str = Field(max_length=1000)
+    polygons: list[str] = Field(default_factory=list)
+    circles: list[str] = Field(default_factory=list)
+    geocodes: list[CapValue] = Field(default_factory=list)
+
+
+class CapInfo(StrictModel):
+    """What one <info> of an imported alert said beyond the texts: kept so that the draft shows it and the
+    alert exported again says it (every category, the sender's name, its web page, its parameters)."""
+
+    categories: list[CapCategory] = Field(default_factory=list)
+    sender_name: str | None = Field(None, max_length=1000)
+    web: str | None = Field(None, max_length=2000)
+    parameters: list[CapValue] = Field(default_factory=list)
+    # Its areas that match no area of ours, as this <info> names them (each language names them its way).
+    areas_outside: list[CapArea] = Field(default_factory=list)
+
+
 class CapSpec(StrictModel):
     """How the campaign is published as CAP 1.2 (DOMAIN §10): a test or an exercise is marked as such."""
 
     status: Literal["Actual", "Exercise", "Test"] = "Actual"
-    category: Literal[
-        "Geo", "Met", "Safety", "Security", "Rescue", "Fire", "Health", "Env", "Transport", "Infra", "CBRNE", "Other"
-    ] = "Safety"
+    category: CapCategory = "Safety"
     source: CapSource | None = None
+    # An imported alert's own details, by locale (the <info> language), its areas outside our list among them
+    # (None, not empty, when there are none: a campaign's stored spec stays as it was).
+    infos: dict[Locale, CapInfo] | None = None
 
 
 class CampaignSpec(StrictModel):

@@ -78,7 +78,7 @@ def build_alert(session: Session, alert: CampaignAlert, settings: Settings) -> A
         _add(root, "references", references_text(alert.references, settings))
     if alert.msg_type != "Cancel":
         for locale, texts in render_cap_texts(published_content(session, campaign), settings).items():
-            _add_info(root, session, campaign, locale, texts, settings, cap.get("category", "Safety"))
+            _add_info(root, session, campaign, locale, texts, settings, cap)
     return root
 
 
@@ -89,40 +89,65 @@ def _add_info(
     locale: str,
     texts: dict[str, str],
     settings: Settings,
-    category: str,
+    cap: dict[str, Any],
 ) -> None:
+    """One <info>. An imported alert's own details for this language (`cap.infos`: every category, its
+    sender's name and web page, its parameters) are written as it gave them, and its areas outside our list
+    after ours, so that an alert imported and exported again says what it said."""
     issuer = campaign.issuer
+    kept: dict[str, Any] = (cap.get("infos") or {}).get(locale) or {}
     urgency, severity, certainty = response_of(campaign.priority)
     effective, expires = validity_times(campaign.valid_from, campaign.valid_until, settings.zone)
     info = _add(root, "info")
     _add(info, "language", language_tag(locale))
-    _add(info, "category", category)
+    for category in kept.get("categories") or [cap.get("category", "Safety")]:
+        _add(info, "category", category)
     _add(info, "event", texts["event"])
     for name, value in (("urgency", urgency), ("severity", severity), ("certainty", certainty)):
         _add(info, name, value)
     _add(info, "effective", cap_time(effective, settings.zone))
     _add(info, "expires", cap_time(expires, settings.zone))
     named = issuer_context(issuer)  # in English, the issuer's English names and hotline labels
-    _add(info, "senderName", sender_name(named, locale))
+    _add(info, "senderName", kept.get("sender_name") or sender_name(named, locale))
     _add(info, "headline", texts["headline"])
     _add(info, "description", texts["description"])
     if texts.get("instruction"):
         _add(info, "instruction", texts["instruction"])
-    _add(info, "web", settings.warning_page_url(campaign.slug))
+    _add(info, "web", kept.get("web") or settings.warning_page_url(campaign.slug))
     if issuer.hotlines:
         _add(info, "contact", contact_text(issuer_in(named, locale)["hotlines"]))
     view = CampaignView.of(campaign)
-    for name, value in ((LETTER_NUMBER, campaign.number.strip()), (LETTER_DATE, view.dated.isoformat())):
+    letter = [(LETTER_NUMBER, campaign.number.strip()), (LETTER_DATE, view.dated.isoformat())]
+    theirs = [
+        (item["name"], item["value"]) for item in kept.get("parameters") or [] if item["name"] not in dict(letter)
+    ]
+    for name, value in [*letter, *theirs]:
         if value:
             parameter = _add(info, "parameter")
             _add(parameter, "valueName", name)
             _add(parameter, "value", value)
-    for area in targeted_areas(session, campaign):
-        element = _add(info, "area")
-        _add(element, "areaDesc", area.name)
+    outside = kept.get("areas_outside") or []
+    # An imported foreign alert that names none of our areas is not about the issuer's own area either.
+    named = targeted_areas(session, campaign) if not outside or any(c.areas for c in campaign.channels) else []
+    for area in named:
+        _add_area(info, {"description": area.name, "geocodes": [{"name": AREA_CODE_SYSTEM, "value": area.code}]})
+    for kept_area in outside:
+        _add_area(info, kept_area)
+
+
+def _add_area(info: Any, area: dict[str, Any]) -> None:
+    """An <area> in the schema's order: areaDesc, polygons, circles, geocodes."""
+    element = _add(info, "area")
+    _add(element, "areaDesc", area["description"])
+    for polygon in area.get("polygons") or []:
+        _add(element, "polygon", polygon)
+    for circle in area.get("circles") or []:
+        _add(element, "circle", circle)
+    for code in area.get("geocodes") or []:
+        name, value = code["name"], code["value"]
         geocode = _add(element, "geocode")
-        _add(geocode, "valueName", AREA_CODE_SYSTEM)
-        _add(geocode, "value", area.code)
+        _add(geocode, "valueName", name)
+        _add(geocode, "value", value)
 
 
 def alert_xml(session: Session, alert: CampaignAlert, settings: Settings) -> bytes:

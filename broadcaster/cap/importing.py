@@ -3,8 +3,11 @@
 What the alert says becomes the campaign's own texts, in the database where staff read and edit them:
 each <info> block's texts as `cap.*.j2` — so the campaign exports the same texts again — and a Facebook
 post and a radio script made from them, each ending with the issuer's hotlines. Areas come from the
-geocodes (or, failing that, the area names); the validity window from effective/expires; the priority
-from urgency and severity (`mapping`).
+geocodes (or, failing that, the area names); areas that match none of ours (a foreign alert's) are kept
+as text on the draft, shown and exported again, never refused; each <info>'s categories, senderName,
+web, parameters and those areas are kept by locale (`cap.infos`), and a language keeps its
+region (en-AU, fr-CA). Two <info> of one language are refused (`reading`). The validity window comes from
+effective/expires; the priority from urgency and severity (`mapping`).
 
 An Update of an alert imported before changes that draft (or, for an approved campaign, becomes its
 revision). A Cancel is never acted on by itself: it says which campaign to cancel.
@@ -15,13 +18,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, get_args
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from broadcaster.campaigns import lifecycle
-from broadcaster.campaigns.file import parse_campaign
+from broadcaster.campaigns.file import CapCategory, parse_campaign
 from broadcaster.campaigns.revisions import save_or_revise
 from broadcaster.campaigns.store import campaign_warnings, check_campaign, find_issuer
 from broadcaster.cap.export import LETTER_DATE, LETTER_NUMBER
@@ -87,22 +90,45 @@ def _issuer(session: Session, wanted: str | None, earlier: Campaign | None) -> I
     return issuers[0]
 
 
-def _areas(session: Session, infos: list[InfoBlock], source: str) -> list[str]:
+def _areas(session: Session, infos: list[InfoBlock]) -> tuple[list[str], dict[str, list[dict[str, Any]]]]:
+    """The codes of our areas the alert names, and by locale its areas that match none of ours (a foreign
+    alert's: kept as each <info> wrote them, to be shown on the draft, never a refusal)."""
     index = AreaIndex(session)
     codes = {area.id: area.code for area in session.scalars(select(Area))}
     found: list[str] = []
-    problems = []
-    for info in infos[:1]:  # DOMAIN §14: every <info> names the same areas
-        for description, geocodes in info.areas:
-            ours = [value for name, value in geocodes if name == AREA_CODE_SYSTEM]
-            area_id = next((index.find(value) for value in ours if index.find(value)), None) or index.find(description)
+    outside: dict[str, list[dict[str, Any]]] = {}
+    for info in infos:
+        for area in info.areas:
+            ours = [value for name, value in area.geocodes if name == AREA_CODE_SYSTEM]
+            area_id = next((index.find(value) for value in ours if index.find(value)), None) or index.find(
+                area.description
+            )
             if area_id is None:
-                problems.append(Problem(source, f"area '{description}' is not in the area list (import areas first)"))
+                kept = [{"name": name, "value": value} for name, value in area.geocodes]
+                shapes = {"polygons": area.polygons, "circles": area.circles}
+                outside.setdefault(info.locale, []).append(
+                    {"description": area.description, "geocodes": kept, **shapes}
+                )
             elif codes[area_id] not in found:
                 found.append(codes[area_id])
-    if problems:
-        raise InvalidInput(source, problems)
-    return found
+    return found, outside
+
+
+_CATEGORIES = set(get_args(CapCategory))
+
+
+def _info_details(infos: list[InfoBlock], outside: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Each <info>'s own details beyond its texts, by locale (`CapInfo`)."""
+    return {
+        info.locale: {
+            "categories": [category for category in info.categories if category in _CATEGORIES],
+            "sender_name": info.sender_name or None,
+            "web": info.web or None,
+            "parameters": [{"name": name, "value": value} for name, value in info.parameters],
+            "areas_outside": outside.get(info.locale, []),
+        }
+        for info in infos
+    }
 
 
 def _common_slots(session: Session, area_codes: list[str], on: date) -> list[str]:
@@ -131,16 +157,22 @@ def campaign_data(
         raise InvalidInput(source, [Problem(source, "the alert has no <expires>, so its validity window is unknown")])
     effective = first.effective or alert.sent
     starts, ends = validity_dates(effective, first.expires, settings.zone)
-    areas = _areas(session, alert.infos, source)
+    areas, outside = _areas(session, alert.infos)
     schedule_at = _local_naive(max(effective, datetime.combine(starts, datetime.min.time(), settings.zone)), settings)
     channels: dict[str, Any] = {"facebook": {"to": ["pages:all"], "areas": areas, "schedule": [{"at": schedule_at}]}}
-    slots = _common_slots(session, areas or ([issuer.area.code] if issuer.area else []), starts)
+    # Radio stations read out what concerns their own areas: an alert that names only areas outside our list
+    # (a foreign one) gets no radio script until staff give it areas of ours.
+    slots = (
+        []
+        if outside and not areas
+        else _common_slots(session, areas or ([issuer.area.code] if issuer.area else []), starts)
+    )
     if slots:
         channels["radio"] = {"to": ["stations:all"], "areas": areas, "schedule": [{"slots": slots}]}
     data: dict[str, Any] = {
         "campaign": slug,
         "issuer": issuer.slug,
-        "number": first.parameters.get(LETTER_NUMBER) or alert.identifier[:100],
+        "number": first.parameter(LETTER_NUMBER) or alert.identifier[:100],
         "subject": first.headline or first.event,
         "priority": priority_of(first.urgency, first.severity, first.certainty),
         "valid": {"from": starts.isoformat(), "until": ends.isoformat()},
@@ -149,12 +181,13 @@ def campaign_data(
         "channels": channels,
         "cap": {
             "status": alert.status,
-            "category": first.category if first.category else "Safety",
+            "category": first.category if first.category in _CATEGORIES else "Safety",
             "source": alert.source,
+            "infos": _info_details(alert.infos, outside),
         },
     }
-    if first.parameters.get(LETTER_DATE):
-        data["date"] = first.parameters[LETTER_DATE]
+    if first.parameter(LETTER_DATE):
+        data["date"] = first.parameter(LETTER_DATE)
     return data
 
 

@@ -55,9 +55,17 @@ def language_tag(locale: str) -> str:
     return LANGUAGE_TAGS.get(locale, locale)
 
 
+_OUR_TAGS = {tag.lower(): locale for locale, tag in LANGUAGE_TAGS.items()}
+
+
 def locale_of(tag: str) -> str:
-    """The project's locale for an <info> language (vi-VN → vi, en-US → en, absent → CAP's default en-US)."""
-    return (tag or "en-US").split("-")[0].lower()
+    """The project's locale for an <info> language: the tags this project writes read back to its own locales
+    (vi-VN → vi, en-US → en, absent → CAP's default en-US); any other keeps its region (en-AU, fr-CA), so an
+    alert exported again says what it said. ValueError, with the reason, for what is not a language tag."""
+    from broadcaster.locales import normalise_locale
+
+    written = (tag or "en-US").strip()
+    return _OUR_TAGS.get(written.lower()) or normalise_locale(written)
 
 
 def cap_time(moment: datetime, zone: ZoneInfo) -> str:

@@ -19,7 +19,6 @@ from broadcaster.problems import InvalidInput, Problem
 from broadcaster.settings import Settings
 
 MAX_BYTES = 1_000_000  # a CAP alert is a few kilobytes; anything this large is not one
-_LOCALE = re.compile(r"^[a-z]{2,3}$")
 
 
 @dataclass(frozen=True)
@@ -27,6 +26,14 @@ class Reference:
     sender: str
     identifier: str
     sent: str
+
+
+@dataclass(frozen=True)
+class AlertArea:
+    description: str
+    geocodes: list[tuple[str, str]]  # (valueName, value)
+    polygons: list[str] = field(default_factory=list)
+    circles: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -42,8 +49,15 @@ class InfoBlock:
     headline: str
     description: str
     instruction: str
-    parameters: dict[str, str] = field(default_factory=dict)
-    areas: list[tuple[str, list[tuple[str, str]]]] = field(default_factory=list)  # areaDesc, geocodes
+    parameters: list[tuple[str, str]] = field(default_factory=list)  # (valueName, value), in order; names may repeat
+    areas: list[AlertArea] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)  # every <category>, in order (`category` is the first)
+    sender_name: str = ""
+    web: str = ""
+
+    def parameter(self, name: str) -> str:
+        """The first parameter of this name, or ""."""
+        return next((value for found, value in self.parameters if found == name), "")
 
 
 @dataclass
@@ -182,14 +196,23 @@ def _time(element: Any, name: str) -> datetime | None:
 
 def _info(element: Any) -> InfoBlock:
     ns = f"{{{NAMESPACE}}}"
-    parameters = {_text(p, "valueName"): _text(p, "value") for p in element.findall(f"{ns}parameter")}
+    parameters = [(_text(p, "valueName"), _text(p, "value")) for p in element.findall(f"{ns}parameter")]
+    categories = [str(found.text or "").strip() for found in element.findall(f"{ns}category")]
     areas = [
-        (_text(area, "areaDesc"), [(_text(g, "valueName"), _text(g, "value")) for g in area.findall(f"{ns}geocode")])
+        AlertArea(
+            _text(area, "areaDesc"),
+            [(_text(g, "valueName"), _text(g, "value")) for g in area.findall(f"{ns}geocode")],
+            [" ".join(str(p.text or "").split()) for p in area.findall(f"{ns}polygon")],
+            [" ".join(str(c.text or "").split()) for c in area.findall(f"{ns}circle")],
+        )
         for area in element.findall(f"{ns}area")
     ]
     return InfoBlock(
-        locale=locale_of(_text(element, "language")),
-        category=_text(element, "category"),
+        locale=_text(element, "language") or "en-US",  # made the project's locale by `parse_alert`
+        category=categories[0] if categories else "",
+        categories=categories,
+        sender_name=_text(element, "senderName"),
+        web=_text(element, "web"),
         event=_text(element, "event"),
         urgency=_text(element, "urgency"),
         severity=_text(element, "severity"),
@@ -233,9 +256,13 @@ def parse_alert(document: bytes, source: str) -> Alert:
     references = [Reference(*reference.split(",", 2)) for reference in _text(root, "references").split()]
     elements = root.findall(f"{ns}info")
     infos = [_info(element) for element in elements]
-    bad = [info.locale for info in infos if not _LOCALE.match(info.locale)]
-    if bad:
-        unknown = [Problem(source, f"'{locale}' is not a language this system knows") for locale in bad]
+    unknown = []
+    for info, element in zip(infos, elements, strict=True):
+        try:
+            info.locale = locale_of(info.locale)
+        except ValueError as exc:
+            unknown.append(Problem(source, f"line {element.sourceline}: <language> {exc}"))
+    if unknown:
         raise InvalidInput(source, unknown)
     _one_info_per_language(infos, elements, source)
     return Alert(

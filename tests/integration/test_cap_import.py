@@ -280,3 +280,72 @@ def test_two_info_blocks_of_one_language_are_refused_naming_their_lines(
     [problem] = refused.value.problems
     assert problem.message.startswith("the alert has 1000 <info> blocks in language 'vi' (lines ")
     assert problem.message.endswith(", …); CAP gives one per language")
+
+
+FOREIGN = Path(__file__).resolve().parents[1] / "fixtures" / "cap"
+
+
+def info_details(document: bytes) -> list[dict[str, Any]]:
+    """What each <info> says, beyond its times and its response (which the campaign's priority decides)."""
+
+    def texts(info: etree._Element, path: str) -> list[str]:
+        return [" ".join((found.text or "").split()) for found in info.findall(path, NS)]
+
+    details = []
+    for info in etree.fromstring(document).findall("cap:info", NS):
+        details.append(
+            {
+                name: texts(info, f"cap:{name}")
+                for name in ("language", "category", "event", "senderName", "headline", "description", "web")
+            }
+            | {
+                "instruction": texts(info, "cap:instruction"),
+                "parameter": list(
+                    zip(texts(info, "cap:parameter/cap:valueName"), texts(info, "cap:parameter/cap:value"), strict=True)
+                ),
+                "area": [
+                    (
+                        texts(area, "cap:areaDesc"),
+                        texts(area, "cap:polygon"),
+                        list(
+                            zip(
+                                texts(area, "cap:geocode/cap:valueName"),
+                                texts(area, "cap:geocode/cap:value"),
+                                strict=True,
+                            )
+                        ),
+                    )
+                    for area in info.findall("cap:area", NS)
+                ],
+            }
+        )
+    return details
+
+
+@pytest.mark.parametrize(
+    ("name", "locales"), [("australia-bushfire.xml", ["en-AU"]), ("canada-tornado.xml", ["en-CA", "fr-CA"])]
+)
+def test_a_foreign_alert_imports_as_a_draft_keeping_its_areas_languages_and_details(
+    shipped: sessionmaker[Session], own_content: Settings, name: str, locales: list[str]
+) -> None:
+    """Areas that match none of ours are kept as text on the draft (not refused), languages keep their region,
+    and every category, parameter, senderName and web comes back out in the alert exported again."""
+    document = (FOREIGN / name).read_bytes()
+    result = import_document(shipped, own_content, document, "tay-ninh-stttt")
+    assert result.campaign.status == "draft"
+    spec = result.campaign.spec
+    assert spec["locales"] == locales
+    assert sorted(spec["cap"]["infos"]) == sorted(locales)
+    original = etree.fromstring(document)
+    for info in original.findall("cap:info", NS):
+        kept = spec["cap"]["infos"][info.findtext("cap:language", namespaces=NS)]["areas_outside"]
+        assert [area["description"] for area in kept] == [
+            area.findtext("cap:areaDesc", namespaces=NS) for area in info.findall("cap:area", NS)
+        ]
+    approve(shipped, own_content, result.slug)
+    again = exported(shipped, own_content, result.slug)
+
+    kept, wanted = info_details(again), info_details(document)
+    for ours, theirs in zip(kept, wanted, strict=True):  # besides the project's own letter number and date
+        ours["parameter"] = [(n, v) for n, v in ours["parameter"] if n not in ("letterNumber", "letterDate")]
+        assert ours == theirs

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster.clock import system_now
@@ -350,3 +350,96 @@ def test_a_forged_callback_does_not_outlast_the_gateways_own_answer(
     with shipped() as session:
         sources = set(session.scalars(select(Delivery.report_source)))
     assert sources == {"pull"}
+
+
+def _accepted_earlier(sessions: sessionmaker[Session], numbers: list[str], at: datetime) -> None:
+    """Say these numbers' messages were accepted at `at` (the test's history: older and newer sends)."""
+    addresses = ["+84" + number[1:] for number in numbers]
+    with transaction(sessions) as session:
+        session.execute(update(Delivery).where(Delivery.address.in_(addresses)).values(done_at=at))
+
+
+def test_rows_that_never_settle_do_not_starve_newer_ones_and_end_unknown_after_the_limit(
+    shipped: sessionmaker[Session], report_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """285 messages eSMS keeps "waiting to send" (SendStatus 2) for good, and 300 newer ones it delivered with
+    no callback: with 100 look-ups a pull, every message is asked within ceil(585 / 100) pulls, the newer
+    ones settle, and the stuck ones are asked again only as they back off, then end `unknown` at the limit."""
+    stuck, newer = phones(285, first=1000), phones(300, first=2000)
+    scripts = {number: Script(settles=False, report=False) for number in stuck}
+    scripts |= {number: Script(report=False) for number in newer}
+    settings = report_settings.model_copy(
+        update={
+            "report_pull_batch": 100,
+            "report_pull_confirms": False,
+            "report_pull_after_minutes": 30,
+            "report_pull_seconds": 300,
+            "report_pull_valid_hours": 48,
+        }
+    )
+    with EsmsGateway(API_KEY, SECRET_KEY, scripts) as gateway:
+        use_esms(monkeypatch, gateway)
+        urgent_sms(shipped, settings, tmp_path, stuck + newer)
+        send_all(shipped, settings)
+        with shipped() as session:
+            installation = installation_id(session)
+        start = system_now()
+        _accepted_earlier(shipped, stuck, start - timedelta(hours=2))
+        _accepted_earlier(shipped, newer, start - timedelta(minutes=40))
+
+        per_pull = []
+        for cycle in range(6):  # ceil(585 / 100)
+            before = gateway.ledger.look_ups
+            pull_reports(shipped, settings, installation, start + timedelta(seconds=300 * cycle))
+            per_pull.append(gateway.ledger.look_ups - before)
+        asked = dict(gateway.ledger.asked)
+        sent = {item.phone: sms_id for sms_id, item in gateway.ledger.sent.items()}
+        after_six = states(shipped)
+
+        late = start + timedelta(hours=49)
+        pull_reports(shipped, settings, installation, late)
+        before = gateway.ledger.look_ups
+        pull_reports(shipped, settings, installation, late + timedelta(seconds=300))
+        asked_after_the_limit = gateway.ledger.look_ups - before
+
+    assert all(count <= 100 for count in per_pull), per_pull
+    assert all(asked.get(sent[number], 0) >= 1 for number in stuck + newer), "a message was never asked"
+    assert {after_six[number][0] for number in newer} == {DeliveryState.DELIVERED}
+    # The stuck ones were asked again as they backed off (300 s, then 600 s…), never every pull.
+    assert max(asked[sent[number]] for number in stuck) <= 3
+    assert {after_six[number] for number in stuck} == {(DeliveryState.ACCEPTED, "waiting to send")}
+    ended = states(shipped)
+    assert {ended[number][0] for number in stuck} == {DeliveryState.UNKNOWN}
+    reason = ended[stuck[0]][1] or ""
+    assert "no final delivery report within 48 hours" in reason and "waiting to send" in reason, reason
+    assert {ended[number][0] for number in newer} == {DeliveryState.DELIVERED}
+    assert asked_after_the_limit == 0  # an ended message is not asked again
+
+
+def test_accepted_through_124_without_an_smsid_ends_unknown_after_the_limit(
+    shipped: sessionmaker[Session], report_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first request is recorded and dropped; the retry hears 124 (our own RequestId) with no SMSID.
+    eSMS documents a look-up by SMSID only (GetSendStatus?RefId=), none by RequestId, so such a message
+    cannot be asked about: without a callback it ends `unknown` at the limit, never `accepted` for good."""
+    (number,) = phones(1, first=3000)
+    settings = report_settings.model_copy(update={"report_pull_confirms": False, "report_pull_valid_hours": 48})
+    with EsmsGateway(API_KEY, SECRET_KEY, {number: Script(drop_first=True, report=False)}) as gateway:
+        use_esms(monkeypatch, gateway)
+        urgent_sms(shipped, settings, tmp_path, [number])
+        send_all(shipped, settings)
+        with shipped() as session:
+            installation = installation_id(session)
+        accepted = states(shipped)[number]
+        start = system_now()
+        pull_reports(shipped, settings, installation, start + timedelta(hours=1))
+        within = states(shipped)[number]
+        pull_reports(shipped, settings, installation, start + timedelta(hours=49))
+        asked = gateway.ledger.look_ups
+
+    assert accepted[0] == DeliveryState.ACCEPTED and "124" in (accepted[1] or "")
+    assert within[0] == DeliveryState.ACCEPTED
+    state, reason = states(shipped)[number]
+    assert state == DeliveryState.UNKNOWN
+    assert "124" in (reason or "") and "without the gateway's message id it cannot be asked" in (reason or "")
+    assert asked == 0

@@ -37,9 +37,11 @@ class GraphPage:
         self.posts: list[dict[str, Any]] = []
         self.later = 0.0  # seconds the page's clock is ahead of ours (time passing for a scheduled post)
         self.fail_after_posting = 0  # posts to make and then answer with a bare HTTP 500 (a proxy's error page)
+        self.unreadable = False  # reading a post answers 400 #803, as the Graph API does for an id it cannot see
+        self.scheduled_error = False  # `/scheduled_posts` answers the Graph API's error 2 (service unavailable)
         server.expect_request(f"/v21.0/{PAGE}/feed", method="POST").respond_with_handler(self.post)
         server.expect_request(f"/v21.0/{PAGE}/feed", method="GET").respond_with_handler(self.feed)
-        server.expect_request(f"/v21.0/{PAGE}/scheduled_posts", method="GET").respond_with_handler(self.feed)
+        server.expect_request(f"/v21.0/{PAGE}/scheduled_posts", method="GET").respond_with_handler(self.scheduled)
         for index in range(1, 9):
             server.expect_request(f"/v21.0/{PAGE}_{index}", method="GET").respond_with_handler(self.one)
 
@@ -61,7 +63,15 @@ class GraphPage:
         data = [{"id": post["id"], "message": post["message"]} for post in self.posts]
         return Response(json.dumps({"data": data}), content_type="application/json")
 
+    def scheduled(self, request: Request) -> Response:
+        if self.scheduled_error:
+            return _error(2, "(#2) Service temporarily unavailable", 503)
+        return self.feed(request)
+
     def one(self, request: Request) -> Response:
+        if self.unreadable:
+            alias = request.path.rsplit("/", 1)[-1]
+            return _error(803, f"(#803) Some of the aliases you requested do not exist: {alias}", 400)
         post = next((post for post in self.posts if request.path.endswith(post["id"])), None)
         if post is None:
             return _error(100, "Unsupported get request. Object with ID does not exist", 400)
@@ -219,3 +229,72 @@ def test_a_post_made_but_answered_with_a_bare_502_is_found_on_the_page_by_the_re
         row = session.scalars(select(Delivery)).one()
     assert (row.state, row.provider_id, row.reason) == (DeliveryState.SENT, post["id"], "found on the page already")
     assert row.attempts == 2 and row.ambiguous
+
+
+def test_a_scheduled_post_whose_confirmation_cannot_be_read_backs_off_then_ends_unknown_with_the_answer(
+    shipped: sessionmaker[Session], settings: Settings, graph: GraphPage
+) -> None:
+    """After its time the post is read (`GET /{post}?fields=is_published`) and the Graph API answers 400
+    #803 every time: asked again later and later, then `unknown` with the Graph API's answer kept."""
+    from broadcaster.workers import CONFIRM_TRIES
+
+    clock = FixedClock(system_now())
+    fast = settings.model_copy(update={"rates": {"facebook": 1000}}).with_clock(clock)
+    fire = (clock.now() + timedelta(minutes=30)).replace(second=0, microsecond=0)
+    facebook = {"to": ["page:sotttt-tay-ninh"], "schedule": [{"at": local(fire, fast)}], "scheduled": True}
+    campaign(shipped, fast, {"facebook": facebook}, sendable_since=clock.now() - timedelta(hours=1))
+    with transaction(shipped) as session:
+        catch_up(session, fast, clock.now())
+    worker = Worker(shipped, fast, ["facebook"], "test-worker")
+    worker.drain()
+    graph.unreadable = True
+
+    waits = []
+    for _ in range(CONFIRM_TRIES):
+        with shipped() as session:
+            row = session.scalars(select(Delivery)).one()
+        assert row.state == DeliveryState.SCHEDULED
+        waits.append(row.due_at - clock.now())
+        clock.move_to(row.due_at)
+        worker.confirm_scheduled("facebook")
+    with shipped() as session:
+        row = session.scalars(select(Delivery)).one()
+
+    assert row.state == DeliveryState.UNKNOWN
+    assert "never confirmed" in (row.reason or "") and "error 803" in (row.reason or ""), row.reason
+    assert "(#803) Some of the aliases you requested do not exist" in (row.response or "")
+    assert TOKEN not in (row.response or "") + (row.reason or "")
+    later = [wait.total_seconds() for wait in waits[2:]]
+    assert later == sorted(later) and later[-1] > later[0], waits  # backing off, not every 5 minutes
+
+
+def test_a_retry_that_cannot_read_the_scheduled_posts_ends_unknown_with_the_graph_apis_answer(
+    shipped: sessionmaker[Session], settings: Settings, graph: GraphPage
+) -> None:
+    """A scheduled post answered with a bare 502 may exist; before posting again the page's
+    `/scheduled_posts` is read, and it answers an error every time: the attempts run out, the delivery ends
+    `unknown` (it may be on the page), and the Graph API's answer is kept with the attempts."""
+    from broadcaster.models import DeliveryAttempt
+
+    clock = FixedClock(system_now())
+    quick = settings.model_copy(
+        update={"rates": {"facebook": 1000}, "retry_base_seconds": 0.01, "retry_max_seconds": 0.02}
+    ).with_clock(clock)
+    fire = (clock.now() + timedelta(minutes=30)).replace(second=0, microsecond=0)
+    facebook = {"to": ["page:sotttt-tay-ninh"], "schedule": [{"at": local(fire, quick)}], "scheduled": True}
+    campaign(shipped, quick, {"facebook": facebook}, sendable_since=clock.now() - timedelta(hours=1))
+    with transaction(shipped) as session:
+        catch_up(session, quick, clock.now())
+    graph.fail_after_posting = 1
+    graph.scheduled_error = True
+    worker = Worker(shipped, quick, ["facebook"], "test-worker")
+    for _ in range(quick.retry_max_attempts + 1):
+        worker.drain()
+        clock.advance(timedelta(seconds=1))
+    with shipped() as session:
+        row = session.scalars(select(Delivery)).one()
+        answers = [attempt.response or "" for attempt in session.scalars(select(DeliveryAttempt))]
+
+    assert row.state == DeliveryState.UNKNOWN and row.ambiguous, (row.state, row.reason)
+    assert len(graph.posts) == 1, "never posted twice"
+    assert any("(#2) Service temporarily unavailable" in answer for answer in answers), answers

@@ -108,3 +108,27 @@ def test_a_refused_change_on_the_campaign_page_is_a_sentence_on_that_page(
         refused = client.post(f"/campaigns/{slug}/{action}", data={"csrf_token": token})
         assert refused.status_code == 422, refused.text
         assert "needs the permission" in refused.text or "may not" in refused.text
+
+
+def test_a_foreign_alerts_areas_outside_our_list_are_shown_on_its_draft(
+    client: TestClient, sessions: sessionmaker[Session], web_settings: Settings
+) -> None:
+    """The Canadian test alert names only areas that are none of ours: its draft shows them, in each language."""
+    from broadcaster.cap.importing import import_alert
+    from broadcaster.cap.reading import parse_alert
+    from broadcaster.db import transaction
+    from broadcaster.examples import import_examples
+
+    alert = Path(__file__).resolve().parents[1] / "fixtures" / "cap" / "canada-tornado.xml"
+    staff(sessions, "lan", "admin")
+    with transaction(sessions) as session:
+        import_examples(session)
+        parsed = parse_alert(alert.read_bytes(), alert.name)
+        slug = import_alert(session, parsed, web_settings, "lan", alert.name, "tay-ninh-stttt").slug
+    sign_in(client, "lan")
+    page = client.get(f"/campaigns/{slug}")
+    assert page.status_code == 200
+    shown = page.text[page.text.index('id="cap-areas-outside"') :]
+    assert "Vùng ngoài danh mục địa bàn" in shown
+    assert "City of Sampleton" in shown and "Ville de Sampleton" in shown
+    assert "profile:CAP-CP:Location:0.3" in shown and "4711066" in shown

@@ -256,6 +256,9 @@ WORDS: dict[str, dict[str, str]] = {
         "audience": "Đối tượng nhận",
         "timetable": "Lịch phát",
         "areas": "Địa bàn",
+        "cap_areas_outside": "Vùng ngoài danh mục địa bàn (từ cảnh báo CAP)",
+        "cap_areas_outside_explain": "Cảnh báo nhập vào nêu các vùng này, không khớp địa bàn nào của ta: giữ nguyên "
+        "văn để xem và xuất lại CAP, không gửi tới đâu. Chọn địa bàn của ta cho từng kênh nếu cần.",
         "once_at": "Một lần lúc",
         "slots": "Khung giờ",
         "channel_paused": "Tạm dừng",
@@ -528,6 +531,9 @@ WORDS: dict[str, dict[str, str]] = {
         "audience": "Audience",
         "timetable": "Timetable",
         "areas": "Areas",
+        "cap_areas_outside": "Areas outside our area list (from the CAP alert)",
+        "cap_areas_outside_explain": "The imported alert names these areas, which match none of ours: kept as "
+        "written, shown and exported again in CAP, never sent to. Choose areas of ours for each channel if needed.",
         "once_at": "Once at",
         "slots": "Slots",
         "channel_paused": "Paused",
