@@ -54,7 +54,7 @@ def test_ctrl_c_during_an_import_is_one_sentence_and_imports_nothing(
         # The import is under way once its transaction starts writing to the write-ahead log.
         wait_for(lambda: wal.exists() and wal.stat().st_size > start + 1_000_000, 60, "the import to be writing")
         process.send_signal(signal.SIGINT)
-        stdout, stderr = process.communicate(timeout=60)
+        stdout, stderr = process.communicate(timeout=300)  # rolling back 400,000 rows is slow on a busy machine
     assert process.returncode == 1, stdout + stderr
     assert "interrupted; nothing was half-written" in stderr
     assert "Traceback" not in stdout + stderr and "Exception ignored" not in stderr

@@ -117,7 +117,8 @@ def test_workers_pacing_one_channel_each_get_their_own_instant_one_interval_apar
         instants.append(time.monotonic() + sum(waited))  # when this worker's message may go
         worker.close()
     gaps = [later - earlier for earlier, later in pairwise(instants)]
-    assert all(0.23 < gap < 0.27 for gap in gaps), gaps
+    # Never sooner than one interval; a busy machine can only add its own delay after the given instant.
+    assert all(0.23 < gap < 0.4 for gap in gaps), gaps
 
 
 def test_channels_that_share_a_provider_account_share_its_rate() -> None:

@@ -13,10 +13,11 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster import accounts
-from broadcaster.clock import SystemClock, system_now
+from broadcaster.clock import FixedClock, SystemClock, system_now
 from broadcaster.db import transaction
 from broadcaster.models import AuditEntry, Campaign, Occurrence, Subscriber, SubscriberList
 from broadcaster.settings import Settings
+from broadcaster.web.app import create_app
 from broadcaster.workers import Worker
 from tests.conftest import CONFIG, Cli, import_shipped_with_cli
 from tests.integration.test_delivery_cli import SLUG, current
@@ -174,7 +175,6 @@ def test_the_cli_and_the_api_leave_the_same_rows_and_audit_entries(
 ) -> None:
     """The same story once through the command and once through the API, on two databases, compared."""
     from broadcaster.db import make_engine, make_sessions
-    from broadcaster.web.app import create_app
 
     web_settings = web_settings.with_clock(SystemClock())  # the command runs on the system's clock: so does the API
     import_shipped_with_cli(cli)
@@ -240,8 +240,11 @@ def read_alike(cli: Cli, client: TestClient, headers: dict[str, str]) -> None:
 
 
 def test_failed_password_logins_are_slowed_and_never_echo_the_password(
-    client: TestClient, sessions: sessionmaker[Session], caplog: pytest.LogCaptureFixture
+    web_settings: Settings, sessions: sessionmaker[Session], caplog: pytest.LogCaptureFixture
 ) -> None:
+    # The clock stands still: the wait after the last wrong guess cannot run out however slow the machine.
+    stopped = web_settings.with_clock(FixedClock(web_settings.clock.now()))
+    client = TestClient(create_app(stopped, sessions), raise_server_exceptions=False)
     with transaction(sessions) as session:
         accounts.create_account(session, "lan", "drafter", password=PASSWORD)
     guesses = [f"đoán-sai-lần-{n}" for n in range(accounts.FREE_FAILURES)]
