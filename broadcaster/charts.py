@@ -63,6 +63,11 @@ def _open(chart_id: str, title: str, height: float) -> str:
     )
 
 
+def _shortened(label: str, longest: int) -> str:
+    """A label that fits beside its bar; the table beside the chart has it whole."""
+    return label if len(label) <= longest else label[: longest - 1].rstrip() + "…"
+
+
 def _legend(chart_id: str, series: list[Series], y: float) -> str:
     parts, x = [], 10.0
     for index, item in enumerate(series):
@@ -79,7 +84,7 @@ def _legend(chart_id: str, series: list[Series], y: float) -> str:
 def stacked_bars(chart_id: str, title: str, labels: list[str], series: list[Series], *, shares: bool = False) -> str:
     """One horizontal bar per label, its series stacked; with `shares`, each bar is the whole (100%) and
     the parts are its shares. Each part wide enough shows its number."""
-    left, right, bar, gap = 170.0, 20.0, 22.0, 10.0
+    left, right, bar, gap = 215.0, 24.0, 22.0, 10.0
     top = 30.0
     height = top + len(labels) * (bar + gap) + 20 + 18 * (1 + len(series) // 5)
     out = [_open(chart_id, title, height), _text(10, 18, title, 13, extra="font-weight='bold'")]
@@ -88,7 +93,7 @@ def stacked_bars(chart_id: str, title: str, labels: list[str], series: list[Seri
     span = WIDTH - left - right
     for row, label in enumerate(labels):
         y = top + row * (bar + gap)
-        out.append(_text(left - 6, y + bar / 2 + 4, label[:26], 11, "end"))
+        out.append(_text(left - 6, y + bar / 2 + 4, _shortened(label, 34), 11, "end"))
         whole = totals[row] if shares else largest
         x = left
         for index, item in enumerate(series):
