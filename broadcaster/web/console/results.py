@@ -73,7 +73,7 @@ def results_context(
     found = campaign_results(session, actor, settings_of(request), slug, start, end)
     shown = reporting.layout(found, language(request))
     addressee = default_addressee(_issuer(session, slug))
-    return {"results": found, "layout": shown, "report_text": " ".join(shown.summaries), "addressee": addressee}
+    return {"results": found, "layout": shown, "report_text": "\n\n".join(shown.summaries), "addressee": addressee}
 
 
 @router.get("/campaigns/{slug}/results", response_class=HTMLResponse)
