@@ -159,9 +159,9 @@ def serve(settings: Settings, folder: Path, port: int) -> subprocess.Popen[bytes
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            requests.get(f"http://127.0.0.1:{port}/login", timeout=1)
+            requests.get(f"http://127.0.0.1:{port}/login", timeout=5)
             return process
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or too busy starting to answer in time
             time.sleep(0.3)
     process.kill()
     raise SystemExit(f"broadcaster serve did not start: see {folder / 'serve.log'}")

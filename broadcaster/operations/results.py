@@ -320,7 +320,7 @@ def _lists(session: Session, where: list[Any]) -> list[ListResult]:
         _grouped_deliveries(where, SubscriberList.slug, SubscriberList.name)
         .join(Subscriber, Subscriber.phone == Delivery.address)
         .join(SubscriberList, SubscriberList.id == Subscriber.list_id)
-        .where(Delivery.channel.startswith("sms"), SubscriberList.is_test.is_(False))
+        .where(Occurrence.channel.startswith("sms"), SubscriberList.is_test.is_(False))
     )
     states: dict[tuple[str, str], Counter[str]] = {}
     for slug, name, state, number in session.execute(query):
@@ -344,7 +344,8 @@ def _stations(session: Session, where: list[Any], overdue_before: datetime) -> l
         .join(Occurrence, Occurrence.id == Delivery.occurrence_id)
         .outerjoin(latest, latest.c.delivery_id == Delivery.id)
         .outerjoin(AiringReport, AiringReport.id == latest.c.report_id)
-        .where(*where, Delivery.channel.startswith("radio"), Delivery.state.in_(list(DONE)))
+        # On the radio fires only: their deliveries are found through the (occurrence, state) index.
+        .where(*where, Occurrence.channel.startswith("radio"), Delivery.state.in_(list(DONE)))
         .group_by(Delivery.address, AiringReport.aired, AiringReport.reason, is_overdue)
     )
     found: dict[str, Airing] = {}
