@@ -149,9 +149,10 @@ def report_docx(report: Report) -> bytes:
         grid = document.add_table(rows=1 + len(table.rows), cols=len(table.header))
         grid.style = "Table Grid"
         lines: list[list[str | int]] = [list(table.header), *table.rows]
-        for row_index, row in enumerate(lines):
+        for row_index, (written, row) in enumerate(zip(grid.rows, lines, strict=True)):
+            cells = written.cells  # once a row: python-docx finds a cell by walking the whole table
             for column, cell in enumerate(row):
-                _small(grid.cell(row_index, column), cell, bold=row_index == 0)
+                _small(cells[column], cell, bold=row_index == 0)
     document.add_paragraph().add_run(report.as_of).italic = True
     foot = document.add_table(rows=1, cols=2)
     _lines(
