@@ -310,6 +310,10 @@ class FacebookChannel(ChannelAdapter):
             return Result(provider_id, Outcome.SENT, provider_id=provider_id, reason="published at its time")
         return None
 
+    def reach(self, post_id: str, recipient: Recipient) -> PostReach:
+        """What the post reached (`post_reach`), for the results of a campaign."""
+        return post_reach(self, post_id, recipient)
+
     def _write(
         self, bulletin: Bulletin, endpoint: str, fields: dict[str, Any], image: tuple[Path, bytes] | None
     ) -> Result:

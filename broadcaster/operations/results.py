@@ -39,6 +39,7 @@ from broadcaster.models import (
 )
 from broadcaster.outbox import TEST_SEND
 from broadcaster.settings import Settings
+from channels.base import Recipient, RecipientKind, configured_adapter
 
 FAILED = frozenset({DeliveryState.FAILED, DeliveryState.INVALID, DeliveryState.REJECTED})
 WAITING = frozenset({DeliveryState.PENDING, DeliveryState.SENDING})
@@ -392,3 +393,72 @@ def _sum_airing(items: Iterable[Airing]) -> Airing:
         reasons.update(item.not_aired_reasons)
     total.not_aired_reasons = dict(sorted(reasons.items()))
     return total
+
+
+# ---- Facebook reach ------------------------------------------------------------------------------------
+
+REACH_POSTS = 100  # the latest posts asked about, one request pair each
+
+
+class PostReach(BaseModel):
+    """What one published post reached, or why that is not available."""
+
+    page: str
+    page_name: str | None
+    post_id: str
+    fire_at: datetime
+    impressions: int | None = None
+    reach: int | None = None
+    reactions: int | None = None
+    shares: int | None = None
+    unavailable: str | None = None
+
+
+def facebook_reach(session: Session, actor: Actor, settings: Settings, slug: str) -> list[PostReach]:
+    """The campaign's published posts (the latest `REACH_POSTS`) with what each reached, asked of the
+    channel that posted them now: each answer needs the page token's insights permission."""
+    actor.require("campaigns:read")
+    campaign = find_campaign(session, slug)
+    rows = session.execute(
+        select(Delivery.channel, Delivery.address, Delivery.name, Delivery.details, Delivery.provider_id)
+        .add_columns(Occurrence.fire_at)
+        .join(Occurrence, Occurrence.id == Delivery.occurrence_id)
+        .where(Occurrence.campaign_id == campaign.id, Occurrence.channel.startswith("facebook"))
+        .where(~Occurrence.rule_key.startswith(TEST_SEND), Delivery.state == DeliveryState.SENT)
+        .where(Delivery.provider_id.is_not(None))
+        .order_by(Occurrence.fire_at.desc())
+        .limit(REACH_POSTS)
+    ).all()
+    adapters: dict[str, Any] = {}
+    found = []
+    for channel, address, name, details, post_id, fire_at in rows:
+        if channel not in adapters:
+            adapters[channel] = configured_adapter(channel, settings.output_dir, settings.clock)
+        recipient = Recipient(RecipientKind.PAGE, address, name or address, dict(details or {}))
+        asked = getattr(adapters[channel], "reach", None)
+        if asked is None:
+            found.append(
+                PostReach(
+                    page=address,
+                    page_name=name,
+                    post_id=post_id,
+                    fire_at=fire_at,
+                    unavailable="this channel tells no reach",
+                )
+            )
+            continue
+        reached = asked(post_id, recipient)
+        found.append(
+            PostReach(
+                page=address,
+                page_name=name,
+                post_id=post_id,
+                fire_at=fire_at,
+                impressions=reached.impressions,
+                reach=reached.reach,
+                reactions=reached.reactions,
+                shares=reached.shares,
+                unavailable=reached.unavailable,
+            )
+        )
+    return found

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from broadcaster.accounts import Actor
-from broadcaster.operations.results import Results, campaign_results
+from broadcaster.operations.results import PostReach, Results, campaign_results, facebook_reach
 from broadcaster.web.api.common import Slug, api_router, settings_of
 from broadcaster.web.auth import DbSession, require
 
@@ -34,3 +34,12 @@ def campaign_report(
 def period_report(request: Request, session: DbSession, actor: Reader, start: PeriodStart, end: PeriodEnd) -> Results:
     """The same figures for every campaign whose fires fall between `start` and `end` (at most a year)."""
     return campaign_results(session, actor, settings_of(request), None, start, end)
+
+
+@router.get(
+    "/reports/campaigns/{slug}/facebook-reach", response_model=list[PostReach], summary="What the posts reached"
+)
+def campaign_facebook_reach(request: Request, session: DbSession, actor: Reader, slug: Slug) -> list[PostReach]:
+    """The campaign's published Facebook posts (the latest 100) with their impressions, reach, reactions and
+    shares, asked of the Graph API now; "unavailable" says why when the page token may not read insights."""
+    return facebook_reach(session, actor, settings_of(request), slug)
