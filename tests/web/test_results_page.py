@@ -68,3 +68,12 @@ def test_a_period_is_checked_field_by_field(
     assert backwards.status_code == 422 and "Ngày kết thúc ở trước ngày bắt đầu." in backwards.text
     empty = client.get("/results?start=2020-01-01&end=2020-01-31")
     assert empty.status_code == 200 and 'id="no-results"' in empty.text
+
+
+def test_the_posts_reach_is_loaded_once_the_page_is_shown(client: TestClient, reported: sessionmaker[Session]) -> None:
+    sign_in(client, "lan")
+    page = client.get(f"/campaigns/{SLUG}/results").text
+    assert f'hx-get="/campaigns/{SLUG}/results/facebook-reach"' in page
+    reach = client.get(f"/campaigns/{SLUG}/results/facebook-reach")
+    assert reach.status_code == 200 and "Facebook: bài đăng đã tiếp cận bao nhiêu người" in reach.text
+    assert 'id="no-posts"' in reach.text  # the scenario's post has no post id from Facebook

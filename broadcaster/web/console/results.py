@@ -21,7 +21,7 @@ from broadcaster.accounts import Actor
 from broadcaster.campaigns.store import find_campaign
 from broadcaster.models import Issuer
 from broadcaster.operations import campaigns as campaign_operations
-from broadcaster.operations.results import LONGEST_PERIOD, campaign_results
+from broadcaster.operations.results import LONGEST_PERIOD, campaign_results, facebook_reach
 from broadcaster.rendering import issuer_context
 from broadcaster.report_files import (
     FORMATS,
@@ -95,6 +95,12 @@ def period_page(request: Request, session: DbSession, actor: Reader, start: str 
     if not form.failed:
         context |= results_context(request, session, actor, None, first, last)
     return render(request, "results.html", context, status_code=422 if form.failed else 200)
+
+
+@router.get("/campaigns/{slug}/results/facebook-reach", response_class=HTMLResponse)
+def campaign_facebook_reach(request: Request, session: DbSession, actor: Reader, slug: str) -> Response:
+    """What the campaign's posts reached, asked of the Graph API (loaded once the page is shown)."""
+    return render(request, "_results_reach.html", {"posts": facebook_reach(session, actor, settings_of(request), slug)})
 
 
 # ---- the report as files ------------------------------------------------------------------------------
