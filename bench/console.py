@@ -1,6 +1,7 @@
-"""python -m bench.console: the console's dashboard, a campaign's monitor and a deliveries search with
-1,000,000 delivery rows, on SQLite and on PostgreSQL, under `ab` (Debian's apache2-utils) against
-`broadcaster serve` in its own process. Prints one table; the target is p95 ≤ 200 ms.
+"""python -m bench.console: the console's dashboard, a campaign's monitor, a deliveries search, the
+campaign's results page and the report's four files with 1,000,000 delivery rows, on SQLite and on
+PostgreSQL, under `ab` (Debian's apache2-utils) against `broadcaster serve` in its own process. Prints one
+table; the target is p95 ≤ 200 ms for the monitor's pages, ≤ 1 s for the results and the report's files.
 
 The rows are written straight into the outbox by the database (INSERT … SELECT over a generated series,
 then ANALYZE / VACUUM ANALYZE): one approved campaign whose SMS channel fired ten times this week, each
@@ -20,6 +21,7 @@ import time
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 import requests
 from rich.console import Console
@@ -40,6 +42,7 @@ POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@1
 PASSWORD = "bench-password-long"
 OCCURRENCES = 10
 TARGET_MS = 200
+RESULTS_TARGET_MS = 1000  # the results page and the report's files
 REASONS = [
     "gateway said 'number barred' (permanent)",
     "gateway said 'subscriber absent' after 6 attempts",
@@ -156,9 +159,9 @@ def serve(settings: Settings, folder: Path, port: int) -> subprocess.Popen[bytes
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            requests.get(f"http://127.0.0.1:{port}/login", timeout=1)
+            requests.get(f"http://127.0.0.1:{port}/login", timeout=5)
             return process
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or too busy starting to answer in time
             time.sleep(0.3)
     process.kill()
     raise SystemExit(f"broadcaster serve did not start: see {folder / 'serve.log'}")
@@ -175,10 +178,20 @@ def sign_in(site: str) -> str:
     return str(cookie)
 
 
-def ab(url: str, cookie: str, n: int, concurrency: int) -> dict[str, float]:
-    """One `ab` run: requests per second and the 50 %, 95 % and 99 % latencies (ms)."""
+def form_token(site: str, cookie: str, path: str) -> str:
+    """The form token of the signed-in session, as the results page writes it in its export form."""
+    page = requests.get(site + path, cookies={"bc_console": cookie}, timeout=60).text
+    token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page)
+    assert token is not None, "the results page has its export form"
+    return token.group(1)
+
+
+def ab(url: str, cookie: str, n: int, concurrency: int, body: Path | None = None) -> dict[str, float]:
+    """One `ab` run (a POST of the form in `body` when given): requests per second and the 50 %, 95 % and
+    99 % latencies (ms)."""
+    posted = ["-p", str(body), "-T", "application/x-www-form-urlencoded"] if body is not None else []
     answer = subprocess.run(
-        ["ab", "-q", "-n", str(n), "-c", str(concurrency), "-C", f"bc_console={cookie}", url],
+        ["ab", "-q", "-n", str(n), "-c", str(concurrency), "-C", f"bc_console={cookie}", *posted, url],
         capture_output=True,
         text=True,
         check=True,
@@ -205,7 +218,15 @@ def pages(slug: str) -> dict[str, str]:
         "monitor (live refresh)": f"/campaigns/{slug}/monitor/live",
         "monitor (reasons, once a view)": f"/campaigns/{slug}/monitor/reasons",
         "deliveries search": f"/campaigns/{slug}/deliveries?address=0900000777",
+        "results (page)": f"/campaigns/{slug}/results",
     }
+
+
+REPORT_FILES = ("xlsx", "csv", "docx", "pdf")
+
+
+def target_ms(name: str) -> int:
+    return RESULTS_TARGET_MS if name.startswith(("results", "report")) else TARGET_MS
 
 
 def measure(
@@ -227,6 +248,16 @@ def measure(
                 continue
             ab(site + path, cookie, max(5, n // 10), 1)  # warm: templates compiled, pages in the caches
             results.append((name, ab(site + path, cookie, n, concurrency)))
+        token = form_token(site, cookie, f"/campaigns/{slug}/results")
+        for kind in REPORT_FILES:
+            name = f"report (.{kind})"
+            if only and not any(word in name for word in only):
+                continue
+            body = folder / f"{kind}.form"
+            body.write_text(urlencode({"csrf_token": token, "format": kind, "text": "Báo cáo."}), encoding="utf-8")
+            path = site + f"/campaigns/{slug}/results/report"
+            ab(path, cookie, max(3, n // 20), 1, body)
+            results.append((name, ab(path, cookie, max(5, n // 4), concurrency, body)))
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -250,16 +281,16 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit("ab is not installed: it is in the Debian package apache2-utils (make debian-packages)")
     table = Table(
         title=f"console pages with {args.rows:,} delivery rows: ab -n {args.n} -c {args.concurrency} "
-        f"against broadcaster serve (target p95 ≤ {TARGET_MS} ms)"
+        f"against broadcaster serve (target p95 ≤ {TARGET_MS} ms; results and report files ≤ {RESULTS_TARGET_MS} ms)"
     )
-    for column in ("database", "page", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "p95 ≤ 200 ms"):
+    for column in ("database", "page", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "p95 within target"):
         table.add_column(column, justify="left" if column in ("database", "page") else "right")
     for kind in args.only or ["sqlite", "postgresql"]:
         for name, result in measure(kind, args.rows, args.n, args.concurrency, args.port, args.page):
             if "seconds" in result:
                 table.add_row(kind, name, f"{result['seconds']:.0f} s", "", "", "", "", "")
                 continue
-            within = "yes" if result["p95"] <= TARGET_MS and not result["errors"] else "NO"
+            within = "yes" if result["p95"] <= target_ms(name) and not result["errors"] else "NO"
             table.add_row(
                 kind,
                 name,

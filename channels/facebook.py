@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -330,6 +331,10 @@ class FacebookChannel(ChannelAdapter):
             return Result(provider_id, Outcome.SENT, provider_id=provider_id, reason="published at its time")
         return None
 
+    def reach(self, post_id: str, recipient: Recipient) -> PostReach:
+        """What the post reached (`post_reach`), for the results of a campaign."""
+        return post_reach(self, post_id, recipient)
+
     def _write(
         self, bulletin: Bulletin, endpoint: str, fields: dict[str, Any], image: tuple[Path, bytes] | None
     ) -> Result:
@@ -365,3 +370,82 @@ def _unanswered_before(bulletin: Bulletin) -> bool:
     if known is not None:
         return bool(known)
     return int(bulletin.details.get("attempt", 1)) > 1
+
+
+# ---- what a post reached (post insights) ---------------------------------------------------------------
+
+REACH_METRICS = ("post_impressions", "post_impressions_unique")  # seen, and by how many people (reach)
+REACTIONS_AND_SHARES = "shares,reactions.summary(total_count).limit(0)"
+
+
+@dataclass(frozen=True)
+class PostReach:
+    """What one post reached, as the Graph API tells it; `unavailable` says why it does not."""
+
+    post_id: str
+    impressions: int | None = None
+    reach: int | None = None
+    reactions: int | None = None
+    shares: int | None = None
+    unavailable: str | None = None
+
+
+def post_reach(adapter: FacebookChannel, post_id: str, recipient: Recipient) -> PostReach:
+    """The post's impressions and reach (`/{post}/insights`, which needs `read_insights` or
+    `pages_read_engagement` on the page token) and its reactions and shares (`/{post}?fields=…`), the token
+    in a header. Without the permission, or without an answer, the reason instead of numbers."""
+    if adapter.options.mode != "graph":
+        return PostReach(post_id, unavailable="posts are written to files here, not sent to Facebook")
+    token = adapter._token(recipient)
+    try:
+        insights = adapter.http.get(
+            adapter._url(f"/{post_id}/insights"),
+            params={"metric": ",".join(REACH_METRICS)},
+            headers=adapter._bearer(token),
+            timeout=adapter.options.timeout,
+        ).json()
+        fields = adapter.http.get(
+            adapter._url(f"/{post_id}"),
+            params={"fields": REACTIONS_AND_SHARES},
+            headers=adapter._bearer(token),
+            timeout=adapter.options.timeout,
+        ).json()
+    except (requests.RequestException, ValueError):
+        return PostReach(post_id, unavailable="the Graph API did not answer")
+    for answer in (insights, fields):
+        if problem := _reach_refused(answer, recipient):
+            return PostReach(post_id, unavailable=problem)
+    values = {
+        str(item.get("name")): item.get("values", [{}])[-1].get("value")
+        for item in insights.get("data", [])
+        if isinstance(item, dict)
+    }
+    reactions = (fields.get("reactions") or {}).get("summary", {}).get("total_count")
+    return PostReach(
+        post_id,
+        impressions=_count(values.get("post_impressions")),
+        reach=_count(values.get("post_impressions_unique")),
+        reactions=_count(reactions),
+        shares=_count((fields.get("shares") or {}).get("count", 0)),  # no "shares" field: nobody shared it
+    )
+
+
+def _reach_refused(answer: Any, recipient: Recipient) -> str | None:
+    if not isinstance(answer, dict):
+        return "the Graph API's answer could not be read"
+    error = answer.get("error")
+    if not isinstance(error, dict):
+        return None
+    code, message = int(error.get("code", 0)), mask_secrets(str(error.get("message", "")))
+    if code in MISSING_PERMISSION:
+        return (
+            f"the page token for '{recipient.name}' does not allow reading insights "
+            f"(read_insights or pages_read_engagement): {message}"
+        )
+    if code == TOKEN_INVALID:
+        return f"the page token for '{recipient.name}' has expired or been revoked"
+    return f"the Graph API refused: {message}"
+
+
+def _count(value: Any) -> int | None:
+    return int(value) if isinstance(value, int | float) else None

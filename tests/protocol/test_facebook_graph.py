@@ -256,3 +256,71 @@ def test_a_post_cut_off_after_sending_or_answered_by_a_bare_5xx_may_exist_and_a_
         refused.send([post(ambiguous=False)])
 
     assert (bare_502.value.ambiguous, after_sending.value.ambiguous, never_left.value.ambiguous) == (True, True, False)
+
+
+# ---- what a post reached -------------------------------------------------------------------------------
+
+POST_ID = f"{PAGE}_987654321"
+
+
+def page() -> Any:
+    return post().recipient
+
+
+def insights_answer(impressions: int, reach: int) -> dict[str, Any]:
+    """`GET /{post-id}/insights?metric=post_impressions,post_impressions_unique`, as the Graph API answers."""
+    return {
+        "data": [
+            {
+                "name": name,
+                "period": "lifetime",
+                "values": [{"value": value}],
+                "title": title,
+                "description": title,
+                "id": f"{POST_ID}/insights/{name}/lifetime",
+            }
+            for name, value, title in (
+                ("post_impressions", impressions, "Lifetime Post Total Impressions"),
+                ("post_impressions_unique", reach, "Lifetime Post Total Reach"),
+            )
+        ],
+        "paging": {"previous": "https://graph.facebook.com/…", "next": "https://graph.facebook.com/…"},
+    }
+
+
+def test_a_posts_reach_reactions_and_shares_are_read_with_the_token_in_a_header(
+    httpserver: HTTPServer, tmp_path: Path, token: str
+) -> None:
+    from channels.facebook import post_reach
+
+    httpserver.expect_request(f"/v21.0/{POST_ID}/insights").respond_with_json(insights_answer(1520, 1204))
+    fields = {"shares": {"count": 7}, "reactions": {"data": [], "summary": {"total_count": 56}}, "id": POST_ID}
+    httpserver.expect_request(f"/v21.0/{POST_ID}").respond_with_json(fields)
+    found = post_reach(graph(httpserver, tmp_path), POST_ID, page())
+    assert (found.impressions, found.reach, found.reactions, found.shares, found.unavailable) == (
+        1520,
+        1204,
+        56,
+        7,
+        None,
+    )
+    asked = [entry[0] for entry in httpserver.log]
+    assert asked[0].args["metric"] == "post_impressions,post_impressions_unique"
+    assert all(request.headers["Authorization"] == f"Bearer {token}" for request in asked)
+    assert all(token not in request.url for request in asked)
+
+
+def test_without_the_insights_permission_the_reach_is_not_available_with_the_reason(
+    httpserver: HTTPServer, tmp_path: Path, token: str
+) -> None:
+    from channels.facebook import post_reach
+
+    refused, status = graph_error(10, "(#10) Application does not have permission for this action", 403)
+    httpserver.expect_request(f"/v21.0/{POST_ID}/insights").respond_with_json(refused, status=status)
+    httpserver.expect_request(f"/v21.0/{POST_ID}").respond_with_json({"id": POST_ID})
+    found = post_reach(graph(httpserver, tmp_path), POST_ID, page())
+    assert found.reach is None and found.unavailable is not None
+    assert "does not allow reading insights (read_insights or pages_read_engagement)" in found.unavailable
+    assert token not in found.unavailable
+    in_files = post_reach(FacebookChannel(FacebookOptions(), output_dir=tmp_path), POST_ID, page())
+    assert in_files.unavailable == "posts are written to files here, not sent to Facebook"

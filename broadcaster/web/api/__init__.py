@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from broadcaster.web.api import campaigns, channels, directory, docs, me, radio, sending, stations, tokens
+from broadcaster.web.api import campaigns, channels, directory, docs, me, radio, reports, sending, stations, tokens
 
 router = APIRouter()
-for module in (me, tokens, campaigns, sending, directory, channels, radio, stations, docs):
+for module in (me, tokens, campaigns, sending, directory, channels, radio, stations, reports, docs):
     router.include_router(module.router)

@@ -1,0 +1,248 @@
+"""The results as files: "Báo cáo kết quả tuyên truyền" as an editable .docx and an A4 PDF (the letter's
+letterhead and WeasyPrint path, `broadcaster.letters`), and the figures as .xlsx and CSV.
+
+All four are written from one `broadcaster.reporting.Layout`: the same tables, so the same numbers.
+The report's number and day stay blank for the clerk, as on a letter not yet signed.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from broadcaster.csvfiles import spreadsheet_safe
+from broadcaster.letters import letter_pdf
+from broadcaster.rendering import build_environment
+from broadcaster.reporting import Layout
+from broadcaster.text import admin_date, strip_diacritics
+
+REPORT_TEMPLATE = "_layouts/vi/report.html.j2"
+FORMATS = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+}
+BLANK_NUMBER = " " * 6  # where the clerk writes the number by hand
+
+
+@dataclass(frozen=True)
+class Report:
+    """What the document says: who reports (the issuer, as `rendering.issuer_context` gives it), to whom,
+    about what, the staff's text, and the laid-out figures."""
+
+    issuer: Mapping[str, Any]
+    subject: str  # "kết quả tuyên truyền …"
+    text: str
+    addressee: str
+    day: date  # the month and year written on it; the day stays blank
+    at: datetime  # when the figures were read
+    layout: Layout
+
+    @property
+    def number(self) -> str:
+        return f"{BLANK_NUMBER}/BC-{self.issuer.get('symbol') or 'BC'}"
+
+    @property
+    def as_of(self) -> str:
+        return f"Số liệu tính đến {self.at:%H:%M} ngày {self.at:%d/%m/%Y}."
+
+    def filename(self, extension: str) -> str:
+        stem = re.sub(r"[^A-Za-z0-9]+", "-", strip_diacritics(self.subject)).strip("-").lower()[:60]
+        return f"bao-cao-{stem or 'ket-qua'}-{self.day:%Y-%m-%d}.{extension}"
+
+
+def default_addressee(issuer: Mapping[str, Any]) -> str:
+    """Whom the department reports to: its body, "UBND TỈNH TÂY NINH" → "Ủy ban nhân dân tỉnh Tây Ninh"."""
+    words = str(issuer.get("body") or "").split()
+    if not words:
+        return ""
+    readings: Mapping[str, str] = issuer.get("readings") or {}
+    first = readings.get(words[0], words[0].title())
+    rest = " ".join(words[1:]).title()
+    return f"{first} {rest[:1].lower()}{rest[1:]}".strip()
+
+
+def chart_uri(svg: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+
+def report_html(report: Report, templates: Path) -> str:
+    sections = [
+        {
+            "title": table.title,
+            "header": table.header,
+            "rows": table.rows,
+            "chart": chart_uri(report.layout.charts[table.key]) if table.key in report.layout.charts else None,
+        }
+        for table in report.layout.tables
+        if table.rows
+    ]
+    context = {
+        "issuer": report.issuer,
+        "campaign": {"number": report.number, "numbered": False, "date": report.day, "subject": report.subject},
+        "addressees": [report.addressee] if report.addressee.strip() else [],
+        "recipient": {"name": ""},
+        "copy_to": [],
+        "archive": "VT",
+        "report": {
+            "subject": report.subject[:1].upper() + report.subject[1:],
+            "text": report.text,
+            "sections": sections,
+            "as_of": report.as_of,
+            "closing": "",
+        },
+    }
+    return build_environment(templates).get_template(REPORT_TEMPLATE).render(context)
+
+
+def report_pdf(report: Report, templates: Path) -> bytes:
+    return letter_pdf(report_html(report, templates))
+
+
+def report_docx(report: Report) -> bytes:
+    """The report as Word: the letterhead in a two-column table without borders, the title, the text as
+    paragraphs the staff can still edit, each section's chart (a picture) and its table, the signature."""
+    from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Mm, Pt
+
+    document = Document()
+    section = document.sections[0]
+    # A4 with the margins of Decree 30/2020 (DOMAIN §7), as the letter.
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.top_margin, section.bottom_margin = Mm(20), Mm(20)
+    section.left_margin, section.right_margin = Mm(30), Mm(15)
+    normal = document.styles["Normal"]
+    normal.font.name = "Times New Roman"
+    normal.font.size = Pt(14)
+    issuer = report.issuer
+    head = document.add_table(rows=2, cols=2)
+    _lines(
+        head.cell(0, 0),
+        [(str(issuer.get("body", "")), 12, False, False), (str(issuer.get("unit", "")), 12, True, False)],
+    )
+    nation = [("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 12, True, False), ("Độc lập - Tự do - Hạnh phúc", 13, True, False)]
+    _lines(head.cell(0, 1), nation)
+    _lines(head.cell(1, 0), [(f"Số: {report.number}", 13, False, False)])
+    place = admin_date(str(issuer.get("place", "")), report.day, day_blank=True)
+    _lines(head.cell(1, 1), [(place, 14, False, True)])
+    for line in ("BÁO CÁO", report.subject[:1].upper() + report.subject[1:]):
+        _centred(document.add_paragraph(), line, 14, bold=True)
+    if report.addressee.strip():
+        _centred(document.add_paragraph(), f"Kính gửi: {report.addressee}.", 14)
+    for paragraph in re.split(r"\n\s*\n", report.text.strip()):
+        if paragraph.strip():
+            written = document.add_paragraph(paragraph.strip())
+            written.paragraph_format.first_line_indent = Mm(10)
+            written.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+    for index, table in enumerate([table for table in report.layout.tables if table.rows], start=1):
+        document.add_paragraph().add_run(f"{index}. {table.title}").bold = True
+        if table.key in report.layout.charts:
+            document.add_picture(io.BytesIO(chart_png(report.layout.charts[table.key])), width=Mm(150))
+        grid = document.add_table(rows=1 + len(table.rows), cols=len(table.header))
+        grid.style = "Table Grid"
+        lines: list[list[str | int]] = [list(table.header), *table.rows]
+        for row_index, (written, row) in enumerate(zip(grid.rows, lines, strict=True)):
+            cells = written.cells  # once a row: python-docx finds a cell by walking the whole table
+            for column, cell in enumerate(row):
+                _small(cells[column], cell, bold=row_index == 0)
+    document.add_paragraph().add_run(report.as_of).italic = True
+    foot = document.add_table(rows=1, cols=2)
+    _lines(
+        foot.cell(0, 0),
+        [("Nơi nhận:", 12, True, True), ("- Như trên;", 11, False, False), ("- Lưu: VT.", 11, False, False)],
+    )
+    signer: Mapping[str, Any] = issuer.get("signer") or {}
+    signature = [(str(signer.get(key) or ""), 14, True, False) for key in ("authority", "title") if signer.get(key)]
+    _lines(
+        foot.cell(0, 1),
+        [*signature, ("", 14, False, False), ("", 14, False, False), (str(signer.get("name") or ""), 14, True, False)],
+    )
+    properties = document.core_properties
+    properties.title = f"Báo cáo {report.subject}"
+    properties.author = str(issuer.get("unit_name") or "")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def _lines(cell: Any, lines: list[tuple[str, int, bool, bool]]) -> None:
+    """Centred lines in a cell of the letterhead: (text, size in points, bold, italic)."""
+    first = True
+    for text, size, bold, italic in lines:
+        paragraph = cell.paragraphs[0] if first else cell.add_paragraph()
+        first = False
+        _centred(paragraph, text, size, bold=bold, italic=italic)
+
+
+def _centred(paragraph: Any, text: str, size: int, *, bold: bool = False, italic: bool = False) -> None:
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    paragraph.paragraph_format.space_after = Pt(0)
+    run = paragraph.add_run(text)
+    run.font.size, run.bold, run.italic = Pt(size), bold, italic
+
+
+def _small(cell: Any, value: object, *, bold: bool) -> None:
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
+    paragraph = cell.paragraphs[0]
+    if isinstance(value, int):
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    run = paragraph.add_run(str(value))
+    run.font.size, run.bold = Pt(9), bold
+
+
+def chart_png(svg: str) -> bytes:
+    """A chart as a picture for Word, which shows no SVG of its own everywhere: drawn twice the size, sharp
+    when printed."""
+    import cairosvg
+
+    png: bytes = cairosvg.svg2png(bytestring=svg.encode("utf-8"), scale=2)
+    return png
+
+
+def figures_xlsx(layout: Layout) -> bytes:
+    """One sheet per table, its header in bold, numbers as numbers."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    book.remove(book.active)
+    for table in layout.tables:
+        sheet = book.create_sheet(table.title[:31])  # Excel's longest sheet name
+        sheet.append(table.header)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in table.rows:
+            sheet.append([value if isinstance(value, int) else spreadsheet_safe(value) for value in row])
+        for column, title in enumerate(table.header, start=1):
+            sheet.column_dimensions[sheet.cell(1, column).column_letter].width = max(10, min(40, len(title) + 2))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def figures_csv(layout: Layout) -> bytes:
+    """Every table one after another: its title on a line, its header, its rows, a blank line."""
+    import codecs
+    import csv
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for table in layout.tables:
+        writer.writerow([table.title])
+        writer.writerow(table.header)
+        writer.writerows([spreadsheet_safe(cell) for cell in row] for row in table.rows)
+        writer.writerow([])
+    return codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
