@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -29,6 +31,39 @@ def demo() -> None:
     from broadcaster.cli.demo import demo as run_demo  # the demo loads the whole pipeline: only when asked
 
     run_demo()
+
+
+@app.command("setup")
+@friendly
+def setup(
+    folder: Annotated[Path, typer.Argument(help="A new folder for the installation (made if missing).")],
+    admin: Annotated[str, typer.Option("--admin", help="Login name of the first administrator.")] = "admin",
+    public_url: Annotated[
+        str, typer.Option("--public-url", help="The address people reach the console at (BROADCASTER_PUBLIC_URL).")
+    ] = "http://127.0.0.1:8000",
+    database_url: Annotated[
+        str | None, typer.Option("--database-url", help="A PostgreSQL database instead of the folder's SQLite file.")
+    ] = None,
+) -> None:
+    """Prepare an installation folder: settings with a generated secret, the database, the templates and
+    the first administrator (password asked here; without a terminal, a one-time link to set it in the browser)."""
+    from broadcaster.cli.users import read_password
+    from broadcaster.clock import system_now
+    from broadcaster.setup_folder import prepare
+
+    password = read_password() if sys.stdin.isatty() else None
+    prepared = prepare(
+        folder, admin=admin, password=password, public_url=public_url, database_url=database_url, now=system_now()
+    )
+    out.print(f"installation prepared in {prepared.folder}")
+    out.print(f"  settings      {prepared.folder / '.env'} (with a generated secret: keep it private)")
+    out.print(f"  database      {prepared.database}, up to date")
+    out.print(f"  templates     {prepared.folder / 'content' / 'templates'}")
+    out.print(f"  administrator {prepared.admin}")
+    if prepared.welcome_link is not None:
+        out.print("open this link within 3 days to choose the administrator's password (it works once):")
+        out.print(f"  {prepared.welcome_link}")
+    out.print(f"run it:  cd {prepared.folder} && broadcaster run --web")
 
 
 app.add_typer(users.app, name="user")

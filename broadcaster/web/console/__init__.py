@@ -41,6 +41,7 @@ PAGE_MODULES = (
     "admin",
     "tokens",
     "issuer_numbers",
+    "welcome",
 )
 
 
