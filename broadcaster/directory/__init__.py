@@ -528,7 +528,8 @@ STATION_COLUMNS = Columns(
     required=("slug", "name", "slots"),
     kind="stations",
 )
-_SLOT = re.compile(r"^([a-z0-9-]+)\s+([01]?\d|2[0-3])[:h]([0-5]\d)$")
+# A slot's name is a word of any language ("morning", "sáng", "chiều-2"), then its time.
+_SLOT = re.compile(r"^([^\W_][\w-]*)\s+([01]?\d|2[0-3])[:h]([0-5]\d)$")
 
 
 def safe_folder(folder: str) -> str:
@@ -545,7 +546,7 @@ def parse_slots(cell: str) -> dict[str, str]:
     """'morning 05:30; evening 17:00' → {'morning': '05:30', 'evening': '17:00'}."""
     slots: dict[str, str] = {}
     for part in _split(cell):
-        match = _SLOT.match(part.strip().lower())
+        match = _SLOT.match(unicodedata.normalize("NFC", part.strip().lower()))
         if not match:
             raise ValueError(f"slot '{part}' must be a name and a time, like 'morning 05:30'")
         if match[1] in slots:

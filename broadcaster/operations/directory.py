@@ -378,3 +378,73 @@ def test_lists(session: Session, actor: Actor) -> set[str]:
     """The subscriber lists marked as test lists."""
     actor.require("directory:read")
     return set(session.scalars(select(SubscriberList.slug).where(SubscriberList.is_test.is_(True))))
+
+
+# ---- one entry added or edited in a form, without a CSV file ----------------------------------------------------
+
+# The fields of each kind's form: the import's own column names, so one entry goes through the same checks,
+# the same upsert by key and the same audit as a file of one row (`save_entry`).
+ENTRY_FIELDS: dict[str, tuple[str, ...]] = {
+    "agencies": ("key", "name", "emails", "groups", "area"),
+    "stations": ("slug", "name", "area", "locales", "folder", "slots"),
+    "pages": ("slug", "page_id", "name", "token_secret"),
+}
+
+
+def _one_row_csv(fields: tuple[str, ...], values: dict[str, str]) -> bytes:
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(fields)
+    writer.writerow([values.get(name, "").strip() for name in fields])
+    return buffer.getvalue().encode("utf-8")
+
+
+def save_entry(session: Session, actor: Actor, kind: str, values: dict[str, str]) -> ImportReport:
+    """Add an agency, a station or a page, or change the one with the same key, as a file of one row would.
+    A refused entry is one sentence (the import's reason) and changes nothing. Audited as an import."""
+    actor.require("directory:manage")
+    if kind not in ENTRY_FIELDS:
+        raise UserError(f"'{kind}' is not something added one at a time (agencies, stations or pages)")
+    content = _one_row_csv(ENTRY_FIELDS[kind], values)
+    try:
+        return import_csv(session, actor, kind, Upload.of_bytes(f"{kind}-form.csv", content))
+    except directory.NothingImported as exc:
+        raise UserError(exc.report.rejects[0][1] if exc.report.rejects else str(exc)) from None
+
+
+def entry_values(session: Session, actor: Actor, kind: str, key: str) -> dict[str, str]:
+    """An existing entry as its form's fields (NotFound when there is none with this key)."""
+    actor.require("directory:read")
+    found: dict[str, str] | None = None
+    area_codes = {row.id: row.code for row in session.execute(select(Area.id, Area.code))}
+    if kind == "agencies":
+        agency = session.scalar(select(Agency).where(Agency.key == key))
+        if agency is not None:
+            found = {
+                "key": agency.key,
+                "name": agency.name,
+                "emails": "; ".join(agency.emails),
+                "groups": "; ".join(agency.groups),
+                "area": area_codes.get(agency.area_id, "") if agency.area_id else "",
+            }
+    elif kind == "stations":
+        station = session.scalar(select(Station).where(Station.slug == key))
+        if station is not None:
+            found = {
+                "slug": station.slug,
+                "name": station.name,
+                "area": area_codes.get(station.area_id, "") if station.area_id else "",
+                "locales": "; ".join(str(locale) for locale in station.locales),
+                "folder": station.folder,
+                "slots": "; ".join(f"{name} {at}" for name, at in directory.ordered_slots(station.slots)),
+            }
+    elif kind == "pages":
+        page = session.scalar(select(FacebookPage).where(FacebookPage.slug == key))
+        if page is not None:
+            found = {"slug": page.slug, "page_id": page.page_id, "name": page.name, "token_secret": page.token_secret}
+    if found is None:
+        raise NotFound(f"there is no {kind.rstrip('s')} '{key}' in the directory")
+    return found

@@ -132,6 +132,48 @@ def listing(request: Request, session: DbSession, actor: Reader, what: str) -> R
     return render(request, "directory_listing.html", {"what": what, "table": table, "tests": tests})
 
 
+# ---- one agency, station or page, added or edited in a form ---------------------------------------------------
+
+ENTRY_KINDS = {"agencies": "agencies", "stations": "stations", "pages": "pages"}
+
+
+def _entry_kind(what: str) -> str:
+    if what not in ENTRY_KINDS:
+        raise UserError(f"the directory has no form for '{what}' (agencies, stations or pages)")
+    return ENTRY_KINDS[what]
+
+
+def _entry_page(request: Request, what: str, form: FormState, key: str, status_code: int = 200) -> Response:
+    fields = directory_ops.ENTRY_FIELDS[_entry_kind(what)]
+    context = {"what": what, "fields": fields, "form": form, "key": key}
+    return render(request, "directory_entry.html", context, status_code=status_code)
+
+
+@router.get("/directory/{what}/entry", response_class=HTMLResponse)
+def entry_form(request: Request, session: DbSession, actor: Manager, what: str, key: str = "") -> Response:
+    kind = _entry_kind(what)
+    values = directory_ops.entry_values(session, actor, kind, key) if key else {}
+    return _entry_page(request, what, FormState(values=values), key)
+
+
+@router.post("/directory/{what}/entry", response_class=HTMLResponse)
+def save_entry(request: Request, session: DbSession, actor: Manager, what: str, data: Fields) -> Response:
+    kind = _entry_kind(what)
+    fields = directory_ops.ENTRY_FIELDS[kind]
+    values = {name: _text(data, name) for name in fields}
+    key = _text(data, "editing")
+    if key:
+        values[fields[0]] = key  # an entry's key names it: changing it would make another entry
+    try:
+        with session.begin_nested():
+            directory_ops.save_entry(session, actor, kind, values)
+    except UserError as exc:
+        form = FormState(values=values)
+        form.fail("", _sentence(exc))
+        return _entry_page(request, what, form, key, status_code=422)
+    return RedirectResponse(f"/directory/{what}?saved=1", status_code=303)
+
+
 @router.post("/directory/lists/{slug}/test", response_class=HTMLResponse)
 def mark_test_list(request: Request, session: DbSession, actor: Manager, slug: str, data: Fields) -> Response:
     directory_ops.mark_test_list(session, actor, slug, _text(data, "is_test") == "yes")

@@ -1,0 +1,102 @@
+"""One agency, station or page added or edited in a form, without a CSV file: the import's own checks, upsert
+and audit, a refusal as one sentence that changes nothing, and slot names in Vietnamese."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from broadcaster.db import transaction
+from broadcaster.examples import import_examples
+from broadcaster.models import Agency, AuditEntry, Station
+from tests.web.console_helpers import form_token, sign_in, staff
+
+
+def signed_in_operator(client: TestClient, sessions: sessionmaker[Session]) -> str:
+    with transaction(sessions) as session:
+        import_examples(session)
+    staff(sessions, "tam", "operator")
+    sign_in(client, "tam")
+    return form_token(client.get("/directory/stations/entry").text)
+
+
+def imports_audited(sessions: sessionmaker[Session]) -> int:
+    with sessions() as session:
+        query = select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "directory-import")
+        return session.scalar(query) or 0
+
+
+def test_a_station_with_vietnamese_slot_names_is_added_then_edited(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    token = signed_in_operator(client, sessions)
+    audited = imports_audited(sessions)
+    added = client.post(
+        "/directory/stations/entry",
+        data={
+            "csrf_token": token,
+            "slug": "dai-tan-bien",
+            "name": "Đài truyền thanh Tân Biên",
+            "area": "tan-bien",
+            "slots": "sáng 05:30; chiều 17:00",
+        },
+        follow_redirects=False,
+    )
+    assert added.status_code == 303, added.text
+    listing = client.get(added.headers["location"])
+    assert 'id="saved"' in listing.text and "sáng 05:30, chiều 17:00" in listing.text
+    with sessions() as session:
+        station = session.scalars(select(Station).where(Station.slug == "dai-tan-bien")).one()
+        assert station.slots == {"sáng": "05:30", "chiều": "17:00"}
+    assert imports_audited(sessions) == audited + 1
+
+    form = client.get("/directory/stations/entry?key=dai-tan-bien")
+    assert 'value="sáng 05:30; chiều 17:00"' in form.text
+    edited = client.post(
+        "/directory/stations/entry",
+        data={
+            "csrf_token": token,
+            "editing": "dai-tan-bien",
+            "slug": "something-else",  # the key is not changed by a form that edits
+            "name": "Đài Tân Biên",
+            "area": "tan-bien",
+            "slots": "sáng 06:00",
+        },
+        follow_redirects=False,
+    )
+    assert edited.status_code == 303
+    with sessions() as session:
+        query = select(Station).where(Station.slug.in_(["dai-tan-bien", "something-else"]))
+        stations = {station.slug: station for station in session.scalars(query)}
+    assert list(stations) == ["dai-tan-bien"] and stations["dai-tan-bien"].slots == {"sáng": "06:00"}
+
+
+def test_an_agency_is_added_and_a_wrong_one_is_a_sentence_that_changes_nothing(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    token = signed_in_operator(client, sessions)
+    added = client.post(
+        "/directory/agencies/entry",
+        data={"csrf_token": token, "name": "Công an huyện Tân Biên", "emails": "ca.tanbien@example.gov.vn"},
+        follow_redirects=False,
+    )
+    assert added.status_code == 303
+    with sessions() as session:
+        agency = session.scalars(select(Agency).where(Agency.name == "Công an huyện Tân Biên")).one()
+        assert agency.emails == ["ca.tanbien@example.gov.vn"]
+        before = session.scalar(select(func.count()).select_from(Agency))
+    refused = client.post(
+        "/directory/agencies/entry",
+        data={"csrf_token": token, "name": "Sở Y tế", "emails": "không-phải-địa-chỉ"},
+    )
+    assert refused.status_code == 422
+    assert "is not an e-mail address" in refused.text and 'value="Sở Y tế"' in refused.text
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Agency)) == before
+
+
+def test_a_drafter_gets_no_form(client: TestClient, sessions: sessionmaker[Session]) -> None:
+    staff(sessions, "lan", "drafter")
+    sign_in(client, "lan")
+    assert client.get("/directory/agencies/entry").status_code == 403
