@@ -23,6 +23,7 @@ from broadcaster.models import Agency, Area, FacebookPage, Issuer, Station, Subs
 from broadcaster.paths import upload_name
 from broadcaster.problems import InvalidInput, Problem, from_validation_error
 from broadcaster.settings import Settings
+from broadcaster.text import strip_diacritics
 
 KINDS = ("areas", "issuers", "agencies", "stations", "subscribers", "pages")
 
@@ -140,8 +141,18 @@ def _audit(session: Session, actor: Actor, report: ImportReport) -> None:
 # ---- listings -----------------------------------------------------------------------------------
 
 
-def listing(session: Session, actor: Actor, kind: str, *, list_slug: str | None = None, limit: int = 200) -> Listing:
-    """What the directory holds of one kind (subscribers: the lists, or one list's numbers)."""
+def listing(
+    session: Session,
+    actor: Actor,
+    kind: str,
+    *,
+    list_slug: str | None = None,
+    limit: int = 200,
+    search: str = "",
+) -> Listing:
+    """What the directory holds of one kind (subscribers: the lists, or one list's numbers). `search` keeps
+    the areas whose code or name holds it (without case or diacritics: "tan bien" finds "Tân Biên"), and a
+    list's numbers that hold it (typed as people write them: "0979…" finds "+84979…")."""
     actor.require("directory:read")
     check_kind(kind)
     if limit < 1:
@@ -152,9 +163,7 @@ def listing(session: Session, actor: Actor, kind: str, *, list_slug: str | None 
         return area_names.get(area_id, "") if area_id else ""
 
     if kind == "areas":
-        query = select(Area).order_by(Area.id).limit(limit)
-        rows = [[a.code, a.name, a.kind, a.parent.code if a.parent else ""] for a in session.scalars(query)]
-        return Listing(kind, ["code", "name", "kind", "parent"], rows)
+        return _areas(session, search, limit)
     if kind == "issuers":
         rows = [
             [i.slug, i.unit_name, i.place, i.symbol, ", ".join(h["number"] for h in i.hotlines), i.region]
@@ -185,10 +194,37 @@ def listing(session: Session, actor: Actor, kind: str, *, list_slug: str | None 
             for p in session.scalars(select(FacebookPage).order_by(FacebookPage.slug).limit(limit))
         ]
         return Listing(kind, ["page", "id", "name", "token variable"], rows)
-    return _subscribers(session, list_slug, limit, area)
+    return _subscribers(session, list_slug, limit, area, search)
 
 
-def _subscribers(session: Session, list_slug: str | None, limit: int, area: Callable[[int | None], str]) -> Listing:
+def _folded(text: str) -> str:
+    return " ".join(strip_diacritics(text).casefold().replace("-", " ").split())
+
+
+def _areas(session: Session, search: str, limit: int) -> Listing:
+    # A province's areas are a few thousand at most: matched here, where diacritics can be folded alike.
+    wanted = _folded(search)
+    rows = []
+    for found in session.scalars(select(Area).order_by(Area.id)):
+        if wanted and wanted not in _folded(found.code) and wanted not in _folded(found.name):
+            continue
+        rows.append([found.code, found.name, found.kind, found.parent.code if found.parent else ""])
+        if len(rows) >= limit:
+            break
+    return Listing("areas", ["code", "name", "kind", "parent"], rows)
+
+
+def _phone_pattern(search: str) -> str:
+    """What a list's numbers are searched for: digits as stored (+84…), a national 0… read as +84…."""
+    digits = "".join(char for char in search if char.isdigit())
+    if search.strip().startswith("0") and digits.startswith("0"):
+        return "+84" + digits[1:]
+    return digits
+
+
+def _subscribers(
+    session: Session, list_slug: str | None, limit: int, area: Callable[[int | None], str], search: str = ""
+) -> Listing:
     if list_slug is None:
         rows = []
         for subscriber_list in session.scalars(select(SubscriberList).order_by(SubscriberList.slug)):
@@ -203,6 +239,8 @@ def _subscribers(session: Session, list_slug: str | None, limit: int, area: Call
     if found is None:
         raise UserError(f"there is no subscriber list '{list_slug}'")
     query = select(Subscriber).where(Subscriber.list_id == found.id).order_by(Subscriber.id).limit(limit)
+    if search.strip():
+        query = query.where(Subscriber.phone.contains(_phone_pattern(search), autoescape=True))
     rows = [
         [s.phone, area(s.area_id), s.locale, str(s.opted_out_on or "yes") if s.opted_out else ""]
         for s in session.scalars(query)

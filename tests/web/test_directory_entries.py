@@ -3,6 +3,8 @@ and audit, a refusal as one sentence that changes nothing, and slot names in Vie
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -10,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from broadcaster.db import transaction
 from broadcaster.examples import import_examples
 from broadcaster.models import Agency, AuditEntry, Station
-from tests.web.console_helpers import form_token, sign_in, staff
+from tests.web.console_helpers import form_token, marked_test_list, sign_in, staff
 
 
 def signed_in_operator(client: TestClient, sessions: sessionmaker[Session]) -> str:
@@ -100,3 +102,27 @@ def test_a_drafter_gets_no_form(client: TestClient, sessions: sessionmaker[Sessi
     staff(sessions, "lan", "drafter")
     sign_in(client, "lan")
     assert client.get("/directory/agencies/entry").status_code == 403
+
+
+def test_areas_are_listed_and_found_without_diacritics(client: TestClient, sessions: sessionmaker[Session]) -> None:
+    signed_in_operator(client, sessions)
+    everything = client.get("/directory/areas")
+    assert everything.status_code == 200 and 'id="row-tan-bien"' in everything.text
+    found = client.get("/directory/areas", params={"q": "tan bien"})
+    assert 'id="row-tan-bien"' in found.text and 'id="row-hoa-thanh"' not in found.text
+    assert "Huyện Tân Biên" in found.text and 'id="found"' in found.text
+
+
+def test_a_lists_numbers_are_shown_and_searched_as_people_type_them(
+    client: TestClient, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    signed_in_operator(client, sessions)
+    marked_test_list(sessions, tmp_path, ["0979141777", "0912000111"])
+    lists = client.get("/directory/lists")
+    assert 'href="/directory/lists/thu-nghiem"' in lists.text
+    members = client.get("/directory/lists/thu-nghiem")
+    assert "+84979141777" in members.text and "+84912000111" in members.text
+    found = client.get("/directory/lists/thu-nghiem", params={"q": "0979"})
+    assert "+84979141777" in found.text and "+84912000111" not in found.text
+    missing = client.get("/directory/lists/khong-co")
+    assert missing.status_code == 400 and "there is no subscriber list" in missing.text

@@ -33,7 +33,14 @@ register_nav(NavItem(60, "directory", "/directory", "directory:read"))
 Reader = Annotated[Actor, Depends(page_for("directory:read"))]
 Manager = Annotated[Actor, Depends(page_for("directory:manage"))]
 CSV_KINDS = ("subscribers", "agencies", "stations", "pages", "areas")
-LISTINGS = {"lists": "subscribers", "agencies": "agencies", "stations": "stations", "pages": "pages"}
+LISTINGS = {
+    "lists": "subscribers",
+    "agencies": "agencies",
+    "stations": "stations",
+    "pages": "pages",
+    "areas": "areas",
+}
+SEARCHED = ("areas", "list")
 
 
 async def _form_fields(request: Request) -> FormData:
@@ -121,15 +128,23 @@ def import_notes(request: Request, session: DbSession, actor: Manager, token: st
 
 
 @router.get("/directory/{what}", response_class=HTMLResponse)
-def listing(request: Request, session: DbSession, actor: Reader, what: str) -> Response:
+def listing(request: Request, session: DbSession, actor: Reader, what: str, q: str = "") -> Response:
     if what == "issuers":
         table = directory_ops.listing(session, actor, "issuers")
         return render(request, "directory_listing.html", {"what": what, "table": table, "tests": set()})
     if what not in LISTINGS:
         raise UserError(f"the directory has no page '{what}'")
-    table = directory_ops.listing(session, actor, LISTINGS[what], limit=1000)
+    table = directory_ops.listing(session, actor, LISTINGS[what], limit=1000, search=q)
     tests = directory_ops.test_lists(session, actor) if what == "lists" else set()
-    return render(request, "directory_listing.html", {"what": what, "table": table, "tests": tests})
+    return render(request, "directory_listing.html", {"what": what, "table": table, "tests": tests, "q": q})
+
+
+@router.get("/directory/lists/{slug}", response_class=HTMLResponse)
+def list_members(request: Request, session: DbSession, actor: Reader, slug: str, q: str = "") -> Response:
+    """A subscriber list's numbers (the first thousand, or those that hold what was searched for)."""
+    table = directory_ops.listing(session, actor, "subscribers", list_slug=slug, limit=1000, search=q)
+    context = {"what": "list", "table": table, "tests": set(), "q": q, "list_slug": slug}
+    return render(request, "directory_listing.html", context)
 
 
 # ---- one agency, station or page, added or edited in a form ---------------------------------------------------
