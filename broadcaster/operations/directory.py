@@ -242,10 +242,10 @@ def _subscribers(
     if search.strip():
         query = query.where(Subscriber.phone.contains(_phone_pattern(search), autoescape=True))
     rows = [
-        [s.phone, area(s.area_id), s.locale, str(s.opted_out_on or "yes") if s.opted_out else ""]
+        [s.phone, s.name or "", area(s.area_id), s.locale, str(s.opted_out_on or "yes") if s.opted_out else ""]
         for s in session.scalars(query)
     ]
-    return Listing("subscribers", ["phone", "area", "locale", "opted out"], rows)
+    return Listing("subscribers", ["phone", "name", "area", "locale", "opted out"], rows)
 
 
 def summary(report: ImportReport) -> str:

@@ -126,3 +126,30 @@ def test_a_lists_numbers_are_shown_and_searched_as_people_type_them(
     assert "+84979141777" in found.text and "+84912000111" not in found.text
     missing = client.get("/directory/lists/khong-co")
     assert missing.status_code == 400 and "there is no subscriber list" in missing.text
+
+
+def test_a_list_with_a_name_column_keeps_the_names(client: TestClient, sessions: sessionmaker[Session]) -> None:
+    token = signed_in_operator(client, sessions)
+    content = "Họ và tên,Số điện thoại\nNguyễn Văn An,0979141777\nTrần Thị Bình,0912000111\n".encode()
+    staged = client.post(
+        "/directory/import",
+        data={"csrf_token": token, "kind": "subscribers", "list_slug": "to-dan-pho"},
+        files={"file": ("to-dan-pho.csv", content, "text/csv")},
+        follow_redirects=False,
+    )
+    assert staged.status_code == 303
+    location = staged.headers["location"]
+    page = client.get(location)
+    assert client.post(location, data={"csrf_token": form_token(page.text)}).status_code == 200
+    members = client.get("/directory/lists/to-dan-pho")
+    assert "Nguyễn Văn An" in members.text and "Trần Thị Bình" in members.text
+    # Imported again without names: the names stay.
+    again = client.post(
+        "/directory/import",
+        data={"csrf_token": token, "kind": "subscribers", "list_slug": "to-dan-pho"},
+        files={"file": ("to-dan-pho.csv", b"S\xc4\x90T\n0979141777\n", "text/csv")},
+        follow_redirects=False,
+    )
+    page = client.get(again.headers["location"])
+    assert client.post(again.headers["location"], data={"csrf_token": form_token(page.text)}).status_code == 200
+    assert "Nguyễn Văn An" in client.get("/directory/lists/to-dan-pho").text
