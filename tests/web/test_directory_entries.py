@@ -3,6 +3,7 @@ and audit, a refusal as one sentence that changes nothing, and slot names in Vie
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -153,3 +154,37 @@ def test_a_list_with_a_name_column_keeps_the_names(client: TestClient, sessions:
     page = client.get(again.headers["location"])
     assert client.post(again.headers["location"], data={"csrf_token": form_token(page.text)}).status_code == 200
     assert "Nguyễn Văn An" in client.get("/directory/lists/to-dan-pho").text
+
+
+def test_a_refused_upload_keeps_the_chosen_file_for_the_next_try(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    token = signed_in_operator(client, sessions)
+    content = "Họ và tên,Số điện thoại\nNguyễn Văn An,0979141777\n".encode()
+    refused = client.post(
+        "/directory/import",
+        data={"csrf_token": token, "kind": "subscribers", "list_slug": "Tổ dân phố 1"},
+        files={"file": ("to-1.csv", content, "text/csv")},
+    )
+    assert refused.status_code == 422
+    assert 'id="kept-file"' in refused.text and "to-1.csv" in refused.text
+    kept = re.search(r'name="kept" value="([0-9a-f]+)"', refused.text)
+    assert kept
+    again = client.post(
+        "/directory/import",
+        data={"csrf_token": token, "kind": "subscribers", "list_slug": "to-dan-pho-1", "kept": kept.group(1)},
+        follow_redirects=False,
+    )
+    assert again.status_code == 303, again.text
+    preview = client.get(again.headers["location"])
+    assert 'id="count-imported">1<' in preview.text
+    # Another account cannot use the token.
+    staff(sessions, "hoa", "operator")
+    with TestClient(client.app) as other:
+        sign_in(other, "hoa")
+        other_token = form_token(other.get("/directory").text)
+        stolen = other.post(
+            "/directory/import",
+            data={"csrf_token": other_token, "kind": "subscribers", "list_slug": "x", "kept": kept.group(1)},
+        )
+        assert stolen.status_code == 422 and 'id="kept-file"' not in stolen.text

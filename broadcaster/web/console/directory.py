@@ -15,6 +15,7 @@ from broadcaster.errors import UserError
 from broadcaster.operations import directory as directory_ops
 from broadcaster.operations import staged_imports
 from broadcaster.problems import InvalidInput
+from broadcaster.settings import Settings
 from broadcaster.web.auth import DbSession
 from broadcaster.web.console.pages import (
     FormState,
@@ -66,28 +67,45 @@ def directory_home(request: Request, actor: Reader) -> Response:
 @router.post("/directory/import", response_class=HTMLResponse)
 def stage_import(request: Request, session: DbSession, actor: Manager, data: Fields) -> Response:
     words = words_of(request)
+    settings = settings_of(request)
     kind, list_slug, list_name = _text(data, "kind"), _text(data, "list_slug"), _text(data, "list_name")
     form = FormState(values={"kind": kind, "list_slug": list_slug, "list_name": list_name})
-    upload = data.get("file")
-    if not isinstance(upload, UploadFile) or not upload.filename:
+    chosen = _chosen_file(actor, settings, data)
+    if chosen is None:
         form.fail("file", words["file_empty"])
-    else:
-        try:
-            staged = staged_imports.stage_upload(
-                session,
-                actor,
-                settings_of(request),
-                kind,
-                upload.file.read(),
-                upload.filename,
-                list_slug=list_slug or None,
-                list_name=list_name or None,
-            )
-        except UserError as exc:
-            form.fail("list_slug" if "list" in str(exc) and kind == "subscribers" else "file", _sentence(exc))
-        else:
-            return RedirectResponse(f"/directory/import/{staged.token}", status_code=303)
-    return render(request, "directory.html", {"form": form, "kinds": CSV_KINDS}, status_code=422)
+        return render(request, "directory.html", {"form": form, "kinds": CSV_KINDS}, status_code=422)
+    filename, content = chosen
+    try:
+        staged = staged_imports.stage_upload(
+            session,
+            actor,
+            settings,
+            kind,
+            content,
+            filename,
+            list_slug=list_slug or None,
+            list_name=list_name or None,
+        )
+    except UserError as exc:
+        form.fail("list_slug" if "list" in str(exc) and kind == "subscribers" else "file", _sentence(exc))
+        # The file stays chosen: the person corrects the form and sends it again without looking for it.
+        form.values |= {"kept": staged_imports.keep_upload(actor, settings, content, filename), "kept_name": filename}
+        return render(request, "directory.html", {"form": form, "kinds": CSV_KINDS}, status_code=422)
+    return RedirectResponse(f"/directory/import/{staged.token}", status_code=303)
+
+
+def _chosen_file(actor: Actor, settings: Settings, data: FormData) -> tuple[str, bytes] | None:
+    """The file sent with the form, else the one kept from the form's last refusal, else None."""
+    upload = data.get("file")
+    if isinstance(upload, UploadFile) and upload.filename:
+        return upload.filename, upload.file.read()
+    kept = _text(data, "kept")
+    if not kept:
+        return None
+    try:
+        return staged_imports.kept_upload(actor, settings, kept)
+    except UserError:
+        return None
 
 
 def _sentence(exc: UserError) -> str:
