@@ -426,6 +426,7 @@ ENTRY_FIELDS: dict[str, tuple[str, ...]] = {
     "agencies": ("key", "name", "emails", "groups", "area"),
     "stations": ("slug", "name", "area", "locales", "folder", "slots"),
     "pages": ("slug", "page_id", "name", "token_secret"),
+    "subscribers": ("phone", "name", "area", "locale", "opted_out"),
 }
 
 
@@ -440,15 +441,21 @@ def _one_row_csv(fields: tuple[str, ...], values: dict[str, str]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def save_entry(session: Session, actor: Actor, kind: str, values: dict[str, str]) -> ImportReport:
-    """Add an agency, a station or a page, or change the one with the same key, as a file of one row would.
-    A refused entry is one sentence (the import's reason) and changes nothing. Audited as an import."""
+def save_entry(
+    session: Session, actor: Actor, kind: str, values: dict[str, str], *, list_slug: str | None = None
+) -> ImportReport:
+    """Add an agency, a station, a page or a list's number, or change the one with the same key, as a file of
+    one row would. A refused entry is one sentence (the import's reason) and changes nothing. Audited as an
+    import."""
     actor.require("directory:manage")
     if kind not in ENTRY_FIELDS:
-        raise UserError(f"'{kind}' is not something added one at a time (agencies, stations or pages)")
+        raise UserError(f"'{kind}' is not something added one at a time (agencies, stations, pages or subscribers)")
+    known_list = select(SubscriberList.id).where(SubscriberList.slug == list_slug)
+    if kind == "subscribers" and session.scalar(known_list) is None:  # a form adds to a list, never makes one
+        raise UserError(f"there is no subscriber list '{list_slug}'")
     content = _one_row_csv(ENTRY_FIELDS[kind], values)
     try:
-        return import_csv(session, actor, kind, Upload.of_bytes(f"{kind}-form.csv", content))
+        return import_csv(session, actor, kind, Upload.of_bytes(f"{kind}-form.csv", content), list_slug=list_slug)
     except directory.NothingImported as exc:
         raise UserError(exc.report.rejects[0][1] if exc.report.rejects else str(exc)) from None
 

@@ -188,3 +188,26 @@ def test_a_refused_upload_keeps_the_chosen_file_for_the_next_try(
             data={"csrf_token": other_token, "kind": "subscribers", "list_slug": "x", "kept": kept.group(1)},
         )
         assert stolen.status_code == 422 and 'id="kept-file"' not in stolen.text
+
+
+def test_one_number_is_added_to_a_list_in_a_form(
+    client: TestClient, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    token = signed_in_operator(client, sessions)
+    marked_test_list(sessions, tmp_path, ["0979141777"])
+    form = client.get("/directory/lists/thu-nghiem/entry")
+    assert form.status_code == 200 and 'id="phone"' in form.text
+    added = client.post(
+        "/directory/lists/thu-nghiem/entry",
+        data={"csrf_token": token, "phone": "0912 000 111", "name": "Lê Văn Cường", "locale": "vi"},
+        follow_redirects=False,
+    )
+    assert added.status_code == 303
+    members = client.get(added.headers["location"])
+    assert "+84912000111" in members.text and "Lê Văn Cường" in members.text
+    refused = client.post(
+        "/directory/lists/thu-nghiem/entry", data={"csrf_token": token, "phone": "12345", "name": "Sai số"}
+    )
+    assert refused.status_code == 422 and "is not a valid Vietnamese phone number" in refused.text
+    nowhere = client.post("/directory/lists/khong-co/entry", data={"csrf_token": token, "phone": "0912000222"})
+    assert nowhere.status_code == 422 and "there is no subscriber list" in nowhere.text

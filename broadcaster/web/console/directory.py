@@ -207,6 +207,32 @@ def save_entry(request: Request, session: DbSession, actor: Manager, what: str, 
     return RedirectResponse(f"/directory/{what}?saved=1", status_code=303)
 
 
+@router.get("/directory/lists/{slug}/entry", response_class=HTMLResponse)
+def subscriber_form(request: Request, session: DbSession, actor: Manager, slug: str) -> Response:
+    directory_ops.listing(session, actor, "subscribers", list_slug=slug, limit=1)  # the list exists
+    return _subscriber_page(request, slug, FormState(values={"locale": "vi"}))
+
+
+def _subscriber_page(request: Request, slug: str, form: FormState, status_code: int = 200) -> Response:
+    fields = directory_ops.ENTRY_FIELDS["subscribers"]
+    context = {"what": "list", "fields": fields, "form": form, "key": "", "list_slug": slug}
+    return render(request, "directory_entry.html", context, status_code=status_code)
+
+
+@router.post("/directory/lists/{slug}/entry", response_class=HTMLResponse)
+def save_subscriber(request: Request, session: DbSession, actor: Manager, slug: str, data: Fields) -> Response:
+    """One number added to a list (or changed: the same number again), as a file of one row would."""
+    values = {name: _text(data, name) for name in directory_ops.ENTRY_FIELDS["subscribers"]}
+    try:
+        with session.begin_nested():
+            directory_ops.save_entry(session, actor, "subscribers", values, list_slug=slug)
+    except UserError as exc:
+        form = FormState(values=values)
+        form.fail("", _sentence(exc))
+        return _subscriber_page(request, slug, form, status_code=422)
+    return RedirectResponse(f"/directory/lists/{slug}?saved=1", status_code=303)
+
+
 @router.post("/directory/lists/{slug}/test", response_class=HTMLResponse)
 def mark_test_list(request: Request, session: DbSession, actor: Manager, slug: str, data: Fields) -> Response:
     directory_ops.mark_test_list(session, actor, slug, _text(data, "is_test") == "yes")
