@@ -10,6 +10,7 @@ import typer
 
 from broadcaster.cli import campaigns, cap, delivery, directory, serve, stations, users
 from broadcaster.cli.common import AsOption, friendly, local_actor, out, settings
+from broadcaster.errors import UserError
 
 app = typer.Typer(
     help="Warning campaigns delivered on a timetable through e-mail, SMS, Facebook and radio.",
@@ -69,6 +70,38 @@ def setup(
 app.add_typer(users.app, name="user")
 app.command()(serve.serve)
 delivery.register(app)
+
+
+@app.command("backup")
+@friendly
+def backup_command(
+    file: Annotated[Path, typer.Argument(help="A new file for the copy.")],
+) -> None:
+    """A consistent copy of the SQLite database, made while the system runs (PostgreSQL: use pg_dump)."""
+    from broadcaster.backup import backup
+
+    made = backup(settings().database_url, file)
+    out.print(f"database backed up to {made}")
+
+
+@app.command("restore")
+@friendly
+def restore_command(
+    file: Annotated[Path, typer.Argument(help="A file made by 'broadcaster backup'.")],
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Confirm that the database is replaced by the backup.")
+    ] = False,
+) -> None:
+    """Replace the SQLite database with a backup. Stop every broadcaster process first; then run 'db upgrade'."""
+    from broadcaster.backup import restore
+
+    if not replace:
+        raise UserError(
+            "restoring replaces the whole database with the backup: stop every broadcaster process, "
+            "then run the command again with --replace"
+        )
+    target = restore(settings().database_url, file)
+    out.print(f"database {target} restored from {file}; run 'broadcaster db upgrade' if the backup is older")
 
 
 @db_app.command("upgrade")
