@@ -115,6 +115,9 @@ class Settings(BaseSettings):
     # How the long-running processes log: "text" lines for a terminal, or "json", one object a line, for a
     # log collector (journald, Loki, Elasticsearch). Secrets are masked in both.
     log_format: Literal["text", "json"] = "text"
+    # Personal data: phone numbers and e-mail addresses in deliveries finished this many days ago, their
+    # attempts and unmatched reports are erased (counts, outcomes and the audit kept). None keeps them.
+    retention_days: PositiveInt | None = None
     # A console sign-in ends after this long without a request, and in any case this long after it began.
     console_idle_minutes: PositiveFloat = 60
     console_longest_hours: PositiveFloat = 12
