@@ -12,13 +12,23 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import String, cast, literal, select, update
+from sqlalchemy import String, cast, delete, literal, select, update
 from sqlalchemy.orm import Session
 
 from broadcaster.campaigns import lifecycle
-from broadcaster.models import Delivery, DeliveryAttempt, UnmatchedReport
+from broadcaster.models import (
+    Area,
+    Campaign,
+    Delivery,
+    DeliveryAttempt,
+    Occurrence,
+    Subscriber,
+    SubscriberList,
+    UnmatchedReport,
+)
 
 ERASED = "erased:"
 BATCH = 5000
@@ -81,3 +91,86 @@ def erase_old_addresses(session: Session, now: datetime, days: int, actor: str =
         )
         log.info("retention: erased the addresses of %d deliveries", erased.deliveries, extra={"action": "retention"})
     return erased
+
+
+# ---- one subscriber's data, on their request: exported, then erased ---------------------------------------------
+
+
+def shown_phone(phone: str) -> str:
+    """A number as the audit log keeps it: enough to tell requests apart, not enough to call (+8491*****78)."""
+    return phone[:5] + "*" * max(0, len(phone) - 7) + phone[-2:]
+
+
+def subscriber_data(session: Session, phone: str) -> dict[str, Any]:
+    """Everything kept about one number: its entries in the subscriber lists and the deliveries to it."""
+    entries = session.execute(
+        select(SubscriberList.slug, Subscriber.name, Area.code, Subscriber.locale, Subscriber.opted_out_on)
+        .join(SubscriberList, SubscriberList.id == Subscriber.list_id)
+        .outerjoin(Area, Area.id == Subscriber.area_id)
+        .where(Subscriber.phone == phone)
+        .order_by(SubscriberList.slug)
+    ).all()
+    sent = session.execute(
+        select(Campaign.slug, Delivery.channel, Delivery.state, Delivery.due_at, Delivery.done_at, Delivery.report)
+        .join(Occurrence, Occurrence.id == Delivery.occurrence_id)
+        .join(Campaign, Campaign.id == Occurrence.campaign_id)
+        .where(Delivery.address == phone)
+        .order_by(Delivery.id)
+    ).all()
+    return {
+        "phone": phone,
+        "lists": [
+            {"list": slug, "name": name, "area": area, "locale": locale, "opted_out_on": _day(opted_out_on)}
+            for slug, name, area, locale, opted_out_on in entries
+        ],
+        "deliveries": [
+            {
+                "campaign": slug,
+                "channel": channel,
+                "state": state,
+                "due_at": _day(due_at),
+                "done_at": _day(done_at),
+                "report": report,
+            }
+            for slug, channel, state, due_at, done_at, report in sent
+        ],
+    }
+
+
+def _day(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def erase_subscriber(session: Session, phone: str, actor: str) -> Erased:
+    """Remove the number from every list and erase it from every delivery to it (outcomes kept). Audited
+    with the number shown in part only. An opt-out is lost with it: the person asked for everything to go."""
+    removed = session.execute(delete(Subscriber).where(Subscriber.phone == phone))
+    ids = list(session.scalars(select(Delivery.id).where(Delivery.address == phone)))
+    erased_address = literal(ERASED) + cast(Delivery.id, String)
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start : start + BATCH]
+        session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(chunk))
+            .values(address=erased_address, name=None, details=None, response=None)
+            .execution_options(synchronize_session=False)
+        )
+        session.execute(
+            update(DeliveryAttempt)
+            .where(DeliveryAttempt.delivery_id.in_(chunk))
+            .values(response=None)
+            .execution_options(synchronize_session=False)
+        )
+    reports = session.execute(
+        update(UnmatchedReport).where(UnmatchedReport.address == phone).values(address=None, raw="")
+    )
+    lifecycle.record(
+        session,
+        None,
+        actor,
+        "subscriber-erase",
+        phone=shown_phone(phone),
+        list_entries=int(getattr(removed, "rowcount", 0) or 0),
+        deliveries=len(ids),
+    )
+    return Erased(len(ids), 0, int(getattr(reports, "rowcount", 0) or 0))

@@ -493,3 +493,37 @@ def entry_values(session: Session, actor: Actor, kind: str, key: str) -> dict[st
     if found is None:
         raise NotFound(f"there is no {kind.rstrip('s')} '{key}' in the directory")
     return found
+
+
+# ---- one subscriber's data on request (Decree 13/2023/NĐ-CP) ---------------------------------------------------
+
+
+def _subscriber_phone(number: str) -> str:
+    from broadcaster.phones import PhoneError, normalise_mobile
+
+    try:
+        return normalise_mobile(number).e164
+    except PhoneError as exc:
+        raise UserError(str(exc)) from None
+
+
+def export_subscriber(session: Session, actor: Actor, number: str) -> dict[str, Any]:
+    """Everything kept about one number (typed as people write it), for the person who asked. Audited."""
+    from broadcaster import retention
+
+    actor.require("directory:manage")
+    phone = _subscriber_phone(number)
+    bind_actor(session, actor)
+    data = retention.subscriber_data(session, phone)
+    lifecycle.record(session, None, actor.login, "subscriber-export", phone=retention.shown_phone(phone))
+    return data
+
+
+def erase_subscriber(session: Session, actor: Actor, number: str) -> int:
+    """Remove one number from every list and erase it from its deliveries; how many deliveries. Audited."""
+    from broadcaster import retention
+
+    actor.require("directory:manage")
+    phone = _subscriber_phone(number)
+    bind_actor(session, actor)
+    return retention.erase_subscriber(session, phone, actor.login).deliveries

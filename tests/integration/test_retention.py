@@ -3,6 +3,7 @@ attempts and unmatched reports are erased; states, counts and the audit stay, an
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from broadcaster.retention import erase_old_addresses
 from broadcaster.settings import Settings
 from broadcaster.timetable import Timetable
 from broadcaster.workers import Worker
+from tests.conftest import Cli
 from tests.integration.test_delivery_cli import current
 from tests.web.console_helpers import approved_campaign, marked_test_list
 
@@ -79,3 +81,29 @@ def test_the_timetable_runs_the_erasure_when_a_retention_is_set(
     timetable.erase_old_addresses()
     with sessions() as session:
         assert all(address.startswith("erased:") for address in session.scalars(select(Delivery.address)))
+
+
+def test_one_subscribers_data_is_exported_then_erased_on_request(
+    cli: Cli, sessions: sessionmaker[Session], settings: Settings, tmp_path: Path
+) -> None:
+    sent_to_the_test_list(sessions, settings, tmp_path)
+    target = tmp_path / "du-lieu.json"
+    exported = cli("directory", "export-subscriber", "0912 345 678", "--output", target, "--as", "lan")
+    assert exported.exit_code == 0, exported.output
+    data = json.loads(target.read_text(encoding="utf-8"))
+    assert data["phone"] == "+84912345678" and [entry["list"] for entry in data["lists"]] == ["thu-nghiem"]
+    assert len(data["deliveries"]) == 1 and data["deliveries"][0]["channel"] == "sms"
+
+    erased = cli("directory", "erase-subscriber", "0912345678", "--as", "lan")
+    assert erased.exit_code == 0 and "erased from 1 deliveries" in erased.stdout
+    with sessions() as session:
+        addresses = list(session.scalars(select(Delivery.address).order_by(Delivery.id)))
+        assert "+84912345678" not in addresses and "+84987654321" in addresses
+        assert session.scalar(select(func.count()).select_from(Delivery)) == 2  # outcomes kept
+        entries = session.scalars(select(AuditEntry).where(AuditEntry.action.like("subscriber-%"))).all()
+        assert [entry.action for entry in entries] == ["subscriber-export", "subscriber-erase"]
+        assert all("345678" not in json.dumps(entry.details) for entry in entries)
+    again = json.loads(cli("directory", "export-subscriber", "0912345678", "--as", "lan").stdout)
+    assert again["lists"] == [] and again["deliveries"] == []
+    wrong = cli("directory", "erase-subscriber", "12345", "--as", "lan")
+    assert wrong.exit_code == 1 and "Traceback" not in wrong.output
