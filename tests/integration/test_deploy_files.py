@@ -59,6 +59,9 @@ def test_the_compose_file_runs_postgresql_15_then_migrates_then_the_three_roles(
         assert services[role]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
         assert services[role]["environment"]["BROADCASTER_DATABASE_URL"].startswith("postgresql://")
     assert services["migrate"]["command"] == ["broadcaster", "db", "upgrade"]
+    for role in ("migrate", "web", "scheduler", "worker"):
+        build = services[role]["build"]
+        assert (DEPLOY / build["context"] / build["dockerfile"]).resolve() == (DEPLOY / "Dockerfile").resolve()
 
 
 def test_the_image_copies_what_exists_and_checks_its_health() -> None:
