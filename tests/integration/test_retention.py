@@ -39,7 +39,7 @@ def test_old_addresses_are_erased_and_the_outcomes_and_audit_kept(
     sent_to_the_test_list(sessions, settings, tmp_path)
     now = settings.clock.now()
     with transaction(sessions) as session:
-        states = dict(session.execute(select(Delivery.id, Delivery.state)).tuples().all())
+        states = {row.id: row.state for row in session.execute(select(Delivery.id, Delivery.state))}
         first = min(states)
         session.execute(update(Delivery).where(Delivery.id == first).values(done_at=now - timedelta(days=40)))
         session.add(DeliveryAttempt(delivery_id=first, number=1, at=now, outcome="pending", response="to +84912345678"))
