@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster.errors import ConfigurationError, UserError
@@ -25,6 +26,11 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# PostgreSQL ends one of two transactions that wait on each other (deadlock detected) or that could not both
+# have run one after the other (serialization failure); the one ended succeeds when it is simply run again.
+RETRYABLE_STATES = frozenset({"40P01", "40001"})
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def normalise_url(url: str) -> URL:
@@ -49,6 +55,17 @@ def shown_url(url: str | URL) -> str:
     """The URL with any password masked (in its user part or its query), for messages and logs."""
     parsed = url if isinstance(url, URL) else normalise_url(url)
     return mask_secrets(parsed.render_as_string(hide_password=False))
+
+
+def _begin_writing_before_savepoint(connection: Connection, _name: str) -> None:
+    """A savepoint opened outside a transaction starts one, and SQLite starts it deferred: it reads first
+    and asks for the write lock only at its first write. Once another connection has committed since that
+    read, SQLite cannot hand the lock over and answers "database is locked" at once, without waiting (the
+    busy timeout does not apply). Taking the write lock when the transaction begins makes the savepoint's
+    writers queue on the busy timeout instead. Other transactions begin at their first write, which waits."""
+    driver = connection.connection.dbapi_connection
+    if driver is not None and not driver.in_transaction:
+        driver.execute("BEGIN IMMEDIATE")
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -100,6 +117,7 @@ def make_engine(url: str, *, create: bool = True, **options: Any) -> Engine:
             _sqlite_file(Path(parsed.database), create)
         engine = create_engine(parsed, connect_args={"timeout": 30}, **options)
         event.listen(engine, "connect", _tune_sqlite)
+        event.listen(engine, "savepoint", _begin_writing_before_savepoint)
     else:
         engine = create_engine(parsed, pool_pre_ping=True, **options)
     event.listen(engine, "before_execute", check_before_write)
@@ -115,6 +133,24 @@ def transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: committed if the block succeeds, rolled back whole if it raises."""
     with sessions() as session, session.begin():
         yield session
+
+
+def retryable(exc: BaseException) -> bool:
+    """Whether the database ended the transaction only so that another could go on (run it again)."""
+    return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in RETRYABLE_STATES
+
+
+def retrying(work: Callable[[], T], *, attempts: int = 3) -> T:
+    """`work` (one whole transaction: it opens and commits its own) run again when PostgreSQL ended it
+    for a deadlock or a serialization failure; any other error, or the last attempt's, is raised."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return work()
+        except DBAPIError as exc:
+            if attempt == attempts or not retryable(exc):
+                raise
+            log.warning("the database ended a transaction to let another go on; running it again (%d)", attempt)
+    raise AssertionError("attempts must be at least 1")
 
 
 def _alembic_config(engine: Engine) -> Config:

@@ -230,6 +230,7 @@ class Subscriber(Base):
     locale: Mapped[str] = mapped_column(String(10), default="vi")
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
     opted_out_on: Mapped[date | None] = mapped_column(Date)
+    name: Mapped[str | None] = mapped_column(String(200))  # "Họ và tên" when the list gives it
 
 
 class FacebookPage(Base):

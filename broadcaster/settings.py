@@ -12,7 +12,7 @@ import re
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import load_dotenv
@@ -116,6 +116,12 @@ class Settings(BaseSettings):
     # (Secure cookies). Anyone else could write those headers.
     proxy_headers: bool = False
     trusted_proxies: list[str] = []
+    # How the long-running processes log: "text" lines for a terminal, or "json", one object a line, for a
+    # log collector (journald, Loki, Elasticsearch). Secrets are masked in both.
+    log_format: Literal["text", "json"] = "text"
+    # Personal data: phone numbers and e-mail addresses in deliveries finished this many days ago, their
+    # attempts and unmatched reports are erased (counts, outcomes and the audit kept). None keeps them.
+    retention_days: PositiveInt | None = None
     # A console sign-in ends after this long without a request, and in any case this long after it began.
     console_idle_minutes: PositiveFloat = 60
     console_longest_hours: PositiveFloat = 12

@@ -267,6 +267,16 @@ class Timetable:
             coalesce=True,
             max_instances=1,
         )
+        if self.settings.retention_days is not None:
+            self.scheduler.add_job(
+                self.erase_old_addresses,
+                IntervalTrigger(hours=24, timezone=self.settings.zone),
+                id="retention",
+                coalesce=True,
+                max_instances=1,
+                # A minute after start, then daily: the start stays quick, and a restart still erases.
+                next_run_time=self.settings.clock.now() + timedelta(minutes=1),
+            )
         self.scheduler.start()
 
     def stop(self) -> None:
@@ -282,6 +292,16 @@ class Timetable:
             self.on_occurrence()
         with transaction(self.sessions) as session:
             counts.fold(session)  # so the monitor's and dashboard's reads stay a few rows per occurrence
+
+    def erase_old_addresses(self) -> None:
+        """The retention setting applied: addresses of old deliveries erased, audited (`broadcaster.retention`)."""
+        from broadcaster.retention import erase_old_addresses
+
+        days = self.settings.retention_days
+        if days is None:
+            return
+        with transaction(self.sessions) as session:
+            erase_old_addresses(session, self.settings.clock.now(), days)
 
     def pull_reports(self) -> None:
         """Delivery reports that never came: ask the gateway (DOMAIN §11). One scheduler is active at a time,

@@ -36,10 +36,13 @@ ChannelOption = Annotated[list[str] | None, typer.Option("--channel", help="Only
 
 
 def _logging() -> None:
-    from broadcaster.masking import MaskingFormatter
+    from broadcaster.masking import JsonMaskingFormatter, MaskingFormatter
 
     handler = logging.StreamHandler()
-    handler.setFormatter(MaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    if settings().log_format == "json":
+        handler.setFormatter(JsonMaskingFormatter())
+    else:
+        handler.setFormatter(MaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.INFO, handlers=[handler])
 
 

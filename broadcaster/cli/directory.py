@@ -180,3 +180,39 @@ def _numbers_line(numbers: dict[str, Any]) -> str:
     hotlines = [f"{item['number']} ({item.get('label') or 'hotline'})" for item in numbers["hotlines"]]
     others = [f"{item['number']} ({item['purpose']})" for item in numbers["official_numbers"]]
     return "; ".join(hotlines + others) or "none"
+
+
+@app.command("export-subscriber")
+@friendly
+def export_subscriber(
+    phone: Annotated[str, typer.Argument(help="The phone number, as people write it.")],
+    output: Annotated[Path | None, typer.Option("--output", help="Write the JSON here instead of showing it.")] = None,
+    as_: str | None = AsOption,
+) -> None:
+    """Everything kept about one subscriber's number (lists, deliveries), as JSON, for their request. Audited."""
+    import json
+
+    from broadcaster.operations import directory as operations
+
+    with unit_of_work() as session:
+        data = operations.export_subscriber(session, local_actor(as_), phone)
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    if output is None:
+        out.print(text, markup=False)
+        return
+    output.write_text(text + "\n", encoding="utf-8")
+    out.print(f"written to {output}: {len(data['lists'])} list entries, {len(data['deliveries'])} deliveries")
+
+
+@app.command("erase-subscriber")
+@friendly
+def erase_subscriber(
+    phone: Annotated[str, typer.Argument(help="The phone number, as people write it.")],
+    as_: str | None = AsOption,
+) -> None:
+    """Remove one number from every list and erase it from its deliveries (outcomes kept), on request. Audited."""
+    from broadcaster.operations import directory as operations
+
+    with unit_of_work() as session:
+        erased = operations.erase_subscriber(session, local_actor(as_), phone)
+    out.print(f"the number is in no list any more; erased from {erased} deliveries")

@@ -571,7 +571,8 @@ STATION_COLUMNS = Columns(
     required=("slug", "name", "slots"),
     kind="stations",
 )
-_SLOT = re.compile(r"^([a-z0-9-]+)\s+([01]?\d|2[0-3])[:h]([0-5]\d)$")
+# A slot's name is a word of any language ("morning", "sáng", "chiều-2"), then its time.
+_SLOT = re.compile(r"^([^\W_][\w-]*)\s+([01]?\d|2[0-3])[:h]([0-5]\d)$")
 
 
 def safe_folder(folder: str) -> str:
@@ -588,7 +589,7 @@ def parse_slots(cell: str) -> dict[str, str]:
     """'morning 05:30; evening 17:00' → {'morning': '05:30', 'evening': '17:00'}."""
     slots: dict[str, str] = {}
     for part in _split(cell):
-        match = _SLOT.match(part.strip().lower())
+        match = _SLOT.match(unicodedata.normalize("NFC", part.strip().lower()))
         if not match:
             raise ValueError(f"slot '{part}' must be a name and a time, like 'morning 05:30'")
         if match[1] in slots:
@@ -725,6 +726,7 @@ SUBSCRIBER_COLUMNS = Columns(
             "Không nhận tin",
         ),
         "opted_out_on": ("Ngày từ chối", "Ngày hủy", "Ngày hủy đăng ký"),
+        "name": ("Họ và tên", "Họ tên", "Tên", "Tên thuê bao", "Chủ thuê bao"),
     },
     required=("phone",),
     kind="subscribers",
@@ -774,6 +776,7 @@ SUBSCRIBER_ROW = (
     Subscriber.locale,
     Subscriber.opted_out,
     Subscriber.opted_out_on,
+    Subscriber.name,
 )
 
 
@@ -784,6 +787,7 @@ class _Subscriber:
     locale: str
     opted_out: bool
     opted_out_on: date | None
+    name: str | None  # the subscriber's name as the file gives it ("Họ và tên"), kept for staff to read
 
 
 def _opt_out_of(row: Row) -> tuple[bool, date | None]:
@@ -815,11 +819,19 @@ def read_locale(cell: str) -> str:
     return normalise_locale(cell or "vi")
 
 
+def _subscriber_name(cell: str) -> str | None:
+    try:
+        return one_line(cell.strip())[:200] or None
+    except ValueError as exc:
+        raise ValueError(f"the name {exc}") from None
+
+
 def _subscriber_from_row(row: Row, report: ImportReport, areas: AreaIndex, strict: bool) -> _Subscriber | None:
     try:
         phone = normalise_mobile(row.values["phone"], strict=strict)
         opted_out, opted_out_on = _opt_out_of(row)
         locale = read_locale(row.values.get("locale", ""))
+        name = _subscriber_name(row.values.get("name", ""))
     except ValueError as exc:  # PhoneError is one
         report.reject(row, str(exc))
         return None
@@ -834,7 +846,7 @@ def _subscriber_from_row(row: Row, report: ImportReport, areas: AreaIndex, stric
             f"'{row.values['phone']}' looks like a mobile number but its range is not in the numbering plan "
             "this program knows; it was imported: check the number",
         )
-    return _Subscriber(phone.e164, area_id, locale, opted_out, opted_out_on)
+    return _Subscriber(phone.e164, area_id, locale, opted_out, opted_out_on, name)
 
 
 def import_subscribers(
@@ -902,6 +914,8 @@ def _store_subscribers(
             "locale": subscriber.locale if count else row.locale,
             "opted_out": row.opted_out or subscriber.opted_out,
             "opted_out_on": row.opted_out_on or subscriber.opted_out_on,
+            # A file without names does not erase the names an earlier file gave.
+            "name": (subscriber.name or row.name) if count else row.name,
         }
         if wanted != {name: getattr(row, name) for name in wanted}:
             updates.append({"id": row.id, **wanted})

@@ -23,6 +23,7 @@ from broadcaster.models import Agency, Area, FacebookPage, Issuer, Station, Subs
 from broadcaster.paths import upload_name
 from broadcaster.problems import InvalidInput, Problem, from_validation_error
 from broadcaster.settings import Settings
+from broadcaster.text import strip_diacritics
 
 KINDS = ("areas", "issuers", "agencies", "stations", "subscribers", "pages")
 
@@ -140,8 +141,18 @@ def _audit(session: Session, actor: Actor, report: ImportReport) -> None:
 # ---- listings -----------------------------------------------------------------------------------
 
 
-def listing(session: Session, actor: Actor, kind: str, *, list_slug: str | None = None, limit: int = 200) -> Listing:
-    """What the directory holds of one kind (subscribers: the lists, or one list's numbers)."""
+def listing(
+    session: Session,
+    actor: Actor,
+    kind: str,
+    *,
+    list_slug: str | None = None,
+    limit: int = 200,
+    search: str = "",
+) -> Listing:
+    """What the directory holds of one kind (subscribers: the lists, or one list's numbers). `search` keeps
+    the areas whose code or name holds it (without case or diacritics: "tan bien" finds "Tân Biên"), and a
+    list's numbers that hold it (typed as people write them: "0979…" finds "+84979…")."""
     actor.require("directory:read")
     check_kind(kind)
     if limit < 1:
@@ -152,9 +163,7 @@ def listing(session: Session, actor: Actor, kind: str, *, list_slug: str | None 
         return area_names.get(area_id, "") if area_id else ""
 
     if kind == "areas":
-        query = select(Area).order_by(Area.id).limit(limit)
-        rows = [[a.code, a.name, a.kind, a.parent.code if a.parent else ""] for a in session.scalars(query)]
-        return Listing(kind, ["code", "name", "kind", "parent"], rows)
+        return _areas(session, search, limit)
     if kind == "issuers":
         rows = [
             [i.slug, i.unit_name, i.place, i.symbol, ", ".join(h["number"] for h in i.hotlines), i.region]
@@ -185,10 +194,37 @@ def listing(session: Session, actor: Actor, kind: str, *, list_slug: str | None 
             for p in session.scalars(select(FacebookPage).order_by(FacebookPage.slug).limit(limit))
         ]
         return Listing(kind, ["page", "id", "name", "english name", "locale", "token variable"], rows)
-    return _subscribers(session, list_slug, limit, area)
+    return _subscribers(session, list_slug, limit, area, search)
 
 
-def _subscribers(session: Session, list_slug: str | None, limit: int, area: Callable[[int | None], str]) -> Listing:
+def _folded(text: str) -> str:
+    return " ".join(strip_diacritics(text).casefold().replace("-", " ").split())
+
+
+def _areas(session: Session, search: str, limit: int) -> Listing:
+    # A province's areas are a few thousand at most: matched here, where diacritics can be folded alike.
+    wanted = _folded(search)
+    rows = []
+    for found in session.scalars(select(Area).order_by(Area.id)):
+        if wanted and wanted not in _folded(found.code) and wanted not in _folded(found.name):
+            continue
+        rows.append([found.code, found.name, found.kind, found.parent.code if found.parent else ""])
+        if len(rows) >= limit:
+            break
+    return Listing("areas", ["code", "name", "kind", "parent"], rows)
+
+
+def _phone_pattern(search: str) -> str:
+    """What a list's numbers are searched for: digits as stored (+84…), a national 0… read as +84…."""
+    digits = "".join(char for char in search if char.isdigit())
+    if search.strip().startswith("0") and digits.startswith("0"):
+        return "+84" + digits[1:]
+    return digits
+
+
+def _subscribers(
+    session: Session, list_slug: str | None, limit: int, area: Callable[[int | None], str], search: str = ""
+) -> Listing:
     if list_slug is None:
         rows = []
         for subscriber_list in session.scalars(select(SubscriberList).order_by(SubscriberList.slug)):
@@ -203,11 +239,13 @@ def _subscribers(session: Session, list_slug: str | None, limit: int, area: Call
     if found is None:
         raise UserError(f"there is no subscriber list '{list_slug}'")
     query = select(Subscriber).where(Subscriber.list_id == found.id).order_by(Subscriber.id).limit(limit)
+    if search.strip():
+        query = query.where(Subscriber.phone.contains(_phone_pattern(search), autoescape=True))
     rows = [
-        [s.phone, area(s.area_id), s.locale, str(s.opted_out_on or "yes") if s.opted_out else ""]
+        [s.phone, s.name or "", area(s.area_id), s.locale, str(s.opted_out_on or "yes") if s.opted_out else ""]
         for s in session.scalars(query)
     ]
-    return Listing("subscribers", ["phone", "area", "locale", "opted out"], rows)
+    return Listing("subscribers", ["phone", "name", "area", "locale", "opted out"], rows)
 
 
 def summary(report: ImportReport) -> str:
@@ -379,3 +417,114 @@ def test_lists(session: Session, actor: Actor) -> set[str]:
     """The subscriber lists marked as test lists."""
     actor.require("directory:read")
     return set(session.scalars(select(SubscriberList.slug).where(SubscriberList.is_test.is_(True))))
+
+
+# ---- one entry added or edited in a form, without a CSV file ----------------------------------------------------
+
+# The fields of each kind's form: the import's own column names, so one entry goes through the same checks,
+# the same upsert by key and the same audit as a file of one row (`save_entry`).
+ENTRY_FIELDS: dict[str, tuple[str, ...]] = {
+    "agencies": ("key", "name", "emails", "groups", "area"),
+    "stations": ("slug", "name", "area", "locales", "folder", "slots"),
+    "pages": ("slug", "page_id", "name", "token_secret"),
+    "subscribers": ("phone", "name", "area", "locale", "opted_out"),
+}
+
+
+def _one_row_csv(fields: tuple[str, ...], values: dict[str, str]) -> bytes:
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(fields)
+    writer.writerow([values.get(name, "").strip() for name in fields])
+    return buffer.getvalue().encode("utf-8")
+
+
+def save_entry(
+    session: Session, actor: Actor, kind: str, values: dict[str, str], *, list_slug: str | None = None
+) -> ImportReport:
+    """Add an agency, a station, a page or a list's number, or change the one with the same key, as a file of
+    one row would. A refused entry is one sentence (the import's reason) and changes nothing. Audited as an
+    import."""
+    actor.require("directory:manage")
+    if kind not in ENTRY_FIELDS:
+        raise UserError(f"'{kind}' is not something added one at a time (agencies, stations, pages or subscribers)")
+    known_list = select(SubscriberList.id).where(SubscriberList.slug == list_slug)
+    if kind == "subscribers" and session.scalar(known_list) is None:  # a form adds to a list, never makes one
+        raise UserError(f"there is no subscriber list '{list_slug}'")
+    content = _one_row_csv(ENTRY_FIELDS[kind], values)
+    try:
+        return import_csv(session, actor, kind, Upload.of_bytes(f"{kind}-form.csv", content), list_slug=list_slug)
+    except directory.NothingImported as exc:
+        raise UserError(exc.report.rejects[0][1] if exc.report.rejects else str(exc)) from None
+
+
+def entry_values(session: Session, actor: Actor, kind: str, key: str) -> dict[str, str]:
+    """An existing entry as its form's fields (NotFound when there is none with this key)."""
+    actor.require("directory:read")
+    found: dict[str, str] | None = None
+    area_codes = {row.id: row.code for row in session.execute(select(Area.id, Area.code))}
+    if kind == "agencies":
+        agency = session.scalar(select(Agency).where(Agency.key == key))
+        if agency is not None:
+            found = {
+                "key": agency.key,
+                "name": agency.name,
+                "emails": "; ".join(agency.emails),
+                "groups": "; ".join(agency.groups),
+                "area": area_codes.get(agency.area_id, "") if agency.area_id else "",
+            }
+    elif kind == "stations":
+        station = session.scalar(select(Station).where(Station.slug == key))
+        if station is not None:
+            found = {
+                "slug": station.slug,
+                "name": station.name,
+                "area": area_codes.get(station.area_id, "") if station.area_id else "",
+                "locales": "; ".join(str(locale) for locale in station.locales),
+                "folder": station.folder,
+                "slots": "; ".join(f"{name} {at}" for name, at in directory.ordered_slots(station.slots)),
+            }
+    elif kind == "pages":
+        page = session.scalar(select(FacebookPage).where(FacebookPage.slug == key))
+        if page is not None:
+            found = {"slug": page.slug, "page_id": page.page_id, "name": page.name, "token_secret": page.token_secret}
+    if found is None:
+        raise NotFound(f"there is no {kind.rstrip('s')} '{key}' in the directory")
+    return found
+
+
+# ---- one subscriber's data on request (Decree 13/2023/NĐ-CP) ---------------------------------------------------
+
+
+def _subscriber_phone(number: str) -> str:
+    from broadcaster.phones import PhoneError, normalise_mobile
+
+    try:
+        return normalise_mobile(number).e164
+    except PhoneError as exc:
+        raise UserError(str(exc)) from None
+
+
+def export_subscriber(session: Session, actor: Actor, number: str) -> dict[str, Any]:
+    """Everything kept about one number (typed as people write it), for the person who asked. Audited."""
+    from broadcaster import retention
+
+    actor.require("directory:manage")
+    phone = _subscriber_phone(number)
+    bind_actor(session, actor)
+    data = retention.subscriber_data(session, phone)
+    lifecycle.record(session, None, actor.login, "subscriber-export", phone=retention.shown_phone(phone))
+    return data
+
+
+def erase_subscriber(session: Session, actor: Actor, number: str) -> int:
+    """Remove one number from every list and erase it from its deliveries; how many deliveries. Audited."""
+    from broadcaster import retention
+
+    actor.require("directory:manage")
+    phone = _subscriber_phone(number)
+    bind_actor(session, actor)
+    return retention.erase_subscriber(session, phone, actor.login).deliveries

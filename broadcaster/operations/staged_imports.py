@@ -188,3 +188,32 @@ def download(session: Session, actor: Actor, settings: Settings, token: str, wha
         header, rows = staged.report.notes_table()
     stem = Path(upload_name(staged.filename, staged.kind)).stem or staged.kind
     return f"{stem}-{what}.csv", csv_bytes(header, rows)
+
+
+# ---- a file kept after a refused upload, so the person does not choose it again ---------------------------------
+
+_KEPT_SUFFIX = ".kept"
+
+
+def keep_upload(actor: Actor, settings: Settings, content: bytes, filename: str) -> str:
+    """Keep an upload the form refused (a list name missing, say) for its account; the token names it."""
+    folder = _folder(settings)
+    _forget_old(folder)
+    token = secrets.token_hex(_TOKEN_LENGTH // 2)
+    (folder / f"{token}{_KEPT_SUFFIX}").write_bytes(content)
+    about = {"account": actor.login, "filename": filename}
+    (folder / f"{token}{_KEPT_SUFFIX}.json").write_text(json.dumps(about, ensure_ascii=False), encoding="utf-8")
+    return token
+
+
+def kept_upload(actor: Actor, settings: Settings, token: str) -> tuple[str, bytes]:
+    """(file name, content) of a kept upload of this account; NotFound when it is gone or another's."""
+    folder = _folder(settings)
+    known = len(token) == _TOKEN_LENGTH and all(char in "0123456789abcdef" for char in token)
+    content_path, about_path = folder / f"{token}{_KEPT_SUFFIX}", folder / f"{token}{_KEPT_SUFFIX}.json"
+    if not known or not content_path.is_file() or not about_path.is_file():
+        raise NotFound("the file chosen before is no longer kept: choose it again")
+    about = json.loads(about_path.read_text(encoding="utf-8"))
+    if about["account"] != actor.login:
+        raise NotFound("the file chosen before is no longer kept: choose it again")
+    return str(about["filename"]), content_path.read_bytes()

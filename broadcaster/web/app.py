@@ -18,7 +18,7 @@ from broadcaster import __version__
 from broadcaster.db import make_engine, make_sessions, schema_is_current, shown_url
 from broadcaster.errors import UserError
 from broadcaster.settings import Settings, get_settings
-from broadcaster.web import api, assets, console, hooks, portal, problems, public
+from broadcaster.web import api, assets, console, health, hooks, portal, problems, public
 from broadcaster.web.auth import Authenticator, bearer_account
 from broadcaster.web.limits import BodySizeLimit
 from broadcaster.web.security import SecurityHeaders
@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None, sessions: sessionmaker[Session]
         max_upload_bytes=settings.max_upload_bytes,
     )
     hooks.install(app)
+    app.include_router(health.router)
     app.include_router(api.router, prefix=API_PREFIX)
     app.include_router(public.router)
     # Every script, style and image the pages use is served from the package: nothing from elsewhere.

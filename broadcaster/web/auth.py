@@ -28,10 +28,26 @@ class Authenticator(Protocol):
 
 
 def db_session(request: Request) -> Iterator[Session]:
-    """A session whose work is committed when the handler returns, and rolled back when it raises."""
+    """A session whose work is committed when the handler returns (or sooner: `commit_before_answering`),
+    and rolled back when it raises."""
     sessions: sessionmaker[Session] = request.app.state.sessions
-    with sessions() as session, session.begin():
-        yield session
+    with sessions() as session:
+        request.state.db_session = session
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+        session.commit()
+
+
+def commit_before_answering(request: Request) -> None:
+    """Commit what the request wrote once the handler has decided its answer, before the page is rendered:
+    a write lock (SQLite has one for the whole database) is then never held while a template runs. What the
+    page still reads goes into a new transaction, which `db_session` ends as usual."""
+    session: Session | None = getattr(request.state, "db_session", None)
+    if session is not None and session.in_transaction():
+        session.commit()
 
 
 # "function": the work is committed before the answer goes out, so a failed commit is never answered as success.

@@ -106,6 +106,7 @@ def test_an_unknown_column_stops_the_import_naming_it_and_the_accepted_names(cli
         "phone (Số điện thoại, SĐT, Điện thoại, ĐT, Số di động, Di động, Số thuê bao, Thuê bao); area (Khu vực, "
         "Địa bàn); locale (Ngôn ngữ); opted_out (opted out, opt-out, Từ chối, Từ chối nhận tin, Đã từ chối, "
         "Hủy đăng ký, Không nhận, Không nhận tin); opted_out_on (Ngày từ chối, Ngày hủy, Ngày hủy đăng ký); "
+        "name (Họ và tên, Họ tên, Tên, Tên thuê bao, Chủ thuê bao); "
         "and, not read: STT, Số thứ tự, No, Ghi chú, note, notes, line, reason"
     ) in " ".join(run.stderr.split())
     assert count_subscribers(database_url) == (0, 0)

@@ -106,14 +106,14 @@ def test_a_file_that_is_not_utf8_is_refused_whole(with_areas: sessionmaker[Sessi
 def test_a_file_without_a_phone_column_says_which_columns_it_found(
     with_areas: sessionmaker[Session], tmp_path: Path
 ) -> None:
-    path = write_bom_csv(tmp_path / "x.csv", "Họ tên,Địa chỉ\nA,B\n")
+    path = write_bom_csv(tmp_path / "x.csv", "Nghề nghiệp,Địa chỉ\nA,B\n")
     with pytest.raises(InvalidInput) as caught:
         import_subscribers(with_areas, path)
     problems = [str(problem) for problem in caught.value.problems]
     assert problems[0] == (
-        "line 1: no column for 'phone' (or Số điện thoại, SĐT, Điện thoại); the columns found are Họ tên, Địa chỉ"
+        "line 1: no column for 'phone' (or Số điện thoại, SĐT, Điện thoại); the columns found are Nghề nghiệp, Địa chỉ"
     )
-    assert problems[1].startswith("line 1: columns 'Họ tên', 'Địa chỉ' are not ones a subscribers file has;")
+    assert problems[1].startswith("line 1: columns 'Nghề nghiệp', 'Địa chỉ' are not ones a subscribers file has;")
 
 
 def test_agencies_listed_once_per_group_are_merged(with_areas: sessionmaker[Session], tmp_path: Path) -> None:

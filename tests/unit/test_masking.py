@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 
 import pytest
 
-from broadcaster.masking import MaskingFormatter, mask_secrets, mask_values
+from broadcaster.masking import JsonMaskingFormatter, MaskingFormatter, mask_secrets, mask_values
 
 
 @pytest.mark.parametrize(
@@ -77,3 +78,19 @@ def test_log_lines_and_their_tracebacks_carry_no_secret() -> None:
 )
 def test_credentials_in_json_members_and_misspelt_urls_are_masked(text: str, shown: str) -> None:
     assert mask_secrets(text) == shown
+
+
+def test_the_json_log_format_is_one_object_a_line_without_secrets() -> None:
+    try:
+        raise RuntimeError("gateway https://user:hunter2@sms.example/send failed")
+    except RuntimeError:
+        exc_info = sys.exc_info()
+    record = logging.LogRecord(
+        "broadcaster.workers", logging.WARNING, __file__, 1, "sent to %s", ("https://x:pw@h/?apikey=K1",), exc_info
+    )
+    record.action = "send"
+    line = JsonMaskingFormatter().format(record)
+    assert "\n" not in line and "hunter2" not in line and "K1" not in line and ":pw@" not in line
+    entry = json.loads(line)
+    assert entry["level"] == "WARNING" and entry["logger"] == "broadcaster.workers" and entry["action"] == "send"
+    assert entry["message"].startswith("sent to ") and "RuntimeError" in entry["exception"]

@@ -13,7 +13,7 @@ from alembic import op
 import broadcaster.models
 
 revision = "0023"
-down_revision = "0021"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 

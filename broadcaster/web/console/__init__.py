@@ -42,6 +42,7 @@ PAGE_MODULES = (
     "tokens",
     "issuer_numbers",
     "results",
+    "welcome",
 )
 
 

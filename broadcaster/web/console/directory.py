@@ -15,6 +15,7 @@ from broadcaster.errors import UserError
 from broadcaster.operations import directory as directory_ops
 from broadcaster.operations import staged_imports
 from broadcaster.problems import InvalidInput
+from broadcaster.settings import Settings
 from broadcaster.web.auth import DbSession
 from broadcaster.web.console.pages import (
     FormState,
@@ -33,7 +34,14 @@ register_nav(NavItem(60, "directory", "/directory", "directory:read"))
 Reader = Annotated[Actor, Depends(page_for("directory:read"))]
 Manager = Annotated[Actor, Depends(page_for("directory:manage"))]
 CSV_KINDS = ("subscribers", "agencies", "stations", "pages", "areas")
-LISTINGS = {"lists": "subscribers", "agencies": "agencies", "stations": "stations", "pages": "pages"}
+LISTINGS = {
+    "lists": "subscribers",
+    "agencies": "agencies",
+    "stations": "stations",
+    "pages": "pages",
+    "areas": "areas",
+}
+SEARCHED = ("areas", "list")
 
 
 async def _form_fields(request: Request) -> FormData:
@@ -59,28 +67,45 @@ def directory_home(request: Request, actor: Reader) -> Response:
 @router.post("/directory/import", response_class=HTMLResponse)
 def stage_import(request: Request, session: DbSession, actor: Manager, data: Fields) -> Response:
     words = words_of(request)
+    settings = settings_of(request)
     kind, list_slug, list_name = _text(data, "kind"), _text(data, "list_slug"), _text(data, "list_name")
     form = FormState(values={"kind": kind, "list_slug": list_slug, "list_name": list_name})
-    upload = data.get("file")
-    if not isinstance(upload, UploadFile) or not upload.filename:
+    chosen = _chosen_file(actor, settings, data)
+    if chosen is None:
         form.fail("file", words["file_empty"])
-    else:
-        try:
-            staged = staged_imports.stage_upload(
-                session,
-                actor,
-                settings_of(request),
-                kind,
-                upload.file.read(),
-                upload.filename,
-                list_slug=list_slug or None,
-                list_name=list_name or None,
-            )
-        except UserError as exc:
-            form.fail("list_slug" if "list" in str(exc) and kind == "subscribers" else "file", _sentence(exc))
-        else:
-            return RedirectResponse(f"/directory/import/{staged.token}", status_code=303)
-    return render(request, "directory.html", {"form": form, "kinds": CSV_KINDS}, status_code=422)
+        return render(request, "directory.html", {"form": form, "kinds": CSV_KINDS}, status_code=422)
+    filename, content = chosen
+    try:
+        staged = staged_imports.stage_upload(
+            session,
+            actor,
+            settings,
+            kind,
+            content,
+            filename,
+            list_slug=list_slug or None,
+            list_name=list_name or None,
+        )
+    except UserError as exc:
+        form.fail("list_slug" if "list" in str(exc) and kind == "subscribers" else "file", _sentence(exc))
+        # The file stays chosen: the person corrects the form and sends it again without looking for it.
+        form.values |= {"kept": staged_imports.keep_upload(actor, settings, content, filename), "kept_name": filename}
+        return render(request, "directory.html", {"form": form, "kinds": CSV_KINDS}, status_code=422)
+    return RedirectResponse(f"/directory/import/{staged.token}", status_code=303)
+
+
+def _chosen_file(actor: Actor, settings: Settings, data: FormData) -> tuple[str, bytes] | None:
+    """The file sent with the form, else the one kept from the form's last refusal, else None."""
+    upload = data.get("file")
+    if isinstance(upload, UploadFile) and upload.filename:
+        return upload.filename, upload.file.read()
+    kept = _text(data, "kept")
+    if not kept:
+        return None
+    try:
+        return staged_imports.kept_upload(actor, settings, kept)
+    except UserError:
+        return None
 
 
 def _sentence(exc: UserError) -> str:
@@ -121,15 +146,91 @@ def import_notes(request: Request, session: DbSession, actor: Manager, token: st
 
 
 @router.get("/directory/{what}", response_class=HTMLResponse)
-def listing(request: Request, session: DbSession, actor: Reader, what: str) -> Response:
+def listing(request: Request, session: DbSession, actor: Reader, what: str, q: str = "") -> Response:
     if what == "issuers":
         table = directory_ops.listing(session, actor, "issuers")
         return render(request, "directory_listing.html", {"what": what, "table": table, "tests": set()})
     if what not in LISTINGS:
         raise UserError(f"the directory has no page '{what}'")
-    table = directory_ops.listing(session, actor, LISTINGS[what], limit=1000)
+    table = directory_ops.listing(session, actor, LISTINGS[what], limit=1000, search=q)
     tests = directory_ops.test_lists(session, actor) if what == "lists" else set()
-    return render(request, "directory_listing.html", {"what": what, "table": table, "tests": tests})
+    return render(request, "directory_listing.html", {"what": what, "table": table, "tests": tests, "q": q})
+
+
+@router.get("/directory/lists/{slug}", response_class=HTMLResponse)
+def list_members(request: Request, session: DbSession, actor: Reader, slug: str, q: str = "") -> Response:
+    """A subscriber list's numbers (the first thousand, or those that hold what was searched for)."""
+    table = directory_ops.listing(session, actor, "subscribers", list_slug=slug, limit=1000, search=q)
+    context = {"what": "list", "table": table, "tests": set(), "q": q, "list_slug": slug}
+    return render(request, "directory_listing.html", context)
+
+
+# ---- one agency, station or page, added or edited in a form ---------------------------------------------------
+
+ENTRY_KINDS = {"agencies": "agencies", "stations": "stations", "pages": "pages"}
+
+
+def _entry_kind(what: str) -> str:
+    if what not in ENTRY_KINDS:
+        raise UserError(f"the directory has no form for '{what}' (agencies, stations or pages)")
+    return ENTRY_KINDS[what]
+
+
+def _entry_page(request: Request, what: str, form: FormState, key: str, status_code: int = 200) -> Response:
+    fields = directory_ops.ENTRY_FIELDS[_entry_kind(what)]
+    context = {"what": what, "fields": fields, "form": form, "key": key}
+    return render(request, "directory_entry.html", context, status_code=status_code)
+
+
+@router.get("/directory/{what}/entry", response_class=HTMLResponse)
+def entry_form(request: Request, session: DbSession, actor: Manager, what: str, key: str = "") -> Response:
+    kind = _entry_kind(what)
+    values = directory_ops.entry_values(session, actor, kind, key) if key else {}
+    return _entry_page(request, what, FormState(values=values), key)
+
+
+@router.post("/directory/{what}/entry", response_class=HTMLResponse)
+def save_entry(request: Request, session: DbSession, actor: Manager, what: str, data: Fields) -> Response:
+    kind = _entry_kind(what)
+    fields = directory_ops.ENTRY_FIELDS[kind]
+    values = {name: _text(data, name) for name in fields}
+    key = _text(data, "editing")
+    if key:
+        values[fields[0]] = key  # an entry's key names it: changing it would make another entry
+    try:
+        with session.begin_nested():
+            directory_ops.save_entry(session, actor, kind, values)
+    except UserError as exc:
+        form = FormState(values=values)
+        form.fail("", _sentence(exc))
+        return _entry_page(request, what, form, key, status_code=422)
+    return RedirectResponse(f"/directory/{what}?saved=1", status_code=303)
+
+
+@router.get("/directory/lists/{slug}/entry", response_class=HTMLResponse)
+def subscriber_form(request: Request, session: DbSession, actor: Manager, slug: str) -> Response:
+    directory_ops.listing(session, actor, "subscribers", list_slug=slug, limit=1)  # the list exists
+    return _subscriber_page(request, slug, FormState(values={"locale": "vi"}))
+
+
+def _subscriber_page(request: Request, slug: str, form: FormState, status_code: int = 200) -> Response:
+    fields = directory_ops.ENTRY_FIELDS["subscribers"]
+    context = {"what": "list", "fields": fields, "form": form, "key": "", "list_slug": slug}
+    return render(request, "directory_entry.html", context, status_code=status_code)
+
+
+@router.post("/directory/lists/{slug}/entry", response_class=HTMLResponse)
+def save_subscriber(request: Request, session: DbSession, actor: Manager, slug: str, data: Fields) -> Response:
+    """One number added to a list (or changed: the same number again), as a file of one row would."""
+    values = {name: _text(data, name) for name in directory_ops.ENTRY_FIELDS["subscribers"]}
+    try:
+        with session.begin_nested():
+            directory_ops.save_entry(session, actor, "subscribers", values, list_slug=slug)
+    except UserError as exc:
+        form = FormState(values=values)
+        form.fail("", _sentence(exc))
+        return _subscriber_page(request, slug, form, status_code=422)
+    return RedirectResponse(f"/directory/lists/{slug}?saved=1", status_code=303)
 
 
 @router.post("/directory/lists/{slug}/test", response_class=HTMLResponse)

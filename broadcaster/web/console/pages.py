@@ -26,7 +26,7 @@ from broadcaster.errors import UserError
 from broadcaster.problems import InvalidInput
 from broadcaster.settings import Settings
 from broadcaster.web.assets import asset_url
-from broadcaster.web.auth import DbSession, client_address
+from broadcaster.web.auth import DbSession, client_address, commit_before_answering
 from broadcaster.web.console import sessions
 from broadcaster.web.console.words import LANG_COOKIE, WORDS, Dates, language
 
@@ -154,6 +154,7 @@ def _navigation(actor: Actor | None) -> list[NavItem]:
 
 def render(request: Request, name: str, context: Mapping[str, Any], status_code: int = 200) -> HTMLResponse:
     """A console page: the template gets `w` (words), `lang`, `dates`, `actor`, `nav` and `csrf_token`."""
+    commit_before_answering(request)
     lang = language(request)
     actor: Actor | None = getattr(request.state, "actor", None)
     base = {

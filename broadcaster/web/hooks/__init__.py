@@ -28,6 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from broadcaster.clock import Clock
+from broadcaster.db import retrying
 from broadcaster.installation import callback_token, installation_id
 from broadcaster.reports import Applied, apply_reports
 from broadcaster.web.limits import BodyTooLarge, body_limit, refuse
@@ -171,10 +172,16 @@ class ReportWriter:
 
     def _write(self, work: list[_Work]) -> None:
         assert self._installation is not None  # read before any report is queued
-        try:
+        installation = self._installation
+
+        def write_all() -> list[Applied]:
+            # Workers update the same deliveries: on PostgreSQL the two can deadlock, and the loser is run again.
             with self.sessions() as session, session.begin():
                 now = self.clock.now()
-                results = [apply_reports(session, self._installation, item.dialect, item.reports, now) for item in work]
+                return [apply_reports(session, installation, item.dialect, item.reports, now) for item in work]
+
+        try:
+            results = retrying(write_all)
         except Exception as exc:  # nothing of this transaction was written: every callback in it is told so
             log.exception("could not record %d delivery report callbacks", len(work), extra={"action": "report"})
             for item in work:

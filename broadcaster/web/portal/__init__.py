@@ -30,7 +30,7 @@ from broadcaster.installation import installation_id
 from broadcaster.models import Station
 from broadcaster.operations.stations import confirm as confirm_slot
 from broadcaster.web.assets import asset_url
-from broadcaster.web.auth import DbSession
+from broadcaster.web.auth import DbSession, commit_before_answering
 from broadcaster.web.console import sessions as console_sessions
 from broadcaster.web.portal import cards
 from broadcaster.web.portal.calendar import station_calendar
@@ -305,6 +305,7 @@ def _slots_context(request: Request, session: Session, station: Station, remind:
 
 
 def _page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    commit_before_answering(request)
     lang = language(request)
     base = {"lang": lang, "w": WORDS[lang]}
     response = templates.TemplateResponse(request, name, base | context, status_code=status_code)
