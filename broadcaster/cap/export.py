@@ -128,8 +128,8 @@ def _add_info(
             _add(parameter, "value", value)
     outside = kept.get("areas_outside") or []
     # An imported foreign alert that names none of our areas is not about the issuer's own area either.
-    named = targeted_areas(session, campaign) if not outside or any(c.areas for c in campaign.channels) else []
-    for area in named:
+    ours = targeted_areas(session, campaign) if not outside or any(c.areas for c in campaign.channels) else []
+    for area in ours:
         _add_area(info, {"description": area.name, "geocodes": [{"name": AREA_CODE_SYSTEM, "value": area.code}]})
     for kept_area in outside:
         _add_area(info, kept_area)
