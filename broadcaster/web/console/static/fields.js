@@ -11,3 +11,9 @@ document.addEventListener("click", function (event) {
   box.selectionStart = box.selectionEnd = start + field.length;
   box.dispatchEvent(new Event("input", { bubbles: true }));
 });
+
+// A reading typed beside the radio text ("đọc là …") is not a change of the campaign: kept from the
+// channel's "check again" trigger, whose answer would replace the panel the reading's own answer fills.
+document.addEventListener("change", function (event) {
+  if (event.target.closest && event.target.closest(".reading-ask")) event.stopPropagation();
+}, true);
