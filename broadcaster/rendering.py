@@ -233,7 +233,9 @@ def _identity(value: Any, *_args: Any) -> str:
 class CompiledTemplates(BytecodeCache):
     """Compiled templates kept in memory by name and text, for every sandbox `build_environment` makes: a
     campaign's texts are compiled once, not once per page, preview or check (each of which makes its own
-    environment over the texts it renders). The sandboxes are alike, so their compiled code is too."""
+    environment over the texts it renders). Compiled code depends on the filters it was compiled with (a
+    filter that takes the context is called with it), so sandboxes that leave numbers as digits, whose
+    filters differ, keep theirs apart (`COMPILED[digits]`)."""
 
     def __init__(self, size: int = 512) -> None:
         self.codes: OrderedDict[tuple[str, str], CodeType] = OrderedDict()
@@ -255,7 +257,7 @@ class CompiledTemplates(BytecodeCache):
                 self.codes.popitem(last=False)
 
 
-COMPILED = CompiledTemplates()
+COMPILED = {False: CompiledTemplates(), True: CompiledTemplates()}
 
 
 def build_environment(templates: Path | BaseLoader, *, digits: bool = False) -> SandboxedEnvironment:
@@ -268,7 +270,7 @@ def build_environment(templates: Path | BaseLoader, *, digits: bool = False) -> 
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
-        bytecode_cache=COMPILED,
+        bytecode_cache=COMPILED[digits],
     )
     environment.filters.update(
         number_to_words=_identity if digits else _with_region(text.number_to_words),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from broadcaster.campaigns.plain import to_plain, to_template, with_post_date
+from broadcaster.rendering import build_environment
+from broadcaster.sandbox import TextsLoader
 
 
 @pytest.mark.parametrize("channel", ["sms", "facebook", "email", "radio"])
@@ -50,3 +52,13 @@ def test_the_date_of_each_post_is_added_once() -> None:
     assert dated == "Cảnh báo.\n\nCập nhật ngày {{ occurrence.date | short_date }}\n"
     assert with_post_date(dated, "vi") == dated
     assert to_plain(dated, "facebook") == "Cảnh báo.\n\nCập nhật ngày [Ngày phát]"
+
+
+def test_a_text_compiled_for_reading_aloud_is_compiled_apart_for_the_checks_that_keep_digits() -> None:
+    """The compiled code of a text is kept across sandboxes; a filter that reads aloud takes the context and
+    the one that keeps digits does not, so each kind of sandbox has compiled code of its own."""
+    texts = {"t/vi/radio.txt.j2": "{% set script %}\nGọi 0276 3631 168.\n{% endset %}{{ script | spoken }}"}
+    aloud = build_environment(TextsLoader(texts)).get_template("t/vi/radio.txt.j2").render().strip()
+    digits = build_environment(TextsLoader(texts), digits=True).get_template("t/vi/radio.txt.j2").render().strip()
+    assert aloud == "Gọi không hai bảy sáu, ba sáu ba một, một sáu tám."
+    assert digits == "Gọi 0276 3631 168."
