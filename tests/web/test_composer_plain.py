@@ -95,7 +95,7 @@ def test_natural_radio_text_is_checked_on_the_announcers_version(
     announcer = answer.text.split('id="announcer-vi"', 1)[1].split("</div>", 1)[0]
     assert "không hai bảy sáu" in announcer and "chín mươi phần trăm" in announcer
     assert "0276" not in announcer and "90%" not in announcer
-    assert "does not give an official hotline" not in answer.text  # the digits of the text are its hotline
+    assert "chưa có đường dây nóng chính thức" not in answer.text  # the digits of the text are its hotline
     assert "for the announcer to decode" not in answer.text
     assert "<strong>EVN</strong> đọc là" in answer.text  # asked about, right there
     (tmp := Path("/tmp/c21")).mkdir(exist_ok=True)
@@ -107,11 +107,16 @@ def test_the_hotline_written_in_words_is_recognised_in_the_announcers_version(
 ) -> None:
     words = "Kẻ gian giả danh Sở gọi điện. Bà con báo tin qua số không hai bảy sáu ba sáu ba một một sáu tám."
     answer = client.post("/compose/check/radio/vi", data=blank_fields(drafter, web_settings, radio_vi=words))
-    assert "does not give an official hotline" not in answer.text
+    assert "chưa có đường dây nóng chính thức" not in answer.text
     assert 'id="problems-radio-vi">✓' in answer.text
     other = words.replace("một sáu tám", "một sáu chín")
     answer = client.post("/compose/check/radio/vi", data=blank_fields(drafter, web_settings, radio_vi=other))
-    assert "does not give an official hotline" in answer.text
+    assert (
+        "Nội dung radio chưa có đường dây nóng chính thức của đơn vị (02763631168, 02763813111): chèn trường "
+        "[Đường dây nóng]." in answer.text
+    )
+    english = client.post("/compose/check/radio/vi?lang=en", data=blank_fields(drafter, web_settings, radio_vi=other))
+    assert "the radio text does not give an official hotline (02763631168, 02763813111)" in english.text
 
 
 def test_a_reading_given_beside_the_radio_text_is_added_audited_and_read(
