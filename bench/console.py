@@ -273,7 +273,11 @@ def posts(url: str, cookie: str, fields: list[tuple[str, str]], n: int, concurre
             local.http = requests.Session()
             local.http.cookies.set("bc_console", cookie)
         started = time.perf_counter()
-        answer = local.http.post(url, data=fields, allow_redirects=False, timeout=60)
+        try:
+            answer = local.http.post(url, data=fields, allow_redirects=False, timeout=60)
+        except requests.ConnectionError:  # a kept-alive connection the server closed while idle: a new one
+            started = time.perf_counter()
+            answer = local.http.post(url, data=fields, allow_redirects=False, timeout=60)
         return (time.perf_counter() - started) * 1000, answer.status_code >= 400
 
     started = time.perf_counter()

@@ -84,6 +84,7 @@ def test_a_new_campaign_is_blank_and_written_in_plain_fields(client: TestClient,
     assert box(page, "plain-radio-vi") == "" and 'id="text-radio-vi"' not in page
     assert 'data-field="[Đường dây nóng]"' in page and "{{" not in box(page, "plain-sms-vi")
     assert '<option value="" selected>Trống — tự viết nội dung</option>' in page
+    assert "Chưa có nội dung: hãy viết vào ô trên, hoặc bỏ chọn kênh này." in page
 
 
 def test_natural_radio_text_is_checked_on_the_announcers_version(
