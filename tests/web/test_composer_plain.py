@@ -79,12 +79,17 @@ def box(page: str, name: str) -> str:
     return page.split(f'id="{name}"', 1)[1].split(">", 1)[1].split("</textarea>", 1)[0]
 
 
-def test_a_new_campaign_is_blank_and_written_in_plain_fields(client: TestClient, drafter: str) -> None:
+def test_a_new_campaign_is_blank_and_written_in_plain_fields(
+    client: TestClient, drafter: str, web_settings: Settings
+) -> None:
     page = client.get("/compose").text
     assert box(page, "plain-radio-vi") == "" and 'id="text-radio-vi"' not in page
     assert 'data-field="[Đường dây nóng]"' in page and "{{" not in box(page, "plain-sms-vi")
     assert '<option value="" selected>Trống — tự viết nội dung</option>' in page
-    assert "Chưa có nội dung: hãy viết vào ô trên, hoặc bỏ chọn kênh này." in page
+    # Each text is checked once the page has loaded, by the same post as while one types.
+    assert 'hx-post="/compose/check/radio/vi" hx-trigger="load"' in page
+    empty = client.post("/compose/check/radio/vi", data=blank_fields(drafter, web_settings, radio_vi=""))
+    assert "Chưa có nội dung: hãy viết vào ô trên, hoặc bỏ chọn kênh này." in empty.text
 
 
 def test_natural_radio_text_is_checked_on_the_announcers_version(

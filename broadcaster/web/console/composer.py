@@ -1,8 +1,9 @@
 """The campaign composer: `/compose` (a new campaign) and `/compose/{slug}` (a draft), no YAML needed.
 
 The page posts the whole form; htmx posts it too, as one types, to `/compose/check/…` (the text rendered
-and checked), `/compose/count/…` (recipients) and `/compose/timetable/…` (the timetable as a sentence and
-its next ten sends). Saving goes through `operations.composer.save_form`, which saves through the same
+and checked, also once the page has loaded: a page with four channels is not held up by four renderings),
+`/compose/count/…` (recipients) and `/compose/timetable/…` (the timetable as a sentence and its next ten
+sends). Saving goes through `operations.composer.save_form`, which saves through the same
 operation as `campaign add` and the API; each problem is shown beside the field its path names.
 """
 
@@ -107,15 +108,6 @@ def _blank(session: Session, request: Request) -> tuple[CampaignForm, dict[str, 
     return form, sections
 
 
-def _checks(session: Session, actor: Actor, request: Request, form: CampaignForm) -> dict[tuple[str, str], Any]:
-    settings = settings_of(request)
-    found = {}
-    for (channel, locale), text in form.texts.items():
-        if channel in form.channels and text.strip():
-            found[(channel, locale)] = check_text(session, actor, settings, form, channel, locale, text)
-    return found
-
-
 def _page(
     request: Request,
     session: Session,
@@ -152,7 +144,6 @@ def _page(
             if sections[channel].audience
         },
         "echoes": {channel: echo_timetable(session, settings, every, channel, lang) for channel in CHANNELS},
-        "checks": _checks(session, actor, request, form),
         "option_fields": {channel: channel_class(channel).CampaignOptions.model_fields for channel in CHANNELS},
         "existing": existing,
         "notice": notice,

@@ -135,6 +135,7 @@ COMPOSER_WORDS: dict[str, dict[str, str]] = {
         "hotline_contact": "Người trực",
         "profile_saved": "Đã lưu hồ sơ.",
         "template_blank": "Trống — tự viết nội dung",
+        "checking": "Đang kiểm tra nội dung…",
         "text_empty": "Chưa có nội dung: hãy viết vào ô trên, hoặc bỏ chọn kênh này.",
         "plain_hint": (
             "Viết như viết công văn. Bấm một trường để chèn vào chỗ con trỏ; khi gửi, trường được thay bằng giá trị "
@@ -295,6 +296,7 @@ COMPOSER_WORDS: dict[str, dict[str, str]] = {
         "hotline_contact": "Who answers",
         "profile_saved": "The profile is saved.",
         "template_blank": "Blank — write the texts",
+        "checking": "Checking the text…",
         "text_empty": "No text yet: write it in the box above, or leave this channel out.",
         "plain_hint": (
             "Write as in a letter. Press a field to put it where the cursor is; when sent, the field becomes its "
