@@ -104,8 +104,6 @@ def test_natural_radio_text_is_checked_on_the_announcers_version(
     assert "chưa có đường dây nóng chính thức" not in answer.text  # the digits of the text are its hotline
     assert "for the announcer to decode" not in answer.text
     assert "<strong>EVN</strong> đọc là" in answer.text  # asked about, right there
-    (tmp := Path("/tmp/c21")).mkdir(exist_ok=True)
-    (tmp / "check.html").write_text(answer.text)
 
 
 def test_the_hotline_written_in_words_is_recognised_in_the_announcers_version(
