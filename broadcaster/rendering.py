@@ -6,13 +6,17 @@ Layout: `<templates>/<template>/<locale>/<channel>.<part>.j2`, where a part is `
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+import threading
 import traceback
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from types import CodeType
 from typing import Any
 
 from jinja2 import (
@@ -24,6 +28,7 @@ from jinja2 import (
     meta,
     pass_context,
 )
+from jinja2.bccache import Bucket, BytecodeCache
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
@@ -286,6 +291,36 @@ def _identity(value: Any, *_args: Any) -> str:
     return str(value)
 
 
+class CompiledTemplates(BytecodeCache):
+    """Compiled templates kept in memory by name and text, for every sandbox `build_environment` makes: a
+    campaign's texts are compiled once, not once per page, preview or check (each of which makes its own
+    environment over the texts it renders). Compiled code depends on the filters it was compiled with (a
+    filter that takes the context is called with it), so sandboxes that leave numbers as digits, whose
+    filters differ, keep theirs apart (`COMPILED[digits]`)."""
+
+    def __init__(self, size: int = 512) -> None:
+        self.codes: OrderedDict[tuple[str, str], CodeType] = OrderedDict()
+        self.size, self.lock = size, threading.Lock()
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        with self.lock:
+            code = self.codes.get((bucket.key, bucket.checksum))
+            if code is not None:
+                self.codes.move_to_end((bucket.key, bucket.checksum))
+        bucket.code = code
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        if bucket.code is None:
+            return
+        with self.lock:
+            self.codes[(bucket.key, bucket.checksum)] = bucket.code
+            while len(self.codes) > self.size:
+                self.codes.popitem(last=False)
+
+
+COMPILED = {False: CompiledTemplates(), True: CompiledTemplates()}
+
+
 def build_environment(templates: Path | BaseLoader, *, digits: bool = False) -> SandboxedEnvironment:
     """The sandbox templates run in, over the templates folder or another loader (a version's stored
     templates). `digits=True` leaves numbers unspoken, so checks can find them."""
@@ -296,6 +331,7 @@ def build_environment(templates: Path | BaseLoader, *, digits: bool = False) -> 
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        bytecode_cache=COMPILED[digits],
     )
     environment.filters.update(
         number_to_words=_identity if digits else _with_region(text.number_to_words),
@@ -314,6 +350,9 @@ def build_environment(templates: Path | BaseLoader, *, digits: bool = False) -> 
     )
     environment.globals["sms_info"] = text.sms_info
     return environment
+
+
+_PARSER = build_environment(TextsLoader({}))
 
 
 # ---- template sets ------------------------------------------------------------------------------
@@ -415,12 +454,21 @@ class ChannelTemplates:
                 continue
             seen.add(name)
             try:
-                tree = self.environment.parse(loader.get_source(self.environment, name)[0])
+                reads, parents = _names_in(loader.get_source(self.environment, name)[0])
             except TemplateError:
                 continue  # compiling the template reports the error with its line
-            used |= meta.find_undeclared_variables(tree)
-            pending += [parent for parent in meta.find_referenced_templates(tree) if parent]
+            used |= reads
+            pending += parents
         return used
+
+
+@functools.lru_cache(maxsize=1024)
+def _names_in(source: str) -> tuple[frozenset[str], tuple[str, ...]]:
+    """The top-level names a template's text reads and the templates it names (parsed once per text)."""
+    tree = _PARSER.parse(source)
+    return frozenset(meta.find_undeclared_variables(tree)), tuple(
+        parent for parent in meta.find_referenced_templates(tree) if parent
+    )
 
 
 def _explain(exc: Exception, name: str) -> str:

@@ -70,9 +70,14 @@ class RadioChannel(ChannelAdapter):
         return None
 
     @classmethod
+    def left_to_decode(cls, parts: Mapping[str, str]) -> list[str]:
+        """What the announcer would have to decode in the script as read aloud: not a word (DOMAIN §15)."""
+        return unreadable_words(_read_aloud(parts.get("txt", "")))
+
+    @classmethod
     def check_read_aloud(cls, parts: Mapping[str, str]) -> list[str]:
         """The announcer reads the script as written: anything that is not a word must be decoded (DOMAIN §15)."""
-        left = unreadable_words(_read_aloud(parts.get("txt", "")))
+        left = cls.left_to_decode(parts)
         if not left:
             return []
         quoted = ", ".join(f"'{word}'" for word in left)

@@ -21,6 +21,7 @@ from broadcaster.phones import national_digits, same_number
 from broadcaster.problems import Problem
 from broadcaster.rendering import RESERVED, CampaignView, Composer, TemplateProblem
 from broadcaster.settings import Settings
+from broadcaster.text import read_phone
 from channels.base import ChannelAdapter, Recipient
 
 _LINK = re.compile(
@@ -38,10 +39,26 @@ def phone_numbers_in(text: str) -> list[str]:
     return [re.sub(r"[ .]", "", match) for match in _PHONE_LIKE.findall(text)]
 
 
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.casefold()))
+
+
+def hotline_said(spoken: Mapping[str, str], hotlines: Iterable[str]) -> bool:
+    """Whether the announcer's version says one of the hotlines, digit by digit as `read_phone` reads it:
+    the officer may have written the number in words, which leaves no digits for the other check to find."""
+    said = _words("\n".join(spoken.values()))
+    return any(f" {_words(read_phone(hotline))} " in f" {said} " for hotline in hotlines)
+
+
 def content_problems(
-    adapter: type[ChannelAdapter], parts: Mapping[str, str], options: Any, hotlines: Iterable[str]
+    adapter: type[ChannelAdapter],
+    parts: Mapping[str, str],
+    options: Any,
+    hotlines: Iterable[str],
+    spoken: Mapping[str, str] | None = None,
 ) -> list[str]:
-    """Every reason this rendered bulletin (numbers still in digits) must not go out."""
+    """Every reason this rendered bulletin (numbers still in digits) must not go out; `spoken`, the same
+    bulletin as read aloud (radio), may give the hotline in words instead."""
     problems: list[str] = []
     hotlines = list(hotlines)
     body = "\n".join(value for key, value in parts.items() if key != "html")
@@ -58,7 +75,8 @@ def content_problems(
                 f"the text has the phone number {number}, which is not one of the issuer's official hotlines "
                 f"({', '.join(hotlines)})"
             )
-    if not any(same_number(number, hotline) for number in found for hotline in hotlines):
+    given = any(same_number(number, hotline) for number in found for hotline in hotlines)
+    if not given and not (spoken is not None and hotline_said(spoken, hotlines)):
         problems.append(f"the {adapter.name} text does not give an official hotline ({', '.join(hotlines)})")
     problems += adapter.check_content(parts, options)
     return problems
@@ -144,7 +162,7 @@ def check_renderings(
                 problems.append(Problem("template", str(exc)))
                 break
             where = f"channels.{name} ({locale}, {recipient.name or recipient.address})"
-            found = content_problems(spoken.adapter, bulletin.parts, spoken.options, hotlines)
+            found = content_problems(spoken.adapter, bulletin.parts, spoken.options, hotlines, read_aloud.parts)
             found += spoken.adapter.check_read_aloud(read_aloud.parts)
             problems += [Problem(where, sentence) for sentence in found]
     unreadable = any(problem.where == "template" for problem in problems)  # then what it uses is unknown

@@ -417,7 +417,9 @@ class SendingComposer:
         if moment in self._checked:
             return self._marked(bulletin)
         shown = self.digits.compose(key, recipient, fire_at, slot, attempt)
-        problems = content_problems(self.spoken.adapter, shown.parts, self.spoken.options, self.hotlines)
+        problems = content_problems(
+            self.spoken.adapter, shown.parts, self.spoken.options, self.hotlines, bulletin.parts
+        )
         problems += self.spoken.adapter.check_read_aloud(bulletin.parts)
         if problems:
             raise ContentRefused(

@@ -364,13 +364,20 @@ class IssuerProfile(BaseModel):
     @classmethod
     def _readings_are_words(cls, value: dict[str, str]) -> dict[str, str]:
         for abbreviation, words in value.items():
-            if not abbreviation.strip() or abbreviation != " ".join(abbreviation.split()):
-                raise ValueError(f"'{abbreviation}' is not an abbreviation or a word (no spaces around, one between)")
-            if not words.strip() or any(char.isdigit() for char in words):
-                raise ValueError(f"the reading of '{abbreviation}' must be words an announcer reads, not '{words}'")
+            if (problem := reading_problem(abbreviation, words)) is not None:
+                raise ValueError(problem)
         return value
 
     official_numbers: list[OfficialNumber] = Field(default_factory=list)
+
+
+def reading_problem(abbreviation: str, words: str) -> str | None:
+    """Why `words` cannot be the reading of `abbreviation` in an issuer's reading dictionary, or None."""
+    if not abbreviation.strip() or abbreviation != " ".join(abbreviation.split()):
+        return f"'{abbreviation}' is not an abbreviation or a word (no spaces around, one between)"
+    if not words.strip() or any(char.isdigit() for char in words):
+        return f"the reading of '{abbreviation}' must be words an announcer reads, not '{words}'"
+    return None
 
 
 def import_issuer(session: Session, path: Path, *, numbers_by: str | None = None) -> ImportReport:

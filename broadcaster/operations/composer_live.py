@@ -7,6 +7,7 @@ so what the page promises is what happens.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
@@ -29,11 +30,21 @@ from broadcaster.models import Issuer, Rule, RuleKind
 from broadcaster.operations.composer import CampaignForm, base_texts, sample_moment, with_edits
 from broadcaster.phones import national_digits
 from broadcaster.problems import from_validation_error
+from broadcaster.rendering import (
+    CampaignView,
+    ChannelTemplates,
+    Composer,
+    TemplateProblem,
+    build_environment,
+    issuer_context,
+    reading_seconds,
+)
 from broadcaster.sandbox import TextsLoader
 from broadcaster.settings import Settings
 from broadcaster.text import SmsInfo, plain_sms_text, sms_info
 from broadcaster.timetable_choices import RuleChoice, describe, weekday_name
 from channels.base import Recipient, RecipientKind, channel_class
+from channels.radio import RadioChannel
 
 NEXT_FIRES = 10
 
@@ -96,6 +107,9 @@ class TimetableEcho:
     sentences: list[str]
     fires: list[Fire]
     problems: list[str]
+    # Rules (by position) whose first two posts would carry the same text, on a channel that refuses a
+    # repeated post (Facebook, DOMAIN §12): the second would be refused.
+    repeats: list[int] = field(default_factory=list)
 
 
 def _rule_row(position: int, choice: RuleChoice, settings: Settings) -> Rule:
@@ -126,7 +140,8 @@ def echo_timetable(
     if section is None:
         return TimetableEcho([], [], [])
     now = (now or settings.clock.now()).astimezone(settings.zone)
-    sentences, problems, fires = [], [], []
+    sentences, problems, fires, repeats = [], [], [], []
+    refuses_repeats = channel_class(channel).refuses_repeats
     for position, choice in enumerate(section.rules):
         ids = {"campaign_id": 0, "campaign": form.campaign, "channel": channel, "since": now}
         try:
@@ -141,8 +156,35 @@ def echo_timetable(
                 fires.append(Fire(at.astimezone(settings.zone), weekday_name(at, locale), plan.slot))
                 if index + 1 >= NEXT_FIRES:
                     break
+        if refuses_repeats and plans and _posts_alike(session, settings, form, channel, plans[0], now):
+            repeats.append(position)
     fires.sort(key=lambda fire: fire.at)
-    return TimetableEcho(sentences, fires[:NEXT_FIRES], problems)
+    return TimetableEcho(sentences, fires[:NEXT_FIRES], problems, repeats)
+
+
+def _posts_alike(
+    session: Session, settings: Settings, form: CampaignForm, channel: str, plan: Any, now: datetime
+) -> bool:
+    """Whether the rule's first two posts would carry the same text, in any language of the campaign."""
+    two = []
+    for at in plan.fires(now, plan.ends):
+        two.append(at.astimezone(settings.zone))
+        if len(two) == 2:
+            break
+    if len(two) < 2:
+        return False
+    issuer = session.scalar(select(Issuer).where(Issuer.slug == form.issuer))
+    for (written_for, locale), text in form.texts.items():
+        if written_for != channel or not text.strip() or issuer is None:
+            continue
+        try:
+            made = _made(session, settings, form, channel, locale, text, issuer)
+            first, second = (made.composer(True).compose("repeat", made.recipient, at).parts for at in two)
+        except (ValidationError, TemplateProblem, UserError):
+            continue  # the text's own check says what is wrong with it
+        if first.get("txt", "").strip() == second.get("txt", "").strip():
+            return True
+    return False
 
 
 # ---- the text checked -------------------------------------------------------------------------------------
@@ -162,6 +204,7 @@ class TextCheck:
     length: int | None = None  # Facebook: characters, against its limit
     max_length: int | None = None
     reading_seconds: int | None = None  # radio
+    to_decode: list[str] = field(default_factory=list)  # radio: what the announcer could not read as words
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -185,27 +228,20 @@ def _sample(session: Session, kind: RecipientKind, audience: list[str], locale: 
     return Recipient(kind, "", "Người nhận mẫu" if locale == "vi" else "Sample recipient", sample)
 
 
-def check_text(
-    session: Session, actor: Actor, settings: Settings, form: CampaignForm, channel: str, locale: str, text: str
-) -> TextCheck:
-    """Render the text being written for a sample recipient of the audience, and check it."""
-    from broadcaster.campaigns.checks import content_problems
-    from broadcaster.rendering import (
-        CampaignView,
-        ChannelTemplates,
-        Composer,
-        TemplateProblem,
-        build_environment,
-        issuer_context,
-        reading_seconds,
-    )
+@dataclass
+class _Made:
+    """What renders a text being written: its composers (spoken or in digits), sample recipient and moment."""
 
-    actor.require("campaigns:draft")
-    result = TextCheck(channel, locale)
-    issuer = session.scalar(select(Issuer).where(Issuer.slug == form.issuer))
-    if issuer is None:
-        result.problems.append("choose the issuer first: the text is checked against its hotlines")
-        return result
+    composer: Callable[..., Composer]
+    recipient: Recipient
+    moment: datetime
+    slot: str | None
+    options: dict[str, Any]
+
+
+def _made(
+    session: Session, settings: Settings, form: CampaignForm, channel: str, locale: str, text: str, issuer: Issuer
+) -> _Made:
     template = form.template
     texts = with_edits(base_texts(session, settings, form.campaign, template), template, {(channel, locale): text})
     section = form.channels.get(channel)
@@ -233,25 +269,42 @@ def check_text(
     if slot and slot in recipient.details.get("slots", {}):
         moment = datetime.combine(moment.date(), time.fromisoformat(recipient.details["slots"][slot]), settings.zone)
     links = {"verification_url": settings.warning_page_url(view.slug)} if adapter.default_limits.links_allowed else {}
-    shown_options = {**options, "unaccented": False} if channel == "sms" else options
 
-    def composer(digits: bool, channel_options: dict[str, Any]) -> Composer:
+    def composer(digits: bool, channel_options: dict[str, Any] | None = None) -> Composer:
         environment = build_environment(TextsLoader(texts), digits=digits)
         return Composer(
             adapter=adapter,
             view=view,
             issuer=issuer_context(issuer),
             templates=ChannelTemplates(environment, template, channel, issuer.default_locale),
-            channel_options=channel_options,
+            channel_options=options if channel_options is None else channel_options,
             reading_rate=settings.reading_rate,
             content_dir=settings.content_dir,
             links=links,
         )
 
+    return _Made(composer, recipient, moment, slot, options)
+
+
+def check_text(
+    session: Session, actor: Actor, settings: Settings, form: CampaignForm, channel: str, locale: str, text: str
+) -> TextCheck:
+    """Render the text being written for a sample recipient of the audience, and check it."""
+    from broadcaster.campaigns.checks import content_problems
+
+    actor.require("campaigns:draft")
+    result = TextCheck(channel, locale)
+    issuer = session.scalar(select(Issuer).where(Issuer.slug == form.issuer))
+    if issuer is None:
+        result.problems.append("choose the issuer first: the text is checked against its hotlines")
+        return result
+    made = _made(session, settings, form, channel, locale, text, issuer)
+    options, adapter = made.options, channel_class(channel)
+    shown_options = {**options, "unaccented": False} if channel == "sms" else options
     try:
-        spoken = composer(False, shown_options).compose("check", recipient, moment, slot)
-        digits_composer = composer(True, options)
-        digits = digits_composer.compose("check", recipient, moment, slot)
+        spoken = made.composer(False, shown_options).compose("check", made.recipient, made.moment, made.slot)
+        digits_composer = made.composer(True)
+        digits = digits_composer.compose("check", made.recipient, made.moment, made.slot)
     except ValidationError as exc:
         result.problems += [str(problem) for problem in from_validation_error(exc, ["options"])]
         return result
@@ -260,8 +313,11 @@ def check_text(
         return result
     result.rendered = spoken.parts.get("txt", "")
     hotlines = [national_digits(hotline["number"]) for hotline in issuer.hotlines]
-    result.problems += content_problems(adapter, digits.parts, digits_composer.options, hotlines)
-    result.problems += adapter.check_read_aloud(spoken.parts)
+    result.problems += content_problems(adapter, digits.parts, digits_composer.options, hotlines, spoken.parts)
+    if channel == "radio":  # asked about beside the announcer's version, a reading each ("đọc là …")
+        result.to_decode = RadioChannel.left_to_decode(spoken.parts)
+    else:
+        result.problems += adapter.check_read_aloud(spoken.parts)
     if channel == "sms":
         result.accented, result.unaccented = sms_info(result.rendered), sms_info(plain_sms_text(result.rendered))
         result.sends_unaccented = bool(options.get("unaccented", False))

@@ -528,3 +528,25 @@ def erase_subscriber(session: Session, actor: Actor, number: str) -> int:
     phone = _subscriber_phone(number)
     bind_actor(session, actor)
     return retention.erase_subscriber(session, phone, actor.login).deliveries
+
+
+# ---- a reading added from the composer -------------------------------------------------------------------
+
+
+def add_reading(session: Session, actor: Actor, issuer_slug: str, written: str, reading: str) -> None:
+    """Add to the issuer's reading dictionary how the announcer reads `written` ("EVN" → "e vê en"), as a
+    drafting officer answers the composer's "đọc là …" beside a radio text. Checked as a profile's readings
+    are; audited. Campaigns of the issuer read it from their next rendering (their pages say so)."""
+    actor.require("campaigns:draft")
+    issuer = _issuer(session, issuer_slug)
+    written, reading = " ".join(written.split()), " ".join(reading.split())
+    if (problem := directory.reading_problem(written, reading)) is not None:
+        raise InvalidInput("the reading", [Problem(f"readings.{written}", problem)])
+    before = (issuer.readings or {}).get(written)
+    issuer.readings = {**(issuer.readings or {}), written: reading}
+    bind_actor(session, actor)
+    replaced = {"before": before} if before is not None else {}
+    lifecycle.record(
+        session, None, actor.login, "add-reading", issuer=issuer_slug, written=written, reading=reading, **replaced
+    )
+    session.flush()

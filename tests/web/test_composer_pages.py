@@ -223,8 +223,10 @@ def test_choosing_another_shared_template_brings_its_texts(
     fields = fields_of(tay_ninh(web_settings), drafter) | {"template": "moi-lam-viec", "text.sms.vi": "đang viết dở"}
     page = client.post("/compose/template", data=fields)
     assert page.status_code == 200
-    sms_text = page.text.split('id="text-sms-vi"', 1)[1].split(">", 1)[1].split("</textarea>", 1)[0]
-    assert "gọi điện mạo danh lãnh đạo Sở mời làm việc" in sms_text  # the shipped moi-lam-viec SMS
+    # The shipped moi-lam-viec SMS, shown in plain words with its fields named.
+    sms_text = page.text.split('id="plain-sms-vi"', 1)[1].split(">", 1)[1].split("</textarea>", 1)[0]
+    assert "gọi điện mạo danh lãnh đạo Sở mời làm việc" in sms_text
+    assert sms_text.startswith("[Tên viết tắt của đơn vị]:") and sms_text.endswith("Báo: [Đường dây nóng]")
     assert "đang viết dở" not in page.text
 
 

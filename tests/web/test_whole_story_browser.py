@@ -4,6 +4,7 @@ watched on the monitor — each page kept as a screenshot in var/artefacts/conso
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import date, timedelta
 from pathlib import Path
@@ -22,11 +23,13 @@ from tests.web.test_console_browser import ARTEFACTS, _signed_in
 
 STORY = ARTEFACTS / "story"
 SLUG = "canh-bao-cuoc-goi-gia-danh-2026"
+# The SMS as the officer writes it (plain words, fields picked from a list) and as the campaign keeps it.
+SHORT_PLAIN = "[Tên viết tắt của đơn vị]: cảnh giác cuộc gọi giả danh. Báo tin: [Đường dây nóng]"
 SHORT_SMS = "{{ issuer.unit_short }}: cảnh giác cuộc gọi giả danh. Báo tin: {{ issuer.hotline.number }}"
 # Marks turn the SMS into UCS-2 (DOMAIN §2: 70 characters in one part, 67 per part beyond).
-LONG_SMS = (
-    "{{ issuer.unit_short }}: kẻ gian giả danh lãnh đạo Sở gọi điện mời làm việc, đòi thông tin cá nhân. "
-    "Báo tin: {{ issuer.hotline.number }}"
+LONG_PLAIN = (
+    "[Tên viết tắt của đơn vị]: kẻ gian giả danh lãnh đạo Sở gọi điện mời làm việc, đòi thông tin cá nhân. "
+    "Báo tin: [Đường dây nóng]"
 )
 
 pytestmark = pytest.mark.usefixtures("chromium_available")
@@ -62,7 +65,9 @@ def compose(page: Any, today: date) -> None:
     page.locator("#priority").select_option("priority")
     page.locator("#valid_from").fill(f"{today:%Y-%m-%d}")
     page.locator("#valid_until").fill(f"{today + timedelta(days=30):%Y-%m-%d}")
-    page.locator("#template").select_option("goi-gia-danh")
+    page.locator("#template").select_option("goi-gia-danh")  # a blank campaign is the default
+    page.locator("#use-template").click()
+    expect(page.locator("#plain-sms-vi")).to_have_value(re.compile(r"^\[Tên viết tắt của đơn vị\]: "))
 
     page.locator("#email-audience").get_by_label("co-quan-tinh-uy group:co-quan-tinh-uy").check()
     email = _choose_rule(page, "email", "once")
@@ -106,11 +111,11 @@ def watch_the_sms_counter(page: Any) -> None:
     """The officer writes a longer SMS (with marks, UCS-2): two parts; cuts it down: one part again."""
     from playwright.sync_api import expect
 
-    text = page.locator("#text-sms-vi")
-    text.fill(LONG_SMS)
+    text = page.locator("#plain-sms-vi")
+    text.fill(LONG_PLAIN)
     expect(page.locator("#sms-vi-accented")).to_contain_text("· 2 phần")
     shot(page, "2-sms-two-parts")
-    text.fill(SHORT_SMS)
+    text.fill(SHORT_PLAIN)
     expect(page.locator("#sms-vi-accented")).to_contain_text("· 1 phần")
     expect(page.locator("#sms-vi-sent")).to_contain_text("1 phần (tối đa 1)")
     expect(page.locator("#problems-sms-vi")).to_contain_text("Không có vấn đề")

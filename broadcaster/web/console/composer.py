@@ -1,8 +1,9 @@
 """The campaign composer: `/compose` (a new campaign) and `/compose/{slug}` (a draft), no YAML needed.
 
 The page posts the whole form; htmx posts it too, as one types, to `/compose/check/…` (the text rendered
-and checked), `/compose/count/…` (recipients) and `/compose/timetable/…` (the timetable as a sentence and
-its next ten sends). Saving goes through `operations.composer.save_form`, which saves through the same
+and checked, also once the page has loaded: a page with four channels is not held up by four renderings),
+`/compose/count/…` (recipients) and `/compose/timetable/…` (the timetable as a sentence and its next ten
+sends). Saving goes through `operations.composer.save_form`, which saves through the same
 operation as `campaign add` and the API; each problem is shown beside the field its path names.
 """
 
@@ -20,10 +21,12 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
 from broadcaster.accounts import Actor
+from broadcaster.campaigns.plain import FIELDS, with_post_date
 from broadcaster.campaigns.texts import shared_templates
 from broadcaster.errors import UserError
 from broadcaster.models import Campaign, Status
 from broadcaster.operations import campaigns as campaign_ops
+from broadcaster.operations import directory as directory_ops
 from broadcaster.operations.composer import (
     CHANNELS,
     CampaignForm,
@@ -46,7 +49,7 @@ from broadcaster.operations.composer_live import (
 from broadcaster.problems import InvalidInput
 from broadcaster.timetable_choices import KINDS, SLOT_WORDS, WEEKDAYS
 from broadcaster.web.auth import DbSession
-from broadcaster.web.console.composer_form import LOCALES, parse_form, shown_value, value_shape
+from broadcaster.web.console.composer_form import LOCALES, parse_form, shown_value, text_views, value_shape
 from broadcaster.web.console.pages import (
     FormState,
     NavItem,
@@ -92,27 +95,17 @@ def _blank(session: Session, request: Request) -> tuple[CampaignForm, dict[str, 
     settings = settings_of(request)
     today = settings.today()
     issuers = issuer_choices(session)
-    templates = _templates(request)
     form = CampaignForm(
         issuer=issuers[0][0] if issuers else "",
         valid_from=today,
         valid_until=today + timedelta(days=30),
-        template=templates[0] if templates else "",
+        template="",  # a blank campaign; a shared template is a choice
         locales=["vi"],
     )
     sections = {channel: ChannelForm() for channel in CHANNELS}
     form.channels = dict(sections)
     form.texts = _texts(session, request, form)
     return form, sections
-
-
-def _checks(session: Session, actor: Actor, request: Request, form: CampaignForm) -> dict[tuple[str, str], Any]:
-    settings = settings_of(request)
-    found = {}
-    for (channel, locale), text in form.texts.items():
-        if channel in form.channels and text.strip():
-            found[(channel, locale)] = check_text(session, actor, settings, form, channel, locale, text)
-    return found
 
 
 def _page(
@@ -125,6 +118,7 @@ def _page(
     *,
     status_code: int = 200,
     notice: str = "",
+    data: FormData | None = None,
 ) -> Response:
     settings = settings_of(request)
     lang = language(request)
@@ -150,7 +144,6 @@ def _page(
             if sections[channel].audience
         },
         "echoes": {channel: echo_timetable(session, settings, every, channel, lang) for channel in CHANNELS},
-        "checks": _checks(session, actor, request, form),
         "option_fields": {channel: channel_class(channel).CampaignOptions.model_fields for channel in CHANNELS},
         "existing": existing,
         "notice": notice,
@@ -158,6 +151,8 @@ def _page(
             select(Campaign).where(Campaign.status.in_([Status.DRAFT, Status.SUBMITTED])).order_by(Campaign.slug)
         ).all(),
         "variables": [(name, value_shape(value), shown_value(value)) for name, value in form.variables.items()],
+        "plain_texts": text_views(form.texts, data, lang),
+        "fields": [(field.key, field.label(lang)) for field in FIELDS],
         "cap_json": json.dumps(form.cap, ensure_ascii=False) if form.cap is not None else "",
     }
     return render(request, "composer.html", context, status_code=status_code)
@@ -196,7 +191,7 @@ def save_campaign(request: Request, session: DbSession, actor: Drafter, data: Fi
             state.fail_with(exc)
         else:
             return RedirectResponse(f"/compose/{form.campaign}?saved=1", status_code=303)
-    return _page(request, session, actor, form, sections, state, status_code=422)
+    return _page(request, session, actor, form, sections, state, status_code=422, data=data)
 
 
 @router.post("/compose/import", response_class=HTMLResponse)
@@ -228,14 +223,20 @@ def use_template(request: Request, session: DbSession, actor: Drafter, data: Fie
     """The form again with the chosen template's texts in place of those being edited."""
     form, sections, state = parse_form(data, words_of(request))
     form.texts = _texts(session, request, form)
-    return _page(request, session, actor, form, sections, state)
+    return _page(request, session, actor, form, sections, state)  # the template's texts, shown plain if they can be
 
 
 @router.post("/compose/refresh", response_class=HTMLResponse)
 def refresh(request: Request, session: DbSession, actor: Drafter, data: Fields) -> Response:
-    """The form again as it stands, with a blank timetable line under each channel's rules to fill in."""
+    """The form again as it stands, with a blank timetable line under each channel's rules to fill in; and
+    the date of each post added to a channel's text when asked (a channel that refuses a repeated post)."""
     form, sections, state = parse_form(data, words_of(request))
-    return _page(request, session, actor, form, sections, state)
+    if (channel := data.get("add_date")) in CHANNELS:
+        form.texts = {
+            (written_for, locale): with_post_date(text, locale) if written_for == channel else text
+            for (written_for, locale), text in form.texts.items()
+        }
+    return _page(request, session, actor, form, sections, state, data=data)
 
 
 @router.post("/compose/export", response_model=None)
@@ -252,7 +253,7 @@ def export_campaign_file(request: Request, session: DbSession, actor: Drafter, d
             name = f"{form.campaign or 'campaign'}.yaml"
             headers = {"Content-Disposition": f'attachment; filename="{name}"'}
             return Response(text, media_type="application/yaml; charset=utf-8", headers=headers)
-    return _page(request, session, actor, form, sections, state, status_code=422)
+    return _page(request, session, actor, form, sections, state, status_code=422, data=data)
 
 
 @router.post("/compose/{slug}/submit", response_class=HTMLResponse)
@@ -290,6 +291,34 @@ def live_check(
     every = replace(form, channels=sections)
     checked = check_text(session, actor, settings_of(request), every, channel, locale, text) if text.strip() else None
     return render(request, "_composer_check.html", {"check": checked, "channel": channel, "locale": locale})
+
+
+@router.post("/compose/reading/{locale}/{index}", response_class=HTMLResponse)
+def add_reading(
+    request: Request, session: DbSession, actor: Drafter, data: Fields, locale: str, index: int
+) -> Response:
+    """A reading given beside the radio text ("EVN đọc là e vê en"): added to the issuer's reading dictionary
+    (audited), and the radio text checked again with it."""
+    words = words_of(request)
+    form, sections, _state = parse_form(data, words)
+    if locale not in LOCALES:
+        raise UserError(f"there is no radio text in '{locale}' to check")
+    written = data.get(f"written.radio.{locale}.{index}")
+    reading = data.get(f"reading.radio.{locale}.{index}")
+    context: dict[str, Any] = {"channel": "radio", "locale": locale}
+    try:
+        with session.begin_nested():
+            directory_ops.add_reading(session, actor, form.issuer, str(written or ""), str(reading or ""))
+    except UserError:
+        context["reading_problem"] = words["reading_refused"].format(written=written or "")
+    else:
+        context["reading_notice"] = words["reading_added"].format(
+            written=written, reading=" ".join(str(reading).split())
+        )
+    text = form.texts.get(("radio", locale), "")
+    every = replace(form, channels=sections)
+    checked = check_text(session, actor, settings_of(request), every, "radio", locale, text) if text.strip() else None
+    return render(request, "_composer_check.html", {**context, "check": checked})
 
 
 @router.post("/compose/count/{channel}", response_class=HTMLResponse)

@@ -10,6 +10,7 @@ from typing import Any
 from starlette.datastructures import FormData
 
 from broadcaster import json_input
+from broadcaster.campaigns.plain import to_plain, to_template
 from broadcaster.operations.composer import CHANNELS, CampaignForm, ChannelForm
 from broadcaster.timetable_choices import KINDS, RuleChoice
 from broadcaster.web.console.pages import FormState
@@ -143,18 +144,40 @@ def parse_form(data: FormData, words: dict[str, str]) -> tuple[CampaignForm, dic
         valid_from=read.day("valid_from", "valid"),
         valid_until=read.day("valid_until", "valid"),
         dated=read.day("dated", "date"),
-        template=read.text("template"),
+        template=read.text("template") or read.text("campaign"),  # a blank campaign: its own texts
         locales=locales,
         variables=_variables(read),
         cap=read.json("cap", "cap", None),
         channels={channel: sections[channel] for channel in CHANNELS if read.text(f"{channel}.on") == "on"},
-        texts={
-            (channel, locale): value if isinstance(value := data.get(f"text.{channel}.{locale}"), str) else ""
-            for channel in CHANNELS
-            for locale in locales
-        },
+        texts={(channel, locale): _text(read, channel, locale) for channel in CHANNELS for locale in locales},
     )
     return form, sections, read.state
+
+
+def text_mode(data: FormData | None, channel: str, locale: str) -> str:
+    """How the page showed a text: "plain" (words and named fields) or "advanced" (template code)."""
+    return "advanced" if data is not None and data.get(f"mode.{channel}.{locale}") == "advanced" else "plain"
+
+
+def text_views(
+    texts: dict[tuple[str, str], str], data: FormData | None, lang: str
+) -> dict[tuple[str, str], str | None]:
+    """What each text box shows: its plain words, or None for template code (the advanced view), which
+    is what the officer chose, or what a text holding more than words and fields must be edited in."""
+    views: dict[tuple[str, str], str | None] = {}
+    for (channel, locale), text in texts.items():
+        chosen = text_mode(data, channel, locale) if data is not None else "plain"
+        views[(channel, locale)] = to_plain(text, channel, lang) if chosen == "plain" else None
+    return views
+
+
+def _text(read: _Reader, channel: str, locale: str) -> str:
+    """The template text of a channel and locale: as written in the advanced view, or made from plain words."""
+    plain, code = f"plain.{channel}.{locale}", f"text.{channel}.{locale}"
+    # Just switched to the advanced view: the page sent the plain words, and the code is made from them.
+    if plain in read.data and (text_mode(read.data, channel, locale) == "plain" or code not in read.data):
+        return to_template(read.raw(plain).replace("\r\n", "\n"), channel)
+    return read.raw(code)
 
 
 def value_shape(value: Any) -> str:

@@ -28,6 +28,7 @@ from broadcaster.settings import Settings
 from broadcaster.web.assets import asset_url
 from broadcaster.web.auth import DbSession, client_address, commit_before_answering
 from broadcaster.web.console import sessions
+from broadcaster.web.console.sentences import in_language
 from broadcaster.web.console.words import LANG_COOKIE, WORDS, Dates, language
 
 HERE = Path(__file__).resolve().parent
@@ -50,6 +51,7 @@ def readable(value: Any) -> str:
 
 
 templates.env.filters["readable"] = readable
+templates.env.filters["in_language"] = in_language
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 

@@ -137,6 +137,37 @@ COMPOSER_WORDS: dict[str, dict[str, str]] = {
         "hotline_contact_en": "Người trực (tiếng Anh)",
         "english_names": "Tên tiếng Anh (cho văn bản tiếng Anh; để trống: giữ như tên tiếng Việt)",
         "profile_saved": "Đã lưu hồ sơ.",
+        "template_blank": "Trống — tự viết nội dung",
+        "checking": "Đang kiểm tra nội dung…",
+        "text_empty": "Chưa có nội dung: hãy viết vào ô trên, hoặc bỏ chọn kênh này.",
+        "plain_hint": (
+            "Viết như viết công văn. Bấm một trường để chèn vào chỗ con trỏ; khi gửi, trường được thay bằng giá trị "
+            "thật (ví dụ [Đường dây nóng] thành số đường dây nóng của đơn vị)."
+        ),
+        "plain_hint_radio": (
+            "Viết như viết công văn: chữ số, ngày tháng, số điện thoại, %, chữ viết tắt. Bản phát thanh viên sẽ đọc "
+            "được tạo tự động, hiện ở bên dưới."
+        ),
+        "insert_field": "Chèn trường",
+        "template_code": "mã mẫu",
+        "advanced_view": "Xem và sửa mã mẫu (nâng cao)",
+        "announcer_version": "Bản phát thanh viên sẽ đọc",
+        "to_decode": "Phát thanh viên chưa đọc được những chữ dưới đây. Hãy cho biết cách đọc:",
+        "reading_placeholder": "ví dụ: e vê en",
+        "add_reading": "Thêm vào từ điển cách đọc",
+        "add_reading_hint": (
+            "Cách đọc được lưu vào từ điển cách đọc của đơn vị, dùng cho mọi chiến dịch của đơn vị, và được ghi "
+            "vào nhật ký thao tác."
+        ),
+        "reading_added": "Đã thêm vào từ điển cách đọc: {written} đọc là “{reading}”.",
+        "reading_refused": (
+            "Chưa thêm được cách đọc của “{written}”: cách đọc phải là chữ (không có chữ số), không để trống."
+        ),
+        "repeat_hint": (
+            "Dòng lịch {line} sẽ đăng cùng một nội dung nhiều lần, mà Facebook từ chối bài đăng trùng lặp: "
+            "bài thứ hai sẽ không lên."
+        ),
+        "add_post_date": "Thêm ngày đăng vào mỗi bài",
     },
     "en": {
         "compose": "Compose",
@@ -270,6 +301,35 @@ COMPOSER_WORDS: dict[str, dict[str, str]] = {
         "hotline_contact_en": "Who answers (in English)",
         "english_names": "English names (for English texts; left empty: as the Vietnamese names)",
         "profile_saved": "The profile is saved.",
+        "template_blank": "Blank — write the texts",
+        "checking": "Checking the text…",
+        "text_empty": "No text yet: write it in the box above, or leave this channel out.",
+        "plain_hint": (
+            "Write as in a letter. Press a field to put it where the cursor is; when sent, the field becomes its "
+            "value (e.g. [Hotline] becomes the unit's hotline number)."
+        ),
+        "plain_hint_radio": (
+            "Write as in a letter: digits, dates, phone numbers, %, abbreviations. What the announcer will read is "
+            "made for you and shown below."
+        ),
+        "insert_field": "Insert a field",
+        "template_code": "template code",
+        "advanced_view": "See and edit the template code (advanced)",
+        "announcer_version": "What the announcer will read",
+        "to_decode": "The announcer cannot read the words below yet. Say how they are read:",
+        "reading_placeholder": "e.g. e vê en",
+        "add_reading": "Add to the reading dictionary",
+        "add_reading_hint": (
+            "The reading is kept in the unit's reading dictionary, used by every campaign of the unit, and written "
+            "to the audit log."
+        ),
+        "reading_added": "Added to the reading dictionary: {written} is read “{reading}”.",
+        "reading_refused": "The reading of “{written}” was not added: it must be words (no digits), not empty.",
+        "repeat_hint": (
+            "Timetable line {line} would post the same text more than once, and Facebook refuses a repeated post: "
+            "the second would not go up."
+        ),
+        "add_post_date": "Add the date to each post",
     },
 }
 
