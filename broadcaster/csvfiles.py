@@ -358,8 +358,29 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]
 
 def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     """The CSV `write_csv` would write, as bytes for a download: UTF-8 with BOM, formula cells made inert."""
+    return titled_tables_csv([(None, header, rows)])
+
+
+def titled_tables_csv(tables: Iterable[tuple[str | None, Sequence[str], Iterable[Sequence[object]]]]) -> bytes:
+    """Several tables in one download, each as its title on a line (when it has one), its header and its
+    rows, a blank line between two: UTF-8 with BOM, formula cells made inert."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([spreadsheet_safe(cell) for cell in header])
-    writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
+    for number, (title, header, rows) in enumerate(tables):
+        if number:
+            writer.writerow([])
+        if title is not None:
+            writer.writerow([spreadsheet_safe(title)])
+        writer.writerow([spreadsheet_safe(cell) for cell in header])
+        writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
     return codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
+
+
+def one_row_for_import(header: Sequence[str], values: Sequence[str]) -> bytes:
+    """One row as the directory import reads a file: a form's entry goes through the same checks. Not an
+    export, so nothing is made inert (a phone number's + stays)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerow(values)
+    return buffer.getvalue().encode("utf-8")

@@ -432,14 +432,9 @@ ENTRY_FIELDS: dict[str, tuple[str, ...]] = {
 
 
 def _one_row_csv(fields: tuple[str, ...], values: dict[str, str]) -> bytes:
-    import csv
-    import io
+    from broadcaster.csvfiles import one_row_for_import
 
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(fields)
-    writer.writerow([values.get(name, "").strip() for name in fields])
-    return buffer.getvalue().encode("utf-8")
+    return one_row_for_import(fields, [values.get(name, "").strip() for name in fields])
 
 
 def save_entry(

@@ -41,6 +41,12 @@ def subscribers(database: Path) -> int:
     return int(count)
 
 
+def _ctrl_c_heard() -> None:
+    """A terminal's Ctrl-C reaches the command: a process that inherits SIGINT ignored (as a shell's background
+    job does, or a test worker some library set so) would never hear it, and the import would run to its end."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_during_an_import_is_one_sentence_and_imports_nothing(
     environment: dict[str, str], tmp_path: Path
 ) -> None:
@@ -49,7 +55,13 @@ def test_ctrl_c_during_an_import_is_one_sentence_and_imports_nothing(
     wal = tmp_path / "broadcaster.db-wal"
     start = wal.stat().st_size if wal.exists() else 0
     with subprocess.Popen(
-        command, env=environment, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command,
+        env=environment,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_ctrl_c_heard,
     ) as process:
         # The import is under way once its transaction starts writing to the write-ahead log.
         wait_for(lambda: wal.exists() and wal.stat().st_size > start + 1_000_000, 60, "the import to be writing")
