@@ -1,10 +1,18 @@
-"""The content checks' sentences in the console's language: the checks say them in English (the command
-line, the API, the logs); the composer shows them in Vietnamese first. A sentence with no translation
-here is shown as it was said."""
+"""The core's sentences in the console's language. The core says them in English (the command line, the
+API, the logs keep English); every console page and fragment shows them through `said` / `sentences_of`
+with the request's language, Vietnamese first. A pattern captures the variable parts (names, numbers) so
+they stay as said; a sentence with no translation here is shown as it was said.
+
+    except UserError as exc:
+        form.fail("", sentence_of(exc, language(request)))
+"""
 
 from __future__ import annotations
 
 import re
+
+from broadcaster.errors import UserError
+from broadcaster.problems import InvalidInput
 
 _VIETNAMESE = (
     (
@@ -30,14 +38,236 @@ _VIETNAMESE = (
         re.compile(r"choose the issuer first: the text is checked against its hotlines"),
         "Hãy chọn cơ quan ban hành trước: nội dung được đối chiếu với đường dây nóng của cơ quan.",
     ),
+    # ---- the lifecycle: who may not approve and why, wrong state
+    (
+        re.compile(
+            r"'(?P<login>[^']+)' submitted campaign '(?P<slug>[^']+)' and so cannot approve it: "
+            r"a second person must approve \(two-person rule\)"
+        ),
+        "{login} đã trình duyệt chiến dịch {slug} nên không thể tự phê duyệt: cần một người thứ hai phê duyệt "
+        "(nguyên tắc hai người).",
+    ),
+    (
+        re.compile(
+            r"'(?P<login>[^']+)' wrote part of version (?P<number>\d+) of campaign '(?P<slug>[^']+)' and so cannot "
+            r"approve it: a second person must approve \(two-person rule\)"
+        ),
+        "{login} đã viết một phần phiên bản {number} của chiến dịch {slug} nên không thể phê duyệt: cần một người "
+        "thứ hai phê duyệt (nguyên tắc hai người).",
+    ),
+    (
+        re.compile(
+            r"campaign '(?P<slug>[^']+)' is (?P<state>\w+); only a campaign that is (?P<allowed>[\w ]+?) can be "
+            r"(?P<action>[\w ]+)"
+        ),
+        "Chiến dịch {slug} đang ở trạng thái {state}; chỉ chiến dịch {allowed} mới có thể {action}.",
+    ),
+    (
+        re.compile(
+            r"campaign '(?P<slug>[^']+)' was submitted before versions were kept; "
+            r"return it to draft and submit it again"
+        ),
+        "Chiến dịch {slug} được trình duyệt trước khi có lưu phiên bản: hãy trả lại bản nháp rồi trình duyệt lại.",
+    ),
+    (
+        re.compile(r"campaign '(?P<slug>[^']+)' is (?P<state>\w+): only an approved one is revised"),
+        "Chiến dịch {slug} đang ở trạng thái {state}: chỉ chiến dịch đã phê duyệt mới được sửa đổi.",
+    ),
+    (
+        re.compile(r"campaign '(?P<slug>[^']+)' has no revision: edit it to start one"),
+        "Chiến dịch {slug} chưa có bản sửa đổi: hãy sửa chiến dịch để bắt đầu.",
+    ),
+    (
+        re.compile(r"campaign '(?P<slug>[^']+)' has no revision to discard"),
+        "Chiến dịch {slug} không có bản sửa đổi nào để bỏ.",
+    ),
+    (
+        re.compile(r"campaign '(?P<slug>[^']+)' is (?P<state>\w+): its content can no longer change"),
+        "Chiến dịch {slug} đang ở trạng thái {state}: nội dung không thể thay đổi nữa.",
+    ),
+    (
+        re.compile(r"there is no campaign '(?P<slug>[^']+)'"),
+        "Không có chiến dịch {slug}.",
+    ),
+    # ---- validation: fields and values
+    (re.compile(r"is required"), "Cần điền mục này."),
+    (re.compile(r"field required"), "Cần điền mục này."),
+    (re.compile(r"is not a known field here"), "Mục này không có ở đây."),
+    (re.compile(r"needs exactly one of 'at', 'cron' or 'slots'"), "Cần đúng một trong 'at', 'cron' hoặc 'slots'."),
+    (
+        re.compile(r"'(?P<value>.*)' is not a valid date or time \((?P<why>.*)\)"),
+        "'{value}' không phải ngày hoặc giờ hợp lệ.",
+    ),
+    # ---- directory imports: columns, rows, files
+    (
+        re.compile(
+            r"(?P<name>.+): is a spreadsheet workbook, not CSV; in Excel save it as 'CSV UTF-8 \(Comma delimited\)'"
+        ),
+        "{name}: là sổ tính Excel, không phải tệp CSV; trong Excel hãy lưu thành 'CSV UTF-8 (Comma delimited)'.",
+    ),
+    (
+        re.compile(r"(?P<name>.+): the file has a header line but no rows to import"),
+        "{name}: tệp có dòng tiêu đề nhưng không có dòng nào để nhập.",
+    ),
+    (
+        re.compile(
+            r"(?P<name>.+) after line (?P<line>\d+): is not UTF-8 text; in Excel save it as "
+            r"'CSV UTF-8 \(Comma delimited\)'"
+        ),
+        "{name} sau dòng {line}: không phải văn bản UTF-8; trong Excel hãy lưu thành 'CSV UTF-8 (Comma delimited)'.",
+    ),
+    (
+        re.compile(r"(?P<name>.+) line (?P<line>\d+): cannot be read as CSV \((?P<why>.*)\)"),
+        "{name} dòng {line}: không đọc được dạng CSV ({why}).",
+    ),
+    (
+        re.compile(r"(?P<name>.+): the file is empty; the first line must name the columns"),
+        "{name}: tệp trống; dòng đầu tiên phải ghi tên các cột.",
+    ),
+    (
+        re.compile(r"columns '(?P<first>[^']*)' and '(?P<second>[^']*)' both give the (?P<what>.+); keep one of them"),
+        "Cột '{first}' và cột '{second}' cùng ghi {what}; hãy giữ một cột.",
+    ),
+    (
+        re.compile(r"no column for '(?P<what>[^']+)' \(or (?P<spellings>.*)\); the columns found are (?P<found>.*)"),
+        "Không có cột '{what}' (hoặc {spellings}); các cột có trong tệp: {found}.",
+    ),
+    (
+        re.compile(
+            r"columns? (?P<names>.+) (?:are not ones|is not one) an? (?P<kind>\w+) file has; "
+            r"the accepted columns are (?P<accepted>.*)"
+        ),
+        "Cột {names} không dùng cho tệp {kind}; các cột được nhận: {accepted}.",
+    ),
+    (
+        re.compile(
+            r"column (?P<index>\d+) holds a NUL character, which no text may hold \(is the file a text export\?\)"
+        ),
+        "Cột {index} có ký tự NUL, văn bản không được có ký tự này (tệp có phải xuất ra dạng văn bản không?).",
+    ),
+    (
+        re.compile(r"column (?P<index>\d+) holds '(?P<cell>.*)' but has no name in the header line"),
+        "Cột {index} có '{cell}' nhưng dòng tiêu đề không đặt tên cho cột này.",
+    ),
+    (
+        re.compile(r"the previewed file is no longer kept: upload it again"),
+        "Tệp đã xem trước không còn được giữ: hãy tải lên lại.",
+    ),
+    (
+        re.compile(r"the file chosen before is no longer kept: choose it again"),
+        "Tệp đã chọn trước đó không còn được giữ: hãy chọn lại.",
+    ),
+    (
+        re.compile(r"subscribers go into a list: name it \(for example (?P<example>[^)]+)\)"),
+        "Thuê bao phải thuộc một danh sách: hãy đặt tên danh sách (ví dụ {example}).",
+    ),
+    (
+        re.compile(r"list name '(?P<slug>[^']+)' must be lower-case letters, digits and hyphens"),
+        "Tên danh sách '{slug}' chỉ được gồm chữ thường, chữ số và dấu gạch ngang.",
+    ),
+    # ---- accounts, permissions, phone numbers
+    (
+        re.compile(r"'(?P<login>[^']+)' may not do this: it needs the permission (?P<permission>\S+) \((?P<what>.*)\)"),
+        "{login} không được làm việc này: cần quyền {permission}.",
+    ),
+    (
+        re.compile(r"'(?P<raw>.*)' is not a valid Vietnamese phone number"),
+        "'{raw}' không phải số điện thoại Việt Nam hợp lệ.",
+    ),
+    (re.compile(r"'(?P<raw>.*)' is not a phone number"), "'{raw}' không phải số điện thoại."),
+    (
+        re.compile(r"'(?P<raw>.*)' is not a phone number: it holds characters other than digits"),
+        "'{raw}' không phải số điện thoại: có ký tự không phải chữ số.",
+    ),
+    (re.compile(r"the phone number is empty"), "Chưa có số điện thoại."),
+    (
+        re.compile(r"'(?P<raw>.*)' is a landline, not a mobile number that can receive SMS"),
+        "'{raw}' là số cố định, không phải số di động nhận được SMS.",
+    ),
+    (
+        re.compile(
+            r"'(?P<raw>.*)' is a number the spreadsheet shortened to scientific notation, which loses digits; "
+            r"format the column as Text and export it again"
+        ),
+        "'{raw}' là số bị bảng tính rút gọn thành dạng khoa học nên mất chữ số; hãy định dạng cột là Văn bản "
+        "(Text) rồi xuất lại.",
+    ),
+    (re.compile(r"there is no subscriber list '(?P<slug>[^']+)'"), "Không có danh sách thuê bao '{slug}'."),
+    (re.compile(r"there is no issuer '(?P<slug>[^']+)'"), "Không có cơ quan ban hành '{slug}'."),
+    (
+        re.compile(r"issuer '(?P<slug>[^']+)' has no numbers waiting for approval"),
+        "Cơ quan {slug} không có số điện thoại nào đang chờ phê duyệt.",
+    ),
 )
+
+# The lifecycle's states (the state a campaign is in, those an action needs) and its actions, as refusals name them.
+_STATES = {
+    "draft": "bản nháp",
+    "submitted": "chờ phê duyệt",
+    "approved": "đã phê duyệt",
+    "active": "đang phát",
+    "paused": "tạm dừng",
+    "completed": "đã xong",
+    "cancelled": "đã hủy",
+}
+_ACTIONS = {
+    "submitted": "được trình duyệt",
+    "returned to draft": "được trả lại",
+    "approved": "được phê duyệt",
+    "activated": "bắt đầu phát",
+    "paused": "được tạm dừng",
+    "resumed": "được tiếp tục",
+    "completed": "kết thúc",
+    "cancelled": "bị hủy",
+}
+
+
+# A field path before a problem's sentence ("channels.sms.schedule[0]: …") stays as written.
+_WHERE = re.compile(r"(?P<where>line \d+|[\w.\[\]-]+): (?P<rest>.+)", re.DOTALL)
 
 
 def in_language(sentence: str, lang: str) -> str:
-    """The check's sentence in `lang` ("vi" or "en")."""
+    """The core's sentence in `lang` ("vi" or "en"); as said when no pattern knows it."""
     if lang != "vi":
         return sentence
-    for pattern, vietnamese in _VIETNAMESE:
-        if (matched := pattern.fullmatch(sentence)) is not None:
-            return vietnamese.format(**matched.groupdict())
+    text = sentence.strip()
+    bare = text.removesuffix(".")
+    for candidate in (bare, bare[:1].lower() + bare[1:]):
+        for pattern, vietnamese in _VIETNAMESE:
+            if (matched := pattern.fullmatch(candidate)) is not None:
+                return vietnamese.format(**_spoken(matched.groupdict()))
+    if (located := _WHERE.fullmatch(bare)) is not None:
+        rest = in_language(located["rest"], lang)
+        if rest != located["rest"]:
+            where = re.sub(r"^line (\d+)$", r"dòng \1", located["where"])
+            return f"{where}: {rest[:1].lower() + rest[1:]}"
     return sentence
+
+
+def _spoken(parts: dict[str, str]) -> dict[str, str]:
+    """Captured states and actions in Vietnamese; names and numbers as they were."""
+    spoken = dict(parts)
+    for name in ("state", "allowed"):
+        if name in spoken:
+            spoken[name] = " hoặc ".join(_STATES.get(state, state) for state in spoken[name].split(" or "))
+    if "action" in spoken:
+        spoken["action"] = _ACTIONS.get(spoken["action"], spoken["action"])
+    return spoken
+
+
+def said(sentence: str, lang: str) -> str:
+    """A core sentence as the console shows it: in `lang`, with a capital and a full stop."""
+    text = in_language(sentence, lang).strip()
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
+def sentences_of(exc: UserError, lang: str) -> list[str]:
+    """What a refusal says, in `lang`: each problem of an InvalidInput, else its one sentence."""
+    if isinstance(exc, InvalidInput) and exc.problems:
+        return [said(str(problem), lang) for problem in exc.problems]
+    return [said(str(exc), lang)]
+
+
+def sentence_of(exc: UserError, lang: str) -> str:
+    return " ".join(sentences_of(exc, lang))
