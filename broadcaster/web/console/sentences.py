@@ -100,9 +100,7 @@ _VIETNAMESE = (
     ),
     # ---- directory imports: columns, rows, files
     (
-        re.compile(
-            r"(?P<name>.+): is a spreadsheet workbook, not CSV; in Excel save it as 'CSV UTF-8 \(Comma delimited\)'"
-        ),
+        re.compile(r"(?P<name>.+): is a spreadsheet workbook, not CSV; (?P<advice>.+)"),
         "{name}: là sổ tính Excel, không phải tệp CSV; trong Excel hãy lưu thành 'CSV UTF-8 (Comma delimited)'.",
     ),
     (
@@ -110,10 +108,7 @@ _VIETNAMESE = (
         "{name}: tệp có dòng tiêu đề nhưng không có dòng nào để nhập.",
     ),
     (
-        re.compile(
-            r"(?P<name>.+) after line (?P<line>\d+): is not UTF-8 text; in Excel save it as "
-            r"'CSV UTF-8 \(Comma delimited\)'"
-        ),
+        re.compile(r"(?P<name>.+) after line (?P<line>\d+): is not UTF-8 text; (?P<advice>.+)"),
         "{name} sau dòng {line}: không phải văn bản UTF-8; trong Excel hãy lưu thành 'CSV UTF-8 (Comma delimited)'.",
     ),
     (
@@ -192,7 +187,184 @@ _VIETNAMESE = (
         "'{raw}' là số bị bảng tính rút gọn thành dạng khoa học nên mất chữ số; hãy định dạng cột là Văn bản "
         "(Text) rồi xuất lại.",
     ),
+    # ---- campaigns: fields, timetable rules, audiences, texts
+    (
+        re.compile(r"there is no campaign '(?P<slug>[^']+)' \(see 'broadcaster campaign list'\)"),
+        "Không có chiến dịch {slug}.",
+    ),
+    (
+        re.compile(r"'(?P<name>[^']+)' is a name templates use for something else; choose another"),
+        "'{name}' là tên mà mẫu dùng cho việc khác; hãy chọn tên khác.",
+    ),
+    (
+        re.compile(r"'(?P<name>[^']+)' is not used by template '(?P<template>[^']+)' \(a misspelt name\?\)"),
+        "Mẫu '{template}' không dùng '{name}' (viết sai tên?).",
+    ),
+    (
+        re.compile(r"the campaign has no texts of template '(?P<template>[^']+)' to send"),
+        "Chiến dịch không có nội dung nào của mẫu '{template}' để gửi.",
+    ),
+    (
+        re.compile(r"'(?P<name>[^']+)' is not a channel \(known channels: (?P<known>.*)\)"),
+        "'{name}' không phải một kênh (các kênh: {known}).",
+    ),
+    (
+        re.compile(r"issuer '(?P<slug>[^']+)' is not known \(known issuers: (?P<known>.*)\)"),
+        "Không có cơ quan ban hành '{slug}' (các cơ quan: {known}).",
+    ),
+    (re.compile(r"issuer '(?P<slug>[^']+)' is not known"), "Không có cơ quan ban hành '{slug}'."),
+    (
+        re.compile(r"the validity window ended on (?P<day>\S+), before today: nothing will be sent"),
+        "Thời gian hiệu lực đã hết vào {day}, trước hôm nay: sẽ không gửi gì.",
+    ),
+    (
+        re.compile(r"(?P<at>.+) is already past: this rule sends nothing"),
+        "{at} đã qua: quy tắc này không gửi gì.",
+    ),
+    (
+        re.compile(r"runs until (?P<last>\S+), already past: this rule sends nothing"),
+        "Chạy đến {last}, đã qua: quy tắc này không gửi gì.",
+    ),
+    (
+        re.compile(r"(?P<at>.+) is outside the validity window (?P<starts>\S+) to (?P<ends>\S+)"),
+        "{at} nằm ngoài thời gian hiệu lực từ {starts} đến {ends}.",
+    ),
+    (
+        re.compile(
+            r"runs (?P<first>\S+) to (?P<last>\S+), outside the validity window (?P<starts>\S+) to (?P<ends>\S+)"
+        ),
+        "Chạy từ {first} đến {last}, ngoài thời gian hiệu lực từ {starts} đến {ends}.",
+    ),
+    (
+        re.compile(r"ends \((?P<last>.+)\) before it starts \((?P<first>.+)\)"),
+        "Ngày kết thúc ({last}) trước ngày bắt đầu ({first}).",
+    ),
+    (
+        re.compile(r"'(?P<cron>.+)' never fires within its dates"),
+        "'{cron}' không lần nào phát trong khoảng ngày của nó.",
+    ),
+    (
+        re.compile(r"(?P<day>\S+) is not a date a campaign can use \(from (?P<first>\d+) to (?P<last>\d+)\)"),
+        "{day} không phải ngày chiến dịch dùng được (từ năm {first} đến năm {last}).",
+    ),
+    (
+        re.compile(r"the slot (?P<slots>.+) is named twice: name each slot once"),
+        "Khung giờ {slots} được ghi hai lần: mỗi khung giờ chỉ ghi một lần.",
+    ),
+    (
+        re.compile(r"slots are broadcast times of radio stations; this audience has none"),
+        "Khung giờ là giờ phát của đài truyền thanh; đối tượng nhận này không có khung giờ.",
+    ),
+    (
+        re.compile(r"station '(?P<slug>[^']+)' has no slot '(?P<slot>[^']+)' \(its slots: (?P<known>.*)\)"),
+        "Đài {slug} không có khung giờ '{slot}' (các khung giờ của đài: {known}).",
+    ),
+    (
+        re.compile(r"area '(?P<code>[^']+)' is not in the area list"),
+        "Khu vực '{code}' không có trong danh sách khu vực.",
+    ),
+    (re.compile(r"a campaign file must be a mapping of fields"), "Tệp chiến dịch phải là danh sách các mục có tên."),
+    (
+        re.compile(r"'(?P<text>[^']+)' names (?P<kinds>\w+), but (?P<channel>\w+) sends to (?P<to>\w+)"),
+        "'{text}' chỉ {kinds}, nhưng kênh {channel} gửi tới {to}.",
+    ),
+    (
+        re.compile(r"'(?P<text>[^']+)' is not an audience; write one of (?P<known>.*)"),
+        "'{text}' không phải đối tượng nhận; hãy ghi một trong: {known}.",
+    ),
+    (
+        re.compile(r"'(?P<text>[^']+)' should be '(?P<scope>[^']+):all' \(name one with '(?P<one>[^']+):NAME'\)"),
+        "'{text}' phải là '{scope}:all' (hoặc ghi một đối tượng: '{one}:TÊN').",
+    ),
+    (
+        re.compile(r"campaign '(?P<slug>[^']+)' has no (?P<channel>\w+) channel in this version"),
+        "Phiên bản này của chiến dịch {slug} không có kênh {channel}.",
+    ),
+    (
+        re.compile(r"campaign '(?P<slug>[^']+)' is (?P<state>\w+): an edit of it is a revision, approved beside it"),
+        "Chiến dịch {slug} đang ở trạng thái {state}: sửa chiến dịch này là tạo bản sửa đổi, được phê duyệt riêng.",
+    ),
+    (
+        re.compile(
+            r"the revision of campaign '(?P<slug>[^']+)' already waits for approval \(version (?P<number>\d+)\)"
+        ),
+        "Bản sửa đổi của chiến dịch {slug} đang chờ phê duyệt (phiên bản {number}).",
+    ),
+    (
+        re.compile(r"the revision of campaign '(?P<slug>[^']+)' is still being drafted: it must be submitted first"),
+        "Bản sửa đổi của chiến dịch {slug} vẫn đang soạn: cần trình duyệt trước.",
+    ),
+    # ---- the channels' checks: lengths, SMS parts, radio readings, Facebook repeats
+    (
+        re.compile(r"the (?P<channel>\w+) text is (?P<length>\d+) characters, over the limit of (?P<limit>\d+)"),
+        "Nội dung {channel} dài {length} ký tự, quá giới hạn {limit}.",
+    ),
+    (
+        re.compile(
+            r"the SMS is (?P<parts>\d+) parts \((?P<length>\d+) characters, (?P<encoding>[\w-]+)\) but max_parts is "
+            r"(?P<max>\d+); unaccented it would be (?P<plain>\d+) parts \((?P<plain_length>\d+) characters, "
+            r"(?P<plain_encoding>[\w-]+)\)"
+        ),
+        "Tin SMS dài {parts} phần ({length} ký tự, {encoding}) nhưng chỉ được tối đa {max} phần; viết không dấu "
+        "sẽ là {plain} phần ({plain_length} ký tự, {plain_encoding}).",
+    ),
+    (
+        re.compile(
+            r"the radio script leaves (?P<words>.+) for the announcer to decode; write it out in words or add the "
+            r"abbreviation to the issuer's reading dictionary \(readings: in its profile\)"
+        ),
+        "Bài truyền thanh còn {words} mà phát thanh viên phải tự đoán cách đọc; hãy viết thành chữ hoặc thêm "
+        "cách đọc vào từ điển đọc của cơ quan (mục cách đọc trong hồ sơ cơ quan).",
+    ),
+    (
+        re.compile(
+            r"fires on (?P<first>.+?) and (?P<second>.+?) with the same (?P<channel>\w+) text \((?P<locale>\w+)\), "
+            r"and \w+ refuses a repeated post: put the date \(.*\) or a line that changes in the template"
+        ),
+        "Phát lúc {first} và {second} với cùng một nội dung {channel} ({locale}), mà {channel} từ chối bài đăng "
+        "lặp lại: hãy thêm ngày đăng hoặc một dòng thay đổi vào nội dung.",
+    ),
+    # ---- accounts and tokens
+    (
+        re.compile(r"'(?P<role>[^']+)' is not a role; choose one of (?P<known>.*)"),
+        "'{role}' không phải một vai trò; hãy chọn một trong: {known}.",
+    ),
+    (re.compile(r"an account '(?P<login>[^']+)' already exists"), "Đã có tài khoản '{login}'."),
+    (re.compile(r"there is no account '(?P<login>[^']+)'"), "Không có tài khoản '{login}'."),
+    (
+        re.compile(
+            r"the account name '(?P<login>[^']+)' looks like the existing account '(?P<other>[^']+)': "
+            r"choose a name nobody can mistake for another"
+        ),
+        "Tên tài khoản '{login}' trông giống tài khoản đã có '{other}': hãy chọn tên không thể nhầm lẫn.",
+    ),
+    (re.compile(r"the account name is empty"), "Chưa có tên tài khoản."),
+    (re.compile(r"the account name is longer than (?P<n>\d+) characters"), "Tên tài khoản dài quá {n} ký tự."),
+    (re.compile(r"the display name is longer than (?P<n>\d+) characters"), "Tên hiển thị dài quá {n} ký tự."),
+    (re.compile(r"the password is longer than (?P<n>\d+) characters"), "Mật khẩu dài quá {n} ký tự."),
+    (
+        re.compile(r"the password is too short: use at least (?P<n>\d+) characters"),
+        "Mật khẩu quá ngắn: cần ít nhất {n} ký tự.",
+    ),
+    (
+        re.compile(
+            r"the (?P<field>[\w ]+) contains an invisible, direction or control character \((?P<code>U\+\w+)\); "
+            r"type it again without it"
+        ),
+        "{field} có ký tự ẩn, ký tự đổi chiều hoặc ký tự điều khiển ({code}); hãy gõ lại không có ký tự đó.",
+    ),
+    (
+        re.compile(r"give the token a name of (?P<low>\d+) to (?P<high>\d+) characters \(what or who will use it\)"),
+        "Hãy đặt tên cho mã truy cập, từ {low} đến {high} ký tự (việc gì hoặc ai sẽ dùng).",
+    ),
+    (re.compile(r"the token's expiry is in the past"), "Hạn dùng của mã truy cập đã qua."),
+    (re.compile(r"there is no token (?P<number>\d+)"), "Không có mã truy cập {number}."),
+    (
+        re.compile(r"'(?P<raw>.*)' is in a mobile range the numbering plan does not list \(.*\)"),
+        "'{raw}' thuộc dải số di động chưa có trong kế hoạch đánh số.",
+    ),
     (re.compile(r"there is no subscriber list '(?P<slug>[^']+)'"), "Không có danh sách thuê bao '{slug}'."),
+    (re.compile(r"there is no station '(?P<slug>[^']+)'"), "Không có đài truyền thanh '{slug}'."),
     (re.compile(r"there is no issuer '(?P<slug>[^']+)'"), "Không có cơ quan ban hành '{slug}'."),
     (
         re.compile(r"issuer '(?P<slug>[^']+)' has no numbers waiting for approval"),
@@ -210,6 +382,7 @@ _STATES = {
     "completed": "đã xong",
     "cancelled": "đã hủy",
 }
+_FIELDS = {"account name": "tên tài khoản", "display name": "tên hiển thị"}
 _ACTIONS = {
     "submitted": "được trình duyệt",
     "returned to draft": "được trả lại",
@@ -250,6 +423,8 @@ def _spoken(parts: dict[str, str]) -> dict[str, str]:
     for name in ("state", "allowed"):
         if name in spoken:
             spoken[name] = " hoặc ".join(_STATES.get(state, state) for state in spoken[name].split(" or "))
+    if "field" in spoken:
+        spoken["field"] = _FIELDS.get(spoken["field"], spoken["field"])
     if "action" in spoken:
         spoken["action"] = _ACTIONS.get(spoken["action"], spoken["action"])
     return spoken
