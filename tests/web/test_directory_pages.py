@@ -3,6 +3,7 @@ of rejected and converted rows; test lists marked; issuer profiles edited in a f
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import httpx
@@ -263,3 +264,16 @@ def test_the_english_names_are_shown_and_edited_with_the_profile_and_listed_with
     api = client.get("/api/v1/directory/agencies", headers=person(sessions, "hai", "operator").headers).json()
     assert api["columns"][:4] == ["key", "name", "english name", "locale"]
     assert ["so-y-te", "Sở Y tế", "Department of Health", "en"] in [row[:4] for row in api["rows"]]
+
+
+def test_a_refused_import_is_said_in_the_consoles_language(client: TestClient, operator: str) -> None:
+    """The CSV reader refuses in English; the page says it in Vietnamese, then in English once chosen."""
+    answer = upload(client, operator, "Tên,Ghi chú\nLan,a\n".encode())
+    shown = html.unescape(answer.text)
+    assert answer.status_code == 422
+    assert "không có cột 'phone'" in shown and "no column for" not in shown
+    client.get("/directory?lang=en")
+    answer = upload(client, operator, "Tên,Ghi chú\nLan,a\n".encode())
+    shown = html.unescape(answer.text)
+    assert answer.status_code == 422
+    assert "no column for 'phone'" in shown and "không có cột" not in shown
