@@ -10,11 +10,19 @@ in LEFT_OUT with the reason the console never shows them.
 from __future__ import annotations
 
 import ast
+import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
 
+from broadcaster.settings import Settings
 from broadcaster.web.console.sentences import in_language, said
+from broadcaster.workers import Worker
+from tests.integration.test_delivery_cli import current
+from tests.web.console_helpers import approved_campaign, form_token, marked_test_list, sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "broadcaster"
@@ -121,3 +129,77 @@ def test_each_sentence_the_console_shows_has_vietnamese(sentence: str) -> None:
 
 def test_the_left_out_sentences_are_still_said_by_the_core() -> None:
     assert set(LEFT_OUT) <= set(core_sentences())
+
+
+# ---- no Python values on a page -----------------------------------------------------------------------------
+
+# What Python prints for its own values: a bound method, a dict or list literal, None and the booleans.
+PYTHON_VALUES = re.compile(r"<built-in method|<bound method|\{'|\['|\[\]|\{\}|\bNone\b|\bTrue\b|\bFalse\b")
+
+
+class _Shown(HTMLParser):
+    """The text a person reads on a page and the attribute values a script may show (data-*, title)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style"):
+            self._hidden += 1
+        self.texts += [value for name, value in attrs if value and (name.startswith("data-") or name == "title")]
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style"):
+            self._hidden -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden and data.strip():
+            self.texts.append(data.strip())
+
+
+def python_values_in(page: str) -> list[str]:
+    shown = _Shown()
+    shown.feed(page)
+    return [text for text in shown.texts if PYTHON_VALUES.search(text)]
+
+
+def test_the_check_finds_python_values() -> None:
+    assert python_values_in('<button data-copied="<built-in method copy of dict object at 0x1>">x</button>')
+    assert python_values_in("<td>{'version': 2}</td>")
+    assert python_values_in("<td>None</td>")
+    assert not python_values_in("<td>Phiên bản 2</td><script>if (x === None) {}</script>")
+
+
+def test_no_page_shows_a_python_value(
+    client: TestClient, sessions: sessionmaker[Session], web_settings: Settings, tmp_path: Path
+) -> None:
+    """The monitor (its copy button), the audit log's details, the campaign, dashboard and directory pages."""
+    slug = approved_campaign(sessions, web_settings, current(tmp_path, web_settings.today()))
+    marked_test_list(sessions, tmp_path, ["0912345678"])
+    token = sign_in(client, "lan")
+    sent = client.post(f"/campaigns/{slug}/channels/sms/send-test", data={"csrf_token": token})
+    assert sent.status_code == 200, sent.text
+    Worker(sessions, web_settings, ["sms"], "w").drain()
+    paused = client.post(f"/campaigns/{slug}/pause", data={"csrf_token": form_token(client.get("/").text)})
+    assert paused.status_code in (200, 303), paused.text
+    pages = [
+        "/",
+        "/campaigns",
+        f"/campaigns/{slug}",
+        f"/campaigns/{slug}/preview",
+        f"/campaigns/{slug}/monitor",
+        f"/campaigns/{slug}/monitor/live",
+        "/audit",
+        "/directory",
+        "/directory/lists",
+        "/directory/lists/thu-nghiem",
+        "/accounts",
+        "/calendar",
+    ]
+    for lang in ("vi", "en"):
+        for path in pages:
+            page = client.get(path, params={"lang": lang})
+            assert page.status_code == 200, (path, page.text)
+            assert python_values_in(page.text) == [], (lang, path)
