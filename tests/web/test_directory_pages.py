@@ -76,7 +76,7 @@ def test_the_preview_writes_nothing_and_says_what_the_import_will_do(
     not_read = text.split('id="columns-not-read">', 1)[1].split("</ul>", 1)[0]
     assert "“STT”" in not_read and "“Ghi chú”" in not_read
     assert "<td>01683170669</td>" in text  # a sample row, as the file has it
-    assert "&#39;12345&#39; is not a valid Vietnamese phone number" in text
+    assert "&#39;12345&#39; không phải số điện thoại Việt Nam hợp lệ" in text
 
 
 def test_confirming_imports_exactly_what_was_previewed_and_the_notes_are_downloadable(
@@ -163,7 +163,7 @@ def test_an_issuer_profile_is_edited_in_a_form_and_a_bad_hotline_is_said_beside_
     }
     refused = client.post("/directory/issuers/tay-ninh-stttt", data=fields)
     assert refused.status_code == 422 and "Traceback" not in refused.text
-    assert 'id="hotlines[0].number-error"' in refused.text and "&#39;123&#39; is not a valid" in refused.text
+    assert 'id="hotlines[0].number-error"' in refused.text and "&#39;123&#39; không phải số điện thoại" in refused.text
     fields["hotlines[0].number"] = "0276 3 822 828"
     saved = client.post("/directory/issuers/tay-ninh-stttt", data=fields)
     # What citizens are told is genuine changes only once a second person approves it.

@@ -52,6 +52,7 @@ def readable(value: Any) -> str:
 
 templates.env.filters["readable"] = readable
 templates.env.filters["in_language"] = in_language
+templates.env.filters["said"] = said
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 

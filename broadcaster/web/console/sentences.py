@@ -324,6 +324,91 @@ _VIETNAMESE = (
         "Phát lúc {first} và {second} với cùng một nội dung {channel} ({locale}), mà {channel} từ chối bài đăng "
         "lặp lại: hãy thêm ngày đăng hoặc một dòng thay đổi vào nội dung.",
     ),
+    # ---- monitor actions: send now, test sends, retries, pauses
+    (
+        re.compile(
+            r"campaign '(?P<slug>[^']+)' is (?P<state>\w+); only an approved or active campaign can be sent now"
+        ),
+        "Chiến dịch {slug} đang ở trạng thái {state}; chỉ chiến dịch đã phê duyệt hoặc đang phát mới gửi ngay được.",
+    ),
+    (
+        re.compile(r"campaign '(?P<slug>[^']+)' has no (?P<channel>\w+) channel \(it has (?P<known>.*)\)"),
+        "Chiến dịch {slug} không có kênh {channel} (các kênh: {known}).",
+    ),
+    (
+        re.compile(r"the draft of campaign '(?P<slug>[^']+)' has no (?P<channel>\w+) channel \(it has (?P<known>.*)\)"),
+        "Bản nháp của chiến dịch {slug} không có kênh {channel} (các kênh: {known}).",
+    ),
+    (
+        re.compile(r"cannot send '(?P<slug>[^']+)' on (?P<channel>\w+) now: (?P<reason>.+)"),
+        "Không thể gửi chiến dịch {slug} trên kênh {channel} lúc này: {reason}",
+    ),
+    (re.compile(r"the campaign is (?P<state>\w+)"), "chiến dịch đang ở trạng thái {state}."),
+    (re.compile(r"the campaign no longer has this channel"), "chiến dịch không còn kênh này."),
+    (
+        re.compile(r"the (?P<channel>\w+) channel is paused: (?P<why>.+)"),
+        "kênh {channel} đang tạm dừng: {why}.",
+    ),
+    (
+        re.compile(r"(?P<day>\S+) is outside the campaign's validity window (?P<starts>\S+) to (?P<ends>\S+)"),
+        "ngày {day} nằm ngoài thời gian hiệu lực của chiến dịch, từ {starts} đến {ends}.",
+    ),
+    (
+        re.compile(r"campaign '(?P<slug>[^']+)' is (?P<state>\w+): its failed deliveries cannot be sent again"),
+        "Chiến dịch {slug} đang ở trạng thái {state}: không gửi lại được các lần gửi thất bại.",
+    ),
+    (
+        re.compile(
+            r"campaign '(?P<slug>[^']+)' was valid until (?P<day>\S+): nothing is sent after its validity window, "
+            r"so its failed deliveries cannot be sent again"
+        ),
+        "Chiến dịch {slug} chỉ có hiệu lực đến {day}: không gửi gì sau thời gian hiệu lực, nên không gửi lại được "
+        "các lần gửi thất bại.",
+    ),
+    (
+        re.compile(r"test lists hold phone numbers: only the sms channel can be sent to them, not (?P<channel>\w+)"),
+        "Danh sách thử nghiệm chỉ gồm số điện thoại: chỉ gửi thử được kênh SMS, không gửi được kênh {channel}.",
+    ),
+    (
+        re.compile(r"no subscriber list is marked as test: mark one \(the directory's lists\) before a test send"),
+        "Chưa có danh sách thuê bao nào được đánh dấu thử nghiệm: hãy đánh dấu một danh sách (mục Danh sách trong "
+        "danh bạ) trước khi gửi thử.",
+    ),
+    (
+        re.compile(r"the (?P<channel>\w+) channel of '(?P<slug>[^']+)' is not paused"),
+        "Kênh {channel} của chiến dịch {slug} không tạm dừng.",
+    ),
+    (
+        re.compile(r"type an address to search for: an e-mail address, a phone number or a station or page key"),
+        "Hãy nhập địa chỉ cần tìm: địa chỉ e-mail, số điện thoại, hoặc mã đài hay mã trang.",
+    ),
+    (
+        re.compile(r"'(?P<action>[^']+)' is not a campaign action \((?P<known>.*)\)"),
+        "'{action}' không phải thao tác trên chiến dịch ({known}).",
+    ),
+    (
+        re.compile(r"say why the campaign goes back: a reason is required"),
+        "Hãy cho biết lý do trả lại chiến dịch: cần ghi lý do.",
+    ),
+    # ---- the directory's entries and issuer numbers
+    (
+        re.compile(
+            r"'(?P<kind>[^']+)' is not something added one at a time \(agencies, stations, pages or subscribers\)"
+        ),
+        "'{kind}' không thêm từng mục được (chỉ cơ quan, đài truyền thanh, trang hoặc thuê bao).",
+    ),
+    (
+        re.compile(r"there is no (?P<kind>[\w ]+) '(?P<key>[^']+)' in the directory"),
+        "Danh bạ không có '{key}'.",
+    ),
+    (
+        re.compile(
+            r"'(?P<login>[^']+)' proposed these numbers and may not approve them too \(two-person rule\): "
+            r"another approver must"
+        ),
+        "{login} đã đề xuất các số này nên không thể tự phê duyệt (nguyên tắc hai người): cần một người phê duyệt "
+        "khác.",
+    ),
     # ---- accounts and tokens
     (
         re.compile(r"'(?P<role>[^']+)' is not a role; choose one of (?P<known>.*)"),
@@ -357,11 +442,150 @@ _VIETNAMESE = (
         re.compile(r"give the token a name of (?P<low>\d+) to (?P<high>\d+) characters \(what or who will use it\)"),
         "Hãy đặt tên cho mã truy cập, từ {low} đến {high} ký tự (việc gì hoặc ai sẽ dùng).",
     ),
+    (
+        re.compile(
+            r"'(?P<login>[^']+)' may manage only their own tokens: another account's need the permission users:manage"
+        ),
+        "{login} chỉ quản lý được mã truy cập của chính mình: mã của tài khoản khác cần quyền users:manage.",
+    ),
+    (
+        re.compile(r"the account '(?P<login>[^']+)' is disabled: enable it before giving it a token"),
+        "Tài khoản '{login}' đang bị khóa: hãy mở khóa trước khi cấp mã truy cập.",
+    ),
+    (re.compile(r"there is no token (?P<number>\d+) of yours"), "Bạn không có mã truy cập {number}."),
+    (
+        re.compile(r"you cannot disable your own account: ask another administrator"),
+        "Bạn không thể tự khóa tài khoản của mình: hãy nhờ một quản trị viên khác.",
+    ),
     (re.compile(r"the token's expiry is in the past"), "Hạn dùng của mã truy cập đã qua."),
     (re.compile(r"there is no token (?P<number>\d+)"), "Không có mã truy cập {number}."),
     (
         re.compile(r"'(?P<raw>.*)' is in a mobile range the numbering plan does not list \(.*\)"),
         "'{raw}' thuộc dải số di động chưa có trong kế hoạch đánh số.",
+    ),
+    # ---- the directory's rows: what a row of an import is refused or warned for
+    (
+        re.compile(r"'(?P<value>.*)' is not a date \(write 2025-06-30 or 30/06/2025\)"),
+        "'{value}' không phải ngày (ghi 2025-06-30 hoặc 30/06/2025).",
+    ),
+    (
+        re.compile(r"'(?P<value>.*)' is not an abbreviation or a word \(no spaces around, one between\)"),
+        "'{value}' không phải chữ viết tắt hay một từ (không có dấu cách ở đầu và cuối, một dấu cách giữa các từ).",
+    ),
+    (re.compile(r"'(?P<value>.*)' is not an e-mail address"), "'{value}' không phải địa chỉ e-mail."),
+    (
+        re.compile(r"'(?P<kind>[^']+)' is not something a CSV file is imported into; choose one of (?P<known>.*)"),
+        "'{kind}' không nhập được bằng tệp CSV; hãy chọn một trong: {known}.",
+    ),
+    (
+        re.compile(
+            r"'(?P<raw>.*)' looks like a mobile number but its range is not in the numbering plan this program "
+            r"knows; it was imported: check the number"
+        ),
+        "'{raw}' giống số di động nhưng dải số chưa có trong kế hoạch đánh số mà chương trình biết; số vẫn được "
+        "nhập: hãy kiểm tra lại số.",
+    ),
+    (re.compile(r"area '(?P<code>[^']+)' cannot replace itself"), "Khu vực '{code}' không thể thay thế chính nó."),
+    (
+        re.compile(r"area '(?P<code>[^']+)' ends \((?P<ends>[^)]+)\) before it starts \((?P<starts>[^)]+)\)"),
+        "Khu vực '{code}' kết thúc ({ends}) trước khi bắt đầu ({starts}).",
+    ),
+    (
+        re.compile(r"area '(?P<code>[^']+)' is not in the area list \(import areas first\)"),
+        "Khu vực '{code}' không có trong danh sách khu vực (hãy nhập danh sách khu vực trước).",
+    ),
+    (
+        re.compile(r"area '(?P<code>[^']+)' names successors but no valid_until \(the last day it existed\)"),
+        "Khu vực '{code}' có khu vực kế tiếp nhưng chưa có valid_until (ngày cuối cùng khu vực còn tồn tại).",
+    ),
+    (
+        re.compile(
+            r"(?P<what>area code|page code|station code) '(?P<code>[^']+)' must be lower-case letters, "
+            r"digits and hyphens"
+        ),
+        "Mã '{code}' chỉ được gồm chữ thường, chữ số và dấu gạch ngang.",
+    ),
+    (
+        re.compile(r"folder '(?P<folder>[^']+)' may hold only letters, digits, '-', '_' and '\.'"),
+        "Thư mục '{folder}' chỉ được gồm chữ cái, chữ số, '-', '_' và '.'.",
+    ),
+    (
+        re.compile(r"folder '(?P<folder>[^']+)' must be a plain name inside the radio output folder"),
+        "Thư mục '{folder}' phải là một tên đơn giản nằm trong thư mục phát thanh.",
+    ),
+    (
+        re.compile(r"opt-out '(?P<value>[^']*)' is not a value this import knows; (?P<rest>.*)"),
+        "Giá trị từ chối nhận tin '{value}' không hợp lệ; ghi x, có, từ chối, hủy, yes cho số đã từ chối nhận tin, "
+        "hoặc để trống (hay không, chưa, no) cho số vẫn nhận.",
+    ),
+    (
+        re.compile(r"opt-out date '(?P<value>[^']*)' must be a real day written DD/MM/YYYY or YYYY-MM-DD"),
+        "Ngày từ chối nhận tin '{value}' phải là ngày có thật, ghi DD/MM/YYYY hoặc YYYY-MM-DD.",
+    ),
+    (
+        re.compile(r"page id '(?P<value>[^']*)' must be the page's numeric id"),
+        "Mã trang '{value}' phải là mã số của trang.",
+    ),
+    (
+        re.compile(r"parent area '(?P<code>[^']+)' is not known \(list parents before their children\)"),
+        "Không có khu vực cấp trên '{code}' (hãy ghi khu vực cấp trên trước các khu vực trực thuộc).",
+    ),
+    (
+        re.compile(r"slot '(?P<slot>[^']*)' must be a name and a time, like 'morning 05:30'"),
+        "Khung giờ '{slot}' phải gồm tên và giờ, ví dụ 'sáng 05:30'.",
+    ),
+    (
+        re.compile(r"station '(?P<slug>[^']+)' is already on line (?P<line>\d+)"),
+        "Đài '{slug}' đã có ở dòng {line}.",
+    ),
+    (
+        re.compile(r"successor area '(?P<code>[^']+)' is neither in this file nor in the area list"),
+        "Khu vực kế tiếp '{code}' không có trong tệp này cũng như trong danh sách khu vực.",
+    ),
+    (
+        re.compile(r"a locale cannot be empty \(write a language tag such as vi or en\)"),
+        "Chưa có ngôn ngữ (ghi mã ngôn ngữ như vi hoặc en).",
+    ),
+    (
+        re.compile(r"'(?P<value>.*)' is not a language tag \(write one such as vi, en or vi-VN\)"),
+        "'{value}' không phải mã ngôn ngữ (ghi như vi, en hoặc vi-VN).",
+    ),
+    (
+        re.compile(r"'(?P<value>.*)' names no known language \(write a language tag such as vi, en or vi-VN\)"),
+        "'{value}' không phải ngôn ngữ nào đã biết (ghi mã ngôn ngữ như vi, en hoặc vi-VN).",
+    ),
+    (
+        re.compile(r"'(?P<value>.*)' is longer than (?P<n>\d+) characters \(write a shorter tag such as vi-VN\)"),
+        "'{value}' dài quá {n} ký tự (ghi mã ngắn hơn như vi-VN).",
+    ),
+    (re.compile(r"the agency has no e-mail address"), "Cơ quan chưa có địa chỉ e-mail."),
+    (re.compile(r"the agency has no name"), "Cơ quan chưa có tên."),
+    (re.compile(r"the agency's name (?P<reason>.+)"), "Tên cơ quan {reason}"),
+    (re.compile(r"the name (?P<reason>.+)"), "Tên {reason}"),
+    (
+        re.compile(r"the (?:agency|page)'s English name or locale: (?P<reason>.+)"),
+        "Tên tiếng Anh hoặc ngôn ngữ: {reason}",
+    ),
+    (
+        re.compile(r"holds a line break or a control character \((?P<code>U\+\w+)\): write it on one line"),
+        "có dấu xuống dòng hoặc ký tự điều khiển ({code}): hãy viết trên một dòng.",
+    ),
+    (
+        re.compile(r"the opt-out date is (?P<day>\S+) but the opt-out cell says the number did not opt out"),
+        "Ngày từ chối nhận tin là {day} nhưng ô từ chối nhận tin ghi là số này không từ chối.",
+    ),
+    (
+        re.compile(r"the reading of '(?P<short>[^']+)' must be words an announcer reads, not '(?P<words>.*)'"),
+        "Cách đọc của '{short}' phải là chữ mà phát thanh viên đọc được, không phải '{words}'.",
+    ),
+    (
+        re.compile(r"the slot name '(?P<slot>[^']+)' is given twice \((?P<first>.+) and (?P<second>.+)\): .*"),
+        "Tên khung giờ '{slot}' được ghi hai lần ({first} và {second}): mỗi khung giờ cần tên riêng, ví dụ "
+        "'sáng 05:30; sáng2 06:30'.",
+    ),
+    (
+        re.compile(r"the station has no broadcast slots \(like 'morning 05:30; evening 17:00'\)"),
+        "Đài chưa có khung giờ phát (ví dụ 'sáng 05:30; chiều 17:00').",
     ),
     (re.compile(r"there is no subscriber list '(?P<slug>[^']+)'"), "Không có danh sách thuê bao '{slug}'."),
     (re.compile(r"there is no station '(?P<slug>[^']+)'"), "Không có đài truyền thanh '{slug}'."),
@@ -407,8 +631,12 @@ def in_language(sentence: str, lang: str) -> str:
     bare = text.removesuffix(".")
     for candidate in (bare, bare[:1].lower() + bare[1:]):
         for pattern, vietnamese in _VIETNAMESE:
-            if (matched := pattern.fullmatch(candidate)) is not None:
-                return vietnamese.format(**_spoken(matched.groupdict()))
+            if (matched := pattern.fullmatch(candidate)) is None:
+                continue
+            parts = matched.groupdict()
+            if "reason" in parts and in_language(parts["reason"], lang) == parts["reason"]:
+                continue  # a refusal around one this module cannot say: better all English than half
+            return vietnamese.format(**_spoken(parts))
     if (located := _WHERE.fullmatch(bare)) is not None:
         rest = in_language(located["rest"], lang)
         if rest != located["rest"]:
@@ -427,6 +655,10 @@ def _spoken(parts: dict[str, str]) -> dict[str, str]:
         spoken["field"] = _FIELDS.get(spoken["field"], spoken["field"])
     if "action" in spoken:
         spoken["action"] = _ACTIONS.get(spoken["action"], spoken["action"])
+    if spoken.get("why") == "by staff":
+        spoken["why"] = "do cán bộ tạm dừng"
+    if "reason" in spoken:  # a refusal inside a refusal ("cannot send …: the campaign is paused")
+        spoken["reason"] = in_language(spoken["reason"], "vi")
     return spoken
 
 
