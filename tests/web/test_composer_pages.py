@@ -3,6 +3,7 @@ a campaign file in and out of the form, and saving through the same operation as
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -237,3 +238,23 @@ def test_a_text_for_a_locale_that_is_a_path_is_refused(web_settings: Settings) -
     base = starting_texts(web_settings, "goi-gia-danh")
     with pytest.raises(UserError, match=re.escape("no sms text in '../../x'")):
         with_edits(base, "goi-gia-danh", {("sms", "../../x"): "văn bản"})
+
+
+def test_a_refused_save_is_said_in_the_consoles_language(
+    client: TestClient, drafter: str, web_settings: Settings
+) -> None:
+    """The core refuses in English; the page says it in Vietnamese, and in English once English is chosen."""
+    fields = fields_of(tay_ninh(web_settings), drafter)
+    channel = next(name for name in ("sms", "email", "facebook", "radio") if f"{name}.areas" in fields)
+    fields[f"{channel}.areas"] = "khong-co-khu-nay"
+    answer = client.post("/compose", data=fields, follow_redirects=False)
+    shown = html.unescape(answer.text)
+    assert answer.status_code == 422
+    assert "Khu vực 'khong-co-khu-nay' không có trong danh sách khu vực." in shown
+    assert "is not in the area list" not in shown
+    client.get("/compose?lang=en")
+    answer = client.post("/compose", data=fields, follow_redirects=False)
+    shown = html.unescape(answer.text)
+    assert answer.status_code == 422
+    assert "Area 'khong-co-khu-nay' is not in the area list." in shown
+    assert "không có trong danh sách khu vực" not in shown

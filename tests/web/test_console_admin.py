@@ -38,7 +38,7 @@ def test_an_administrator_adds_disables_and_resets_and_every_error_is_beside_its
     twice = client.post(
         "/accounts", data={"csrf_token": token, "login": "lan", "role": "drafter", "password": PASSWORD}
     )
-    assert 'id="login-error">An account &#39;lan&#39; already exists.</p>' in twice.text
+    assert 'id="login-error">Đã có tài khoản &#39;lan&#39;.</p>' in twice.text
 
     other = TestClient(client.app)
     sign_in(other, "lan")
@@ -52,7 +52,7 @@ def test_an_administrator_adds_disables_and_resets_and_every_error_is_beside_its
     reset = client.post("/accounts/lan/password", data={"csrf_token": token, "password": "một mật khẩu mới dài"})
     assert "Đã đặt lại mật khẩu" in reset.text
     self_disable = client.post("/accounts/quan-tri/disable", data={"csrf_token": token})
-    assert 'id="quan-tri-disable-error">You cannot disable your own account' in self_disable.text
+    assert 'id="quan-tri-disable-error">Bạn không thể tự khóa tài khoản của mình' in self_disable.text
 
 
 def test_the_accounts_page_of_another_role_answers_403_with_the_permission(

@@ -48,7 +48,13 @@ def test_the_submitter_cannot_approve_and_the_page_says_why(
     assert 'id="action-approve" disabled' in preview.text
     forced = client.post(f"/campaigns/{slug}/approve", data={"csrf_token": form_token(preview.text), "back": "preview"})
     assert forced.status_code == 422
-    assert "two-person rule" in forced.text and "chờ phê duyệt" in forced.text
+    assert "nguyên tắc hai người" in forced.text and "chờ phê duyệt" in forced.text
+    assert "two-person rule" not in forced.text  # the refusal is said in the console's language
+    english = client.get(f"/campaigns/{slug}/preview?lang=en")
+    forced = client.post(f"/campaigns/{slug}/approve", data={"csrf_token": form_token(english.text), "back": "preview"})
+    assert forced.status_code == 422
+    assert "a second person must approve (two-person rule)" in forced.text
+    assert "nguyên tắc hai người" not in forced.text
 
 
 def test_the_preview_shows_every_channel_and_locale_as_it_goes_out(
@@ -100,14 +106,14 @@ def test_a_refused_change_on_the_campaign_page_is_a_sentence_on_that_page(
     slug = _submitted(client, sessions, web_settings, tmp_path)
     token = form_token(client.get(f"/campaigns/{slug}").text)
     own = client.post(f"/campaigns/{slug}/approve", data={"csrf_token": token})
-    assert own.status_code == 422 and "two-person rule" in own.text and "Thứ Hai" in own.text
+    assert own.status_code == 422 and "nguyên tắc hai người" in own.text and "Thứ Hai" in own.text
     for login, role, action in (("dung", "drafter", "approve"), ("minh", "approver", "pause")):
         staff(sessions, login, role)
         client.cookies.clear()
         token = sign_in(client, login)
         refused = client.post(f"/campaigns/{slug}/{action}", data={"csrf_token": token})
         assert refused.status_code == 422, refused.text
-        assert "needs the permission" in refused.text or "may not" in refused.text
+        assert "cần quyền" in refused.text or "không thể" in refused.text
 
 
 def test_a_foreign_alerts_areas_outside_our_list_are_shown_on_its_draft(

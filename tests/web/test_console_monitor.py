@@ -63,7 +63,7 @@ def test_a_test_send_without_a_marked_list_is_a_sentence_next_to_its_button(
     token = sign_in(client, "lan")
     refused = client.post(f"/campaigns/{slug}/channels/sms/send-test", data={"csrf_token": token})
     assert refused.status_code == 422
-    assert 'id="sms-send-test-error">No subscriber list is marked as test' in refused.text
+    assert 'id="sms-send-test-error">Chưa có danh sách thuê bao nào được đánh dấu thử nghiệm' in refused.text
 
 
 def test_failures_are_grouped_by_reason_and_retried_and_a_paused_channel_says_why_and_resumes(

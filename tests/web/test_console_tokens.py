@@ -60,7 +60,7 @@ def test_a_person_lists_and_revokes_their_own_tokens_but_not_anothers(
     assert page.status_code == 200 and f'id="token-{mine.id}"' in page.text and "máy tính xách tay" in page.text
     assert f'id="token-{theirs.id}"' not in page.text and 'id="token-filter"' not in page.text
     refused = client.post(f"/tokens/{theirs.id}/revoke", data={"csrf_token": token})
-    assert refused.status_code == 404 and f"There is no token {theirs.id} of yours." in refused.text
+    assert refused.status_code == 404 and f"Bạn không có mã truy cập {theirs.id}." in refused.text
     assert client.get("/tokens", params={"account": "minh"}).status_code == 403
     revoked = client.post(f"/tokens/{mine.id}/revoke", data={"csrf_token": token})
     assert revoked.status_code == 200 and f"Đã thu hồi mã {mine.id}" in revoked.text and "đã thu hồi" in revoked.text

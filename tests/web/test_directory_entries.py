@@ -94,7 +94,7 @@ def test_an_agency_is_added_and_a_wrong_one_is_a_sentence_that_changes_nothing(
         data={"csrf_token": token, "name": "Sở Y tế", "emails": "không-phải-địa-chỉ"},
     )
     assert refused.status_code == 422
-    assert "is not an e-mail address" in refused.text and 'value="Sở Y tế"' in refused.text
+    assert "không phải địa chỉ e-mail" in refused.text and 'value="Sở Y tế"' in refused.text
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Agency)) == before
 
@@ -126,7 +126,7 @@ def test_a_lists_numbers_are_shown_and_searched_as_people_type_them(
     found = client.get("/directory/lists/thu-nghiem", params={"q": "0979"})
     assert "+84979141777" in found.text and "+84912000111" not in found.text
     missing = client.get("/directory/lists/khong-co")
-    assert missing.status_code == 400 and "there is no subscriber list" in missing.text
+    assert missing.status_code == 400 and "Không có danh sách thuê bao" in missing.text
 
 
 def test_a_list_with_a_name_column_keeps_the_names(client: TestClient, sessions: sessionmaker[Session]) -> None:
@@ -208,6 +208,6 @@ def test_one_number_is_added_to_a_list_in_a_form(
     refused = client.post(
         "/directory/lists/thu-nghiem/entry", data={"csrf_token": token, "phone": "12345", "name": "Sai số"}
     )
-    assert refused.status_code == 422 and "is not a valid Vietnamese phone number" in refused.text
+    assert refused.status_code == 422 and "không phải số điện thoại Việt Nam hợp lệ" in refused.text
     nowhere = client.post("/directory/lists/khong-co/entry", data={"csrf_token": token, "phone": "0912000222"})
-    assert nowhere.status_code == 422 and "there is no subscriber list" in nowhere.text
+    assert nowhere.status_code == 422 and "Không có danh sách thuê bao" in nowhere.text

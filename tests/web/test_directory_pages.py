@@ -3,6 +3,7 @@ of rejected and converted rows; test lists marked; issuer profiles edited in a f
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import httpx
@@ -75,7 +76,7 @@ def test_the_preview_writes_nothing_and_says_what_the_import_will_do(
     not_read = text.split('id="columns-not-read">', 1)[1].split("</ul>", 1)[0]
     assert "“STT”" in not_read and "“Ghi chú”" in not_read
     assert "<td>01683170669</td>" in text  # a sample row, as the file has it
-    assert "&#39;12345&#39; is not a valid Vietnamese phone number" in text
+    assert "&#39;12345&#39; không phải số điện thoại Việt Nam hợp lệ" in text
 
 
 def test_confirming_imports_exactly_what_was_previewed_and_the_notes_are_downloadable(
@@ -162,7 +163,7 @@ def test_an_issuer_profile_is_edited_in_a_form_and_a_bad_hotline_is_said_beside_
     }
     refused = client.post("/directory/issuers/tay-ninh-stttt", data=fields)
     assert refused.status_code == 422 and "Traceback" not in refused.text
-    assert 'id="hotlines[0].number-error"' in refused.text and "&#39;123&#39; is not a valid" in refused.text
+    assert 'id="hotlines[0].number-error"' in refused.text and "&#39;123&#39; không phải số điện thoại" in refused.text
     fields["hotlines[0].number"] = "0276 3 822 828"
     saved = client.post("/directory/issuers/tay-ninh-stttt", data=fields)
     # What citizens are told is genuine changes only once a second person approves it.
@@ -263,3 +264,16 @@ def test_the_english_names_are_shown_and_edited_with_the_profile_and_listed_with
     api = client.get("/api/v1/directory/agencies", headers=person(sessions, "hai", "operator").headers).json()
     assert api["columns"][:4] == ["key", "name", "english name", "locale"]
     assert ["so-y-te", "Sở Y tế", "Department of Health", "en"] in [row[:4] for row in api["rows"]]
+
+
+def test_a_refused_import_is_said_in_the_consoles_language(client: TestClient, operator: str) -> None:
+    """The CSV reader refuses in English; the page says it in Vietnamese, then in English once chosen."""
+    answer = upload(client, operator, "Tên,Ghi chú\nLan,a\n".encode())
+    shown = html.unescape(answer.text)
+    assert answer.status_code == 422
+    assert "không có cột 'phone'" in shown and "no column for" not in shown
+    client.get("/directory?lang=en")
+    answer = upload(client, operator, "Tên,Ghi chú\nLan,a\n".encode())
+    shown = html.unescape(answer.text)
+    assert answer.status_code == 422
+    assert "no column for 'phone'" in shown and "không có cột" not in shown

@@ -30,6 +30,7 @@ from broadcaster.web.console.pages import (
     settings_of,
     words_of,
 )
+from broadcaster.web.console.sentences import sentence_of
 from broadcaster.web.console.words import Dates, language
 
 router = console_router()
@@ -37,11 +38,6 @@ register_nav(NavItem(80, "accounts", "/accounts", "users:manage"))
 register_nav(NavItem(90, "audit", "/audit", "campaigns:read"))
 Admin = Annotated[Actor, Depends(page_for("users:manage"))]
 Reader = Annotated[Actor, Depends(page_for("campaigns:read"))]
-
-
-def _sentence(exc: UserError) -> str:
-    text = str(exc).strip()
-    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
 def _accounts_page(request: Request, session: Session, form: FormState, status: int = 200, **extra: Any) -> Response:
@@ -88,7 +84,7 @@ def add_account(
         except UserError as exc:
             text = str(exc)
             field = "stations" if "station" in text else "login" if "account" in text else ""
-            form.fail(field, _sentence(exc))
+            form.fail(field, sentence_of(exc, language(request)))
     if form.failed:
         return _accounts_page(request, session, form, 422)
     return RedirectResponse("/accounts?done=add", status_code=303)
@@ -118,7 +114,7 @@ def change_account(
             else:
                 raise UserError(f"'{action}' is not something done to an account (disable, enable, password)")
     except UserError as exc:
-        form.fail(field, _sentence(exc))
+        form.fail(field, sentence_of(exc, language(request)))
         return _accounts_page(request, session, form, 422)
     return RedirectResponse(f"/accounts?done={action}", status_code=303)
 
@@ -198,7 +194,7 @@ def audit_page(
         try:
             page = audit.search(session, actor, settings_of(request), wanted, before)
         except UserError as exc:
-            form.fail("campaign", _sentence(exc))
+            form.fail("campaign", sentence_of(exc, language(request)))
     words, dates, lang = words_of(request), dates_of(request), language(request)
     names = {slug: name for slug, name in session.execute(select(Station.slug, Station.name))}
     shown = {row.id: readable_details(row.details, words, dates, names, lang) for row in page.rows} if page else {}

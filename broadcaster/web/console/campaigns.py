@@ -7,7 +7,6 @@ reader can change, beside the differences from the last approved version.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -25,7 +24,6 @@ from broadcaster.models import Campaign, CampaignVersion, RevisionStatus, Status
 from broadcaster.operations import campaigns as operations
 from broadcaster.operations import sending
 from broadcaster.operations.preview import Preview, preview, revision_content
-from broadcaster.problems import InvalidInput
 from broadcaster.rendering import reading_seconds
 from broadcaster.settings import Settings
 from broadcaster.text import sms_info
@@ -41,6 +39,7 @@ from broadcaster.web.console.pages import (
     settings_of,
     words_of,
 )
+from broadcaster.web.console.sentences import sentence_of
 from broadcaster.web.console.words import language
 
 router = console_router()
@@ -166,7 +165,7 @@ def start_revision(request: Request, session: DbSession, actor: Reader, slug: st
         with session.begin_nested():
             operations.start_revision(session, actor, slug, settings_of(request))
     except UserError as exc:
-        return _campaign_page_again(request, session, actor, slug, "", _sentence(exc))
+        return _campaign_page_again(request, session, actor, slug, "", sentence_of(exc, language(request)))
     return RedirectResponse(f"/compose/{slug}", status_code=303)
 
 
@@ -179,18 +178,16 @@ def draft_test_send(
         with session.begin_nested():
             sending.send_draft_test(session, actor, slug, channel, settings_of(request))
     except UserError as exc:
-        sentences = [str(problem) for problem in exc.problems] if isinstance(exc, InvalidInput) else []
-        return _campaign_page_again(request, session, actor, slug, "test_send", _sentence(exc), sentences)
+        lang = language(request)
+        return _campaign_page_again(request, session, actor, slug, "test_send", sentence_of(exc, lang))
     return RedirectResponse(f"/campaigns/{slug}?tested={channel}", status_code=303)
 
 
 def _campaign_page_again(
-    request: Request, session: Session, actor: Actor, slug: str, where: str, sentence: str, more: Sequence[str] = ()
+    request: Request, session: Session, actor: Actor, slug: str, where: str, sentence: str
 ) -> Response:
     form = FormState()
     form.fail(where, sentence)
-    for detail in more:
-        form.fail(where, detail)
     context = _campaign_context(session, actor, slug, settings_of(request), language(request)) | {"form": form}
     return render(request, "campaign.html", context, status_code=422)
 
@@ -216,7 +213,7 @@ def change_status(
             with session.begin_nested():
                 operations.change_status(session, actor, slug, action, reason or None, settings=settings_of(request))
         except UserError as exc:
-            form.fail("reason" if action == "return" else "", _sentence(exc))
+            form.fail("reason" if action == "return" else "", sentence_of(exc, language(request)))
     if not form.failed:
         target = f"/campaigns/{slug}/preview" if back == "preview" else f"/campaigns/{slug}"
         return RedirectResponse(target, status_code=303)
@@ -228,11 +225,6 @@ def change_status(
         "failed_action": action,
     }
     return render(request, "campaign.html", context, status_code=422)
-
-
-def _sentence(exc: UserError) -> str:
-    text = str(exc).strip()
-    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
 # ---- preview and approval -------------------------------------------------------------------------------
@@ -278,7 +270,7 @@ def _preview_context(
                     revision=of_revision,
                 )
             except UserError as exc:
-                sample.fail(item.channel, _sentence(exc))
+                sample.fail(item.channel, sentence_of(exc, language(request)))
                 continue
             renderings.setdefault(item.channel, []).append(_rendering(shown, settings.reading_rate))
     changes, against = _changes(session, campaign, settings, of_revision)

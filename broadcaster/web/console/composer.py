@@ -60,6 +60,7 @@ from broadcaster.web.console.pages import (
     settings_of,
     words_of,
 )
+from broadcaster.web.console.sentences import said, sentences_of
 from broadcaster.web.console.words import language
 from channels.base import channel_class
 
@@ -184,11 +185,9 @@ def save_campaign(request: Request, session: DbSession, actor: Drafter, data: Fi
             with session.begin_nested():  # a refused save leaves nothing behind, and the page is shown again
                 save_form(session, actor, form, settings_of(request))
         except InvalidInput as exc:
-            for where, sentences in problems_by_field(exc.problems).items():
-                for sentence in sentences:
-                    state.fail(where, sentence)
+            _fail_by_field(state, exc, language(request))
         except UserError as exc:
-            state.fail_with(exc)
+            state.fail_with(exc, language(request))
         else:
             return RedirectResponse(f"/compose/{form.campaign}?saved=1", status_code=303)
     return _page(request, session, actor, form, sections, state, status_code=422, data=data)
@@ -208,10 +207,8 @@ def import_campaign_file(request: Request, session: DbSession, actor: Drafter, d
     except UserError as exc:
         form, sections = _blank(session, request)
         state = FormState()
-        for problem in exc.problems if isinstance(exc, InvalidInput) else []:
-            state.fail("import", str(problem))
-        if not state.failed:
-            state.fail("import", str(exc))
+        for sentence in sentences_of(exc, language(request)):
+            state.fail("import", sentence)
         return _page(request, session, actor, form, sections, state, status_code=422)
     form.texts = _texts(session, request, form)
     sections = {channel: form.channels.get(channel, ChannelForm()) for channel in CHANNELS}
@@ -246,9 +243,7 @@ def export_campaign_file(request: Request, session: DbSession, actor: Drafter, d
         try:
             text = export_yaml(form)
         except InvalidInput as exc:
-            for where, sentences in problems_by_field(exc.problems).items():
-                for sentence in sentences:
-                    state.fail(where, sentence)
+            _fail_by_field(state, exc, language(request))
         else:
             name = f"{form.campaign or 'campaign'}.yaml"
             headers = {"Content-Disposition": f'attachment; filename="{name}"'}
@@ -268,13 +263,18 @@ def submit_campaign(request: Request, session: DbSession, actor: Drafter, slug: 
         sections = {channel: form.channels.get(channel, ChannelForm()) for channel in CHANNELS}
         state = FormState()
         if isinstance(exc, InvalidInput):
-            for where, sentences in problems_by_field(exc.problems).items():
-                for sentence in sentences:
-                    state.fail(where, sentence)
+            _fail_by_field(state, exc, language(request))
         else:
-            state.fail_with(exc)
+            state.fail_with(exc, language(request))
         return _page(request, session, actor, form, sections, state, status_code=422)
     return RedirectResponse(f"/compose/{slug}?submitted=1", status_code=303)
+
+
+def _fail_by_field(state: FormState, exc: InvalidInput, lang: str) -> None:
+    """Each problem beside the field it is about, in the console's language."""
+    for where, sentences in problems_by_field(exc.problems).items():
+        for sentence in sentences:
+            state.fail(where, said(sentence, lang))
 
 
 # ---- what htmx asks for as one types -----------------------------------------------------------------------

@@ -27,6 +27,8 @@ from broadcaster.web.console.pages import (
     settings_of,
     words_of,
 )
+from broadcaster.web.console.sentences import said, sentence_of
+from broadcaster.web.console.words import language
 
 router = console_router()
 register_nav(NavItem(60, "directory", "/directory", "directory:read"))
@@ -87,7 +89,9 @@ def stage_import(request: Request, session: DbSession, actor: Manager, data: Fie
             list_name=list_name or None,
         )
     except UserError as exc:
-        form.fail("list_slug" if "list" in str(exc) and kind == "subscribers" else "file", _sentence(exc))
+        form.fail(
+            "list_slug" if "list" in str(exc) and kind == "subscribers" else "file", sentence_of(exc, language(request))
+        )
         # The file stays chosen: the person corrects the form and sends it again without looking for it.
         form.values |= {"kept": staged_imports.keep_upload(actor, settings, content, filename), "kept_name": filename}
         return render(request, "directory.html", {"form": form, "kinds": CSV_KINDS}, status_code=422)
@@ -106,12 +110,6 @@ def _chosen_file(actor: Actor, settings: Settings, data: FormData) -> tuple[str,
         return staged_imports.kept_upload(actor, settings, kept)
     except UserError:
         return None
-
-
-def _sentence(exc: UserError) -> str:
-    if isinstance(exc, InvalidInput):
-        return " ".join(str(problem) for problem in exc.problems)
-    return str(exc)
 
 
 @router.get("/directory/import/{token}", response_class=HTMLResponse)
@@ -202,7 +200,7 @@ def save_entry(request: Request, session: DbSession, actor: Manager, what: str, 
             directory_ops.save_entry(session, actor, kind, values)
     except UserError as exc:
         form = FormState(values=values)
-        form.fail("", _sentence(exc))
+        form.fail("", sentence_of(exc, language(request)))
         return _entry_page(request, what, form, key, status_code=422)
     return RedirectResponse(f"/directory/{what}?saved=1", status_code=303)
 
@@ -228,7 +226,7 @@ def save_subscriber(request: Request, session: DbSession, actor: Manager, slug: 
             directory_ops.save_entry(session, actor, "subscribers", values, list_slug=slug)
     except UserError as exc:
         form = FormState(values=values)
-        form.fail("", _sentence(exc))
+        form.fail("", sentence_of(exc, language(request)))
         return _subscriber_page(request, slug, form, status_code=422)
     return RedirectResponse(f"/directory/lists/{slug}?saved=1", status_code=303)
 
@@ -319,9 +317,9 @@ def save_issuer(request: Request, session: DbSession, actor: Manager, slug: str,
     except UserError as exc:
         form = FormState(values=_profile_values(profile))
         for problem in exc.problems if isinstance(exc, InvalidInput) else []:
-            form.fail(_field_of(problem.where), problem.message[:1].upper() + problem.message[1:] + ".")
+            form.fail(_field_of(problem.where), said(problem.message, language(request)))
         if not isinstance(exc, InvalidInput):
-            form.fail_with(exc)
+            form.fail_with(exc, language(request))
         return render(request, "issuer_form.html", {"form": form, "slug": slug, "notice": ""}, status_code=422)
     slug = profile["issuer"]
     if directory_ops.numbers_proposal(session, actor, slug) is not None:  # numbers changed: a second person decides

@@ -18,6 +18,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from broadcaster.errors import NotFound, PermissionDenied, UserError
 from broadcaster.web.console.pages import CsrfRefused, LoginNeeded, StationOnly, render, words_of
+from broadcaster.web.console.sentences import sentence_of
+from broadcaster.web.console.words import language
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Request, Exception], Response | Awaitable[Response]]
@@ -61,7 +63,7 @@ def _permission_page(request: Request, exc: PermissionDenied) -> Response:
     if exc.permission is not None and actor is not None:
         message = words["forbidden"].format(login=actor.login, permission=exc.permission)
     else:
-        message = str(exc)
+        message = sentence_of(exc, language(request))
     return _page(request, words["forbidden_title"], message, 403)
 
 
@@ -75,12 +77,13 @@ def install(app: FastAPI) -> None:
     def user_error(request: Request, exc: Exception) -> Response | Awaitable[Response]:
         if not is_page_request(request):
             return previous[UserError](request, exc)
+        assert isinstance(exc, UserError)
         words = words_of(request)
         if isinstance(exc, PermissionDenied):
             return _permission_page(request, exc)
         if isinstance(exc, NotFound):
-            return _page(request, words["not_found_title"], str(exc), 404)
-        return _page(request, words["error_title"], str(exc), 400)
+            return _page(request, words["not_found_title"], sentence_of(exc, language(request)), 404)
+        return _page(request, words["error_title"], sentence_of(exc, language(request)), 400)
 
     def http_error(request: Request, exc: Exception) -> Response | Awaitable[Response]:
         assert isinstance(exc, StarletteHTTPException)

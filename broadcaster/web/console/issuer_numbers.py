@@ -15,7 +15,7 @@ from broadcaster.errors import UserError
 from broadcaster.operations import directory as directory_ops
 from broadcaster.web.auth import DbSession
 from broadcaster.web.console.pages import FormState, console_router, page_for, render
-from broadcaster.web.console.words import WORDS
+from broadcaster.web.console.words import WORDS, language
 
 router = console_router()
 Reader = Annotated[Actor, Depends(page_for("directory:read"))]
@@ -96,7 +96,7 @@ def decide(
             directory_ops.decide_numbers(session, actor, slug, decision == "approve")
     except UserError as exc:
         form = FormState()
-        form.fail_with(exc)
+        form.fail_with(exc, language(request))
         return _page(request, session, actor, slug, form, 409)
     done = "approved" if decision == "approve" else "rejected"
     return RedirectResponse(f"/directory/issuers/{slug}/numbers?done={done}", status_code=303)

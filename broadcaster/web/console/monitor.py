@@ -23,6 +23,7 @@ from broadcaster.operations.calendar import feed_link, rotate_feed_link
 from broadcaster.operations.monitoring import campaign_monitor
 from broadcaster.web.auth import DbSession
 from broadcaster.web.console.pages import FormState, console_router, page_for, render, settings_of, words_of
+from broadcaster.web.console.sentences import sentence_of
 from broadcaster.web.console.words import language
 
 router = console_router()
@@ -74,7 +75,7 @@ def deliveries_search(request: Request, session: DbSession, actor: Reader, slug:
         try:
             found = sending.find_deliveries(session, actor, slug, address)
         except UserError as exc:
-            search.fail("address", str(exc)[:1].upper() + str(exc)[1:] + ".")
+            search.fail("address", sentence_of(exc, language(request)))
     context = {"detail": detail, "slug": slug, "search": search, "found": found}
     return render(request, "deliveries.html", context, status_code=422 if search.failed else 200)
 
@@ -120,8 +121,7 @@ def channel_action(
                 else:
                     sending.send_now(session, actor, slug, channel, settings, test=action == "send-test")
         except UserError as exc:
-            text = str(exc)
-            form.fail(field, text[:1].upper() + text[1:] + ("" if text.endswith(".") else "."))
+            form.fail(field, sentence_of(exc, language(request)))
     if not form.failed:
         return RedirectResponse(f"/campaigns/{slug}/monitor?done={action}", status_code=303)
     context = _page_context(request, session, actor, slug) | {"form": form, "failed_channel": channel}

@@ -28,7 +28,7 @@ from broadcaster.settings import Settings
 from broadcaster.web.assets import asset_url
 from broadcaster.web.auth import DbSession, client_address, commit_before_answering
 from broadcaster.web.console import sessions
-from broadcaster.web.console.sentences import in_language
+from broadcaster.web.console.sentences import in_language, said, sentence_of
 from broadcaster.web.console.words import LANG_COOKIE, WORDS, Dates, language
 
 HERE = Path(__file__).resolve().parent
@@ -52,6 +52,7 @@ def readable(value: Any) -> str:
 
 templates.env.filters["readable"] = readable
 templates.env.filters["in_language"] = in_language
+templates.env.filters["said"] = said
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -192,7 +193,7 @@ class FormState:
         if form.failed:
             return render(request, "page.html", {"form": form}, status_code=422)
 
-    `fail_with(exc, where_to_field)` turns a UserError (an InvalidInput lists every problem with its
+    `fail_with(exc, lang, where_to_field)` turns a UserError (an InvalidInput lists every problem with its
     field path) into sentences beside the fields; what matches no field goes to the form's top (`""`).
     """
 
@@ -209,15 +210,12 @@ class FormState:
         else:
             self.errors[name] = sentence
 
-    def fail_with(self, exc: UserError, where_to_field: Callable[[str], str | None] = lambda where: None) -> None:
+    def fail_with(
+        self, exc: UserError, lang: str, where_to_field: Callable[[str], str | None] = lambda where: None
+    ) -> None:
+        """Each of the refusal's sentences, in `lang`, beside its field."""
         if isinstance(exc, InvalidInput):
             for problem in exc.problems:
-                self.fail(where_to_field(problem.where) or "", _capitalised(str(problem)))
+                self.fail(where_to_field(problem.where) or "", said(str(problem), lang))
         else:
-            self.fail("", _capitalised(str(exc)))
-
-
-def _capitalised(text: str) -> str:
-    text = text.strip()
-    text = text[:1].upper() + text[1:]
-    return text if text.endswith((".", "?", "!")) else text + "."
+            self.fail("", sentence_of(exc, lang))

@@ -28,7 +28,8 @@ from broadcaster.web.console.pages import (
     render,
     settings_of,
 )
-from broadcaster.web.console.words import WORDS
+from broadcaster.web.console.sentences import sentence_of
+from broadcaster.web.console.words import WORDS, language
 
 router = console_router()
 register_nav(NavItem(85, "tokens", "/tokens"))
@@ -143,7 +144,7 @@ def revoke(
             operations.revoke_token(session, actor, token_id, settings_of(request).clock.now())
     except UserError as exc:
         form = FormState(values={"account": account})
-        form.fail("", str(exc)[:1].upper() + str(exc)[1:] + ".")
+        form.fail("", sentence_of(exc, language(request)))
         return _page(request, session, actor, account, form, 404)
     query = {"done": str(token_id)} | ({"account": account} if account else {})
     return RedirectResponse(f"/tokens?{urlencode(query)}", status_code=303)

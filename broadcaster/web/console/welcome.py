@@ -14,6 +14,7 @@ from broadcaster.errors import UserError
 from broadcaster.setup_folder import finish_welcome, welcomed_account
 from broadcaster.web.auth import DbSession
 from broadcaster.web.console.pages import FormState, console_router, render, words_of
+from broadcaster.web.console.words import language
 
 router = console_router()
 
@@ -57,7 +58,7 @@ def choose_password(
             with session.begin_nested():
                 finish_welcome(session, secret, token, password, _now(request))
         except UserError as exc:
-            form.fail_with(exc)
+            form.fail_with(exc, language(request))
     if form.failed:
         return render(request, "welcome.html", {"form": form, "login": account.login}, status_code=422)
     return RedirectResponse("/login?welcomed=1", status_code=303)
