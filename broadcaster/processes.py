@@ -106,6 +106,7 @@ def run_workers(
     ]
     for thread in threads:
         thread.start()
+    log.info("working on %s", ", ".join(channels))  # from here a stop signal finishes in-flight sends first
     while any(thread.is_alive() for thread in threads):
         for thread in threads:
             thread.join(timeout=0.5)

@@ -14,6 +14,7 @@ the same dry run, before and after confirming.
 from __future__ import annotations
 
 import json
+import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,11 +65,21 @@ def _folder(settings: Settings) -> Path:
 
 
 def _forget_old(folder: Path) -> None:
-    # File times are the system's own, so the age is measured on the system clock too.
     limit = system_now().timestamp() - KEPT_SECONDS
     for path in folder.iterdir():
         if path.stat().st_mtime < limit:
             path.unlink(missing_ok=True)
+
+
+def _kept(path: Path, content: bytes | str) -> None:
+    """Write a staged file and stamp it with the same clock `_forget_old` ages it by, so that its age never
+    depends on whose clock wrote the stamp (a clock set apart from the file system's would forget it at once)."""
+    if isinstance(content, str):
+        path.write_text(content, encoding="utf-8")
+    else:
+        path.write_bytes(content)
+    stamp = system_now().timestamp()
+    os.utime(path, (stamp, stamp))
 
 
 def _columns(kind: str) -> Columns:
@@ -132,9 +143,9 @@ def stage_upload(
     folder = _folder(settings)
     _forget_old(folder)
     token = secrets.token_hex(_TOKEN_LENGTH // 2)
-    (folder / f"{token}.csv").write_bytes(content)
+    _kept(folder / f"{token}.csv", content)
     about = {"account": actor.login, "kind": kind, "filename": filename, "list": list_slug, "list_name": list_name}
-    (folder / f"{token}.json").write_text(json.dumps(about, ensure_ascii=False), encoding="utf-8")
+    _kept(folder / f"{token}.json", json.dumps(about, ensure_ascii=False))
     return Staged(token, kind, report.source, list_slug, list_name, report, header, rows, hopeless)
 
 
@@ -200,9 +211,9 @@ def keep_upload(actor: Actor, settings: Settings, content: bytes, filename: str)
     folder = _folder(settings)
     _forget_old(folder)
     token = secrets.token_hex(_TOKEN_LENGTH // 2)
-    (folder / f"{token}{_KEPT_SUFFIX}").write_bytes(content)
+    _kept(folder / f"{token}{_KEPT_SUFFIX}", content)
     about = {"account": actor.login, "filename": filename}
-    (folder / f"{token}{_KEPT_SUFFIX}.json").write_text(json.dumps(about, ensure_ascii=False), encoding="utf-8")
+    _kept(folder / f"{token}{_KEPT_SUFFIX}.json", json.dumps(about, ensure_ascii=False))
     return token
 
 

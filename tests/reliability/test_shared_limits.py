@@ -56,6 +56,10 @@ def start_worker(settings: Settings, gateway: Gateway, tmp_path: Path, index: in
     )
 
 
+def working(tmp_path: Path, index: int) -> bool:
+    return "working on sms" in (tmp_path / f"worker-{index}.log").read_text(encoding="utf-8", errors="replace")
+
+
 def settled(sessions: sessionmaker[Session]) -> bool:
     """Every delivery sent, or held by the cap until tomorrow."""
     tomorrow = system_now() + timedelta(hours=12)
@@ -79,14 +83,16 @@ def test_four_worker_processes_send_no_number_more_than_its_daily_cap(
     sms = {"to": ["list:bulk"], **SMS, "schedule": [{"at": local(now, settings)}]}
     for index in range(CAMPAIGNS):
         campaign(shipped, settings, {"sms": sms}, slug=f"nhac-lan-{index}", sendable_since=now - timedelta(hours=1))
-    with transaction(shipped) as session:
-        catch_up(session, settings, now + timedelta(seconds=1))
 
     # Three numbers, eight campaigns: concurrent claims hold rows for the same number (without counting
     # other workers' claims in flight, one number got 7); a slow gateway keeps them in flight.
     with Gateway(Faults(delay=0.05), honour_ids=False) as gateway:
         workers = [start_worker(settings, gateway, tmp_path, index) for index in range(WORKERS)]
         try:
+            # Every worker is at work before the deliveries exist, so all four compete for them.
+            wait_for(lambda: all(working(tmp_path, index) for index in range(WORKERS)), 120, "the workers to start")
+            with transaction(shipped) as session:
+                catch_up(session, settings, now + timedelta(seconds=1))
             wait_for(lambda: settled(shipped), 120, "the workers to settle every delivery")
         finally:
             for worker in workers:
