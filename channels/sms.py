@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from broadcaster.clock import Clock
 from broadcaster.text import plain_sms_text, sms_info
@@ -21,43 +20,12 @@ from channels.sms_dialects.esms import EsmsDialect
 from channels.sms_dialects.file import FileDialect
 from channels.sms_dialects.generic_json import GenericJsonDialect
 from channels.sms_dialects.speedsms import SpeedSmsDialect
+from channels.sms_options import SmsOptions
 
+# The settings name the dialect (`sms_options.DIALECT_NEEDS`); these are the classes that speak each.
 DIALECTS: dict[str, type[Dialect]] = {
     dialect.name: dialect for dialect in (FileDialect, EsmsDialect, SpeedSmsDialect, GenericJsonDialect)
 }
-_NEEDS = {
-    "esms": ("api_key", "secret_key", "brandname"),
-    "speedsms": ("api_key",),
-    "generic-json": ("url",),
-}
-
-
-class SmsOptions(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="BROADCASTER_SMS_", extra="ignore")
-
-    dialect: str = "file"
-    url: str | None = None
-    api_key: SecretStr | None = None
-    secret_key: SecretStr | None = None
-    brandname: str | None = None
-    sms_type: str | None = None
-    sandbox: bool = False
-    callback_url: str | None = None
-    auth_header: str | None = "Authorization"
-    batch_size: int | None = Field(None, ge=1, le=5000)
-    timeout: float = 20.0
-    connect_timeout: float = 5.0
-    pool_size: int = 10
-
-    @model_validator(mode="after")
-    def _dialect_has_what_it_needs(self) -> SmsOptions:
-        if self.dialect not in DIALECTS:
-            known = ", ".join(DIALECTS)
-            raise ValueError(f"BROADCASTER_SMS_DIALECT '{self.dialect}' is not a known gateway dialect ({known})")
-        for field in _NEEDS.get(self.dialect, ()):
-            if getattr(self, field) in (None, ""):
-                raise ValueError(f"BROADCASTER_SMS_{field.upper()} is not set (the {self.dialect} dialect needs it)")
-        return self
 
 
 class SmsCampaignOptions(BaseModel):
