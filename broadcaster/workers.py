@@ -66,6 +66,7 @@ from channels.base import (
     Recipient,
     Result,
     configured_adapter,
+    facts_from_json,
 )
 
 log = logging.getLogger(__name__)
@@ -501,7 +502,7 @@ class Worker:
             ).all()
         settled = 0
         for row_id, address, name, details, provider_id, look_ups in due:
-            recipient = Recipient(adapter.recipient_kind, address, name or "", details or {})
+            recipient = Recipient(address, facts_from_json(adapter.recipient_kind, details), name or "")
             try:
                 result = adapter.confirm(provider_id or "", recipient)
             except ChannelError as exc:
@@ -660,7 +661,7 @@ class Worker:
             result = by_key.get(item.key) or Result.failed(item.key, "the channel gave no result", retryable=True)
             values = outcome_values(result, row.attempts, self.policy, now, ambiguous=row.ambiguous)
             if result.outcome == Outcome.SCHEDULED:
-                values["due_at"] = confirm_at(item.details.get("publish_at"), now)
+                values["due_at"] = confirm_at(item.fire_at)
             updates.append((row, values))
             self.stats.by_outcome[result.outcome.value] += 1
         # Outcomes are written in groups: one transaction per message would cost more than the send.
@@ -681,12 +682,12 @@ class Worker:
 
     def _bulletin(self, row: Claimed) -> Bulletin:
         composer, fire_at, slot, _ = self._composer(row.occurrence_id)
-        details = {**(row.details or {}), "locale": row.locale}
-        recipient = Recipient(composer.adapter.recipient_kind, row.address, row.name or "", details)
+        facts = facts_from_json(composer.adapter.recipient_kind, row.details)
+        recipient = Recipient(row.address, facts, row.name or "", row.locale)
         key = delivery_key(row.occurrence_id, row.address, self.installation)
         bulletin = composer.compose(key, recipient, fire_at, slot, row.attempts)
         # Whether an earlier attempt went unanswered: an adapter that looks before posting again needs it.
-        return replace(bulletin, details={**bulletin.details, "ambiguous": row.ambiguous})
+        return replace(bulletin, unanswered_before=row.ambiguous)
 
     def _composer(self, occurrence_id: int) -> tuple[SendingComposer, datetime, str | None, int]:
         """Templates are compiled once per occurrence and approved version, and kept for the fan-out;
@@ -749,9 +750,9 @@ class Worker:
         return allowed
 
 
-def confirm_at(publish_at: Any, now: datetime) -> datetime:
+def confirm_at(publish_at: datetime) -> datetime:
     """When to ask whether a scheduled message went out: a minute after its time."""
-    return (publish_at if isinstance(publish_at, datetime) else now) + timedelta(minutes=1)
+    return publish_at + timedelta(minutes=1)
 
 
 def _approved_versions(session: Session, occurrence_ids: set[int]) -> dict[int, int | None]:

@@ -9,11 +9,12 @@ from __future__ import annotations
 import enum
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
+from datetime import date, datetime
 from functools import lru_cache
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 from pydantic_settings import BaseSettings
@@ -49,24 +50,158 @@ class Outcome(enum.StrEnum):
     FAILED = "failed"  # did not go out; `retryable` says whether trying again may help
 
 
+# ---- what an adapter is given: typed, so that a misspelt fact is an error mypy reports ---------------------
+
+
+@dataclass(frozen=True)
+class AgencyFacts:
+    """What the directory says of an agency (one of its addresses is the recipient)."""
+
+    kind: ClassVar[RecipientKind] = RecipientKind.AGENCY
+    key: str = ""
+    groups: tuple[str, ...] = ()
+    area: str | None = None
+    name_en: str | None = None  # the name English letters use
+
+
+@dataclass(frozen=True)
+class SubscriberFacts:
+    """What the directory says of a subscriber's number."""
+
+    kind: ClassVar[RecipientKind] = RecipientKind.SUBSCRIBER
+    area: str | None = None
+    opted_out: bool = False
+    opted_out_on: date | None = None
+    outside_areas: bool = False  # reached although outside the campaign's areas (a preview may include them)
+
+
+@dataclass(frozen=True)
+class StationFacts:
+    """What the directory says of a radio station."""
+
+    kind: ClassVar[RecipientKind] = RecipientKind.STATION
+    folder: str = ""  # its folder inside the radio root; empty: named after the station
+    slots: Mapping[str, str] = field(default_factory=dict)  # slot name → local time, "05:30"
+    locales: tuple[str, ...] = ()  # the languages it airs, the first its own
+    area: str | None = None
+
+
+@dataclass(frozen=True)
+class PageFacts:
+    """What the directory says of a Facebook page (its page id is the recipient's address)."""
+
+    kind: ClassVar[RecipientKind] = RecipientKind.PAGE
+    slug: str = ""
+    token_secret: str = ""  # the environment variable holding the page's token, BROADCASTER_FACEBOOK_TOKEN_…
+    name_en: str | None = None
+
+
+RecipientFacts = AgencyFacts | SubscriberFacts | StationFacts | PageFacts
+FACTS: dict[RecipientKind, type[RecipientFacts]] = {
+    facts.kind: facts for facts in (AgencyFacts, SubscriberFacts, StationFacts, PageFacts)
+}
+_Facts = TypeVar("_Facts", AgencyFacts, SubscriberFacts, StationFacts, PageFacts)
+
+
+def facts_from_json(kind: RecipientKind, stored: Mapping[str, Any] | None) -> RecipientFacts:
+    """A recipient's facts as a delivery row keeps them (JSON); keys this version does not know are left."""
+    facts = FACTS[kind]
+    known = {item.name: item for item in fields(facts)}
+    values: dict[str, Any] = {}
+    for name, value in (stored or {}).items():
+        if name not in known or value is None:
+            continue
+        if isinstance(value, list):
+            value = tuple(value)
+        elif name == "opted_out_on" and isinstance(value, str):
+            value = date.fromisoformat(value)
+        values[name] = value
+    return facts(**values)
+
+
+def facts_to_json(facts: RecipientFacts) -> dict[str, Any]:
+    """The facts a delivery row keeps, as JSON (what `facts_from_json` reads back); unknowns left out."""
+    values = asdict(facts)
+    return {
+        name: value.isoformat() if isinstance(value, date) else list(value) if isinstance(value, tuple) else value
+        for name, value in values.items()
+        if value is not None
+    }
+
+
 @dataclass(frozen=True)
 class Recipient:
-    kind: RecipientKind
     address: str  # e-mail, E.164 phone, station slug or page id
+    facts: RecipientFacts  # what the directory says of it, by kind
     name: str = ""
-    details: Mapping[str, Any] = field(default_factory=dict)
+    locale: str | None = None  # the language it gets, where the directory or the delivery says
+
+    @property
+    def kind(self) -> RecipientKind:
+        return self.facts.kind
+
+    @property
+    def station(self) -> StationFacts:
+        return self._facts(StationFacts)
+
+    @property
+    def page(self) -> PageFacts:
+        return self._facts(PageFacts)
+
+    @property
+    def slots(self) -> Mapping[str, str]:
+        """A station's slot times; other recipients have none."""
+        return self.facts.slots if isinstance(self.facts, StationFacts) else {}
+
+    def _facts(self, wanted: type[_Facts]) -> _Facts:
+        if not isinstance(self.facts, wanted):
+            raise TypeError(f"a {self.kind} recipient has no {wanted.kind} facts")
+        return self.facts
+
+
+@dataclass(frozen=True)
+class Letter:
+    """The campaign's document and who issues it: a letter's From, number and date, a script's properties."""
+
+    issuer: str  # the issuer's slug
+    sender_name: str  # the issuing body in the bulletin's language
+    sender_email: str | None  # its address, a letter's Reply-To where the settings give none
+    number: str  # the document's number, "881/STTTT-TTr" (with its date, it names the letter's PDF)
+    subject: str
+    dated: date | None
+
+
+@dataclass(frozen=True)
+class Script:
+    """What reading a bulletin aloud needs."""
+
+    slot: str | None  # the station slot it airs in ("morning"), None outside slot rules
+    reading_rate: float  # syllables per second, for its reading time and draft audio
+    region: str  # the accent of the draft audio's voice: "south", "north"…
 
 
 @dataclass(frozen=True)
 class Bulletin:
-    """One rendered bulletin for one recipient. `key` is the delivery's idempotency key."""
+    """One rendered bulletin for one recipient. `key` is the delivery's idempotency key.
+
+    The parts shared by every recipient of one moment and language (`options`, `letter`, `script`) are built
+    once by the core and shared by reference.
+    """
 
     key: str
     recipient: Recipient
     parts: Mapping[str, str]  # rendered template parts by name: "txt", "html", "subject"…
     campaign: str
-    priority: str = "ordinary"
-    details: Mapping[str, Any] = field(default_factory=dict)  # slot, reading time, image, fire time…
+    priority: str
+    locale: str
+    fire_at: datetime  # the occurrence's time: when a script airs, when a scheduled post is published
+    options: BaseModel  # this channel's campaign options, validated (the adapter's `CampaignOptions`)
+    letter: Letter
+    script: Script
+    content_dir: Path  # the content folder, where a campaign's pictures are
+    attempt: int = 1  # the delivery's attempt this is, from 1
+    # Whether an earlier attempt may have reached the provider unanswered; None where the core does not know.
+    unanswered_before: bool | None = None
 
 
 @dataclass(frozen=True)

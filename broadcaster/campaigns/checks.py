@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -91,7 +92,7 @@ def _sample_moment(spec: CampaignSpec, channel: ChannelSpec, recipient: Recipien
         return local(rule.at, zone)
     if isinstance(rule, CronRule):
         return first_cron_fire(rule, spec, zone) or datetime.combine(spec.valid.starts, time(8), zone)
-    slot_time = recipient.details.get("slots", {}).get(rule.slots[0], "08:00")
+    slot_time = recipient.slots.get(rule.slots[0], "08:00")
     return datetime.combine(rule.starts or spec.valid.starts, time.fromisoformat(slot_time), zone)
 
 
@@ -149,12 +150,7 @@ def check_renderings(
         for locale, recipient in _samples(session, spoken.adapter, channel, view.locales, settings.today()):
             moment = _sample_moment(spec, channel, recipient, settings)
             slot = channel.schedule[0].slots[0] if isinstance(channel.schedule[0], SlotsRule) else None
-            sample = Recipient(
-                recipient.kind,
-                recipient.address,
-                recipient.name,
-                {**recipient.details, "locale": locale, "locales": [locale]},
-            )
+            sample = replace(recipient, locale=locale)
             try:
                 read_aloud = spoken.compose("check", sample, moment, slot)
                 bulletin = digits.compose("check", sample, moment, slot)
@@ -221,7 +217,7 @@ def _first_two_fires(rule: CronRule, spec: CampaignSpec, settings: Settings) -> 
 def _renders_alike(composer: Composer, samples: list[tuple[str, Recipient]], fires: list[datetime]) -> str | None:
     """The first locale whose text is the same at both fire times, or None."""
     for locale, recipient in samples:
-        sample = Recipient(recipient.kind, recipient.address, recipient.name, {**recipient.details, "locale": locale})
+        sample = replace(recipient, locale=locale)
         try:
             first, second = (composer.compose("check", sample, fire).parts.get("txt", "") for fire in fires)
         except TemplateProblem:

@@ -8,7 +8,7 @@ so what the page promises is what happens.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from typing import Any
 
@@ -43,7 +43,7 @@ from broadcaster.sandbox import TextsLoader
 from broadcaster.settings import Settings
 from broadcaster.text import SmsInfo, plain_sms_text, sms_info
 from broadcaster.timetable_choices import RuleChoice, describe, weekday_name
-from channels.base import Recipient, RecipientKind, channel_class
+from channels.base import FACTS, Recipient, RecipientKind, channel_class
 from channels.radio import RadioChannel
 
 NEXT_FIRES = 10
@@ -221,11 +221,8 @@ def _sample(session: Session, kind: RecipientKind, audience: list[str], locale: 
             continue
     valid = [selector for selector in selectors if selector.kind == kind and missing(session, selector) is None]
     for found in recipients(session, kind, valid, [], today) if valid else iter(()):
-        return Recipient(
-            found.kind, found.address, found.name, {**found.details, "locale": locale, "locales": [locale]}
-        )
-    sample: dict[str, Any] = {"locale": locale, "locales": [locale], "slots": {}}
-    return Recipient(kind, "", "Người nhận mẫu" if locale == "vi" else "Sample recipient", sample)
+        return replace(found, locale=locale)
+    return Recipient("", FACTS[kind](), "Người nhận mẫu" if locale == "vi" else "Sample recipient", locale)
 
 
 @dataclass
@@ -266,8 +263,8 @@ def _made(
         else None
     )
     moment = sample_moment(form, settings)
-    if slot and slot in recipient.details.get("slots", {}):
-        moment = datetime.combine(moment.date(), time.fromisoformat(recipient.details["slots"][slot]), settings.zone)
+    if slot and slot in recipient.slots:
+        moment = datetime.combine(moment.date(), time.fromisoformat(recipient.slots[slot]), settings.zone)
     links = {"verification_url": settings.warning_page_url(view.slug)} if adapter.default_limits.links_allowed else {}
 
     def composer(digits: bool, channel_options: dict[str, Any] | None = None) -> Composer:
