@@ -61,9 +61,11 @@ from channels.base import (
     Bulletin,
     ChannelAdapter,
     ChannelError,
+    ConfirmsPosts,
     Outcome,
     PermanentError,
     Recipient,
+    ReportsDelivery,
     Result,
     configured_adapter,
     facts_from_json,
@@ -422,7 +424,7 @@ class Worker:
         with sessions() as session:
             self.installation = installation_id(session)
         for channel, adapter in self.adapters.items():
-            if adapter.reports_delivery:
+            if isinstance(adapter, ReportsDelivery) and adapter.reports_delivery:
                 adapter.report_url = report_url(settings, self.installation, channel)
         # occurrence → its composer, fire time, slot and the version number it renders
         self.composers: OrderedDict[int, tuple[SendingComposer, datetime, str | None, int]] = OrderedDict()
@@ -483,7 +485,7 @@ class Worker:
         """Ask the provider about scheduled messages whose time has come: published (sent), gone
         (rejected), or not yet (asked again later). Returns how many were settled."""
         adapter = self.adapters[channel]
-        if not adapter.schedules:
+        if not isinstance(adapter, ConfirmsPosts):
             return 0  # nothing of this channel is ever scheduled: no query over its (many) rows
         now = self.settings.clock.now()
         with self.sessions() as session:

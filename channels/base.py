@@ -14,7 +14,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 from pydantic_settings import BaseSettings
@@ -308,11 +308,14 @@ class NoCampaignOptions(BaseModel):
 
 
 class ChannelAdapter(ABC):
-    """Base of every adapter.
+    """Base of every adapter: what the core asks of every channel.
 
     Subclasses set `name`, `recipient_kind`, `default_limits`, `Options` (settings read from the
     environment, secrets as `SecretStr`) and `CampaignOptions` (per-campaign options allowed in
-    a campaign file's channel section), and implement `send`.
+    a campaign file's channel section), and implement `send`. What only some channels can do is a small
+    protocol of its own below (`ReportsDelivery`, `LooksUpReports`, `ConfirmsPosts`, `SchedulesAhead`,
+    `ChecksRecipients`, `ChecksReadAloud`): an adapter has it by having its members, and the core asks
+    with isinstance (issubclass for an adapter's class) before it calls one.
     """
 
     name: ClassVar[str]
@@ -320,8 +323,6 @@ class ChannelAdapter(ABC):
     default_limits: ClassVar[Limits] = Limits()
     # The provider refuses a message whose text is the same as an earlier one (Facebook's error 506).
     refuses_repeats: ClassVar[bool] = False
-    # The adapter may hand a message over to go out later (Outcome.SCHEDULED), and `confirm` it after.
-    schedules: ClassVar[bool] = False
     Options: ClassVar[type[BaseSettings]]
     CampaignOptions: ClassVar[type[BaseModel]] = NoCampaignOptions
 
@@ -340,38 +341,6 @@ class ChannelAdapter(ABC):
 
     def close(self) -> None:  # noqa: B027
         """Release connections. Safe to call more than once."""
-
-    def confirm(self, provider_id: str, recipient: Recipient) -> Result | None:
-        """What became of a message this adapter handed over as SCHEDULED, once its time has come: its
-        final result, or None while it is still waiting. Raise `ChannelError` when the provider cannot say."""
-        return None
-
-    @classmethod
-    def schedules_ahead(cls, campaign_options: Mapping[str, Any]) -> bool:
-        """Whether a campaign with these options hands its messages over ahead of their time (a scheduled post)."""
-        return False
-
-    report_url: str | None = None  # where a provider that reports delivery calls back (set by the worker)
-
-    @property
-    def reports_delivery(self) -> bool:
-        """Whether this configured adapter tells its provider, with each message, where to send delivery
-        reports (`report_url`, set by the worker)."""
-        return False
-
-    @property
-    def looks_up_reports(self) -> bool:
-        """Whether `look_up_report` can ask this configured adapter's provider anything."""
-        return False
-
-    def look_up_report(self, provider_id: str, address: str) -> Report | None:
-        """Ask the provider what became of an accepted message; None when it cannot say (yet), or when
-        this adapter has no look-up. Raise ChannelError when the provider could not be asked."""
-        return None
-
-    def check_recipient(self, recipient: Recipient) -> str | None:
-        """A sentence when this adapter could not send to the recipient as configured (checked at start-up)."""
-        return None
 
     @abstractmethod
     def send(self, batch: Sequence[Bulletin]) -> list[Result]:
@@ -395,17 +364,86 @@ class ChannelAdapter(ABC):
             return [f"the {cls.name} text is {len(text)} characters, over the limit of {limit}"]
         return []
 
-    @classmethod
-    def check_read_aloud(cls, parts: Mapping[str, str]) -> list[str]:
-        """Problems with a bulletin as it will be read aloud (numbers in words); only channels read aloud have any."""
-        return []
-
     def __enter__(self) -> ChannelAdapter:
         self.open()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+# ---- what only some adapters can do ------------------------------------------------------------------
+
+
+@runtime_checkable
+class ReportsDelivery(Protocol):
+    """Its provider calls back with delivery reports, at an address sent with each message (eSMS)."""
+
+    report_url: str | None  # where the provider calls back; set by the worker
+
+    @property
+    def reports_delivery(self) -> bool:
+        """Whether this configured adapter names `report_url` to its provider (an SMS gateway's dialect says)."""
+        ...
+
+
+@runtime_checkable
+class LooksUpReports(Protocol):
+    """Its provider can be asked what became of an accepted message (the report pull)."""
+
+    @property
+    def looks_up_reports(self) -> bool:
+        """Whether this configured adapter's provider can be asked anything (an SMS gateway's dialect says)."""
+        ...
+
+    def look_up_report(self, provider_id: str, address: str) -> Report | None:
+        """What the provider says now about an accepted message; None when it cannot say (yet). Raise
+        ChannelError when the provider could not be asked."""
+        ...
+
+
+@runtime_checkable
+class ConfirmsPosts(Protocol):
+    """It hands messages over to go out at a set time (Outcome.SCHEDULED) and learns afterwards whether they did."""
+
+    def confirm(self, provider_id: str, recipient: Recipient) -> Result | None:
+        """What became of a message handed over as SCHEDULED, once its time has come: its final result, or
+        None while it is still waiting. Raise `ChannelError` when the provider cannot say."""
+        ...
+
+
+@runtime_checkable
+class SchedulesAhead(Protocol):
+    """Some campaigns hand their messages over before their time (a scheduled post)."""
+
+    @classmethod
+    def schedules_ahead(cls, campaign_options: Mapping[str, Any]) -> bool:
+        """Whether a campaign with these options hands its messages over ahead of their time."""
+        ...
+
+
+@runtime_checkable
+class ChecksRecipients(Protocol):
+    """It can say, before sending, that a recipient cannot be reached as configured."""
+
+    def check_recipient(self, recipient: Recipient) -> str | None:
+        """A sentence when this adapter could not send to the recipient as configured."""
+        ...
+
+
+@runtime_checkable
+class ChecksReadAloud(Protocol):
+    """Its bulletins are read aloud, so their texts are checked as an announcer reads them."""
+
+    @classmethod
+    def check_read_aloud(cls, parts: Mapping[str, str]) -> list[str]:
+        """Problems with a bulletin as it will be read aloud (numbers in words), one sentence each."""
+        ...
+
+
+def read_aloud_problems(adapter: type[ChannelAdapter], parts: Mapping[str, str]) -> list[str]:
+    """A channel's read-aloud problems with a bulletin; none for a channel that is not read aloud."""
+    return adapter.check_read_aloud(parts) if issubclass(adapter, ChecksReadAloud) else []
 
 
 @lru_cache(maxsize=1)

@@ -107,11 +107,13 @@ class FacebookCampaignOptions(BaseModel):
 
 
 class FacebookChannel(ChannelAdapter):
+    """Posts to pages. Besides: confirms scheduled posts after their time (`ConfirmsPosts`), hands a scheduled
+    campaign's posts over ahead (`SchedulesAhead`) and checks each page's token variable (`ChecksRecipients`)."""
+
     name = "facebook"
     recipient_kind = RecipientKind.PAGE
     default_limits = Limits(max_batch=1, max_length=MAX_POST_LENGTH, rate_per_second=0.5, links_allowed=True)
     refuses_repeats = True
-    schedules = True
     Options = FacebookOptions
     CampaignOptions = FacebookCampaignOptions
 

@@ -42,6 +42,7 @@ class SmsChannel(ChannelAdapter):
     CampaignOptions = SmsCampaignOptions
 
     options: SmsOptions
+    report_url: str | None = None  # where the gateway calls back with delivery reports (set by the worker)
 
     def __init__(self, options: SmsOptions, *, output_dir: Path, clock: Clock | None = None) -> None:
         super().__init__(options, output_dir=output_dir, clock=clock)
@@ -94,13 +95,16 @@ class SmsChannel(ChannelAdapter):
 
     @property
     def reports_delivery(self) -> bool:
+        """Whether each message names `report_url` to the gateway (eSMS does; others are told once, on their side)."""
         return self.dialect.names_report_url
 
     @property
     def looks_up_reports(self) -> bool:
+        """Whether the dialect can ask the gateway about a message (eSMS can)."""
         return self.dialect.looks_up
 
     def look_up_report(self, provider_id: str, address: str) -> Report | None:
+        """What the gateway says now about an accepted message; None when the dialect has no look-up."""
         return self.dialect.look_up(provider_id, address)
 
     def close(self) -> None:

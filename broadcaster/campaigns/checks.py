@@ -23,7 +23,7 @@ from broadcaster.problems import Problem
 from broadcaster.rendering import RESERVED, CampaignView, Composer, TemplateProblem
 from broadcaster.settings import Settings
 from broadcaster.text import read_phone
-from channels.base import ChannelAdapter, Recipient
+from channels.base import ChannelAdapter, Recipient, read_aloud_problems
 
 _LINK = re.compile(
     r"(?<![@\w.])(?:https?://\S+|www\.\S+|[\w-]+(?:\.[\w-]+)*\.(?:vn|com|net|org|info|xyz|io|me|top|link|ly|cc)\b(?:/\S*)?)",
@@ -159,7 +159,7 @@ def check_renderings(
                 break
             where = f"channels.{name} ({locale}, {recipient.name or recipient.address})"
             found = content_problems(spoken.adapter, bulletin.parts, spoken.options, hotlines, read_aloud.parts)
-            found += spoken.adapter.check_read_aloud(read_aloud.parts)
+            found += read_aloud_problems(spoken.adapter, read_aloud.parts)
             problems += [Problem(where, sentence) for sentence in found]
     unreadable = any(problem.where == "template" for problem in problems)  # then what it uses is unknown
     problems += [

@@ -43,7 +43,7 @@ from broadcaster.sandbox import TextsLoader
 from broadcaster.settings import Settings
 from broadcaster.text import SmsInfo, plain_sms_text, sms_info
 from broadcaster.timetable_choices import RuleChoice, describe, weekday_name
-from channels.base import FACTS, Recipient, RecipientKind, channel_class
+from channels.base import FACTS, Recipient, RecipientKind, channel_class, read_aloud_problems
 from channels.radio import RadioChannel
 
 NEXT_FIRES = 10
@@ -314,7 +314,7 @@ def check_text(
     if channel == "radio":  # asked about beside the announcer's version, a reading each ("đọc là …")
         result.to_decode = RadioChannel.left_to_decode(spoken.parts)
     else:
-        result.problems += adapter.check_read_aloud(spoken.parts)
+        result.problems += read_aloud_problems(adapter, spoken.parts)
     if channel == "sms":
         result.accented, result.unaccented = sms_info(result.rendered), sms_info(plain_sms_text(result.rendered))
         result.sends_unaccented = bool(options.get("unaccented", False))
