@@ -24,7 +24,7 @@ from typing import Any
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from broadcaster.directory import safe_folder
-from broadcaster.errors import UserError
+from broadcaster.errors import ConfigurationError, UserError
 from broadcaster.rendering import reading_seconds
 from broadcaster.speech import AudioMaker, SpeechFailed, speech_backend
 from broadcaster.text import unreadable_words
@@ -155,7 +155,9 @@ class RadioChannel(ChannelAdapter):
                 _place(source, folder / f"{stem}.{suffix}")
             entry["audio"] = {suffix: f"{stem}.{suffix}" for suffix in files} | {"seconds": round(audio.seconds, 1)}
             entry.pop("audio_problem", None)
-        except (SpeechFailed, UserError, OSError) as exc:
+        except (SpeechFailed, UserError, ConfigurationError, OSError) as exc:
+            # A draft only: the script went out whatever became of its reading; the manifest says why there is
+            # none (an engine that fails, or one the settings name that is not installed).
             entry["audio"] = None
             entry["audio_problem"] = str(exc)
         update_manifest(folder, bulletin.recipient.address, entry)
