@@ -16,14 +16,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from itertools import islice
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from broadcaster.campaigns.file import SLUG, OneLine, read_yaml
 from broadcaster.clock import system_now
 from broadcaster.csvfiles import Columns, Row, Table, Upload
 from broadcaster.errors import UserError
@@ -39,10 +38,12 @@ from broadcaster.models import (
     Subscriber,
     SubscriberList,
 )
+from broadcaster.paths import safe_folder
 from broadcaster.phones import PhoneError, normalise_mobile, parse_number
 from broadcaster.problems import InvalidInput, Problem, from_validation_error
 from broadcaster.settings import page_token_problem
 from broadcaster.text import one_line, slugify, strip_diacritics
+from broadcaster.yaml_files import SLUG, OneLine, read_yaml
 
 CHUNK = 2000
 T = TypeVar("T")
@@ -580,16 +581,6 @@ STATION_COLUMNS = Columns(
 )
 # A slot's name is a word of any language ("morning", "sáng", "chiều-2"), then its time.
 _SLOT = re.compile(r"^([^\W_][\w-]*)\s+([01]?\d|2[0-3])[:h]([0-5]\d)$")
-
-
-def safe_folder(folder: str) -> str:
-    """A station's delivery folder, relative to the radio output root; ValueError if it would leave it."""
-    path = PurePosixPath(folder.replace("\\", "/"))
-    if not folder or path.is_absolute() or ".." in path.parts or folder.startswith("~"):
-        raise ValueError(f"folder '{folder}' must be a plain name inside the radio output folder")
-    if any(not re.fullmatch(r"[\w.-]+", part) or part.startswith(".") for part in path.parts):
-        raise ValueError(f"folder '{folder}' may hold only letters, digits, '-', '_' and '.'")
-    return str(path)
 
 
 def parse_slots(cell: str) -> dict[str, str]:
