@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from broadcaster.campaigns.lifecycle import record
+from broadcaster.audit import record
 from broadcaster.clock import system_now
 from broadcaster.errors import NotFound, UserError
 from broadcaster.models import (

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import tzinfo
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
@@ -72,3 +74,31 @@ def cron_trigger(expression: str, zone: tzinfo) -> CronTrigger:
         )
     except ValueError as exc:
         raise ValueError(f"'{expression}' is not a valid cron expression: {exc}") from None
+
+
+def walk(trigger: CronTrigger, after: datetime, until: datetime) -> Iterator[datetime]:
+    """A trigger's fire times in (after, until].
+
+    Steps are taken in absolute time: wall-clock arithmetic on aware datetimes repeats the same
+    instant forever across a DST fall-back. A wall-clock time that the fall-back repeats fires once.
+    """
+    zone = trigger.timezone
+    moment = (after.astimezone(UTC) + timedelta(microseconds=1)).astimezone(zone)
+    previous_wall: datetime | None = None
+    while True:
+        fire: datetime | None = trigger.get_next_fire_time(None, moment)
+        if fire is None or fire > until:
+            return
+        if fire < moment:  # never step backwards, whatever the zone does
+            moment = (moment.astimezone(UTC) + timedelta(minutes=1)).astimezone(zone)
+            continue
+        wall = fire.replace(tzinfo=None)
+        if wall != previous_wall:
+            yield fire
+        previous_wall = wall
+        moment = (fire.astimezone(UTC) + timedelta(seconds=1)).astimezone(zone)
+
+
+def local(moment: datetime, zone: ZoneInfo) -> datetime:
+    """A datetime from a campaign file in the configured zone (naive means local time)."""
+    return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment.astimezone(zone)

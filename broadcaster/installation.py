@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from broadcaster.db import insert_ignoring_duplicates
 from broadcaster.models import Installation
 from broadcaster.settings import Settings
+from broadcaster.signing import signing_secret
 
 # Channels whose providers report delivery back to the project.
 REPORTING_CHANNELS = frozenset({"sms"})
@@ -36,8 +37,6 @@ def installation_id(session: Session) -> str:
 
 def callback_token(settings: Settings, installation: str) -> str:
     """The unguessable path segment delivery reports must carry (128 bits, derived, never stored)."""
-    from broadcaster.web.signing import signing_secret
-
     digest = hmac.new(signing_secret(settings), f"delivery-reports:{installation}".encode(), hashlib.sha256)
     return digest.hexdigest()[:32]
 

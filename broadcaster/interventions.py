@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from broadcaster.campaigns import lifecycle
+from broadcaster import audit
 from broadcaster.db import insert_ignoring_duplicates
 from broadcaster.errors import TransitionRefused, UserError
-from broadcaster.models import Campaign, Delivery, DeliveryState, Occurrence, OccurrenceState
+from broadcaster.models import SENDING_STATUSES, Campaign, Delivery, DeliveryState, Occurrence, OccurrenceState
 from broadcaster.outbox import TEST_SEND, test_audience
 from broadcaster.policy import may_send, retry_refusal
 from broadcaster.settings import Settings
@@ -38,7 +38,7 @@ def send_now(
     With `test`, the occurrence goes to the subscriber lists marked as test instead of the audience
     (SMS only: test lists hold phone numbers); refused when no list is marked."""
     item = next((entry for entry in campaign.channels if entry.channel == channel), None)
-    if campaign.status not in lifecycle.SENDING:
+    if campaign.status not in SENDING_STATUSES:
         raise TransitionRefused(
             f"campaign '{campaign.slug}' is {campaign.status}; only an approved or active campaign can be sent now"
         )
@@ -51,7 +51,7 @@ def send_now(
         _refuse_test_send(session, channel)
     _occurrence(session, campaign, channel, f"{TEST_SEND if test else 'now:'}{now:%Y%m%dT%H%M%S}", now)
     action = "send-test" if test else "send-now"
-    lifecycle.record(session, campaign, who, action, channel=channel, at=now.astimezone(UTC).isoformat())
+    audit.record(session, campaign, who, action, channel=channel, at=now.astimezone(UTC).isoformat())
     return _waiting(session)
 
 
@@ -66,9 +66,7 @@ def send_draft_test(
         raise UserError(f"the draft of campaign '{campaign.slug}' has no {channel} channel (it has {known})")
     _refuse_test_send(session, channel)
     _occurrence(session, campaign, channel, f"{TEST_SEND}draft:{now:%Y%m%dT%H%M%S}", now, content)
-    lifecycle.record(
-        session, campaign, who, "send-test", channel=channel, at=now.astimezone(UTC).isoformat(), draft=True
-    )
+    audit.record(session, campaign, who, "send-test", channel=channel, at=now.astimezone(UTC).isoformat(), draft=True)
     return _waiting(session)
 
 
@@ -117,5 +115,5 @@ def retry_failed(
         .values(state=DeliveryState.PENDING, due_at=now, attempts=0, done_at=None, reason=f"re-queued by {who}")
     )
     count = int(getattr(result, "rowcount", 0) or 0)
-    lifecycle.record(session, campaign, who, "retry", channel=channel or "all", deliveries=count)
+    audit.record(session, campaign, who, "retry", channel=channel or "all", deliveries=count)
     return count

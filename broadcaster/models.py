@@ -82,6 +82,10 @@ class Status(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+# Statuses whose campaigns may send.
+SENDING_STATUSES = frozenset({Status.APPROVED, Status.ACTIVE})
+
+
 class Priority(enum.StrEnum):
     """Circular 39/2020/TT-BTTTT priorities (DOMAIN §9)."""
 

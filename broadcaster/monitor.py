@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from broadcaster.campaigns import lifecycle
 from broadcaster.models import (
+    SENDING_STATUSES,
     Campaign,
     CampaignChannel,
     Delivery,
@@ -107,7 +107,7 @@ def campaign_status(session: Session, settings: Settings, campaign: Campaign, no
                 .limit(3)
             )
         ]
-        if campaign.status in (*lifecycle.SENDING, Status.PAUSED):
+        if campaign.status in (*SENDING_STATUSES, Status.PAUSED):
             status.waiting_for = why_waiting(session, settings, campaign, item, now, status.deliveries["pending"])
         channels.append(status)
     return CampaignStatus(campaign.slug, campaign.status, campaign.priority, channels)

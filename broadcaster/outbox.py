@@ -35,7 +35,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from broadcaster.campaigns import lifecycle
+from broadcaster import audit
 from broadcaster.db import insert_ignoring_duplicates, transaction
 from broadcaster.directory import areas_within
 from broadcaster.directory.audience import (
@@ -158,7 +158,7 @@ class _RowPlan:
         )
         if timing.bypassed_window:
             occurrence.bypassed_window = True
-            lifecycle.record(
+            audit.record(
                 session,
                 campaign,
                 WORKER,

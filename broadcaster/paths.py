@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 
 class OutsideFolder(ValueError):
@@ -47,3 +47,13 @@ def upload_name(filename: str | None, default: str) -> str:
     last = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
     name = _UNSAFE_IN_NAME.sub("_", last).strip()[:200]
     return default if name in ("", ".", "..") else name
+
+
+def safe_folder(folder: str) -> str:
+    """A station's delivery folder, relative to the radio output root; ValueError if it would leave it."""
+    path = PurePosixPath(folder.replace("\\", "/"))
+    if not folder or path.is_absolute() or ".." in path.parts or folder.startswith("~"):
+        raise ValueError(f"folder '{folder}' must be a plain name inside the radio output folder")
+    if any(not re.fullmatch(r"[\w.-]+", part) or part.startswith(".") for part in path.parts):
+        raise ValueError(f"folder '{folder}' may hold only letters, digits, '-', '_' and '.'")
+    return str(path)

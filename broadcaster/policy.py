@@ -16,8 +16,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_
 
-from broadcaster.campaigns import lifecycle
-from broadcaster.models import Campaign, CampaignChannel, OccurrenceState, Status
+from broadcaster.models import SENDING_STATUSES, Campaign, CampaignChannel, OccurrenceState, Status
 from broadcaster.settings import Settings
 from channels.base import SchedulesAhead, channel_class
 
@@ -160,7 +159,7 @@ def outside_validity(settings: Settings, campaign: Campaign, moment: datetime) -
 
 def channel_refusal(campaign: Campaign, channel: CampaignChannel | None) -> str | None:
     """Why this campaign channel may not send at all right now (its status, a pause), or None."""
-    if campaign.status not in lifecycle.SENDING:
+    if campaign.status not in SENDING_STATUSES:
         return f"the campaign is {campaign.status}"
     if channel is None:
         return "the campaign no longer has this channel"
@@ -176,7 +175,7 @@ def may_send(settings: Settings, campaign: Campaign, channel: CampaignChannel | 
 
 def may_send_condition() -> ColumnElement[bool]:
     """`channel_refusal` as a query condition over Campaign joined to its CampaignChannel."""
-    return and_(Campaign.status.in_(lifecycle.SENDING), CampaignChannel.paused.is_(False))
+    return and_(Campaign.status.in_(SENDING_STATUSES), CampaignChannel.paused.is_(False))
 
 
 def retry_refusal(settings: Settings, campaign: Campaign, now: datetime) -> str | None:

@@ -230,13 +230,9 @@ def _spoken(context: Context, value: Any, region: str | None = None) -> str:
 
 @pass_context
 def _reading_time(context: Context, script: str) -> str:
-    seconds = reading_seconds(script, float(context.get("reading_rate", 3.5)))
+    seconds = text.reading_seconds(script, float(context.get("reading_rate", 3.5)))
     minutes, rest = divmod(seconds, 60)
     return f"{minutes} phút {rest:02d} giây" if minutes else f"{rest} giây"
-
-
-def reading_seconds(script: str, syllables_per_second: float) -> int:
-    return round(text.count_syllables(script) / syllables_per_second)
 
 
 def _phone(number: str) -> str:

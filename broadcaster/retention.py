@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import String, cast, delete, literal, select, update
 from sqlalchemy.orm import Session
 
-from broadcaster.campaigns import lifecycle
+from broadcaster import audit
 from broadcaster.models import (
     Area,
     Campaign,
@@ -79,7 +79,7 @@ def erase_old_addresses(session: Session, now: datetime, days: int, actor: str =
     )
     erased = Erased(deliveries, attempts, int(getattr(result, "rowcount", 0) or 0))
     if erased.anything:
-        lifecycle.record(
+        audit.record(
             session,
             None,
             actor,
@@ -164,7 +164,7 @@ def erase_subscriber(session: Session, phone: str, actor: str) -> Erased:
     reports = session.execute(
         update(UnmatchedReport).where(UnmatchedReport.address == phone).values(address=None, raw="")
     )
-    lifecycle.record(
+    audit.record(
         session,
         None,
         actor,

@@ -586,3 +586,7 @@ _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 def count_syllables(text: str) -> int:
     """Vietnamese is written syllable by syllable: each run of letters is one syllable."""
     return len(_WORD.findall(text))
+
+
+def reading_seconds(script: str, syllables_per_second: float) -> int:
+    return round(count_syllables(script) / syllables_per_second)

@@ -25,11 +25,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster import counts
 from broadcaster.campaigns import lifecycle
-from broadcaster.cron import cron_trigger
+from broadcaster.cron import cron_trigger, walk
 from broadcaster.db import insert_ignoring_duplicates, transaction
 from broadcaster.directory.audience import parse_selector, stations_for
-from broadcaster.models import Campaign, Occurrence, Rule, RuleKind, SchedulerState, Status
+from broadcaster.models import SENDING_STATUSES, Campaign, Occurrence, Rule, RuleKind, SchedulerState, Status
 from broadcaster.policy import channel_refusal, fire_decision, hand_over_ahead, validity_over
+from broadcaster.retention import erase_old_addresses
 from broadcaster.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -69,29 +70,6 @@ class Plan:
         yield from walk(self.trigger, lower, upper)
 
 
-def walk(trigger: CronTrigger, after: datetime, until: datetime) -> Iterator[datetime]:
-    """A trigger's fire times in (after, until].
-
-    Steps are taken in absolute time: wall-clock arithmetic on aware datetimes repeats the same
-    instant forever across a DST fall-back. A wall-clock time that the fall-back repeats fires once.
-    """
-    zone = trigger.timezone
-    moment = (after.astimezone(UTC) + timedelta(microseconds=1)).astimezone(zone)
-    previous_wall: datetime | None = None
-    while True:
-        fire: datetime | None = trigger.get_next_fire_time(None, moment)
-        if fire is None or fire > until:
-            return
-        if fire < moment:  # never step backwards, whatever the zone does
-            moment = (moment.astimezone(UTC) + timedelta(minutes=1)).astimezone(zone)
-            continue
-        wall = fire.replace(tzinfo=None)
-        if wall != previous_wall:
-            yield fire
-        previous_wall = wall
-        moment = (fire.astimezone(UTC) + timedelta(seconds=1)).astimezone(zone)
-
-
 def _day_start(day: Any, zone: tzinfo) -> datetime:
     return datetime.combine(day, time(0), zone)
 
@@ -99,7 +77,7 @@ def _day_start(day: Any, zone: tzinfo) -> datetime:
 def plans_for(session: Session, settings: Settings) -> list[Plan]:
     """Every rule of every campaign channel that may send now (approved or active, not paused)."""
     zone = settings.zone
-    campaigns = session.scalars(select(Campaign).where(Campaign.status.in_(lifecycle.SENDING)))
+    campaigns = session.scalars(select(Campaign).where(Campaign.status.in_(SENDING_STATUSES)))
     found: list[Plan] = []
     for campaign in campaigns:
         since = campaign.sendable_since or campaign.updated_at
@@ -198,7 +176,7 @@ def _activate(session: Session, settings: Settings, campaign_id: int) -> None:
 
 
 def _complete_expired(session: Session, settings: Settings, now: datetime) -> None:
-    query = select(Campaign).where(Campaign.status.in_(lifecycle.SENDING))
+    query = select(Campaign).where(Campaign.status.in_(SENDING_STATUSES))
     for campaign in session.scalars(query):
         if not validity_over(settings, campaign.valid_until, now):
             continue
@@ -295,8 +273,6 @@ class Timetable:
 
     def erase_old_addresses(self) -> None:
         """The retention setting applied: addresses of old deliveries erased, audited (`broadcaster.retention`)."""
-        from broadcaster.retention import erase_old_addresses
-
         days = self.settings.retention_days
         if days is None:
             return

@@ -26,8 +26,8 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from broadcaster import audit
 from broadcaster.attempts import record_attempts
-from broadcaster.campaigns import lifecycle
 from broadcaster.campaigns.versions import ContentRefused, NoApprovedVersion, SendingComposer, approved_version
 from broadcaster.db import transaction
 from broadcaster.errors import ConfigurationError, UserError
@@ -358,7 +358,7 @@ def pause_channel(session: Session, occurrence_ids: set[int], channel: str, reas
         for item in campaign.channels:
             if item.channel == channel and not item.paused:
                 item.paused, item.pause_reason = True, reason
-                lifecycle.record(session, campaign, WORKER, "pause-channel", channel=channel, reason=reason)
+                audit.record(session, campaign, WORKER, "pause-channel", channel=channel, reason=reason)
                 paused.append(campaign.slug)
     return paused
 

@@ -11,12 +11,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
+from pydantic import AfterValidator
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from broadcaster.problems import InvalidInput, Problem
+from broadcaster.text import one_line
+
+# The names staff give things (campaigns, issuers, areas): lower-case letters, digits and hyphens.
+SLUG = r"^[a-z0-9][a-z0-9-]*$"
+# A text that goes into an e-mail header or a one-line field: no line break, no control character.
+OneLine = Annotated[str, AfterValidator(one_line)]
 
 MAX_BYTES = 256 * 1024  # a campaign file is a few kilobytes; the shipped letters are under 3 KB
 MAX_VALUES = 20_000  # values in the document once every alias is expanded

@@ -23,11 +23,10 @@ from typing import Any
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from broadcaster.directory import safe_folder
 from broadcaster.errors import ConfigurationError, UserError
-from broadcaster.rendering import reading_seconds
+from broadcaster.paths import safe_folder
 from broadcaster.speech import AudioMaker, SpeechFailed, speech_backend
-from broadcaster.text import unreadable_words
+from broadcaster.text import reading_seconds, unreadable_words
 from channels.base import Bulletin, ChannelAdapter, Limits, Outcome, Recipient, RecipientKind, Result
 from channels.files import safe_name, write_atomically
 

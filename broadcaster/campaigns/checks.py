@@ -14,8 +14,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from broadcaster.campaigns.file import CampaignSpec, ChannelSpec, CronRule, OnceRule, SlotsRule
+from broadcaster.campaigns.file import CampaignSpec, ChannelSpec, CronRule, OnceRule, SlotsRule, first_cron_fire
 from broadcaster.campaigns.texts import has_texts
+from broadcaster.cron import cron_trigger, local, walk
 from broadcaster.directory.audience import parse_selector, recipient_locale, recipients
 from broadcaster.models import Issuer
 from broadcaster.phones import national_digits, same_number
@@ -84,8 +85,6 @@ def content_problems(
 
 
 def _sample_moment(spec: CampaignSpec, channel: ChannelSpec, recipient: Recipient, settings: Settings) -> datetime:
-    from broadcaster.campaigns.store import first_cron_fire, local
-
     zone = settings.zone
     rule = channel.schedule[0]
     if isinstance(rule, OnceRule):
@@ -200,9 +199,6 @@ def repeat_warnings(
 
 
 def _first_two_fires(rule: CronRule, spec: CampaignSpec, settings: Settings) -> list[datetime]:
-    from broadcaster.cron import cron_trigger
-    from broadcaster.timetable import walk
-
     zone = settings.zone
     start = datetime.combine(rule.starts or spec.valid.starts, time(0), zone)
     end = datetime.combine((rule.ends or spec.valid.ends) + timedelta(days=1), time(0), zone)

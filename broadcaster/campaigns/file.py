@@ -26,12 +26,8 @@ from broadcaster.cron import cron_trigger
 from broadcaster.locales import Locale
 from broadcaster.models import Priority
 from broadcaster.problems import TAG_PREFIX, InvalidInput, Problem, from_validation_error
-from broadcaster.text import one_line
-from broadcaster.yaml_files import read_yaml as read_yaml  # where the directory's issuer import finds it
+from broadcaster.yaml_files import SLUG, OneLine, read_yaml
 
-SLUG = r"^[a-z0-9][a-z0-9-]*$"
-# A text that goes into an e-mail header or a one-line field: no line break, no control character.
-OneLine = Annotated[str, AfterValidator(one_line)]
 # Dates a campaign may name: wide enough for any real campaign, narrow enough that the window's last
 # instant and every time-zone conversion stay representable (9999-12-31 plus a day is not).
 EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
@@ -222,3 +218,14 @@ def parse_campaign(data: Any, source: str) -> CampaignSpec:
 
 def load_campaign_file(path: Path) -> CampaignSpec:
     return parse_campaign(read_yaml(path), str(path))
+
+
+def first_cron_fire(rule: CronRule, spec: CampaignSpec, zone: ZoneInfo) -> datetime | None:
+    return first_fire(rule, spec.valid, zone)
+
+
+def first_fire(rule: CronRule, valid: Validity, zone: ZoneInfo) -> datetime | None:
+    start = datetime.combine(rule.starts or valid.starts, time(0), zone)
+    end = datetime.combine((rule.ends or valid.ends) + timedelta(days=1), time(0), zone)
+    fire: datetime | None = cron_trigger(rule.cron, zone).get_next_fire_time(None, start)
+    return fire if fire is not None and fire < end else None

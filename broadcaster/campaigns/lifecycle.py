@@ -18,9 +18,10 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from broadcaster import audit
+from broadcaster.campaigns import versions
 from broadcaster.errors import TransitionRefused
-from broadcaster.masking import mask_values
-from broadcaster.models import AuditEntry, Campaign, Delivery, DeliveryState, Occurrence, Status
+from broadcaster.models import Campaign, Delivery, DeliveryState, Occurrence, Status
 from broadcaster.settings import Settings
 
 
@@ -41,15 +42,6 @@ TRANSITIONS: dict[str, Transition] = {
     "complete": Transition(frozenset({S.APPROVED, S.ACTIVE}), S.COMPLETED),
     "cancel": Transition(frozenset({S.DRAFT, S.SUBMITTED, S.APPROVED, S.ACTIVE, S.PAUSED}), S.CANCELLED),
 }
-# Statuses whose campaigns may send.
-SENDING = frozenset({S.APPROVED, S.ACTIVE})
-
-
-def record(session: Session, campaign: Campaign | None, actor: str, action: str, **details: Any) -> None:
-    """Append one entry to the audit log (any secret a detail quotes, in a URL say, masked)."""
-    entry = AuditEntry(campaign_id=campaign.id if campaign else None, actor=actor, action=action)
-    entry.details = mask_values(details)
-    session.add(entry)
 
 
 def apply(
@@ -66,8 +58,6 @@ def apply(
     Submitting fixes the campaign's content as a new version (its templates are read from
     `settings`' content folder); approving approves exactly that version.
     """
-    from broadcaster.campaigns import versions  # versions record their changes through this module
-
     transition = TRANSITIONS[action]
     current = Status(campaign.status)
     if current not in transition.sources:
@@ -106,7 +96,7 @@ def apply(
     details = {"from": current.value, "to": target.value, **details}
     if reason:
         details["reason"] = reason
-    record(session, campaign, actor, action, **details)
+    audit.record(session, campaign, actor, action, **details)
 
 
 def _skip_unsent(session: Session, campaign: Campaign, now: datetime) -> None:

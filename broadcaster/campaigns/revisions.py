@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from broadcaster.campaigns import lifecycle, versions
+from broadcaster import audit
+from broadcaster.campaigns import versions
 from broadcaster.campaigns.file import CampaignSpec, parse_campaign
 from broadcaster.campaigns.store import REVISABLE, fill, find_issuer, save_campaign, spec_changes, texts_for
 from broadcaster.campaigns.texts import text_changes
@@ -58,7 +59,7 @@ def revise(
     revision.spec, revision.texts = spec.normalised(), dict(texts)
     withdrawn = revision.status == RevisionStatus.SUBMITTED
     revision.status, revision.version = RevisionStatus.DRAFT, None
-    lifecycle.record(session, campaign, actor, "revise", changes=changes, withdrawn=withdrawn)
+    audit.record(session, campaign, actor, "revise", changes=changes, withdrawn=withdrawn)
     session.flush()
     return True
 
@@ -76,7 +77,7 @@ def start(session: Session, campaign: Campaign, actor: str, why: str, now: datet
         spec=dict(campaign.spec),
         texts=dict(campaign.texts),
     )
-    lifecycle.record(session, campaign, actor, "revise", changes=[], reason=why)
+    audit.record(session, campaign, actor, "revise", changes=[], reason=why)
     session.flush()
     return revision
 
@@ -105,7 +106,7 @@ def submit(session: Session, campaign: Campaign, actor: str, settings: Settings)
         )
     version = versions.freeze_revision(session, revision, actor, settings)
     revision.status, revision.version = RevisionStatus.SUBMITTED, version.number
-    lifecycle.record(session, campaign, actor, "submit-revision", version=version.number)
+    audit.record(session, campaign, actor, "submit-revision", version=version.number)
     return version
 
 
@@ -127,7 +128,7 @@ def approve(session: Session, campaign: Campaign, actor: str, settings: Settings
     campaign.approved_by = actor
     campaign.sendable_since = now  # fire times the revision adds in the past were never due
     campaign.revision = None
-    lifecycle.record(session, campaign, actor, "approve", version=version.number, revision=True)
+    audit.record(session, campaign, actor, "approve", version=version.number, revision=True)
     session.flush()
     return version
 
@@ -138,7 +139,7 @@ def send_back(session: Session, campaign: Campaign, actor: str, reason: str) -> 
     version = _submitted_version(session, campaign, revision)
     revision.status, revision.version = RevisionStatus.DRAFT, None
     revision.returned_reason, revision.returned_version = reason, version.number
-    lifecycle.record(session, campaign, actor, "return-revision", version=version.number, reason=reason)
+    audit.record(session, campaign, actor, "return-revision", version=version.number, reason=reason)
     return revision
 
 
@@ -146,7 +147,7 @@ def discard(session: Session, campaign: Campaign, actor: str) -> None:
     """Drop the revision; the campaign keeps its approved content."""
     revision = _drafted(session, campaign)
     campaign.revision = None
-    lifecycle.record(session, campaign, actor, "discard-revision", version=revision.version)
+    audit.record(session, campaign, actor, "discard-revision", version=revision.version)
     session.flush()
 
 

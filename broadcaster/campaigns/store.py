@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,7 +17,8 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from broadcaster.campaigns import lifecycle
+from broadcaster import audit
+from broadcaster.campaigns.checks import check_renderings, repeat_warnings
 from broadcaster.campaigns.file import (
     CampaignSpec,
     ChannelSpec,
@@ -27,9 +28,10 @@ from broadcaster.campaigns.file import (
     RuleSpec,
     SlotsRule,
     Validity,
+    first_fire,
 )
 from broadcaster.campaigns.texts import Texts, starting_texts, text_changes
-from broadcaster.cron import cron_trigger
+from broadcaster.cron import local
 from broadcaster.directory import AreaIndex, ordered_slots, replaced_areas
 from broadcaster.directory.audience import Selector, missing, parse_selector, stations_for
 from broadcaster.errors import NotFound, TransitionRefused, UserError
@@ -49,11 +51,6 @@ def find_campaign(session: Session, slug: str) -> Campaign:
 
 def find_issuer(session: Session, slug: str) -> Issuer | None:
     return session.scalar(select(Issuer).where(Issuer.slug == slug))
-
-
-def local(moment: datetime, zone: ZoneInfo) -> datetime:
-    """A datetime from a campaign file in the configured zone (naive means local time)."""
-    return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment.astimezone(zone)
 
 
 def area_notes(session: Session, spec: CampaignSpec, on: date) -> list[str]:
@@ -171,8 +168,6 @@ def check_campaign_data(
     issuer = find_issuer(session, spec.issuer) if not problems else None
     if issuer is not None:
         texts = texts_for(session, spec, settings)
-        from broadcaster.campaigns.checks import repeat_warnings  # rendering needs a well-formed campaign
-
         warnings += repeat_warnings(session, spec, issuer, settings, texts)
     return CheckedFile(source, spec, problems, warnings)
 
@@ -201,8 +196,6 @@ def check_campaign(
         except UserError as exc:
             return [*problems, Problem("template", str(exc))]
     if issuer is not None and not problems:
-        from broadcaster.campaigns.checks import check_renderings  # rendering needs a well-formed campaign
-
         problems += check_renderings(session, spec, issuer, settings, texts)
     return problems
 
@@ -326,23 +319,12 @@ def _check_rules(
         elif isinstance(rule, CronRule) and valid is not None:
             out_of_range = _check_range(path, rule.starts, rule.ends, valid)
             problems += out_of_range
-            if not out_of_range and _first_fire(rule, valid, zone) is None:
+            if not out_of_range and first_fire(rule, valid, zone) is None:
                 problems.append(Problem(path + ".cron", f"'{rule.cron}' never fires within its dates"))
         elif isinstance(rule, SlotsRule):
             problems += _check_range(path, rule.starts, rule.ends, valid) if valid is not None else []
             problems += _check_slots(session, path, rule, channel, selectors, settings.today())
     return problems
-
-
-def first_cron_fire(rule: CronRule, spec: CampaignSpec, zone: ZoneInfo) -> datetime | None:
-    return _first_fire(rule, spec.valid, zone)
-
-
-def _first_fire(rule: CronRule, valid: Validity, zone: ZoneInfo) -> datetime | None:
-    start = datetime.combine(rule.starts or valid.starts, time(0), zone)
-    end = datetime.combine((rule.ends or valid.ends) + timedelta(days=1), time(0), zone)
-    fire: datetime | None = cron_trigger(rule.cron, zone).get_next_fire_time(None, start)
-    return fire if fire is not None and fire < end else None
 
 
 def _check_slots(
@@ -431,7 +413,7 @@ def save_campaign(
         fill(campaign, spec, texts, issuer, settings.zone)
         session.add(campaign)
         session.flush()
-        lifecycle.record(session, campaign, actor, "create", spec=campaign.spec)
+        audit.record(session, campaign, actor, "create", spec=campaign.spec)
         return campaign, True
     status = Status(campaign.status)
     if status in REVISABLE:
@@ -446,10 +428,10 @@ def save_campaign(
     campaign.channels.clear()
     session.flush()  # the old channels go before the new ones arrive: (campaign, channel) is unique
     fill(campaign, spec, texts, issuer, settings.zone)
-    lifecycle.record(session, campaign, actor, "edit", changes=changes)
+    audit.record(session, campaign, actor, "edit", changes=changes)
     if status != Status.DRAFT:
         campaign.status, campaign.submitted_by, campaign.approved_by = Status.DRAFT, None, None
-        lifecycle.record(
+        audit.record(
             session,
             campaign,
             actor,

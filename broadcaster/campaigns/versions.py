@@ -30,7 +30,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from broadcaster.campaigns.checks import content_problems
+from broadcaster.campaigns.checks import content_problems, view_of_spec
 from broadcaster.campaigns.file import CampaignSpec, parse_campaign
 from broadcaster.campaigns.store import check_campaign, find_issuer
 from broadcaster.campaigns.texts import reachable, text_changes
@@ -73,8 +73,6 @@ def current_content(session: Session, campaign: Campaign, settings: Settings) ->
 def content_of_spec(spec: CampaignSpec, texts: Mapping[str, Any], issuer: Issuer) -> dict[str, Any]:
     """What a campaign document and texts not (yet) in the campaign's place would send: a revision, a draft
     sent to the test list. The same content `current_content` gives once they are the campaign's."""
-    from broadcaster.campaigns.checks import view_of_spec
-
     channels = {
         name: (list(channel.to), list(channel.areas), channel.options) for name, channel in spec.channels.items()
     }

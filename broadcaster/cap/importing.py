@@ -23,7 +23,7 @@ from typing import Any, get_args
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from broadcaster.campaigns import lifecycle
+from broadcaster import audit
 from broadcaster.campaigns.file import CapCategory, parse_campaign
 from broadcaster.campaigns.revisions import save_or_revise
 from broadcaster.campaigns.store import campaign_warnings, check_campaign, find_issuer
@@ -282,5 +282,5 @@ def import_alert(
     if problems:
         raise InvalidInput(f"the campaign made from alert {alert.identifier}", problems)
     campaign, created = save_or_revise(session, spec, actor, settings, texts)
-    lifecycle.record(session, campaign, actor, "import", alert=alert.source, source=source)
+    audit.record(session, campaign, actor, "import", alert=alert.source, source=source)
     return ImportResult(slug, campaign, created, campaign_warnings(spec, settings))

@@ -14,9 +14,8 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from broadcaster import accounts
+from broadcaster import accounts, audit
 from broadcaster.accounts import Actor, NewToken, bind_actor
-from broadcaster.campaigns import lifecycle
 from broadcaster.clock import system_now
 from broadcaster.errors import NotFound, PermissionDenied, UserError
 from broadcaster.models import Account, ApiToken, ConsoleSession
@@ -55,7 +54,7 @@ def add_account(
     account = accounts.create_account(
         session, login, role, password=password, display_name=display_name, stations=stations
     )
-    lifecycle.record(session, None, actor.login, "add-account", account=account.login, role=role)
+    audit.record(session, None, actor.login, "add-account", account=account.login, role=role)
     return account
 
 
@@ -70,7 +69,7 @@ def set_disabled(session: Session, actor: Actor, login: str, disabled: bool) -> 
         revoke_sessions(session, account.id)
         revoked = revoke_tokens(session, account.id)
     action = "disable-account" if disabled else "enable-account"
-    lifecycle.record(session, None, actor.login, action, account=account.login, **_revoked(revoked))
+    audit.record(session, None, actor.login, action, account=account.login, **_revoked(revoked))
     return account
 
 
@@ -80,7 +79,7 @@ def reset_password(session: Session, actor: Actor, login: str, password: str) ->
     account = accounts.set_password(session, login, password)
     revoke_sessions(session, account.id)
     revoked = revoke_tokens(session, account.id)
-    lifecycle.record(session, None, actor.login, "reset-password", account=account.login, **_revoked(revoked))
+    audit.record(session, None, actor.login, "reset-password", account=account.login, **_revoked(revoked))
     return account
 
 
@@ -134,7 +133,7 @@ def create_token(
     bind_actor(session, actor)
     token = accounts.create_token(session, account, name, now, expires_at)
     expires = expires_at.isoformat() if expires_at else None
-    lifecycle.record(
+    audit.record(
         session,
         None,
         actor.login,
@@ -167,7 +166,7 @@ def revoke_token(session: Session, actor: Actor, token_id: int, now: datetime) -
     bind_actor(session, actor)
     if token.revoked_at is None:
         accounts.revoke_token(session, token_id, now)
-        lifecycle.record(
+        audit.record(
             session, None, actor.login, "revoke-token", account=token.account.login, token=token.id, name=token.name
         )
     return _row(token)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from broadcaster.accounts import Actor, bind_actor
-from broadcaster.campaigns.lifecycle import record
+from broadcaster.audit import record
 from broadcaster.campaigns.store import find_campaign
 from broadcaster.clock import system_now
 from broadcaster.errors import UserError

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from broadcaster import audit
 from broadcaster.accounts import Actor, bind_actor
 from broadcaster.campaigns import lifecycle
 from broadcaster.errors import TransitionRefused, UserError
@@ -411,7 +412,7 @@ def resume_channel(session: Session, actor: Actor, slug: str, channel: str) -> C
     if item is None or not item.paused:
         raise UserError(f"the {channel} channel of '{slug}' is not paused")
     bind_actor(session, actor)
-    lifecycle.record(session, campaign, actor.login, "resume-channel", channel=channel, was=item.pause_reason)
+    audit.record(session, campaign, actor.login, "resume-channel", channel=channel, was=item.pause_reason)
     item.paused, item.pause_reason = False, None
     return CampaignSummary.of(campaign)
 

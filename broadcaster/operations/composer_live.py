@@ -37,11 +37,10 @@ from broadcaster.rendering import (
     TemplateProblem,
     build_environment,
     issuer_context,
-    reading_seconds,
 )
 from broadcaster.sandbox import TextsLoader
 from broadcaster.settings import Settings
-from broadcaster.text import SmsInfo, plain_sms_text, sms_info
+from broadcaster.text import SmsInfo, plain_sms_text, reading_seconds, sms_info
 from broadcaster.timetable_choices import RuleChoice, describe, weekday_name
 from channels.base import FACTS, Recipient, RecipientKind, channel_class, read_aloud_problems
 from channels.radio import RadioChannel

@@ -13,9 +13,8 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from broadcaster import directory
+from broadcaster import audit, directory
 from broadcaster.accounts import TERMINAL_LOGIN, Actor, bind_actor
-from broadcaster.campaigns import lifecycle
 from broadcaster.csvfiles import Upload
 from broadcaster.directory import ImportReport
 from broadcaster.errors import NotFound, TransitionRefused, UserError
@@ -124,7 +123,7 @@ def import_upload(
 
 def _audit(session: Session, actor: Actor, report: ImportReport) -> None:
     bind_actor(session, actor)
-    lifecycle.record(
+    audit.record(
         session,
         None,
         actor.login,
@@ -267,9 +266,7 @@ def mark_test_list(session: Session, actor: Actor, list_slug: str, is_test: bool
     bind_actor(session, actor)
     if found.is_test != is_test:
         found.is_test = is_test
-        lifecycle.record(
-            session, None, actor.login, "mark-test-list" if is_test else "unmark-test-list", list=list_slug
-        )
+        audit.record(session, None, actor.login, "mark-test-list" if is_test else "unmark-test-list", list=list_slug)
     return found
 
 
@@ -361,7 +358,7 @@ def _audit_proposal(session: Session, actor: Actor, before: dict[str, Any]) -> N
         if issuer.proposed_numbers is not None and issuer.proposed_numbers != before.get(issuer.slug):
             bind_actor(session, actor)
             old, new = _in_force(issuer), issuer.proposed_numbers
-            lifecycle.record(session, None, actor.login, "propose-issuer-numbers", issuer=issuer.slug, old=old, new=new)
+            audit.record(session, None, actor.login, "propose-issuer-numbers", issuer=issuer.slug, old=old, new=new)
 
 
 def numbers_proposal(session: Session, actor: Actor, slug: str) -> NumbersProposal | None:
@@ -400,7 +397,7 @@ def decide_numbers(session: Session, actor: Actor, slug: str, approve: bool) -> 
         issuer.official_numbers = proposal.proposed["official_numbers"]
     issuer.proposed_numbers = issuer.proposed_by = issuer.proposed_at = None
     action = "approve-issuer-numbers" if approve else "reject-issuer-numbers"
-    lifecycle.record(
+    audit.record(
         session,
         None,
         actor.login,
@@ -511,7 +508,7 @@ def export_subscriber(session: Session, actor: Actor, number: str) -> dict[str, 
     phone = _subscriber_phone(number)
     bind_actor(session, actor)
     data = retention.subscriber_data(session, phone)
-    lifecycle.record(session, None, actor.login, "subscriber-export", phone=retention.shown_phone(phone))
+    audit.record(session, None, actor.login, "subscriber-export", phone=retention.shown_phone(phone))
     return data
 
 
@@ -541,7 +538,7 @@ def add_reading(session: Session, actor: Actor, issuer_slug: str, written: str, 
     issuer.readings = {**(issuer.readings or {}), written: reading}
     bind_actor(session, actor)
     replaced = {"before": before} if before is not None else {}
-    lifecycle.record(
+    audit.record(
         session, None, actor.login, "add-reading", issuer=issuer_slug, written=written, reading=reading, **replaced
     )
     session.flush()

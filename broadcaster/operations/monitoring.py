@@ -17,10 +17,9 @@ from sqlalchemy.orm import Session
 
 from broadcaster import monitor
 from broadcaster.accounts import Actor
-from broadcaster.campaigns import lifecycle
 from broadcaster.campaigns.store import find_campaign
 from broadcaster.counts import counts
-from broadcaster.models import Campaign, CampaignChannel, Delivery, DeliveryState, Occurrence, Status
+from broadcaster.models import SENDING_STATUSES, Campaign, CampaignChannel, Delivery, DeliveryState, Occurrence, Status
 from broadcaster.operations.sending import FanOut, fan_outs
 from broadcaster.outbox import TEST_SEND
 from broadcaster.policy import channel_refusal
@@ -100,12 +99,12 @@ def campaign_monitor(
     for progress in fan_outs(session, actor):
         if progress.slug == slug and progress.channel in channels:
             channels[progress.channel].fan_outs.append(progress)
-    if campaign.status in (*lifecycle.SENDING, Status.PAUSED):
+    if campaign.status in (*SENDING_STATUSES, Status.PAUSED):
         for item in campaign.channels:
             found = channels[item.channel]
             pending = found.states[DeliveryState.PENDING]
             found.waiting_for = monitor.why_waiting(session, settings, campaign, item, now, pending)
-    may_send = campaign.status in lifecycle.SENDING
+    may_send = campaign.status in SENDING_STATUSES
     return CampaignMonitor(campaign.slug, campaign.status, may_send, list(channels.values()), now)
 
 

@@ -18,11 +18,11 @@ from broadcaster import __version__
 from broadcaster.db import make_engine, make_sessions, schema_is_current, shown_url
 from broadcaster.errors import UserError
 from broadcaster.settings import Settings, get_settings
+from broadcaster.signing import signing_secret
 from broadcaster.web import api, assets, console, health, hooks, portal, problems, public
 from broadcaster.web.auth import Authenticator, bearer_account
 from broadcaster.web.limits import BodySizeLimit
 from broadcaster.web.security import SecurityHeaders
-from broadcaster.web.signing import signing_secret
 
 API_PREFIX = "/api/v1"
 

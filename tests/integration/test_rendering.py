@@ -207,7 +207,7 @@ class TestRadio:
         assert "Công văn số tám trăm tám mươi mốt, tiếp tục" in body
 
     def test_the_reading_time_follows_the_configured_rate(self, render: Render, settings: Settings) -> None:
-        from broadcaster.rendering import reading_seconds
+        from broadcaster.text import reading_seconds
 
         bulletin = render("canh-giac-goi-dien-moi-lam-viec", "radio")
         header, _, body = bulletin.parts["txt"].partition("\n\n")

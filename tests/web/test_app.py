@@ -21,9 +21,9 @@ from broadcaster.accounts import Actor
 from broadcaster.clock import system_now
 from broadcaster.db import transaction
 from broadcaster.settings import Settings
+from broadcaster.signing import signing_secret
 from broadcaster.web.app import create_app
 from broadcaster.web.auth import require
-from broadcaster.web.signing import signing_secret
 from tests.helpers import free_port, wait_for
 from tests.moment import broadcaster_command, subprocess_environment
 from tests.web.conftest import person

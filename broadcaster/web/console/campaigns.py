@@ -24,9 +24,8 @@ from broadcaster.models import Campaign, CampaignVersion, RevisionStatus, Status
 from broadcaster.operations import campaigns as operations
 from broadcaster.operations import sending
 from broadcaster.operations.preview import Preview, preview, revision_content
-from broadcaster.rendering import reading_seconds
 from broadcaster.settings import Settings
-from broadcaster.text import sms_info
+from broadcaster.text import reading_seconds, sms_info
 from broadcaster.timetable_choices import choice_of_rule, describe
 from broadcaster.web.auth import DbSession
 from broadcaster.web.console.pages import (

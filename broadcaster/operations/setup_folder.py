@@ -24,8 +24,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from broadcaster import accounts
-from broadcaster.campaigns import lifecycle
+from broadcaster import accounts, audit
 from broadcaster.db import make_engine, make_sessions, normalise_url, shown_url, transaction, upgrade
 from broadcaster.errors import UserError
 from broadcaster.models import Account
@@ -208,5 +207,5 @@ def finish_welcome(session: Session, secret: bytes, token: str, password: str, n
     actor = accounts.Actor.for_account(account, None)
     accounts.bind_actor(session, actor)
     account.password_hash = accounts.hash_password(accounts.check_new_password(password))
-    lifecycle.record(session, None, account.login, "set-first-password", account=account.login)
+    audit.record(session, None, account.login, "set-first-password", account=account.login)
     return account
