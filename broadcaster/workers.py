@@ -14,11 +14,10 @@ import logging
 import threading
 import time as clock
 from collections import OrderedDict, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
-from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import Select, Text, Update, and_, bindparam, case, cast, or_, select, text, update
@@ -65,6 +64,8 @@ from channels.base import (
     Outcome,
     PermanentError,
     Recipient,
+    RecipientFacts,
+    RecipientKind,
     ReportsDelivery,
     Result,
     configured_adapter,
@@ -84,7 +85,7 @@ class Claimed:
     address: str
     name: str | None
     locale: str | None
-    details: Mapping[str, Any] | None
+    details: str | None  # the recipient's facts as the row keeps them (JSON)
     attempts: int
     rank: int
     ambiguous: bool = False  # an earlier attempt's fate is unknown: it may have gone out
@@ -179,15 +180,14 @@ def _leased(rows: CursorResult[Any]) -> list[Claimed]:
     claimed = []
     for row in rows.all():
         id, occurrence, address, name, locale, raw, attempts, rank, ambiguous = tuple(row)
-        claimed.append(Claimed(id, occurrence, address, name, locale, _details(raw), attempts, rank, bool(ambiguous)))
+        claimed.append(Claimed(id, occurrence, address, name, locale, raw, attempts, rank, bool(ambiguous)))
     return claimed
 
 
 @lru_cache(maxsize=4096)
-def _details(raw: str | None) -> Mapping[str, Any] | None:
-    """Recipients' details decoded once per distinct value: a fan-out repeats a handful (the districts)."""
-    value = json.loads(raw) if raw else None  # a JSON column may hold the JSON null
-    return MappingProxyType(value) if value else None
+def _facts(kind: RecipientKind, raw: str | None) -> RecipientFacts:
+    """Recipients' facts read once per distinct row value: a fan-out repeats a handful (the districts)."""
+    return facts_from_json(kind, json.loads(raw) if raw else None)  # a JSON column may hold the JSON null
 
 
 # A scheduled message not yet out at its time is asked about again this much later, doubling each time it
@@ -684,7 +684,7 @@ class Worker:
 
     def _bulletin(self, row: Claimed) -> Bulletin:
         composer, fire_at, slot, _ = self._composer(row.occurrence_id)
-        facts = facts_from_json(composer.adapter.recipient_kind, row.details)
+        facts = _facts(composer.adapter.recipient_kind, row.details)
         recipient = Recipient(row.address, facts, row.name or "", row.locale)
         key = delivery_key(row.occurrence_id, row.address, self.installation)
         bulletin = composer.compose(key, recipient, fire_at, slot, row.attempts)
