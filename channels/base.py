@@ -440,6 +440,12 @@ class ChecksReadAloud(Protocol):
         """Problems with a bulletin as it will be read aloud (numbers in words), one sentence each."""
         ...
 
+    @classmethod
+    def left_to_decode(cls, parts: Mapping[str, str]) -> list[str]:
+        """What the reader would have to decode in the text as read aloud (each not a word), for the composer
+        to ask a reading of."""
+        ...
+
 
 def read_aloud_problems(adapter: type[ChannelAdapter], parts: Mapping[str, str]) -> list[str]:
     """A channel's read-aloud problems with a bulletin; none for a channel that is not read aloud."""

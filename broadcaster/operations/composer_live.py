@@ -42,8 +42,7 @@ from broadcaster.sandbox import TextsLoader
 from broadcaster.settings import Settings
 from broadcaster.text import SmsInfo, plain_sms_text, reading_seconds, sms_info
 from broadcaster.timetable_choices import RuleChoice, describe, weekday_name
-from channels.base import FACTS, Recipient, RecipientKind, channel_class, read_aloud_problems
-from channels.radio import RadioChannel
+from channels.base import FACTS, ChecksReadAloud, Recipient, RecipientKind, channel_class
 
 NEXT_FIRES = 10
 
@@ -310,10 +309,8 @@ def check_text(
     result.rendered = spoken.parts.get("txt", "")
     hotlines = [national_digits(hotline["number"]) for hotline in issuer.hotlines]
     result.problems += content_problems(adapter, digits.parts, digits_composer.options, hotlines, spoken.parts)
-    if channel == "radio":  # asked about beside the announcer's version, a reading each ("đọc là …")
-        result.to_decode = RadioChannel.left_to_decode(spoken.parts)
-    else:
-        result.problems += read_aloud_problems(adapter, spoken.parts)
+    if issubclass(adapter, ChecksReadAloud):  # asked about beside the announcer's version, a reading each ("đọc là …")
+        result.to_decode = adapter.left_to_decode(spoken.parts)
     if channel == "sms":
         result.accented, result.unaccented = sms_info(result.rendered), sms_info(plain_sms_text(result.rendered))
         result.sends_unaccented = bool(options.get("unaccented", False))
