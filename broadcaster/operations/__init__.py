@@ -12,4 +12,5 @@ and returns typed results. Operations never print and never know whether a termi
     directory.py   imports (from a path or an uploaded file) and listings
     channels.py    build every channel from its settings, to check them
     cap.py         a campaign's CAP alert, and an alert as a draft campaign
+    reports.py     delivery reports a gateway pushes to the hook
 """
