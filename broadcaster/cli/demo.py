@@ -16,7 +16,7 @@ from rich.live import Live
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from broadcaster import directory, monitor, processes
+from broadcaster import directory, processes
 from broadcaster.accounts import TERMINAL, acting_account
 from broadcaster.campaigns.file import CampaignSpec, OnceRule, SlotsRule, load_campaign_file
 from broadcaster.cli import common
@@ -30,6 +30,7 @@ from broadcaster.models import Delivery, DeliveryState, Occurrence, OccurrenceSt
 from broadcaster.operations import campaigns as campaign_operations
 from broadcaster.operations import directory as directory_operations
 from broadcaster.operations.accounts import add_account
+from broadcaster.operations.monitoring import statuses
 from broadcaster.policy import within_window
 from broadcaster.settings import Settings, get_settings, shipped_dir
 
@@ -198,11 +199,11 @@ def _watch(settings: Settings, slot_at: datetime, stop: threading.Event) -> None
     with Live(console=out, refresh_per_second=2, transient=True) as live:
         while not _finished(settings, slot_at) and time.monotonic() < deadline:
             with common.unit_of_work() as session:
-                live.update(_status_table(monitor.all_statuses(session, settings, settings.clock.now())))
+                live.update(_status_table(statuses(session, TERMINAL, settings)))
             if stop.wait(1):  # a refresh a second; Ctrl-C ends the wait at once
                 break
     with common.unit_of_work() as session:
-        out.print(_status_table(monitor.all_statuses(session, settings, settings.clock.now())))
+        out.print(_status_table(statuses(session, TERMINAL, settings)))
 
 
 def _print_outputs(settings: Settings) -> None:
