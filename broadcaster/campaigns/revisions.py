@@ -78,7 +78,7 @@ def save_campaign(
 def save_or_revise(
     session: Session, spec: CampaignSpec, actor: str, settings: Settings, texts: dict[str, Any] | None = None
 ) -> tuple[Campaign, bool]:
-    """Save a checked campaign: a draft in place (`store.save_campaign`), an approved one as its revision.
+    """Save a checked campaign: a draft in place (`save_campaign`), an approved one as its revision.
     Returns the campaign and whether it is new."""
     campaign = session.scalar(select(Campaign).where(Campaign.slug == spec.campaign))
     if campaign is None or Status(campaign.status) not in REVISABLE:
