@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh machine (each creates .venv first if needed):
 #   make demo   install, then run the shipped campaigns on the embedded default (SQLite, local folders)
-#   make test   install, then lint, type-check and run the whole test suite (on every core: pytest-xdist)
+#   make test   install, then lint, type-check, check the import floors and run the whole test suite
+#               (on every core: pytest-xdist)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -26,6 +27,7 @@ test: $(STAMP) debian-packages
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest -n auto
 
 # Benchmarks and the chaos run (not part of the test suite; see bench/README.md).

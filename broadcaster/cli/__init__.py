@@ -50,7 +50,7 @@ def setup(
     the first administrator (password asked here; without a terminal, a one-time link to set it in the browser)."""
     from broadcaster.cli.users import read_password
     from broadcaster.clock import system_now
-    from broadcaster.setup_folder import prepare
+    from broadcaster.operations.setup_folder import prepare
 
     password = read_password() if sys.stdin.isatty() else None
     prepared = prepare(

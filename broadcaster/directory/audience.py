@@ -10,7 +10,8 @@ from datetime import date
 from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
-from broadcaster.directory import SUBSCRIBER_ROW, areas_within
+from broadcaster.directory.areas import areas_within
+from broadcaster.directory.subscribers import SUBSCRIBER_ROW
 from broadcaster.models import Agency, AgencyGroup, Area, FacebookPage, Station, Subscriber, SubscriberList
 from channels.base import Recipient, RecipientKind
 

@@ -27,8 +27,9 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 
 from broadcaster.models import Account
+from broadcaster.web import sessions
 from broadcaster.web.auth import Authenticator
-from broadcaster.web.console import errors, sessions
+from broadcaster.web.console import errors
 
 PAGE_MODULES = (
     "login",

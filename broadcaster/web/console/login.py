@@ -10,8 +10,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from broadcaster import accounts
 from broadcaster.errors import AuthenticationFailed, TooManyAttempts
+from broadcaster.web import sessions
 from broadcaster.web.auth import DbSession, client_address
-from broadcaster.web.console import sessions
 from broadcaster.web.console.pages import FormState, console_router, render, words_of
 
 router = console_router()

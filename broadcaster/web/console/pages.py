@@ -25,9 +25,9 @@ from broadcaster.accounts import Actor, bind_actor
 from broadcaster.errors import UserError
 from broadcaster.problems import InvalidInput
 from broadcaster.settings import Settings
+from broadcaster.web import sessions
 from broadcaster.web.assets import asset_url
 from broadcaster.web.auth import DbSession, client_address, commit_before_answering
-from broadcaster.web.console import sessions
 from broadcaster.web.console.sentences import in_language, said, sentence_of
 from broadcaster.web.console.words import LANG_COOKIE, WORDS, Dates, language
 

@@ -2,7 +2,7 @@
 channel, station, area, subscriber list and day, each chart with its table beside it, and the report's
 text to edit before exporting it (the exports are `broadcaster.web.console.report_exports`).
 
-The figures are `broadcaster.operations.results`'; the tables and charts are `broadcaster.reporting`'s,
+The figures are `broadcaster.operations.results`'; the tables and charts are `broadcaster.operations.reporting`'s,
 the same the exported documents carry.
 """
 
@@ -16,14 +16,12 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from broadcaster import reporting
 from broadcaster.accounts import Actor
 from broadcaster.campaigns.store import find_campaign
 from broadcaster.models import Issuer
 from broadcaster.operations import campaigns as campaign_operations
-from broadcaster.operations.results import LONGEST_PERIOD, campaign_results, facebook_reach
-from broadcaster.rendering import issuer_context
-from broadcaster.report_files import (
+from broadcaster.operations import reporting
+from broadcaster.operations.report_files import (
     FORMATS,
     Report,
     default_addressee,
@@ -32,6 +30,8 @@ from broadcaster.report_files import (
     report_docx,
     report_pdf,
 )
+from broadcaster.operations.results import LONGEST_PERIOD, campaign_results, facebook_reach
+from broadcaster.rendering import issuer_context
 from broadcaster.web.auth import DbSession
 from broadcaster.web.console.pages import FormState, console_router, page_for, render, settings_of, words_of
 from broadcaster.web.console.words import language

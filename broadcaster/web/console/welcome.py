@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from broadcaster.accounts import MIN_PASSWORD_LENGTH
 from broadcaster.errors import UserError
-from broadcaster.setup_folder import finish_welcome, welcomed_account
+from broadcaster.operations.setup_folder import finish_welcome, welcomed_account
 from broadcaster.web.auth import DbSession
 from broadcaster.web.console.pages import FormState, console_router, render, words_of
 from broadcaster.web.console.words import language

@@ -29,9 +29,9 @@ from broadcaster import airing
 from broadcaster.installation import installation_id
 from broadcaster.models import Station
 from broadcaster.operations.stations import confirm as confirm_slot
+from broadcaster.web import sessions as console_sessions
 from broadcaster.web.assets import asset_url
 from broadcaster.web.auth import DbSession, commit_before_answering
-from broadcaster.web.console import sessions as console_sessions
 from broadcaster.web.portal import cards
 from broadcaster.web.portal.calendar import station_calendar
 from broadcaster.web.portal.signing_in import (

@@ -16,8 +16,8 @@ from broadcaster import airing
 from broadcaster.accounts import Actor, acting_account
 from broadcaster.models import Station
 from broadcaster.operations.stations import link_actor
+from broadcaster.web import sessions as console_sessions
 from broadcaster.web.auth import DbSession, client_address, client_scheme
-from broadcaster.web.console import sessions as console_sessions
 
 COOKIE = "bc_station"
 CSRF_FIELD = "csrf_token"

@@ -1,7 +1,7 @@
 """The results as files: "Báo cáo kết quả tuyên truyền" as an editable .docx and an A4 PDF (the letter's
 letterhead and WeasyPrint path, `broadcaster.letters`), and the figures as .xlsx and CSV.
 
-All four are written from one `broadcaster.reporting.Layout`: the same tables, so the same numbers.
+All four are written from one `broadcaster.operations.reporting.Layout`: the same tables, so the same numbers.
 The report's number and day stay blank for the clerk, as on a letter not yet signed.
 """
 
@@ -18,8 +18,8 @@ from typing import Any
 
 from broadcaster.csvfiles import spreadsheet_safe
 from broadcaster.letters import letter_pdf
+from broadcaster.operations.reporting import Layout
 from broadcaster.rendering import build_environment
-from broadcaster.reporting import Layout
 from broadcaster.text import admin_date, strip_diacritics
 
 REPORT_TEMPLATE = "_layouts/vi/report.html.j2"
