@@ -16,7 +16,7 @@ FACES = ("cli", "web")
 # The face's own tables and transaction, each with why it may write there.
 ALLOWED = {
     "web/auth.py": "the request's unit of work: commits what the handler's operations wrote, or rolls it back",
-    "web/console/sessions.py": "the console's own sign-in sessions (its cookie's row)",
+    "web/sessions.py": "the console's own sign-in sessions (its cookie's row)",
     "web/idempotency.py": "the answer kept for an Idempotency-Key, beside the operation's own transaction",
 }
 # Methods that write through a session, whatever it is called; and `flush` or `commit` on anything else that
