@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from broadcaster import directory
 from broadcaster.campaigns import lifecycle
 from broadcaster.campaigns.file import parse_campaign
-from broadcaster.campaigns.store import check_campaign, save_campaign
+from broadcaster.campaigns.revisions import save_campaign
+from broadcaster.campaigns.store import check_campaign
 from broadcaster.db import transaction
 from broadcaster.models import Campaign
 from broadcaster.settings import Settings

@@ -5,7 +5,8 @@ never by the person who drafted it (last edited the campaign) nor by the one who
 
 draft ──submit──▶ submitted ──approve──▶ approved ──activate──▶ active ──complete──▶ completed
   ▲                  │ (another person)      │                     │
-  └─────return───────┘                       └──pause──▶ paused ◀──┘   (resume: back where it was)
+  └─return/withdraw──┘                       └──pause──▶ paused ◀──┘   (resume: back where it was)
+return: an approver sends it back with a reason; withdraw: its drafter changed what waited for approval.
 cancel: from any status that has not ended.
 """
 
@@ -35,6 +36,7 @@ S = Status
 TRANSITIONS: dict[str, Transition] = {
     "submit": Transition(frozenset({S.DRAFT}), S.SUBMITTED),
     "return": Transition(frozenset({S.SUBMITTED}), S.DRAFT),
+    "withdraw": Transition(frozenset({S.SUBMITTED}), S.DRAFT),
     "approve": Transition(frozenset({S.SUBMITTED}), S.APPROVED),
     "activate": Transition(frozenset({S.APPROVED}), S.ACTIVE),
     "pause": Transition(frozenset({S.APPROVED, S.ACTIVE}), S.PAUSED),
@@ -89,6 +91,8 @@ def apply(
         campaign.approved_by = actor
     elif action == "return":
         campaign.submitted_by = None
+    elif action == "withdraw":
+        campaign.submitted_by = campaign.approved_by = None
     if action in ("approve", "resume"):
         campaign.sendable_since = settings.clock.now()
     if action == "cancel":
@@ -113,6 +117,7 @@ def _past(action: str) -> str:
     return {
         "submit": "submitted",
         "return": "returned to draft",
+        "withdraw": "withdrawn to draft",
         "approve": "approved",
         "activate": "activated",
         "pause": "paused",

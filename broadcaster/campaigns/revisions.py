@@ -1,15 +1,17 @@
-"""Revisions: the next content of an approved campaign, drafted beside it while it keeps sending.
+"""Saving a campaign: a draft in place (`save_campaign`), an approved one as its revision (`save_or_revise`).
 
-An edit of an approved, active or paused campaign does not touch the campaign: it is kept as the
-campaign's revision (one at a time), audited with what it changes. The drafter submits it, which fixes
-it as a new version; a second person — none of its authors — approves it, and then, in one
-transaction, the revision's document and texts take the campaign's place, the new version is the one
-workers render, and the approval publishes a CAP Update. Until then the approved version keeps
-sending, and nothing the revision says goes out. An approver may send it back with a reason.
+A revision is the next content of an approved campaign, drafted beside it while it keeps sending. An edit
+of an approved, active or paused campaign does not touch the campaign: it is kept as the campaign's
+revision (one at a time), audited with what it changes. The drafter submits it, which fixes it as a new
+version; a second person — none of its authors — approves it, and then, in one transaction, the
+revision's document and texts take the campaign's place, the new version is the one workers render, and
+the approval publishes a CAP Update. Until then the approved version keeps sending, and nothing the
+revision says goes out. An approver may send it back with a reason.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -17,9 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from broadcaster import audit
-from broadcaster.campaigns import versions
+from broadcaster.campaigns import lifecycle, versions
 from broadcaster.campaigns.file import CampaignSpec, parse_campaign
-from broadcaster.campaigns.store import REVISABLE, fill, find_issuer, save_campaign, spec_changes, texts_for
+from broadcaster.campaigns.store import EDITABLE, REVISABLE, fill, find_issuer, spec_changes, texts_for
 from broadcaster.campaigns.texts import text_changes
 from broadcaster.errors import NotFound, TransitionRefused
 from broadcaster.models import AuditEntry, Campaign, CampaignRevision, CampaignVersion, RevisionStatus, Status
@@ -30,10 +32,53 @@ def revision_of(session: Session, campaign: Campaign) -> CampaignRevision | None
     return campaign.revision
 
 
+def save_campaign(
+    session: Session, spec: CampaignSpec, actor: str, settings: Settings, texts: Mapping[str, Any] | None = None
+) -> tuple[Campaign, bool]:
+    """Store a checked draft and its texts (by default those the file stands for: `texts_for`); returns it
+    and whether it is new. Changes are audited field by field and text by text, naming who made them.
+
+    An approved, active or paused campaign is not changed here: its edit is a revision, drafted beside it
+    while the approved version keeps sending (`save_or_revise`).
+    """
+    issuer = find_issuer(session, spec.issuer)
+    if issuer is None:
+        raise NotFound(f"issuer '{spec.issuer}' is not known")
+    if texts is None:
+        texts = texts_for(session, spec, settings)
+    campaign = session.scalar(select(Campaign).where(Campaign.slug == spec.campaign))
+    if campaign is None:
+        campaign = Campaign(slug=spec.campaign, status=Status.DRAFT, created_by=actor)
+        fill(campaign, spec, texts, issuer, settings.zone)
+        session.add(campaign)
+        session.flush()
+        audit.record(session, campaign, actor, "create", spec=campaign.spec)
+        return campaign, True
+    status = Status(campaign.status)
+    if status in REVISABLE:
+        raise TransitionRefused(
+            f"campaign '{campaign.slug}' is {status.value}: an edit of it is a revision, approved beside it"
+        )
+    if status not in EDITABLE:
+        raise TransitionRefused(f"campaign '{campaign.slug}' is {status.value}: its content can no longer change")
+    changes = spec_changes(campaign.spec, spec.normalised()) + text_changes(campaign.texts, texts)
+    if not changes:
+        return campaign, False
+    campaign.channels.clear()
+    session.flush()  # the old channels go before the new ones arrive: (campaign, channel) is unique
+    fill(campaign, spec, texts, issuer, settings.zone)
+    audit.record(session, campaign, actor, "edit", changes=changes)
+    if status != Status.DRAFT:  # the drafter changed what waited for approval: it needs submitting again
+        lifecycle.apply(
+            session, campaign, "withdraw", actor, "content changed; it needs approval again", settings=settings
+        )
+    return campaign, False
+
+
 def save_or_revise(
     session: Session, spec: CampaignSpec, actor: str, settings: Settings, texts: dict[str, Any] | None = None
 ) -> tuple[Campaign, bool]:
-    """Save a checked campaign: a draft in place (`store.save_campaign`), an approved one as its revision.
+    """Save a checked campaign: a draft in place (`save_campaign`), an approved one as its revision.
     Returns the campaign and whether it is new."""
     campaign = session.scalar(select(Campaign).where(Campaign.slug == spec.campaign))
     if campaign is None or Status(campaign.status) not in REVISABLE:

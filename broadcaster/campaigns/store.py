@@ -1,7 +1,7 @@
 """Campaigns: checking a campaign file against the directory, storing it, and its history.
 
-`check_campaign` finds every problem at once; `save_campaign` stores a checked campaign (a change
-to a campaign that was submitted or paused sends it back to draft, so it is approved again).
+`check_campaign` finds every problem at once; `fill` writes a checked campaign's rows (saving it, and the
+status change an edit can cause, is `broadcaster.campaigns.revisions.save_campaign`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from broadcaster import audit
 from broadcaster.campaigns.checks import check_renderings, repeat_warnings
 from broadcaster.campaigns.file import (
     CampaignSpec,
@@ -30,11 +29,11 @@ from broadcaster.campaigns.file import (
     Validity,
     first_fire,
 )
-from broadcaster.campaigns.texts import Texts, starting_texts, text_changes
+from broadcaster.campaigns.texts import Texts, starting_texts
 from broadcaster.cron import local
 from broadcaster.directory import AreaIndex, ordered_slots, replaced_areas
 from broadcaster.directory.audience import Selector, missing, parse_selector, stations_for
-from broadcaster.errors import NotFound, TransitionRefused, UserError
+from broadcaster.errors import NotFound, UserError
 from broadcaster.models import Campaign, CampaignChannel, CampaignRevision, Issuer, Rule, RuleKind, Status
 from broadcaster.problems import InvalidInput, Problem, from_validation_error
 from broadcaster.settings import Settings
@@ -391,55 +390,6 @@ def fill(campaign: Campaign, spec: CampaignSpec, texts: Mapping[str, Any], issue
 # A draft is edited in place (a submitted one returns to draft); an approved campaign is revised beside it.
 EDITABLE = frozenset({Status.DRAFT, Status.SUBMITTED})
 REVISABLE = frozenset({Status.APPROVED, Status.ACTIVE, Status.PAUSED})
-
-
-def save_campaign(
-    session: Session, spec: CampaignSpec, actor: str, settings: Settings, texts: Mapping[str, Any] | None = None
-) -> tuple[Campaign, bool]:
-    """Store a checked draft and its texts (by default those the file stands for: `texts_for`); returns it
-    and whether it is new. Changes are audited field by field and text by text, naming who made them.
-
-    An approved, active or paused campaign is not changed here: its edit is a revision, drafted beside it
-    while the approved version keeps sending (`broadcaster.campaigns.revisions.save_or_revise`).
-    """
-    issuer = find_issuer(session, spec.issuer)
-    if issuer is None:
-        raise NotFound(f"issuer '{spec.issuer}' is not known")
-    if texts is None:
-        texts = texts_for(session, spec, settings)
-    campaign = session.scalar(select(Campaign).where(Campaign.slug == spec.campaign))
-    if campaign is None:
-        campaign = Campaign(slug=spec.campaign, status=Status.DRAFT, created_by=actor)
-        fill(campaign, spec, texts, issuer, settings.zone)
-        session.add(campaign)
-        session.flush()
-        audit.record(session, campaign, actor, "create", spec=campaign.spec)
-        return campaign, True
-    status = Status(campaign.status)
-    if status in REVISABLE:
-        raise TransitionRefused(
-            f"campaign '{campaign.slug}' is {status.value}: an edit of it is a revision, approved beside it"
-        )
-    if status not in EDITABLE:
-        raise TransitionRefused(f"campaign '{campaign.slug}' is {status.value}: its content can no longer change")
-    changes = spec_changes(campaign.spec, spec.normalised()) + text_changes(campaign.texts, texts)
-    if not changes:
-        return campaign, False
-    campaign.channels.clear()
-    session.flush()  # the old channels go before the new ones arrive: (campaign, channel) is unique
-    fill(campaign, spec, texts, issuer, settings.zone)
-    audit.record(session, campaign, actor, "edit", changes=changes)
-    if status != Status.DRAFT:
-        campaign.status, campaign.submitted_by, campaign.approved_by = Status.DRAFT, None, None
-        audit.record(
-            session,
-            campaign,
-            actor,
-            "withdraw",  # the drafter changed what waited for approval: it needs submitting again
-            **{"from": status.value, "to": "draft"},
-            reason="content changed; it needs approval again",
-        )
-    return campaign, False
 
 
 def spec_changes(old: Any, new: Any, path: str = "") -> list[dict[str, Any]]:

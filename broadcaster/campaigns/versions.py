@@ -24,6 +24,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from enum import Enum
 from typing import Any
 
 from jinja2.sandbox import SandboxedEnvironment
@@ -253,14 +254,31 @@ def _fixed(
     return version
 
 
-def refuse_approval(version: CampaignVersion, campaign: Campaign, actor: str) -> str | None:
-    """Why `actor` may not approve this version (two-person rule), or None."""
+class ApprovalBar(Enum):
+    """Why a person may not approve a version (the two-person rule)."""
+
+    SUBMITTER = "submitted it"
+    AUTHOR = "wrote part of it"
+
+
+def approval_bar(version: CampaignVersion, actor: str) -> ApprovalBar | None:
+    """What bars `actor` from approving this version, or None: the one rule every face asks."""
     if actor == version.submitted_by:
+        return ApprovalBar.SUBMITTER
+    if actor in (version.authors or [version.drafted_by]):
+        return ApprovalBar.AUTHOR
+    return None
+
+
+def refuse_approval(version: CampaignVersion, campaign: Campaign, actor: str) -> str | None:
+    """Why `actor` may not approve this version (two-person rule), as a sentence, or None."""
+    bar = approval_bar(version, actor)
+    if bar == ApprovalBar.SUBMITTER:
         return (
             f"'{actor}' submitted campaign '{campaign.slug}' and so cannot approve it: "
             "a second person must approve (two-person rule)"
         )
-    if actor in (version.authors or [version.drafted_by]):
+    if bar == ApprovalBar.AUTHOR:
         return (
             f"'{actor}' wrote part of version {version.number} of campaign '{campaign.slug}' and so cannot approve "
             "it: a second person must approve (two-person rule)"

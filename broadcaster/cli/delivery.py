@@ -22,14 +22,14 @@ if TYPE_CHECKING:
     from rich.table import Table
     from sqlalchemy.orm import Session
 
-    from broadcaster import monitor
     from broadcaster.accounts import Actor
+    from broadcaster.operations.monitoring import CampaignMonitor
     from broadcaster.operations.sending import DeliveryDetail
 
 # The timetable, the workers and the database layer are imported inside each command: `status` and
 # `--help` should not wait for APScheduler and every channel adapter.
 
-# "sent" counts what was handed over with no report (yet); these count apart (monitor.GROUPS).
+# "sent" counts what was handed over with no report (yet); these count apart (monitoring.GROUPS).
 REPORTED = ("delivered", "undelivered", "unknown")
 STATUS_SLOT_DAYS = 2  # `status` lists each radio slot of the last two days (as the portal shows them)
 ChannelOption = Annotated[list[str] | None, typer.Option("--channel", help="Only these channels (repeatable).")]
@@ -100,7 +100,7 @@ def worker(channel: ChannelOption = None) -> None:
         processes.run_workers(sessions(), settings(), channels, stop, threading.Event())
 
 
-def _status_table(statuses: list[monitor.CampaignStatus]) -> Table:
+def _status_table(statuses: list[CampaignMonitor]) -> Table:
     from rich.table import Table
 
     from broadcaster.models import OccurrenceState
@@ -121,12 +121,12 @@ def _status_table(statuses: list[monitor.CampaignStatus]) -> Table:
         table.add_column("waiting for")
     for status in statuses:
         for item in status.channels:
-            fires = ", ".join(f"{moment.astimezone(zone):%d/%m %H:%M}" for moment in item.next_fires) or "—"
+            fires = ", ".join(f"{moment.astimezone(zone):%d/%m %H:%M}" for moment in item.planned) or "—"
             occurrences = sum(count for state, count in item.occurrences.items() if state != OccurrenceState.MISSED)
             shown_occurrences = f"{occurrences}" + (f" ({item.late} late)" if item.late else "")
             errors = "; ".join(f"{reason} ×{count}" for reason, count in item.errors)
             if item.paused:
-                errors = f"[bold red]PAUSED: {item.paused}[/] {errors}"
+                errors = f"[bold red]PAUSED: {item.pause_reason or 'by staff'}[/] {errors}"
             table.add_row(
                 f"{status.slug}\n[dim]{status.status}, {status.priority}[/]",
                 item.channel,
@@ -170,14 +170,14 @@ def status(
 
     from broadcaster.airing import count_slots, days_around
     from broadcaster.cli.stations import airing_table, slots_table
-    from broadcaster.operations import sending, stations
+    from broadcaster.operations import monitoring, stations
 
     who = local_actor(as_)
     recent_since = days_around(settings().today(), settings().zone, STATUS_SLOT_DAYS, 0)[0]
 
     def render() -> Group:
         with unit_of_work() as session:
-            table = _status_table(sending.status(session, who, settings(), slug))
+            table = _status_table(monitoring.statuses(session, who, settings(), slug))
             reports = stations.slot_reports(session, who, settings(), slug)
             progress = _fan_out_progress(session, who)
         parts: list[RenderableType] = [table]

@@ -16,22 +16,22 @@ from rich.live import Live
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from broadcaster import directory, monitor, processes
-from broadcaster.accounts import TERMINAL
-from broadcaster.campaigns import lifecycle
+from broadcaster import directory, processes
+from broadcaster.accounts import TERMINAL, acting_account
 from broadcaster.campaigns.file import CampaignSpec, OnceRule, SlotsRule, load_campaign_file
-from broadcaster.campaigns.store import check_campaign, save_campaign
 from broadcaster.cli import common
 from broadcaster.cli.common import friendly, out
 from broadcaster.cli.delivery import _status_table
 from broadcaster.cli.serve import serve_in_background
+from broadcaster.csvfiles import open_upload
 from broadcaster.db import upgrade
-from broadcaster.examples import example_campaigns, import_examples
+from broadcaster.examples import example_campaigns
 from broadcaster.models import Delivery, DeliveryState, Occurrence, OccurrenceState, Station
+from broadcaster.operations import campaigns as campaign_operations
+from broadcaster.operations import directory as directory_operations
 from broadcaster.operations.accounts import add_account
-from broadcaster.operations.directory import mark_test_list
+from broadcaster.operations.monitoring import statuses
 from broadcaster.policy import within_window
-from broadcaster.problems import InvalidInput
 from broadcaster.settings import Settings, get_settings, shipped_dir
 
 DEMO_DIR = Path("var/demo")
@@ -88,40 +88,52 @@ def _test_list(session: Session) -> None:
     """A list of two staff phones marked as test, for 'send to the test list'."""
     source = DEMO_DIR / "thu-nghiem.csv"
     source.write_text("Số điện thoại\n" + "".join(f"{phone}\n" for phone in TEST_PHONES), encoding="utf-8")
-    directory.import_subscribers(session, source, "thu-nghiem", "Điện thoại cán bộ (danh sách thử nghiệm)")
-    mark_test_list(session, TERMINAL, "thu-nghiem", True)
+    with open_upload(source) as upload:
+        directory_operations.import_csv(
+            session,
+            TERMINAL,
+            "subscribers",
+            upload,
+            list_slug="thu-nghiem",
+            list_name="Điện thoại cán bộ (danh sách thử nghiệm)",
+        )
+    directory_operations.mark_test_list(session, TERMINAL, "thu-nghiem", True)
     out.print(f"subscriber list 'thu-nghiem' ({', '.join(TEST_PHONES)}) is marked as the test list")
 
 
+def _morning_slots_at(session: Session, slot_at: datetime) -> None:
+    """Every station's morning slot moved to `slot_at`, as a station's form in the console would do it."""
+    for slug in session.scalars(select(Station.slug).order_by(Station.slug)):
+        values = directory_operations.entry_values(session, TERMINAL, "stations", slug)
+        slots = {**directory.parse_slots(values["slots"]), "morning": f"{slot_at:%H:%M}"}
+        values["slots"] = "; ".join(f"{name} {at}" for name, at in slots.items())
+        directory_operations.save_entry(session, TERMINAL, "stations", values)
+    out.print(f"every station's morning slot is moved to {slot_at:%H:%M} for the demo")
+
+
 def set_up(start: datetime) -> tuple[datetime, dict[str, str]]:
-    """Directory, stations' morning slot at the next whole minute, both campaigns approved."""
+    """Directory, stations' morning slot at the next whole minute, both campaigns approved: each step
+    through the operations the console and the command line use, audited as theirs are."""
     settings = common.settings()
     upgrade(common.engine(create=True))
     slot_at = (start + timedelta(seconds=75)).replace(second=0, microsecond=0)
     with common.unit_of_work() as session:
-        for report in import_examples(session):
+        for report in directory_operations.import_examples(session, TERMINAL):
             out.print(f"imported {report.imported} {report.kind} from {Path(report.source).name}")
         passwords = _demo_accounts(session)
         _test_list(session)
-        for station in session.scalars(select(Station)):
-            station.slots = {**station.slots, "morning": f"{slot_at:%H:%M}"}
-        out.print(f"every station's morning slot is moved to {slot_at:%H:%M} for the demo")
-        # Fire times far enough ahead that validating, fixing and approving both campaigns is done before
-        # the first is due, even on a busy machine (fire times before approval are never due).
+        _morning_slots_at(session, slot_at)
+        drafter, approver = acting_account(session, DRAFTER), acting_account(session, APPROVER)
+        # Fire times far enough ahead that checking, saving and approving both campaigns is done before the
+        # first is due, even on a busy machine (fire times before approval are never due). They are counted
+        # from now, not from `start`: the directory's import takes seconds there, and a fire time that passes
+        # before the approval was never due (the letter would silently not go out in the demo).
         for offset, path in zip((20, 23), example_campaigns(), strict=False):
-            spec = compressed(load_campaign_file(path), start, offset, slot_at)
-            problems = check_campaign(session, spec, settings)
-            if problems:
-                raise InvalidInput(str(path), problems)
-            # Counted again from now: on a busy machine the checks take seconds, and a fire time that passes
-            # before the approval was never due (the letter would silently not go out in the demo).
-            spec = compressed(spec, settings.local_now(), offset, slot_at)
-            campaign, _ = save_campaign(session, spec, DRAFTER, settings)
-            lifecycle.apply(session, campaign, "submit", DRAFTER, settings=settings)
-            lifecycle.apply(session, campaign, "approve", APPROVER, settings=settings)
-            out.print(
-                f"campaign '{campaign.slug}' ({campaign.number.strip()}) submitted by {DRAFTER}, approved by {APPROVER}"
-            )
+            spec = compressed(load_campaign_file(path), settings.local_now(), offset, slot_at)
+            slug = campaign_operations.save(session, drafter, spec, str(path), settings).campaign.slug
+            campaign_operations.change_status(session, drafter, slug, "submit", settings=settings)
+            campaign = campaign_operations.change_status(session, approver, slug, "approve", settings=settings)
+            out.print(f"campaign '{slug}' ({campaign.number.strip()}) submitted by {DRAFTER}, approved by {APPROVER}")
     return slot_at, passwords
 
 
@@ -187,11 +199,11 @@ def _watch(settings: Settings, slot_at: datetime, stop: threading.Event) -> None
     with Live(console=out, refresh_per_second=2, transient=True) as live:
         while not _finished(settings, slot_at) and time.monotonic() < deadline:
             with common.unit_of_work() as session:
-                live.update(_status_table(monitor.all_statuses(session, settings, settings.clock.now())))
+                live.update(_status_table(statuses(session, TERMINAL, settings)))
             if stop.wait(1):  # a refresh a second; Ctrl-C ends the wait at once
                 break
     with common.unit_of_work() as session:
-        out.print(_status_table(monitor.all_statuses(session, settings, settings.clock.now())))
+        out.print(_status_table(statuses(session, TERMINAL, settings)))
 
 
 def _print_outputs(settings: Settings) -> None:

@@ -7,9 +7,11 @@ and returns typed results. Operations never print and never know whether a termi
     campaigns.py   read and check campaign files or uploads, save drafts, compare with the version fixed,
                    the lifecycle, the audit log
     preview.py     what a campaign would send: recipient, fire time and slot chosen as the sender would
-    sending.py     send now, retry failures, the deliveries (filtered, paged, exported), status
+    sending.py     send now, retry failures, the deliveries (filtered, paged, exported), fan-outs running
+    monitoring.py  the status of every campaign and channel: the console's monitor, `status`, the API's /status
     stations.py    a station's slots and its aired / not aired reports; portal links; counts for staff
     directory.py   imports (from a path or an uploaded file) and listings
     channels.py    build every channel from its settings, to check them
     cap.py         a campaign's CAP alert, and an alert as a draft campaign
+    reports.py     delivery reports a gateway pushes to the hook
 """

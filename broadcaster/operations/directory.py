@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from broadcaster import audit, directory
 from broadcaster.accounts import TERMINAL_LOGIN, Actor, bind_actor
-from broadcaster.csvfiles import Upload
+from broadcaster.csvfiles import Upload, open_upload
 from broadcaster.directory import ImportReport
 from broadcaster.errors import NotFound, TransitionRefused, UserError
+from broadcaster.examples import example_directory
 from broadcaster.models import Agency, Area, FacebookPage, Issuer, Station, Subscriber, SubscriberList
 from broadcaster.paths import upload_name
 from broadcaster.problems import InvalidInput, Problem, from_validation_error
@@ -119,6 +120,20 @@ def import_upload(
             ) from None
         except UserError as exc:
             raise UserError(str(exc).replace(str(path), name)) from None
+
+
+def import_examples(session: Session, actor: Actor) -> list[ImportReport]:
+    """The shipped example directory (`examples.example_directory`), each file imported and audited as
+    `directory import` would."""
+
+    reports = []
+    for example in example_directory():
+        if example.kind == "issuers":
+            reports.append(import_issuer(session, actor, example.path))
+            continue
+        with open_upload(example.path) as upload:
+            reports.append(import_csv(session, actor, example.kind, upload, list_slug=example.list_slug))
+    return reports
 
 
 def _audit(session: Session, actor: Actor, report: ImportReport) -> None:

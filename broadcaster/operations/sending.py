@@ -1,4 +1,5 @@
-"""Sending outside the timetable, retries, the deliveries (filtered, paged, exported) and the status."""
+"""Sending outside the timetable, retries, the deliveries (filtered, paged, exported) and the fan-outs running
+(the status itself is `operations.monitoring`)."""
 
 from __future__ import annotations
 
@@ -7,16 +8,16 @@ from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from broadcaster import interventions, monitor
+from broadcaster import interventions
 from broadcaster.accounts import Actor, bind_actor
 from broadcaster.attempts import Attempt, histories
 from broadcaster.campaigns.store import find_campaign
 from broadcaster.directory.audience import audience_size, parse_selector
 from broadcaster.errors import NotFound, UserError
-from broadcaster.models import Delivery, DeliveryState, Occurrence
+from broadcaster.models import Delivery, DeliveryState, Occurrence, OccurrenceState
 from broadcaster.phones import PhoneError, normalise_mobile
 from broadcaster.problems import InvalidInput
 from broadcaster.settings import Settings
@@ -278,22 +279,14 @@ def csv_cells(row: DeliveryRow, settings: Settings) -> list[str]:
     return values
 
 
-# ---- status -------------------------------------------------------------------------------------
-
-
-def status(session: Session, actor: Actor, settings: Settings, slug: str | None = None) -> list[monitor.CampaignStatus]:
-    """Per campaign and channel: next fires, occurrences, deliveries by state, last errors."""
-    actor.require("campaigns:read")
-    if slug is not None:
-        find_campaign(session, slug)
-    return monitor.all_statuses(session, settings, settings.clock.now(), slug)
+# ---- fan-outs running ---------------------------------------------------------------------------
 
 
 def fan_outs(session: Session, actor: Actor) -> list[FanOut]:
     """Occurrences being expanded right now, with how many deliveries are written of how many."""
     actor.require("campaigns:read")
     progress = []
-    for occurrence, written in monitor.expanding(session):
+    for occurrence, written in _expanding(session):
         campaign = occurrence.campaign
         channel = next(c for c in campaign.channels if c.channel == occurrence.channel)
         selectors = [parse_selector(text) for text in channel.audience]
@@ -301,3 +294,12 @@ def fan_outs(session: Session, actor: Actor) -> list[FanOut]:
         total = audience_size(session, kind, selectors, occurrence.fire_at.date())
         progress.append(FanOut(campaign.slug, occurrence.channel, written, total))
     return progress
+
+
+def _expanding(session: Session) -> list[tuple[Occurrence, int]]:
+    """Occurrences being fanned out now, with how many rows they have so far."""
+    leased = select(Occurrence).where(Occurrence.state == OccurrenceState.PENDING, Occurrence.lease_owner.is_not(None))
+    return [
+        (occurrence, session.scalar(select(func.count()).where(Delivery.occurrence_id == occurrence.id)) or 0)
+        for occurrence in session.scalars(leased)
+    ]

@@ -336,3 +336,31 @@ def test_the_terminal_is_not_an_account_name(cli: Cli) -> None:
     assert cli("db", "upgrade").exit_code == 0
     run = cli("user", "add", "Terminal", "--role", "admin", "--no-password")
     assert run.exit_code == 1 and "names commands run without --as" in run.stderr
+
+
+def test_accounts_and_tokens_made_on_the_command_line_are_audited_and_need_the_permission(
+    cli: Cli, database_url: str
+) -> None:
+    from broadcaster.db import make_engine, make_sessions
+
+    assert cli("db", "upgrade").exit_code == 0
+    # The first administrator, before any account exists: the server's own terminal makes it.
+    assert cli("user", "add", "hải", "--role", "admin", input=PASSWORD + "\n").exit_code == 0
+    assert cli("user", "add", "lan", "--role", "drafter", "--no-password", "--as", "hải").exit_code == 0
+    created = cli("user", "token", "create", "lan", "--name", "báo cáo", "--as", "hải")
+    assert created.exit_code == 0, created.output
+    refused = cli("user", "add", "minh", "--role", "approver", "--no-password", "--as", "lan")
+    assert refused.exit_code == 1 and "users:manage" in refused.stderr
+    engine = make_engine(database_url)
+    with make_sessions(engine)() as session:
+        entries = session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+        hai = session.scalars(select(Account).where(Account.login == "hải")).one()
+        logins = set(session.scalars(select(Account.login)))
+    engine.dispose()
+    assert [(entry.actor, entry.action, entry.details.get("account")) for entry in entries] == [
+        (accounts.TERMINAL_LOGIN, "add-account", "hải"),
+        ("hải", "add-account", "lan"),
+        ("hải", "create-token", "lan"),
+    ]
+    assert [entry.account_id for entry in entries] == [None, hai.id, hai.id]
+    assert logins == {"hải", "lan"}, "a refused account is not made"

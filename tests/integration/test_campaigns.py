@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster.campaigns import lifecycle
 from broadcaster.campaigns.file import load_campaign_file
-from broadcaster.campaigns.revisions import save_or_revise
-from broadcaster.campaigns.store import check_campaign, find_campaign, save_campaign
+from broadcaster.campaigns.revisions import save_campaign, save_or_revise
+from broadcaster.campaigns.store import check_campaign, find_campaign
 from broadcaster.db import transaction
 from broadcaster.errors import TransitionRefused
 from broadcaster.models import AuditEntry

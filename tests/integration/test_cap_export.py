@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster.campaigns import lifecycle, revisions
 from broadcaster.campaigns.file import load_campaign_file
-from broadcaster.campaigns.revisions import save_or_revise
-from broadcaster.campaigns.store import find_campaign, save_campaign
+from broadcaster.campaigns.revisions import save_campaign, save_or_revise
+from broadcaster.campaigns.store import find_campaign
 from broadcaster.cap.alerts import alert_for_campaign
 from broadcaster.cap.export import alert_xml
 from broadcaster.cap.mapping import NAMESPACE, RESPONSE, priority_of

@@ -159,7 +159,7 @@ def test_an_unanswered_message_that_then_meets_only_errors_ends_unknown_not_fail
     """The eSMS stand-in records the first request and drops the connection, then answers HTTP 500 until the
     attempts run out: the message was sent, so the delivery must not say `failed` (DOMAIN §11)."""
     from broadcaster.accounts import TERMINAL
-    from broadcaster.operations import sending
+    from broadcaster.operations import monitoring, sending
 
     number, other = phones(2, first=100)
     scripts = {number: Script(drop_first=True, fail_after_drop=99, report=False), other: Script(taken_elsewhere=True)}
@@ -174,7 +174,7 @@ def test_an_unanswered_message_that_then_meets_only_errors_ends_unknown_not_fail
     # A 124 for a RequestId this installation never sent is someone else's message: not ours, not accepted.
     assert ended[other][0] == DeliveryState.REJECTED and "another installation" in (ended[other][1] or "")
     with shipped() as session:
-        (status,) = sending.status(session, TERMINAL, report_settings)
+        (status,) = monitoring.statuses(session, TERMINAL, report_settings)
         rows = sending.deliveries(session, TERMINAL, status.slug).rows
     sms = next(item for item in status.channels if item.channel == "sms")
     assert (sms.deliveries["unknown"], sms.deliveries["failed"]) == (1, 1)

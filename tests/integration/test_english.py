@@ -19,7 +19,8 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster.campaigns.file import load_campaign_file
-from broadcaster.campaigns.store import find_campaign, save_campaign
+from broadcaster.campaigns.revisions import save_campaign
+from broadcaster.campaigns.store import find_campaign
 from broadcaster.db import transaction
 from broadcaster.directory.audience import parse_selector, recipients
 from broadcaster.rendering import Composer

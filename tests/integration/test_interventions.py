@@ -10,11 +10,12 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from broadcaster import accounts, monitor
+from broadcaster import accounts
 from broadcaster.campaigns import lifecycle
-from broadcaster.clock import StartedClock
+from broadcaster.clock import FixedClock, StartedClock
 from broadcaster.db import transaction
 from broadcaster.models import AuditEntry, Campaign, Delivery, DeliveryState, Occurrence
+from broadcaster.operations.monitoring import campaign_monitor
 from broadcaster.settings import Settings
 from broadcaster.timetable import catch_up
 from broadcaster.workers import Worker
@@ -188,7 +189,8 @@ def waiting_for(sessions: sessionmaker[Session], settings: Settings, campaign_id
     with sessions() as session:
         found = session.get(Campaign, campaign_id)
         assert found is not None
-        return monitor.campaign_status(session, settings, found, now).channels[0].waiting_for
+        at_now = settings.with_clock(FixedClock(now))
+        return campaign_monitor(session, accounts.TERMINAL, at_now, found.slug, reasons=False).channels[0].waiting_for
 
 
 def test_status_says_deliveries_wait_for_the_send_window(

@@ -23,7 +23,8 @@ from pypdf.generic import DictionaryObject
 from sqlalchemy.orm import Session
 
 from broadcaster.campaigns.file import load_campaign_file
-from broadcaster.campaigns.store import check_campaign, find_campaign, save_campaign
+from broadcaster.campaigns.revisions import save_campaign
+from broadcaster.campaigns.store import check_campaign, find_campaign
 from broadcaster.db import make_engine, make_sessions, transaction, upgrade
 from broadcaster.directory.audience import parse_selector, recipients
 from broadcaster.examples import import_examples

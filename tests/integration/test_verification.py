@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from broadcaster import verification
 from broadcaster.campaigns import lifecycle, revisions
 from broadcaster.campaigns.file import load_campaign_file
-from broadcaster.campaigns.revisions import save_or_revise
-from broadcaster.campaigns.store import find_campaign, save_campaign
+from broadcaster.campaigns.revisions import save_campaign, save_or_revise
+from broadcaster.campaigns.store import find_campaign
 from broadcaster.db import transaction
 from broadcaster.examples import example_campaigns
 from broadcaster.rendering import Composer

@@ -19,11 +19,13 @@ from aiosmtpd.smtp import Session as SmtpSession
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from broadcaster import monitor, processes
+from broadcaster import processes
+from broadcaster.accounts import TERMINAL
 from broadcaster.clock import system_now
 from broadcaster.db import make_engine, make_sessions, transaction, upgrade
 from broadcaster.examples import import_examples
 from broadcaster.models import AuditEntry, Campaign, Delivery, DeliveryState, Occurrence, OccurrenceState
+from broadcaster.operations.monitoring import campaign_monitor
 from broadcaster.settings import Settings
 from broadcaster.timetable import catch_up
 from tests.helpers import free_port, wait_for
@@ -167,9 +169,9 @@ def test_an_smtp_server_that_refuses_the_login_pauses_the_channel_with_the_reaso
     with shipped() as session:
         found = session.get(Campaign, campaign_id)
         assert found is not None
-        status = monitor.campaign_status(session, settings, found, system_now())
+        status = campaign_monitor(session, TERMINAL, settings, found.slug)
         audit = session.scalars(select(AuditEntry).where(AuditEntry.action == "pause-channel")).one()
-    assert status.channels[0].paused == reason
+    assert status.channels[0].paused and status.channels[0].pause_reason == reason
     assert audit.details == {"channel": "email", "reason": reason}
     rows = deliveries(shipped)
     assert rows and {(row.state, row.attempts, row.lease_owner) for row in rows} == {

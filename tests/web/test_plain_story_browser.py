@@ -152,3 +152,43 @@ def test_a_warning_written_in_plain_vietnamese_goes_to_approval(
     approver.locator("#action-approve").click()
     expect(approver.locator("#campaign-status")).to_have_text("đã phê duyệt")
     shot(approver, "6-approved")
+
+
+def test_a_late_answer_never_overwrites_a_newer_check(
+    server: str, browser: Any, sessions: sessionmaker[Session], web_settings: Settings
+) -> None:
+    """A slow network makes the answer to "add this reading" arrive after the drafter has typed on: the box
+    then shows the text as it is now, with the reading, never an older text coming back late."""
+    from playwright.sync_api import Route, expect
+
+    with transaction(sessions) as session:
+        import_examples(session)
+    staff(sessions, "lan", "drafter")
+    page = _signed_in(browser, server, "lan")
+    page.locator("#nav-compose").click()
+    page.locator("#issuer").select_option("tay-ninh-stttt")
+    page.locator("#email-on").uncheck()
+    page.locator("#sms-on").uncheck()
+    page.locator("#radio-audience").get_by_label("tất cả stations:all").check()
+    radio = page.locator("#plain-radio-vi")
+    radio.fill("Nhân viên EVN gọi điện đòi tiền.")
+    expect(page.locator("#to-decode-vi")).to_contain_text("EVN")
+
+    held: list[Route] = []  # the reading's request, held on its way until the drafter has typed on
+    page.route("**/compose/reading/**", lambda route: held.append(route))
+    page.locator("#reading-vi-0").fill("e vê en")
+    with page.expect_request("**/compose/reading/**"):
+        page.locator("#add-reading-vi-0").click()
+    page.evaluate(
+        "document.getElementById('plain-radio-vi')"
+        ".addEventListener('htmx:trigger', () => { document.body.dataset.typedCheck = 'asked' })"
+    )
+    radio.press("End")
+    radio.press_sequentially(" Bà con cảnh giác.")  # typed while the reading's answer is on its way
+    expect(page.locator("body")).to_have_attribute("data-typed-check", "asked")  # the box has asked for its check
+    assert len(held) == 1
+    held[0].continue_()
+    announcer = page.locator("#announcer-vi")
+    expect(announcer).to_contain_text("nhân viên e vê en gọi điện đòi tiền. Bà con cảnh giác.", ignore_case=True)
+    expect(announcer).to_contain_text("Bà con cảnh giác.")
+    shot(page, "5-late-answer")

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster.campaigns import lifecycle
 from broadcaster.campaigns.file import CampaignSpec, load_campaign_file
-from broadcaster.campaigns.store import find_campaign, save_campaign
+from broadcaster.campaigns.revisions import save_campaign
+from broadcaster.campaigns.store import find_campaign
 from broadcaster.cap.mapping import NAMESPACE
 from broadcaster.cap.schema import check_alert
 from broadcaster.cli.demo import compressed

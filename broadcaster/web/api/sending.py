@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from broadcaster.accounts import Actor
 from broadcaster.csvfiles import csv_bytes
-from broadcaster.operations import sending
+from broadcaster.operations import monitoring, sending
 from broadcaster.operations.sending import DeliveryDetail, DeliveryPage, FanOut, RetryResult, SendNowResult
 from broadcaster.web.api.campaigns import IdempotencyKey
 from broadcaster.web.api.common import Slug, api_router, settings_of
@@ -132,7 +132,7 @@ def status(
     actor: Reader,
     campaign: Annotated[str | None, Query(max_length=100, description="One campaign (default: all)")] = None,
 ) -> StatusOut:
-    found = sending.status(session, actor, settings_of(request), campaign)
+    found = monitoring.statuses(session, actor, settings_of(request), campaign)
     campaigns = [
         CampaignStatusOut(
             slug=item.slug,
@@ -141,8 +141,8 @@ def status(
             channels=[
                 ChannelStatusOut(
                     channel=channel.channel,
-                    paused=channel.paused,
-                    next_fires=channel.next_fires,
+                    paused=channel.pause_reason or "by staff" if channel.paused else None,
+                    next_fires=channel.planned,
                     occurrences=dict(channel.occurrences),
                     late=channel.late,
                     deliveries=dict(channel.deliveries),

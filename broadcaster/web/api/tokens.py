@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from broadcaster import accounts
 from broadcaster.operations import accounts as account_operations
 from broadcaster.web.api.common import api_router
-from broadcaster.web.auth import client_address
+from broadcaster.web.auth import DbSession, client_address
 
 router = api_router(tags=["accounts"])
 
@@ -30,14 +30,12 @@ class TokenOut(BaseModel):
 
 
 @router.post("/tokens", response_model=TokenOut, status_code=201, summary="Sign in with a password; get an API token")
-def create_token(request: Request, body: TokenRequest) -> TokenOut:
-    sessions = request.app.state.sessions
-    with sessions() as session:
-        now = request.app.state.settings.clock.now()
-        # A failed login is counted in a transaction of its own (accounts.authenticate_password).
-        account = accounts.authenticate_password(session, body.login, body.password, client_address(request), now)
-        expires = now + timedelta(days=body.expires_in_days) if body.expires_in_days else None
-        actor = accounts.Actor.for_account(account, client_address(request))
-        token = account_operations.create_token(session, actor, account.login, body.name, now, expires)
-        session.commit()
+def create_token(request: Request, session: DbSession, body: TokenRequest) -> TokenOut:
+    now = request.app.state.settings.clock.now()
+    # A failed login is counted in a transaction of its own (accounts.authenticate_password); the token is
+    # written in the request's, committed before the answer goes out (`DbSession`).
+    account = accounts.authenticate_password(session, body.login, body.password, client_address(request), now)
+    expires = now + timedelta(days=body.expires_in_days) if body.expires_in_days else None
+    actor = accounts.Actor.for_account(account, client_address(request))
+    token = account_operations.create_token(session, actor, account.login, body.name, now, expires)
     return TokenOut(id=token.id, name=token.name, token=token.token, expires_at=token.expires_at)

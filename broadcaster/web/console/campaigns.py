@@ -86,16 +86,15 @@ def pending_version(session: Session, campaign: Campaign) -> CampaignVersion | N
     return versions.latest_version(session, campaign) if campaign.status == Status.SUBMITTED else None
 
 
+# The console's words for what bars a person from approving (`versions.approval_bar`, the lifecycle's rule).
+APPROVAL_BAR_WORDS = {versions.ApprovalBar.SUBMITTER: "you_submitted", versions.ApprovalBar.AUTHOR: "you_drafted"}
+
+
 def approval_refusal(session: Session, campaign: Campaign, actor: Actor) -> str | None:
     """The word key saying why this person may not approve (two-person rule), or None."""
     version = pending_version(session, campaign)
-    if version is None:
-        return None
-    if actor.login == version.submitted_by:
-        return "you_submitted"
-    if actor.login in (version.authors or [version.drafted_by]):
-        return "you_drafted"
-    return None
+    bar = versions.approval_bar(version, actor.login) if version is not None else None
+    return APPROVAL_BAR_WORDS[bar] if bar is not None else None
 
 
 # What changed under an approved campaign, named as people know it (the content's top-level fields).
