@@ -106,7 +106,7 @@ _Facts = TypeVar("_Facts", AgencyFacts, SubscriberFacts, StationFacts, PageFacts
 def facts_from_json(kind: RecipientKind, stored: Mapping[str, Any] | None) -> RecipientFacts:
     """A recipient's facts as a delivery row keeps them (JSON); keys this version does not know are left."""
     facts = FACTS[kind]
-    known = {item.name: item for item in fields(facts)}
+    known = {item.name for item in fields(facts)}
     values: dict[str, Any] = {}
     for name, value in (stored or {}).items():
         if name not in known or value is None:
@@ -120,7 +120,7 @@ def facts_from_json(kind: RecipientKind, stored: Mapping[str, Any] | None) -> Re
 
 
 def facts_to_json(facts: RecipientFacts) -> dict[str, Any]:
-    """The facts a delivery row keeps, as JSON (what `facts_from_json` reads back); unknowns left out."""
+    """The facts a delivery row keeps, as JSON (what `facts_from_json` reads back); those not known left out."""
     values = asdict(facts)
     return {
         name: value.isoformat() if isinstance(value, date) else list(value) if isinstance(value, tuple) else value
