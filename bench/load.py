@@ -101,8 +101,17 @@ class Outcome:
     sent: int
     reports_sent: int
     reports_answered: int
+    last_report_after: float
     applied: int
     load: tuple[float, float]
+    all_sent_after: float | None  # seconds from the start until every SMS was recorded as sent
+
+    def sending(self) -> str:
+        if self.all_sent_after is None:
+            rate = self.sent / self.seconds
+            return f"SMS sent {self.sent:,} of {self.sms:,} in the {self.seconds:.0f} s ({rate:,.0f}/s)"
+        rate = self.sms / self.all_sent_after
+        return f"SMS sent {self.sent:,} of {self.sms:,}, all within {self.all_sent_after:.0f} s ({rate:,.0f}/s)"
 
 
 # ---- the world ------------------------------------------------------------------------------------------------
@@ -260,14 +269,15 @@ def report_query(provider_id: str, address: str, delivered: bool) -> str:
 
 def report(database_url: str, port: int, base: str, rate: float, seconds: float, totals: Any) -> None:
     """Send each accepted SMS's report once, at most `rate` a second, for `seconds`; totals[0] sent,
-    totals[1] answered 200."""
+    totals[1] answered 200, totals[2] the milliseconds from the start to the last answer."""
     asyncio.run(_report(database_url, port, base, rate, seconds, totals))
 
 
 async def _report(database_url: str, port: int, base: str, rate: float, seconds: float, totals: Any) -> None:
     engine = create_engine(database_url)
     queue: asyncio.Queue[str] = asyncio.Queue()
-    until = time.monotonic() + seconds
+    began = time.monotonic()
+    until = began + seconds
     seen = [0]
 
     def newly_accepted() -> list[str]:
@@ -311,10 +321,33 @@ async def _report(database_url: str, port: int, base: str, rate: float, seconds:
             await reader.readexactly(length)
             if head.startswith(b"HTTP/1.1 200"):
                 totals[1] += 1
+            totals[2] = round((time.monotonic() - began) * 1000)
         writer.close()
 
     await asyncio.gather(feed(), *(connection() for _ in range(32)))
     engine.dispose()
+
+
+def watch(engine: Any, sms: int, started: float, until: float) -> Callable[[], float | None]:
+    """Samples, every second, how many SMS are recorded as sent; returns a function giving the seconds from
+    `started` until all `sms` were (None if they never were within the run)."""
+    reached: list[float] = []
+
+    def sample() -> None:
+        while time.monotonic() < until and not reached:
+            with engine.connect() as connection:
+                if (connection.scalar(select(func.count()).where(Delivery.state.in_(SENT))) or 0) >= sms:
+                    reached.append(time.monotonic() - started)
+            time.sleep(1)
+
+    watcher = threading.Thread(target=sample, daemon=True)
+    watcher.start()
+
+    def all_sent_after() -> float | None:
+        watcher.join()
+        return reached[0] if reached else None
+
+    return all_sent_after
 
 
 # ---- one database --------------------------------------------------------------------------------------------
@@ -348,7 +381,8 @@ def measure(
         started = time.monotonic()
         until = started + options.seconds
         tally = Tally()
-        totals: Any = multiprocessing.Array("q", 2)
+        all_sent_after = watch(engine, options.sms, started, until)
+        totals: Any = multiprocessing.Array("q", 3)
         reporter = multiprocessing.Process(
             target=report, args=(database_url, port, base, options.reports_per_second, options.seconds, totals)
         )
@@ -369,11 +403,24 @@ def measure(
             if process is not None:
                 process.terminate()
                 process.wait(timeout=60)
+    finished = all_sent_after()
     with engine.connect() as connection:
         sent = connection.scalar(select(func.count()).where(Delivery.state.in_(SENT))) or 0
         applied = connection.scalar(select(func.count()).where(Delivery.state.in_(REPORTED))) or 0
     engine.dispose()
-    return Outcome(name, tally, seconds, options.sms, sent, totals[0], totals[1], applied, (load_before, load_after))
+    return Outcome(
+        name,
+        tally,
+        seconds,
+        options.sms,
+        sent,
+        totals[0],
+        totals[1],
+        totals[2] / 1000,
+        applied,
+        (load_before, load_after),
+        finished,
+    )
 
 
 def on_postgresql(work: Callable[[str], Outcome]) -> Outcome:
@@ -404,7 +451,7 @@ def show(outcomes: list[Outcome], options: argparse.Namespace) -> None:
         f"{options.seconds:.0f} s, {options.sms:,} SMS, reports at up to {options.reports_per_second:,.0f}/s "
         f"(target: 0 errors, p95 ≤ {TARGET_MS} ms)"
     )
-    for column in ("database", "request", "requests", "errors", "4xx", "p50 ms", "p95 ms", "p99 ms"):
+    for column in ("database", "request", "requests", "errors", "4xx", "p50 ms", "p95 ms", "p99 ms", "target met"):
         table.add_column(column, justify="left" if column in ("database", "request") else "right")
     for outcome in outcomes:
         tally = outcome.tally
@@ -422,13 +469,15 @@ def show(outcomes: list[Outcome], options: argparse.Namespace) -> None:
                 str(errors),
                 str(refused),
                 *(f"{percentile(times, p):.0f}" for p in (50, 95, 99)),
+                "yes" if errors == 0 and percentile(times, 95) <= TARGET_MS else "NO",
             )
     console.print(table)
     for outcome in outcomes:
         console.print(
-            f"{outcome.database}: {outcome.seconds:.0f} s; SMS sent {outcome.sent:,} of {outcome.sms:,} "
-            f"({outcome.sent / outcome.seconds:,.0f}/s); reports sent {outcome.reports_sent:,} "
-            f"({outcome.reports_sent / outcome.seconds:,.0f}/s), answered 200 {outcome.reports_answered:,}, "
+            f"{outcome.database}: {outcome.seconds:.0f} s; {outcome.sending()}; reports sent {outcome.reports_sent:,}, "
+            f"the last answered after {outcome.last_report_after:.0f} s "
+            f"({outcome.reports_sent / max(outcome.last_report_after, 1):,.0f}/s), "
+            f"answered 200 {outcome.reports_answered:,}, "
             f"applied {outcome.applied:,}; load average {outcome.load[0]:.1f} before, {outcome.load[1]:.1f} after "
             f"({os.cpu_count()} cores)"
         )
