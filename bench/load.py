@@ -105,6 +105,7 @@ class Outcome:
     applied: int
     load: tuple[float, float]
     all_sent_after: float | None  # seconds from the start until every SMS was recorded as sent
+    log_problems: int  # lines of the processes' logs with an error, a traceback or a locked database
 
     def sending(self) -> str:
         if self.all_sent_after is None:
@@ -420,7 +421,16 @@ def measure(
         applied,
         (load_before, load_after),
         finished,
+        log_problems(folder / "serve.log", folder / "run.log"),
     )
+
+
+PROBLEM = re.compile(r"\bERROR\b|Traceback|database is locked")
+
+
+def log_problems(*logs: Path) -> int:
+    """Lines in the processes' logs that say something went wrong, even if no answer showed it."""
+    return sum(1 for log in logs for line in log.read_text(errors="replace").splitlines() if PROBLEM.search(line))
 
 
 def on_postgresql(work: Callable[[str], Outcome]) -> Outcome:
@@ -478,7 +488,8 @@ def show(outcomes: list[Outcome], options: argparse.Namespace) -> None:
             f"the last answered after {outcome.last_report_after:.0f} s "
             f"({outcome.reports_sent / max(outcome.last_report_after, 1):,.0f}/s), "
             f"answered 200 {outcome.reports_answered:,}, "
-            f"applied {outcome.applied:,}; load average {outcome.load[0]:.1f} before, {outcome.load[1]:.1f} after "
+            f"applied {outcome.applied:,}; log lines with an error, a traceback or 'database is locked' "
+            f"{outcome.log_problems}; load average {outcome.load[0]:.1f} before, {outcome.load[1]:.1f} after "
             f"({os.cpu_count()} cores)"
         )
 
