@@ -374,7 +374,10 @@ def _unanswered_before(bulletin: Bulletin) -> bool:
 
 # ---- what a post reached (post insights) ---------------------------------------------------------------
 
-REACH_METRICS = ("post_impressions", "post_impressions_unique")  # seen, and by how many people (reach)
+# Views (times the post was on screen) and reach (people who saw it). Meta retired post_impressions and
+# post_impressions_unique for every API version in 2026; these are the metrics it names in their place.
+VIEWS, REACH = "post_media_view", "post_total_media_view_unique"
+REACH_METRICS = (VIEWS, REACH)
 REACTIONS_AND_SHARES = "shares,reactions.summary(total_count).limit(0)"
 
 
@@ -423,8 +426,8 @@ def post_reach(adapter: FacebookChannel, post_id: str, recipient: Recipient) -> 
     reactions = (fields.get("reactions") or {}).get("summary", {}).get("total_count")
     return PostReach(
         post_id,
-        impressions=_count(values.get("post_impressions")),
-        reach=_count(values.get("post_impressions_unique")),
+        impressions=_count(values.get(VIEWS)),
+        reach=_count(values.get(REACH)),
         reactions=_count(reactions),
         shares=_count((fields.get("shares") or {}).get("count", 0)),  # no "shares" field: nobody shared it
     )

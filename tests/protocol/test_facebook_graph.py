@@ -268,7 +268,8 @@ def page() -> Any:
 
 
 def insights_answer(impressions: int, reach: int) -> dict[str, Any]:
-    """`GET /{post-id}/insights?metric=post_impressions,post_impressions_unique`, as the Graph API answers."""
+    """`GET /{post-id}/insights?metric=post_media_view,post_total_media_view_unique`, as the Graph API answers
+    (the metrics Meta names in place of post_impressions and post_impressions_unique, retired in 2026)."""
     return {
         "data": [
             {
@@ -280,8 +281,8 @@ def insights_answer(impressions: int, reach: int) -> dict[str, Any]:
                 "id": f"{POST_ID}/insights/{name}/lifetime",
             }
             for name, value, title in (
-                ("post_impressions", impressions, "Lifetime Post Total Impressions"),
-                ("post_impressions_unique", reach, "Lifetime Post Total Reach"),
+                ("post_media_view", impressions, "Lifetime Post Views"),
+                ("post_total_media_view_unique", reach, "Lifetime Post Total Viewers"),
             )
         ],
         "paging": {"previous": "https://graph.facebook.com/…", "next": "https://graph.facebook.com/…"},
@@ -305,7 +306,7 @@ def test_a_posts_reach_reactions_and_shares_are_read_with_the_token_in_a_header(
         None,
     )
     asked = [entry[0] for entry in httpserver.log]
-    assert asked[0].args["metric"] == "post_impressions,post_impressions_unique"
+    assert asked[0].args["metric"] == "post_media_view,post_total_media_view_unique"
     assert all(request.headers["Authorization"] == f"Bearer {token}" for request in asked)
     assert all(token not in request.url for request in asked)
 

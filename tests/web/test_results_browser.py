@@ -22,6 +22,7 @@ from tests.web.console_helpers import PASSWORD, staff
 
 ARTEFACTS = Path(__file__).resolve().parents[2] / "var" / "artefacts" / "results"
 DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
 SMS = ["Tin nhắn SMS", "3", "1", "14", "13", "9", "2", "1", "1", "1", "0"]
 GO_DAU = ["Đài Truyền thanh huyện Gò Dầu", "2", "1", "1", "0", "0", "Mất điện: 1"]
 TAN_BIEN = ["Đài Truyền thanh huyện Tân Biên", "2", "0", "0", "2", "1", ""]
@@ -101,3 +102,9 @@ def test_the_results_page_and_its_files_agree(
     expect(page.locator("#table-by_channel")).to_be_visible()
     assert row_cells(page, "by_channel", "Tin nhắn SMS") == SMS  # this month so far holds the whole campaign
     shot(page, "3-period-results")
+
+    page.set_viewport_size(PHONE)  # an official reads the results on a phone: nothing leaves the screen
+    page.goto(f"{server}/campaigns/{SLUG}/results")
+    expect(page.locator("#table-by_channel")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shot(page, "4-results-on-a-phone")
