@@ -81,15 +81,19 @@ class Tally:
     times: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     refused: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    what_went_wrong: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def note(self, kind: str, ms: float, status: int | None) -> None:
+    def note(self, kind: str, ms: float, status: int | str) -> None:
+        """One answer: its HTTP status, or what stopped it (an exception's name and message)."""
         with self.lock:
             self.times[kind].append(ms)
-            if status is None or status >= 500:
+            if isinstance(status, str) or status >= 500:
                 self.errors[kind] += 1
+                self.what_went_wrong.append(f"{kind} after {ms:.0f} ms: {status}")
             elif status >= 400:
                 self.refused[kind] += 1
+                self.what_went_wrong.append(f"{kind} after {ms:.0f} ms: {status}")
 
 
 @dataclass
@@ -240,9 +244,9 @@ def use(user: User, tally: Tally, think: float, until: float, seed: int) -> None
         kind = chance.choices(kinds, weights)[0]
         started = time.perf_counter()
         try:
-            status: int | None = user.act(kind)
-        except requests.RequestException:
-            status = None
+            status: int | str = user.act(kind)
+        except requests.RequestException as exc:
+            status = f"{type(exc).__name__}: {str(exc)[:300]}"
         tally.note(kind, (time.perf_counter() - started) * 1000, status)
 
 
@@ -482,6 +486,9 @@ def show(outcomes: list[Outcome], options: argparse.Namespace) -> None:
                 "yes" if errors == 0 and percentile(times, 95) <= TARGET_MS else "NO",
             )
     console.print(table)
+    for outcome in outcomes:
+        for wrong in outcome.tally.what_went_wrong:
+            console.print(f"{outcome.database}: {wrong}")
     for outcome in outcomes:
         console.print(
             f"{outcome.database}: {outcome.seconds:.0f} s; {outcome.sending()}; reports sent {outcome.reports_sent:,}, "
