@@ -36,7 +36,7 @@ from sqlalchemy import create_engine, select, text
 from broadcaster import accounts, counts
 from broadcaster.campaigns import lifecycle
 from broadcaster.campaigns.file import OnceRule, load_campaign_file
-from broadcaster.campaigns.store import save_campaign
+from broadcaster.campaigns.revisions import save_campaign
 from broadcaster.cli.demo import compressed
 from broadcaster.db import make_engine, make_sessions, transaction, upgrade
 from broadcaster.examples import example_campaigns, import_examples
@@ -225,10 +225,11 @@ def ab(url: str, cookie: str, n: int, concurrency: int, body: Path | None = None
     }
 
 
-def _draft_fields(token: str, today: date) -> dict[str, object]:
+def draft_fields(token: str, today: date, campaign: str = DRAFT) -> dict[str, object]:
+    """The composer's fields for a new SMS, Facebook and radio campaign, as an officer fills them in."""
     return {
         "csrf_token": token,
-        "campaign": DRAFT,
+        "campaign": campaign,
         "issuer": "tay-ninh-stttt",
         "number": "1021/STTTT-TTr",
         "subject": "cảnh báo cuộc gọi giả danh nhân viên điện lực",
@@ -272,7 +273,7 @@ def draft(site: str, cookie: str, today: date) -> list[tuple[str, str]]:
         http.cookies.set("bc_console", cookie)
         token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', http.get(f"{site}/compose").text)
         assert token is not None
-        saved = http.post(f"{site}/compose", data=_draft_fields(token.group(1), today), allow_redirects=False)
+        saved = http.post(f"{site}/compose", data=draft_fields(token.group(1), today), allow_redirects=False)
         assert saved.status_code == 303, f"the draft is saved ({saved.status_code})"
         return form_fields(http.get(f"{site}/compose/{DRAFT}").text)
 
