@@ -191,4 +191,6 @@ def test_a_late_answer_never_overwrites_a_newer_check(
     announcer = page.locator("#announcer-vi")
     expect(announcer).to_contain_text("nhân viên e vê en gọi điện đòi tiền. Bà con cảnh giác.", ignore_case=True)
     expect(announcer).to_contain_text("Bà con cảnh giác.")
+    # the check that followed re-drew the panel, and the sentence about the reading is still there
+    expect(page.locator("#reading-notice-vi")).to_contain_text("EVN đọc là “e vê en”")
     shot(page, "5-late-answer")
