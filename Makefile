@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench chaos rates clean debian-packages
+.PHONY: demo test bench chaos rates load clean debian-packages
 
 # The Debian packages first: a Python package (PyICU) is built against one of them.
 $(STAMP): pyproject.toml | debian-packages
@@ -43,6 +43,9 @@ chaos: $(VENV)/.bench
 
 rates: $(VENV)/.bench
 	$(BIN)/python -m bench.rates $(ARGS)
+
+load: $(VENV)/.bench
+	$(BIN)/python -m bench.load $(ARGS)
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

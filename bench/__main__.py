@@ -424,7 +424,7 @@ def _sample_letter(settings: Settings) -> bytes:
     from broadcaster.db import make_sessions
     from broadcaster.models import Campaign
     from broadcaster.rendering import Composer
-    from channels.base import Recipient, RecipientKind
+    from channels.base import AgencyFacts, Recipient
     from channels.email import EmailChannel, EmailOptions
 
     engine = make_engine(settings.database_url)
@@ -433,7 +433,7 @@ def _sample_letter(settings: Settings) -> bytes:
         composer = Composer.for_campaign(campaign, campaign.channels[0], settings)
         bulletin = composer.compose(
             "sample",
-            Recipient(RecipientKind.AGENCY, "vanthu0@donvi.example", "Đơn vị số 0"),
+            Recipient("vanthu0@donvi.example", AgencyFacts(), "Đơn vị số 0"),
             datetime.now(settings.zone),
         )
     adapter = EmailChannel(

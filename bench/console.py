@@ -230,10 +230,11 @@ def ab(url: str, cookie: str, n: int, concurrency: int, body: Path | None = None
     }
 
 
-def _draft_fields(token: str, today: date) -> dict[str, object]:
+def draft_fields(token: str, today: date, campaign: str = DRAFT) -> dict[str, object]:
+    """The composer's fields for a new SMS, Facebook and radio campaign, as an officer fills them in."""
     return {
         "csrf_token": token,
-        "campaign": DRAFT,
+        "campaign": campaign,
         "issuer": "tay-ninh-stttt",
         "number": "1021/STTTT-TTr",
         "subject": "cảnh báo cuộc gọi giả danh nhân viên điện lực",
@@ -277,7 +278,7 @@ def draft(site: str, cookie: str, today: date) -> list[tuple[str, str]]:
         http.cookies.set("bc_console", cookie)
         token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', http.get(f"{site}/compose").text)
         assert token is not None
-        saved = http.post(f"{site}/compose", data=_draft_fields(token.group(1), today), allow_redirects=False)
+        saved = http.post(f"{site}/compose", data=draft_fields(token.group(1), today), allow_redirects=False)
         assert saved.status_code == 303, f"the draft is saved ({saved.status_code})"
         return form_fields(http.get(f"{site}/compose/{DRAFT}").text)
 

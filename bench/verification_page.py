@@ -22,7 +22,7 @@ from rich.table import Table
 
 from broadcaster.campaigns import lifecycle
 from broadcaster.campaigns.file import load_campaign_file
-from broadcaster.campaigns.store import save_campaign
+from broadcaster.campaigns.revisions import save_campaign
 from broadcaster.cli.demo import compressed
 from broadcaster.db import make_engine, make_sessions, transaction, upgrade
 from broadcaster.examples import example_campaigns, import_examples

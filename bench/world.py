@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster.campaigns import lifecycle
 from broadcaster.campaigns.file import parse_campaign
-from broadcaster.campaigns.store import save_campaign
+from broadcaster.campaigns.revisions import save_campaign
 from broadcaster.clock import system_now
 from broadcaster.db import make_engine, make_sessions, transaction, upgrade
 from broadcaster.examples import import_examples

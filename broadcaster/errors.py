@@ -1,4 +1,4 @@
-"""Errors a user can cause. Each carries one sentence that says what is wrong and where."""
+"""Errors a user can cause, and configuration errors. Each carries one sentence that says what is wrong and where."""
 
 from __future__ import annotations
 
@@ -7,8 +7,13 @@ class UserError(Exception):
     """A problem with the user's input or environment; shown as one sentence, never as a traceback."""
 
 
-class ConfigurationError(UserError):
-    """A setting is missing or wrong. The message names the setting (never its secret value)."""
+class ConfigurationError(Exception):
+    """A setting of this installation is missing or wrong. The message names the setting (never its secret value).
+
+    Not a UserError: the person acting may have asked for something right that the installation cannot do, so
+    no handler of a user's mistake may take it for one (and answer 400 or show it on a form). The command line
+    and the web app have a handler of their own for it, which says it as one sentence all the same.
+    """
 
 
 class NotFound(UserError):

@@ -11,10 +11,8 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from broadcaster.text import strip_diacritics
 
@@ -79,13 +77,11 @@ def _layout(html: str) -> bytes:
     return bytes(pdf)
 
 
-def letter_file(parts: Mapping[str, str], details: Mapping[str, Any]) -> LetterFile | None:
-    """The PDF of a rendered letter (a bulletin's parts and details), or None for a bulletin with no HTML letter.
+def letter_file(html: str | None, number: str, day: date | None) -> LetterFile | None:
+    """The PDF of a rendered letter (its HTML part, its number and date), or None for one with no HTML letter.
 
     This is what the e-mail attaches and what a preview, the API or a verification page offers.
     """
-    html = parts.get("html")
-    number, day = details.get("number"), details.get("date")
-    if not html or not isinstance(number, str) or not isinstance(day, date):
+    if not html or day is None:
         return None
     return LetterFile(letter_filename(number, day), letter_pdf(html))

@@ -59,7 +59,7 @@ from broadcaster.models import (
 )
 from broadcaster.policy import first_send, hand_over_ahead, local_day, may_send
 from broadcaster.settings import Settings
-from channels.base import Recipient, RecipientKind, channel_class
+from channels.base import Recipient, RecipientKind, channel_class, facts_to_json
 
 RANKS = {Priority.EMERGENCY: 0, Priority.PRIORITY: 1, Priority.ORDINARY: 2}
 WORKER = "worker"
@@ -194,11 +194,11 @@ class _RowPlan:
     def _on_air(self, found: Iterable[Recipient]) -> Iterator[Recipient]:
         """For a slot occurrence, the stations whose slot is at this occurrence's time."""
         for recipient in found:
-            if self.slot is None or recipient.details.get("slots", {}).get(self.slot) == self.fire_local:
+            if self.slot is None or recipient.slots.get(self.slot) == self.fire_local:
                 yield recipient
 
     def _row(self, recipient: Recipient) -> dict[str, Any]:
-        details = {key: value for key, value in recipient.details.items() if key != "locale" and value is not None}
+        details = facts_to_json(recipient.facts)
         return {
             "occurrence_id": self.occurrence_id,
             "channel": self.channel,

@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, and_
 
 from broadcaster.models import SENDING_STATUSES, Campaign, CampaignChannel, OccurrenceState, Status
 from broadcaster.settings import Settings
-from channels.base import channel_class
+from channels.base import SchedulesAhead, channel_class
 
 # An occurrence created later than this after its fire time is marked late.
 LATE_AFTER = timedelta(seconds=60)
@@ -110,7 +110,8 @@ def first_send(
 def hand_over_ahead(settings: Settings, channel: str, campaign_options: Mapping[str, Any]) -> timedelta:
     """How long before its fire time a channel's message is handed to the provider: a scheduled
     Facebook post goes ahead so that Facebook publishes it at the time (DOMAIN §6); others at the time."""
-    if channel_class(channel).schedules_ahead(campaign_options):
+    adapter = channel_class(channel)
+    if issubclass(adapter, SchedulesAhead) and adapter.schedules_ahead(campaign_options):
         return timedelta(minutes=settings.schedule_ahead_minutes)
     return timedelta(0)
 

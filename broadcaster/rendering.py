@@ -13,7 +13,7 @@ import threading
 import traceback
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from types import CodeType
@@ -47,7 +47,7 @@ from broadcaster.sandbox import (
     render_bounded,
 )
 from broadcaster.settings import Settings
-from channels.base import Bulletin, ChannelAdapter, Recipient, channel_class
+from channels.base import Bulletin, ChannelAdapter, Letter, Recipient, Script, channel_class
 
 RESERVED = frozenset({"campaign", "issuer", "recipient", "occurrence", "options", "reading_rate", "verification_url"})
 # Given only to channels that may carry links (e-mail, Facebook): the campaign's page on the public
@@ -183,11 +183,13 @@ def campaign_context(view: CampaignView) -> dict[str, Any]:
 
 def recipient_context(recipient: Recipient, locale: str = "") -> dict[str, Any]:
     """What templates see of a recipient; in English, its English name when the directory has one."""
-    name = recipient.details.get("name_en") if is_english(locale) else None
+    facts = asdict(recipient.facts)
+    name = facts.get("name_en") if is_english(locale) else None
     return {
         "kind": recipient.kind.value,
         "address": recipient.address,
-        **recipient.details,
+        "locale": recipient.locale,
+        **facts,
         "name": name or recipient.name,
     }
 
@@ -541,9 +543,9 @@ class Composer:
 
     def __post_init__(self) -> None:
         self.options = self.adapter.CampaignOptions.model_validate(dict(self.channel_options))
-        self.options_dump = self.options.model_dump()
         self._shared_parts: dict[tuple[str, datetime, str | None], dict[str, str]] = {}
-        self._shared_details: dict[tuple[str, datetime, str | None], dict[str, Any]] = {}
+        self._shared_letters: dict[str, Letter] = {}
+        self._shared_scripts: dict[str | None, Script] = {}
 
     @classmethod
     def for_channel(
@@ -602,26 +604,40 @@ class Composer:
             if not self.templates.personal(locale):
                 # Nobody's name in it: every recipient of this locale and moment gets these very parts.
                 self._shared_parts[moment] = parts
-        return Bulletin(key, recipient, parts, self.view.slug, self.view.priority, self._details(moment, attempt))
+        return Bulletin(
+            key,
+            recipient,
+            parts,
+            self.view.slug,
+            self.view.priority,
+            locale,
+            fire_at,
+            self.options,
+            self._letter(locale),
+            self._script(slot),
+            self.content_dir,
+            attempt,
+        )
 
-    def _details(self, moment: tuple[str, datetime, str | None], attempt: int) -> dict[str, Any]:
-        if moment not in self._shared_details:
-            locale, fire_at, slot = moment
-            self._shared_details[moment] = {
-                "locale": locale,
-                "fire_at": fire_at,
-                "publish_at": fire_at,
-                "slot": slot,
-                "reading_rate": self.reading_rate,
-                "campaign_options": self.options_dump,
-                "content_dir": str(self.content_dir),
-                "sender_name": sender_name(self.issuer, locale),
-                "issuer": self.issuer["slug"],
-                "region": self.issuer["region"],
-                "campaign_number": self.view.number,
-                "campaign_subject": self.view.subject,
-                "sender_email": self.issuer.get("email"),
-                "number": self.view.number,  # the letter's number and date name its PDF
-                "date": self.view.dated,
-            }
-        return {**self._shared_details[moment], "attempt": attempt}
+    def _letter(self, locale: str) -> Letter:
+        """The document and its sender, in the locale's words: one object for every bulletin of that locale."""
+        letter = self._shared_letters.get(locale)
+        if letter is None:
+            email = self.issuer.get("email")
+            letter = Letter(
+                issuer=str(self.issuer["slug"]),
+                sender_name=sender_name(self.issuer, locale),
+                sender_email=str(email) if email else None,
+                number=self.view.number,
+                subject=self.view.subject,
+                dated=self.view.dated,
+            )
+            self._shared_letters[locale] = letter
+        return letter
+
+    def _script(self, slot: str | None) -> Script:
+        script = self._shared_scripts.get(slot)
+        if script is None:
+            script = Script(slot=slot, reading_rate=self.reading_rate, region=str(self.issuer["region"]))
+            self._shared_scripts[slot] = script
+        return script

@@ -27,7 +27,15 @@ from broadcaster.errors import ConfigurationError
 from broadcaster.masking import mask_secrets
 from broadcaster.models import REPORTABLE, Delivery, DeliveryState, UnmatchedReport, parse_delivery_key
 from broadcaster.settings import Settings
-from channels.base import ChannelAdapter, ChannelError, Report, ReportStatus, configured_adapter
+from channels.base import (
+    ChannelAdapter,
+    ChannelError,
+    LooksUpReports,
+    Report,
+    ReportsDelivery,
+    ReportStatus,
+    configured_adapter,
+)
 
 log = logging.getLogger(__name__)
 CHANNEL = "sms"
@@ -216,11 +224,12 @@ def _match_again(session: Session, installation: str, now: datetime) -> Applied:
 def _look_up(
     sessions: sessionmaker[Session], settings: Settings, adapter: ChannelAdapter, installation: str, now: datetime
 ) -> Applied:
-    if not (adapter.looks_up_reports or adapter.reports_delivery):
+    asking = adapter if isinstance(adapter, LooksUpReports) and adapter.looks_up_reports else None
+    if asking is None and not (isinstance(adapter, ReportsDelivery) and adapter.reports_delivery):
         return Applied()  # the gateway never reports: `accepted` is all there is to know
     with transaction(sessions) as session:
         _end_unsettled(session, settings, now)
-    if not adapter.looks_up_reports:
+    if asking is None:
         return Applied()
     due = _due_look_ups(sessions, settings, now)
     found: list[Report] = []
@@ -228,7 +237,7 @@ def _look_up(
     unsettled: list[dict[str, object]] = []  # asked, but no final answer: each backs off on its own
     for row in due:
         try:
-            report = adapter.look_up_report(row.provider_id, row.address)
+            report = asking.look_up_report(row.provider_id, row.address)
         except ChannelError as exc:
             log.warning("the report pull stopped: %s", exc.reason, extra={"action": "report-pull"})
             break

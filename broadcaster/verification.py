@@ -23,7 +23,7 @@ from broadcaster.models import AuditEntry, Campaign, Issuer, Status
 from broadcaster.phones import PhoneError, national_digits, parse_number, same_number
 from broadcaster.rendering import CampaignView, TemplateProblem
 from broadcaster.settings import Settings
-from channels.base import Bulletin, Recipient, RecipientKind
+from channels.base import AgencyFacts, Bulletin, Recipient
 
 MAX_INPUT = 60  # longer than any way of writing a phone number or a letter number
 
@@ -179,7 +179,7 @@ def _letter_bulletin(session: Session, campaign: Campaign, settings: Settings) -
     if "email" not in content["channels"]:
         return None
     composer = composer_for(content, "email", settings)
-    reader = Recipient(RecipientKind.AGENCY, "", "Các cơ quan, đơn vị", {})
+    reader = Recipient("", AgencyFacts(), "Các cơ quan, đơn vị")
     moment = datetime.combine(CampaignView.of(campaign).dated, time(8), settings.zone)
     return composer.compose("verification", reader, moment)
 
@@ -195,7 +195,9 @@ def letter_of(session: Session, campaign: Campaign, settings: Settings, today: d
 def letter_document(session: Session, campaign: Campaign, settings: Settings) -> LetterFile | None:
     """The approved letter as the A4 PDF agencies receive (`broadcaster.letters`)."""
     bulletin = _letter_bulletin(session, campaign, settings)
-    return letter_file(bulletin.parts, bulletin.details) if bulletin is not None else None
+    if bulletin is None:
+        return None
+    return letter_file(bulletin.parts.get("html"), bulletin.letter.number, bulletin.letter.dated)
 
 
 def public_texts(session: Session, campaign: Campaign, settings: Settings, lang: str) -> dict[str, str]:

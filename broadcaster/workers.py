@@ -14,11 +14,10 @@ import logging
 import threading
 import time as clock
 from collections import OrderedDict, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
-from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import Select, Text, Update, and_, bindparam, case, cast, or_, select, text, update
@@ -61,11 +60,16 @@ from channels.base import (
     Bulletin,
     ChannelAdapter,
     ChannelError,
+    ConfirmsPosts,
     Outcome,
     PermanentError,
     Recipient,
+    RecipientFacts,
+    RecipientKind,
+    ReportsDelivery,
     Result,
     configured_adapter,
+    facts_from_json,
 )
 
 log = logging.getLogger(__name__)
@@ -81,7 +85,7 @@ class Claimed:
     address: str
     name: str | None
     locale: str | None
-    details: Mapping[str, Any] | None
+    details: str | None  # the recipient's facts as the row keeps them (JSON)
     attempts: int
     rank: int
     ambiguous: bool = False  # an earlier attempt's fate is unknown: it may have gone out
@@ -176,15 +180,14 @@ def _leased(rows: CursorResult[Any]) -> list[Claimed]:
     claimed = []
     for row in rows.all():
         id, occurrence, address, name, locale, raw, attempts, rank, ambiguous = tuple(row)
-        claimed.append(Claimed(id, occurrence, address, name, locale, _details(raw), attempts, rank, bool(ambiguous)))
+        claimed.append(Claimed(id, occurrence, address, name, locale, raw, attempts, rank, bool(ambiguous)))
     return claimed
 
 
 @lru_cache(maxsize=4096)
-def _details(raw: str | None) -> Mapping[str, Any] | None:
-    """Recipients' details decoded once per distinct value: a fan-out repeats a handful (the districts)."""
-    value = json.loads(raw) if raw else None  # a JSON column may hold the JSON null
-    return MappingProxyType(value) if value else None
+def _facts(kind: RecipientKind, raw: str | None) -> RecipientFacts:
+    """Recipients' facts read once per distinct row value: a fan-out repeats a handful (the districts)."""
+    return facts_from_json(kind, json.loads(raw) if raw else None)  # a JSON column may hold the JSON null
 
 
 # A scheduled message not yet out at its time is asked about again this much later, doubling each time it
@@ -421,7 +424,7 @@ class Worker:
         with sessions() as session:
             self.installation = installation_id(session)
         for channel, adapter in self.adapters.items():
-            if adapter.reports_delivery:
+            if isinstance(adapter, ReportsDelivery) and adapter.reports_delivery:
                 adapter.report_url = report_url(settings, self.installation, channel)
         # occurrence → its composer, fire time, slot and the version number it renders
         self.composers: OrderedDict[int, tuple[SendingComposer, datetime, str | None, int]] = OrderedDict()
@@ -482,7 +485,7 @@ class Worker:
         """Ask the provider about scheduled messages whose time has come: published (sent), gone
         (rejected), or not yet (asked again later). Returns how many were settled."""
         adapter = self.adapters[channel]
-        if not adapter.schedules:
+        if not isinstance(adapter, ConfirmsPosts):
             return 0  # nothing of this channel is ever scheduled: no query over its (many) rows
         now = self.settings.clock.now()
         with self.sessions() as session:
@@ -501,7 +504,7 @@ class Worker:
             ).all()
         settled = 0
         for row_id, address, name, details, provider_id, look_ups in due:
-            recipient = Recipient(adapter.recipient_kind, address, name or "", details or {})
+            recipient = Recipient(address, facts_from_json(adapter.recipient_kind, details), name or "")
             try:
                 result = adapter.confirm(provider_id or "", recipient)
             except ChannelError as exc:
@@ -660,7 +663,7 @@ class Worker:
             result = by_key.get(item.key) or Result.failed(item.key, "the channel gave no result", retryable=True)
             values = outcome_values(result, row.attempts, self.policy, now, ambiguous=row.ambiguous)
             if result.outcome == Outcome.SCHEDULED:
-                values["due_at"] = confirm_at(item.details.get("publish_at"), now)
+                values["due_at"] = confirm_at(item.fire_at)
             updates.append((row, values))
             self.stats.by_outcome[result.outcome.value] += 1
         # Outcomes are written in groups: one transaction per message would cost more than the send.
@@ -681,12 +684,12 @@ class Worker:
 
     def _bulletin(self, row: Claimed) -> Bulletin:
         composer, fire_at, slot, _ = self._composer(row.occurrence_id)
-        details = {**(row.details or {}), "locale": row.locale}
-        recipient = Recipient(composer.adapter.recipient_kind, row.address, row.name or "", details)
+        facts = _facts(composer.adapter.recipient_kind, row.details)
+        recipient = Recipient(row.address, facts, row.name or "", row.locale)
         key = delivery_key(row.occurrence_id, row.address, self.installation)
         bulletin = composer.compose(key, recipient, fire_at, slot, row.attempts)
         # Whether an earlier attempt went unanswered: an adapter that looks before posting again needs it.
-        return replace(bulletin, details={**bulletin.details, "ambiguous": row.ambiguous})
+        return replace(bulletin, unanswered_before=row.ambiguous)
 
     def _composer(self, occurrence_id: int) -> tuple[SendingComposer, datetime, str | None, int]:
         """Templates are compiled once per occurrence and approved version, and kept for the fan-out;
@@ -749,9 +752,9 @@ class Worker:
         return allowed
 
 
-def confirm_at(publish_at: Any, now: datetime) -> datetime:
+def confirm_at(publish_at: datetime) -> datetime:
     """When to ask whether a scheduled message went out: a minute after its time."""
-    return (publish_at if isinstance(publish_at, datetime) else now) + timedelta(minutes=1)
+    return publish_at + timedelta(minutes=1)
 
 
 def _approved_versions(session: Session, occurrence_ids: set[int]) -> dict[int, int | None]:

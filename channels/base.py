@@ -9,11 +9,12 @@ from __future__ import annotations
 import enum
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
+from datetime import date, datetime
 from functools import lru_cache
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 from pydantic_settings import BaseSettings
@@ -49,24 +50,158 @@ class Outcome(enum.StrEnum):
     FAILED = "failed"  # did not go out; `retryable` says whether trying again may help
 
 
+# ---- what an adapter is given: typed, so that a misspelt fact is an error mypy reports ---------------------
+
+
+@dataclass(frozen=True)
+class AgencyFacts:
+    """What the directory says of an agency (one of its addresses is the recipient)."""
+
+    kind: ClassVar[RecipientKind] = RecipientKind.AGENCY
+    key: str = ""
+    groups: tuple[str, ...] = ()
+    area: str | None = None
+    name_en: str | None = None  # the name English letters use
+
+
+@dataclass(frozen=True)
+class SubscriberFacts:
+    """What the directory says of a subscriber's number."""
+
+    kind: ClassVar[RecipientKind] = RecipientKind.SUBSCRIBER
+    area: str | None = None
+    opted_out: bool = False
+    opted_out_on: date | None = None
+    outside_areas: bool = False  # reached although outside the campaign's areas (a preview may include them)
+
+
+@dataclass(frozen=True)
+class StationFacts:
+    """What the directory says of a radio station."""
+
+    kind: ClassVar[RecipientKind] = RecipientKind.STATION
+    folder: str = ""  # its folder inside the radio root; empty: named after the station
+    slots: Mapping[str, str] = field(default_factory=dict)  # slot name → local time, "05:30"
+    locales: tuple[str, ...] = ()  # the languages it airs, the first its own
+    area: str | None = None
+
+
+@dataclass(frozen=True)
+class PageFacts:
+    """What the directory says of a Facebook page (its page id is the recipient's address)."""
+
+    kind: ClassVar[RecipientKind] = RecipientKind.PAGE
+    slug: str = ""
+    token_secret: str = ""  # the environment variable holding the page's token, BROADCASTER_FACEBOOK_TOKEN_…
+    name_en: str | None = None
+
+
+RecipientFacts = AgencyFacts | SubscriberFacts | StationFacts | PageFacts
+FACTS: dict[RecipientKind, type[RecipientFacts]] = {
+    facts.kind: facts for facts in (AgencyFacts, SubscriberFacts, StationFacts, PageFacts)
+}
+_Facts = TypeVar("_Facts", AgencyFacts, SubscriberFacts, StationFacts, PageFacts)
+
+
+def facts_from_json(kind: RecipientKind, stored: Mapping[str, Any] | None) -> RecipientFacts:
+    """A recipient's facts as a delivery row keeps them (JSON); keys this version does not know are left."""
+    facts = FACTS[kind]
+    known = {item.name for item in fields(facts)}
+    values: dict[str, Any] = {}
+    for name, value in (stored or {}).items():
+        if name not in known or value is None:
+            continue
+        if isinstance(value, list):
+            value = tuple(value)
+        elif name == "opted_out_on" and isinstance(value, str):
+            value = date.fromisoformat(value)
+        values[name] = value
+    return facts(**values)
+
+
+def facts_to_json(facts: RecipientFacts) -> dict[str, Any]:
+    """The facts a delivery row keeps, as JSON (what `facts_from_json` reads back); those not known left out."""
+    values = asdict(facts)
+    return {
+        name: value.isoformat() if isinstance(value, date) else list(value) if isinstance(value, tuple) else value
+        for name, value in values.items()
+        if value is not None
+    }
+
+
 @dataclass(frozen=True)
 class Recipient:
-    kind: RecipientKind
     address: str  # e-mail, E.164 phone, station slug or page id
+    facts: RecipientFacts  # what the directory says of it, by kind
     name: str = ""
-    details: Mapping[str, Any] = field(default_factory=dict)
+    locale: str | None = None  # the language it gets, where the directory or the delivery says
+
+    @property
+    def kind(self) -> RecipientKind:
+        return self.facts.kind
+
+    @property
+    def station(self) -> StationFacts:
+        return self._facts(StationFacts)
+
+    @property
+    def page(self) -> PageFacts:
+        return self._facts(PageFacts)
+
+    @property
+    def slots(self) -> Mapping[str, str]:
+        """A station's slot times; other recipients have none."""
+        return self.facts.slots if isinstance(self.facts, StationFacts) else {}
+
+    def _facts(self, wanted: type[_Facts]) -> _Facts:
+        if not isinstance(self.facts, wanted):
+            raise TypeError(f"a {self.kind} recipient has no {wanted.kind} facts")
+        return self.facts
+
+
+@dataclass(frozen=True)
+class Letter:
+    """The campaign's document and who issues it: a letter's From, number and date, a script's properties."""
+
+    issuer: str  # the issuer's slug
+    sender_name: str  # the issuing body in the bulletin's language
+    sender_email: str | None  # its address, a letter's Reply-To where the settings give none
+    number: str  # the document's number, "881/STTTT-TTr" (with its date, it names the letter's PDF)
+    subject: str
+    dated: date | None
+
+
+@dataclass(frozen=True)
+class Script:
+    """What reading a bulletin aloud needs."""
+
+    slot: str | None  # the station slot it airs in ("morning"), None outside slot rules
+    reading_rate: float  # syllables per second, for its reading time and draft audio
+    region: str  # the accent of the draft audio's voice: "south", "north"…
 
 
 @dataclass(frozen=True)
 class Bulletin:
-    """One rendered bulletin for one recipient. `key` is the delivery's idempotency key."""
+    """One rendered bulletin for one recipient. `key` is the delivery's idempotency key.
+
+    The parts shared by every recipient of one moment and language (`options`, `letter`, `script`) are built
+    once by the core and shared by reference.
+    """
 
     key: str
     recipient: Recipient
     parts: Mapping[str, str]  # rendered template parts by name: "txt", "html", "subject"…
     campaign: str
-    priority: str = "ordinary"
-    details: Mapping[str, Any] = field(default_factory=dict)  # slot, reading time, image, fire time…
+    priority: str
+    locale: str
+    fire_at: datetime  # the occurrence's time: when a script airs, when a scheduled post is published
+    options: BaseModel  # this channel's campaign options, validated (the adapter's `CampaignOptions`)
+    letter: Letter
+    script: Script
+    content_dir: Path  # the content folder, where a campaign's pictures are
+    attempt: int = 1  # the delivery's attempt this is, from 1
+    # Whether an earlier attempt may have reached the provider unanswered; None where the core does not know.
+    unanswered_before: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -173,11 +308,14 @@ class NoCampaignOptions(BaseModel):
 
 
 class ChannelAdapter(ABC):
-    """Base of every adapter.
+    """Base of every adapter: what the core asks of every channel.
 
     Subclasses set `name`, `recipient_kind`, `default_limits`, `Options` (settings read from the
     environment, secrets as `SecretStr`) and `CampaignOptions` (per-campaign options allowed in
-    a campaign file's channel section), and implement `send`.
+    a campaign file's channel section), and implement `send`. What only some channels can do is a small
+    protocol of its own below (`ReportsDelivery`, `LooksUpReports`, `ConfirmsPosts`, `SchedulesAhead`,
+    `ChecksRecipients`, `ChecksReadAloud`): an adapter has it by having its members, and the core asks
+    with isinstance (issubclass for an adapter's class) before it calls one.
     """
 
     name: ClassVar[str]
@@ -185,8 +323,6 @@ class ChannelAdapter(ABC):
     default_limits: ClassVar[Limits] = Limits()
     # The provider refuses a message whose text is the same as an earlier one (Facebook's error 506).
     refuses_repeats: ClassVar[bool] = False
-    # The adapter may hand a message over to go out later (Outcome.SCHEDULED), and `confirm` it after.
-    schedules: ClassVar[bool] = False
     Options: ClassVar[type[BaseSettings]]
     CampaignOptions: ClassVar[type[BaseModel]] = NoCampaignOptions
 
@@ -205,38 +341,6 @@ class ChannelAdapter(ABC):
 
     def close(self) -> None:  # noqa: B027
         """Release connections. Safe to call more than once."""
-
-    def confirm(self, provider_id: str, recipient: Recipient) -> Result | None:
-        """What became of a message this adapter handed over as SCHEDULED, once its time has come: its
-        final result, or None while it is still waiting. Raise `ChannelError` when the provider cannot say."""
-        return None
-
-    @classmethod
-    def schedules_ahead(cls, campaign_options: Mapping[str, Any]) -> bool:
-        """Whether a campaign with these options hands its messages over ahead of their time (a scheduled post)."""
-        return False
-
-    report_url: str | None = None  # where a provider that reports delivery calls back (set by the worker)
-
-    @property
-    def reports_delivery(self) -> bool:
-        """Whether this configured adapter tells its provider, with each message, where to send delivery
-        reports (`report_url`, set by the worker)."""
-        return False
-
-    @property
-    def looks_up_reports(self) -> bool:
-        """Whether `look_up_report` can ask this configured adapter's provider anything."""
-        return False
-
-    def look_up_report(self, provider_id: str, address: str) -> Report | None:
-        """Ask the provider what became of an accepted message; None when it cannot say (yet), or when
-        this adapter has no look-up. Raise ChannelError when the provider could not be asked."""
-        return None
-
-    def check_recipient(self, recipient: Recipient) -> str | None:
-        """A sentence when this adapter could not send to the recipient as configured (checked at start-up)."""
-        return None
 
     @abstractmethod
     def send(self, batch: Sequence[Bulletin]) -> list[Result]:
@@ -260,17 +364,92 @@ class ChannelAdapter(ABC):
             return [f"the {cls.name} text is {len(text)} characters, over the limit of {limit}"]
         return []
 
-    @classmethod
-    def check_read_aloud(cls, parts: Mapping[str, str]) -> list[str]:
-        """Problems with a bulletin as it will be read aloud (numbers in words); only channels read aloud have any."""
-        return []
-
     def __enter__(self) -> ChannelAdapter:
         self.open()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+# ---- what only some adapters can do ------------------------------------------------------------------
+
+
+@runtime_checkable
+class ReportsDelivery(Protocol):
+    """Its provider calls back with delivery reports, at an address sent with each message (eSMS)."""
+
+    report_url: str | None  # where the provider calls back; set by the worker
+
+    @property
+    def reports_delivery(self) -> bool:
+        """Whether this configured adapter names `report_url` to its provider (an SMS gateway's dialect says)."""
+        ...
+
+
+@runtime_checkable
+class LooksUpReports(Protocol):
+    """Its provider can be asked what became of an accepted message (the report pull)."""
+
+    @property
+    def looks_up_reports(self) -> bool:
+        """Whether this configured adapter's provider can be asked anything (an SMS gateway's dialect says)."""
+        ...
+
+    def look_up_report(self, provider_id: str, address: str) -> Report | None:
+        """What the provider says now about an accepted message; None when it cannot say (yet). Raise
+        ChannelError when the provider could not be asked."""
+        ...
+
+
+@runtime_checkable
+class ConfirmsPosts(Protocol):
+    """It hands messages over to go out at a set time (Outcome.SCHEDULED) and learns afterwards whether they did."""
+
+    def confirm(self, provider_id: str, recipient: Recipient) -> Result | None:
+        """What became of a message handed over as SCHEDULED, once its time has come: its final result, or
+        None while it is still waiting. Raise `ChannelError` when the provider cannot say."""
+        ...
+
+
+@runtime_checkable
+class SchedulesAhead(Protocol):
+    """Some campaigns hand their messages over before their time (a scheduled post)."""
+
+    @classmethod
+    def schedules_ahead(cls, campaign_options: Mapping[str, Any]) -> bool:
+        """Whether a campaign with these options hands its messages over ahead of their time."""
+        ...
+
+
+@runtime_checkable
+class ChecksRecipients(Protocol):
+    """It can say, before sending, that a recipient cannot be reached as configured."""
+
+    def check_recipient(self, recipient: Recipient) -> str | None:
+        """A sentence when this adapter could not send to the recipient as configured."""
+        ...
+
+
+@runtime_checkable
+class ChecksReadAloud(Protocol):
+    """Its bulletins are read aloud, so their texts are checked as an announcer reads them."""
+
+    @classmethod
+    def check_read_aloud(cls, parts: Mapping[str, str]) -> list[str]:
+        """Problems with a bulletin as it will be read aloud (numbers in words), one sentence each."""
+        ...
+
+    @classmethod
+    def left_to_decode(cls, parts: Mapping[str, str]) -> list[str]:
+        """What the reader would have to decode in the text as read aloud (each not a word), for the composer
+        to ask a reading of."""
+        ...
+
+
+def read_aloud_problems(adapter: type[ChannelAdapter], parts: Mapping[str, str]) -> list[str]:
+    """A channel's read-aloud problems with a bulletin; none for a channel that is not read aloud."""
+    return adapter.check_read_aloud(parts) if issubclass(adapter, ChecksReadAloud) else []
 
 
 @lru_cache(maxsize=1)

@@ -226,7 +226,7 @@ def letter_body(text: str, html: str, number: str = "", dated: date | None = Non
     alternative.attach(MIMEText(text, "plain", "utf-8"))
     if html:
         alternative.attach(MIMEText(html, "html", "utf-8"))
-    attachment = letter_file({"html": html}, {"number": number, "date": dated})
+    attachment = letter_file(html, number, dated)
     if attachment is None:
         return alternative.as_bytes(policy=WIRE)
     body = MIMEMultipart("mixed")
@@ -264,26 +264,22 @@ class EmailChannel(ChannelAdapter):
     def build(self, bulletin: Bulletin) -> bytes:
         """The letter as it goes on the wire (CRLF line ends): its own headers, then the text and HTML
         parts, which are encoded once per distinct text and shared by every letter that carries it."""
-        details = bulletin.details
+        letter = bulletin.letter
         sender = self._sender(bulletin)
         headers = {
             # A subject rendered over two lines is still one subject line.
             "Subject": encoded_header(" ".join(bulletin.parts.get("subject", "").split()) or bulletin.campaign),
-            "From": encoded_address(str(details.get("sender_name", "")), sender, "From"),
+            "From": encoded_address(letter.sender_name, sender, "From"),
             "To": encoded_address(bulletin.recipient.name, bulletin.recipient.address),
         }
-        if reply_to := self.options.reply_to or details.get("sender_email"):
-            headers["Reply-To"] = _one_header("Reply-To", str(reply_to))
+        if reply_to := self.options.reply_to or letter.sender_email:
+            headers["Reply-To"] = _one_header("Reply-To", reply_to)
         headers["Date"] = formatdate(localtime=True)
         headers["Message-ID"] = message_id(bulletin.key, sender)
         headers["X-Broadcaster-Key"] = bulletin.key
         lines = "".join(f"{name}: {_crlf(value)}\r\n" for name, value in headers.items())
-        dated = details.get("date")
         return lines.encode() + letter_body(
-            bulletin.parts.get("txt", ""),
-            bulletin.parts.get("html") or "",
-            str(details.get("number") or ""),
-            dated if isinstance(dated, date) else None,
+            bulletin.parts.get("txt", ""), bulletin.parts.get("html") or "", letter.number, letter.dated
         )
 
     # ---- connection -----------------------------------------------------------------------------
@@ -372,7 +368,7 @@ class EmailChannel(ChannelAdapter):
         return Result(bulletin.key, Outcome.SENT, provider_id=str(path.relative_to(self.output_dir)))
 
     def _sender(self, bulletin: Bulletin) -> str:
-        return self.options.sender or str(bulletin.details.get("sender_email") or "broadcaster@localhost")
+        return self.options.sender or bulletin.letter.sender_email or "broadcaster@localhost"
 
     def _deliver(self, lane: int, bulletin: Bulletin) -> Result:
         smtp = self._sessions[lane]

@@ -11,7 +11,7 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -107,11 +107,13 @@ class FacebookCampaignOptions(BaseModel):
 
 
 class FacebookChannel(ChannelAdapter):
+    """Posts to pages. Besides: confirms scheduled posts after their time (`ConfirmsPosts`), hands a scheduled
+    campaign's posts over ahead (`SchedulesAhead`) and checks each page's token variable (`ChecksRecipients`)."""
+
     name = "facebook"
     recipient_kind = RecipientKind.PAGE
     default_limits = Limits(max_batch=1, max_length=MAX_POST_LENGTH, rate_per_second=0.5, links_allowed=True)
     refuses_repeats = True
-    schedules = True
     Options = FacebookOptions
     CampaignOptions = FacebookCampaignOptions
 
@@ -122,7 +124,7 @@ class FacebookChannel(ChannelAdapter):
         self.http = requests.Session()
 
     def check_recipient(self, recipient: Recipient) -> str | None:
-        secret = str(recipient.details.get("token_secret", ""))
+        secret = recipient.page.token_secret
         if problem := page_token_problem(secret):
             return f"page '{recipient.name}': {problem}"
         if self.options.mode == "graph" and not os.environ.get(secret):
@@ -134,14 +136,16 @@ class FacebookChannel(ChannelAdapter):
         directory may predate the rule)."""
         if problem := self.check_recipient(recipient):
             raise PermanentError(problem)
-        return os.environ.get(str(recipient.details.get("token_secret", "")), "")
+        return os.environ.get(recipient.page.token_secret, "")
 
     def request_for(self, bulletin: Bulletin) -> tuple[str, dict[str, Any], tuple[Path, bytes] | None]:
         """(endpoint, form fields without the token, image to upload: its path and bytes)."""
-        options = FacebookCampaignOptions.model_validate(bulletin.details.get("campaign_options", {}))
+        options = bulletin.options
+        if not isinstance(options, FacebookCampaignOptions):
+            raise TypeError(f"a Facebook post needs FacebookCampaignOptions, not {type(options).__name__}")
         fields: dict[str, Any] = {"message": bulletin.parts.get("txt", "").strip()}
-        publish_at = bulletin.details.get("publish_at")
-        if options.scheduled and isinstance(publish_at, datetime):
+        publish_at = bulletin.fire_at
+        if options.scheduled:
             # Handed over ahead of its time (the timetable does that for a scheduled campaign): Facebook
             # publishes it then. Too close to its time (a late run), it is published at once.
             ahead = publish_at - self.clock.now()
@@ -151,7 +155,7 @@ class FacebookChannel(ChannelAdapter):
         page = bulletin.recipient.address
         if options.image:
             try:
-                image = read_image(Path(str(bulletin.details.get("content_dir", "."))), options.image)
+                image = read_image(bulletin.content_dir, options.image)
             except ValueError as exc:
                 # The file changed since validation: no post goes out without its picture, or with another.
                 raise PermanentError(str(exc)) from None
@@ -175,7 +179,7 @@ class FacebookChannel(ChannelAdapter):
 
     def _post(self, bulletin: Bulletin) -> Result:
         endpoint, fields, image = self.request_for(bulletin)
-        if problem := page_token_problem(str(bulletin.recipient.details.get("token_secret", ""))):
+        if problem := page_token_problem(bulletin.recipient.page.token_secret):
             raise PermanentError(f"page '{bulletin.recipient.name}': {problem}")
         if self.options.mode == "file":
             return self._write(bulletin, endpoint, fields, image)
@@ -248,7 +252,7 @@ class FacebookChannel(ChannelAdapter):
         code, message = int(error.get("code", 0)), str(error.get("message", ""))
         page = bulletin.recipient.name or bulletin.recipient.address
         if code == TOKEN_INVALID:
-            secret = bulletin.recipient.details.get("token_secret")
+            secret = bulletin.recipient.page.token_secret
             raise PermanentError(
                 f"the page token for '{page}' has expired or been revoked; renew it ({secret})", response=message
             )
@@ -267,10 +271,9 @@ class FacebookChannel(ChannelAdapter):
     def _already_posted(self, bulletin: Bulletin, token: str, scheduled: bool) -> str | None:
         """After an unanswered attempt the post may exist: look for our text on the page (or among its
         scheduled posts) before posting again. Needs pages_read_engagement besides pages_manage_posts."""
-        since = bulletin.details.get("fire_at")
         params: dict[str, Any] = {"fields": "id,message", "limit": 25}
-        if isinstance(since, datetime) and not scheduled:
-            params["since"] = int(since.timestamp()) - 300
+        if not scheduled:
+            params["since"] = int(bulletin.fire_at.timestamp()) - 300
         edge = "scheduled_posts" if scheduled else "feed"
         try:
             response = self.http.get(
@@ -344,7 +347,7 @@ class FacebookChannel(ChannelAdapter):
             "fields": fields,
             "image": str(image[0]) if image else None,
             "page": bulletin.recipient.name,
-            "token_from": bulletin.recipient.details.get("token_secret"),
+            "token_from": bulletin.recipient.page.token_secret,
         }
         path = self.output_dir / "facebook" / safe_name(bulletin.campaign) / f"{safe_name(bulletin.key)}.json"
         write_atomically(path, json.dumps(request, ensure_ascii=False, indent=2).encode("utf-8"))
@@ -366,10 +369,9 @@ def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
 def _unanswered_before(bulletin: Bulletin) -> bool:
     """Whether an earlier attempt of this delivery may have reached Facebook unanswered (a timeout, a
     reset). Where the core does not say, any earlier attempt might have."""
-    known = bulletin.details.get("ambiguous")
-    if known is not None:
-        return bool(known)
-    return int(bulletin.details.get("attempt", 1)) > 1
+    if bulletin.unanswered_before is not None:
+        return bulletin.unanswered_before
+    return bulletin.attempt > 1
 
 
 # ---- what a post reached (post insights) ---------------------------------------------------------------

@@ -23,7 +23,7 @@ from typing import Any
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from broadcaster.errors import UserError
+from broadcaster.errors import ConfigurationError, UserError
 from broadcaster.paths import safe_folder
 from broadcaster.speech import AudioMaker, SpeechFailed, speech_backend
 from broadcaster.text import reading_seconds, unreadable_words
@@ -56,9 +56,10 @@ class RadioChannel(ChannelAdapter):
 
     def folder_of(self, recipient: Recipient) -> Path:
         """The station's folder; ValueError when its name would leave the root (`../../etc`)."""
-        folder = (self.root / safe_folder(str(recipient.details.get("folder") or recipient.address))).resolve()
+        named = recipient.station.folder
+        folder = (self.root / safe_folder(named or recipient.address)).resolve()
         if not folder.is_relative_to(self.root):
-            raise ValueError(f"station folder '{recipient.details.get('folder')}' leaves the radio output folder")
+            raise ValueError(f"station folder '{named}' leaves the radio output folder")
         return folder
 
     def check_recipient(self, recipient: Recipient) -> str | None:
@@ -102,9 +103,8 @@ class RadioChannel(ChannelAdapter):
             folder = self.folder_of(bulletin.recipient)
         except ValueError as exc:
             return Result(bulletin.key, Outcome.INVALID_RECIPIENT, reason=str(exc))
-        airs_at = bulletin.details.get("fire_at")
-        when = airs_at if isinstance(airs_at, datetime) else self.clock.now()
-        slot = str(bulletin.details.get("slot") or "slot")
+        when = bulletin.fire_at
+        slot = bulletin.script.slot or "slot"
         stem = f"{when:%Y-%m-%d_%H%M}_{safe_name(slot)}_{safe_name(bulletin.campaign)}"
         script = bulletin.parts.get("txt", "")
         data = script.encode("utf-8")
@@ -123,7 +123,7 @@ class RadioChannel(ChannelAdapter):
             "airs_at": when.isoformat(),
             "priority": bulletin.priority,
             "sha256": hashlib.sha256(data).hexdigest(),
-            "reading_seconds": reading_seconds(_read_aloud(script), float(bulletin.details.get("reading_rate") or 3.5)),
+            "reading_seconds": reading_seconds(_read_aloud(script), bulletin.script.reading_rate),
         }
         try:
             update_manifest(folder, bulletin.recipient.address, entry)
@@ -146,16 +146,17 @@ class RadioChannel(ChannelAdapter):
     def _add_audio(self, bulletin: Bulletin, folder: Path, entry: dict[str, Any]) -> None:
         """The script's draft reading beside it, or the sentence saying why there is none, in the manifest."""
         stem = Path(entry["file"]).stem
-        region = str(bulletin.details.get("region") or "south")
         try:
-            maker = self.audio_maker(float(bulletin.details.get("reading_rate") or 3.5))
-            audio = maker.audio(_read_aloud(bulletin.parts.get("txt", "")), region)
+            maker = self.audio_maker(bulletin.script.reading_rate)
+            audio = maker.audio(_read_aloud(bulletin.parts.get("txt", "")), bulletin.script.region)
             files = {"wav": audio.wav, **audio.compressed}
             for suffix, source in files.items():
                 _place(source, folder / f"{stem}.{suffix}")
             entry["audio"] = {suffix: f"{stem}.{suffix}" for suffix in files} | {"seconds": round(audio.seconds, 1)}
             entry.pop("audio_problem", None)
-        except (SpeechFailed, UserError, OSError) as exc:
+        except (SpeechFailed, UserError, ConfigurationError, OSError) as exc:
+            # A draft only: the script went out whatever became of its reading; the manifest says why there is
+            # none (an engine that fails, or one the settings name that is not installed).
             entry["audio"] = None
             entry["audio_problem"] = str(exc)
         update_manifest(folder, bulletin.recipient.address, entry)
@@ -335,15 +336,14 @@ def _vietnamese(document: Any) -> None:
 
 
 def _properties(document: Any, bulletin: Bulletin, now: datetime, words: int) -> None:
-    details = bulletin.details
-    number, subject = details.get("campaign_number"), details.get("campaign_subject")
+    letter = bulletin.letter
     properties = document.core_properties
-    properties.title = f"V/v {subject}" if subject else bulletin.campaign
-    properties.subject = f"Số {str(number).strip()}" if number else bulletin.campaign
-    properties.author = str(details.get("sender_name") or details.get("issuer") or "")
+    properties.title = f"V/v {letter.subject}" if letter.subject else bulletin.campaign
+    properties.subject = f"Số {letter.number.strip()}" if letter.number else bulletin.campaign
+    properties.author = letter.sender_name or letter.issuer
     properties.last_modified_by = properties.author
     properties.category = "Kịch bản phát thanh"
-    keywords = (bulletin.campaign, details.get("issuer"), details.get("slot"))
+    keywords = (bulletin.campaign, letter.issuer, bulletin.script.slot)
     properties.keywords = "; ".join(str(keyword) for keyword in keywords if keyword)
     properties.comments = f"{bulletin.campaign} · {bulletin.recipient.name or bulletin.recipient.address}"
     properties.language = "vi-VN"

@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from broadcaster.clock import Clock
 from broadcaster.text import plain_sms_text, sms_info
@@ -21,43 +20,12 @@ from channels.sms_dialects.esms import EsmsDialect
 from channels.sms_dialects.file import FileDialect
 from channels.sms_dialects.generic_json import GenericJsonDialect
 from channels.sms_dialects.speedsms import SpeedSmsDialect
+from channels.sms_options import SmsOptions
 
+# The settings name the dialect (`sms_options.DIALECT_NEEDS`); these are the classes that speak each.
 DIALECTS: dict[str, type[Dialect]] = {
     dialect.name: dialect for dialect in (FileDialect, EsmsDialect, SpeedSmsDialect, GenericJsonDialect)
 }
-_NEEDS = {
-    "esms": ("api_key", "secret_key", "brandname"),
-    "speedsms": ("api_key",),
-    "generic-json": ("url",),
-}
-
-
-class SmsOptions(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="BROADCASTER_SMS_", extra="ignore")
-
-    dialect: str = "file"
-    url: str | None = None
-    api_key: SecretStr | None = None
-    secret_key: SecretStr | None = None
-    brandname: str | None = None
-    sms_type: str | None = None
-    sandbox: bool = False
-    callback_url: str | None = None
-    auth_header: str | None = "Authorization"
-    batch_size: int | None = Field(None, ge=1, le=5000)
-    timeout: float = 20.0
-    connect_timeout: float = 5.0
-    pool_size: int = 10
-
-    @model_validator(mode="after")
-    def _dialect_has_what_it_needs(self) -> SmsOptions:
-        if self.dialect not in DIALECTS:
-            known = ", ".join(DIALECTS)
-            raise ValueError(f"BROADCASTER_SMS_DIALECT '{self.dialect}' is not a known gateway dialect ({known})")
-        for field in _NEEDS.get(self.dialect, ()):
-            if getattr(self, field) in (None, ""):
-                raise ValueError(f"BROADCASTER_SMS_{field.upper()} is not set (the {self.dialect} dialect needs it)")
-        return self
 
 
 class SmsCampaignOptions(BaseModel):
@@ -74,6 +42,7 @@ class SmsChannel(ChannelAdapter):
     CampaignOptions = SmsCampaignOptions
 
     options: SmsOptions
+    report_url: str | None = None  # where the gateway calls back with delivery reports (set by the worker)
 
     def __init__(self, options: SmsOptions, *, output_dir: Path, clock: Clock | None = None) -> None:
         super().__init__(options, output_dir=output_dir, clock=clock)
@@ -126,13 +95,16 @@ class SmsChannel(ChannelAdapter):
 
     @property
     def reports_delivery(self) -> bool:
+        """Whether each message names `report_url` to the gateway (eSMS does; others are told once, on their side)."""
         return self.dialect.names_report_url
 
     @property
     def looks_up_reports(self) -> bool:
+        """Whether the dialect can ask the gateway about a message (eSMS can)."""
         return self.dialect.looks_up
 
     def look_up_report(self, provider_id: str, address: str) -> Report | None:
+        """What the gateway says now about an accepted message; None when the dialect has no look-up."""
         return self.dialect.look_up(provider_id, address)
 
     def close(self) -> None:

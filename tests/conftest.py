@@ -125,6 +125,29 @@ def postgres_url(postgres_available: None) -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture
+def postgres_databases(postgres_available: None) -> Iterator[Callable[[], str]]:
+    """Makes whole fresh databases on the real server (for what works on a database, not a schema: pg_dump,
+    pg_restore); each is dropped after the test."""
+    made: list[str] = []
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+
+    def fresh() -> str:
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        made.append(name)
+        return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+    try:
+        yield fresh
+    finally:
+        with admin.connect() as connection:
+            for name in made:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":

@@ -5,12 +5,28 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from channels.base import Bulletin, Recipient, RecipientKind
+from pydantic import BaseModel
+
+from channels.base import (
+    FACTS,
+    Bulletin,
+    Letter,
+    NoCampaignOptions,
+    Recipient,
+    RecipientFacts,
+    RecipientKind,
+    Script,
+)
+from channels.facebook import FacebookCampaignOptions
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+FIRE_AT = datetime(2024, 5, 15, 5, 30, tzinfo=ZONE)
+NO_LETTER = Letter(issuer="", sender_name="", sender_email=None, number="", subject="", dated=None)
+MORNING = Script(slot="morning", reading_rate=3.5, region="south")
 
 
 def bulletin(
@@ -21,14 +37,37 @@ def bulletin(
     name: str = "",
     text: str = "Cảnh báo lừa đảo",
     parts: dict[str, str] | None = None,
-    details: dict[str, Any] | None = None,
-    recipient_details: dict[str, Any] | None = None,
+    facts: RecipientFacts | None = None,
     campaign: str = "canh-bao",
     priority: str = "priority",
+    fire_at: datetime = FIRE_AT,
+    options: BaseModel | None = None,
+    letter: Letter = NO_LETTER,
+    script: Script = MORNING,
+    content_dir: Path = Path("content"),
+    attempt: int = 1,
+    unanswered_before: bool | None = None,
 ) -> Bulletin:
-    recipient = Recipient(kind, address, name, recipient_details or {})
-    base = {"fire_at": datetime(2024, 5, 15, 5, 30, tzinfo=ZONE), "slot": "morning", "reading_rate": 3.5}
-    return Bulletin(key, recipient, parts or {"txt": text}, campaign, priority, {**base, **(details or {})})
+    """A bulletin as the core's composer makes it; the recipient's facts and the campaign options default to
+    those of nothing in particular for its kind (a Facebook page's, its channel's defaults)."""
+    recipient = Recipient(address, facts or FACTS[kind](), name)
+    if options is None:
+        options = FacebookCampaignOptions() if kind is RecipientKind.PAGE else NoCampaignOptions()
+    return Bulletin(
+        key,
+        recipient,
+        parts or {"txt": text},
+        campaign,
+        priority,
+        "vi",
+        fire_at,
+        options,
+        letter,
+        script,
+        content_dir,
+        attempt,
+        unanswered_before,
+    )
 
 
 def free_port() -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -23,7 +24,7 @@ from broadcaster.problems import Problem
 from broadcaster.rendering import RESERVED, CampaignView, Composer, TemplateProblem
 from broadcaster.settings import Settings
 from broadcaster.text import read_phone
-from channels.base import ChannelAdapter, Recipient
+from channels.base import ChannelAdapter, Recipient, read_aloud_problems
 
 _LINK = re.compile(
     r"(?<![@\w.])(?:https?://\S+|www\.\S+|[\w-]+(?:\.[\w-]+)*\.(?:vn|com|net|org|info|xyz|io|me|top|link|ly|cc)\b(?:/\S*)?)",
@@ -90,7 +91,7 @@ def _sample_moment(spec: CampaignSpec, channel: ChannelSpec, recipient: Recipien
         return local(rule.at, zone)
     if isinstance(rule, CronRule):
         return first_cron_fire(rule, spec, zone) or datetime.combine(spec.valid.starts, time(8), zone)
-    slot_time = recipient.details.get("slots", {}).get(rule.slots[0], "08:00")
+    slot_time = recipient.slots.get(rule.slots[0], "08:00")
     return datetime.combine(rule.starts or spec.valid.starts, time.fromisoformat(slot_time), zone)
 
 
@@ -148,12 +149,7 @@ def check_renderings(
         for locale, recipient in _samples(session, spoken.adapter, channel, view.locales, settings.today()):
             moment = _sample_moment(spec, channel, recipient, settings)
             slot = channel.schedule[0].slots[0] if isinstance(channel.schedule[0], SlotsRule) else None
-            sample = Recipient(
-                recipient.kind,
-                recipient.address,
-                recipient.name,
-                {**recipient.details, "locale": locale, "locales": [locale]},
-            )
+            sample = replace(recipient, locale=locale)
             try:
                 read_aloud = spoken.compose("check", sample, moment, slot)
                 bulletin = digits.compose("check", sample, moment, slot)
@@ -162,7 +158,7 @@ def check_renderings(
                 break
             where = f"channels.{name} ({locale}, {recipient.name or recipient.address})"
             found = content_problems(spoken.adapter, bulletin.parts, spoken.options, hotlines, read_aloud.parts)
-            found += spoken.adapter.check_read_aloud(read_aloud.parts)
+            found += read_aloud_problems(spoken.adapter, read_aloud.parts)
             problems += [Problem(where, sentence) for sentence in found]
     unreadable = any(problem.where == "template" for problem in problems)  # then what it uses is unknown
     problems += [
@@ -217,7 +213,7 @@ def _first_two_fires(rule: CronRule, spec: CampaignSpec, settings: Settings) -> 
 def _renders_alike(composer: Composer, samples: list[tuple[str, Recipient]], fires: list[datetime]) -> str | None:
     """The first locale whose text is the same at both fire times, or None."""
     for locale, recipient in samples:
-        sample = Recipient(recipient.kind, recipient.address, recipient.name, {**recipient.details, "locale": locale})
+        sample = replace(recipient, locale=locale)
         try:
             first, second = (composer.compose("check", sample, fire).parts.get("txt", "") for fire in fires)
         except TemplateProblem:

@@ -42,7 +42,7 @@ from broadcaster.problems import InvalidInput
 from broadcaster.rendering import CampaignView, ChannelTemplates, Composer, build_environment, issuer_context
 from broadcaster.sandbox import TextsLoader
 from broadcaster.settings import Settings
-from channels.base import Bulletin, ChannelAdapter, Recipient, channel_class
+from channels.base import Bulletin, ChannelAdapter, Recipient, channel_class, read_aloud_problems
 
 FORMAT = 1
 # Template sets published beside the channels, kept in every version for all the locales written:
@@ -436,7 +436,7 @@ class SendingComposer:
         problems = content_problems(
             self.spoken.adapter, shown.parts, self.spoken.options, self.hotlines, bulletin.parts
         )
-        problems += self.spoken.adapter.check_read_aloud(bulletin.parts)
+        problems += read_aloud_problems(self.spoken.adapter, bulletin.parts)
         if problems:
             raise ContentRefused(
                 f"the {self.channel} text of {self.described} fails the content checks ({locale}): "

@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from broadcaster.errors import UserError
+from broadcaster.errors import ConfigurationError, UserError
 from broadcaster.masking import mask_secrets
 
 if TYPE_CHECKING:
@@ -118,12 +118,15 @@ def _is_database_error(exc: Exception) -> bool:
 
 
 def friendly(command: Callable[P, R]) -> Callable[P, R]:
-    """User errors become one clear sentence on stderr and exit status 1; never a traceback."""
+    """User errors and configuration errors become one clear sentence on stderr and exit status 1; never a
+    traceback."""
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return command(*args, **kwargs)
+        except ConfigurationError as exc:
+            err.print(f"[bold red]error:[/] {shown(exc)}")
         except UserError as exc:
             from broadcaster.problems import InvalidInput
 

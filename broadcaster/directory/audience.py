@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 from broadcaster.directory.areas import areas_within
 from broadcaster.directory.subscribers import SUBSCRIBER_ROW
 from broadcaster.models import Agency, AgencyGroup, Area, FacebookPage, Station, Subscriber, SubscriberList
-from channels.base import Recipient, RecipientKind
+from channels.base import AgencyFacts, PageFacts, Recipient, RecipientKind, StationFacts, SubscriberFacts
 
 # scope → (recipient kind, whether the scope takes "all" instead of a name)
 SCOPES: dict[str, tuple[RecipientKind, bool]] = {
@@ -146,14 +146,9 @@ def _agency_recipients(
                 continue  # two agencies sharing one mailbox get one letter
             seen.add(email.lower())
             area = names.get(agency.area_id) if agency.area_id else None
-            details = {"key": agency.key, "groups": agency.groups, "area": area, **_language_of(agency)}
-            yield Recipient(RecipientKind.AGENCY, email, agency.name, details)
-
-
-def _language_of(entry: Agency | FacebookPage) -> dict[str, str]:
-    """An agency's or page's English name and locale, where the directory gives them: without a locale,
-    the recipient gets the campaign's first locale."""
-    return {name: value for name, value in (("name_en", entry.name_en), ("locale", entry.locale)) if value}
+            facts = AgencyFacts(agency.key, tuple(agency.groups), area, agency.name_en or None)
+            # Without a locale of its own, the agency gets the campaign's first locale.
+            yield Recipient(email, facts, agency.name, agency.locale or None)
 
 
 @dataclass(frozen=True)
@@ -193,20 +188,21 @@ def _subscriber_recipients(
 ) -> Iterator[Recipient]:
     query = select(*SUBSCRIBER_ROW).where(*subscriber_conditions(selectors, wanted)).order_by(Subscriber.id)
     for row in session.execute(query.execution_options(yield_per=batch)):
-        details = {
-            "area": names.get(row.area_id) if row.area_id else None,
-            "locale": row.locale,
-            "opted_out": row.opted_out,
-            "opted_out_on": row.opted_out_on,
-            "outside_areas": wanted.area_ids is not None and row.area_id not in wanted.area_ids,
-        }
-        yield Recipient(RecipientKind.SUBSCRIBER, row.phone, "", details)
+        facts = SubscriberFacts(
+            area=names.get(row.area_id) if row.area_id else None,
+            opted_out=row.opted_out,
+            opted_out_on=row.opted_out_on,
+            outside_areas=wanted.area_ids is not None and row.area_id not in wanted.area_ids,
+        )
+        yield Recipient(row.phone, facts, "", row.locale or None)
 
 
 def station_recipient(station: Station, names: dict[int, str]) -> Recipient:
     area = names.get(station.area_id) if station.area_id else None
-    details = {"folder": station.folder, "slots": dict(station.slots), "locales": list(station.locales), "area": area}
-    return Recipient(RecipientKind.STATION, station.slug, station.name, details)
+    locales = tuple(str(locale) for locale in station.locales)
+    facts = StationFacts(station.folder, dict(station.slots), locales, area)
+    # A station gets its first language.
+    return Recipient(station.slug, facts, station.name, locales[0] if locales else None)
 
 
 def _page_recipients(session: Session, selectors: Sequence[Selector]) -> Iterator[Recipient]:
@@ -214,10 +210,10 @@ def _page_recipients(session: Session, selectors: Sequence[Selector]) -> Iterato
     if not any(selector.scope == "pages" for selector in selectors):
         query = query.where(FacebookPage.slug.in_([s.value for s in selectors]))
     for page in session.scalars(query):
-        details = {"slug": page.slug, "token_secret": page.token_secret, **_language_of(page)}
-        yield Recipient(RecipientKind.PAGE, page.page_id, page.name, details)
+        facts = PageFacts(page.slug, page.token_secret, page.name_en or None)
+        # Without a locale of its own, the page posts in the campaign's first locale.
+        yield Recipient(page.page_id, facts, page.name, page.locale or None)
 
 
 def recipient_locale(recipient: Recipient, default: str) -> str:
-    locales = recipient.details.get("locales") or [recipient.details.get("locale") or default]
-    return str(locales[0])
+    return recipient.locale or default

@@ -8,7 +8,7 @@ so what the page promises is what happens.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from typing import Any
 
@@ -42,8 +42,7 @@ from broadcaster.sandbox import TextsLoader
 from broadcaster.settings import Settings
 from broadcaster.text import SmsInfo, plain_sms_text, reading_seconds, sms_info
 from broadcaster.timetable_choices import RuleChoice, describe, weekday_name
-from channels.base import Recipient, RecipientKind, channel_class
-from channels.radio import RadioChannel
+from channels.base import FACTS, ChecksReadAloud, Recipient, RecipientKind, channel_class
 
 NEXT_FIRES = 10
 
@@ -220,11 +219,8 @@ def _sample(session: Session, kind: RecipientKind, audience: list[str], locale: 
             continue
     valid = [selector for selector in selectors if selector.kind == kind and missing(session, selector) is None]
     for found in recipients(session, kind, valid, [], today) if valid else iter(()):
-        return Recipient(
-            found.kind, found.address, found.name, {**found.details, "locale": locale, "locales": [locale]}
-        )
-    sample: dict[str, Any] = {"locale": locale, "locales": [locale], "slots": {}}
-    return Recipient(kind, "", "Người nhận mẫu" if locale == "vi" else "Sample recipient", sample)
+        return replace(found, locale=locale)
+    return Recipient("", FACTS[kind](), "Người nhận mẫu" if locale == "vi" else "Sample recipient", locale)
 
 
 @dataclass
@@ -265,8 +261,8 @@ def _made(
         else None
     )
     moment = sample_moment(form, settings)
-    if slot and slot in recipient.details.get("slots", {}):
-        moment = datetime.combine(moment.date(), time.fromisoformat(recipient.details["slots"][slot]), settings.zone)
+    if slot and slot in recipient.slots:
+        moment = datetime.combine(moment.date(), time.fromisoformat(recipient.slots[slot]), settings.zone)
     links = {"verification_url": settings.warning_page_url(view.slug)} if adapter.default_limits.links_allowed else {}
 
     def composer(digits: bool, channel_options: dict[str, Any] | None = None) -> Composer:
@@ -313,10 +309,8 @@ def check_text(
     result.rendered = spoken.parts.get("txt", "")
     hotlines = [national_digits(hotline["number"]) for hotline in issuer.hotlines]
     result.problems += content_problems(adapter, digits.parts, digits_composer.options, hotlines, spoken.parts)
-    if channel == "radio":  # asked about beside the announcer's version, a reading each ("đọc là …")
-        result.to_decode = RadioChannel.left_to_decode(spoken.parts)
-    else:
-        result.problems += adapter.check_read_aloud(spoken.parts)
+    if issubclass(adapter, ChecksReadAloud):  # asked about beside the announcer's version, a reading each ("đọc là …")
+        result.to_decode = adapter.left_to_decode(spoken.parts)
     if channel == "sms":
         result.accented, result.unaccented = sms_info(result.rendered), sms_info(plain_sms_text(result.rendered))
         result.sends_unaccented = bool(options.get("unaccented", False))

@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from broadcaster.accounts import TERMINAL
 from broadcaster.db import head_revision, schema_is_current
-from broadcaster.errors import UserError
+from broadcaster.errors import ConfigurationError, UserError
 from broadcaster.masking import mask_secrets
 from broadcaster.operations.channels import check_channels
 from broadcaster.settings import Settings
@@ -50,7 +50,7 @@ def readiness(engine: Engine, settings: Settings, now: datetime) -> Readiness:
         return found  # nothing else can be asked of it
     try:
         current = schema_is_current(engine)
-    except UserError as exc:
+    except (UserError, ConfigurationError) as exc:  # unreachable, or the migrations themselves are wrong
         current = False
         found.problems.append(str(exc))
     found.checks["migrations"] = {"current": current, "expected": head_revision()}

@@ -7,7 +7,7 @@ What was submitted or approved is shown as it was fixed, not as the files on dis
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +21,7 @@ from broadcaster.errors import NotFound, UserError
 from broadcaster.models import Campaign, CampaignChannel, Rule
 from broadcaster.rendering import Composer
 from broadcaster.settings import Settings
-from channels.base import Recipient
+from channels.base import AgencyFacts, Recipient
 
 if TYPE_CHECKING:
     from broadcaster.letters import LetterFile
@@ -113,22 +113,20 @@ def _preview_one(
     composer = composer_for(content, channel, settings)
     chosen = _find_recipient(session, composer, campaign, campaign_channel, wanted, locale, settings.today())
     if locale is not None:
-        chosen = Recipient(
-            chosen.kind, chosen.address, chosen.name, {**chosen.details, "locale": locale, "locales": [locale]}
-        )
+        chosen = replace(chosen, locale=locale)
     fire_at = _first_fire(campaign_channel.rules, campaign, chosen, settings)
     slot = (campaign_channel.rules[0].slots or [None])[0] if campaign_channel.rules else None
     bulletin = composer.compose("preview", chosen, fire_at, slot)
     return Preview(
         channel=channel,
-        locale=str(bulletin.details["locale"]),
+        locale=bulletin.locale,
         recipient_address=bulletin.recipient.address,
         recipient_name=bulletin.recipient.name,
         fire_at=fire_at,
         slot=slot,
         parts=dict(bulletin.parts),
-        number=str(bulletin.details["number"]),
-        letter_date=bulletin.details.get("date"),
+        number=bulletin.letter.number,
+        letter_date=bulletin.letter.dated,
     )
 
 
@@ -136,7 +134,7 @@ def letter(item: Preview) -> LetterFile | None:
     """The letter's A4 PDF as the e-mail attaches it, for a preview with an HTML letter; else None."""
     from broadcaster.letters import letter_file  # WeasyPrint: only when a PDF is asked for
 
-    return letter_file(item.parts, {"number": item.number, "date": item.letter_date})
+    return letter_file(item.parts.get("html"), item.number, item.letter_date)
 
 
 def _find_recipient(
@@ -153,7 +151,7 @@ def _find_recipient(
     first = None
     kind = composer.adapter.recipient_kind
     for candidate in recipients(session, kind, selectors, campaign_channel.areas, today):
-        names = (candidate.address.lower(), candidate.name.lower(), str(candidate.details.get("key", "")).lower())
+        names = (candidate.address.lower(), candidate.name.lower(), _directory_key(candidate).lower())
         if wanted is not None:
             if wanted.lower() in names:
                 return candidate
@@ -169,6 +167,11 @@ def _find_recipient(
     raise UserError(f"the {channel} audience of '{campaign.slug}' is empty")
 
 
+def _directory_key(recipient: Recipient) -> str:
+    """An agency's key in the directory, by which a preview may name it."""
+    return recipient.facts.key if isinstance(recipient.facts, AgencyFacts) else ""
+
+
 def _first_fire(rules: list[Rule], campaign: Campaign, recipient: Recipient, settings: Settings) -> datetime:
     zone = settings.zone
     rule = rules[0] if rules else None
@@ -177,5 +180,5 @@ def _first_fire(rules: list[Rule], campaign: Campaign, recipient: Recipient, set
     day = (rule.starts if rule is not None and rule.starts else None) or campaign.valid_from
     slot_time = "08:00"
     if rule is not None and rule.slots:
-        slot_time = recipient.details.get("slots", {}).get(rule.slots[0], slot_time)
+        slot_time = recipient.slots.get(rule.slots[0], slot_time)
     return datetime.combine(day, time.fromisoformat(slot_time), zone)

@@ -40,7 +40,7 @@ from broadcaster.models import (
 )
 from broadcaster.outbox import TEST_SEND
 from broadcaster.settings import Settings
-from channels.base import Recipient, RecipientKind, configured_adapter
+from channels.base import Recipient, RecipientKind, configured_adapter, facts_from_json
 
 FAILED = frozenset({DeliveryState.FAILED, DeliveryState.INVALID, DeliveryState.REJECTED})
 WAITING = frozenset({DeliveryState.PENDING, DeliveryState.SENDING})
@@ -435,7 +435,7 @@ def facebook_reach(session: Session, actor: Actor, settings: Settings, slug: str
     for channel, address, name, details, post_id, fire_at in rows:
         if channel not in adapters:
             adapters[channel] = configured_adapter(channel, settings.output_dir, settings.clock)
-        recipient = Recipient(RecipientKind.PAGE, address, name or address, dict(details or {}))
+        recipient = Recipient(address, facts_from_json(RecipientKind.PAGE, details), name or address)
         asked = getattr(adapters[channel], "reach", None)
         if asked is None:
             found.append(

@@ -39,7 +39,6 @@ _STATUS_OF: list[tuple[type[UserError], int]] = [
     (TransitionRefused, 409),
     (Refused, 409),  # a slot report the slot's time or campaign does not allow
     (TooManyAttempts, 429),
-    (ConfigurationError, 503),
     (UserError, 400),
 ]
 
@@ -76,6 +75,13 @@ def user_error(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, InvalidInput):
         extensions["errors"] = [{"where": item.where, "message": item.message} for item in exc.problems]
     return problem(status, str(exc), request, headers=headers, **extensions)
+
+
+def configuration_error(request: Request, exc: Exception) -> JSONResponse:
+    # The installation cannot do what was asked until an operator fixes a setting: the server's fault, said
+    # in its sentence (which names the setting, never a secret) and logged for the operators.
+    log.error("configuration error answering %s %s: %s", request.method, request.url.path, exc)
+    return problem(503, str(exc), request)
 
 
 def http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -124,6 +130,7 @@ def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(UserError, user_error)
+    app.add_exception_handler(ConfigurationError, configuration_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(OperationalError, database_error)

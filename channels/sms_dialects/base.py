@@ -9,15 +9,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from broadcaster.clock import Clock, system_now
 from broadcaster.masking import mask_secrets
 from channels.base import Limits, PermanentError, Report, Result, TransientError
 from channels.http import JsonClient, Unanswered
-
-if TYPE_CHECKING:
-    from channels.sms import SmsOptions
+from channels.sms_options import SmsOptions
 
 
 @dataclass(frozen=True)

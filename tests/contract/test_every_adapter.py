@@ -7,7 +7,18 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from channels.base import ChannelAdapter, Limits, Outcome, RecipientKind, describe_options, registered_channels
+from channels.base import (
+    FACTS,
+    ChannelAdapter,
+    Limits,
+    Outcome,
+    PageFacts,
+    RecipientFacts,
+    RecipientKind,
+    StationFacts,
+    describe_options,
+    registered_channels,
+)
 from tests.helpers import bulletin
 
 ADAPTERS = sorted(registered_channels().items())
@@ -37,6 +48,15 @@ def test_limits_are_declared_as_data(adapter: ChannelAdapter) -> None:
     assert adapter.limits.max_batch >= 1 and adapter.limits.rate_per_second > 0
 
 
+def facts_of(kind: RecipientKind, index: int) -> RecipientFacts:
+    """What the directory would say of the recipient: a station's folder, a page's token variable."""
+    if kind is RecipientKind.STATION:
+        return StationFacts(folder=f"tram-{index}")
+    if kind is RecipientKind.PAGE:
+        return PageFacts(token_secret="BROADCASTER_FACEBOOK_TOKEN_X")
+    return FACTS[kind]()
+
+
 def test_one_result_per_bulletin_with_the_same_keys_in_order(adapter: ChannelAdapter) -> None:
     batch = [
         bulletin(
@@ -49,7 +69,7 @@ def test_one_result_per_bulletin_with_the_same_keys_in_order(adapter: ChannelAda
                 "subject": "V/v cảnh báo\n",
                 "html": "<p>Cảnh báo</p>",
             },
-            recipient_details={"folder": f"tram-{index}", "token_secret": "BROADCASTER_FACEBOOK_TOKEN_X"},
+            facts=facts_of(adapter.recipient_kind, index),
         )
         for index, address in enumerate(ADDRESSES[adapter.recipient_kind])
     ][: adapter.limits.max_batch]

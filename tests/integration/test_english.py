@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import datetime, time
 
 import pytest
@@ -175,7 +176,7 @@ def render_english(shipped: sessionmaker[Session], settings: Settings) -> Render
             selectors = [parse_selector(text) for text in campaign_channel.audience]
             kind = composer.adapter.recipient_kind
             first = next(recipients(session, kind, selectors, campaign_channel.areas, settings.today()))
-            english = type(first)(first.kind, first.address, first.name, {**first.details, "locale": "en"})
+            english = replace(first, locale="en")
             rule = campaign_channel.rules[0]
             at = rule.at or datetime.combine(rule.starts or campaign.valid_from, time(19), settings.zone)
             return composer.compose("preview", english, at.astimezone(settings.zone))
@@ -185,9 +186,9 @@ def render_english(shipped: sessionmaker[Session], settings: Settings) -> Render
 
 def english_texts(render: Render, slug: str) -> Iterator[tuple[str, str]]:
     letter = render(slug, "email")
-    assert letter.details["locale"] == "en"
+    assert letter.locale == "en"
     yield "e-mail subject", letter.parts["subject"]
-    yield "e-mail sender", letter.details["sender_name"]
+    yield "e-mail sender", letter.letter.sender_name
     yield "letter (text)", letter.parts["txt"]
     yield "letter (HTML)", html_text(letter.parts["html"])
     yield "Facebook post", render(slug, "facebook").parts["txt"]
@@ -219,7 +220,7 @@ def test_the_english_letterhead_lists_and_hotlines_are_english(render_english: R
     assert "1. Department Inspectorate: 02763631168;" in text  # DOMAIN §1: the two reporting lines
     assert "2. Office of Information Technology and Posts and Telecommunications: 02763813111." in text
     assert "- Archived: Clerical Office, Inspectorate." in text
-    assert letter.details["sender_name"] == "Tây Ninh Department of Information and Communications"
+    assert letter.letter.sender_name == "Tây Ninh Department of Information and Communications"
 
 
 def test_the_english_mail_subject_is_the_letters_own_form_not_a_reply(render_english: Render) -> None:

@@ -20,7 +20,7 @@ from broadcaster.outbox import expand
 from broadcaster.rendering import Composer, recipient_context
 from broadcaster.settings import Settings
 from broadcaster.timetable import catch_up
-from channels.base import Recipient, RecipientKind
+from channels.base import AgencyFacts, Recipient
 from tests.scenario import campaign, local
 
 AGENCIES = (
@@ -122,12 +122,10 @@ def test_a_hotline_without_english_is_stored_as_before(shipped: sessionmaker[Ses
 
 
 def test_in_english_a_recipient_is_named_by_its_english_name() -> None:
-    agency = Recipient(RecipientKind.AGENCY, "a@b.example", "Sở Y tế", {"name_en": "Department of Health"})
+    agency = Recipient("a@b.example", AgencyFacts(name_en="Department of Health"), "Sở Y tế")
     assert recipient_context(agency, "en")["name"] == "Department of Health"
     assert recipient_context(agency, "vi")["name"] == "Sở Y tế"
-    assert recipient_context(Recipient(RecipientKind.AGENCY, "c@b.example", "Sở Tư pháp", {}), "en")["name"] == (
-        "Sở Tư pháp"
-    )
+    assert recipient_context(Recipient("c@b.example", AgencyFacts(), "Sở Tư pháp"), "en")["name"] == ("Sở Tư pháp")
 
 
 @pytest.mark.parametrize("locales", [["vi", "en"], None])
@@ -154,6 +152,6 @@ def test_the_fan_out_gives_each_agency_its_locale_and_the_others_the_campaigns_f
         assert rows["soyte@tayninh.example"].locale == "en"  # what the row records; the composer decides below
         saved = session.get_one(Campaign, campaign_id)
         composer = Composer.for_campaign(saved, saved.channels[0], settings)
-        english = Recipient(RecipientKind.AGENCY, "soyte@tayninh.example", "Sở Y tế", {"locale": "en"})
+        english = Recipient("soyte@tayninh.example", AgencyFacts(), "Sở Y tế", "en")
         # A locale the campaign lacks gives way to its first: a Vietnamese campaign stays Vietnamese.
         assert composer.locale_for(english) == ("en" if locales else "vi")

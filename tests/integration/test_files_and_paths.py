@@ -23,8 +23,8 @@ from broadcaster.locales import normalise_locale
 from broadcaster.models import Subscriber
 from broadcaster.problems import InvalidInput
 from broadcaster.settings import Settings
-from channels.base import Outcome, PermanentError, RecipientKind
-from channels.facebook import FacebookChannel, FacebookOptions
+from channels.base import Outcome, PageFacts, PermanentError, RecipientKind, StationFacts
+from channels.facebook import FacebookCampaignOptions, FacebookChannel, FacebookOptions
 from channels.radio import RadioChannel, RadioOptions
 from tests.conftest import CONFIG, CONTENT
 from tests.helpers import bulletin
@@ -113,8 +113,9 @@ def test_an_image_swapped_after_validation_is_not_posted(tmp_path: Path) -> None
         "occ-1:facebook:page",
         RecipientKind.PAGE,
         "100064000000001",
-        details={"campaign_options": {"image": "canh-bao.png"}, "content_dir": str(content)},
-        recipient_details={"token_secret": "BROADCASTER_FACEBOOK_TOKEN_TAY_NINH"},
+        options=FacebookCampaignOptions(image="canh-bao.png"),
+        content_dir=content,
+        facts=PageFacts(token_secret="BROADCASTER_FACEBOOK_TOKEN_TAY_NINH"),
     )
     facebook = FacebookChannel(FacebookOptions(), output_dir=tmp_path / "out")
     with pytest.raises(PermanentError, match=r"the image 'canh-bao\.png' leads outside the content folder"):
@@ -216,7 +217,7 @@ def script(folder: str = "go-dau") -> Any:
         RecipientKind.STATION,
         "dtt-go-dau",
         text="Kính thưa bà con!\n\nXin cảnh giác.\n",
-        recipient_details={"folder": folder},
+        facts=StationFacts(folder=folder),
     )
 
 

@@ -11,7 +11,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from broadcaster.examples import import_examples
 from broadcaster.letters import is_numbered, letter_file, letter_filename, letter_pdf
 from broadcaster.rendering import Composer
 from broadcaster.settings import Settings
-from channels.base import Bulletin, Recipient
+from channels.base import Bulletin
 from tests.conftest import CONTENT, IN_CI
 
 ARTEFACTS = Path(__file__).resolve().parents[2] / "var" / "artefacts" / "letters"
@@ -139,11 +139,11 @@ def _letter(session: Session, settings: Settings, slug: str, locale: str, name: 
     composer = Composer.for_campaign(campaign, channel, settings)
     audience = [parse_selector(text) for text in channel.audience]
     first = next(iter(recipients(session, composer.adapter.recipient_kind, audience, channel.areas, settings.today())))
-    recipient = Recipient(first.kind, first.address, first.name, {**first.details, "locale": locale})
+    recipient = replace(first, locale=locale)
     assert channel.rules[0].at is not None
     bulletin = composer.compose("k", recipient, channel.rules[0].at.astimezone(settings.zone))
-    assert bulletin.details["locale"] == locale
-    attachment = letter_file(bulletin.parts, bulletin.details)
+    assert bulletin.locale == locale
+    attachment = letter_file(bulletin.parts.get("html"), bulletin.letter.number, bulletin.letter.dated)
     assert attachment is not None
     pdf = ARTEFACTS / f"{name}.pdf"
     pdf.write_bytes(attachment.pdf)
@@ -279,7 +279,7 @@ class TestNames:
         assert not is_numbered("     /STTTT-TTra") and not is_numbered("")
 
     def test_a_bulletin_without_an_html_letter_has_no_pdf(self) -> None:
-        assert letter_file({"txt": "Cảnh báo"}, {"number": "1/X", "date": date(2024, 1, 1)}) is None
+        assert letter_file(None, "1/X", date(2024, 1, 1)) is None
 
     def test_the_same_letter_is_laid_out_once(self) -> None:
         html = "<p>Kính gửi: Sở Y tế</p>"

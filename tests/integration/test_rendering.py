@@ -9,6 +9,7 @@ import json
 import re
 import shutil
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -49,9 +50,7 @@ def render(shipped: sessionmaker[Session], settings: Settings) -> Render:
             )
             recipient = next(r for r in found if address is None or r.address == address)
             if locale:
-                recipient = type(recipient)(
-                    recipient.kind, recipient.address, recipient.name, {**recipient.details, "locale": locale}
-                )
+                recipient = replace(recipient, locale=locale)
             rule = campaign_channel.rules[0]
             from datetime import datetime, time
 
@@ -148,7 +147,7 @@ class TestSms:
 
     def test_an_english_speaking_agency_gets_the_letter_in_english_in_the_same_layout(self, render: Render) -> None:
         letter = render("canh-bao-goi-gia-danh-lan-2", "email", locale="en")
-        assert letter.details["locale"] == "en"
+        assert letter.locale == "en"
         assert letter.parts["subject"].startswith("No. 881/STTTT-TTr — Continued warning about scam calls")
         text = lines(letter.parts["txt"])
         assert text[:4] == [

@@ -17,7 +17,7 @@ from broadcaster.db import transaction
 from broadcaster.models import AuditEntry, CampaignChannel, Delivery, FacebookPage
 from broadcaster.settings import Settings
 from broadcaster.workers import Worker
-from channels.base import PermanentError, RecipientKind
+from channels.base import PageFacts, PermanentError, RecipientKind
 from channels.facebook import FacebookChannel, FacebookOptions
 from tests.conftest import Cli
 from tests.helpers import bulletin, free_port
@@ -129,7 +129,7 @@ def test_a_page_token_may_only_come_from_a_page_token_variable_at_send(
         RecipientKind.PAGE,
         "100064000000001",
         name="Trang lạ",
-        recipient_details={"token_secret": variable, "slug": "la"},
+        facts=PageFacts(slug="la", token_secret=variable),
     )
     for mode in ("graph", "file"):
         options = FacebookOptions(mode=mode, graph_url=httpserver.url_for("/"))

@@ -17,7 +17,7 @@ from broadcaster.db import transaction
 from broadcaster.examples import example_campaigns
 from broadcaster.rendering import Composer
 from broadcaster.settings import Settings
-from channels.base import Recipient, RecipientKind
+from channels.base import PageFacts, Recipient
 from tests.integration.test_cap_export import BINH_PHUOC, TAY_NINH, load_all
 
 IN_MAY = date(2024, 5, 20)
@@ -153,7 +153,7 @@ def test_facebook_and_email_bulletins_may_link_the_verification_page_and_sms_and
         campaign, _ = save_campaign(session, spec, "lan", own)
         facebook = next(channel for channel in campaign.channels if channel.channel == "facebook")
         composer = Composer.for_campaign(campaign, facebook, own)
-        page = Recipient(RecipientKind.PAGE, "100064000000001", "Sở TT&TT Tây Ninh", {"locale": "vi"})
+        page = Recipient("100064000000001", PageFacts(), "Sở TT&TT Tây Ninh", "vi")
         bulletin = composer.compose("k", page, datetime(2024, 5, 16, 19, tzinfo=own.zone))
         assert (
             "Kiểm tra tại: https://canhbao.example.vn/tra-cuu/canh-bao/canh-bao-goi-gia-danh-lan-2"

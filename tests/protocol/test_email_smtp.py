@@ -7,7 +7,7 @@ import email
 import email.policy
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from email.header import decode_header, make_header
 from pathlib import Path
@@ -19,7 +19,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from channels.base import Outcome, RecipientKind, TransientError
 from channels.email import EmailChannel, EmailOptions, UnsafeHeader
-from tests.helpers import bulletin, free_port
+from tests.helpers import NO_LETTER, bulletin, free_port
 
 
 @dataclass
@@ -92,7 +92,7 @@ def letter(key: str, address: str, name: str = "Sở Y tế") -> Any:
             "txt": "Kính gửi: Sở Y tế\n\nĐề nghị nâng cao cảnh giác.\n",
             "html": "<p>Kính gửi: Sở Y tế</p>\n",
         },
-        details={"sender_name": "Sở Thông tin và Truyền thông Tây Ninh"},
+        letter=replace(NO_LETTER, sender_name="Sở Thông tin và Truyền thông Tây Ninh"),
     )
 
 
@@ -195,7 +195,7 @@ def numbered_letter(key: str, address: str, sender_name: str = "Sở Thông tin 
         address,
         name="Sở Y tế",
         parts={"subject": "881/STTTT-TTr V/v cảnh báo\n", "txt": "Kính gửi: Sở Y tế\n", "html": LETTER_HTML},
-        details={"sender_name": sender_name, "number": "881/STTTT-TTr", "date": date(2024, 5, 14)},
+        letter=replace(NO_LETTER, sender_name=sender_name, number="881/STTTT-TTr", dated=date(2024, 5, 14)),
     )
 
 
@@ -275,7 +275,7 @@ def test_no_text_of_a_letter_can_add_a_header_to_it(mailbox: Mailbox, tmp_path: 
             RecipientKind.AGENCY,
             "soyte@tayninh.example",
             parts={"subject": "V/v", "txt": "x"},
-            details={"sender_name": "Sở TT&TT\nReply-To: attacker@evil.example"},
+            letter=replace(NO_LETTER, sender_name="Sở TT&TT\nReply-To: attacker@evil.example"),
         )
         with pytest.raises(UnsafeHeader, match="From would hold a line break"):
             channel.build(sender)

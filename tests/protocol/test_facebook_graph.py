@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from pytest_httpserver import HTTPServer
 
-from channels.base import Outcome, PermanentError, RecipientKind, TransientError
-from channels.facebook import FacebookChannel, FacebookOptions
+from channels.base import Outcome, PageFacts, PermanentError, RecipientKind, TransientError
+from channels.facebook import FacebookCampaignOptions, FacebookChannel, FacebookOptions
 from tests.helpers import ZONE, bulletin
 
 PAGE = "100064000000001"
@@ -24,15 +24,16 @@ def token(monkeypatch: pytest.MonkeyPatch) -> str:
     return TOKEN
 
 
-def post(key: str = "occ-3:facebook:page", **details: Any) -> Any:
+def post(key: str = "occ-3:facebook:page", options: FacebookCampaignOptions | None = None, **given: Any) -> Any:
     return bulletin(
         key,
         RecipientKind.PAGE,
         PAGE,
         name="Sở TT&TT Tây Ninh",
         text=POST,
-        details=details,
-        recipient_details={"token_secret": "BROADCASTER_FACEBOOK_TOKEN_TAY_NINH", "slug": "sotttt"},
+        facts=PageFacts(slug="sotttt", token_secret="BROADCASTER_FACEBOOK_TOKEN_TAY_NINH"),
+        options=options,
+        **given,
     )
 
 
@@ -63,10 +64,10 @@ def test_a_scheduled_post_uses_scheduled_publish_time_when_ten_minutes_to_thirty
 ) -> None:
     httpserver.expect_request(f"/v21.0/{PAGE}/feed").respond_with_json({"id": f"{PAGE}_1"})
     ahead = datetime.now(ZONE).replace(microsecond=0) + timedelta(days=2)
-    options = {"scheduled": True}
+    options = FacebookCampaignOptions(scheduled=True)
     adapter = graph(httpserver, tmp_path)
-    adapter.send([post(campaign_options=options, publish_at=ahead)])
-    adapter.send([post(campaign_options=options, publish_at=datetime.now(ZONE) + timedelta(minutes=3))])
+    adapter.send([post(options=options, fire_at=ahead)])
+    adapter.send([post(options=options, fire_at=datetime.now(ZONE) + timedelta(minutes=3))])
     scheduled, too_soon = (entry[0].form for entry in httpserver.log)
     assert scheduled["published"] == "false"
     assert scheduled["scheduled_publish_time"] == str(int(ahead.timestamp()))
@@ -83,7 +84,7 @@ def test_a_scheduled_post_is_recorded_as_scheduled_then_as_published_once_facebo
         )
     adapter = graph(httpserver, tmp_path)
     ahead = datetime.now(ZONE) + timedelta(hours=1)
-    [handed] = adapter.send([post(campaign_options={"scheduled": True}, publish_at=ahead)])
+    [handed] = adapter.send([post(options=FacebookCampaignOptions(scheduled=True), fire_at=ahead)])
     assert (handed.outcome, handed.provider_id) == (Outcome.SCHEDULED, f"{PAGE}_9")
 
     recipient = post().recipient
@@ -133,7 +134,7 @@ def test_a_duplicate_on_a_first_attempt_and_an_invalid_post_are_refused_not_sent
     # DOMAIN §12: 506 on a first attempt means an earlier post, not ours, has the same text.
     body, status = graph_error(code, "Duplicate status message" if code == 506 else "Invalid parameter")
     httpserver.expect_oneshot_request(f"/v21.0/{PAGE}/feed").respond_with_json(body, status=status)
-    [result] = graph(httpserver, tmp_path).send([post(ambiguous=False)])
+    [result] = graph(httpserver, tmp_path).send([post(unanswered_before=False)])
     assert result.outcome == Outcome.REJECTED
     assert [entry[0].method for entry in httpserver.log] == ["POST"], "no look at the page on a first attempt"
     if code == 506:
@@ -153,7 +154,7 @@ def test_a_duplicate_after_an_unanswered_attempt_is_decided_by_a_look_at_the_pag
             httpserver.expect_ordered_request(f"/v21.0/{PAGE}/feed", method="POST").respond_with_json(
                 body, status=status
             )
-    [result] = graph(httpserver, tmp_path).send([post(attempt=2, ambiguous=True)])
+    [result] = graph(httpserver, tmp_path).send([post(attempt=2, unanswered_before=True)])
     assert result.outcome == outcome
     assert [entry[0].method for entry in httpserver.log] == ["GET", "POST", "GET"]
     if on_the_page:
@@ -164,7 +165,7 @@ def test_a_retry_after_a_clear_refusal_posts_without_looking_at_the_page(
     httpserver: HTTPServer, tmp_path: Path, token: str
 ) -> None:
     httpserver.expect_oneshot_request(f"/v21.0/{PAGE}/feed", method="POST").respond_with_json({"id": f"{PAGE}_7"})
-    [result] = graph(httpserver, tmp_path).send([post(attempt=3, ambiguous=False)])
+    [result] = graph(httpserver, tmp_path).send([post(attempt=3, unanswered_before=False)])
     assert (result.outcome, [entry[0].method for entry in httpserver.log]) == (Outcome.SENT, ["POST"])
 
 
@@ -213,7 +214,7 @@ def test_an_image_goes_to_the_photos_endpoint(httpserver: HTTPServer, tmp_path: 
         {"id": "55", "post_id": f"{PAGE}_55"}
     )
     results = graph(httpserver, tmp_path).send(
-        [post(campaign_options={"image": "canh-bao.png"}, content_dir=str(tmp_path))]
+        [post(options=FacebookCampaignOptions(image="canh-bao.png"), content_dir=tmp_path)]
     )
     assert results[0].provider_id == f"{PAGE}_55"
     request = httpserver.log[0][0]
@@ -236,7 +237,7 @@ def test_a_post_cut_off_after_sending_or_answered_by_a_bare_5xx_may_exist_and_a_
 
     httpserver.expect_oneshot_request(f"/v21.0/{PAGE}/feed", method="POST").respond_with_data("oops", status=502)
     with pytest.raises(TransientError) as bare_502:
-        graph(httpserver, tmp_path).send([post(ambiguous=False)])
+        graph(httpserver, tmp_path).send([post(unanswered_before=False)])
 
     listener = socket.create_server(("127.0.0.1", 0))
     port = listener.getsockname()[1]
@@ -249,11 +250,11 @@ def test_a_post_cut_off_after_sending_or_answered_by_a_bare_5xx_may_exist_and_a_
     threading.Thread(target=cut_off, daemon=True).start()
     cut = FacebookChannel(FacebookOptions(mode="graph", graph_url=f"http://127.0.0.1:{port}/"), output_dir=tmp_path)
     with pytest.raises(TransientError) as after_sending:
-        cut.send([post(ambiguous=False)])
+        cut.send([post(unanswered_before=False)])
     listener.close()
     refused = FacebookChannel(FacebookOptions(mode="graph", graph_url=f"http://127.0.0.1:{port}/"), output_dir=tmp_path)
     with pytest.raises(TransientError) as never_left:
-        refused.send([post(ambiguous=False)])
+        refused.send([post(unanswered_before=False)])
 
     assert (bare_502.value.ambiguous, after_sending.value.ambiguous, never_left.value.ambiguous) == (True, True, False)
 

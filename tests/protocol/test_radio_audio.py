@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from broadcaster.speech import AudioMaker, EspeakNg, SpeechFailed, speech_backend, wav_seconds
-from channels.base import Outcome, RecipientKind
+from channels.base import Outcome, RecipientKind, StationFacts
 from channels.radio import RadioChannel, RadioOptions
 from tests.helpers import bulletin
 
@@ -24,15 +24,14 @@ SCRIPT = (
 pytestmark = pytest.mark.usefixtures("espeak_ng")
 
 
-def script(address: str, folder: str, text: str = SCRIPT, **details: Any) -> Any:
+def script(address: str, folder: str, text: str = SCRIPT) -> Any:
     return bulletin(
         f"occ-9:radio:{address}",
         RecipientKind.STATION,
         address,
         name=address,
         text=text,
-        recipient_details={"folder": folder},
-        details={"region": "south", **details},
+        facts=StationFacts(folder=folder),
     )
 
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from docx import Document
 
-from channels.base import Outcome, RecipientKind
+from channels.base import Letter, Outcome, RecipientKind, StationFacts
 from channels.radio import RadioChannel, RadioOptions
-from tests.helpers import bulletin
+from tests.helpers import MORNING, NO_LETTER, bulletin
 
 SCRIPT = (
     "ĐÀI TRUYỀN THANH HUYỆN GÒ DẦU\nChương trình buổi sáng 05:30 ngày 15/5/2024\n\n"
@@ -19,15 +20,15 @@ SCRIPT = (
 )
 
 
-def script(key: str = "occ-9:radio:dtt-go-dau", folder: str = "tay-ninh/go-dau", **details: Any) -> Any:
+def script(key: str = "occ-9:radio:dtt-go-dau", folder: str = "tay-ninh/go-dau", **given: Any) -> Any:
     return bulletin(
         key,
         RecipientKind.STATION,
         "dtt-go-dau",
         name="Đài Truyền thanh huyện Gò Dầu",
         text=SCRIPT,
-        recipient_details={"folder": folder},
-        details=details,
+        facts=StationFacts(folder=folder),
+        **given,
     )
 
 
@@ -67,7 +68,7 @@ def test_sending_the_same_delivery_again_replaces_its_manifest_entry(tmp_path: P
     radio = RadioChannel(RadioOptions(root=tmp_path), output_dir=tmp_path)
     radio.send([script()])
     radio.send([script()])
-    radio.send([script(key="occ-10:radio:dtt-go-dau", slot="evening")])
+    radio.send([script(key="occ-10:radio:dtt-go-dau", script=replace(MORNING, slot="evening"))])
     manifest = json.loads((tmp_path / "tay-ninh" / "go-dau" / "manifest.json").read_text(encoding="utf-8"))
     assert [entry["key"] for entry in manifest["scripts"]] == ["occ-10:radio:dtt-go-dau", "occ-9:radio:dtt-go-dau"]
 
@@ -90,13 +91,15 @@ def test_without_docx_only_text_is_written(tmp_path: Path) -> None:
 def test_the_docx_is_a4_in_vietnamese_with_the_campaign_and_issuer_as_properties(tmp_path: Path) -> None:
     from docx.oxml.ns import qn
 
-    details = {
-        "campaign_number": "881/STTTT-TTr",
-        "campaign_subject": "tiếp tục cảnh báo các cuộc gọi giả danh",
-        "sender_name": "Sở Thông tin và Truyền thông Tây Ninh",
-        "issuer": "tay-ninh-stttt",
-    }
-    RadioChannel(RadioOptions(root=tmp_path), output_dir=tmp_path).send([script(**details)])
+    letter = Letter(
+        issuer="tay-ninh-stttt",
+        sender_name="Sở Thông tin và Truyền thông Tây Ninh",
+        sender_email=None,
+        number="881/STTTT-TTr",
+        subject="tiếp tục cảnh báo các cuộc gọi giả danh",
+        dated=None,
+    )
+    RadioChannel(RadioOptions(root=tmp_path), output_dir=tmp_path).send([script(letter=letter)])
 
     document = Document(str(tmp_path / "tay-ninh" / "go-dau" / "2024-05-15_0530_morning_canh-bao.docx"))
     section = document.sections[0]
@@ -121,7 +124,7 @@ def test_the_docx_is_made_now_by_this_program_with_no_leftover_of_the_template_d
 
     made = datetime(2026, 12, 9, 3, 15, 42, tzinfo=UTC)
     radio = RadioChannel(RadioOptions(root=tmp_path, audio=False), output_dir=tmp_path, clock=FixedClock(made))
-    radio.send([script(sender_name="Sở Thông tin và Truyền thông Tây Ninh")])
+    radio.send([script(letter=replace(NO_LETTER, sender_name="Sở Thông tin và Truyền thông Tây Ninh"))])
     path = tmp_path / "tay-ninh" / "go-dau" / "2024-05-15_0530_morning_canh-bao.docx"
 
     properties = Document(str(path)).core_properties

@@ -14,7 +14,8 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from channels.base import Outcome, PermanentError, RecipientKind, TransientError
-from channels.sms import SmsChannel, SmsOptions
+from channels.sms import DIALECTS, SmsChannel
+from channels.sms_options import DIALECT_NEEDS, SmsOptions
 from tests.helpers import bulletin, free_port
 
 API_KEY, SECRET_KEY = "A1B2-api-key-not-for-logs", "S3CR3T-not-for-logs"
@@ -302,3 +303,8 @@ def test_a_wrong_setting_is_one_sentence_naming_the_variable(
         monkeypatch.setenv(f"BROADCASTER_SMS_{name.upper()}", value)
     with pytest.raises(ConfigurationError, match=says):
         channel_settings(SmsOptions)
+
+
+def test_every_dialect_the_settings_name_has_a_class_that_speaks_it() -> None:
+    assert sorted(DIALECTS) == sorted(DIALECT_NEEDS)
+    assert all(dialect.name == name for name, dialect in DIALECTS.items())

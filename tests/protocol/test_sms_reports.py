@@ -15,11 +15,12 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from channels.base import ReportStatus, TransientError
-from channels.sms import SmsChannel, SmsOptions
+from channels.sms import SmsChannel
 from channels.sms_dialects.base import key_of_request, request_id
 from channels.sms_dialects.esms import EsmsDialect
 from channels.sms_dialects.generic_json import GenericJsonDialect
 from channels.sms_dialects.speedsms import SpeedSmsDialect
+from channels.sms_options import SmsOptions
 from tests.helpers import free_port
 from tests.protocol.test_sms_gateways import API_KEY, ESMS_PATH, SECRET_KEY, esms, sms
 

@@ -51,7 +51,8 @@ REACHED = (
     "directory/__init__.py",
 )
 # The channels' own content checks, shown in the composer's check panel and as refusals on submit.
-CHANNEL_CHECKS = ("channels/base.py", "channels/sms.py", "channels/radio.py")
+# The SMS settings (sms_options.py) are read there too: their refusals are configuration, left out below.
+CHANNEL_CHECKS = ("channels/base.py", "channels/sms.py", "channels/sms_options.py", "channels/radio.py")
 # Functions that return the sentence (or the list of sentences) a refusal is then raised or shown with.
 CHECKERS = frozenset(
     {

@@ -96,3 +96,19 @@ def test_the_reach_of_the_posts_from_the_graph_api(
     assert found["post_id"] == "1234567890_42" and found["reach"] is None
     assert "does not allow reading insights" in found["unavailable"]
     assert httpserver.log[0][0].headers["Authorization"] == "Bearer EAAG-page-token"
+
+
+def test_a_wrong_channel_setting_met_by_a_request_is_the_servers_configuration_error_not_the_askers_mistake(
+    client: TestClient, reported: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Asking what the posts reached builds the Facebook channel from its settings: a wrong one is answered
+    503 with the sentence naming the setting (and logged), never 400 as if the request were wrong."""
+    with transaction(reported) as session:
+        post = session.scalars(select(Delivery).where(Delivery.channel == "facebook", Delivery.state == "sent")).one()
+        post.provider_id = "1234567890_42"
+    monkeypatch.setenv("BROADCASTER_FACEBOOK_MODE", "carrier-pigeon")
+    reader = person(reported, "doc", "drafter")
+    answer = client.get(f"/api/v1/reports/campaigns/{SLUG}/facebook-reach", headers=reader.headers)
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["detail"].startswith("setting BROADCASTER_FACEBOOK_MODE is wrong")

@@ -7,9 +7,12 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster.clock import FixedClock
+from broadcaster.db import transaction
+from broadcaster.models import Delivery
 from broadcaster.settings import Settings
 from tests.results_scenario import SLUG, moment, results_campaign
 from tests.web.console_helpers import sign_in, staff
@@ -77,3 +80,16 @@ def test_the_posts_reach_is_loaded_once_the_page_is_shown(client: TestClient, re
     reach = client.get(f"/campaigns/{SLUG}/results/facebook-reach")
     assert reach.status_code == 200 and "Facebook: bài đăng đã tiếp cận bao nhiêu người" in reach.text
     assert 'id="no-posts"' in reach.text  # the scenario's post has no post id from Facebook
+
+
+def test_a_wrong_channel_setting_is_a_page_with_its_sentence_not_a_form_error(
+    client: TestClient, reported: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with transaction(reported) as session:
+        post = session.scalars(select(Delivery).where(Delivery.channel == "facebook", Delivery.state == "sent")).one()
+        post.provider_id = "1234567890_42"
+    monkeypatch.setenv("BROADCASTER_FACEBOOK_MODE", "carrier-pigeon")
+    sign_in(client, "lan")
+    page = client.get(f"/campaigns/{SLUG}/results/facebook-reach")
+    assert page.status_code == 503
+    assert "BROADCASTER_FACEBOOK_MODE" in page.text and "Traceback" not in page.text

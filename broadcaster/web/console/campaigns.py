@@ -323,7 +323,7 @@ def letter(
     """The letter exactly as the e-mail attaches it: an A4 PDF."""
     shown = preview(session, actor, slug, "email", settings_of(request), locale=locale, recipient=recipient or None)
     campaign = find_campaign(session, slug)
-    made = letter_file(shown.parts, {"number": campaign.number, "date": shown.fire_at.date()})
+    made = letter_file(shown.parts.get("html"), campaign.number, shown.fire_at.date())
     if made is None:
         raise UserError(f"campaign '{slug}' has no printed letter")
     return Response(

@@ -16,9 +16,9 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from broadcaster.errors import NotFound, PermissionDenied, UserError
+from broadcaster.errors import ConfigurationError, NotFound, PermissionDenied, UserError
 from broadcaster.web.console.pages import CsrfRefused, LoginNeeded, StationOnly, render, words_of
-from broadcaster.web.console.sentences import sentence_of
+from broadcaster.web.console.sentences import said, sentence_of
 from broadcaster.web.console.words import language
 
 log = logging.getLogger(__name__)
@@ -85,6 +85,12 @@ def install(app: FastAPI) -> None:
             return _page(request, words["not_found_title"], sentence_of(exc, language(request)), 404)
         return _page(request, words["error_title"], sentence_of(exc, language(request)), 400)
 
+    def configuration_error(request: Request, exc: Exception) -> Response | Awaitable[Response]:
+        if not is_page_request(request):
+            return previous[ConfigurationError](request, exc)
+        log.error("configuration error answering %s %s: %s", request.method, request.url.path, exc)
+        return _page(request, words_of(request)["error_title"], said(str(exc), language(request)), 503)
+
     def http_error(request: Request, exc: Exception) -> Response | Awaitable[Response]:
         assert isinstance(exc, StarletteHTTPException)
         if not is_page_request(request):
@@ -109,6 +115,7 @@ def install(app: FastAPI) -> None:
         return _page(request, words["error_title"], words["error"], 500)
 
     app.add_exception_handler(UserError, user_error)
+    app.add_exception_handler(ConfigurationError, configuration_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(OperationalError, database_error)
     app.add_exception_handler(Exception, unexpected)
