@@ -15,18 +15,60 @@ states its rows leave, which neither database returns, and would miss the next U
 - SQLite, where one writer at a time holds the whole database anyway: row triggers add to
   `delivery_counts` directly (an upsert on a row of a tiny table), and there is nothing to fold.
 
-A count is the folded number plus the changes not folded yet: `counts` reads both.
+A count is the folded number plus the changes not folded yet: `counts` reads both. The same is kept per
+(occurrence, area named on the delivery, state) for the results' breakdown by area (migration 0025,
+`area_counts`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
-from sqlalchemy import delete, func, literal_column, select, union_all
+from sqlalchemy import Table, delete, func, literal_column, select, union_all
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.orm import Session
 
-from broadcaster.models import DeliveryCount, DeliveryCountChange
+from broadcaster.models import DeliveryAreaCount, DeliveryAreaCountChange, DeliveryCount, DeliveryCountChange
+
+
+class _Kept:
+    """One kind of kept count: its folded table, its table of changes and the keys it counts by."""
+
+    def __init__(self, counted: type[Any], changes: type[Any], keys: tuple[str, ...]) -> None:
+        self.counted: Table = counted.__table__
+        self.changes: Table = changes.__table__
+        self.keys = ("occurrence_id", *keys)
+
+    def read(self, session: Session, occurrence_ids: Sequence[int]) -> list[tuple[Any, ...]]:
+        """The folded numbers plus the changes not folded yet, per key; keys with none are left out."""
+        both = union_all(
+            *(
+                select(*(table.c[key] for key in self.keys), table.c.number).where(
+                    table.c.occurrence_id.in_(occurrence_ids)
+                )
+                for table in (self.counted, self.changes)
+            )
+        ).subquery()
+        keys = [both.c[key] for key in self.keys]
+        summed = select(*keys, func.sum(both.c.number)).group_by(*keys)
+        return [(*row[:-1], int(row[-1])) for row in session.execute(summed) if row[-1]]
+
+    def fold(self, session: Session) -> int:
+        moved = delete(self.changes).returning(*(self.changes.c[key] for key in self.keys), self.changes.c.number)
+        moved_rows = moved.cte("moved")
+        keys = [moved_rows.c[key] for key in self.keys]
+        summed = select(*keys, func.sum(moved_rows.c.number)).group_by(*keys)
+        insert = postgresql_insert(self.counted).from_select([*self.keys, "number"], summed)
+        added = {"number": self.counted.c.number + insert.excluded.number}
+        upsert = insert.on_conflict_do_update(index_elements=list(self.keys), set_=added)
+        folded = len(session.execute(upsert.returning(literal_column("1"))).all())
+        session.execute(delete(self.counted).where(self.counted.c.number == 0))
+        return folded
+
+
+BY_STATE = _Kept(DeliveryCount, DeliveryCountChange, ("state",))
+BY_AREA_AND_STATE = _Kept(DeliveryAreaCount, DeliveryAreaCountChange, ("area", "state"))
 
 
 def counts(session: Session, occurrence_ids: Iterable[int]) -> dict[tuple[int, str], int]:
@@ -34,39 +76,26 @@ def counts(session: Session, occurrence_ids: Iterable[int]) -> dict[tuple[int, s
     ids = list(occurrence_ids)
     if not ids:
         return {}
-    folded = select(DeliveryCount.occurrence_id, DeliveryCount.state, DeliveryCount.number).where(
-        DeliveryCount.occurrence_id.in_(ids)
-    )
-    changes = select(DeliveryCountChange.occurrence_id, DeliveryCountChange.state, DeliveryCountChange.number).where(
-        DeliveryCountChange.occurrence_id.in_(ids)
-    )
-    both = union_all(folded, changes).subquery()
-    summed = select(both.c.occurrence_id, both.c.state, func.sum(both.c.number)).group_by(
-        both.c.occurrence_id, both.c.state
-    )
-    return {(occurrence, state): int(number) for occurrence, state, number in session.execute(summed) if number}
+    return {(occurrence, state): number for occurrence, state, number in BY_STATE.read(session, ids)}
+
+
+def area_counts(session: Session, occurrence_ids: Iterable[int]) -> dict[tuple[int, str, str], int]:
+    """Deliveries per (occurrence, area named on the delivery, state) of these occurrences; '' stands for
+    deliveries that name no area; keys with none are left out."""
+    ids = list(occurrence_ids)
+    if not ids:
+        return {}
+    found = BY_AREA_AND_STATE.read(session, ids)
+    return {(occurrence, area, state): number for occurrence, area, state, number in found}
 
 
 def fold(session: Session) -> int:
     """Move the changes not folded yet into the counts, in the caller's transaction; returns how many
     counts changed.
 
-    One statement deletes the changes it can see and adds their sums: a change committed meanwhile is not
-    deleted, so it is folded next time, never lost or counted twice.
+    One statement per kind of count deletes the changes it can see and adds their sums: a change committed
+    meanwhile is not deleted, so it is folded next time, never lost or counted twice.
     """
     if session.get_bind().dialect.name != "postgresql":
         return 0  # SQLite's triggers write the counts directly, and nothing else writes them
-    moved = (
-        delete(DeliveryCountChange)
-        .returning(DeliveryCountChange.occurrence_id, DeliveryCountChange.state, DeliveryCountChange.number)
-        .cte("moved")
-    )
-    summed = select(moved.c.occurrence_id, moved.c.state, func.sum(moved.c.number)).group_by(
-        moved.c.occurrence_id, moved.c.state
-    )
-    insert = postgresql_insert(DeliveryCount).from_select(["occurrence_id", "state", "number"], summed)
-    added = {"number": DeliveryCount.number + insert.excluded.number}
-    upsert = insert.on_conflict_do_update(index_elements=["occurrence_id", "state"], set_=added)
-    folded = len(session.execute(upsert.returning(literal_column("1"))).all())
-    session.execute(delete(DeliveryCount).where(DeliveryCount.number == 0))
-    return folded
+    return sum(kept.fold(session) for kept in (BY_STATE, BY_AREA_AND_STATE))

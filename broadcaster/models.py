@@ -691,6 +691,31 @@ class DeliveryCountChange(Base):
     number: Mapped[int] = mapped_column(BigInteger)
 
 
+class DeliveryAreaCount(Base):
+    """How many deliveries of an occurrence naming an area ('' for none) are in a state, as last folded (see
+    `broadcaster.counts`): the results' breakdown by area reads these, not the outbox."""
+
+    __tablename__ = "delivery_area_counts"
+
+    occurrence_id: Mapped[int] = mapped_column(primary_key=True)
+    area: Mapped[str] = mapped_column(Text, primary_key=True)
+    state: Mapped[str] = mapped_column(String(20), primary_key=True)
+    number: Mapped[int] = mapped_column(BigInteger)
+
+
+class DeliveryAreaCountChange(Base):
+    """A change to a delivery count per area not folded yet, appended by the outbox's triggers on PostgreSQL."""
+
+    __tablename__ = "delivery_area_count_changes"
+    __table_args__ = (Index("ix_delivery_area_count_changes_occurrence_id", "occurrence_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    occurrence_id: Mapped[int] = mapped_column()
+    area: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(20))
+    number: Mapped[int] = mapped_column(BigInteger)
+
+
 class Installation(Base):
     """This installation's identifier: created once with the schema, carried in every key sent to providers."""
 

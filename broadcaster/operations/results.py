@@ -4,8 +4,9 @@
 successors), by station, by subscriber list and by day. The console's results page, the API and the
 exported report all read this one function, so every form shows the same numbers.
 
-Totals per channel and per day come from the counts kept per occurrence and state (`broadcaster.counts`);
-the breakdowns by area, list and station are grouped by the database. No delivery row is read into Python.
+Totals per channel and per day come from the counts kept per occurrence and state, the breakdown by area
+from those kept per occurrence, area and state (`broadcaster.counts`); the breakdowns by list and station
+are grouped by the database. No delivery row is read into Python.
 Test sends are never counted.
 """
 
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from broadcaster.accounts import Actor
 from broadcaster.campaigns.store import find_campaign
-from broadcaster.counts import counts
+from broadcaster.counts import area_counts, counts
 from broadcaster.errors import UserError
 from broadcaster.models import (
     DONE,
@@ -186,7 +187,7 @@ def campaign_results(
         at=now,
         campaigns=sorted({row.slug for row in occurrences}),
         channels=_channels(occurrences, kept, stations),
-        areas=_areas(session, where, settings.today()),
+        areas=_areas(session, occurrences, settings.today()),
         stations=stations,
         lists=_lists(session, where),
         days=_days(occurrences, kept, settings),
@@ -260,16 +261,16 @@ def _grouped_deliveries(where: list[Any], *columns: Any) -> Select[Any]:
     )
 
 
-def _areas(session: Session, where: list[Any], today: date) -> list[AreaResult]:
+def _areas(session: Session, occurrences: Iterable[Any], today: date) -> list[AreaResult]:
     """Deliveries by the recipient's area as it was written on the delivery, placed in today's map."""
-    area_name = Delivery.details["area"].as_string()
-    rows = session.execute(_grouped_deliveries(where, Delivery.channel, area_name)).all()
+    channel_of = {row.id: row.channel for row in occurrences}
+    kept = area_counts(session, channel_of)
     places = _AreaMap(session, today)
     states: dict[tuple[str, str, str], Counter[str]] = {}
     folded: dict[tuple[str, str, str], set[str]] = {}
-    for channel, name, state, number in rows:
+    for (occurrence_id, name, state), number in kept.items():
         province, area, former = places.place(name)
-        key = (province, area, channel)
+        key = (province, area, channel_of[occurrence_id])
         states.setdefault(key, Counter())[state] += number
         folded.setdefault(key, set()).update(former)
     return [

@@ -15,19 +15,23 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster.clock import system_now
-from broadcaster.counts import counts, fold
+from broadcaster.counts import area_counts, counts, fold
 from broadcaster.db import transaction
 from broadcaster.installation import callback_token, installation_id
 from broadcaster.interventions import send_now
 from broadcaster.models import (
+    Area,
     Campaign,
     Delivery,
+    DeliveryAreaCountChange,
     DeliveryCountChange,
     DeliveryState,
     Occurrence,
+    Subscriber,
     UnmatchedReport,
 )
 from broadcaster.reports import pull_reports
+from broadcaster.retention import erase_old_addresses
 from broadcaster.settings import Settings
 from broadcaster.web.app import create_app
 from broadcaster.workers import Worker
@@ -246,26 +250,56 @@ def kept_and_counted(sessions: sessionmaker[Session]) -> tuple[dict[tuple[int, s
     return kept, counted
 
 
+def area_kept_and_counted(
+    sessions: sessionmaker[Session],
+) -> tuple[dict[tuple[int, str, str], int], dict[tuple[int, str, str], int]]:
+    """The counts per area kept as the outbox changed, and the outbox grouped by the area on each row."""
+    with sessions() as session:
+        area = func.coalesce(Delivery.details["area"].as_string(), "")
+        grouped = select(Delivery.occurrence_id, area, Delivery.state, func.count()).group_by(
+            Delivery.occurrence_id, area, Delivery.state
+        )
+        counted = {(occurrence, name, state): number for occurrence, name, state, number in session.execute(grouped)}
+        kept = area_counts(session, session.scalars(select(Occurrence.id)))
+    return kept, counted
+
+
 def assert_kept_counts_hold(sessions: sessionmaker[Session], *, fold_too: bool = True) -> None:
     kept, counted = kept_and_counted(sessions)
     assert kept == counted
+    area_kept, area_counted = area_kept_and_counted(sessions)
+    assert area_kept == area_counted
     if fold_too:
         with transaction(sessions) as session:
             fold(session)
         assert kept_and_counted(sessions) == (counted, counted)
+        assert area_kept_and_counted(sessions) == (area_counted, area_counted)
         with sessions() as session:
             assert session.scalar(select(func.count()).select_from(DeliveryCountChange)) == 0
+            assert session.scalar(select(func.count()).select_from(DeliveryAreaCountChange)) == 0
 
 
-def test_the_kept_counts_equal_the_outbox_after_fan_out_failures_retries_reports_and_folds(
+def spread_over_areas(sessions: sessionmaker[Session], numbers: list[str]) -> None:
+    """A third of the numbers moved to Tân Biên and a third to no area, so the rows name three areas."""
+    with transaction(sessions) as session:
+        tan_bien = session.scalar(select(Area.id).where(Area.code == "tan-bien"))
+        assert tan_bien is not None
+        for index, number in enumerate(numbers):
+            if index % 3:
+                phone = "+84" + number[1:]
+                moved = update(Subscriber).where(Subscriber.phone == phone)
+                session.execute(moved.values(area_id=tan_bien if index % 3 == 1 else None))
+
+
+def test_the_kept_counts_equal_the_outbox_after_fan_out_failures_retries_reports_folds_and_erasure(
     shipped: sessionmaker[Session],
     report_settings: Settings,
     served: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The console's monitor and dashboard read counts kept by the outbox's triggers, never the rows: they
-    must equal a count of the rows after every kind of change, folded or not."""
+    """The console's monitor and dashboard, and the results by area, read counts kept by the outbox's
+    triggers, never the rows: they must equal a count of the rows after every kind of change, folded or not."""
     from broadcaster.accounts import TERMINAL
     from broadcaster.campaigns import lifecycle
     from broadcaster.interventions import retry_failed
@@ -276,8 +310,10 @@ def test_the_kept_counts_equal_the_outbox_after_fan_out_failures_retries_reports
     for name, value in (("API_KEY", API_KEY), ("SECRET_KEY", SECRET_KEY), ("BRANDNAME", "STTTT_TN")):
         monkeypatch.setenv(f"BROADCASTER_SMS_{name}", value)
     urgent_sms(shipped, settings, tmp_path, NUMBERS)
+    spread_over_areas(shipped, NUMBERS)
     Worker(shipped, settings, ["sms"], "expander").expand_one()  # the fan-out alone: every row pending
     assert_kept_counts_hold(shipped, fold_too=False)
+    assert len({area for _, area, _ in area_kept_and_counted(shipped)[0]}) == 3
     send_all(shipped, settings)  # refused until the attempts run out: failed
     with shipped() as session:
         assert session.scalar(select(func.count()).where(Delivery.state == DeliveryState.FAILED)) == len(NUMBERS)
@@ -310,6 +346,12 @@ def test_the_kept_counts_equal_the_outbox_after_fan_out_failures_retries_reports
     assert_kept_counts_hold(shipped)
     kept, _ = kept_and_counted(shipped)
     assert sorted(number for (_, state), number in kept.items() if state == DeliveryState.SKIPPED) == [len(NUMBERS)]
+
+    # Retention erases the details, area included: the rows then name no area, and are counted so.
+    with transaction(shipped) as session:
+        assert erase_old_addresses(session, system_now() + timedelta(days=2), 1).deliveries == 2 * len(NUMBERS)
+    assert_kept_counts_hold(shipped)
+    assert {area for _, area, _ in area_kept_and_counted(shipped)[0]} == {""}
 
 
 def test_a_forged_callback_does_not_outlast_the_gateways_own_answer(
