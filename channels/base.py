@@ -388,6 +388,23 @@ class ReportsDelivery(Protocol):
 
 
 @runtime_checkable
+class ReceivesCallbacks(Protocol):
+    """Its providers push delivery reports to an address of ours, `/hooks/<channel>/<token>/<form>`, each in
+    a form of its own (an SMS gateway's dialect); the core routes a callback by channel and form and never
+    reads one itself."""
+
+    @classmethod
+    def callback_forms(cls) -> Sequence[str]:
+        """The forms of callback this channel reads, by the name that ends their address."""
+        ...
+
+    @classmethod
+    def parse_callback(cls, form: str, query: Mapping[str, str], body: bytes) -> list[Report]:
+        """The delivery reports in one callback (its query string and raw body); ValueError when it is not one."""
+        ...
+
+
+@runtime_checkable
 class LooksUpReports(Protocol):
     """Its provider can be asked what became of an accepted message (the report pull)."""
 

@@ -51,6 +51,15 @@ class SmsChannel(ChannelAdapter):
         )
         self.dialect = DIALECTS[options.dialect](options, self.http, output_dir, self.clock)
 
+    @classmethod
+    def callback_forms(cls) -> Sequence[str]:
+        """Every gateway dialect that calls back with delivery reports (the file dialect has no gateway)."""
+        return tuple(name for name in DIALECTS if name != FileDialect.name)
+
+    @classmethod
+    def parse_callback(cls, form: str, query: Mapping[str, str], body: bytes) -> list[Report]:
+        return DIALECTS[form].parse_reports(query, body)
+
     @property
     def limits(self) -> Limits:
         limits = self.dialect.limits

@@ -10,7 +10,13 @@ from broadcaster.accounts import Actor
 from broadcaster.errors import ConfigurationError, UserError
 from broadcaster.installation import installation_id
 from broadcaster.settings import Settings
-from channels.base import configured_adapter, describe_options, registered_channels
+from channels.base import (
+    ReceivesCallbacks,
+    channel_class,
+    configured_adapter,
+    describe_options,
+    registered_channels,
+)
 
 
 @dataclass(frozen=True)
@@ -43,15 +49,16 @@ def check_channels(actor: Actor, settings: Settings) -> list[ChannelCheck]:
     return checks
 
 
-def report_address(session: Session, actor: Actor, settings: Settings, dialect: str) -> str:
-    """Where an SMS gateway sends delivery reports, to set in its account (SpeedSMS, generic-json); eSMS is
-    told with each message. The address holds the callback token: it is shown to an operator only."""
+def report_address(session: Session, actor: Actor, settings: Settings, dialect: str, channel: str = "sms") -> str:
+    """Where a provider sends delivery reports, to set in its account (SpeedSMS, generic-json); eSMS is told
+    with each message. The address holds the callback token: it is shown to an operator only."""
     from broadcaster.installation import report_url
-    from channels.sms import DIALECTS
 
     actor.require("channels:manage")
-    if dialect not in DIALECTS or dialect == "file":
-        known = ", ".join(name for name in DIALECTS if name != "file")
+    reader = channel_class(channel)
+    forms = reader.callback_forms() if issubclass(reader, ReceivesCallbacks) else ()
+    if dialect not in forms:
+        known = ", ".join(forms) or "none"
         raise UserError(f"'{dialect}' is not a gateway dialect that reports delivery ({known})")
-    base = report_url(settings, installation_id(session), "sms")
+    base = report_url(settings, installation_id(session), channel)
     return f"{base}/{dialect}"

@@ -25,6 +25,7 @@ from channels.base import (
     ConfirmsPosts,
     LooksUpReports,
     PageFacts,
+    ReceivesCallbacks,
     Recipient,
     RecipientKind,
     ReportsDelivery,
@@ -38,7 +39,15 @@ from channels.base import (
 from channels.email import EmailChannel
 from tests.scenario import campaign, local
 
-CAPABILITIES = (ReportsDelivery, LooksUpReports, ConfirmsPosts, SchedulesAhead, ChecksRecipients, ChecksReadAloud)
+CAPABILITIES = (
+    ReportsDelivery,
+    ReceivesCallbacks,
+    LooksUpReports,
+    ConfirmsPosts,
+    SchedulesAhead,
+    ChecksRecipients,
+    ChecksReadAloud,
+)
 
 
 def capabilities(adapter: ChannelAdapter) -> set[str]:
@@ -49,7 +58,7 @@ def capabilities(adapter: ChannelAdapter) -> set[str]:
     ("channel", "has"),
     [
         ("email", set()),
-        ("sms", {"ReportsDelivery", "LooksUpReports"}),
+        ("sms", {"ReportsDelivery", "ReceivesCallbacks", "LooksUpReports"}),
         ("facebook", {"ConfirmsPosts", "SchedulesAhead", "ChecksRecipients"}),
         ("radio", {"ChecksRecipients", "ChecksReadAloud"}),
     ],
@@ -65,7 +74,8 @@ def test_each_adapter_has_the_capabilities_it_implements_and_no_others(
 
 
 def test_the_base_adapter_holds_only_what_every_channel_does() -> None:
-    for hook in ("confirm", "schedules_ahead", "look_up_report", "check_recipient", "check_read_aloud"):
+    hooks = ("confirm", "schedules_ahead", "look_up_report", "check_recipient", "check_read_aloud", "parse_callback")
+    for hook in hooks:
         assert not hasattr(ChannelAdapter, hook), f"{hook} is an optional capability, not on the base"
 
 

@@ -33,8 +33,7 @@ from broadcaster.installation import callback_token, installation_id
 from broadcaster.operations.reports import receive_callback
 from broadcaster.reports import Applied
 from broadcaster.web.limits import BodyTooLarge, body_limit, refuse
-from channels.base import Report
-from channels.sms import DIALECTS
+from channels.base import ReceivesCallbacks, Report, registered_channels
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
@@ -44,7 +43,7 @@ _TOKEN_IN_PATH = re.compile(
 )
 
 
-_PATH = re.compile(r"/hooks/sms/([^/]+)/([^/]+)")
+_PATH = re.compile(r"/hooks/([a-z]+)/([^/]+)/([^/]+)")
 _JSON = [(b"content-type", b"application/json")]
 _PROBLEM = [(b"content-type", PROBLEM.encode())]
 
@@ -68,15 +67,17 @@ class CallbackFastPath:
         if found is None:
             await self.app(scope, receive, send)
             return
-        token, dialect = found.groups()
+        channel, token, dialect = found.groups()
         if scope["method"] not in ("GET", "POST"):
-            detail = f"{scope['method']} is not allowed on /hooks/sms/***/{dialect}"
+            detail = f"{scope['method']} is not allowed on /hooks/{channel}/***/{dialect}"
             problem = {"title": "Method Not Allowed", "status": 405, "detail": detail}
             await _answer_json(send, 405, problem, [*_PROBLEM, (b"allow", b"GET, POST")])
             return
         writer = self._writer()
         installation = await writer.installation()
-        if not hmac.compare_digest(token.encode(), self._token(installation).encode()) or dialect not in DIALECTS:
+        reader = _callback_reader(channel)
+        known = reader is not None and dialect in reader.callback_forms()
+        if not hmac.compare_digest(token.encode(), self._token(installation).encode()) or reader is None or not known:
             await _answer_json(send, 404, {"title": "not found", "status": 404}, _PROBLEM)
             return
         body = await self._body(scope, receive, send)
@@ -84,7 +85,7 @@ class CallbackFastPath:
             return
         query = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
         try:
-            reports = DIALECTS[dialect].parse_reports(query, body)
+            reports = reader.parse_callback(dialect, query, body)
         except ValueError as exc:
             problem = {"title": "not a delivery report", "status": 400, "detail": str(exc)}
             await _answer_json(send, 400, problem, _PROBLEM)
@@ -124,6 +125,12 @@ class CallbackFastPath:
         if found is None:
             found = self.state.callback_token = callback_token(self.state.settings, installation)
         return found
+
+
+def _callback_reader(channel: str) -> type[ReceivesCallbacks] | None:
+    """The adapter that reads this channel's callbacks; None for a channel that has none (or no such channel)."""
+    found = registered_channels().get(channel)
+    return found if found is not None and issubclass(found, ReceivesCallbacks) else None
 
 
 async def _answer_json(send: Send, status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]]) -> None:
