@@ -405,6 +405,25 @@ class ReceivesCallbacks(Protocol):
 
 
 @runtime_checkable
+class KeepsFilesForRecipients(Protocol):
+    """What it hands over are files its recipients come to fetch (a station's script, the script as a
+    document, its draft readings); the station portal serves them by the delivery's provider id, through
+    these three questions, without knowing how they were written."""
+
+    def kept_facts(self, written: str) -> Mapping[str, Any] | None:
+        """What was written down beside the file at `written` (reading time, document, readings), or None."""
+        ...
+
+    def kept_file(self, written: str, kind: str) -> Path | None:
+        """The file of one kind beside `written` (txt, docx, mp3…), if it exists inside the adapter's folder."""
+        ...
+
+    def media_type(self, kind: str) -> str:
+        """The media type a file of this kind is served as."""
+        ...
+
+
+@runtime_checkable
 class LooksUpReports(Protocol):
     """Its provider can be asked what became of an accepted message (the report pull)."""
 

@@ -54,6 +54,15 @@ class RadioChannel(ChannelAdapter):
     def root(self) -> Path:
         return (self.options.root or self.output_dir / "radio").resolve()
 
+    def kept_facts(self, written: str) -> Mapping[str, Any] | None:
+        return script_entry(self.root, written)
+
+    def kept_file(self, written: str, kind: str) -> Path | None:
+        return script_file(self.root, written, kind)
+
+    def media_type(self, kind: str) -> str:
+        return SCRIPT_FILES.get(kind) or DOCX
+
     def folder_of(self, recipient: Recipient) -> Path:
         """The station's folder; ValueError when its name would leave the root (`../../etc`)."""
         named = recipient.station.folder
@@ -377,9 +386,10 @@ def _application_properties(document: Any, company: str, words: int) -> None:
     package.relate_to(part, RT.EXTENDED_PROPERTIES)
 
 
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 SCRIPT_FILES = {
     "txt": "text/plain; charset=utf-8",
-    "docx": None,
+    "docx": DOCX,
     "wav": "audio/wav",
     "mp3": "audio/mpeg",
     "ogg": "audio/ogg",

@@ -23,6 +23,7 @@ from channels.base import (
     ChecksReadAloud,
     ChecksRecipients,
     ConfirmsPosts,
+    KeepsFilesForRecipients,
     LooksUpReports,
     PageFacts,
     ReceivesCallbacks,
@@ -47,6 +48,7 @@ CAPABILITIES = (
     SchedulesAhead,
     ChecksRecipients,
     ChecksReadAloud,
+    KeepsFilesForRecipients,
 )
 
 
@@ -60,7 +62,7 @@ def capabilities(adapter: ChannelAdapter) -> set[str]:
         ("email", set()),
         ("sms", {"ReportsDelivery", "ReceivesCallbacks", "LooksUpReports"}),
         ("facebook", {"ConfirmsPosts", "SchedulesAhead", "ChecksRecipients"}),
-        ("radio", {"ChecksRecipients", "ChecksReadAloud"}),
+        ("radio", {"ChecksRecipients", "ChecksReadAloud", "KeepsFilesForRecipients"}),
     ],
 )
 def test_each_adapter_has_the_capabilities_it_implements_and_no_others(

@@ -47,7 +47,6 @@ from broadcaster.web.portal.signing_in import (
     why_signed_out,
 )
 from broadcaster.web.portal.words import WORDS, language
-from channels.radio import SCRIPT_FILES, script_file
 
 WEB = Path(__file__).resolve().parent.parent
 templates = Jinja2Templates(directory=WEB / "templates")
@@ -57,7 +56,6 @@ DAYS_BEFORE, DAYS_AFTER = 2, 7  # the page
 FEED_DAYS_BEFORE, FEED_DAYS_AFTER = 14, 30  # the calendar feed
 REMINDERS = (0, 5, 15, 30)  # minutes before a slot a phone may remind; 15 unless the station chooses
 DEFAULT_REMINDER = 15
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 SlotId = Annotated[int, InPath(ge=1, le=2**62)]  # a slot is its delivery's number, which a database can store
 
 
@@ -191,14 +189,15 @@ def script_download(request: Request, delivery_id: SlotId, kind: str, session: D
         slot = airing.station_slot(session, station, delivery_id)
     except airing.Refused:
         return _refused(request, words["not_your_slot"], 404)
-    path = script_file(cards.radio_root(cards.settings_of(request)), slot.file, kind) if slot.file else None
+    files = cards.station_files(cards.settings_of(request))
+    path = files.kept_file(slot.file, kind) if slot.file else None
     if path is None:
         return _refused(request, words["no_file"], 404)
     # `?download` saves the file (the audio, to play it later without the network); else it opens in place.
     inline = kind != "docx" and "download" not in request.query_params
     return FileResponse(
         path,
-        media_type=SCRIPT_FILES[kind] or DOCX,
+        media_type=files.media_type(kind),
         filename=path.name,
         content_disposition_type="inline" if inline else "attachment",
     )

@@ -11,12 +11,12 @@ from typing import Any
 from fastapi import Request
 
 from broadcaster import airing
+from broadcaster.errors import ConfigurationError
 from broadcaster.settings import Settings
 from broadcaster.web.portal.words import WORDS, language, weekday
-from channels.radio import RadioChannel, RadioOptions, script_entry, script_file
+from channels.base import KeepsFilesForRecipients, RecipientKind, configured_adapter, registered_channels
 
 AUDIO_KINDS = ("mp3", "ogg", "wav")
-AUDIO_TYPES = {"mp3": "audio/mpeg", "ogg": "audio/ogg", "wav": "audio/wav"}
 
 
 def settings_of(request: Request) -> Settings:
@@ -24,8 +24,14 @@ def settings_of(request: Request) -> Settings:
     return settings
 
 
-def radio_root(settings: Settings) -> Path:
-    return RadioChannel(RadioOptions(), output_dir=settings.output_dir).root
+def station_files(settings: Settings) -> KeepsFilesForRecipients:
+    """The channel that hands stations their scripts, as configured: the portal serves what it wrote."""
+    for name, adapter in registered_channels().items():
+        if adapter.recipient_kind == RecipientKind.STATION and issubclass(adapter, KeepsFilesForRecipients):
+            found = configured_adapter(name, settings.output_dir, settings.clock)
+            if isinstance(found, KeepsFilesForRecipients):
+                return found
+    raise ConfigurationError("no channel hands radio stations their scripts: the station portal has none to show")
 
 
 def when(request: Request, moment: datetime) -> dict[str, Any]:
@@ -45,7 +51,7 @@ def duration(seconds: float | None, words: dict[str, str]) -> str | None:
 
 def card(request: Request, slot: airing.Slot) -> dict[str, Any]:
     """A slot whose script went out: when, what, the reading time, and what the station said about it."""
-    entry = script_entry(radio_root(settings_of(request)), slot.file) if slot.file else None
+    entry = station_files(settings_of(request)).kept_facts(slot.file) if slot.file else None
     report = slot.report
     aired_at = report.aired_at if report is not None and report.aired_at is not None else None
     return {
@@ -105,17 +111,17 @@ def _size(path: Path | None) -> str:
 
 def script(request: Request, slot: airing.Slot) -> Script | None:
     """The script of a slot whose text was written, read from the station's folder; None before that."""
-    root = radio_root(settings_of(request))
-    path = script_file(root, slot.file, "txt") if slot.file else None
+    files = station_files(settings_of(request))
+    path = files.kept_file(slot.file, "txt") if slot.file else None
     if path is None or slot.file is None:
         return None
-    entry = script_entry(root, slot.file) or {}
+    entry = files.kept_facts(slot.file) or {}
     heading, _, body = path.read_text(encoding="utf-8").partition("\n\n")
     # The first heading line is the station's own name: the page already says it.
     not_read = [line for line in heading.splitlines()[1:] if line.strip()]
     paragraphs = [[line.strip() for line in part.splitlines()] for part in body.split("\n\n") if part.strip()]
     audio = [
-        AudioFile(kind, AUDIO_TYPES[kind], _size(script_file(root, slot.file, kind)))
+        AudioFile(kind, files.media_type(kind), _size(files.kept_file(slot.file, kind)))
         for kind in AUDIO_KINDS
         if kind in (entry.get("audio") or {})
     ]
