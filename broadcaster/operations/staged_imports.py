@@ -14,15 +14,14 @@ the same dry run, before and after confirming.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from broadcaster.accounts import Actor
-from broadcaster.clock import system_now
 from broadcaster.csvfiles import Columns, Table, Upload, csv_bytes
 from broadcaster.directory import ImportReport, NothingImported
 from broadcaster.errors import NotFound
@@ -33,6 +32,7 @@ from broadcaster.settings import Settings
 SAMPLE_ROWS = 5
 KEPT_SECONDS = 24 * 3600
 _TOKEN_LENGTH = 32
+_KEPT_SUFFIX = ".kept"  # a file kept after a refused upload (`keep_upload`)
 
 
 @dataclass(frozen=True)
@@ -64,22 +64,31 @@ def _folder(settings: Settings) -> Path:
     return folder
 
 
-def _forget_old(folder: Path) -> None:
-    limit = system_now().timestamp() - KEPT_SECONDS
-    for path in folder.iterdir():
-        if path.stat().st_mtime < limit:
-            path.unlink(missing_ok=True)
+def _forget_old(folder: Path, now: datetime) -> None:
+    """Remove what was kept longer than a day, aged by the time written in each file's description (the
+    settings' clock), never by the file system's: a file another request is writing at this moment is
+    always described before it is written, so it is never taken for an old one."""
+    limit = now.timestamp() - KEPT_SECONDS
+    for about_path in folder.glob("*.json"):
+        try:
+            kept_at = float(json.loads(about_path.read_text(encoding="utf-8"))["kept_at"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # being written, or gone already
+        if kept_at < limit:
+            _content_of(about_path).unlink(missing_ok=True)  # the content first: no description left without it
+            about_path.unlink(missing_ok=True)
 
 
-def _kept(path: Path, content: bytes | str) -> None:
-    """Write a staged file and stamp it with the same clock `_forget_old` ages it by, so that its age never
-    depends on whose clock wrote the stamp (a clock set apart from the file system's would forget it at once)."""
-    if isinstance(content, str):
-        path.write_text(content, encoding="utf-8")
-    else:
-        path.write_bytes(content)
-    stamp = system_now().timestamp()
-    os.utime(path, (stamp, stamp))
+def _content_of(about_path: Path) -> Path:
+    """`<token>.json` describes `<token>.csv` (a staged import); `<token>.kept.json` describes `<token>.kept`."""
+    name = about_path.name.removesuffix(".json")
+    return about_path.with_name(name if name.endswith(_KEPT_SUFFIX) else f"{name}.csv")
+
+
+def _keep(folder: Path, about_name: str, content_name: str, about: dict[str, object], content: bytes) -> None:
+    """The description first (with the moment it was kept), then the content: see `_forget_old`."""
+    (folder / about_name).write_text(json.dumps(about, ensure_ascii=False), encoding="utf-8")
+    (folder / content_name).write_bytes(content)
 
 
 def _columns(kind: str) -> Columns:
@@ -141,11 +150,11 @@ def stage_upload(
     report, hopeless = _dry_run(session, actor, kind, content, filename, list_slug, list_name)
     header, rows = _samples(kind, content, report.source)
     folder = _folder(settings)
-    _forget_old(folder)
+    now = settings.clock.now()
+    _forget_old(folder, now)
     token = secrets.token_hex(_TOKEN_LENGTH // 2)
-    _kept(folder / f"{token}.csv", content)
     about = {"account": actor.login, "kind": kind, "filename": filename, "list": list_slug, "list_name": list_name}
-    _kept(folder / f"{token}.json", json.dumps(about, ensure_ascii=False))
+    _keep(folder, f"{token}.json", f"{token}.csv", {**about, "kept_at": now.timestamp()}, content)
     return Staged(token, kind, report.source, list_slug, list_name, report, header, rows, hopeless)
 
 
@@ -203,17 +212,16 @@ def download(session: Session, actor: Actor, settings: Settings, token: str, wha
 
 # ---- a file kept after a refused upload, so the person does not choose it again ---------------------------------
 
-_KEPT_SUFFIX = ".kept"
 
 
 def keep_upload(actor: Actor, settings: Settings, content: bytes, filename: str) -> str:
     """Keep an upload the form refused (a list name missing, say) for its account; the token names it."""
     folder = _folder(settings)
-    _forget_old(folder)
+    now = settings.clock.now()
+    _forget_old(folder, now)
     token = secrets.token_hex(_TOKEN_LENGTH // 2)
-    _kept(folder / f"{token}{_KEPT_SUFFIX}", content)
-    about = {"account": actor.login, "filename": filename}
-    _kept(folder / f"{token}{_KEPT_SUFFIX}.json", json.dumps(about, ensure_ascii=False))
+    about = {"account": actor.login, "filename": filename, "kept_at": now.timestamp()}
+    _keep(folder, f"{token}{_KEPT_SUFFIX}.json", f"{token}{_KEPT_SUFFIX}", about, content)
     return token
 
 

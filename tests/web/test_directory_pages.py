@@ -277,3 +277,34 @@ def test_a_refused_import_is_said_in_the_consoles_language(client: TestClient, o
     shown = html.unescape(answer.text)
     assert answer.status_code == 422
     assert "no column for 'phone'" in shown and "không có cột" not in shown
+
+
+def test_an_upload_waits_a_day_by_the_installations_clock_then_is_forgotten(
+    sessions: sessionmaker[Session], web_settings: Settings
+) -> None:
+    """Kept uploads age by the settings' clock, written in each one's description, never by the file system's
+    dates: one kept a day and a minute ago is forgotten when the next is kept, one kept a minute ago is not."""
+    from datetime import timedelta
+
+    from broadcaster.clock import FixedClock
+
+    clock = FixedClock(web_settings.clock.now())
+    on_the_clock = web_settings.with_clock(clock)
+    content = "Số điện thoại\n0979141777\n".encode()
+    with transaction(sessions) as session:
+        import_examples(session)
+        old = staged_imports.stage_upload(
+            session, OPERATOR, on_the_clock, "subscribers", content, "a.csv", list_slug="a"
+        )
+    clock.advance(timedelta(hours=23, minutes=59))
+    with transaction(sessions) as session:
+        recent = staged_imports.stage_upload(
+            session, OPERATOR, on_the_clock, "subscribers", content, "b.csv", list_slug="b"
+        )
+    clock.advance(timedelta(minutes=2))
+    kept = staged_imports.keep_upload(OPERATOR, on_the_clock, content, "c.csv")  # keeping the next one forgets
+    with sessions() as session:
+        with pytest.raises(Exception, match="no longer kept"):
+            staged_imports.preview(session, OPERATOR, on_the_clock, old.token)
+        assert staged_imports.preview(session, OPERATOR, on_the_clock, recent.token).filename == "b.csv"
+    assert staged_imports.kept_upload(OPERATOR, on_the_clock, kept) == ("c.csv", content)
