@@ -213,7 +213,6 @@ def download(session: Session, actor: Actor, settings: Settings, token: str, wha
 # ---- a file kept after a refused upload, so the person does not choose it again ---------------------------------
 
 
-
 def keep_upload(actor: Actor, settings: Settings, content: bytes, filename: str) -> str:
     """Keep an upload the form refused (a list name missing, say) for its account; the token names it."""
     folder = _folder(settings)
