@@ -7,8 +7,9 @@ recipient. It never sleeps, loops or retries: the core decides what happens next
 from __future__ import annotations
 
 import enum
+import threading
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 from functools import lru_cache
@@ -486,6 +487,66 @@ class ChecksReadAloud(Protocol):
 def read_aloud_problems(adapter: type[ChannelAdapter], parts: Mapping[str, str]) -> list[str]:
     """A channel's read-aloud problems with a bulletin; none for a channel that is not read aloud."""
     return adapter.check_read_aloud(parts) if issubclass(adapter, ChecksReadAloud) else []
+
+
+@dataclass(frozen=True)
+class Credential:
+    """An access token and the single-use refresh token that replaces it (a Zalo OA's), with when the access
+    token stops working; None where the provider did not say."""
+
+    access_token: str
+    refresh_token: str
+    expires_at: datetime | None = None
+
+    def __repr__(self) -> str:  # never the tokens themselves, wherever a credential is printed or logged
+        return f"Credential(expires_at={self.expires_at!r})"
+
+
+class CredentialStore(ABC):
+    """Where an adapter keeps a credential that turns over, by name, shared by every worker.
+
+    The core gives adapters a store that keeps them in the database (an adapter may not import it); the
+    default keeps them in memory, for one process.
+    """
+
+    @abstractmethod
+    def current(self, name: str, seed: Credential | None = None) -> Credential | None:
+        """The credential kept under `name`; where none is kept yet, `seed` is kept and returned."""
+
+    @abstractmethod
+    def renew(self, name: str, stale: Credential, refresh: Callable[[Credential], Credential]) -> Credential:
+        """Replace `stale` by what `refresh(stale)` returns, once for every worker: the refresh is called
+        under a lock held until the new credential is kept, and where another worker has already replaced
+        `stale`, its replacement is returned without calling `refresh`. What `refresh` raises is raised."""
+
+
+class MemoryCredentials(CredentialStore):
+    """Credentials kept in this process only (tests, the demo, a single worker)."""
+
+    def __init__(self) -> None:
+        self._kept: dict[str, Credential] = {}
+        self._lock = threading.Lock()
+
+    def current(self, name: str, seed: Credential | None = None) -> Credential | None:
+        with self._lock:
+            if name not in self._kept and seed is not None:
+                self._kept[name] = seed
+            return self._kept.get(name)
+
+    def renew(self, name: str, stale: Credential, refresh: Callable[[Credential], Credential]) -> Credential:
+        with self._lock:
+            kept = self._kept.get(name, stale)
+            if kept.refresh_token != stale.refresh_token:
+                return kept
+            self._kept[name] = fresh = refresh(kept)
+            return fresh
+
+
+@runtime_checkable
+class KeepsCredentials(Protocol):
+    """It sends with a credential that turns over; the worker gives it the store every worker shares."""
+
+    credentials: CredentialStore
 
 
 @lru_cache(maxsize=1)

@@ -13,7 +13,7 @@ import os
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import certifi
 import urllib3
@@ -62,6 +62,15 @@ class JsonClient:
             url,
             json.dumps(body).encode(),
             {"Content-Type": "application/json", "Accept": "application/json", **(headers or {})},
+        )
+
+    def post_form(self, url: str, fields: dict[str, str], headers: dict[str, str] | None = None) -> Answer:
+        """POST form fields (application/x-www-form-urlencoded), as an OAuth token endpoint wants them."""
+        return self._call(
+            "POST",
+            url,
+            urlencode(fields).encode(),
+            {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json", **(headers or {})},
         )
 
     def get(self, url: str, headers: dict[str, str] | None = None) -> Answer:

@@ -13,7 +13,7 @@ from channels import base
 
 def test_an_unknown_channel_names_the_known_ones() -> None:
     with pytest.raises(
-        ConfigurationError, match=r"unknown channel 'pager' \(known channels: email, facebook, radio, sms\)"
+        ConfigurationError, match=r"unknown channel 'pager' \(known channels: email, facebook, radio, sms, zalo\)"
     ):
         base.channel_class("pager")
 
