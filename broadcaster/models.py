@@ -761,6 +761,19 @@ class SendPace(Base):
     next_free: Mapped[float] = mapped_column(Double)
 
 
+class KeptCredential(Base):
+    """A provider credential that turns over (a Zalo OA's access token and its single-use refresh token),
+    shared by every worker: sealed with the installation's secret key (`broadcaster.credentials`), so the
+    database and its backups never hold the tokens readable. `expires_at` is the access token's end."""
+
+    __tablename__ = "credentials"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    sealed: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime | None] = mapped_column()
+    renewed_at: Mapped[datetime] = mapped_column(default=system_now)
+
+
 class StationLink(Base):
     """A station's secret link to its portal, for stations without accounts. Only a SHA-256 of the link's
     token is kept; rotating the link replaces it, so the old link stops working at once."""

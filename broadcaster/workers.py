@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from broadcaster import audit
 from broadcaster.attempts import record_attempts
 from broadcaster.campaigns.versions import ContentRefused, NoApprovedVersion, SendingComposer, approved_version
+from broadcaster.credentials import DatabaseCredentials
 from broadcaster.db import transaction
 from broadcaster.errors import ConfigurationError, UserError
 from broadcaster.installation import installation_id, report_url
@@ -56,11 +57,13 @@ from broadcaster.policy import (
 )
 from broadcaster.rendering import TemplateProblem
 from broadcaster.settings import Settings
+from broadcaster.signing import signing_secret
 from channels.base import (
     Bulletin,
     ChannelAdapter,
     ChannelError,
     ConfirmsPosts,
+    KeepsCredentials,
     Outcome,
     PermanentError,
     Recipient,
@@ -423,6 +426,12 @@ class Worker:
             self.paces[channel] = SharedPace(sessions, pace.name, pace.rate, self.stop.wait)
         with sessions() as session:
             self.installation = installation_id(session)
+        keeping = [a for a in self.adapters.values() if isinstance(a, KeepsCredentials) and a.keeps_credentials]
+        if keeping:
+            # A token that turns over (a Zalo OA's) is kept in the database, for every worker to share.
+            store = DatabaseCredentials(sessions, signing_secret(settings), settings.clock)
+            for adapter in keeping:
+                adapter.credentials = store
         for channel, adapter in self.adapters.items():
             if isinstance(adapter, ReportsDelivery) and adapter.reports_delivery:
                 adapter.report_url = report_url(settings, self.installation, channel)

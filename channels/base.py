@@ -548,6 +548,11 @@ class KeepsCredentials(Protocol):
 
     credentials: CredentialStore
 
+    @property
+    def keeps_credentials(self) -> bool:
+        """Whether this configured adapter has such a credential (a Zalo dialect says)."""
+        ...
+
 
 @lru_cache(maxsize=1)
 def registered_channels() -> dict[str, type[ChannelAdapter]]:

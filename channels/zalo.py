@@ -466,6 +466,11 @@ class ZaloChannel(ChannelAdapter):
         self.dialect.credentials = store
 
     @property
+    def keeps_credentials(self) -> bool:
+        """Whether the dialect sends with the OA's token pair (the direct one does)."""
+        return isinstance(self.dialect, DirectDialect)
+
+    @property
     def limits(self) -> Limits:
         return self.dialect.limits
 
