@@ -23,7 +23,7 @@ from broadcaster.settings import Settings
 from broadcaster.signing import signing_secret
 
 # Channels whose providers report delivery back to the project.
-REPORTING_CHANNELS = frozenset({"sms"})
+REPORTING_CHANNELS = frozenset({"sms", "zalo"})
 
 
 def installation_id(session: Session) -> str:

@@ -66,9 +66,11 @@ def apply_reports(
     reports: Sequence[Report],
     now: datetime,
     source: str = CALLBACK,
+    channel: str = CHANNEL,
 ) -> Applied:
-    """Record each report on its delivery; keep and log the ones nothing matches. A callback's report is taken
-    by a delivery that has none; the pull's (`source` PULL) also replaces one a callback brought."""
+    """Record each report on its delivery of `channel`; keep and log the ones nothing matches. A callback's
+    report is taken by a delivery that has none; the pull's (`source` PULL) also replaces one a callback
+    brought."""
     result = Applied()
     connection = session.connection()  # Core: a callback is one UPDATE, never an ORM load
     statements = _OVERRIDE if source == PULL else _TAKE
@@ -76,7 +78,7 @@ def apply_reports(
         if report.status == ReportStatus.INTERIM:
             result.interim += 1
             continue
-        match = _match(report, installation)
+        match = _match(report, installation, channel)
         if match is not None:
             by, values = match
             reason = report.reason or None if report.status == ReportStatus.UNDELIVERED else None
@@ -87,22 +89,32 @@ def apply_reports(
             if connection.execute(_FIND[by], values).first() is not None:
                 result.repeated += 1
                 continue
-        _keep_unmatched(session, dialect, report, now)
+        _keep_unmatched(session, kept_dialect(channel, dialect), report, now)
         result.unmatched += 1
     return result
 
 
-def _match(report: Report, installation: str) -> tuple[str, dict[str, object]] | None:
+def _match(report: Report, installation: str, channel: str) -> tuple[str, dict[str, object]] | None:
     """Which statement finds the report's delivery, with its values; None when it names nothing of ours."""
     if report.key:
         parsed = parse_delivery_key(report.key)
         if parsed is not None and parsed[0] == installation:
-            return "key", {"occurrence": parsed[1], "to": parsed[2]}
+            return "key", {"occurrence": parsed[1], "to": parsed[2], "for_channel": channel}
     if report.provider_id and report.address:
-        return "provider_address", {"message": report.provider_id, "to": report.address}
+        return "provider_address", {"message": report.provider_id, "to": report.address, "for_channel": channel}
     if report.provider_id:
-        return "provider", {"message": report.provider_id}
+        return "provider", {"message": report.provider_id, "for_channel": channel}
     return None
+
+
+def kept_dialect(channel: str, dialect: str) -> str:
+    """How an unmatched report names where it came from: the SMS gateway's dialect, or another channel's
+    provider after its channel ("zalo.esms"), so that matching it again looks at that channel's deliveries."""
+    return dialect if channel == CHANNEL else f"{channel}.{dialect}"
+
+
+def _kept_channel(dialect: str) -> str:
+    return dialect.split(".", 1)[0] if "." in dialect else CHANNEL
 
 
 _WHERE = {
@@ -116,7 +128,7 @@ _SETTLES = Delivery.state.in_(REPORTABLE)
 # and open (accepted, unknown, failed, pending a retry); otherwise the outcome takes the report up.
 _TAKE = {
     by: update(Delivery)
-    .where(*where, Delivery.channel == CHANNEL, Delivery.report.is_(None))
+    .where(*where, Delivery.channel == bindparam("for_channel"), Delivery.report.is_(None))
     .values(
         report=bindparam("new_report"),
         report_reason=bindparam("new_reason"),
@@ -137,7 +149,7 @@ _OVERRIDE = {
     by: update(Delivery)
     .where(
         *where,
-        Delivery.channel == CHANNEL,
+        Delivery.channel == bindparam("for_channel"),
         or_(Delivery.report.is_(None), Delivery.report_source.in_([CALLBACK, CHECKED])),
     )
     .values(
@@ -152,7 +164,10 @@ _OVERRIDE = {
     )
     for by, where in _WHERE.items()
 }
-_FIND = {by: select(Delivery.id).where(*where, Delivery.channel == CHANNEL).limit(1) for by, where in _WHERE.items()}
+_FIND = {
+    by: select(Delivery.id).where(*where, Delivery.channel == bindparam("for_channel")).limit(1)
+    for by, where in _WHERE.items()
+}
 
 
 def _keep_unmatched(session: Session, dialect: str, report: Report, now: datetime) -> None:
@@ -207,7 +222,7 @@ def _match_again(session: Session, installation: str, now: datetime) -> Applied:
     result = Applied()
     connection = session.connection()
     for item, report in zip(kept, reports, strict=True):
-        match = _match(report, installation)
+        match = _match(report, installation, _kept_channel(item.dialect))
         if match is None:
             continue  # still nothing of ours: kept until it is 7 days old
         by, values = match

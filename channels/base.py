@@ -406,6 +406,17 @@ class ReceivesCallbacks(Protocol):
 
 
 @runtime_checkable
+class SignsCallbacks(Protocol):
+    """Some of its providers sign their callbacks (Zalo's webhook); the core asks before reading one."""
+
+    @classmethod
+    def check_signature(cls, form: str, headers: Mapping[str, str], body: bytes) -> str | None:
+        """A sentence when a callback of this form is not signed as its provider signs (headers by lower-case
+        name, the raw body); None when it is, or when callbacks of this form carry no signature."""
+        ...
+
+
+@runtime_checkable
 class KeepsFilesForRecipients(Protocol):
     """What it hands over are files its recipients come to fetch (a station's script, the script as a
     document, its draft readings); the station portal serves them by the delivery's provider id, through

@@ -9,6 +9,8 @@ means is in the README's "Zalo (ZNS)" section.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 from abc import ABC, abstractmethod
@@ -40,7 +42,7 @@ from channels.base import (
     TransientError,
 )
 from channels.http import JsonClient, Unanswered
-from channels.sms_dialects.base import request_id, retry_after, unanswered
+from channels.sms_dialects.base import key_of_request, request_id, retry_after, unanswered
 from channels.sms_dialects.esms import EsmsDialect
 
 # Each dialect by name, with the settings it cannot send without.
@@ -343,6 +345,55 @@ class DirectDialect(Dialect):
         return (tomorrow - now).total_seconds()
 
 
+# Zalo's webhook: the event a ZNS message reached the phone, and how a call is signed.
+RECEIVED = "user_received_message"
+SIGNATURE = "x-zevent-signature"
+
+
+def webhook_reports(body: bytes) -> list[Report]:
+    """The delivery report in one Zalo webhook call; none for events of other kinds (a follower, a message
+    from a user…), which are answered 200 all the same so that Zalo does not call again."""
+    try:
+        event = json.loads(body)
+    except ValueError:
+        raise ValueError("a Zalo webhook call is a JSON object") from None
+    if not isinstance(event, dict) or not isinstance(event.get("event_name"), str):
+        raise ValueError("a Zalo webhook call names its event_name")
+    if event["event_name"] != RECEIVED:
+        return []
+    message = event.get("message")
+    if not isinstance(message, dict):
+        message = {}
+    tracking, msg_id = str(message.get("tracking_id") or ""), str(message.get("msg_id") or "")
+    if not tracking and not msg_id:
+        raise ValueError("a Zalo user_received_message event names message.msg_id or message.tracking_id")
+    raw = body.decode("utf-8", errors="replace")[:2000]
+    return [Report(ReportStatus.DELIVERED, key_of_request(tracking), msg_id or None, None, raw=raw)]
+
+
+def webhook_signature_problem(headers: Mapping[str, str], body: bytes, app_id: str, oa_secret_key: str) -> str | None:
+    """None when `X-ZEvent-Signature` is "mac=" + SHA-256 of app id, raw body, the body's timestamp and the
+    OA's secret key; else the sentence saying what is wrong."""
+    given = (headers.get(SIGNATURE) or "").strip()
+    if not given:
+        return "a Zalo webhook call must carry the X-ZEvent-Signature header"
+    try:
+        event = json.loads(body)
+    except ValueError:
+        event = None
+    timestamp = str(event.get("timestamp") or "") if isinstance(event, dict) else ""
+    if not timestamp:
+        return "a Zalo webhook call names its timestamp in the body"
+    if str(event.get("app_id") or "") != app_id:
+        return "the Zalo webhook call is for another app than BROADCASTER_ZALO_APP_ID"
+    signed = app_id.encode() + body + timestamp.encode() + oa_secret_key.encode()
+    expected = hashlib.sha256(signed).hexdigest()
+    shown = given[4:] if given.lower().startswith("mac=") else given
+    if not hmac.compare_digest(shown.lower().encode(), expected.encode()):
+        return "the Zalo webhook call's signature is wrong (X-ZEvent-Signature, signed with the OA's secret key)"
+    return None
+
+
 def _code(answer: Any) -> int | None:
     value = answer.get("error") if isinstance(answer, dict) else None
     try:
@@ -476,14 +527,31 @@ class ZaloChannel(ChannelAdapter):
 
     @classmethod
     def callback_forms(cls) -> Sequence[str]:
-        """The providers that call back with delivery reports, each in its own form."""
-        return (EsmsZaloDialect.name,)
+        """The providers that call back with delivery reports, each in its own form: Zalo's own webhook
+        (`direct`, set once in the Zalo app's settings) and eSMS's callback (named with each message)."""
+        return (DirectDialect.name, EsmsZaloDialect.name)
 
     @classmethod
     def parse_callback(cls, form: str, query: Mapping[str, str], body: bytes) -> list[Report]:
-        if form != EsmsZaloDialect.name:
-            raise ValueError(f"the Zalo channel reads no callback of the form '{form}'")
-        return EsmsZaloDialect.parse_reports(query, body)
+        if form == DirectDialect.name:
+            return webhook_reports(body)
+        if form == EsmsZaloDialect.name:
+            return EsmsZaloDialect.parse_reports(query, body)
+        raise ValueError(f"the Zalo channel reads no callback of the form '{form}'")
+
+    @classmethod
+    def check_signature(cls, form: str, headers: Mapping[str, str], body: bytes) -> str | None:
+        """Zalo signs its webhook (eSMS signs nothing: the token in the address is all it has)."""
+        if form != DirectDialect.name:
+            return None
+        from broadcaster.settings import channel_settings
+
+        options = channel_settings(ZaloOptions)
+        if options.app_id is None or options.oa_secret_key is None:
+            return (
+                "Zalo webhook calls cannot be checked: set BROADCASTER_ZALO_APP_ID and BROADCASTER_ZALO_OA_SECRET_KEY"
+            )
+        return webhook_signature_problem(headers, body, options.app_id, options.oa_secret_key.get_secret_value())
 
     @classmethod
     def check_content(cls, parts: Mapping[str, str], campaign_options: BaseModel) -> list[str]:

@@ -14,13 +14,18 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from broadcaster.reports import CALLBACK, Applied, apply_reports
+from broadcaster.reports import CALLBACK, CHANNEL, Applied, apply_reports
 from channels.base import Report
 
 
 def receive_callback(
-    session: Session, installation: str, dialect: str, reports: Sequence[Report], now: datetime
+    session: Session,
+    installation: str,
+    dialect: str,
+    reports: Sequence[Report],
+    now: datetime,
+    channel: str = CHANNEL,
 ) -> Applied:
-    """Record one callback's reports (in the gateway's `dialect`) on the deliveries they name; how many
-    were taken, repeated, interim or matched nothing."""
-    return apply_reports(session, installation, dialect, reports, now, source=CALLBACK)
+    """Record one callback's reports (from the channel's provider, in its `dialect`) on the deliveries they
+    name; how many were taken, repeated, interim or matched nothing."""
+    return apply_reports(session, installation, dialect, reports, now, source=CALLBACK, channel=channel)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections.abc import Iterator
@@ -22,7 +23,15 @@ from channels.base import (
     RecipientKind,
     ReportStatus,
 )
-from channels.zalo import CANNOT_RECEIVE, DIALECT_NEEDS, DIALECTS, ZaloCampaignOptions, ZaloChannel, ZaloOptions
+from channels.zalo import (
+    CANNOT_RECEIVE,
+    DIALECT_NEEDS,
+    DIALECTS,
+    ZaloCampaignOptions,
+    ZaloChannel,
+    ZaloOptions,
+    webhook_signature_problem,
+)
 from tests.helpers import bulletin
 from tests.zalo_server import ESMS_PATH, OAUTH_PATH, TEMPLATE_PATH, ZaloServer
 
@@ -269,3 +278,44 @@ class TestSettings:
     def test_a_credential_never_shows_its_tokens(self) -> None:
         credential = Credential("at-secret", "rt-secret", NOW)
         assert "secret" not in repr(credential) and "secret" not in str(credential)
+
+
+class TestWebhook:
+    APP, SECRET = "4318827446119270000", "oa-secret"
+
+    def event(self, name: str = "user_received_message", **message: str) -> bytes:
+        body = {"app_id": self.APP, "event_name": name, "timestamp": "1733536800000", "message": message}
+        return json.dumps(body).encode()
+
+    def mac(self, body: bytes, secret: str = SECRET) -> str:
+        return hashlib.sha256(self.APP.encode() + body + b"1733536800000" + secret.encode()).hexdigest()
+
+    def test_a_received_message_is_delivered_and_finds_its_delivery_by_tracking_id(self) -> None:
+        body = self.event(msg_id="5c4ee6a", tracking_id="a1b2c3d4-17-84912345678")
+        [report] = ZaloChannel.parse_callback("direct", {}, body)
+        assert (report.status, report.key, report.provider_id) == (ReportStatus.DELIVERED, KEY, "5c4ee6a")
+
+    def test_other_events_are_no_reports_and_garbage_is_a_sentence(self) -> None:
+        assert ZaloChannel.parse_callback("direct", {}, self.event("follow")) == []
+        with pytest.raises(ValueError, match="JSON object"):
+            ZaloChannel.parse_callback("direct", {}, b"<xml/>")
+        with pytest.raises(ValueError, match=r"msg_id or message\.tracking_id"):
+            ZaloChannel.parse_callback("direct", {}, self.event())
+
+    def test_the_signature_is_checked_as_zalo_makes_it(self) -> None:
+        body = self.event(msg_id="5c4ee6a")
+        assert (
+            webhook_signature_problem({"x-zevent-signature": f"mac={self.mac(body)}"}, body, self.APP, self.SECRET)
+            is None
+        )
+        assert webhook_signature_problem({"x-zevent-signature": self.mac(body)}, body, self.APP, self.SECRET) is None
+        wrong = webhook_signature_problem({"x-zevent-signature": self.mac(body, "x")}, body, self.APP, self.SECRET)
+        assert wrong is not None and "signature is wrong" in wrong
+        assert "another app" in str(webhook_signature_problem({"x-zevent-signature": "mac=0"}, body, "1", self.SECRET))
+        assert "X-ZEvent-Signature" in str(webhook_signature_problem({}, body, self.APP, self.SECRET))
+
+    def test_without_the_oa_secret_key_no_call_is_taken(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.delenv("BROADCASTER_ZALO_OA_SECRET_KEY", raising=False)
+        problem = ZaloChannel.check_signature("direct", {}, self.event(msg_id="1"))
+        assert problem is not None and "BROADCASTER_ZALO_OA_SECRET_KEY" in problem
+        assert ZaloChannel.check_signature("esms", {}, b"") is None  # eSMS signs nothing

@@ -34,7 +34,8 @@ def test_a_wrong_token_or_dialect_is_not_found(client: TestClient, token: str) -
     assert client.get(f"/hooks/sms/{token}/twilio?SMSID=1&SendStatus=5").status_code == 404
     assert client.get(f"/hooks/sms/{token}/file?SMSID=1").status_code == 404  # no gateway calls back
     assert client.get(f"/hooks/email/{token}/esms?SMSID=1&SendStatus=5").status_code == 404  # reads no callbacks
-    assert client.get(f"/hooks/zalo/{token}/esms?SMSID=1&SendStatus=5").status_code == 404  # no such channel
+    assert client.get(f"/hooks/viber/{token}/esms?SMSID=1&SendStatus=5").status_code == 404  # no such channel
+    assert client.get(f"/hooks/zalo/{token}/file?SMSID=1").status_code == 404  # Zalo's file dialect calls nothing
 
 
 def test_something_that_is_not_a_report_is_a_problem_saying_why(client: TestClient, token: str) -> None:

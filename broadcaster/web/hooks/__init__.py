@@ -1,4 +1,4 @@
-"""Callbacks from providers: SMS delivery reports (DOMAIN §11), no account needed.
+"""Callbacks from providers: SMS and Zalo delivery reports (DOMAIN §11), no account needed.
 
 Gateways sign nothing, so the path carries an unguessable per-installation token
 (`broadcaster.installation.callback_token`); a wrong token is a plain 404. The token never reaches a
@@ -33,7 +33,7 @@ from broadcaster.installation import callback_token, installation_id
 from broadcaster.operations.reports import receive_callback
 from broadcaster.reports import Applied
 from broadcaster.web.limits import BodyTooLarge, body_limit, refuse
-from channels.base import ReceivesCallbacks, Report, registered_channels
+from channels.base import ReceivesCallbacks, Report, SignsCallbacks, registered_channels
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
@@ -83,6 +83,13 @@ class CallbackFastPath:
         body = await self._body(scope, receive, send)
         if body is None:
             return
+        if issubclass(reader, SignsCallbacks):
+            headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+            wrong = reader.check_signature(dialect, headers, body)
+            if wrong is not None:
+                problem = {"title": "signature refused", "status": 403, "detail": wrong}
+                await _answer_json(send, 403, problem, _PROBLEM)
+                return
         query = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
         try:
             reports = reader.parse_callback(dialect, query, body)
@@ -90,7 +97,7 @@ class CallbackFastPath:
             problem = {"title": "not a delivery report", "status": 400, "detail": str(exc)}
             await _answer_json(send, 400, problem, _PROBLEM)
             return
-        applied = await writer.apply(dialect, reports)
+        applied = await writer.apply(channel, dialect, reports)
         await _answer_json(send, 200, {"received": len(reports), "recorded": applied.applied}, _JSON)
 
     async def _body(self, scope: Scope, receive: Receive, send: Send) -> bytes | None:
@@ -162,10 +169,10 @@ class ReportWriter:
         with self.sessions() as session, session.begin():
             return installation_id(session)
 
-    async def apply(self, dialect: str, reports: list[Report]) -> Applied:
+    async def apply(self, channel: str, dialect: str, reports: list[Report]) -> Applied:
         loop = asyncio.get_running_loop()
         done: asyncio.Future[Applied] = loop.create_future()
-        self.queue.put(_Work(dialect, reports, loop, done))
+        self.queue.put(_Work(channel, dialect, reports, loop, done))
         return await done
 
     def _run(self) -> None:
@@ -186,7 +193,10 @@ class ReportWriter:
             # Workers update the same deliveries: on PostgreSQL the two can deadlock, and the loser is run again.
             with self.sessions() as session, session.begin():
                 now = self.clock.now()
-                return [receive_callback(session, installation, item.dialect, item.reports, now) for item in work]
+                return [
+                    receive_callback(session, installation, item.dialect, item.reports, now, item.channel)
+                    for item in work
+                ]
 
         try:
             results = retrying(write_all)
@@ -201,6 +211,7 @@ class ReportWriter:
 
 @dataclass(frozen=True)
 class _Work:
+    channel: str
     dialect: str
     reports: list[Report]
     loop: asyncio.AbstractEventLoop
