@@ -151,11 +151,13 @@ def channels_check(as_: str | None = AsOption) -> None:
 @friendly
 def channels_report_url(
     dialect: Annotated[str, typer.Argument(help="The gateway dialect: esms, speedsms or generic-json.")],
+    channel: Annotated[str, typer.Option(help="The channel: sms, or zalo (its dialects: direct, esms).")] = "sms",
     as_: str | None = AsOption,
 ) -> None:
-    """The address an SMS gateway sends delivery reports to (set it in the gateway's account). Keep it private."""
+    """The address a provider sends delivery reports to (set it in its account, or Zalo's webhook in the app's
+    settings). Keep it private."""
     from broadcaster.cli.common import unit_of_work
     from broadcaster.operations.channels import report_address
 
     with unit_of_work() as session:
-        out.print(report_address(session, local_actor(as_), settings(), dialect), soft_wrap=True)
+        out.print(report_address(session, local_actor(as_), settings(), dialect, channel), soft_wrap=True)

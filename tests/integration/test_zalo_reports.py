@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -25,7 +26,7 @@ from broadcaster.models import Delivery, DeliveryState, Occurrence, OccurrenceSt
 from broadcaster.settings import Settings
 from broadcaster.web.app import create_app
 from channels.sms_dialects.base import request_id
-from tests.conftest import CONTENT, serving
+from tests.conftest import CONTENT, Cli, serving
 from tests.scenario import SMS, campaign, subscriber_list
 
 APP_ID, OA_SECRET = "4318827446119270000", "oa-secret-not-for-logs"
@@ -174,3 +175,12 @@ def test_a_zalo_report_nothing_matches_is_kept_under_its_channel(
     assert answer == (200, {"received": 1, "recorded": 0})
     with shipped() as session:
         assert list(session.scalars(select(UnmatchedReport.dialect))) == ["zalo.direct"]
+
+
+def test_an_operator_gets_the_zalo_webhook_address(cli: Cli) -> None:
+    assert cli("db", "upgrade").exit_code == 0
+    run = cli("channels", "report-url", "direct", "--channel", "zalo")
+    assert run.exit_code == 0, run.output
+    assert re.fullmatch(r"http://127\.0\.0\.1:8000/hooks/zalo/[0-9a-f]{32}/direct", run.stdout.strip())
+    wrong = cli("channels", "report-url", "file", "--channel", "zalo")
+    assert wrong.exit_code == 1 and "(direct, esms)" in wrong.stderr
