@@ -250,6 +250,20 @@ class FacebookPage(Base):
     locale: Mapped[str | None] = mapped_column(String(10))  # None: the campaign's first locale
 
 
+class MessageTemplate(Base):
+    """A provider's approved message template (a Zalo OA's ZNS template), imported into the directory: its
+    fixed text and its parameters, each with its maximum length, as [[name, length], …] in order."""
+
+    __tablename__ = "provider_templates"
+
+    channel: Mapped[str] = mapped_column(String(30), primary_key=True)
+    template_id: Mapped[str] = mapped_column(String(30), primary_key=True)
+    account: Mapped[str | None] = mapped_column(String(50))  # the OA it belongs to, where the file names it
+    name: Mapped[str] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(Text)
+    params: Mapped[list[Any]] = mapped_column()
+
+
 class Campaign(Base):
     __tablename__ = "campaigns"
 

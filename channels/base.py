@@ -416,6 +416,34 @@ class SignsCallbacks(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class ProviderTemplate:
+    """A message template a provider approved (a Zalo OA's ZNS template), as the directory keeps it: fixed text
+    with named parameters, each with its maximum length."""
+
+    template_id: str
+    name: str
+    text: str  # the approved text, parameters written <name>
+    params: tuple[tuple[str, int], ...]  # (name, maximum length), in the template's order
+
+
+@runtime_checkable
+class FillsTemplates(Protocol):
+    """Its messages are a provider's approved template filled with parameters; the core finds the template the
+    campaign names in the directory and asks the adapter what is wrong with the campaign's values."""
+
+    @classmethod
+    def template_named(cls, campaign_options: BaseModel) -> str | None:
+        """The template id the campaign's options name; None where they name none."""
+        ...
+
+    @classmethod
+    def template_problems(cls, campaign_options: BaseModel, template: ProviderTemplate | None) -> list[str]:
+        """Problems of the campaign's values for the template (None: the directory does not know it), one
+        sentence each."""
+        ...
+
+
 @runtime_checkable
 class KeepsFilesForRecipients(Protocol):
     """What it hands over are files its recipients come to fetch (a station's script, the script as a

@@ -35,6 +35,7 @@ from channels.base import (
     MemoryCredentials,
     Outcome,
     PermanentError,
+    ProviderTemplate,
     RecipientKind,
     Report,
     ReportStatus,
@@ -552,6 +553,37 @@ class ZaloChannel(ChannelAdapter):
                 "Zalo webhook calls cannot be checked: set BROADCASTER_ZALO_APP_ID and BROADCASTER_ZALO_OA_SECRET_KEY"
             )
         return webhook_signature_problem(headers, body, options.app_id, options.oa_secret_key.get_secret_value())
+
+    @classmethod
+    def template_named(cls, campaign_options: BaseModel) -> str | None:
+        return campaign_options.template_id if isinstance(campaign_options, ZaloCampaignOptions) else None
+
+    @classmethod
+    def template_problems(cls, campaign_options: BaseModel, template: ProviderTemplate | None) -> list[str]:
+        """The campaign's values against the ZNS template Zalo approved: every parameter has one (the text's
+        parameter from the rendered text), none is over its maximum length, none is unknown to the template."""
+        assert isinstance(campaign_options, ZaloCampaignOptions)
+        if template is None:
+            return [
+                f"the directory has no ZNS template {campaign_options.template_id}: import the OA's templates "
+                "(broadcaster directory import zalo-templates FILE)"
+            ]
+        lengths = dict(template.params)
+        given = {**campaign_options.params}
+        problems = []
+        text_param = campaign_options.text_param
+        if text_param is not None and text_param not in lengths:
+            problems.append(f"ZNS template {template.template_id} has no parameter '{text_param}' for the text")
+        for name, value in given.items():
+            if name not in lengths:
+                problems.append(f"ZNS template {template.template_id} has no parameter '{name}'")
+            elif len(value) > lengths[name]:
+                problems.append(
+                    f"the value of '{name}' is {len(value)} characters, over the template's {lengths[name]}"
+                )
+        missing = [name for name, _ in template.params if name not in given and name != text_param]
+        problems += [f"ZNS template {template.template_id} needs a value for '{name}'" for name in missing]
+        return problems
 
     @classmethod
     def check_content(cls, parts: Mapping[str, str], campaign_options: BaseModel) -> list[str]:

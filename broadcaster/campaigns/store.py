@@ -31,14 +31,14 @@ from broadcaster.campaigns.file import (
 )
 from broadcaster.campaigns.texts import Texts, starting_texts
 from broadcaster.cron import local
-from broadcaster.directory import AreaIndex, ordered_slots, replaced_areas
+from broadcaster.directory import AreaIndex, ordered_slots, provider_template, replaced_areas
 from broadcaster.directory.audience import Selector, missing, parse_selector, stations_for
 from broadcaster.errors import NotFound, UserError
 from broadcaster.models import Campaign, CampaignChannel, CampaignRevision, Issuer, Rule, RuleKind, Status
 from broadcaster.problems import InvalidInput, Problem, from_validation_error
 from broadcaster.settings import Settings
 from broadcaster.yaml_files import read_yaml
-from channels.base import ChannelAdapter, RecipientKind, registered_channels
+from channels.base import ChannelAdapter, FillsTemplates, RecipientKind, registered_channels
 
 
 def find_campaign(session: Session, slug: str) -> Campaign:
@@ -214,7 +214,9 @@ def check_parts(session: Session, parts: CampaignParts, settings: Settings) -> t
             known = ", ".join(sorted(channels))
             problems.append(Problem(where, f"'{name}' is not a channel (known channels: {known})"))
             continue
-        problems += _check_options(where, adapter, channel, settings)
+        problems += _check_options(where, adapter, channel, settings) or _check_template(
+            session, where, adapter, channel
+        )
         selectors = _check_audience(session, where, adapter, channel, problems)
         problems += _check_rules(session, where, parts.valid, channel, selectors, settings)
     return problems, issuer
@@ -247,6 +249,21 @@ def _check_options(
     except ValidationError as exc:
         return from_validation_error(exc, [where])
     return []
+
+
+def _check_template(
+    session: Session, where: str, adapter: type[ChannelAdapter], channel: ChannelParts
+) -> list[Problem]:
+    """The campaign's values for the provider template its options name (a Zalo OA's ZNS template), against the
+    template as the directory keeps it: every parameter given, none over its length."""
+    if not issubclass(adapter, FillsTemplates):
+        return []
+    options = adapter.CampaignOptions.model_validate(channel.options)
+    template_id = adapter.template_named(options)
+    if template_id is None:
+        return []
+    template = provider_template(session, adapter.name, template_id)
+    return [Problem(f"{where}.template_id", problem) for problem in adapter.template_problems(options, template)]
 
 
 def _check_audience(

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="The directory: who bulletins go to.", no_args_is_help=True)
 # Written out for the help, which should not wait for the database layer (operations.directory.KINDS decides).
-KINDS_HELP = "One of: areas, issuers, agencies, stations, subscribers, pages."
+KINDS_HELP = "One of: areas, issuers, agencies, stations, subscribers, pages (to import: zalo-templates too)."
 
 
 SHOWN = 20  # lines of each list printed; --report writes them all

@@ -6,7 +6,8 @@ that cannot be imported are reported by line with the reason; re-importing a fil
 CSV imports read uploaded content (`csvfiles.Upload`) as well as files: `import_csv` is the one
 entry point for every kind but issuers.
 
-One module a kind: areas.py, issuers.py, agencies.py, stations.py, pages.py, subscribers.py; imports.py
+One module a kind: areas.py, issuers.py, agencies.py, stations.py, pages.py, subscribers.py, templates.py
+(a Zalo OA's ZNS templates); imports.py
 holds what they share (the import report, chunks, the language columns); audience.py turns a campaign's
 selectors into recipients. This face names what the rest of the program uses.
 """
@@ -30,6 +31,7 @@ from broadcaster.directory.issuers import (
 from broadcaster.directory.pages import PAGE_COLUMNS, import_pages
 from broadcaster.directory.stations import STATION_COLUMNS, import_stations, ordered_slots, parse_slots
 from broadcaster.directory.subscribers import SUBSCRIBER_COLUMNS, SUBSCRIBER_ROW, import_subscribers, read_opt_out
+from broadcaster.directory.templates import TEMPLATE_COLUMNS, import_zalo_templates, provider_template
 from broadcaster.errors import UserError
 
 __all__ = [
@@ -40,6 +42,7 @@ __all__ = [
     "STATION_COLUMNS",
     "SUBSCRIBER_COLUMNS",
     "SUBSCRIBER_ROW",
+    "TEMPLATE_COLUMNS",
     "AreaIndex",
     "ImportReport",
     "IssuerProfile",
@@ -53,9 +56,11 @@ __all__ = [
     "import_pages",
     "import_stations",
     "import_subscribers",
+    "import_zalo_templates",
     "issuer_numbers",
     "ordered_slots",
     "parse_slots",
+    "provider_template",
     "read_opt_out",
     "reading_problem",
     "replaced_areas",
@@ -68,6 +73,7 @@ CSV_IMPORTERS: dict[str, Callable[[Session, Source], ImportReport]] = {
     "agencies": import_agencies,
     "stations": import_stations,
     "pages": import_pages,
+    "zalo-templates": import_zalo_templates,
 }
 CSV_KINDS = (*CSV_IMPORTERS, "subscribers")
 

@@ -26,6 +26,8 @@ from broadcaster.settings import Settings
 from broadcaster.text import strip_diacritics
 
 KINDS = ("areas", "issuers", "agencies", "stations", "subscribers", "pages")
+# What is imported but not listed or exported (a Zalo OA's ZNS templates: Zalo's own copy is the reference).
+IMPORTED_ONLY = ("zalo-templates",)
 
 
 @dataclass(frozen=True)
@@ -38,8 +40,9 @@ class Listing:
 
 
 def check_kind(kind: str, list_slug: str | None = None, *, importing: bool = False) -> None:
-    if kind not in KINDS:
-        raise UserError(f"'{kind}' is not something the directory holds; choose one of {', '.join(KINDS)}")
+    known = (*KINDS, *IMPORTED_ONLY) if importing else KINDS
+    if kind not in known:
+        raise UserError(f"'{kind}' is not something the directory holds; choose one of {', '.join(known)}")
     if importing and kind == "subscribers" and not list_slug:
         raise UserError("subscribers go into a list: add --list NAME (for example --list thue-bao-tay-ninh)")
 

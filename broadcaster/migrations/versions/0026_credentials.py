@@ -1,4 +1,5 @@
-"""credentials that turn over, kept sealed and shared by every worker (a Zalo OA's token pair)
+"""credentials that turn over, kept sealed and shared by every worker (a Zalo OA's token pair); providers'
+approved message templates in the directory (a Zalo OA's ZNS templates)
 
 A Zalo OA's refresh token is single-use: whoever renews the access token must keep the new pair before
 anything else can lose it, and every worker must see it. One row per credential, sealed with the
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 import broadcaster.models
 
@@ -31,7 +33,18 @@ def upgrade() -> None:
         sa.Column("renewed_at", broadcaster.models.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_credentials")),
     )
+    op.create_table(
+        "provider_templates",
+        sa.Column("channel", sa.String(length=30), nullable=False),
+        sa.Column("template_id", sa.String(length=30), nullable=False),
+        sa.Column("account", sa.String(length=50), nullable=True),
+        sa.Column("name", sa.String(length=300), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("params", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
+        sa.PrimaryKeyConstraint("channel", "template_id", name=op.f("pk_provider_templates")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("provider_templates")
     op.drop_table("credentials")

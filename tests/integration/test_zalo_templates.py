@@ -1,0 +1,89 @@
+"""A Zalo OA's ZNS templates in the directory, and a campaign's Zalo values checked against them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from broadcaster import directory
+from broadcaster.campaigns.file import parse_campaign
+from broadcaster.campaigns.store import CampaignParts, check_parts
+from broadcaster.csvfiles import Upload
+from broadcaster.db import transaction
+from broadcaster.settings import Settings
+from tests.scenario import subscriber_list
+
+TEMPLATES = """\
+Mã mẫu,Tên mẫu,Tham số,Nội dung,OA
+2056446,Cảnh báo lừa đảo,ten:30; noi_dung:400,<ten> cảnh báo: <noi_dung>,1397492183140006179
+2056447,Sai tham số,ten=abc,<ten>,1397492183140006179
+2056448,Tham số lạ trong nội dung,ten:30,<ten> <ngay>,1397492183140006179
+mau-1,Mã không phải số,ten:30,<ten>,1397492183140006179
+"""
+
+
+def imported(sessions: sessionmaker[Session], content: str = TEMPLATES) -> directory.ImportReport:
+    with transaction(sessions) as session:
+        return directory.import_csv(session, "zalo-templates", Upload.of_bytes("zns.csv", content.encode()))
+
+
+def test_templates_are_imported_with_their_parameters_and_bad_rows_say_why(sessions: sessionmaker[Session]) -> None:
+    report = imported(sessions)
+    assert report.new == 1
+    reasons = [reason for _, reason, _ in report.rejects]
+    assert "template 2056447: 'ten=abc' is not a parameter as name:maximum length (ten:30)" in reasons
+    assert "template 2056448's text names <ngay>, which is not among its parameters" in reasons
+    assert "template id 'mau-1' must be the ZNS template's numeric id" in reasons
+    with sessions() as session:
+        template = directory.provider_template(session, "zalo", "2056446")
+    assert template is not None and template.params == (("ten", 30), ("noi_dung", 400))
+    assert imported(sessions).unchanged == 1  # the same file again changes nothing
+
+
+def check(sessions: sessionmaker[Session], settings: Settings, zalo: dict[str, Any]) -> list[str]:
+    today = settings.today()
+    data = {
+        "campaign": "zalo-mau",
+        "issuer": "tay-ninh-stttt",
+        "number": "881/STTTT-TTr",
+        "subject": "cảnh báo",
+        "priority": "priority",
+        "valid": {"from": today, "until": today + timedelta(days=3)},
+        "template": "goi-gia-danh",
+        "channels": {
+            "zalo": {"to": ["list:zalo-mau"], "schedule": [{"at": f"{today + timedelta(days=1)} 09:00:00"}], **zalo}
+        },
+    }
+    parts = CampaignParts.salvage(data)
+    parse_campaign(data, "zalo-mau")
+    with sessions() as session:
+        problems, _ = check_parts(session, parts, settings)
+    return [str(problem) for problem in problems]
+
+
+@pytest.fixture
+def with_templates(shipped: sessionmaker[Session], tmp_path: Path) -> sessionmaker[Session]:
+    imported(shipped)
+    subscriber_list(shipped, tmp_path, "zalo-mau", ["0912345678"])
+    return shipped
+
+
+def test_a_campaign_gives_every_parameter_within_its_length(
+    with_templates: sessionmaker[Session], settings: Settings
+) -> None:
+    good = {"template_id": "2056446", "params": {"ten": "Sở TT&TT Tây Ninh"}, "text_param": "noi_dung"}
+    assert check(with_templates, settings, good) == []
+    problems = check(with_templates, settings, {**good, "params": {"ten": "x" * 31, "ngay": "7/12"}})
+    assert "channels.zalo.template_id: the value of 'ten' is 31 characters, over the template's 30" in problems
+    assert "channels.zalo.template_id: ZNS template 2056446 has no parameter 'ngay'" in problems
+    missing = check(with_templates, settings, {"template_id": "2056446", "params": {"ten": "Sở"}})
+    assert missing == ["channels.zalo.template_id: ZNS template 2056446 needs a value for 'noi_dung'"]
+    unknown = check(with_templates, settings, {**good, "template_id": "999"})
+    assert unknown == [
+        "channels.zalo.template_id: the directory has no ZNS template 999: import the OA's templates "
+        "(broadcaster directory import zalo-templates FILE)"
+    ]
