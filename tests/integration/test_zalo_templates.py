@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster import directory
@@ -14,8 +16,12 @@ from broadcaster.campaigns.file import parse_campaign
 from broadcaster.campaigns.store import CampaignParts, check_parts
 from broadcaster.csvfiles import Upload
 from broadcaster.db import transaction
+from broadcaster.models import Delivery
 from broadcaster.settings import Settings
-from tests.scenario import subscriber_list
+from broadcaster.timetable import catch_up
+from broadcaster.workers import Worker
+from tests.helpers import wait_for
+from tests.scenario import campaign, local, subscriber_list
 
 TEMPLATES = """\
 Mã mẫu,Tên mẫu,Tham số,Nội dung,OA
@@ -87,3 +93,36 @@ def test_a_campaign_gives_every_parameter_within_its_length(
         "channels.zalo.template_id: the directory has no ZNS template 999: import the OA's templates "
         "(broadcaster directory import zalo-templates FILE)"
     ]
+
+
+def test_a_zalo_campaign_goes_out_through_the_worker(
+    with_templates: sessionmaker[Session], settings: Settings, tmp_path: Path
+) -> None:
+    """The whole way: a checked and approved campaign, its fire, the worker, the file dialect's lines."""
+    now = settings.clock.now()
+    subscriber_list(with_templates, tmp_path, "bulk", ["0912345678", "0987654321"])
+    zalo = {"template_id": "2056446", "params": {"ten": "Sở TT&TT Tây Ninh"}, "text_param": "noi_dung"}
+    at = [{"at": local(now, settings)}]
+    campaign(
+        with_templates,
+        settings,
+        {"zalo": {"to": ["list:bulk"], **zalo, "schedule": at}},
+        priority="emergency",
+        sendable_since=now - timedelta(hours=1),
+    )
+    with transaction(with_templates) as session:
+        catch_up(session, settings, now + timedelta(seconds=1))
+    worker = Worker(with_templates, settings, ["zalo"], "test-worker")
+
+    def all_sent() -> bool:
+        worker.drain(timeout=5)
+        with with_templates() as session:
+            return set(session.scalars(select(Delivery.state).where(Delivery.channel == "zalo"))) == {"sent"}
+
+    wait_for(all_sent, 60, "every Zalo message to be written")
+    [written] = (settings.output_dir / "zalo").glob("*.jsonl")
+    lines = [json.loads(line) for line in written.read_text(encoding="utf-8").splitlines()]
+    assert sorted(line["to"] for line in lines) == ["+84912345678", "+84987654321"]
+    data = lines[0]["template_data"]
+    assert lines[0]["template_id"] == "2056446" and data["ten"] == "Sở TT&TT Tây Ninh"
+    assert data["noi_dung"].startswith("Kẻ gian giả danh") and "\n" not in data["noi_dung"]
