@@ -238,7 +238,8 @@ STOP_CHANNEL = {
     -117: "the OA or app may not use this ZNS template (not approved for it); check the template in ZNS",
 }
 # The OA's ZNS quota for today is used up: nothing goes out until tomorrow, when the quota starts again.
-DAILY_QUOTA = {-144: "the OA has used up today's ZNS quota"}
+DAILY_QUOTA_CODE = -144
+DAILY_QUOTA = {DAILY_QUOTA_CODE: "the OA has used up today's ZNS quota"}
 UNKNOWN = -100  # Zalo's "unknown error, try again later"
 
 
@@ -250,9 +251,13 @@ class DirectDialect(Dialect):
     def credential_name(self) -> str:
         return f"zalo-oa:{self.options.app_id}"
 
+    quota_until: datetime | None = None  # today's quota is used up until then: nothing is asked of Zalo
+
     def send(self, message: ZnsMessage) -> Result:
         if not message.template_id:
             return _no_template(message)
+        if self.quota_until is not None and self.clock.now() < self.quota_until:
+            return self._quota_used_up(message, DAILY_QUOTA_CODE, None)
         credential = self._credential()
         answer = self._post_template(message, credential)
         if _code(answer) == TOKEN_INVALID:
@@ -332,13 +337,18 @@ class DirectDialect(Dialect):
         if code in STOP_CHANNEL:
             raise PermanentError(f"{STOP_CHANNEL[code]} (Zalo {code})", response=raw)
         if code in DAILY_QUOTA:
-            reason = f"{DAILY_QUOTA[code]}; sending resumes tomorrow (Zalo {code})"
-            return Result.failed(message.key, reason, retryable=True, retry_after=self._until_tomorrow(), response=raw)
+            # The rest of today's messages wait for tomorrow without asking Zalo again.
+            self.quota_until = self.clock.now() + timedelta(seconds=self._until_tomorrow())
+            return self._quota_used_up(message, code, raw)
         if code == UNKNOWN or code is None:
             reason = f"Zalo answered code {code if code is not None else 'missing'}: {said or 'no message'}"
             return Result.failed(message.key, reason, retryable=True, response=raw)
         reason = REFUSED.get(code, f"Zalo code {code}: {said or 'no message'}")
         return Result(message.key, Outcome.REJECTED, reason=f"{reason} (Zalo {code})", response=raw)
+
+    def _quota_used_up(self, message: ZnsMessage, code: int, raw: str | None) -> Result:
+        reason = f"{DAILY_QUOTA[code]}; sending resumes tomorrow (Zalo {code})"
+        return Result.failed(message.key, reason, retryable=True, retry_after=self._until_tomorrow(), response=raw)
 
     def _until_tomorrow(self) -> float:
         now = self.clock.now().astimezone(VIETNAM)

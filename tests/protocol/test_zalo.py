@@ -115,6 +115,18 @@ class TestDirect:
         assert "quota" in result.reason and "resumes tomorrow" in result.reason
         assert result.retry_after == pytest.approx(15 * 3600)  # 09:00 in Vietnam → midnight
 
+    def test_after_the_daily_quota_nothing_is_asked_until_vietnams_midnight(self, tmp_path: Path) -> None:
+        clock = FixedClock(NOW)
+        with ZaloServer(daily_quota=0) as zalo, direct(zalo, tmp_path, clock) as channel:
+            for index in range(3):
+                [result] = channel.send([zns(f"a1b2c3d4.o{index}:+84912345678")])
+                assert result.outcome is Outcome.FAILED and "resumes tomorrow" in result.reason
+            assert zalo.ledger.tried["84912345678"] == 1  # only the first asked
+            clock.advance(timedelta(hours=15))  # midnight in Vietnam: the quota starts again
+            zalo.daily_quota = 1
+            [result] = channel.send([zns("a1b2c3d4.o9:+84912345678")])
+        assert result.outcome is Outcome.ACCEPTED
+
     def test_an_expired_access_token_is_renewed_once_and_the_message_sent(
         self, zalo: ZaloServer, tmp_path: Path
     ) -> None:
