@@ -443,6 +443,13 @@ class FillsTemplates(Protocol):
         sentence each."""
         ...
 
+    @classmethod
+    def rendered_problems(
+        cls, campaign_options: BaseModel, template: ProviderTemplate, parts: Mapping[str, str]
+    ) -> list[str]:
+        """Problems of one rendered bulletin for the template (the text over its parameter's length)."""
+        ...
+
 
 @runtime_checkable
 class KeepsFilesForRecipients(Protocol):

@@ -596,6 +596,21 @@ class ZaloChannel(ChannelAdapter):
         return problems
 
     @classmethod
+    def rendered_problems(
+        cls, campaign_options: BaseModel, template: ProviderTemplate, parts: Mapping[str, str]
+    ) -> list[str]:
+        assert isinstance(campaign_options, ZaloCampaignOptions)
+        name = campaign_options.text_param
+        limit = dict(template.params).get(name or "")
+        text = parts.get("txt", "").strip()
+        if name is None or limit is None or len(text) <= limit:
+            return []
+        return [
+            f"the Zalo text is {len(text)} characters, over the {limit} that ZNS template "
+            f"{template.template_id} allows for '{name}'"
+        ]
+
+    @classmethod
     def check_content(cls, parts: Mapping[str, str], campaign_options: BaseModel) -> list[str]:
         if isinstance(campaign_options, ZaloCampaignOptions) and not campaign_options.template_id:
             return ["the campaign names no ZNS template for Zalo (template_id)"]

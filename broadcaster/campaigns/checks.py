@@ -18,13 +18,14 @@ from broadcaster.campaigns.file import CampaignSpec, ChannelSpec, CronRule, Once
 from broadcaster.campaigns.texts import has_texts
 from broadcaster.cron import cron_trigger, local, walk
 from broadcaster.directory.audience import parse_selector, recipient_locale, recipients
+from broadcaster.directory.templates import provider_template
 from broadcaster.models import Issuer
 from broadcaster.phones import national_digits, same_number
 from broadcaster.problems import Problem
 from broadcaster.rendering import RESERVED, CampaignView, Composer, TemplateProblem
 from broadcaster.settings import Settings
 from broadcaster.text import read_phone
-from channels.base import ChannelAdapter, Recipient, read_aloud_problems
+from channels.base import ChannelAdapter, FillsTemplates, Recipient, read_aloud_problems
 
 _LINK = re.compile(
     r"(?<![@\w.])(?:https?://\S+|www\.\S+|[\w-]+(?:\.[\w-]+)*\.(?:vn|com|net|org|info|xyz|io|me|top|link|ly|cc)\b(?:/\S*)?)",
@@ -127,6 +128,16 @@ def view_of_spec(spec: CampaignSpec, issuer: Issuer) -> CampaignView:
     )
 
 
+def _template_problems(
+    session: Session, adapter: type[ChannelAdapter], options: Any, parts: Mapping[str, str]
+) -> list[str]:
+    """A rendered bulletin against the provider template its campaign names (a Zalo text over its length)."""
+    if not issubclass(adapter, FillsTemplates) or (template_id := adapter.template_named(options)) is None:
+        return []
+    template = provider_template(session, adapter.name, template_id)
+    return adapter.rendered_problems(options, template, parts) if template is not None else []
+
+
 def check_renderings(
     session: Session, spec: CampaignSpec, issuer: Issuer, settings: Settings, texts: Mapping[str, Any]
 ) -> list[Problem]:
@@ -159,6 +170,7 @@ def check_renderings(
             where = f"channels.{name} ({locale}, {recipient.name or recipient.address})"
             found = content_problems(spoken.adapter, bulletin.parts, spoken.options, hotlines, read_aloud.parts)
             found += read_aloud_problems(spoken.adapter, read_aloud.parts)
+            found += _template_problems(session, spoken.adapter, spoken.options, bulletin.parts)
             problems += [Problem(where, sentence) for sentence in found]
     unreadable = any(problem.where == "template" for problem in problems)  # then what it uses is unknown
     problems += [

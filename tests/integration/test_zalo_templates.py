@@ -126,3 +126,17 @@ def test_a_zalo_campaign_goes_out_through_the_worker(
     data = lines[0]["template_data"]
     assert lines[0]["template_id"] == "2056446" and data["ten"] == "Sở TT&TT Tây Ninh"
     assert data["noi_dung"].startswith("Kẻ gian giả danh") and "\n" not in data["noi_dung"]
+
+
+def test_a_rendered_text_over_its_parameters_length_is_refused(
+    with_templates: sessionmaker[Session], settings: Settings, tmp_path: Path
+) -> None:
+    short = "Mã mẫu,Tên mẫu,Tham số\n2056449,Ngắn,ten:30; noi_dung:40\n"
+    imported(with_templates, short)
+    now = settings.clock.now()
+    zalo = {"template_id": "2056449", "params": {"ten": "Sở TT&TT"}, "text_param": "noi_dung"}
+    channels = {
+        "zalo": {"to": ["list:zalo-mau"], **zalo, "schedule": [{"at": local(now + timedelta(days=1), settings)}]}
+    }
+    with pytest.raises(AssertionError, match=r"the Zalo text is \d+ characters, over the 40 that ZNS template 2056449"):
+        campaign(with_templates, settings, channels, sendable_since=now - timedelta(hours=1))
