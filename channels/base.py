@@ -444,6 +444,11 @@ class FillsTemplates(Protocol):
         ...
 
     @classmethod
+    def preview(cls, campaign_options: BaseModel, template: ProviderTemplate, parts: Mapping[str, str]) -> str:
+        """The message as its recipient will see it: the template's text with the campaign's values."""
+        ...
+
+    @classmethod
     def rendered_problems(
         cls, campaign_options: BaseModel, template: ProviderTemplate, parts: Mapping[str, str]
     ) -> list[str]:

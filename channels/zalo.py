@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -594,6 +595,15 @@ class ZaloChannel(ChannelAdapter):
         missing = [name for name, _ in template.params if name not in given and name != text_param]
         problems += [f"ZNS template {template.template_id} needs a value for '{name}'" for name in missing]
         return problems
+
+    @classmethod
+    def preview(cls, campaign_options: BaseModel, template: ProviderTemplate, parts: Mapping[str, str]) -> str:
+        """The template's approved text with each <parameter> replaced by the value it will carry."""
+        assert isinstance(campaign_options, ZaloCampaignOptions)
+        values = dict(campaign_options.params)
+        if campaign_options.text_param:
+            values[campaign_options.text_param] = parts.get("txt", "").strip()
+        return re.sub(r"<([a-z][a-z0-9_]*)>", lambda found: values.get(found[1], found[0]), template.text)
 
     @classmethod
     def rendered_problems(

@@ -39,7 +39,7 @@ FORM = "the form"
 # The file of each channel that the page edits: what the officer writes. The e-mail letter's layout
 # (heading, signature, recipients) stays in the shared layouts; the page edits the letter's body.
 EDITED_FILES = {"email": ("_letter_body.j2", "email.txt.j2"), "sms": ("sms.txt.j2",)}
-EDITED_FILES |= {"facebook": ("facebook.txt.j2",), "radio": ("radio.txt.j2",)}
+EDITED_FILES |= {"facebook": ("facebook.txt.j2",), "radio": ("radio.txt.j2",), "zalo": ("zalo.txt.j2",)}
 CHANNELS = ("email", "sms", "facebook", "radio")
 _LOCALE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")  # a language tag: never a path
 
@@ -258,7 +258,7 @@ def with_edits(base: Mapping[str, Any], template: str, edits: Mapping[tuple[str,
     texts = {str(name): str(text) for name, text in base.items()}
     for (channel, locale), text in edits.items():
         if channel not in EDITED_FILES or not _LOCALE.fullmatch(locale):
-            raise UserError(f"there is no {channel} text in '{locale}' to write (channels: {', '.join(CHANNELS)})")
+            raise UserError(f"there is no {channel} text in '{locale}' to write (channels: {', '.join(EDITED_FILES)})")
         name = edited_name(texts, template, channel, locale)
         if text.strip() or name in texts:  # a locale the campaign never wrote this channel in stays unwritten
             texts[name] = text.rstrip("\n") + "\n" if text.strip() else ""

@@ -7,7 +7,7 @@ so what the page promises is what happens.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from typing import Any
@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from broadcaster.accounts import Actor
-from broadcaster.directory import areas_within
+from broadcaster.directory import areas_within, provider_template
 from broadcaster.directory.audience import (
     SubscriberFilter,
     missing,
@@ -42,7 +42,7 @@ from broadcaster.sandbox import TextsLoader
 from broadcaster.settings import Settings
 from broadcaster.text import SmsInfo, plain_sms_text, reading_seconds, sms_info
 from broadcaster.timetable_choices import RuleChoice, describe, weekday_name
-from channels.base import FACTS, ChecksReadAloud, Recipient, RecipientKind, channel_class
+from channels.base import FACTS, ChecksReadAloud, FillsTemplates, Recipient, RecipientKind, channel_class
 
 NEXT_FIRES = 10
 
@@ -309,6 +309,8 @@ def check_text(
     result.rendered = spoken.parts.get("txt", "")
     hotlines = [national_digits(hotline["number"]) for hotline in issuer.hotlines]
     result.problems += content_problems(adapter, digits.parts, digits_composer.options, hotlines, spoken.parts)
+    if issubclass(adapter, FillsTemplates):  # shown as it will look: the provider's template with its values
+        _fill_template(session, result, adapter, digits_composer.options, spoken.parts)
     if issubclass(adapter, ChecksReadAloud):  # asked about beside the announcer's version, a reading each ("đọc là …")
         result.to_decode = adapter.left_to_decode(spoken.parts)
     if channel == "sms":
@@ -320,6 +322,19 @@ def check_text(
     elif channel == "radio":
         result.reading_seconds = reading_seconds(result.rendered, settings.reading_rate)
     return result
+
+
+def _fill_template(
+    session: Session, result: TextCheck, adapter: type[FillsTemplates], options: Any, parts: Mapping[str, str]
+) -> None:
+    template_id = adapter.template_named(options)
+    template = provider_template(session, result.channel, template_id) if template_id else None
+    if template_id is None:
+        return
+    result.problems += adapter.template_problems(options, template)
+    if template is not None:
+        result.problems += adapter.rendered_problems(options, template, parts)
+        result.rendered = adapter.preview(options, template, parts)
 
 
 # ---- what the audience can be chosen from -------------------------------------------------------------------

@@ -12,17 +12,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster import directory
-from broadcaster.campaigns.file import parse_campaign
+from broadcaster.accounts import ROLES, Actor
+from broadcaster.campaigns.file import load_campaign_file, parse_campaign
 from broadcaster.campaigns.store import CampaignParts, check_parts
 from broadcaster.csvfiles import Upload
 from broadcaster.db import transaction
 from broadcaster.models import Delivery
+from broadcaster.operations.composer import ChannelForm, form_of
+from broadcaster.operations.composer_live import check_text
 from broadcaster.settings import Settings
 from broadcaster.timetable import catch_up
 from broadcaster.workers import Worker
+from tests.conftest import CONTENT
 from tests.helpers import wait_for
 from tests.scenario import campaign, local, subscriber_list
 
+LAN = Actor("lan", ROLES["drafter"])
 TEMPLATES = """\
 Mã mẫu,Tên mẫu,Tham số,Nội dung,OA
 2056446,Cảnh báo lừa đảo,ten:30; noi_dung:400,<ten> cảnh báo: <noi_dung>,1397492183140006179
@@ -140,3 +145,18 @@ def test_a_rendered_text_over_its_parameters_length_is_refused(
     }
     with pytest.raises(AssertionError, match=r"the Zalo text is \d+ characters, over the 40 that ZNS template 2056449"):
         campaign(with_templates, settings, channels, sendable_since=now - timedelta(hours=1))
+
+
+def test_the_composer_shows_the_message_as_it_will_look(
+    with_templates: sessionmaker[Session], settings: Settings
+) -> None:
+    form = form_of(load_campaign_file(CONTENT / "campaigns" / "canh-bao-goi-gia-danh-lan-2.yaml").normalised())
+    options = {"template_id": "2056446", "params": {"ten": "Sở TT&TT Tây Ninh"}, "text_param": "noi_dung"}
+    form.channels["zalo"] = ChannelForm(audience=["list:zalo-mau"], options=options)
+    text = "Giả danh lãnh đạo Sở là LỪA ĐẢO. Báo tin: {{ issuer.hotline.number }}"
+    with with_templates() as session:
+        checked = check_text(session, LAN, settings, form, "zalo", "vi", text)
+        too_long = check_text(session, LAN, settings, form, "zalo", "vi", text + " lừa đảo" * 60)
+    assert checked.problems == []
+    assert checked.rendered.startswith("Sở TT&TT Tây Ninh cảnh báo: Giả danh lãnh đạo Sở là LỪA ĐẢO. Báo tin: ")
+    assert any("over the 400 that ZNS template 2056446 allows for 'noi_dung'" in p for p in too_long.problems)
