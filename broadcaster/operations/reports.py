@@ -11,21 +11,33 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from itertools import islice
 
 from sqlalchemy.orm import Session
 
-from broadcaster.reports import CALLBACK, CHANNEL, Applied, apply_reports
+from broadcaster.reports import CALLBACK, CHANNEL, Applied, judge_reports
 from channels.base import Report
 
 
-def receive_callback(
+def receive_callbacks(
     session: Session,
     installation: str,
-    dialect: str,
-    reports: Sequence[Report],
+    callbacks: Sequence[tuple[str, Sequence[Report]]],
     now: datetime,
-    channel: str = CHANNEL,
-) -> Applied:
-    """Record one callback's reports (from the channel's provider, in its `dialect`) on the deliveries they
-    name; how many were taken, repeated, interim or matched nothing."""
-    return apply_reports(session, installation, dialect, reports, now, source=CALLBACK, channel=channel)
+    channels: Sequence[str] | None = None,
+) -> list[Applied]:
+    """Record the reports of many callbacks, each a provider's `dialect` and its reports, on the deliveries
+    of its channel (`channels`, one a callback; SMS where not given) they name, together (a few statements
+    for the lot); for each callback, how many of its reports were taken, repeated, interim or matched nothing.
+    Copies of one report in two callbacks: the first is taken."""
+    results = [Applied() for _ in callbacks]
+    by_source: dict[tuple[str, str], list[int]] = {}
+    for position, (dialect, _) in enumerate(callbacks):
+        channel = channels[position] if channels is not None else CHANNEL
+        by_source.setdefault((channel, dialect), []).append(position)
+    for (channel, dialect), positions in by_source.items():
+        reports = [report for position in positions for report in callbacks[position][1]]
+        verdicts = iter(judge_reports(session, installation, dialect, reports, now, CALLBACK, channel))
+        for position in positions:
+            results[position] = Applied.tally(islice(verdicts, len(callbacks[position][1])))
+    return results
