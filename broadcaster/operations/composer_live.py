@@ -337,6 +337,18 @@ def _fill_template(
         result.rendered = adapter.preview(options, template, parts)
 
 
+def as_it_will_look(session: Session, channel: str, options: Mapping[str, Any], parts: Mapping[str, str]) -> str | None:
+    """A rendered bulletin as its recipient will see it, where the channel fills a provider's template (Zalo);
+    None for other channels, or a template the directory does not know."""
+    adapter = channel_class(channel)
+    if not issubclass(adapter, FillsTemplates):
+        return None
+    validated = adapter.CampaignOptions.model_validate(dict(options))
+    template_id = adapter.template_named(validated)
+    template = provider_template(session, channel, template_id) if template_id else None
+    return adapter.preview(validated, template, parts) if template is not None else None
+
+
 # ---- what the audience can be chosen from -------------------------------------------------------------------
 
 

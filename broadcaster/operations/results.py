@@ -44,7 +44,7 @@ from channels.base import Recipient, RecipientKind, configured_adapter, facts_fr
 
 FAILED = frozenset({DeliveryState.FAILED, DeliveryState.INVALID, DeliveryState.REJECTED})
 WAITING = frozenset({DeliveryState.PENDING, DeliveryState.SENDING})
-KINDS = ("email", "sms", "facebook", "radio")
+KINDS = ("email", "sms", "zalo", "facebook", "radio")
 NO_AREA = "—"
 LONGEST_PERIOD = 366
 

@@ -7,7 +7,7 @@ reader can change, beside the differences from the last approved version.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
 from fastapi import Depends, Form, Request
@@ -23,6 +23,7 @@ from broadcaster.letters import letter_file
 from broadcaster.models import Campaign, CampaignVersion, RevisionStatus, Status, SubscriberList
 from broadcaster.operations import campaigns as operations
 from broadcaster.operations import sending
+from broadcaster.operations.composer_live import as_it_will_look
 from broadcaster.operations.preview import Preview, preview, revision_content
 from broadcaster.settings import Settings
 from broadcaster.text import reading_seconds, sms_info
@@ -44,7 +45,7 @@ from broadcaster.web.console.words import language
 router = console_router()
 register_nav(NavItem(20, "campaigns", "/campaigns", "campaigns:read"))
 Reader = Annotated[Actor, Depends(page_for("campaigns:read"))]
-CHANNEL_ORDER = ("email", "sms", "facebook", "radio")
+CHANNEL_ORDER = ("email", "sms", "zalo", "facebook", "radio")
 
 
 @router.get("/campaigns", response_class=HTMLResponse)
@@ -234,6 +235,7 @@ class Rendering:
     sms: Any = None  # text.SmsInfo for SMS
     reading_seconds: int | None = None  # for radio
     has_letter: bool = False
+    filled: str | None = None  # Zalo: the ZNS template's text with the campaign's values, as it will look
 
 
 def _rendering(item: Preview, rate: float) -> Rendering:
@@ -270,7 +272,9 @@ def _preview_context(
             except UserError as exc:
                 sample.fail(item.channel, sentence_of(exc, language(request)))
                 continue
-            renderings.setdefault(item.channel, []).append(_rendering(shown, settings.reading_rate))
+            rendering = _rendering(shown, settings.reading_rate)
+            filled = as_it_will_look(session, item.channel, item.options, shown.parts)
+            renderings.setdefault(item.channel, []).append(replace(rendering, filled=filled))
     changes, against = _changes(session, campaign, settings, of_revision)
     return context | {
         "renderings": renderings,

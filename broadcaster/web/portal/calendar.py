@@ -95,7 +95,13 @@ def new_calendar(name: str, settings: Settings) -> Calendar:
     return calendar
 
 
-CHANNEL_NAMES = {"email": "Công văn", "sms": "Tin nhắn SMS", "facebook": "Trang Facebook", "radio": "Phát thanh"}
+CHANNEL_NAMES = {
+    "email": "Công văn",
+    "sms": "Tin nhắn SMS",
+    "zalo": "Tin nhắn Zalo",
+    "facebook": "Trang Facebook",
+    "radio": "Phát thanh",
+}
 
 
 def campaign_calendar(number: str, subject: str, fires: list[Fire], settings: Settings, link: str) -> bytes:
