@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from broadcaster.db import transaction
 from broadcaster.installation import callback_token, installation_id
 from broadcaster.models import Delivery, DeliveryState, Occurrence, OccurrenceState, UnmatchedReport
+from broadcaster.reports import pull_reports
 from broadcaster.settings import Settings
 from broadcaster.web.app import create_app
 from channels.sms_dialects.base import request_id
@@ -184,3 +185,30 @@ def test_an_operator_gets_the_zalo_webhook_address(cli: Cli) -> None:
     assert re.fullmatch(r"http://127\.0\.0\.1:8000/hooks/zalo/[0-9a-f]{32}/direct", run.stdout.strip())
     wrong = cli("channels", "report-url", "file", "--channel", "zalo")
     assert wrong.exit_code == 1 and "(direct, esms)" in wrong.stderr
+
+
+def test_a_zalo_report_that_came_early_is_taken_up_by_the_report_pull(
+    shipped: sessionmaker[Session], report_settings: Settings, served: str, tmp_path: Path
+) -> None:
+    keys = deliveries(shipped, report_settings, tmp_path)
+    with shipped() as session:
+        installation = installation_id(session)
+        token = callback_token(report_settings, installation)
+    # Zalo's webhook names only its msg_id, which the send outcome has not recorded yet on the delivery.
+    event = json.loads(received(keys[NUMBERS[3]], "zalo-msg-late"))
+    event["message"]["tracking_id"] = ""
+    body = json.dumps(event).encode()
+    answer = call(f"{served}/hooks/zalo/{token}/direct", body, {"X-ZEvent-Signature": signed(body)})
+    assert answer == (200, {"received": 1, "recorded": 0})
+    with transaction(shipped) as session:
+        for channel in ("zalo", "sms"):  # the SMS to the first number has the same id: it must stay as it is
+            address = NUMBERS[3] if channel == "zalo" else NUMBERS[0]
+            row = session.execute(
+                select(Delivery).where(Delivery.channel == channel, Delivery.address == address)
+            ).scalar_one()
+            row.provider_id = "zalo-msg-late"
+    assert pull_reports(shipped, report_settings, installation, report_settings.clock.now()).applied == 1
+    assert state(shipped, "zalo", NUMBERS[3])[:2] == ("delivered", "delivered")
+    assert state(shipped, "sms", NUMBERS[0])[0] == "accepted"
+    with shipped() as session:
+        assert list(session.scalars(select(UnmatchedReport.dialect))) == []
