@@ -53,10 +53,12 @@ from channels.base import (
     ChannelAdapter,
     ChannelError,
     LooksUpReports,
+    ReceivesCallbacks,
     Report,
     ReportsDelivery,
     ReportStatus,
     configured_adapter,
+    registered_channels,
 )
 
 log = logging.getLogger(__name__)
@@ -352,6 +354,11 @@ def pull_reports(sessions: sessionmaker[Session], settings: Settings, installati
     total = Applied()
     with transaction(sessions) as session:
         total.add(_match_again(session, installation, now))
+        # Other channels whose providers report by callback only (Zalo): nothing to ask, but a message
+        # accepted without a report in time ends unknown as an SMS does.
+        for name, reader in registered_channels().items():
+            if name != CHANNEL and issubclass(reader, ReceivesCallbacks):
+                _end_unsettled(session, settings, now, name)
     try:
         adapter = configured_adapter(CHANNEL, settings.output_dir, settings.clock)
     except ConfigurationError as exc:
@@ -455,13 +462,13 @@ def _backoff(settings: Settings, look_ups: int) -> timedelta:
     return min(timedelta(seconds=seconds), LONGEST_WAIT)
 
 
-def _end_unsettled(session: Session, settings: Settings, now: datetime) -> int:
+def _end_unsettled(session: Session, settings: Settings, now: datetime, channel: str = CHANNEL) -> int:
     """Accepted messages still without a final report `report_pull_valid_hours` after acceptance end
     `unknown`, with what the gateway last said (or why they could not be looked up); they are not asked
     again. A report that comes later still settles them (`apply_reports`)."""
     hours = f"{settings.report_pull_valid_hours:g}"
     unsettled = (
-        Delivery.channel == CHANNEL,
+        Delivery.channel == channel,
         Delivery.state == DeliveryState.ACCEPTED,
         Delivery.report.is_(None),
         Delivery.done_at < now - timedelta(hours=settings.report_pull_valid_hours),
@@ -482,7 +489,12 @@ def _end_unsettled(session: Session, settings: Settings, now: datetime) -> int:
     )
     count = int(getattr(ended, "rowcount", 0) or 0)
     if count:
-        log.info("%d accepted SMS ended unknown: no final report in time", count, extra={"action": "report-pull"})
+        log.info(
+            "%d accepted %s messages ended unknown: no final report in time",
+            count,
+            channel,
+            extra={"action": "report-pull"},
+        )
     return count
 
 

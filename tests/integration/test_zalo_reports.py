@@ -212,3 +212,19 @@ def test_a_zalo_report_that_came_early_is_taken_up_by_the_report_pull(
     assert state(shipped, "sms", NUMBERS[0])[0] == "accepted"
     with shipped() as session:
         assert list(session.scalars(select(UnmatchedReport.dialect))) == []
+
+
+def test_a_zalo_message_without_a_report_in_time_ends_unknown(
+    shipped: sessionmaker[Session], report_settings: Settings, tmp_path: Path
+) -> None:
+    deliveries(shipped, report_settings, tmp_path)
+    now = report_settings.clock.now()
+    with transaction(shipped) as session:
+        installation = installation_id(session)
+        old = now - timedelta(hours=report_settings.report_pull_valid_hours + 1)
+        for row in session.scalars(select(Delivery).where(Delivery.address == NUMBERS[0])):
+            row.done_at = old  # the Zalo message and the SMS alike
+    pull_reports(shipped, report_settings, installation, now)
+    settled, _, reason = state(shipped, "zalo", NUMBERS[0])
+    assert settled == "unknown" and reason is not None and "no delivery report within" in reason
+    assert state(shipped, "zalo", NUMBERS[1])[0] == "accepted"  # accepted a minute ago: still waiting
