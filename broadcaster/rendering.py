@@ -585,7 +585,13 @@ class Composer:
         return wanted if wanted in self.view.locales else self.view.locales[0]
 
     def compose(
-        self, key: str, recipient: Recipient, fire_at: datetime, slot: str | None = None, attempt: int = 1
+        self,
+        key: str,
+        recipient: Recipient,
+        fire_at: datetime,
+        slot: str | None = None,
+        attempt: int = 1,
+        unanswered_before: bool | None = None,
     ) -> Bulletin:
         locale = self.locale_for(recipient)
         moment = (locale, fire_at, slot)
@@ -617,6 +623,7 @@ class Composer:
             self._script(slot),
             self.content_dir,
             attempt,
+            unanswered_before,
         )
 
     def _letter(self, locale: str) -> Letter:

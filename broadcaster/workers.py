@@ -15,7 +15,7 @@ import threading
 import time as clock
 from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -687,9 +687,8 @@ class Worker:
         facts = _facts(composer.adapter.recipient_kind, row.details)
         recipient = Recipient(row.address, facts, row.name or "", row.locale)
         key = delivery_key(row.occurrence_id, row.address, self.installation)
-        bulletin = composer.compose(key, recipient, fire_at, slot, row.attempts)
         # Whether an earlier attempt went unanswered: an adapter that looks before posting again needs it.
-        return replace(bulletin, unanswered_before=row.ambiguous)
+        return composer.compose(key, recipient, fire_at, slot, row.attempts, row.ambiguous)
 
     def _composer(self, occurrence_id: int) -> tuple[SendingComposer, datetime, str | None, int]:
         """Templates are compiled once per occurrence and approved version, and kept for the fan-out;
