@@ -167,7 +167,7 @@ def _insert_airing(engine: object, sessions: object, campaign_id: int, stations:
     dialect = engine.dialect.name  # type: ignore[attr-defined]
     now_sql = "CURRENT_TIMESTAMP" if dialect == "postgresql" else "datetime('now')"
     true, false = ("true", "false") if dialect == "postgresql" else ("1", "0")
-    deliveries = f"""
+    deliveries = """
         INSERT INTO deliveries (occurrence_id, channel, rank, address, name, locale, details, state, due_at,
                                 attempts, provider_id, done_at)
         SELECT o.id, 'radio', 1, s.slug, s.name, 'vi', NULL, 'sent', o.fire_at, 1, NULL, o.fire_at

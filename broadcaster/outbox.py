@@ -257,7 +257,9 @@ class _RowPlan:
             )
         else:
             lists = func.json(
-                select(func.json_group_array(entries.list_id)).where(entries.phone == Subscriber.phone).scalar_subquery()
+                select(func.json_group_array(entries.list_id))
+                .where(entries.phone == Subscriber.phone)
+                .scalar_subquery()
             )
         when = bindparam("done_at", now, type_=Delivery.done_at.type)
         return (

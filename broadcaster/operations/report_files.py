@@ -80,6 +80,7 @@ def report_html(report: Report, templates: Path) -> str:
             "header": table.header,
             "rows": table.rows,
             "chart": chart_uri(report.layout.charts[table.key]) if table.key in report.layout.charts else None,
+            "widths": column_widths(table.rows, len(table.header)),
         }
         for table in report.layout.tables
         if table.rows
@@ -100,6 +101,19 @@ def report_html(report: Report, templates: Path) -> str:
         },
     }
     return build_environment(templates).get_template(REPORT_TEMPLATE).render(context)
+
+
+TEXT_WIDTH = 2.5  # a column of names or reasons, against 1 for a column of numbers
+
+
+def column_widths(rows: list[list[str | int]], columns: int) -> list[float]:
+    """Each column's share of the table's width (per cent): the PDF's tables have fixed widths, so that the
+    layout does not measure every cell's text first; names and reasons get wider columns than numbers."""
+    weights = [
+        1.0 if all(isinstance(row[column], int) for row in rows if column < len(row)) else TEXT_WIDTH
+        for column in range(columns)
+    ]
+    return [round(100 * weight / sum(weights), 2) for weight in weights]
 
 
 def report_pdf(report: Report, templates: Path) -> bytes:

@@ -97,14 +97,17 @@ SQLITE_TRIGGERS = [
 ]
 TRIGGER_NAMES = ["deliveries_list_counted_insert", "deliveries_list_counted_update", "deliveries_list_counted_delete"]
 
-# The SMS deliveries written before: the lists their number is on now.
+# The SMS deliveries written before: the lists their number is on now (details may be NULL or JSON null).
 POSTGRESQL_NAME_LISTS = """
-UPDATE deliveries AS d SET details = coalesce(d.details, '{}'::jsonb) || jsonb_build_object('lists', on_lists.lists)
+UPDATE deliveries AS d
+SET details = CASE WHEN jsonb_typeof(d.details) = 'object' THEN d.details ELSE '{}'::jsonb END
+    || jsonb_build_object('lists', on_lists.lists)
 FROM (SELECT phone, jsonb_agg(list_id ORDER BY list_id) AS lists FROM subscribers GROUP BY phone) AS on_lists
 WHERE on_lists.phone = d.address AND d.channel LIKE 'sms%' AND NOT coalesce(d.details ? 'lists', false)
 """
 SQLITE_NAME_LISTS = """
-UPDATE deliveries SET details = json_set(coalesce(details, '{}'), '$.lists', json((
+UPDATE deliveries
+SET details = json_set(CASE json_type(details) WHEN 'object' THEN details ELSE '{}' END, '$.lists', json((
     SELECT json_group_array(list_id) FROM (
         SELECT list_id FROM subscribers WHERE phone = deliveries.address ORDER BY list_id
     )
