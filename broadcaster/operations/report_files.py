@@ -103,16 +103,19 @@ def report_html(report: Report, templates: Path) -> str:
     return build_environment(templates).get_template(REPORT_TEMPLATE).render(context)
 
 
-TEXT_WIDTH = 2.5  # a column of names or reasons, against 1 for a column of numbers
+CHARACTERS_PER_SHARE = 8  # a column of numbers is one share wide; a column of names one share per 8 letters
+WIDEST_SHARES = 5
 
 
 def column_widths(rows: list[list[str | int]], columns: int) -> list[float]:
     """Each column's share of the table's width (per cent): the PDF's tables have fixed widths, so that the
-    layout does not measure every cell's text first; names and reasons get wider columns than numbers."""
-    weights = [
-        1.0 if all(isinstance(row[column], int) for row in rows if column < len(row)) else TEXT_WIDTH
-        for column in range(columns)
-    ]
+    layout does not measure every cell's text first; a column of names or reasons is as wide as its longest
+    text needs (up to five numbers' width), a column of numbers gets one share."""
+    weights = []
+    for column in range(columns):
+        texts = [str(row[column]) for row in rows if column < len(row) and not isinstance(row[column], int)]
+        longest = max((len(text) for text in texts), default=0)
+        weights.append(max(1.0, min(longest / CHARACTERS_PER_SHARE, WIDEST_SHARES)))
     return [round(100 * weight / sum(weights), 2) for weight in weights]
 
 
