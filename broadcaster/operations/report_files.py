@@ -226,9 +226,11 @@ def _grid(document: Any, header: list[str], rows: list[list[str | int]], *, widt
             "</w:p></w:tc>"
         )
 
+    heading: list[str | int] = list(header)
+    marked = [(True, heading)] + [(False, row) for row in rows]
     lines = [
         "<w:tr>" + "".join(cell(value, column, bold) for column, value in enumerate(row)) + "</w:tr>"
-        for bold, row in [(True, list(header)), *((False, row) for row in rows)]
+        for bold, row in marked
     ]
     grid = parse_xml(
         f'<w:tbl {nsdecls("w")}><w:tblPr><w:tblStyle w:val="TableGrid"/><w:tblW w:type="auto" w:w="0"/>'
