@@ -8,6 +8,7 @@ The report's number and day stay blank for the clerk, as on a letter not yet sig
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import re
 from collections.abc import Mapping
@@ -248,9 +249,11 @@ def _grid(document: Any, header: list[str], rows: list[list[str | int]], *, widt
         body.append(grid)
 
 
+@functools.lru_cache(maxsize=32)
 def chart_png(svg: str) -> bytes:
     """A chart as a picture for Word, which shows no SVG of its own everywhere: drawn twice the size, sharp
-    when printed."""
+    when printed. Kept for the next export of the same figures (whatever its text): drawing one takes a
+    tenth of a second or more."""
     import cairosvg
 
     png: bytes = cairosvg.svg2png(bytestring=svg.encode("utf-8"), scale=2)
