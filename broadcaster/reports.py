@@ -14,13 +14,35 @@ gateway about accepted messages that got no report in time.
 
 from __future__ import annotations
 
+import enum
 import logging
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, bindparam, case, delete, func, or_, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    MetaData,
+    Select,
+    String,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
+from sqlalchemy.schema import CreateTable
 
 from broadcaster.db import transaction
 from broadcaster.errors import ConfigurationError
@@ -42,12 +64,28 @@ CHANNEL = "sms"
 KEPT_FOR = timedelta(days=7)  # eSMS answers look-ups for the last 7 days; unmatched reports go after that
 
 
+class Verdict(enum.Enum):
+    """What became of one report."""
+
+    APPLIED = "applied"  # its delivery took it
+    REPEATED = "repeated"  # its delivery had a report already (a gateway's retry)
+    INTERIM = "interim"  # not final: changes nothing
+    UNMATCHED = "unmatched"  # names no delivery of ours: kept for the report pull
+
+
 @dataclass
 class Applied:
     applied: int = 0  # a delivery took the report
     repeated: int = 0  # the delivery had this report already (a gateway's retry)
     interim: int = 0
     unmatched: int = 0
+
+    @classmethod
+    def tally(cls, verdicts: Iterable[Verdict]) -> Applied:
+        counted = Counter(verdicts)
+        return cls(
+            counted[Verdict.APPLIED], counted[Verdict.REPEATED], counted[Verdict.INTERIM], counted[Verdict.UNMATCHED]
+        )
 
     def add(self, other: Applied) -> None:
         self.applied += other.applied
@@ -69,90 +107,196 @@ def apply_reports(
 ) -> Applied:
     """Record each report on its delivery; keep and log the ones nothing matches. A callback's report is taken
     by a delivery that has none; the pull's (`source` PULL) also replaces one a callback brought."""
-    result = Applied()
-    connection = session.connection()  # Core: a callback is one UPDATE, never an ORM load
-    statements = _OVERRIDE if source == PULL else _TAKE
-    for report in reports:
+    return Applied.tally(judge_reports(session, installation, dialect, reports, now, source))
+
+
+def judge_reports(
+    session: Session,
+    installation: str,
+    dialect: str,
+    reports: Sequence[Report],
+    now: datetime,
+    source: str = CALLBACK,
+) -> list[Verdict]:
+    """`apply_reports`, saying what became of each report, in order. However many reports, it costs a few
+    statements (see `_write`): a gateway reports thousands of messages a second, and on PostgreSQL each
+    statement is a round trip."""
+    verdicts: list[Verdict] = [Verdict.UNMATCHED] * len(reports)
+    matched: dict[str, dict[tuple[object, ...], list[int]]] = {}  # way of matching → delivery → its reports
+    for index, report in enumerate(reports):
         if report.status == ReportStatus.INTERIM:
-            result.interim += 1
+            verdicts[index] = Verdict.INTERIM
             continue
         match = _match(report, installation)
         if match is not None:
-            by, values = match
-            reason = report.reason or None if report.status == ReportStatus.UNDELIVERED else None
-            taken = {**values, "new_report": report.status.value, "new_reason": reason, "now": now}
-            if connection.execute(statements[by], taken).rowcount:
-                result.applied += 1
-                continue
-            if connection.execute(_FIND[by], values).first() is not None:
-                result.repeated += 1
-                continue
-        _keep_unmatched(session, dialect, report, now)
-        result.unmatched += 1
-    return result
+            matched.setdefault(match[0], {}).setdefault(match[1], []).append(index)
+    # One report per delivery goes to the statements: a callback's first (as if the copies came one after the
+    # other, the later ones repeats), the pull's last (its latest answer).
+    chosen = {
+        by: {found: indexes[-1] if source == PULL else indexes[0] for found, indexes in deliveries.items()}
+        for by, deliveries in matched.items()
+    }
+    rows = {by: [_Row(found, reports[index], now) for found, index in first.items()] for by, first in chosen.items()}
+    took, known = _write(session.connection(), rows, source)
+    for by, deliveries in matched.items():
+        for found, indexes in deliveries.items():
+            for index in indexes:
+                if found in took[by] and index == chosen[by][found]:
+                    verdicts[index] = Verdict.APPLIED
+                elif found in known[by]:
+                    verdicts[index] = Verdict.REPEATED
+    for report, verdict in zip(reports, verdicts, strict=True):
+        if verdict == Verdict.UNMATCHED:
+            _keep_unmatched(session, dialect, report, now)
+    return verdicts
 
 
-def _match(report: Report, installation: str) -> tuple[str, dict[str, object]] | None:
-    """Which statement finds the report's delivery, with its values; None when it names nothing of ours."""
+def _match(report: Report, installation: str) -> tuple[str, tuple[object, ...]] | None:
+    """How the report finds its delivery (a key of `_MATCHED_BY`) and the values it matches on; None when it
+    names nothing of ours."""
     if report.key:
         parsed = parse_delivery_key(report.key)
         if parsed is not None and parsed[0] == installation:
-            return "key", {"occurrence": parsed[1], "to": parsed[2]}
+            return "key", (parsed[1], parsed[2])
     if report.provider_id and report.address:
-        return "provider_address", {"message": report.provider_id, "to": report.address}
+        return "provider_address", (report.provider_id, report.address)
     if report.provider_id:
-        return "provider", {"message": report.provider_id}
+        return "provider", (report.provider_id,)
     return None
 
 
-_WHERE = {
-    "key": (Delivery.occurrence_id == bindparam("occurrence"), Delivery.address == bindparam("to")),
-    "provider_address": (Delivery.provider_id == bindparam("message"), Delivery.address == bindparam("to")),
-    "provider": (Delivery.provider_id == bindparam("message"),),
+# The delivery columns each way of matching compares, in the order `_match` gives their values.
+_MATCHED_BY: dict[str, tuple[InstrumentedAttribute[Any], ...]] = {
+    "key": (Delivery.occurrence_id, Delivery.address),
+    "provider_address": (Delivery.provider_id, Delivery.address),
+    "provider": (Delivery.provider_id,),
 }
+
+# A batch of reports on its way in: written to this connection's own temporary table with one executemany,
+# joined to the deliveries by statements that are the same whatever the batch (so each is compiled once),
+# then emptied. Rows give their matched values in the columns named for the way they match.
+_BATCH = Table(
+    "reports_in_batch",
+    MetaData(),
+    Column("way", String(20)),
+    Column("occurrence_id", Delivery.occurrence_id.type),
+    Column("address", String(320)),
+    Column("provider_id", String(200)),
+    Column("new_report", String(20)),
+    Column("new_reason", Text),
+    Column("at", Delivery.reported_at.type),
+    prefixes=["TEMPORARY"],
+)
+_BATCH_COLUMNS = {
+    by: tuple(_BATCH.c[attribute.key] for attribute in attributes) for by, attributes in _MATCHED_BY.items()
+}
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One report on its way into a statement: the values its delivery is matched on, and when it came."""
+
+    found: tuple[object, ...]
+    report: Report
+    at: datetime
+
+    def values(self, by: str) -> dict[str, object]:
+        reason = self.report.reason or None if self.report.status == ReportStatus.UNDELIVERED else None
+        matched = {column.key: value for column, value in zip(_BATCH_COLUMNS[by], self.found, strict=True)}
+        return {
+            "occurrence_id": None,
+            "address": None,
+            "provider_id": None,
+            **matched,
+            "way": by,
+            "new_report": self.report.status.value,
+            "new_reason": reason,
+            "at": self.at,
+        }
+
+
+def _joined(by: str) -> list[ColumnElement[bool]]:
+    matches = [attribute == column for attribute, column in zip(_MATCHED_BY[by], _BATCH_COLUMNS[by], strict=True)]
+    return [_BATCH.c.way == by, *matches, Delivery.channel == CHANNEL]
+
+
+def _write(connection: Connection, rows: Mapping[str, Sequence[_Row]], source: str) -> tuple[_Found, _Found]:
+    """Write the reports (by way of matching) on the deliveries that take them, in a few statements whatever
+    their number; for each way, which deliveries took one, and which are known (took one or had one)."""
+    took: _Found = {by: set() for by in rows}
+    known: _Found = {by: set() for by in rows}
+    everything = [row.values(by) for by, batch in rows.items() for row in batch]
+    if not everything:
+        return took, known
+    connection.execute(_CREATE_BATCH)
+    connection.execute(delete(_BATCH))
+    connection.execute(insert(_BATCH), everything)
+    for by, batch in rows.items():
+        took[by] = {tuple(row) for row in connection.execute((_OVERRIDE if source == PULL else _TAKE)[by])}
+        known[by] = set(took[by])
+        if len(took[by]) < len(batch):  # some are repeats or name nothing: which is which
+            known[by].update(tuple(row) for row in connection.execute(_FIND[by]))
+    return took, known
+
+
+_Found = dict[str, set[tuple[object, ...]]]  # way of matching → the matched values of deliveries
+_CREATE_BATCH = CreateTable(_BATCH, if_not_exists=True)
+
+
+# The report is written only on a delivery that has none, so a repeat changes nothing; the state moves only
+# where the outcome is written and open (accepted, unknown, failed, pending a retry); otherwise the outcome
+# takes the report up.
 _SETTLES = Delivery.state.in_(REPORTABLE)
-# Built once (building them per callback cost more than running them). The report is written only on a
-# delivery that has none, so a repeat changes nothing; the state moves only where the outcome is written
-# and open (accepted, unknown, failed, pending a retry); otherwise the outcome takes the report up.
+
+
 _TAKE = {
     by: update(Delivery)
-    .where(*where, Delivery.channel == CHANNEL, Delivery.report.is_(None))
+    .where(*_joined(by), Delivery.report.is_(None))
     .values(
-        report=bindparam("new_report"),
-        report_reason=bindparam("new_reason"),
-        reported_at=bindparam("now"),
+        report=_BATCH.c.new_report,
+        report_reason=_BATCH.c.new_reason,
+        reported_at=_BATCH.c.at,
         report_source=CALLBACK,
-        state=case((_SETTLES, bindparam("new_report")), else_=Delivery.state),
-        reason=case((_SETTLES, bindparam("new_reason")), else_=Delivery.reason),
-        done_at=case((and_(_SETTLES, Delivery.done_at.is_(None)), bindparam("now")), else_=Delivery.done_at),
+        state=case((_SETTLES, _BATCH.c.new_report), else_=Delivery.state),
+        reason=case((_SETTLES, _BATCH.c.new_reason), else_=Delivery.reason),
+        done_at=case((and_(_SETTLES, Delivery.done_at.is_(None)), _BATCH.c.at), else_=Delivery.done_at),
     )
-    for by, where in _WHERE.items()
+    .returning(*_MATCHED_BY[by])
+    for by in _MATCHED_BY
 }
 # The pull's answer: taken as a callback's is, and also over a report a callback brought (the state that report
 # set, delivered or undelivered, follows the pull's).
 _REPORTED = Delivery.state.in_([DeliveryState.DELIVERED, DeliveryState.UNDELIVERED])
 _OVERRIDES = or_(_SETTLES, and_(_REPORTED, Delivery.report_source.in_([CALLBACK, CHECKED])))
-_CONFIRMS = and_(Delivery.report == bindparam("new_report"), Delivery.report_reason.is_not(None))
+_CONFIRMS = and_(Delivery.report == _BATCH.c.new_report, Delivery.report_reason.is_not(None))
 _OVERRIDE = {
     by: update(Delivery)
-    .where(
-        *where,
-        Delivery.channel == CHANNEL,
-        or_(Delivery.report.is_(None), Delivery.report_source.in_([CALLBACK, CHECKED])),
-    )
+    .where(*_joined(by), or_(Delivery.report.is_(None), Delivery.report_source.in_([CALLBACK, CHECKED])))
     .values(
-        report=bindparam("new_report"),
+        report=_BATCH.c.new_report,
         # Where the pull confirms a callback's report, the callback's reason (it names the telco) is kept.
-        report_reason=case((_CONFIRMS, Delivery.report_reason), else_=bindparam("new_reason")),
-        reported_at=bindparam("now"),
+        report_reason=case((_CONFIRMS, Delivery.report_reason), else_=_BATCH.c.new_reason),
+        reported_at=_BATCH.c.at,
         report_source=PULL,
-        state=case((_OVERRIDES, bindparam("new_report")), else_=Delivery.state),
-        reason=case((and_(_OVERRIDES, ~_CONFIRMS), bindparam("new_reason")), else_=Delivery.reason),
-        done_at=case((and_(_OVERRIDES, Delivery.done_at.is_(None)), bindparam("now")), else_=Delivery.done_at),
+        state=case((_OVERRIDES, _BATCH.c.new_report), else_=Delivery.state),
+        reason=case((and_(_OVERRIDES, ~_CONFIRMS), _BATCH.c.new_reason), else_=Delivery.reason),
+        done_at=case((and_(_OVERRIDES, Delivery.done_at.is_(None)), _BATCH.c.at), else_=Delivery.done_at),
     )
-    for by, where in _WHERE.items()
+    .returning(*_MATCHED_BY[by])
+    for by in _MATCHED_BY
 }
-_FIND = {by: select(Delivery.id).where(*where, Delivery.channel == CHANNEL).limit(1) for by, where in _WHERE.items()}
+
+
+def _find(by: str) -> Select[Any]:
+    """The deliveries a batch's reports name, whatever they hold. A lone provider id is looked for with IN (…):
+    joined, SQLite's planner (without statistics) would read the whole provider-id index for each batch."""
+    if by != "provider":
+        return select(*_MATCHED_BY[by]).where(*_joined(by)).distinct()
+    named = select(_BATCH.c.provider_id).where(_BATCH.c.way == by)
+    return select(Delivery.provider_id).where(Delivery.provider_id.in_(named), Delivery.channel == CHANNEL).distinct()
+
+
+_FIND = {by: _find(by) for by in _MATCHED_BY}
 
 
 def _keep_unmatched(session: Session, dialect: str, report: Report, now: datetime) -> None:
@@ -199,26 +343,25 @@ def pull_reports(sessions: sessionmaker[Session], settings: Settings, installati
 
 
 def _match_again(session: Session, installation: str, now: datetime) -> Applied:
+    """Kept reports whose delivery is known now are taken up (each as of when it came) and no longer kept."""
     session.execute(delete(UnmatchedReport).where(UnmatchedReport.received_at < now - KEPT_FOR))
     kept = list(session.scalars(select(UnmatchedReport).order_by(UnmatchedReport.id).limit(5000)))
-    reports = [
-        Report(ReportStatus(item.report), item.key, item.provider_id, item.address, item.reason or "") for item in kept
-    ]
-    result = Applied()
-    connection = session.connection()
-    for item, report in zip(kept, reports, strict=True):
+    matched: dict[str, list[tuple[UnmatchedReport, tuple[object, ...]]]] = {}
+    rows: dict[str, dict[tuple[object, ...], _Row]] = {}  # the first kept report of each delivery
+    for item in kept:
+        report = Report(ReportStatus(item.report), item.key, item.provider_id, item.address, item.reason or "")
         match = _match(report, installation)
         if match is None:
             continue  # still nothing of ours: kept until it is 7 days old
-        by, values = match
-        reason = report.reason or None if report.status == ReportStatus.UNDELIVERED else None
-        taken = {**values, "new_report": report.status.value, "new_reason": reason, "now": item.received_at}
-        if connection.execute(_TAKE[by], taken).rowcount:
-            result.applied += 1
-        elif connection.execute(_FIND[by], values).first() is None:
-            continue
-        session.delete(item)
-    return result
+        by, found = match
+        matched.setdefault(by, []).append((item, found))
+        rows.setdefault(by, {}).setdefault(found, _Row(found, report, item.received_at))
+    took, known = _write(session.connection(), {by: list(first.values()) for by, first in rows.items()}, CALLBACK)
+    for by, items in matched.items():
+        for item, found in items:
+            if found in known[by]:
+                session.delete(item)
+    return Applied(applied=sum(len(deliveries) for deliveries in took.values()))
 
 
 def _look_up(

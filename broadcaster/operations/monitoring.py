@@ -32,7 +32,7 @@ from broadcaster.models import (
     Status,
 )
 from broadcaster.operations.sending import FanOut, fan_outs
-from broadcaster.outbox import TEST_SEND
+from broadcaster.outbox import RANKS, TEST_RANK, TEST_SEND
 from broadcaster.policy import HELD_BY_CAP, channel_refusal, window_opens, within_window
 from broadcaster.settings import Settings
 from broadcaster.timetable import next_fires, rule_plans
@@ -206,20 +206,29 @@ def _pending_waits(
     if not within_window(settings, channel.channel, now) and campaign.priority != Priority.EMERGENCY:
         opens = window_opens(settings, channel.channel, now).astimezone(settings.zone)
         reasons.append(f"the send window {settings.send_windows[channel.channel]}, which opens at {opens:%H:%M}")
+    # Only rows due later wait on the cap or a retry: read through the claim index (channel, state, rank,
+    # due_at), never the whole of a fan-out's pending rows, which a live refresh would read every few seconds.
     ours = select(Occurrence.id).where(Occurrence.campaign_id == campaign.id, Occurrence.channel == channel.channel)
-    pending = select(func.count()).where(Delivery.occurrence_id.in_(ours), Delivery.state == DeliveryState.PENDING)
-    if capped := session.scalar(pending.where(Delivery.reason.startswith(HELD_BY_CAP))):
+    capped, retrying, first = session.execute(
+        select(
+            func.count().filter(Delivery.reason.startswith(HELD_BY_CAP)),
+            func.count().filter(Delivery.attempts > 0),
+            func.min(Delivery.due_at),
+        ).where(
+            Delivery.channel == channel.channel,
+            Delivery.state == DeliveryState.PENDING,
+            Delivery.rank.in_([TEST_RANK, *RANKS.values()]),
+            Delivery.due_at > now,
+            Delivery.done_at.is_(None),
+            Delivery.occurrence_id.in_(ours),
+        )
+    ).one()
+    if capped:
         cap = settings.daily_caps.get(channel.channel)
         reasons.append(f"the daily cap of {cap} messages per address ({capped} held)")
-    retrying = pending.where(Delivery.attempts > 0, Delivery.due_at > now)
-    if count := session.scalar(retrying):
-        first = session.scalar(
-            select(func.min(Delivery.due_at)).where(
-                Delivery.occurrence_id.in_(ours), Delivery.state == DeliveryState.PENDING, Delivery.due_at > now
-            )
-        )
+    if retrying:
         shown = f", the first at {first.astimezone(settings.zone):%d/%m %H:%M}" if first else ""
-        reasons.append(f"{count} retries{shown}")
+        reasons.append(f"{retrying} retries{shown}")
     return reasons
 
 

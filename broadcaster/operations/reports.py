@@ -11,16 +11,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from itertools import islice
 
 from sqlalchemy.orm import Session
 
-from broadcaster.reports import CALLBACK, Applied, apply_reports
+from broadcaster.reports import CALLBACK, Applied, judge_reports
 from channels.base import Report
 
 
-def receive_callback(
-    session: Session, installation: str, dialect: str, reports: Sequence[Report], now: datetime
-) -> Applied:
-    """Record one callback's reports (in the gateway's `dialect`) on the deliveries they name; how many
-    were taken, repeated, interim or matched nothing."""
-    return apply_reports(session, installation, dialect, reports, now, source=CALLBACK)
+def receive_callbacks(
+    session: Session, installation: str, callbacks: Sequence[tuple[str, Sequence[Report]]], now: datetime
+) -> list[Applied]:
+    """Record the reports of many callbacks, each a gateway's `dialect` and its reports, on the deliveries
+    they name, together (a few statements for the lot); for each callback, how many of its reports were
+    taken, repeated, interim or matched nothing. Copies of one report in two callbacks: the first is taken."""
+    results = [Applied() for _ in callbacks]
+    by_dialect: dict[str, list[int]] = {}
+    for position, (dialect, _) in enumerate(callbacks):
+        by_dialect.setdefault(dialect, []).append(position)
+    for dialect, positions in by_dialect.items():
+        reports = [report for position in positions for report in callbacks[position][1]]
+        verdicts = iter(judge_reports(session, installation, dialect, reports, now, source=CALLBACK))
+        for position in positions:
+            results[position] = Applied.tally(islice(verdicts, len(callbacks[position][1])))
+    return results

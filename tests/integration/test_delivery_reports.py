@@ -32,11 +32,14 @@ from broadcaster.models import (
     Subscriber,
     UnmatchedReport,
 )
+from broadcaster.operations.reports import receive_callbacks
 from broadcaster.reports import pull_reports
 from broadcaster.retention import erase_old_addresses
 from broadcaster.settings import Settings
 from broadcaster.web.app import create_app
 from broadcaster.workers import Worker
+from channels.base import Report, ReportStatus
+from channels.sms_dialects.base import key_of_request
 from tests.conftest import CONTENT, Cli, serving
 from tests.esms_gateway import EsmsGateway, Script
 from tests.helpers import free_port, wait_for
@@ -506,3 +509,47 @@ def test_accepted_through_124_without_an_smsid_ends_unknown_after_the_limit(
     assert state == DeliveryState.UNKNOWN
     assert "124" in (reason or "") and "without the gateway's message id it cannot be asked" in (reason or "")
     assert asked == 0
+
+
+def test_callbacks_written_together_each_learn_what_their_reports_became(
+    shipped: sessionmaker[Session], report_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hook writes every callback waiting at once in one transaction (a few statements for the lot): a
+    report repeated in a later callback of the same batch is a repeat, and each callback's answer counts only
+    its own reports."""
+    numbers = phones(4, first=700)
+    with EsmsGateway(API_KEY, SECRET_KEY, {number: Script(report=False) for number in numbers}) as gateway:
+        use_esms(monkeypatch, gateway)
+        urgent_sms(shipped, report_settings, tmp_path, numbers)
+        send_all(shipped, report_settings)
+        sent = {item.phone: item for item in gateway.ledger.sent.values()}
+    with shipped() as session:
+        installation = installation_id(session)
+    first, second, third, fourth = (sent[number] for number in numbers)
+    by_key = Report(ReportStatus.DELIVERED, key=key_of_request(first.request_id))
+    by_id = Report(
+        ReportStatus.UNDELIVERED, provider_id=second.sms_id, address="+84" + numbers[1][1:], reason="Viettel"
+    )
+    callbacks: list[tuple[str, list[Report]]] = [
+        ("esms", [by_key, by_id]),
+        ("esms", [by_key, Report(ReportStatus.DELIVERED, provider_id="not-ours-1")]),
+        ("esms", [Report(ReportStatus.INTERIM, key=key_of_request(third.request_id))]),
+        ("speedsms", [Report(ReportStatus.DELIVERED, provider_id=fourth.sms_id)]),
+    ]
+    with transaction(shipped) as session:
+        results = receive_callbacks(session, installation, callbacks, system_now())
+
+    assert [(found.applied, found.repeated, found.interim, found.unmatched) for found in results] == [
+        (2, 0, 0, 0),
+        (0, 1, 0, 1),
+        (0, 0, 1, 0),
+        (1, 0, 0, 0),
+    ]
+    after = states(shipped)
+    assert after[numbers[0]] == (DeliveryState.DELIVERED, None)
+    assert after[numbers[1]][0] == DeliveryState.UNDELIVERED and "Viettel" in str(after[numbers[1]][1])
+    assert after[numbers[2]][0] == DeliveryState.ACCEPTED
+    assert after[numbers[3]][0] == DeliveryState.DELIVERED
+    with shipped() as session:
+        kept = list(session.execute(select(UnmatchedReport.dialect, UnmatchedReport.provider_id)))
+    assert kept == [("esms", "not-ours-1")]

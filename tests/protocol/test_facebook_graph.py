@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from pytest_httpserver import HTTPServer
 
+from broadcaster.clock import FixedClock
 from channels.base import Outcome, PageFacts, PermanentError, RecipientKind, TransientError
 from channels.facebook import FacebookCampaignOptions, FacebookChannel, FacebookOptions
 from tests.helpers import ZONE, bulletin
@@ -37,9 +38,13 @@ def post(key: str = "occ-3:facebook:page", options: FacebookCampaignOptions | No
     )
 
 
+# The adapter decides by the time whether a post can be scheduled: it is given this moment, not the day's.
+NOW = datetime(2026, 12, 9, 21, 59, tzinfo=ZONE)
+
+
 def graph(httpserver: HTTPServer, tmp_path: Path) -> FacebookChannel:
     options = FacebookOptions(mode="graph", graph_url=httpserver.url_for("/"), api_version="v21.0")
-    return FacebookChannel(options, output_dir=tmp_path)
+    return FacebookChannel(options, output_dir=tmp_path, clock=FixedClock(NOW))
 
 
 def graph_error(code: int, message: str = "error", status: int = 400) -> tuple[dict[str, Any], int]:
@@ -63,11 +68,11 @@ def test_a_scheduled_post_uses_scheduled_publish_time_when_ten_minutes_to_thirty
     httpserver: HTTPServer, tmp_path: Path, token: str
 ) -> None:
     httpserver.expect_request(f"/v21.0/{PAGE}/feed").respond_with_json({"id": f"{PAGE}_1"})
-    ahead = datetime.now(ZONE).replace(microsecond=0) + timedelta(days=2)
+    ahead = NOW + timedelta(days=2)
     options = FacebookCampaignOptions(scheduled=True)
     adapter = graph(httpserver, tmp_path)
     adapter.send([post(options=options, fire_at=ahead)])
-    adapter.send([post(options=options, fire_at=datetime.now(ZONE) + timedelta(minutes=3))])
+    adapter.send([post(options=options, fire_at=NOW + timedelta(minutes=3))])
     scheduled, too_soon = (entry[0].form for entry in httpserver.log)
     assert scheduled["published"] == "false"
     assert scheduled["scheduled_publish_time"] == str(int(ahead.timestamp()))
@@ -83,7 +88,7 @@ def test_a_scheduled_post_is_recorded_as_scheduled_then_as_published_once_facebo
             {"id": f"{PAGE}_9", "is_published": published}
         )
     adapter = graph(httpserver, tmp_path)
-    ahead = datetime.now(ZONE) + timedelta(hours=1)
+    ahead = NOW + timedelta(hours=1)
     [handed] = adapter.send([post(options=FacebookCampaignOptions(scheduled=True), fire_at=ahead)])
     assert (handed.outcome, handed.provider_id) == (Outcome.SCHEDULED, f"{PAGE}_9")
 

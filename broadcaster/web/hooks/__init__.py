@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from broadcaster.clock import Clock
 from broadcaster.db import retrying
 from broadcaster.installation import callback_token, installation_id
-from broadcaster.operations.reports import receive_callback
+from broadcaster.operations.reports import receive_callbacks
 from broadcaster.reports import Applied
 from broadcaster.web.limits import BodyTooLarge, body_limit, refuse
 from channels.base import ReceivesCallbacks, Report, registered_channels
@@ -186,7 +186,7 @@ class ReportWriter:
             # Workers update the same deliveries: on PostgreSQL the two can deadlock, and the loser is run again.
             with self.sessions() as session, session.begin():
                 now = self.clock.now()
-                return [receive_callback(session, installation, item.dialect, item.reports, now) for item in work]
+                return receive_callbacks(session, installation, [(item.dialect, item.reports) for item in work], now)
 
         try:
             results = retrying(write_all)
