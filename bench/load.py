@@ -4,8 +4,8 @@ an SMS campaign to a loopback gateway and delivery reports arrive at the hook, o
 Method: a database with the shipped directory, `--sms` subscribers and an approved emergency SMS campaign
 that fires as the run starts (eSMS dialect, one request per message, to the loopback gateway of
 `bench/gateway.py`). Then, as a department runs it: `broadcaster serve` (the console and the delivery-report
-hook, one process as shipped) and `broadcaster run --channel sms` (the timetable and a worker, which expands
-the campaign and sends). For `--seconds`:
+hook; `--serving` processes, by default two as the files in deploy/ run it) and `broadcaster run --channel sms`
+(the timetable and a worker, which expands the campaign and sends). For `--seconds`:
 
 - `--users` console users, each signed in with an account of its own, one request at a time with a pause of
   `--think` seconds on average between them (a person reading the page), choosing among the campaign list,
@@ -375,7 +375,8 @@ def measure(
     env = environment(settings, gateway, name)
     port = 20000 + random.randrange(20000)
     site = f"http://127.0.0.1:{port}"
-    server = start(["serve", "--port", str(port)], env, folder / "serve.log")
+    serve = ["serve", "--port", str(port), "--workers", str(options.serving)]
+    server = start(serve, env, folder / "serve.log")
     sender: subprocess.Popen[bytes] | None = None
     try:
         wait_listening(site, server, folder / "serve.log")
@@ -462,8 +463,8 @@ def show(outcomes: list[Outcome], options: argparse.Namespace) -> None:
     console = Console(width=200)
     table = Table(
         title=f"the console under load: {options.users} users (pause {options.think} s on average) for "
-        f"{options.seconds:.0f} s, {options.sms:,} SMS, reports at up to {options.reports_per_second:,.0f}/s "
-        f"(target: 0 errors, p95 ≤ {TARGET_MS} ms)"
+        f"{options.seconds:.0f} s, {options.sms:,} SMS, reports at up to {options.reports_per_second:,.0f}/s, "
+        f"{options.serving} serving process(es) (target: 0 errors, p95 ≤ {TARGET_MS} ms)"
     )
     for column in ("database", "request", "requests", "errors", "4xx", "p50 ms", "p95 ms", "p99 ms", "target met"):
         table.add_column(column, justify="left" if column in ("database", "request") else "right")
@@ -511,6 +512,9 @@ def main() -> None:
     )
     parser.add_argument("--think", type=float, default=1.0, help="a user's pause between requests, seconds")
     parser.add_argument("--only", choices=["sqlite", "postgresql"], action="append", help="one database only")
+    parser.add_argument(
+        "--serving", type=int, default=2, help="serving processes, `serve --workers` (default 2, as deploy/ runs it)"
+    )
     options = parser.parse_args()
     outcomes = []
     with tempfile.TemporaryDirectory(prefix="bench-load-") as name:

@@ -12,7 +12,7 @@ import re
 import threading
 import traceback
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -179,6 +179,94 @@ def campaign_context(view: CampaignView) -> dict[str, Any]:
         "date": view.dated,
         "variables": dict(view.variables),
     }
+
+
+class WatchedRecipient(dict[str, Any]):
+    """The recipient as a template sees it, noting whether a rendering looked at it at all.
+
+    A template that names `recipient` may still not read it for a campaign (a letter to the addressees the
+    campaign lists names no agency): such a part comes out the same for every recipient, so it is rendered
+    and checked once. Every way a template can read a mapping goes through one of these methods.
+    """
+
+    _read = False
+
+    def __getitem__(self, key: str) -> Any:
+        self._read = True
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self._read = True
+        return super().get(key, default)
+
+    def __iter__(self) -> Iterator[str]:
+        self._read = True
+        return super().__iter__()
+
+    def __reversed__(self) -> Iterator[str]:
+        self._read = True
+        return super().__reversed__()
+
+    def __len__(self) -> int:
+        self._read = True
+        return super().__len__()
+
+    def __contains__(self, key: object) -> bool:
+        self._read = True
+        return super().__contains__(key)
+
+    def keys(self) -> Any:
+        self._read = True
+        return super().keys()
+
+    def values(self) -> Any:
+        self._read = True
+        return super().values()
+
+    def items(self) -> Any:
+        self._read = True
+        return super().items()
+
+    def copy(self) -> dict[str, Any]:
+        self._read = True
+        return dict(super().items())
+
+    def __eq__(self, other: object) -> bool:
+        self._read = True
+        return super().__eq__(other)
+
+    def __ne__(self, other: object) -> bool:
+        self._read = True
+        return super().__ne__(other)
+
+    __hash__ = None
+
+    def __or__(self, other: Any) -> Any:
+        self._read = True
+        return super().__or__(other)
+
+    def __ror__(self, other: Any) -> Any:
+        self._read = True
+        return super().__ror__(other)
+
+    def __repr__(self) -> str:
+        self._read = True
+        return super().__repr__()
+
+    def __str__(self) -> str:
+        self._read = True
+        return super().__repr__()
+
+    def __format__(self, spec: str) -> str:
+        self._read = True
+        return format(str(self), spec)
+
+
+def _was_read(watched: WatchedRecipient) -> bool:
+    """Whether a rendering looked at the recipient since the last ask (which starts the next rendering).
+    Not a method: a template could call it (the sandbox hides names starting with `_` only)."""
+    read, watched._read = watched._read, False
+    return read
 
 
 def recipient_context(recipient: Recipient, locale: str = "") -> dict[str, Any]:
@@ -421,19 +509,35 @@ class ChannelTemplates:
         rendered = {}
         occurrence = context.get("occurrence", {})
         moment = (occurrence.get("at"), occurrence.get("slot"))
+        watched = context.get("recipient")
+        if isinstance(watched, Mapping) and not isinstance(watched, WatchedRecipient):
+            watched = WatchedRecipient(watched)
+            context = {**context, "recipient": watched}
         for part, template in self.parts(locale).items():
             name = template.name or part
             key = (name, locale, moment)
             if key in self._rendered:
                 rendered[part] = self._rendered[key]
                 continue
+            if isinstance(watched, WatchedRecipient):
+                _was_read(watched)
             try:
                 rendered[part] = render_bounded(template, context).strip() + "\n"
             except Exception as exc:  # templates are staff-written data: any failure in one is theirs to fix
                 raise TemplateProblem(_explain(exc, name)) from None
-            if not self._personal.get(name, True):
+            # A part that never looked at the recipient is the same for every recipient of this moment.
+            if not self._personal.get(name, True) or (isinstance(watched, WatchedRecipient) and not _was_read(watched)):
                 self._rendered[key] = rendered[part]
         return rendered
+
+    def shared(self, locale: str, context: Mapping[str, Any]) -> bool:
+        """Whether every part for this locale and moment came out the same for every recipient (each
+        was rendered once, without reading the recipient)."""
+        occurrence = context.get("occurrence", {})
+        moment = (occurrence.get("at"), occurrence.get("slot"))
+        return all(
+            (template.name or part, locale, moment) in self._rendered for part, template in self.parts(locale).items()
+        )
 
     def variables_used(self, locale: str) -> set[str]:
         """Top-level names the templates of this locale (and those they extend or include) read."""
@@ -580,12 +684,22 @@ class Composer:
             CampaignView.of(campaign), campaign.issuer, channel.channel, channel.options, settings, campaign.texts
         )
 
+    def shares(self, moment: tuple[str, datetime, str | None]) -> bool:
+        """Whether every recipient of this (locale, fire time, slot) gets the same parts, as rendered once."""
+        return moment in self._shared_parts
+
     def locale_for(self, recipient: Recipient) -> str:
         wanted = recipient_locale(recipient, self.view.locales[0])
         return wanted if wanted in self.view.locales else self.view.locales[0]
 
     def compose(
-        self, key: str, recipient: Recipient, fire_at: datetime, slot: str | None = None, attempt: int = 1
+        self,
+        key: str,
+        recipient: Recipient,
+        fire_at: datetime,
+        slot: str | None = None,
+        attempt: int = 1,
+        unanswered_before: bool | None = None,
     ) -> Bulletin:
         locale = self.locale_for(recipient)
         moment = (locale, fire_at, slot)
@@ -601,8 +715,9 @@ class Composer:
                 locale,
             ) | dict(self.links)
             parts = self.adapter.adapt(self.templates.render(locale, context), self.options)
-            if not self.templates.personal(locale):
-                # Nobody's name in it: every recipient of this locale and moment gets these very parts.
+            if self.templates.shared(locale, context):
+                # Nobody's name in it (or read by this campaign's text): every recipient of this locale and
+                # moment gets these very parts.
                 self._shared_parts[moment] = parts
         return Bulletin(
             key,
@@ -617,6 +732,7 @@ class Composer:
             self._script(slot),
             self.content_dir,
             attempt,
+            unanswered_before,
         )
 
     def _letter(self, locale: str) -> Letter:

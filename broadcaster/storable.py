@@ -65,9 +65,24 @@ def problem(table: Table, field: str, value: Any) -> str | None:
     return None
 
 
+def _storable(table: Table, values: Mapping[str, Any]) -> bool:
+    """Whether every value of a row can be stored: the quick look a write pays (most values are numbers,
+    times or short strings), before `check_row` looks for the one to name."""
+    lengths = _lengths(table)
+    for field, value in values.items():
+        if isinstance(value, str):
+            if "\0" in value or len(value) > lengths.get(field, len(value)):
+                return False
+        elif isinstance(value, Mapping | list | tuple) and problem(table, field, value) is not None:
+            return False
+    return True
+
+
 def check_row(table: Table, values: Mapping[str, Any]) -> None:
     """Raise `Unstorable` for the first value of a row that cannot be stored; fields a person wrote
     (text) are named before the JSON copies some models keep of them."""
+    if _storable(table, values):
+        return
     for field, value in sorted(values.items(), key=lambda item: not isinstance(item[1], str)):
         if (found := problem(table, field, value)) is not None:
             raise Unstorable(found)

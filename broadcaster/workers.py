@@ -15,12 +15,28 @@ import threading
 import time as clock
 from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Select, Text, Update, and_, bindparam, case, cast, or_, select, text, update
+from sqlalchemy import (
+    Integer,
+    Select,
+    String,
+    Table,
+    Text,
+    Update,
+    and_,
+    bindparam,
+    case,
+    cast,
+    column,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
@@ -56,6 +72,7 @@ from broadcaster.policy import (
 )
 from broadcaster.rendering import TemplateProblem
 from broadcaster.settings import Settings
+from broadcaster.storable import Unstorable, problem
 from channels.base import (
     Bulletin,
     ChannelAdapter,
@@ -78,8 +95,9 @@ log = logging.getLogger(__name__)
 # ---- claiming -----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Claimed:
+class Claimed(NamedTuple):
+    """A leased row, as the lease's UPDATE returned it (a tuple: one is made per message)."""
+
     id: int
     occurrence_id: int
     address: str
@@ -177,11 +195,7 @@ def _lease_statement(dialect: str, channel: str, emergencies_only: bool, *, expi
 
 
 def _leased(rows: CursorResult[Any]) -> list[Claimed]:
-    claimed = []
-    for row in rows.all():
-        id, occurrence, address, name, locale, raw, attempts, rank, ambiguous = tuple(row)
-        claimed.append(Claimed(id, occurrence, address, name, locale, raw, attempts, rank, bool(ambiguous)))
-    return claimed
+    return [Claimed._make(row) for row in rows.all()]
 
 
 @lru_cache(maxsize=4096)
@@ -262,7 +276,6 @@ def outcome_values(
 _REPORTED_FIRST = and_(bindparam("reportable"), Delivery.report.is_not(None))
 _OUTCOME: dict[str, Any] = {
     "state": case((_REPORTED_FIRST, Delivery.report), else_=bindparam("state")),
-    "provider_id": bindparam("provider_id"),
     "reason": case(
         (and_(_REPORTED_FIRST, Delivery.report == DeliveryState.UNDELIVERED), Delivery.report_reason),
         else_=bindparam("reason"),
@@ -275,33 +288,41 @@ _OUTCOME: dict[str, Any] = {
     "ambiguous": bindparam("ambiguous"),
     "response": bindparam("response"),
 }
-# Built once: constructing a statement per write cost more than running it.
-_RECORD_ONE = (
-    update(Delivery)
-    .where(Delivery.id == bindparam("row_id"), Delivery.lease_owner == bindparam("owner"))
-    .values(**_OUTCOME)
-)
-_RECORD_MANY = (
-    update(Delivery)
-    .where(Delivery.id.in_(bindparam("row_ids", expanding=True)), Delivery.lease_owner == bindparam("owner"))
-    .values(**_OUTCOME)
-)
+# One UPDATE writes a group of rows that share an outcome; what differs per row, the provider's message id,
+# comes from a VALUES list joined to the rows by id. Built once per list length: constructing a statement
+# per write cost more than running it. Both databases name a VALUES list's columns column1, column2.
+_PER_STATEMENT = 500
+_DELIVERIES: Table = Delivery.__table__  # type: ignore[assignment]
+_PROVIDER_ID_LENGTH = Delivery.provider_id.type.length or 0
+
+
+@lru_cache(maxsize=_PER_STATEMENT)
+def _record_statement(rows: int) -> Update:
+    listed = ", ".join(f"(:row_{index}, :provider_{index})" for index in range(rows))
+    given = text(f"VALUES {listed}").columns(column("column1", Integer), column("column2", String)).cte("given")
+    return (
+        update(Delivery)
+        .where(Delivery.id == given.c.column1, Delivery.lease_owner == bindparam("owner"))
+        .values(**{**_OUTCOME, "provider_id": given.c.column2})
+    )
 
 
 def record(session: Session, owner: str, updates: Sequence[tuple[Claimed, dict[str, Any]]], now: datetime) -> None:
     """Write outcomes; a row whose lease went to another worker meanwhile is left to that worker.
 
-    Rows with the same outcome (a batch a gateway accepted whole, say) are written by one UPDATE of
-    their ids; rows with an outcome of their own (a provider's message id) by one executemany.
+    Set-based: the rows that share an outcome (a batch a gateway accepted, each with its own message id)
+    are written by one statement, so a provider batch costs one UPDATE and, for the attempts that did not
+    succeed, one INSERT.
     """
     if not updates:
         return
-    groups: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+    groups: dict[tuple[Any, ...], list[tuple[int, str | None]]] = defaultdict(list)
     for row, values in updates:
-        reason, response = values.get("reason"), values.get("response")
+        reason, response, provider_id = values.get("reason"), values.get("response"), values.get("provider_id")
+        if provider_id is not None and (len(provider_id) > _PROVIDER_ID_LENGTH or "\0" in provider_id):
+            raise Unstorable(problem(_DELIVERIES, "provider_id", provider_id) or "the provider's message id")
         outcome = (
             values["state"],
-            values.get("provider_id"),
             mask_secrets(reason) if reason else None,  # a provider's answer may quote a URL with its key
             values.get("due_at", now),
             values.get("done_at"),
@@ -309,15 +330,13 @@ def record(session: Session, owner: str, updates: Sequence[tuple[Claimed, dict[s
             values.get("ambiguous", row.ambiguous),
             mask_secrets(response[:2000]) if response else None,
         )
-        groups[outcome].append(row.id)
+        groups[outcome].append((row.id, provider_id))
     connection = session.connection()
     record_attempts(connection, [(row.id, row.attempts, values) for row, values in updates], now)
-    singles = []
-    for (state, provider_id, reason, due_at, done_at, attempts, ambiguous, response), ids in groups.items():
+    for (state, reason, due_at, done_at, attempts, ambiguous, response), rows in groups.items():
         shared = {
             "owner": owner,
             "state": state,
-            "provider_id": provider_id,
             "reason": reason,
             "due_at": due_at,
             "done_at": done_at,
@@ -327,12 +346,13 @@ def record(session: Session, owner: str, updates: Sequence[tuple[Claimed, dict[s
             "reportable": state in REPORTABLE,
             "now": now,
         }
-        if len(ids) == 1:
-            singles.append({"row_id": ids[0], **shared})
-        else:
-            connection.execute(_RECORD_MANY, {"row_ids": ids, **shared})
-    if singles:
-        connection.execute(_RECORD_ONE, singles)
+        for start in range(0, len(rows), _PER_STATEMENT):
+            part = rows[start : start + _PER_STATEMENT]
+            listed: dict[str, Any] = {}
+            for index, (row_id, provider_id) in enumerate(part):
+                listed[f"row_{index}"] = row_id
+                listed[f"provider_{index}"] = provider_id
+            connection.execute(_record_statement(len(part)), {**listed, **shared})
 
 
 def release(session: Session, owner: str, rows: Sequence[Claimed], reason: str, now: datetime) -> None:
@@ -687,9 +707,8 @@ class Worker:
         facts = _facts(composer.adapter.recipient_kind, row.details)
         recipient = Recipient(row.address, facts, row.name or "", row.locale)
         key = delivery_key(row.occurrence_id, row.address, self.installation)
-        bulletin = composer.compose(key, recipient, fire_at, slot, row.attempts)
         # Whether an earlier attempt went unanswered: an adapter that looks before posting again needs it.
-        return replace(bulletin, unanswered_before=row.ambiguous)
+        return composer.compose(key, recipient, fire_at, slot, row.attempts, row.ambiguous)
 
     def _composer(self, occurrence_id: int) -> tuple[SendingComposer, datetime, str | None, int]:
         """Templates are compiled once per occurrence and approved version, and kept for the fan-out;

@@ -425,9 +425,15 @@ class SendingComposer:
         return self.spoken.adapter
 
     def compose(
-        self, key: str, recipient: Recipient, fire_at: datetime, slot: str | None = None, attempt: int = 1
+        self,
+        key: str,
+        recipient: Recipient,
+        fire_at: datetime,
+        slot: str | None = None,
+        attempt: int = 1,
+        unanswered_before: bool | None = None,
     ) -> Bulletin:
-        bulletin = self.spoken.compose(key, recipient, fire_at, slot, attempt)
+        bulletin = self.spoken.compose(key, recipient, fire_at, slot, attempt, unanswered_before)
         locale = self.spoken.locale_for(recipient)
         moment = (locale, fire_at, slot)
         if moment in self._checked:
@@ -442,7 +448,7 @@ class SendingComposer:
                 f"the {self.channel} text of {self.described} fails the content checks ({locale}): "
                 + "; ".join(problems)
             )
-        if not self.spoken.templates.personal(locale):
+        if self.spoken.shares(moment) and self.digits.shares(moment):  # the same text for everyone: checked once
             self._checked.add(moment)
         return self._marked(bulletin)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from broadcaster import audit
 from broadcaster.accounts import Actor, bind_actor
@@ -311,7 +311,12 @@ def check_changes(
 
 def list_campaigns(session: Session, actor: Actor) -> list[CampaignSummary]:
     actor.require("campaigns:read")
-    query = select(Campaign).order_by(Campaign.valid_from, Campaign.slug)
+    # Each summary names the channels and the revision: loaded for all the campaigns at once, not one by one.
+    query = (
+        select(Campaign)
+        .options(selectinload(Campaign.channels), selectinload(Campaign.revision))
+        .order_by(Campaign.valid_from, Campaign.slug)
+    )
     return [CampaignSummary.of(campaign) for campaign in session.scalars(query)]
 
 

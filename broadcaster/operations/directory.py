@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from broadcaster import audit, directory
 from broadcaster.accounts import TERMINAL_LOGIN, Actor, bind_actor
@@ -187,7 +187,9 @@ def listing(
     if kind == "agencies":
         rows = [
             [g.key, g.name, g.name_en or "", g.locale or "", ", ".join(g.emails), ", ".join(g.groups), area(g.area_id)]
-            for g in session.scalars(select(Agency).order_by(Agency.key).limit(limit))
+            for g in session.scalars(
+                select(Agency).options(selectinload(Agency.group_rows)).order_by(Agency.key).limit(limit)
+            )
         ]
         return Listing(kind, ["key", "name", "english name", "locale", "e-mails", "groups", "area"], rows)
     if kind == "stations":

@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from fastapi import Request, Response
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from broadcaster.models import Account, ConsoleSession
 from broadcaster.settings import Settings
@@ -76,7 +76,9 @@ def session_account(request: Request, session: Session) -> Account | None:
     plain = request.cookies.get(COOKIE)
     if not plain:
         return None
-    row = session.scalar(select(ConsoleSession).where(ConsoleSession.digest == _digest(plain)))
+    # Every request asks this: the account comes joined to the session row, its stations in one more query.
+    signed_in = joinedload(ConsoleSession.account).selectinload(Account.station_links)
+    row = session.scalar(select(ConsoleSession).options(signed_in).where(ConsoleSession.digest == _digest(plain)))
     if row is None or row.revoked_at is not None or row.account.disabled:
         return None
     settings = _settings(request)

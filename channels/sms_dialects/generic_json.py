@@ -55,12 +55,12 @@ class GenericJsonDialect(Dialect):
             return Result.failed(message.key, "the gateway's answer did not mention this message", retryable=True)
         outcome = STATUSES.get(str(item.get("status")), Outcome.FAILED)
         reason = str(item.get("reason") or "")
-        raw = json.dumps(item, ensure_ascii=False)[:2000]
         if outcome == Outcome.FAILED:
             said = reason or f"gateway status '{item.get('status')}'"
-            return Result.failed(message.key, said, retryable=True, response=raw)
+            return Result.failed(message.key, said, retryable=True, response=_raw(item))
         provider_id = str(item.get("message_id") or "") or None
-        kept = raw if outcome in (Outcome.INVALID_RECIPIENT, Outcome.REJECTED) else None
+        # The gateway's own words are kept for a refusal only: an accepted message's are not written anywhere.
+        kept = _raw(item) if outcome in (Outcome.INVALID_RECIPIENT, Outcome.REJECTED) else None
         return Result(message.key, outcome, provider_id=provider_id, reason=reason, response=kept)
 
     @classmethod
@@ -73,6 +73,10 @@ class GenericJsonDialect(Dialect):
         if not isinstance(items, list) or not all(isinstance(item, dict) and item.get("id") for item in items):
             raise ValueError('a generic-json report is {"reports": [{"id": …, "status": …}, …]}')
         return [_report(item) for item in items]
+
+
+def _raw(item: dict[str, object]) -> str:
+    return json.dumps(item, ensure_ascii=False)[:2000]
 
 
 REPORTED = {

@@ -431,3 +431,32 @@ def test_the_binh_phuoc_post_asks_for_the_number_so_that_measures_are_taken(rend
     post = render("canh-giac-goi-dien-moi-lam-viec", "facebook").parts["txt"]
     assert "(gặp đồng chí Lê Nguyên Tánh) để có biện pháp theo dõi, xử lý theo quy định." in post
     assert "để được theo dõi" not in post
+
+
+@pytest.mark.parametrize("listed", [True, False])
+def test_a_letter_is_rendered_once_when_its_text_names_no_agency_and_per_agency_when_it_does(
+    shipped: sessionmaker[Session], settings: Settings, listed: bool
+) -> None:
+    """Tây Ninh's letter lists its addressees, so every agency gets the same parts, rendered once; without
+    the list, the letter is addressed to each agency by name."""
+    spec = load_campaign_file(TAY_NINH)
+    if not listed:
+        kept = {k: v for k, v in spec.variables.items() if not k.startswith("addressees")}
+        spec = spec.model_copy(update={"variables": kept})
+    with transaction(shipped) as session:
+        campaign, _ = save_campaign(session, spec, "lan", settings)
+        email = next(c for c in campaign.channels if c.channel == "email")
+        composer = Composer.for_campaign(campaign, email, settings)
+        selectors = [parse_selector(text) for text in email.audience]
+        found = recipients(session, composer.adapter.recipient_kind, selectors, [], settings.today())
+        agencies = [recipient for recipient in found if composer.locale_for(recipient) == "vi"][:2]
+        assert len(agencies) == 2
+        at = settings.local_now()
+        first, second = (composer.compose(agency.address, agency, at) for agency in agencies)
+    if listed:
+        assert first.parts is second.parts
+        assert agencies[0].name not in first.parts["txt"]
+        assert "Các cơ quan tham mưu giúp việc Tỉnh ủy" in first.parts["txt"]
+    else:
+        assert first.parts is not second.parts
+        assert [agencies[0].name in first.parts["txt"], agencies[1].name in second.parts["txt"]] == [True, True]

@@ -1,0 +1,93 @@
+"""A provider batch's outcomes are written by one statement per shared outcome, on both databases: each row
+keeps its own message id, a row another worker leased meanwhile is left alone, a delivery report that came
+first wins, a failure gets its attempt row, and the kept counts agree with the rows."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from broadcaster import directory
+from broadcaster.attempts import histories
+from broadcaster.clock import system_now
+from broadcaster.counts import counts
+from broadcaster.db import transaction
+from broadcaster.models import Delivery
+from broadcaster.outbox import expand
+from broadcaster.policy import RetryPolicy
+from broadcaster.settings import Settings
+from broadcaster.timetable import catch_up
+from broadcaster.workers import claim, outcome_values, record
+from channels.base import Outcome, Result
+from tests.scenario import SMS, campaign, local
+
+NUMBERS = """phone,area,locale,opted_out,opted_out_on
+0912000001,go-dau,vi,,
+0912000002,go-dau,vi,,
+0912000003,go-dau,vi,,
+0912000004,go-dau,vi,,
+0912000005,go-dau,vi,,
+"""
+
+
+@pytest.fixture
+def leased(shipped: sessionmaker[Session], settings: Settings, tmp_path: Path) -> sessionmaker[Session]:
+    """Five numbers fanned out and leased by worker w1."""
+    path = tmp_path / "bulk.csv"
+    path.write_text(NUMBERS, encoding="utf-8")
+    with transaction(shipped) as session:
+        directory.import_subscribers(session, path, "bulk", None)
+    now = system_now()
+    channel = {"to": ["list:bulk"], **SMS, "schedule": [{"at": local(now, settings)}]}
+    campaign(shipped, settings, {"sms": channel}, priority="emergency", sendable_since=now - timedelta(hours=1))
+    with transaction(shipped) as session:
+        catch_up(session, settings, now + timedelta(seconds=1))
+    assert expand(shipped, settings, 1) == 5
+    with transaction(shipped) as session:
+        assert len(claim(session, "sms", "w1", system_now(), timedelta(minutes=5), 10)) == 5
+    return shipped
+
+
+def test_a_batch_is_written_with_each_rows_own_outcome_and_nothing_of_another_workers(
+    leased: sessionmaker[Session], settings: Settings
+) -> None:
+    now = system_now()
+    with transaction(leased) as session:
+        rows = {row.address[-1]: row for row in claim(session, "sms", "w1", now + timedelta(hours=1), timedelta(), 10)}
+        # Leased again by w1 (their leases ran out): now attempt 2 of each.
+        session.execute(update(Delivery).where(Delivery.address == "+84912000004").values(lease_owner="w2"))
+        session.execute(update(Delivery).where(Delivery.address == "+84912000002").values(report="delivered"))
+    assert len(rows) == 5
+    results = {
+        "1": Result("k1", Outcome.ACCEPTED, provider_id="m-1"),
+        "2": Result("k2", Outcome.ACCEPTED, provider_id="m-2"),
+        "3": Result("k3", Outcome.ACCEPTED, provider_id="m-3"),
+        "4": Result("k4", Outcome.ACCEPTED, provider_id="m-4"),
+        "5": Result.failed("k5", "gateway busy", retryable=True),
+    }
+    policy = RetryPolicy.of(settings)
+    updates = [(rows[d], outcome_values(results[d], rows[d].attempts, policy, now)) for d in sorted(rows)]
+    with transaction(leased) as session:
+        record(session, "w1", updates, now)
+
+    with leased() as session:
+        found = {row.address[-1]: row for row in session.scalars(select(Delivery))}
+        kept = counts(session, [1])
+        history = histories(session, [found["5"]])[found["5"].id]
+    assert {d: (row.state, row.provider_id, row.lease_owner) for d, row in found.items()} == {
+        "1": ("accepted", "m-1", None),
+        "2": ("delivered", "m-2", None),  # the report that came first wins
+        "3": ("accepted", "m-3", None),
+        "4": ("sending", None, "w2"),  # another worker's lease: left to it
+        "5": ("pending", None, None),
+    }
+    assert found["5"].due_at > now and found["5"].done_at is None
+    assert [(attempt.number, attempt.outcome, attempt.reason) for attempt in history] == [
+        (2, "pending", "gateway busy")
+    ]
+    assert kept == {(1, state): number for state, number in Counter(row.state for row in found.values()).items()}
