@@ -7,8 +7,12 @@ posting what the page's form holds. Prints one table; the target is p95 ≤ 200 
 
 The rows are written straight into the outbox by the database (INSERT … SELECT over a generated series,
 then ANALYZE / VACUUM ANALYZE): one approved campaign whose SMS channel fired ten times this week, each
-time to 100,000 numbers, 90 % sent, 5 % delivered, 3 % failed under five reasons, 2 % skipped; each row
-names one of the directory's areas (in turn), as a fan-out writes the subscriber's area on it.
+time to the 100,000 numbers of one subscriber list (each row names the list, as the fan-out writes it),
+90 % sent, 5 % delivered, 3 % failed under five reasons, 2 % skipped; each row names one of the
+directory's areas (in turn), as a fan-out writes the subscriber's area on it. The same campaign's radio
+aired twice a day for the last 60 days on `--stations` stations (100: a province's district and commune
+stations), each slot one delivery per station, 70 % confirmed aired, 10 % not aired (one of the four
+reasons), 20 % not confirmed, and one slot in ten confirmed twice (a correction).
 """
 
 from __future__ import annotations
@@ -41,12 +45,15 @@ from broadcaster.campaigns.revisions import save_campaign
 from broadcaster.cli.demo import compressed
 from broadcaster.db import make_engine, make_sessions, transaction, upgrade
 from broadcaster.examples import example_campaigns, import_examples
-from broadcaster.models import Area, Campaign, Occurrence
+from broadcaster.models import Area, Campaign, Occurrence, Station, SubscriberList
 from broadcaster.settings import Settings, shipped_dir
 
 POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PASSWORD = "bench-password-long"
 OCCURRENCES = 10
+STATIONS = 100
+AIRING_DAYS = 60
+SLOTS = {"morning": 5, "evening": 17}  # local hour of each radio slot
 TARGET_MS = 200
 RESULTS_TARGET_MS = 1000  # the results page and the report's files
 SAVE_TARGET_MS = 500
@@ -83,8 +90,9 @@ def _settings(url: str, folder: Path) -> Settings:
     )
 
 
-def fill(settings: Settings, rows: int) -> str:
-    """The directory, an approved campaign, its SMS occurrences this week and `rows` deliveries among them."""
+def fill(settings: Settings, rows: int, stations: int = STATIONS) -> str:
+    """The directory, an approved campaign, its SMS occurrences this week and `rows` deliveries among them,
+    and its radio slots of the last `AIRING_DAYS` days on `stations` stations with what they reported."""
     engine = make_engine(settings.database_url)
     upgrade(engine)
     sessions = make_sessions(engine)
@@ -118,18 +126,101 @@ def fill(settings: Settings, rows: int) -> str:
     with transaction(sessions) as session:
         ids = list(session.scalars(select(Occurrence.id).where(Occurrence.rule_key.startswith("now:bench"))))
         areas = list(session.scalars(select(Area.name).order_by(Area.code)))
-    _insert_rows(engine, ids, rows, areas)
+        listed = SubscriberList(slug="bench-thue-bao", name="Thuê bao thử (100.000 số)")
+        session.add(listed)
+        session.flush()
+        list_id = listed.id
+    _insert_rows(engine, ids, rows, areas, list_id)
+    if stations:
+        assert campaign_id is not None
+        _insert_airing(engine, sessions, campaign_id, stations, now)
     engine.dispose()
     return slug
 
 
-def _insert_rows(engine: object, occurrence_ids: list[int], rows: int, areas: list[str]) -> None:
-    """INSERT … SELECT over a generated series, per occurrence, by the database itself."""
+def _insert_airing(engine: object, sessions: object, campaign_id: int, stations: int, now: datetime) -> None:
+    """`stations` stations, two radio slots a day for `AIRING_DAYS` days, one delivery per slot and station,
+    and the stations' reports on them (by the database: INSERT … SELECT)."""
+    with transaction(sessions) as session:  # type: ignore[arg-type]
+        area_ids = list(session.scalars(select(Area.id).order_by(Area.code)))
+        for index in range(stations):
+            session.add(
+                Station(
+                    slug=f"bench-dtt-{index:03d}",
+                    name=f"Đài Truyền thanh xã thử {index:03d}",
+                    area_id=area_ids[index % len(area_ids)],
+                    locales=["vi"],
+                    folder=f"bench/{index:03d}",
+                    slots={name: f"{hour:02d}:00" for name, hour in SLOTS.items()},
+                )
+            )
+        today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        for day in range(AIRING_DAYS):
+            for slot, hour in SLOTS.items():
+                fire = today - timedelta(days=AIRING_DAYS - day) + timedelta(hours=hour)
+                session.add(
+                    Occurrence(
+                        campaign_id=campaign_id,
+                        channel="radio",
+                        rule_key=f"now:benchradio{day}{slot}",
+                        slot=slot,
+                        fire_at=fire,
+                        state="expanded",
+                        recipients=stations,
+                        expanded_at=fire,
+                    )
+                )
+    dialect = engine.dialect.name  # type: ignore[attr-defined]
+    now_sql = "CURRENT_TIMESTAMP" if dialect == "postgresql" else "datetime('now')"
+    true, false = ("true", "false") if dialect == "postgresql" else ("1", "0")
+    deliveries = """
+        INSERT INTO deliveries (occurrence_id, channel, rank, address, name, locale, details, state, due_at,
+                                attempts, provider_id, done_at)
+        SELECT o.id, 'radio', 1, s.slug, s.name, 'vi', NULL, 'sent', o.fire_at, 1, NULL, o.fire_at
+        FROM occurrences AS o CROSS JOIN stations AS s
+        WHERE o.rule_key LIKE 'now:benchradio%' AND s.slug LIKE 'bench-dtt-%'
+    """
+    # Per delivery: 0–6 aired, 7 not aired, 8–9 not confirmed; a tenth of them (id % 10 = 3) confirmed twice.
+    reasons = "CASE d.id % 4 WHEN 0 THEN 'equipment' WHEN 1 THEN 'power' WHEN 2 THEN 'emergency' ELSE 'other' END"
+    reports = f"""
+        INSERT INTO airing_reports (delivery_id, station_id, aired, aired_at, reason, note, by, at)
+        SELECT d.id, s.id, CASE WHEN d.id % 10 = 7 THEN {false} ELSE {true} END,
+               CASE WHEN d.id % 10 = 7 THEN NULL ELSE d.due_at END,
+               CASE WHEN d.id % 10 = 7 THEN {reasons} END, NULL, 'link:' || s.slug, {now_sql}
+        FROM deliveries AS d JOIN stations AS s ON s.slug = d.address
+        JOIN occurrences AS o ON o.id = d.occurrence_id
+        WHERE o.rule_key LIKE 'now:benchradio%' AND d.id % 10 < 8 AND d.channel = 'radio'
+        ORDER BY d.id
+    """
+    corrections = f"""
+        INSERT INTO airing_reports (delivery_id, station_id, aired, aired_at, reason, note, by, at)
+        SELECT delivery_id, station_id, {true}, aired_at, NULL, 'sửa lại', by, {now_sql}
+        FROM airing_reports WHERE delivery_id % 10 = 3 ORDER BY id
+    """
+    with engine.begin() as connection:  # type: ignore[attr-defined]
+        for statement in (deliveries, reports, corrections):
+            connection.execute(text(statement))
+    with transaction(make_sessions(engine)) as session:  # type: ignore[arg-type]
+        counts.fold(session)
+    if dialect == "sqlite":
+        with engine.begin() as connection:  # type: ignore[attr-defined]
+            connection.execute(text("ANALYZE"))
+    else:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:  # type: ignore[attr-defined]
+            for table in ("deliveries", "occurrences", "airing_reports", "stations"):
+                connection.execute(text(f"VACUUM ANALYZE {table}"))
+
+
+def _insert_rows(engine: object, occurrence_ids: list[int], rows: int, areas: list[str], list_id: int) -> None:
+    """INSERT … SELECT over a generated series, per occurrence, by the database itself; the numbers written
+    are the subscribers of one list (`list_id`), which each row names, as the fan-out writes them."""
     per = rows // len(occurrence_ids)
     dialect = engine.dialect.name  # type: ignore[attr-defined]
     quoted = [name.replace("'", "''") for name in areas]
     area = f"CASE i % {len(areas)} " + " ".join(f"WHEN {k} THEN '{name}'" for k, name in enumerate(quoted)) + " END"
-    details = f"{'jsonb_build_object' if dialect == 'postgresql' else 'json_object'}('area', {area})"
+    postgresql = dialect == "postgresql"
+    array = f"{'jsonb_build_array' if postgresql else 'json_array'}({list_id})"
+    details = f"{'jsonb_build_object' if postgresql else 'json_object'}('area', {area}, 'lists', {array})"
     series = (
         "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < :last) SELECT i FROM n"
         if dialect == "sqlite"
@@ -150,7 +241,13 @@ def _insert_rows(engine: object, occurrence_ids: list[int], rows: int, areas: li
                {now}
         FROM ({series}) AS s
     """)
+    subscribers = text(f"""
+        INSERT INTO subscribers (list_id, phone, area_id, locale, opted_out, opted_out_on, name)
+        SELECT {list_id}, '+849' || {number}, NULL, 'vi', {"false" if postgresql else "0"}, NULL, NULL
+        FROM ({series}) AS s
+    """)
     with engine.begin() as connection:  # type: ignore[attr-defined]
+        connection.execute(subscribers, {"last": per - 1})
         for occurrence in occurrence_ids:
             connection.execute(statement, {"occurrence": occurrence, "last": per - 1})
     with transaction(make_sessions(engine)) as session:  # type: ignore[arg-type]
@@ -283,20 +380,29 @@ def draft(site: str, cookie: str, today: date) -> list[tuple[str, str]]:
         return form_fields(http.get(f"{site}/compose/{DRAFT}").text)
 
 
-def posts(url: str, cookie: str, fields: list[tuple[str, str]], n: int, concurrency: int) -> dict[str, float]:
-    """`n` posts of the form, `concurrency` at a time: requests per second and latencies (ms), as `ab` gives."""
+def posts(
+    url: str, cookie: str, fields: list[tuple[str, str]], n: int, concurrency: int, fresh: str | None = None
+) -> dict[str, float]:
+    """`n` posts of the form, `concurrency` at a time: requests per second and latencies (ms), as `ab` gives.
+    With `fresh`, that field says something new in each post (a report nobody asked for before)."""
     local = threading.local()
 
-    def one(_: int) -> tuple[float, bool]:
+    def one(index: int) -> tuple[float, bool]:
         if not hasattr(local, "http"):
             local.http = requests.Session()
             local.http.cookies.set("bc_console", cookie)
+        if fresh is not None:
+            fields_now = [
+                (name, f"{value} ({uuid.uuid4().hex[:8]})" if name == fresh else value) for name, value in fields
+            ]
+        else:
+            fields_now = fields
         started = time.perf_counter()
         try:
-            answer = local.http.post(url, data=fields, allow_redirects=False, timeout=60)
+            answer = local.http.post(url, data=fields_now, allow_redirects=False, timeout=60)
         except requests.ConnectionError:  # a kept-alive connection the server closed while idle: a new one
             started = time.perf_counter()
-            answer = local.http.post(url, data=fields, allow_redirects=False, timeout=60)
+            answer = local.http.post(url, data=fields_now, allow_redirects=False, timeout=60)
         return (time.perf_counter() - started) * 1000, answer.status_code >= 400
 
     started = time.perf_counter()
@@ -349,13 +455,19 @@ def target_ms(name: str) -> int:
 
 
 def measure(
-    kind: str, rows: int, n: int, concurrency: int, port: int, only: list[str] | None = None
+    kind: str,
+    rows: int,
+    n: int,
+    concurrency: int,
+    port: int,
+    only: list[str] | None = None,
+    stations: int = STATIONS,
 ) -> list[tuple[str, dict[str, float]]]:
     folder = Path(tempfile.mkdtemp(prefix=f"bench-console-{kind}-"))
     url, schema = _database(kind, folder)
     settings = _settings(url, folder)
     started = time.perf_counter()
-    slug = fill(settings, rows)
+    slug = fill(settings, rows, stations)
     filled = time.perf_counter() - started
     process = serve(settings, folder, port)
     results = [("(filling the outbox)", {"seconds": filled})]
@@ -378,6 +490,11 @@ def measure(
             path = site + f"/campaigns/{slug}/results/report"
             ab(path, cookie, max(3, n // 20), 1, body)
             results.append((name, ab(path, cookie, max(5, n // 4), concurrency, body)))
+            if kind in ("pdf", "docx"):
+                # Each with a text of its own: laid out afresh, as a clerk's first export is.
+                form = [("csrf_token", token), ("format", kind), ("text", "Báo cáo.")]
+                fresh = posts(path, cookie, form, max(5, n // 4), concurrency, fresh="text")
+                results.append((f"report (.{kind}, a new text each time)", fresh))
         for name, path in composer_posts().items():
             if only and not any(word in name for word in only):
                 continue
@@ -399,6 +516,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n", type=int, default=200, help="requests per page")
     parser.add_argument("-c", "--concurrency", type=int, default=4, help="requests in flight at once")
     parser.add_argument("--only", choices=["sqlite", "postgresql"], action="append", help="one database only")
+    parser.add_argument("--stations", type=int, default=STATIONS, help="radio stations airing for 60 days")
     parser.add_argument("--port", type=int, default=18731)
     parser.add_argument("--page", action="append", help="only the pages whose name contains this word")
     args = parser.parse_args(argv)
@@ -412,7 +530,7 @@ def main(argv: list[str] | None = None) -> None:
     for column in ("database", "page", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "within target"):
         table.add_column(column, justify="left" if column in ("database", "page") else "right")
     for kind in args.only or ["sqlite", "postgresql"]:
-        for name, result in measure(kind, args.rows, args.n, args.concurrency, args.port, args.page):
+        for name, result in measure(kind, args.rows, args.n, args.concurrency, args.port, args.page, args.stations):
             if "seconds" in result:
                 table.add_row(kind, name, f"{result['seconds']:.0f} s", "", "", "", "", "")
                 continue

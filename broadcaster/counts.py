@@ -17,7 +17,8 @@ states its rows leave, which neither database returns, and would miss the next U
 
 A count is the folded number plus the changes not folded yet: `counts` reads both. The same is kept per
 (occurrence, area named on the delivery, state) for the results' breakdown by area (migration 0025,
-`area_counts`).
+`area_counts`), and per (occurrence, subscriber list named on the delivery, state) for the breakdown by list
+(migration 0027, `list_counts`): the fan-out writes on each delivery the lists its number is on.
 """
 
 from __future__ import annotations
@@ -29,7 +30,14 @@ from sqlalchemy import Table, delete, func, literal_column, select, union_all
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.orm import Session
 
-from broadcaster.models import DeliveryAreaCount, DeliveryAreaCountChange, DeliveryCount, DeliveryCountChange
+from broadcaster.models import (
+    DeliveryAreaCount,
+    DeliveryAreaCountChange,
+    DeliveryCount,
+    DeliveryCountChange,
+    DeliveryListCount,
+    DeliveryListCountChange,
+)
 
 
 class _Kept:
@@ -69,6 +77,7 @@ class _Kept:
 
 BY_STATE = _Kept(DeliveryCount, DeliveryCountChange, ("state",))
 BY_AREA_AND_STATE = _Kept(DeliveryAreaCount, DeliveryAreaCountChange, ("area", "state"))
+BY_LIST_AND_STATE = _Kept(DeliveryListCount, DeliveryListCountChange, ("list_id", "state"))
 
 
 def counts(session: Session, occurrence_ids: Iterable[int]) -> dict[tuple[int, str], int]:
@@ -89,6 +98,16 @@ def area_counts(session: Session, occurrence_ids: Iterable[int]) -> dict[tuple[i
     return {(occurrence, area, state): number for occurrence, area, state, number in found}
 
 
+def list_counts(session: Session, occurrence_ids: Iterable[int]) -> dict[tuple[int, int, str], int]:
+    """Deliveries per (occurrence, subscriber list named on the delivery, state) of these occurrences; a
+    delivery naming two lists counts under both; keys with none are left out."""
+    ids = list(occurrence_ids)
+    if not ids:
+        return {}
+    found = BY_LIST_AND_STATE.read(session, ids)
+    return {(occurrence, list_id, state): number for occurrence, list_id, state, number in found}
+
+
 def fold(session: Session) -> int:
     """Move the changes not folded yet into the counts, in the caller's transaction; returns how many
     counts changed.
@@ -98,4 +117,4 @@ def fold(session: Session) -> int:
     """
     if session.get_bind().dialect.name != "postgresql":
         return 0  # SQLite's triggers write the counts directly, and nothing else writes them
-    return sum(kept.fold(session) for kept in (BY_STATE, BY_AREA_AND_STATE))
+    return sum(kept.fold(session) for kept in (BY_STATE, BY_AREA_AND_STATE, BY_LIST_AND_STATE))

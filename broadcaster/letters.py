@@ -16,7 +16,7 @@ from datetime import date
 
 from broadcaster.text import strip_diacritics
 
-__all__ = ["LetterFile", "is_numbered", "letter_file", "letter_filename", "letter_pdf"]
+__all__ = ["LetterFile", "is_numbered", "letter_file", "letter_filename", "letter_pdf", "warm_up_in_background"]
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,34 @@ def letter_pdf(html: str) -> bytes:
         else:
             _MADE.move_to_end(html)
         return made
+
+
+# What a first layout loads once per process (WeasyPrint and Pango, fontconfig's list, the serif faces in
+# regular, bold and italic, a table, an SVG image): about a second that the first letter or report would pay.
+_WARM_HTML = (
+    "<html><body style=\"font-family:'Times New Roman','Liberation Serif',Tinos,Times,serif;font-size:14pt\">"
+    "<p>Ủy ban nhân dân <b>tỉnh</b> <i>Tây Ninh</i></p>"
+    '<table style="table-layout:fixed;width:100%;border-collapse:collapse;font-size:9pt">'
+    '<tr><th style="border:1px solid #000">Đài</th><td style="border:1px solid #000">1</td></tr></table>'
+    '<img style="width:20mm" src="data:image/svg+xml;charset=utf-8,'
+    "%3Csvg xmlns='http://www.w3.org/2000/svg' width='40' height='20'%3E%3Crect width='20' height='10'/%3E"
+    "%3Ctext x='1' y='18' font-size='8'%3ETh%E1%BB%AD%3C/text%3E%3C/svg%3E\"></body></html>"
+)
+_WARMING = threading.Event()
+
+
+def warm_up_in_background() -> None:
+    """Lay out a small letter in a background thread, once per process, so that the first real letter or
+    report does not pay for loading WeasyPrint and the fonts (a serving process calls this as it starts)."""
+    if _WARMING.is_set():
+        return
+    _WARMING.set()
+
+    def warm() -> None:
+        with _LAYOUT:
+            _layout(_WARM_HTML)
+
+    threading.Thread(target=warm, name="warm-letter-layout", daemon=True).start()
 
 
 def _layout(html: str) -> bytes:

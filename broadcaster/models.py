@@ -730,6 +730,32 @@ class DeliveryAreaCountChange(Base):
     number: Mapped[int] = mapped_column(BigInteger)
 
 
+class DeliveryListCount(Base):
+    """How many deliveries of an occurrence written for a number on a subscriber list are in a state, as last
+    folded (see `broadcaster.counts`): the results' breakdown by list reads these, not the outbox. A number on
+    two lists is one delivery, counted under both."""
+
+    __tablename__ = "delivery_list_counts"
+
+    occurrence_id: Mapped[int] = mapped_column(primary_key=True)
+    list_id: Mapped[int] = mapped_column(primary_key=True)
+    state: Mapped[str] = mapped_column(String(20), primary_key=True)
+    number: Mapped[int] = mapped_column(BigInteger)
+
+
+class DeliveryListCountChange(Base):
+    """A change to a delivery count per list not folded yet, appended by the outbox's triggers on PostgreSQL."""
+
+    __tablename__ = "delivery_list_count_changes"
+    __table_args__ = (Index("ix_delivery_list_count_changes_occurrence_id", "occurrence_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    occurrence_id: Mapped[int] = mapped_column()
+    list_id: Mapped[int] = mapped_column()
+    state: Mapped[str] = mapped_column(String(20))
+    number: Mapped[int] = mapped_column(BigInteger)
+
+
 class Installation(Base):
     """This installation's identifier: created once with the schema, carried in every key sent to providers."""
 

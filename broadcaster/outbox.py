@@ -33,7 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from broadcaster import audit
 from broadcaster.db import insert_ignoring_duplicates, transaction
@@ -249,6 +249,18 @@ class _RowPlan:
         )
         skipped = or_(opted_out, outside)
         build_object = func.jsonb_build_object if dialect == "postgresql" else func.json_object
+        # The lists the number is on, recorded for the results' breakdown by list (kept counts, migration 0027).
+        entries = aliased(Subscriber)
+        if dialect == "postgresql":
+            lists: ColumnElement[Any] = (
+                select(func.jsonb_agg(entries.list_id)).where(entries.phone == Subscriber.phone).scalar_subquery()
+            )
+        else:
+            lists = func.json(
+                select(func.json_group_array(entries.list_id))
+                .where(entries.phone == Subscriber.phone)
+                .scalar_subquery()
+            )
         when = bindparam("done_at", now, type_=Delivery.done_at.type)
         return (
             select(
@@ -258,7 +270,10 @@ class _RowPlan:
                 Subscriber.phone,
                 null(),
                 func.coalesce(func.nullif(Subscriber.locale, ""), self.default_locale),
-                case((Area.name.is_(None), null()), else_=build_object("area", Area.name)),
+                case(
+                    (Area.name.is_(None), build_object("lists", lists)),
+                    else_=build_object("area", Area.name, "lists", lists),
+                ),
                 case((skipped, DeliveryState.SKIPPED.value), else_=DeliveryState.PENDING.value),
                 bindparam("due_at", self.due, type_=Delivery.due_at.type),
                 literal(0),

@@ -118,6 +118,14 @@ class _Fires:
         return occurrence
 
     def deliver(self, occurrence: Occurrence, rows: list[tuple[str, str, str | None]]) -> list[int]:
+        # An SMS names the lists its number is on, as the fan-out writes them.
+        on_lists: dict[str, list[int]] = {}
+        if occurrence.channel.startswith("sms"):
+            entries = select(Subscriber.phone, Subscriber.list_id).where(
+                Subscriber.phone.in_([address for address, _, _ in rows])
+            )
+            for phone, list_id in self.session.execute(entries):
+                on_lists.setdefault(phone, []).append(list_id)
         deliveries = [
             Delivery(
                 occurrence_id=occurrence.id,
@@ -126,7 +134,8 @@ class _Fires:
                 address=address,
                 state=state,
                 due_at=occurrence.fire_at,
-                details={"area": area} if area else None,
+                details=({"area": area} if area else {}) | ({"lists": on_lists[address]} if address in on_lists else {})
+                or None,
                 done_at=occurrence.fire_at,
             )
             for address, state, area in rows

@@ -53,6 +53,7 @@ WORDS: dict[str, dict[str, str]] = {
         "chart_days": "Tin, thư, bài đã gửi theo ngày",
         "chart_shares": "Tỉ lệ kết quả theo kênh",
         "chart_stations": "Buổi phát theo đài",
+        "chart_stations_some": "Buổi phát của {shown} đài nhiều buổi không phát, chưa xác nhận nhất (trong {all} đài)",
         "summary_email": "{sent} công văn đã gửi, {failed} bị trả lại",
         "summary_sms": "{sent} tin nhắn đã gửi: {delivered} đến máy, {undelivered} không đến được, {unknown} chưa rõ",
         "summary_zalo": "{sent} tin Zalo đã gửi: {delivered} đến máy, {undelivered} không đến được, {unknown} chưa rõ",
@@ -100,6 +101,8 @@ WORDS: dict[str, dict[str, str]] = {
         "chart_days": "Messages, letters and posts sent per day",
         "chart_shares": "Outcome shares per channel",
         "chart_stations": "Radio slots per station",
+        "chart_stations_some": "Radio slots of the {shown} stations with most slots not aired or unconfirmed "
+        "(of {all})",
         "summary_email": "{sent} letters sent, {failed} bounced",
         "summary_sms": "{sent} SMS sent: {delivered} delivered, {undelivered} undelivered, {unknown} not known",
         "summary_zalo": "{sent} Zalo messages: {delivered} delivered, {undelivered} undelivered, {unknown} not known",
@@ -107,6 +110,7 @@ WORDS: dict[str, dict[str, str]] = {
         "summary_radio": "{slots} slots: {aired} aired, {not_aired} not aired, {unconfirmed} unconfirmed",
     },
 }
+CHARTED_STATIONS = 20  # the most bars a chart of stations draws
 TALLY_COLUMNS = ("planned", "sent", "delivered", "undelivered", "unknown", "awaiting_report", "failed", "skipped")
 
 
@@ -230,13 +234,20 @@ def _charts(results: Results, lang: str) -> dict[str, str]:
         ]
         drawn["by_channel"] = charts.stacked_bars("chart-shares", said["chart_shares"], labels, series, shares=True)
     if results.stations:
-        labels = [item.station_name for item in results.stations]
+        shown, title = results.stations, said["chart_stations"]
+        if len(shown) > CHARTED_STATIONS:
+            # One bar a station: a province's hundred stations would make a chart metres long. The ones
+            # to look at are drawn; the table under it has every station.
+            shown = sorted(shown, key=lambda item: -(item.airing.not_aired + item.airing.unconfirmed))
+            shown = shown[:CHARTED_STATIONS]
+            title = said["chart_stations_some"].format(shown=len(shown), all=len(results.stations))
+        labels = [item.station_name for item in shown]
         series = [
-            charts.Series(said["aired"], [item.airing.aired for item in results.stations]),
-            charts.Series(said["not_aired"], [item.airing.not_aired for item in results.stations]),
-            charts.Series(said["unconfirmed"], [item.airing.unconfirmed for item in results.stations]),
+            charts.Series(said["aired"], [item.airing.aired for item in shown]),
+            charts.Series(said["not_aired"], [item.airing.not_aired for item in shown]),
+            charts.Series(said["unconfirmed"], [item.airing.unconfirmed for item in shown]),
         ]
-        drawn["by_station"] = charts.stacked_bars("chart-stations", said["chart_stations"], labels, series)
+        drawn["by_station"] = charts.stacked_bars("chart-stations", title, labels, series)
     if results.days:
         days = sorted({item.day for item in results.days})
         channels = [item.channel for item in results.channels]

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 from starlette_compress import CompressMiddleware
 
-from broadcaster import __version__
+from broadcaster import __version__, letters
 from broadcaster.db import make_engine, make_sessions, schema_is_current, shown_url
 from broadcaster.errors import UserError
 from broadcaster.settings import Settings, get_settings
@@ -72,4 +72,7 @@ def create_app(settings: Settings | None = None, sessions: sessionmaker[Session]
     assets.install(app)
     portal.install(app)
     console.install(app)
+    # The first letter or report laid out as a PDF would pay for loading WeasyPrint and the fonts: paid now,
+    # in the background, so that starting to serve is not slowed.
+    letters.warm_up_in_background()
     return app

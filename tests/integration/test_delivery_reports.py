@@ -5,6 +5,7 @@ about the rest. Every recipient ends delivered, or undelivered with the telco's 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -15,7 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster.clock import system_now
-from broadcaster.counts import area_counts, counts, fold
+from broadcaster.counts import area_counts, counts, fold, list_counts
 from broadcaster.db import transaction
 from broadcaster.installation import callback_token, installation_id
 from broadcaster.interventions import send_now
@@ -25,6 +26,7 @@ from broadcaster.models import (
     Delivery,
     DeliveryAreaCountChange,
     DeliveryCountChange,
+    DeliveryListCountChange,
     DeliveryState,
     Occurrence,
     Subscriber,
@@ -267,19 +269,38 @@ def area_kept_and_counted(
     return kept, counted
 
 
+def list_kept_and_counted(
+    sessions: sessionmaker[Session],
+) -> tuple[dict[tuple[int, int, str], int], dict[tuple[int, int, str], int]]:
+    """The counts per list kept as the outbox changed, and the outbox's rows counted under each list they name."""
+    with sessions() as session:
+        counted: Counter[tuple[int, int, str]] = Counter()
+        for occurrence, details, state in session.execute(
+            select(Delivery.occurrence_id, Delivery.details, Delivery.state)
+        ):
+            for list_id in (details or {}).get("lists", []):
+                counted[(occurrence, list_id, state)] += 1
+        kept = list_counts(session, session.scalars(select(Occurrence.id)))
+    return kept, dict(counted)
+
+
 def assert_kept_counts_hold(sessions: sessionmaker[Session], *, fold_too: bool = True) -> None:
     kept, counted = kept_and_counted(sessions)
     assert kept == counted
     area_kept, area_counted = area_kept_and_counted(sessions)
     assert area_kept == area_counted
+    list_kept, list_counted = list_kept_and_counted(sessions)
+    assert list_kept == list_counted
     if fold_too:
         with transaction(sessions) as session:
             fold(session)
         assert kept_and_counted(sessions) == (counted, counted)
         assert area_kept_and_counted(sessions) == (area_counted, area_counted)
+        assert list_kept_and_counted(sessions) == (list_counted, list_counted)
         with sessions() as session:
             assert session.scalar(select(func.count()).select_from(DeliveryCountChange)) == 0
             assert session.scalar(select(func.count()).select_from(DeliveryAreaCountChange)) == 0
+            assert session.scalar(select(func.count()).select_from(DeliveryListCountChange)) == 0
 
 
 def spread_over_areas(sessions: sessionmaker[Session], numbers: list[str]) -> None:

@@ -18,7 +18,7 @@ from broadcaster import directory
 from broadcaster.clock import system_now
 from broadcaster.db import transaction
 from broadcaster.directory.audience import audience_size, parse_selector
-from broadcaster.models import Delivery, Occurrence, OccurrenceState
+from broadcaster.models import Delivery, Occurrence, OccurrenceState, SubscriberList
 from broadcaster.outbox import expand
 from broadcaster.settings import Settings
 from broadcaster.timetable import catch_up
@@ -69,6 +69,11 @@ def outbox(sessions: sessionmaker[Session]) -> dict[str, Delivery]:
         return {row.address: row for row in session.scalars(select(Delivery))}
 
 
+def list_ids(sessions: sessionmaker[Session], *slugs: str) -> list[int]:
+    with sessions() as session:
+        return list(session.scalars(select(SubscriberList.id).where(SubscriberList.slug.in_(slugs))))
+
+
 def test_every_number_the_lists_name_gets_one_row_saying_whether_it_is_sent_and_why_not(
     fanned_out: sessionmaker[Session], settings: Settings
 ) -> None:
@@ -95,7 +100,9 @@ def test_a_number_on_two_lists_is_written_once_as_the_first_list_has_it(
     expand(fanned_out, settings, 1)
 
     first = outbox(fanned_out)["+84912000001"]
-    assert (first.locale, first.details) == ("vi", {"area": "Huyện Gò Dầu"})
+    assert (first.locale, first.details["area"]) == ("vi", "Huyện Gò Dầu")
+    # One delivery, naming both lists, for the results' breakdown by list.
+    assert sorted(first.details["lists"]) == sorted(list_ids(fanned_out, "list-a", "list-b"))
 
 
 def test_rows_carry_the_subscribers_locale_and_area_for_the_templates(
@@ -105,8 +112,8 @@ def test_rows_carry_the_subscribers_locale_and_area_for_the_templates(
 
     rows = outbox(fanned_out)
     assert rows["+84912000002"].locale == "en"
-    assert rows["+84912000006"].details == {"area": "Huyện Gò Dầu"}
-    assert rows["+84912000005"].details is None  # no area on file: nothing for a template to name
+    assert rows["+84912000006"].details == {"area": "Huyện Gò Dầu", "lists": list_ids(fanned_out, "list-b")}
+    assert rows["+84912000005"].details == {"lists": list_ids(fanned_out, "list-a")}  # no area on file to name
     assert {row.channel for row in rows.values()} == {"sms"}
     assert {row.rank for row in rows.values()} == {0}  # emergency
 

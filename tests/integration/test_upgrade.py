@@ -7,6 +7,7 @@ revision, then the fixture's rows copied in, table by table, parents first."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -94,6 +95,17 @@ def test_an_older_database_is_upgraded_and_keeps_everything(cli: Cli, database_u
     finally:
         engine.dispose()
     assert "name" in columns
+    # The SMS sent before the lists were recorded name the lists their number is on, and are counted there.
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            details = [row[0] for row in connection.execute(text("SELECT details FROM deliveries ORDER BY id"))]
+            kept = connection.execute(text("SELECT occurrence_id, list_id, state, number FROM delivery_list_counts"))
+            kept_rows = sorted(tuple(row) for row in kept)
+    finally:
+        engine.dispose()
+    assert [json.loads(item) if isinstance(item, str) else item for item in details] == [{"lists": [3]}] * 2
+    assert kept_rows == [(1, 3, "sent", 2)]
     listed = cli("campaign", "list")
     assert listed.exit_code == 0 and "approved" in listed.stdout
     assert cli("user", "list").exit_code == 0

@@ -3,9 +3,12 @@ number, the title for screen readers, and text escaped."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from xml.etree import ElementTree
 
 from broadcaster import charts
+from broadcaster.operations.reporting import CHARTED_STATIONS, layout
+from broadcaster.operations.results import Airing, Results, StationResult
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -28,3 +31,26 @@ def test_columns_over_time_total_each_day() -> None:
     texts = [element.text for element in tree.iter(f"{SVG}text")]
     assert [text for text in texts if text in {"4", "2", "5"}] == ["4", "2", "5"]
     assert {"01/03", "02/03", "03/03"} <= set(texts)
+
+
+def test_a_province_of_stations_charts_those_to_look_at_and_tables_them_all() -> None:
+    stations = [
+        StationResult(
+            station=f"s{index:03d}",
+            station_name=f"Đài xã {index:03d}",
+            area=None,
+            airing=Airing(slots=10, aired=10 - index % 7, unconfirmed=index % 7),
+        )
+        for index in range(100)
+    ]
+    found = Results(
+        campaign=None, subject=None, number=None, start=None, end=None, at=datetime(2026, 3, 4, tzinfo=UTC),
+        campaigns=[], channels=[], areas=[], stations=stations, lists=[], days=[],
+    )  # fmt: skip
+    laid_out = layout(found, "vi")
+    tree = ElementTree.fromstring(laid_out.charts["by_station"])
+    title = tree.find(f"{SVG}title").text  # type: ignore[union-attr]
+    assert title == f"Buổi phát của {CHARTED_STATIONS} đài nhiều buổi không phát, chưa xác nhận nhất (trong 100 đài)"
+    labels = {element.text for element in tree.iter(f"{SVG}text")}
+    assert "Đài xã 006" in labels and "Đài xã 000" not in labels  # six unconfirmed slots, against none
+    assert len(next(table for table in laid_out.tables if table.key == "by_station").rows) == 100
