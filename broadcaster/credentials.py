@@ -20,8 +20,10 @@ import hmac
 import json
 import secrets
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -73,7 +75,15 @@ class DatabaseCredentials(CredentialStore):
             row.sealed = self._seal(fresh)
             row.expires_at = fresh.expires_at
             row.renewed_at = self.clock.now()
-            return fresh
+            return replace(fresh, held_until=row.held_until)
+
+    def hold(self, name: str, until: datetime) -> None:
+        # Only ever later: two workers told of the same quota at once keep the later of their two moments.
+        still_free = or_(KeptCredential.held_until.is_(None), KeptCredential.held_until < until)
+        with self.sessions() as session, session.begin():
+            session.execute(
+                update(KeptCredential).where(KeptCredential.name == name, still_free).values(held_until=until)
+            )
 
     # -- sealing --
 
@@ -84,7 +94,7 @@ class DatabaseCredentials(CredentialStore):
 
     def _opened(self, row: KeptCredential) -> Credential:
         pair = json.loads(self._open(row.name, row.sealed))
-        return Credential(pair["access_token"], pair["refresh_token"], row.expires_at)
+        return Credential(pair["access_token"], pair["refresh_token"], row.expires_at, row.held_until)
 
     def _seal(self, credential: Credential) -> str:
         plain = json.dumps({"access_token": credential.access_token, "refresh_token": credential.refresh_token})

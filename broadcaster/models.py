@@ -812,6 +812,8 @@ class KeptCredential(Base):
     sealed: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[datetime | None] = mapped_column()
     renewed_at: Mapped[datetime] = mapped_column(default=system_now)
+    # Nothing is asked with this credential before then (the provider's daily quota is used up).
+    held_until: Mapped[datetime | None] = mapped_column()
 
 
 class StationLink(Base):

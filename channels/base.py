@@ -10,7 +10,7 @@ import enum
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date, datetime
 from functools import lru_cache
 from importlib.metadata import entry_points
@@ -548,9 +548,12 @@ class Credential:
     access_token: str
     refresh_token: str
     expires_at: datetime | None = None
+    # Nothing is asked of the provider with this credential before then (its daily quota is used up): kept
+    # with the credential, so one worker's answer holds every worker back.
+    held_until: datetime | None = None
 
     def __repr__(self) -> str:  # never the tokens themselves, wherever a credential is printed or logged
-        return f"Credential(expires_at={self.expires_at!r})"
+        return f"Credential(expires_at={self.expires_at!r}, held_until={self.held_until!r})"
 
 
 class CredentialStore(ABC):
@@ -569,6 +572,11 @@ class CredentialStore(ABC):
         """Replace `stale` by what `refresh(stale)` returns, once for every worker: the refresh is called
         under a lock held until the new credential is kept, and where another worker has already replaced
         `stale`, its replacement is returned without calling `refresh`. What `refresh` raises is raised."""
+
+    @abstractmethod
+    def hold(self, name: str, until: datetime) -> None:
+        """Say that nothing may be asked with the credential kept under `name` before `until` (a later hold
+        already kept stays); every worker's next `current` reads it."""
 
 
 class MemoryCredentials(CredentialStore):
@@ -589,8 +597,14 @@ class MemoryCredentials(CredentialStore):
             kept = self._kept.get(name, stale)
             if kept.refresh_token != stale.refresh_token:
                 return kept
-            self._kept[name] = fresh = refresh(kept)
+            self._kept[name] = fresh = replace(refresh(kept), held_until=kept.held_until)
             return fresh
+
+    def hold(self, name: str, until: datetime) -> None:
+        with self._lock:
+            kept = self._kept.get(name)
+            if kept is not None and (kept.held_until is None or kept.held_until < until):
+                self._kept[name] = replace(kept, held_until=until)
 
 
 @runtime_checkable

@@ -260,6 +260,9 @@ class DirectDialect(Dialect):
         if self.quota_until is not None and self.clock.now() < self.quota_until:
             return self._quota_used_up(message, DAILY_QUOTA_CODE, None)
         credential = self._credential()
+        if credential.held_until is not None and self.clock.now() < credential.held_until:
+            self.quota_until = credential.held_until  # another worker met the quota: this one waits too
+            return self._quota_used_up(message, DAILY_QUOTA_CODE, None)
         answer = self._post_template(message, credential)
         if _code(answer) == TOKEN_INVALID:
             credential = self.credentials.renew(self.credential_name, credential, self._refresh)
@@ -340,6 +343,7 @@ class DirectDialect(Dialect):
         if code in DAILY_QUOTA:
             # The rest of today's messages wait for tomorrow without asking Zalo again.
             self.quota_until = self.clock.now() + timedelta(seconds=self._until_tomorrow())
+            self.credentials.hold(self.credential_name, self.quota_until)  # and every other worker's
             return self._quota_used_up(message, code, raw)
         if code == UNKNOWN or code is None:
             reason = f"Zalo answered code {code if code is not None else 'missing'}: {said or 'no message'}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ SECRET = b"a-secret-key-of-at-least-thirty-two-characters"
 OPTIONS = ZaloCampaignOptions(template_id="2056446", params={"ten": "Sở TT&TT"}, text_param="noi_dung")
 
 
-def channel(server: ZaloServer, tmp_path: Path, grant: tuple[str, str]) -> ZaloChannel:
+def channel(server: ZaloServer, tmp_path: Path, grant: tuple[str, str], clock: FixedClock | None = None) -> ZaloChannel:
     settings = ZaloOptions(
         dialect="direct",
         url=server.url(TEMPLATE_PATH),
@@ -37,7 +37,7 @@ def channel(server: ZaloServer, tmp_path: Path, grant: tuple[str, str]) -> ZaloC
         access_token=grant[0],
         refresh_token=grant[1],
     )
-    return ZaloChannel(settings, output_dir=tmp_path, clock=FixedClock(NOW))
+    return ZaloChannel(settings, output_dir=tmp_path, clock=clock or FixedClock(NOW))
 
 
 def test_the_pair_is_kept_sealed(sessions: sessionmaker[Session]) -> None:
@@ -117,3 +117,43 @@ def test_a_worker_gives_the_direct_dialect_the_database_store(
         monkeypatch.setenv(f"BROADCASTER_ZALO_{name}", value)
     worker = Worker(sessions, settings, ["zalo"], "test-worker")
     assert isinstance(worker.adapters["zalo"].credentials, DatabaseCredentials)  # type: ignore[attr-defined]
+
+
+def test_one_workers_used_up_daily_quota_holds_every_worker_back_until_vietnams_midnight(
+    database_url: str, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Zalo answers -144 to one worker: the hold is kept with the OA's credential, so another worker (its own
+    connection, as a separate process has) asks Zalo nothing until the quota starts again."""
+    clock = FixedClock(NOW)  # 09:00 in Vietnam
+    engines = [make_engine(database_url) for _ in range(2)]
+    try:
+        with ZaloServer(daily_quota=0) as zalo:
+            grant = zalo.grant()
+            first, second = (channel(zalo, tmp_path, grant, clock) for _ in engines)
+            for worker, engine in zip((first, second), engines, strict=True):
+                worker.credentials = DatabaseCredentials(make_sessions(engine), SECRET, clock)
+
+            def send(worker: ZaloChannel, index: int) -> Any:
+                item = bulletin(
+                    f"a1b2.o{index}:+84912345678", RecipientKind.SUBSCRIBER, "+84912345678", options=OPTIONS
+                )
+                [result] = worker.send([item])
+                return result
+
+            told = send(first, 1)
+            held = send(second, 2)
+            asked_today = zalo.ledger.tried["84912345678"]
+            clock.advance(timedelta(hours=15))  # midnight in Vietnam: the quota starts again
+            zalo.daily_quota = 1
+            tomorrow = send(second, 3)
+            first.close()
+            second.close()
+    finally:
+        for engine in engines:
+            engine.dispose()
+    assert told.outcome is Outcome.FAILED and "quota" in told.reason and "resumes tomorrow" in told.reason
+    assert held.outcome is Outcome.FAILED and held.retryable and "resumes tomorrow" in held.reason
+    assert asked_today == 1  # the second worker did not ask
+    assert tomorrow.outcome is Outcome.ACCEPTED
+    kept = DatabaseCredentials(sessions, SECRET).current(f"zalo-oa:{zalo.app_id}")
+    assert kept is not None and kept.held_until == datetime(2026, 12, 7, 17, 0, tzinfo=UTC)
