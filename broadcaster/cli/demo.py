@@ -1,5 +1,5 @@
 """`broadcaster demo`: the shipped campaigns on a timetable compressed into about a minute, through
-the real pipeline (timetable → occurrences → outbox → workers → the four channels' embedded defaults)."""
+the real pipeline (timetable → occurrences → outbox → workers → the channels' embedded defaults)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from broadcaster import directory, processes
 from broadcaster.accounts import TERMINAL, acting_account
-from broadcaster.campaigns.file import CampaignSpec, OnceRule, SlotsRule, load_campaign_file
+from broadcaster.campaigns.file import CampaignSpec, ChannelSpec, OnceRule, SlotsRule, load_campaign_file
 from broadcaster.cli import common
 from broadcaster.cli.common import friendly, out
 from broadcaster.cli.delivery import _status_table
@@ -60,6 +60,20 @@ def compressed(spec: CampaignSpec, start: datetime, offset: int, slot_day: datet
         else:
             at = (start + timedelta(seconds=offset + 4 * index)).replace(tzinfo=None, microsecond=0)
             channel.schedule = [OnceRule(at=at)]
+    return spec
+
+
+# The demo sends the second warning through Zalo too, with the example OA's template (config/directory/
+# zalo-templates.csv): to the same subscribers as its SMS, written to files like the other embedded defaults.
+DEMO_ZALO = {"template_id": "2056446", "params": {"ten": "Sở TT&TT Tây Ninh"}, "text_param": "noi_dung"}
+
+
+def with_zalo(spec: CampaignSpec) -> CampaignSpec:
+    """The campaign with a Zalo channel beside its SMS, where its template has a Zalo text."""
+    sms = spec.channels.get("sms")
+    if sms is None or not (shipped_dir("content") / "templates" / spec.template / "vi" / "zalo.txt.j2").is_file():
+        return spec
+    spec.channels["zalo"] = ChannelSpec(to=sms.to, schedule=sms.schedule, areas=sms.areas, **DEMO_ZALO)
     return spec
 
 
@@ -120,6 +134,9 @@ def set_up(start: datetime) -> tuple[datetime, dict[str, str]]:
     with common.unit_of_work() as session:
         for report in directory_operations.import_examples(session, TERMINAL):
             out.print(f"imported {report.imported} {report.kind} from {Path(report.source).name}")
+        with open_upload(shipped_dir("config") / "directory" / "zalo-templates.csv") as upload:
+            report = directory_operations.import_csv(session, TERMINAL, "zalo-templates", upload)
+        out.print(f"imported {report.imported} {report.kind} (an example OA's ZNS template)")
         passwords = _demo_accounts(session)
         _test_list(session)
         _morning_slots_at(session, slot_at)
@@ -129,7 +146,8 @@ def set_up(start: datetime) -> tuple[datetime, dict[str, str]]:
         # from now, not from `start`: the directory's import takes seconds there, and a fire time that passes
         # before the approval was never due (the letter would silently not go out in the demo).
         for offset, path in zip((20, 23), example_campaigns(), strict=False):
-            spec = compressed(load_campaign_file(path), settings.local_now(), offset, slot_at)
+            spec = with_zalo(load_campaign_file(path))
+            spec = compressed(spec, settings.local_now(), offset, slot_at)
             slug = campaign_operations.save(session, drafter, spec, str(path), settings).campaign.slug
             campaign_operations.change_status(session, drafter, slug, "submit", settings=settings)
             campaign = campaign_operations.change_status(session, approver, slug, "approve", settings=settings)
@@ -209,8 +227,8 @@ def _watch(settings: Settings, slot_at: datetime, stop: threading.Event) -> None
 def _print_outputs(settings: Settings) -> None:
     output = settings.output_dir
     out.print(
-        f"letters: {output / 'email'}   SMS: {output / 'sms'}   Facebook requests: {output / 'facebook'}   "
-        f"radio scripts: {output / 'radio'}"
+        f"letters: {output / 'email'}   SMS: {output / 'sms'}   Zalo: {output / 'zalo'}   "
+        f"Facebook requests: {output / 'facebook'}   radio scripts: {output / 'radio'}"
     )
 
 
