@@ -44,7 +44,14 @@ from channels.base import (
     TransientError,
 )
 from channels.http import JsonClient, Unanswered
-from channels.sms_dialects.base import key_of_request, request_id, retry_after, unanswered
+from channels.sms_dialects.base import (
+    as_digits,
+    as_national,
+    key_of_request,
+    request_id,
+    retry_after,
+    unanswered,
+)
 from channels.sms_dialects.esms import EsmsDialect
 
 # Each dialect by name, with the settings it cannot send without.
@@ -112,11 +119,11 @@ class ZnsMessage:
 
     @property
     def national(self) -> str:
-        return "0" + self.phone[3:] if self.phone.startswith("+84") else self.phone
+        return as_national(self.phone)
 
     @property
     def international(self) -> str:
-        return self.phone.lstrip("+")
+        return as_digits(self.phone)
 
     @property
     def tracking_id(self) -> str:

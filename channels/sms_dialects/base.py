@@ -27,11 +27,11 @@ class SmsMessage:
 
     @property
     def national(self) -> str:
-        return "0" + self.phone[3:] if self.phone.startswith("+84") else self.phone
+        return as_national(self.phone)
 
     @property
     def international(self) -> str:
-        return self.phone.lstrip("+")
+        return as_digits(self.phone)
 
     @property
     def request_id(self) -> str:
@@ -59,6 +59,16 @@ def key_of_request(request: str) -> str | None:
     if match is None:
         return None
     return f"{match['installation']}.o{match['occurrence']}:+{match['digits']}"
+
+
+def as_national(phone: str) -> str:
+    """An E.164 Vietnamese number as gateways take it nationally: "+84912…" → "0912…"."""
+    return "0" + phone[3:] if phone.startswith("+84") else phone
+
+
+def as_digits(phone: str) -> str:
+    """An E.164 number without its plus, as some APIs take it: "+84912…" → "84912…"."""
+    return phone.lstrip("+")
 
 
 def international(phone: str) -> str:
