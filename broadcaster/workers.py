@@ -47,6 +47,7 @@ from broadcaster.campaigns.versions import ContentRefused, NoApprovedVersion, Se
 from broadcaster.credentials import DatabaseCredentials
 from broadcaster.db import transaction
 from broadcaster.errors import ConfigurationError, UserError
+from broadcaster.fallback import hand_on
 from broadcaster.installation import installation_id, report_url
 from broadcaster.masking import mask_secrets
 from broadcaster.models import (
@@ -506,7 +507,8 @@ class Worker:
         self._next_look = clock.monotonic() + self.settings.poll_seconds
         for channel in self.adapters:
             self.confirm_scheduled(channel)
-        return self.expand_one()
+        handed_on = hand_on(self.sessions, self.settings, self.settings.clock.now())
+        return self.expand_one() or handed_on > 0
 
     # -- messages handed over to go out later --
 
