@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from broadcaster.db import insert_ignoring_duplicates, transaction
@@ -43,6 +45,8 @@ NOT_REACHED = (DeliveryState.INVALID, DeliveryState.REJECTED, DeliveryState.FAIL
 # Handed to the provider with no report yet: after the wait, its fate is unknown.
 AWAITING_REPORT = (DeliveryState.ACCEPTED,)
 HAND_ON_AT_ONCE = 1000  # recipients handed on per transaction
+# The columns of a fallback's row, in the order `_hand_on_some` selects them from the first channel's.
+_COPIED = ["occurrence_id", "channel", "rank", "address", "name", "locale", "details", "state", "due_at", "attempts"]
 
 
 @dataclass(frozen=True)
@@ -77,9 +81,10 @@ def hand_on(sessions: sessionmaker[Session], settings: Settings, now: datetime) 
     """Hand every recipient now due for a fallback to it; returns how many were handed on."""
     handed = 0
     for occurrence_id, rule in _open_occurrences(sessions, settings, now):
+        after = 0  # rows are looked at in id order, each once per call
         while True:
             with transaction(sessions) as session:
-                written = _hand_on_some(session, settings, occurrence_id, rule, now)
+                written, after = _hand_on_some(session, settings, occurrence_id, rule, now, after)
             handed += written
             if written < HAND_ON_AT_ONCE:
                 break
@@ -150,28 +155,34 @@ def _due(rule: FallbackRule, now: datetime) -> ColumnElement[bool]:
     return and_(Delivery.passed_on_at.is_(None), due)
 
 
-def _hand_on_some(session: Session, settings: Settings, occurrence_id: int, rule: FallbackRule, now: datetime) -> int:
-    """Mark up to HAND_ON_AT_ONCE due rows as handed on and write their fallback rows, in one transaction.
+def _hand_on_some(
+    session: Session, settings: Settings, occurrence_id: int, rule: FallbackRule, now: datetime, after: int
+) -> tuple[int, int]:
+    """Mark up to HAND_ON_AT_ONCE due rows after id `after` as handed on and write their fallback rows, in one
+    transaction; returns how many, and the last id looked at.
 
     The rows are marked first (UPDATE … RETURNING): on PostgreSQL a second worker's UPDATE waits for the
-    first's and then finds them marked, so neither hands a recipient on twice.
+    first's and then finds them marked, so neither hands a recipient on twice. The fallback's rows are then
+    copied from the marked ones by the database (INSERT … SELECT), one statement.
     """
     picked = (
         select(Delivery.id)
-        .where(Delivery.occurrence_id == occurrence_id, _due(rule, now))
+        .where(Delivery.occurrence_id == occurrence_id, Delivery.id > after, _due(rule, now))
         .order_by(Delivery.id)
         .limit(HAND_ON_AT_ONCE)
     )
     if session.get_bind().dialect.name == "postgresql":
         picked = picked.with_for_update(skip_locked=True)
-    marked = session.execute(
-        update(Delivery)
-        .where(Delivery.id.in_(picked.scalar_subquery()), Delivery.passed_on_at.is_(None))
-        .values(passed_on_at=now)
-        .returning(Delivery.address, Delivery.name, Delivery.locale, Delivery.details, Delivery.rank)
-    ).all()
+    marked = list(
+        session.scalars(
+            update(Delivery)
+            .where(Delivery.id.in_(picked.scalar_subquery()), Delivery.passed_on_at.is_(None))
+            .values(passed_on_at=now)
+            .returning(Delivery.id)
+        )
+    )
     if not marked:
-        return 0
+        return 0, after
     first = session.get(Occurrence, occurrence_id)
     assert first is not None
     target = _fallback_occurrence(session, first, rule.channel, now)
@@ -183,26 +194,26 @@ def _hand_on_some(session: Session, settings: Settings, occurrence_id: int, rule
         emergency=first.campaign.priority == Priority.EMERGENCY,
         now=now,
     )
-    rows = [
-        {
-            "occurrence_id": target.id,
-            "channel": rule.channel,
-            "rank": rank,
-            "address": address,
-            "name": name,
-            "locale": locale,
-            "details": details,
-            "state": DeliveryState.PENDING,
-            "due_at": timing.due,
-            "attempts": 0,
-        }
-        for address, name, locale, details, rank in marked
-    ]
-    written = insert_ignoring_duplicates(session, Delivery, rows)
+    copied = select(
+        literal(target.id),
+        literal(rule.channel),
+        Delivery.rank,
+        Delivery.address,
+        Delivery.name,
+        Delivery.locale,
+        Delivery.details,
+        literal(DeliveryState.PENDING.value),
+        bindparam("due_at", timing.due, type_=Delivery.due_at.type),
+        literal(0),
+    ).where(Delivery.id.in_(marked))
+    insert = (postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(Delivery)
+    # Counted through RETURNING: the row count of this INSERT … SELECT came back as -1 on PostgreSQL.
+    statement = insert.from_select(_COPIED, copied).on_conflict_do_nothing().returning(Delivery.id)
+    written = len(session.connection().execute(statement).all())
     session.execute(
         update(Occurrence).where(Occurrence.id == target.id).values(recipients=Occurrence.recipients + written)
     )
-    return len(marked)
+    return len(marked), max(marked)
 
 
 def _fallback_occurrence(session: Session, first: Occurrence, channel: str, now: datetime) -> Occurrence:

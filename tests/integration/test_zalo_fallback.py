@@ -48,7 +48,8 @@ def clock(settings: Settings) -> FixedClock:
 
 @pytest.fixture
 def timed(settings: Settings, clock: FixedClock) -> Settings:
-    return settings.with_clock(clock)
+    """The settings on the test's clock, with a worker looking for recipients to hand on at every look."""
+    return settings.model_copy(update={"fallback_seconds": 0}).with_clock(clock)
 
 
 @pytest.fixture

@@ -91,6 +91,7 @@ def start(
             "BROADCASTER_OUTPUT_DIR": str(tmp_path / "out"),
             "BROADCASTER_LEASE_SECONDS": "2",
             "BROADCASTER_POLL_SECONDS": "0.1",
+            "BROADCASTER_FALLBACK_SECONDS": "0.5",
             "BROADCASTER_RATES": '{"sms": 100000, "zalo": 100000}',
             "BROADCASTER_SMS_DIALECT": "generic-json",
             "BROADCASTER_SMS_URL": gateway.url,
