@@ -155,7 +155,10 @@ def _channel(read: _Reader, channel: str) -> ChannelForm:
         if rule is not None:
             rules.append(rule)
     areas = [code.strip() for code in read.text(f"{channel}.areas").split(",") if code.strip()]
-    return ChannelForm(read.texts(f"{channel}.to"), areas, rules, _options(read, channel), _fallback(read, channel))
+    audience = read.texts(f"{channel}.to")
+    order = {selector: index for index, selector in enumerate(read.text(f"{channel}.to_order").split())}
+    audience.sort(key=lambda selector: order.get(selector, len(order)))  # as the campaign had them, new ones after
+    return ChannelForm(audience, areas, rules, _options(read, channel), _fallback(read, channel))
 
 
 def _variables(read: _Reader) -> dict[str, Any]:
