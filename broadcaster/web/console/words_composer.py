@@ -199,6 +199,7 @@ COMPOSER_WORDS: dict[str, dict[str, str]] = {
             "ở đây chỉ cần nội dung."
         ),
         "minutes_wrong": "'{value}' không phải số phút (ví dụ 60).",
+        "fallback_see": "Xem kênh {source}",
     },
     "en": {
         "compose": "Compose",
@@ -395,6 +396,7 @@ COMPOSER_WORDS: dict[str, dict[str, str]] = {
             "only the text is asked for here."
         ),
         "minutes_wrong": "'{value}' is not a number of minutes (e.g. 60).",
+        "fallback_see": "See the {source} channel",
     },
 }
 
