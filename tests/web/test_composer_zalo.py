@@ -20,13 +20,14 @@ from broadcaster.campaigns.store import find_campaign
 from broadcaster.csvfiles import Upload
 from broadcaster.db import transaction
 from broadcaster.examples import import_examples
-from broadcaster.operations.composer import export_yaml, form_of
+from broadcaster.operations.composer import export_yaml, field_of, form_of
 from broadcaster.operations.composer_live import template_values
 from broadcaster.settings import Settings
 from channels.base import ProviderTemplate
 from tests.conftest import CONTENT
 from tests.integration.test_delivery_cli import current
 from tests.web.console_helpers import draft_campaign, sign_in, staff
+from tests.web.test_console_sentences import python_values_in
 
 TEMPLATES = (
     "Mã mẫu,Tên mẫu,Tham số,Nội dung\n"
@@ -184,8 +185,9 @@ def test_the_page_shows_the_template_its_parameters_and_the_fallback(
     # The SMS sends only to whom Zalo could not reach: its own audience and timetable are not asked for.
     assert 'class="card channel is-fallback" id="channel-sms"' in page
     assert "SMS chỉ gửi cho người Zalo không tới được" in page
-    english = html.unescape(client.get(f"/compose/{slug}?lang=en").text)
-    assert "Send the SMS to whoever Zalo could not reach" in english
+    english = client.get(f"/compose/{slug}?lang=en").text
+    assert "Send the SMS to whoever Zalo could not reach" in html.unescape(english)
+    assert python_values_in(client.get(f"/compose/{slug}").text) == [] and python_values_in(english) == []
 
 
 def test_a_new_campaign_starts_without_zalo_and_says_how_to_import_templates(
@@ -320,3 +322,10 @@ def test_the_zalo_text_is_checked_and_shown_as_it_will_look(
     fields["text.zalo.vi"] = [fields["text.zalo.vi"][0] + " lừa đảo" * 60]
     checked = html.unescape(client.post("/compose/check/zalo/vi", data=fields).text)
     assert "quá 400 ký tự mẫu ZNS 2056446 cho phép ở tham số 'noi_dung'" in checked
+
+
+def test_the_fallbacks_problems_and_a_missing_timetable_have_their_fields() -> None:
+    assert field_of("channels.zalo.fallback.wait_minutes") == "channels.zalo.fallback"
+    assert field_of("channels.zalo.fallback.channel") == "channels.zalo.fallback"
+    assert field_of("channels.sms.schedule") == "channels.sms.schedule"
+    assert field_of("channels.zalo.template_id") == "channels.zalo.options"
