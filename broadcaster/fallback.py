@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from broadcaster.db import insert_ignoring_duplicates, transaction
 from broadcaster.models import (
@@ -70,7 +70,7 @@ def first_occurrence_id(rule_key: str) -> int:
 
 def _fallback_key(first: Occurrence) -> str:
     test = TEST_SEND if first.rule_key.startswith(TEST_SEND) else ""
-    return f"{test}{FALLBACK}{first.id}"
+    return f"{test}{FALLBACK}{first.id}"  # one of `_fallback_keys`
 
 
 def hand_on(sessions: sessionmaker[Session], settings: Settings, now: datetime) -> int:
@@ -83,7 +83,39 @@ def hand_on(sessions: sessionmaker[Session], settings: Settings, now: datetime) 
             handed += written
             if written < HAND_ON_AT_ONCE:
                 break
+        with transaction(sessions) as session:
+            _withdraw_reached(session, occurrence_id, now)
     return handed
+
+
+def _withdraw_reached(session: Session, occurrence_id: int, now: datetime) -> int:
+    """A fallback not sent yet (waiting for its send window, or a retry) whose first message was reported
+    delivered after all is skipped: the recipient has the warning, and would otherwise get it twice."""
+    first = aliased(Delivery)
+    reached = (
+        select(first.id)
+        .where(
+            first.occurrence_id == occurrence_id,
+            first.address == Delivery.address,
+            first.state == DeliveryState.DELIVERED,
+        )
+        .exists()
+    )
+    fallbacks = select(Occurrence.id).where(Occurrence.rule_key.in_(_fallback_keys(occurrence_id)))
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.occurrence_id.in_(fallbacks), Delivery.state == DeliveryState.PENDING, reached)
+        .values(state=DeliveryState.SKIPPED, reason=REACHED_AFTER_ALL, done_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+REACHED_AFTER_ALL = "not needed: the first channel's message was reported delivered before this one went"
+
+
+def _fallback_keys(occurrence_id: int) -> list[str]:
+    return [f"{FALLBACK}{occurrence_id}", f"{TEST_SEND}{FALLBACK}{occurrence_id}"]
 
 
 def _open_occurrences(

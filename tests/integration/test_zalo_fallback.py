@@ -261,3 +261,30 @@ def test_a_fallback_is_checked_with_a_sentence_saying_what_to_change(
     )
     with shipped() as session:
         assert expected in [str(problem) for problem in check_campaign(session, spec, settings)]
+
+
+def test_a_fallback_not_sent_yet_is_withdrawn_when_zalo_reports_delivered_after_all(
+    shipped: sessionmaker[Session],
+    timed: Settings,
+    clock: FixedClock,
+    zalo: ZaloServer,
+    gateway: Gateway,
+    tmp_path: Path,
+) -> None:
+    numbers = e164(phones(3))
+    zalo_campaign(shipped, timed, tmp_path, phones(3), wait_minutes=30)
+    zalo_only = Worker(shipped, timed, ["zalo"], "zalo-worker")  # the SMS worker is behind (or the window shut)
+    zalo_only.drain(timeout=30)
+    clock.advance(timedelta(minutes=31))
+    Worker(shipped, timed, ["zalo"], "zalo-worker").drain(timeout=30)
+    assert {state for state, _ in rows(shipped, "sms").values()} == {"pending"}, "no report: all handed on"
+
+    delivered(shipped, timed, zalo, numbers[:1])  # the report was late, not lost
+    Worker(shipped, timed, ["zalo"], "zalo-worker").drain(timeout=30)
+    work(shipped, timed)
+    assert sms_to(gateway) == numbers[1:]
+    with shipped() as session:
+        state, reason = session.execute(
+            select(Delivery.state, Delivery.reason).where(Delivery.channel == "sms", Delivery.address == numbers[0])
+        ).one()
+    assert state == "skipped" and reason is not None and "reported delivered" in reason
