@@ -322,6 +322,16 @@ def test_the_zalo_text_is_checked_and_shown_as_it_will_look(
     fields["text.zalo.vi"] = [fields["text.zalo.vi"][0] + " lừa đảo" * 60]
     checked = html.unescape(client.post("/compose/check/zalo/vi", data=fields).text)
     assert "quá 400 ký tự mẫu ZNS 2056446 cho phép ở tham số 'noi_dung'" in checked
+    # The SMS, sent only to whom Zalo could not reach, is rendered for one of Zalo's recipients (a subscriber has no
+    # name to greet), not for the sample recipient a channel without an audience gets.
+    fields["text.sms.vi"] = ["Kính gửi {{ recipient.name }}. Báo tin: {{ issuer.hotline.number }}"]
+    fields["mode.sms.vi"] = ["advanced"]
+    sms = html.unescape(client.post("/compose/check/sms/vi", data=fields).text)
+    assert "Kính gửi . Báo tin" in sms and "Người nhận mẫu" not in sms
+    fields["zalo.fallback.on"] = []
+    fields["sms.to"] = []
+    sms = html.unescape(client.post("/compose/check/sms/vi", data=fields).text)
+    assert "Kính gửi Người nhận mẫu. Báo tin" in sms
 
 
 def test_the_fallbacks_problems_and_a_missing_timetable_have_their_fields() -> None:
