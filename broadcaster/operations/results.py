@@ -244,7 +244,8 @@ def _channels(
     for (occurrence_id, state), number in kept.items():
         states[counted[occurrence_id]][state] += number
     found = []
-    for channel, after in sorted(fires, key=lambda key: (_channel_order(key[0]), key[1] or "")):
+    # A fallback's row right after the channel it stood in for.
+    for channel, after in sorted(fires, key=lambda key: (_channel_order(key[1] or key[0]), key[1] is not None, key[0])):
         result = ChannelResult(
             channel=channel,
             kind=channel_kind(channel),

@@ -23,6 +23,7 @@ from broadcaster.csvfiles import Upload
 from broadcaster.db import transaction
 from broadcaster.installation import installation_id
 from broadcaster.models import Delivery, Occurrence
+from broadcaster.operations.reporting import layout
 from broadcaster.operations.results import campaign_results
 from broadcaster.reports import apply_reports
 from broadcaster.settings import Settings
@@ -183,6 +184,11 @@ def test_numbers_zalo_cannot_reach_get_the_sms_once_and_the_others_only_zalo(
     assert (first.deliveries.planned, first.deliveries.delivered, first.passed_on) == (10, 6, 4)
     assert (after.deliveries.planned, after.deliveries.sent, after.fires) == (4, 4, 0)
     assert ("sms", None) not in by_channel, "the SMS channel sent nothing of its own"
+    shown = layout(results, "vi")  # the page's and every export's tables and sentences
+    [by_channel_table] = [table for table in shown.tables if table.key == "by_channel"]
+    assert [row[0] for row in by_channel_table.rows] == ["Tin nhắn Zalo", "Tin nhắn SMS gửi thay Zalo"]
+    assert "4 người không nhận được tin Zalo được gửi tin SMS thay." in shown.summaries
+    assert "4 people Zalo could not reach were sent the SMS instead." in layout(results, "en").summaries
 
 
 def test_with_unknown_outcomes_left_alone_only_numbers_zalo_refused_get_the_sms(
