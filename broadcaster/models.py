@@ -820,8 +820,9 @@ class KeptCredential(Base):
     sealed: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[datetime | None] = mapped_column()
     renewed_at: Mapped[datetime] = mapped_column(default=system_now)
-    # Nothing is asked with this credential before then (the provider's daily quota is used up).
+    # Nothing is asked with this credential before then (the provider's daily quota is used up), and why.
     held_until: Mapped[datetime | None] = mapped_column()
+    held_because: Mapped[str | None] = mapped_column(Text)
 
 
 class StationLink(Base):

@@ -1,4 +1,5 @@
-"""a channel's fallback (who it could not reach gets another channel's message), and when a delivery was passed on
+"""a channel's fallback (who it could not reach gets another channel's message), when a delivery was passed on,
+and why a provider credential is held back (shown in the console)
 
 Revision ID: 0029
 Revises: 0028
@@ -21,8 +22,10 @@ depends_on = None
 def upgrade() -> None:
     op.add_column("campaign_channels", sa.Column("fallback", broadcaster.models.JSONType, nullable=True))
     op.add_column("deliveries", sa.Column("passed_on_at", broadcaster.models.UTCDateTime(), nullable=True))
+    op.add_column("credentials", sa.Column("held_because", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column("credentials", "held_because")
     op.drop_column("deliveries", "passed_on_at")
     op.drop_column("campaign_channels", "fallback")

@@ -16,6 +16,10 @@ from broadcaster.problems import InvalidInput
 
 _VIETNAMESE = (
     (
+        re.compile(r"the OA has used up today's ZNS quota; sending resumes tomorrow \(Zalo (?P<code>-?\d+)\)"),
+        "OA đã dùng hết hạn mức tin ZNS trong ngày; từ 0 giờ ngày mai tự gửi tiếp (Zalo {code}).",
+    ),
+    (
         re.compile(
             r"the text has a link \((?P<link>.+?)\); (?P<channel>\w+) bulletins must not contain links, since the "
             r"warning tells people never to follow one"
