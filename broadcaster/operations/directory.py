@@ -19,14 +19,24 @@ from broadcaster.csvfiles import Upload, open_upload
 from broadcaster.directory import ImportReport
 from broadcaster.errors import NotFound, TransitionRefused, UserError
 from broadcaster.examples import example_directory
-from broadcaster.models import Agency, Area, FacebookPage, Issuer, Station, Subscriber, SubscriberList
+from broadcaster.models import (
+    Agency,
+    Area,
+    FacebookPage,
+    Issuer,
+    MessageTemplate,
+    Station,
+    Subscriber,
+    SubscriberList,
+)
 from broadcaster.paths import upload_name
 from broadcaster.problems import InvalidInput, Problem, from_validation_error
 from broadcaster.settings import Settings
 from broadcaster.text import strip_diacritics
 
 KINDS = ("areas", "issuers", "agencies", "stations", "subscribers", "pages")
-# What is imported but not listed or exported (a Zalo OA's ZNS templates: Zalo's own copy is the reference).
+# What is imported but not exported, nor listed with the kinds above (a Zalo OA's ZNS templates: Zalo's own copy
+# is the reference; `zalo_templates` lists them for the console).
 IMPORTED_ONLY = ("zalo-templates",)
 
 
@@ -214,6 +224,24 @@ def listing(
         ]
         return Listing(kind, ["page", "id", "name", "english name", "locale", "token variable"], rows)
     return _subscribers(session, list_slug, limit, area, search)
+
+
+def zalo_templates(session: Session, actor: Actor) -> Listing:
+    """The Zalo OA's ZNS templates the directory keeps, by id: each one's name, its parameters with their maximum
+    lengths in the template's order (`ten (30), noi_dung (400)`), its text and its OA."""
+    actor.require("directory:read")
+    query = select(MessageTemplate).where(MessageTemplate.channel == "zalo").order_by(MessageTemplate.template_id)
+    rows = [
+        [
+            row.template_id,
+            row.name,
+            ", ".join(f"{name} ({length})" for name, length in row.params),
+            row.text,
+            row.account or "",
+        ]
+        for row in session.scalars(query)
+    ]
+    return Listing("zalo-templates", ["template", "name", "parameters", "text", "OA"], rows)
 
 
 def _folded(text: str) -> str:

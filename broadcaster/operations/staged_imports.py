@@ -100,6 +100,7 @@ def _columns(kind: str) -> Columns:
         "stations": directory.STATION_COLUMNS,
         "pages": directory.PAGE_COLUMNS,
         "subscribers": directory.SUBSCRIBER_COLUMNS,
+        "zalo-templates": directory.TEMPLATE_COLUMNS,
     }[kind]
 
 

@@ -198,8 +198,9 @@ def test_a_new_campaign_starts_without_zalo_and_says_how_to_import_templates(
     page = html.unescape(client.get("/compose").text)
     assert 'id="zalo-on">' in page and 'id="sms-on" checked>' in page
     assert 'class="card channel" id="channel-sms"' in page
-    # No template imported yet: the page says how to import them, beside the field.
+    # No template imported yet: the page says how to import them, beside the field: the directory's page, linked.
     assert 'id="zalo-no-templates"' in page and "broadcaster directory import zalo-templates" in page
+    assert '<a href="/directory?kind=zalo-templates" id="zalo-import-templates">' in page
 
 
 # ---- the fallback as the page posts it -------------------------------------------------------------------------

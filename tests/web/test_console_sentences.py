@@ -49,6 +49,7 @@ REACHED = (
     "operations/accounts.py",
     "policy.py",
     "directory/__init__.py",
+    "directory/templates.py",
 )
 # The channels' own content checks, shown in the composer's check panel and as refusals on submit.
 # The SMS settings (sms_options.py) are read there too: their refusals are configuration, left out below.
@@ -105,6 +106,7 @@ WRAPPING = {
     "the name 1": f"the name {_ONE_LINE}",
     "the agency's English name or locale: 1": f"the agency's English name or locale: {_NOT_A_TAG}",
     "the page's English name or locale: 1": f"the page's English name or locale: {_NOT_A_TAG}",
+    "template 1: 1": "template 2056447: parameter ten is named twice",
 }
 
 

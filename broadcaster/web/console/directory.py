@@ -35,7 +35,7 @@ register_nav(NavItem(60, "directory", "/directory", "directory:read"))
 
 Reader = Annotated[Actor, Depends(page_for("directory:read"))]
 Manager = Annotated[Actor, Depends(page_for("directory:manage"))]
-CSV_KINDS = ("subscribers", "agencies", "stations", "pages", "areas")
+CSV_KINDS = ("subscribers", "agencies", "stations", "pages", "areas", "zalo-templates")
 LISTINGS = {
     "lists": "subscribers",
     "agencies": "agencies",
@@ -62,8 +62,10 @@ def _text(data: FormData, name: str) -> str:
 
 
 @router.get("/directory", response_class=HTMLResponse)
-def directory_home(request: Request, actor: Reader) -> Response:
-    return render(request, "directory.html", {"form": FormState(values={"kind": "subscribers"}), "kinds": CSV_KINDS})
+def directory_home(request: Request, actor: Reader, kind: str = "subscribers") -> Response:
+    """The import form, its kind chosen already when a link names one (`?kind=zalo-templates`)."""
+    chosen = kind if kind in CSV_KINDS else "subscribers"
+    return render(request, "directory.html", {"form": FormState(values={"kind": chosen}), "kinds": CSV_KINDS})
 
 
 @router.post("/directory/import", response_class=HTMLResponse)
@@ -147,6 +149,9 @@ def import_notes(request: Request, session: DbSession, actor: Manager, token: st
 def listing(request: Request, session: DbSession, actor: Reader, what: str, q: str = "") -> Response:
     if what == "issuers":
         table = directory_ops.listing(session, actor, "issuers")
+        return render(request, "directory_listing.html", {"what": what, "table": table, "tests": set()})
+    if what == "zalo-templates":
+        table = directory_ops.zalo_templates(session, actor)
         return render(request, "directory_listing.html", {"what": what, "table": table, "tests": set()})
     if what not in LISTINGS:
         raise UserError(f"the directory has no page '{what}'")

@@ -351,8 +351,31 @@ _VIETNAMESE = (
             r"the directory has no ZNS template (?P<id>\d+): import the OA's templates "
             r"\(broadcaster directory import zalo-templates FILE\)"
         ),
-        "Danh bạ không có mẫu ZNS {id}: hãy nhập các mẫu của OA (lệnh broadcaster directory import zalo-templates "
-        "TỆP).",
+        "Danh bạ không có mẫu ZNS {id}: hãy nhập các mẫu của OA (trang Danh bạ › Nhập mẫu tin Zalo, hoặc lệnh "
+        "broadcaster directory import zalo-templates TỆP).",
+    ),
+    # ---- a ZNS templates file's rows: what an import of the OA's templates refuses
+    (
+        re.compile(r"template id '(?P<value>.*)' must be the ZNS template's numeric id"),
+        "Mã mẫu '{value}' phải là mã số của mẫu ZNS.",
+    ),
+    (
+        re.compile(r"template (?P<id>\d+)'s text names <(?P<param>[^>]+)>, which is not among its parameters"),
+        "Nội dung mẫu {id} có <{param}>, mà <{param}> không phải là tham số của mẫu.",
+    ),
+    (re.compile(r"template (?P<id>\d+): (?P<reason>.+)", re.DOTALL), "Mẫu {id}: {reason}"),
+    (
+        re.compile(r"'(?P<part>.*)' is not a parameter as name:maximum length \(ten:30\)"),
+        "'{part}' không phải tham số dạng tên:số ký tự tối đa (ví dụ ten:30).",
+    ),
+    (
+        re.compile(r"parameter (?P<name>\w+)'s maximum length (?P<n>\d+) is not between 1 and 4000"),
+        "Số ký tự tối đa {n} của tham số {name} phải từ 1 đến 4000.",
+    ),
+    (re.compile(r"parameter (?P<name>\w+) is named twice"), "Tham số {name} được ghi hai lần."),
+    (
+        re.compile(r"a ZNS template names its parameters \(ten:30; noi_dung:400\)"),
+        "Mẫu ZNS phải ghi các tham số của mẫu, mỗi tham số kèm số ký tự tối đa (ví dụ ten:30; noi_dung:400).",
     ),
     (
         re.compile(r"ZNS template (?P<id>\d+) has no parameter '(?P<param>[^']+)' for the text"),

@@ -99,6 +99,7 @@ COMPOSER_WORDS: dict[str, dict[str, str]] = {
         "kind_stations": "đài truyền thanh",
         "kind_subscribers": "danh sách thuê bao",
         "kind_pages": "trang Facebook",
+        "kind_zalo-templates": "mẫu tin Zalo (ZNS)",
         "list_slug": "Mã danh sách (khi nhập thuê bao)",
         "list_name": "Tên danh sách",
         "csv_file": "Tệp CSV",
@@ -111,6 +112,9 @@ COMPOSER_WORDS: dict[str, dict[str, str]] = {
         "read_as": "đọc là",
         "sample_rows": "Vài dòng đầu",
         "will_import": "Sẽ nhập",
+        "will_add": "trong đó thêm mới",
+        "will_change": "trong đó thay đổi",
+        "will_keep": "trong đó giữ nguyên",
         "will_convert": "Số cũ được đổi",
         "will_reject": "Bị từ chối",
         "rows": "{count} dòng",
@@ -125,6 +129,9 @@ COMPOSER_WORDS: dict[str, dict[str, str]] = {
         "stations": "Đài truyền thanh",
         "pages": "Trang Facebook",
         "issuers": "Cơ quan ban hành",
+        "zalo-templates": "Mẫu tin Zalo (ZNS)",
+        "zns_none_listed": "Danh bạ chưa có mẫu ZNS nào.",
+        "zns_import": "Nhập các mẫu ZNS của OA từ tệp CSV",
         "mark_test": "Đánh dấu là danh sách thử",
         "unmark_test": "Bỏ đánh dấu danh sách thử",
         "edit": "Sửa",
@@ -174,9 +181,14 @@ COMPOSER_WORDS: dict[str, dict[str, str]] = {
         "zns_choose_label": "Mẫu đã được Zalo duyệt",
         "zns_choose": "— chọn mẫu —",
         "zns_unknown": "{id} — không có trong danh bạ",
+        # The sentence around the link to the directory's import page (zns_import_page).
         "zns_none": (
-            "Danh bạ chưa có mẫu ZNS nào. Quản trị viên nhập các mẫu đã được Zalo duyệt cho OA của đơn vị bằng "
-            "lệnh: broadcaster directory import zalo-templates TỆP.csv (các cột Mã mẫu, Tên mẫu, Tham số, Nội dung)."
+            "Danh bạ chưa có mẫu ZNS nào. Quản trị viên nhập các mẫu đã được Zalo duyệt cho OA của đơn vị ở trang"
+        ),
+        "zns_import_page": "Danh bạ › Nhập mẫu tin Zalo (ZNS)",
+        "zns_none_after": (
+            "(tệp CSV với các cột Mã mẫu, Tên mẫu, Tham số, Nội dung), hoặc bằng lệnh: broadcaster directory import "
+            "zalo-templates TỆP.csv."
         ),
         "zns_template_text": "Nội dung mẫu",
         "zns_max": "tối đa {n} ký tự",
@@ -295,6 +307,7 @@ COMPOSER_WORDS: dict[str, dict[str, str]] = {
         "kind_stations": "radio stations",
         "kind_subscribers": "subscriber list",
         "kind_pages": "Facebook pages",
+        "kind_zalo-templates": "Zalo ZNS templates",
         "list_slug": "List code (for subscribers)",
         "list_name": "List name",
         "csv_file": "CSV file",
@@ -307,6 +320,9 @@ COMPOSER_WORDS: dict[str, dict[str, str]] = {
         "read_as": "read as",
         "sample_rows": "The first rows",
         "will_import": "Will be imported",
+        "will_add": "of which new",
+        "will_change": "of which changed",
+        "will_keep": "of which unchanged",
         "will_convert": "Old numbers converted",
         "will_reject": "Rejected",
         "rows": "{count} rows",
@@ -321,6 +337,9 @@ COMPOSER_WORDS: dict[str, dict[str, str]] = {
         "stations": "Radio stations",
         "pages": "Facebook pages",
         "issuers": "Issuers",
+        "zalo-templates": "Zalo ZNS templates",
+        "zns_none_listed": "The directory has no ZNS template yet.",
+        "zns_import": "Import the OA's ZNS templates from a CSV file",
         "mark_test": "Mark as a test list",
         "unmark_test": "Unmark as a test list",
         "edit": "Edit",
@@ -370,8 +389,12 @@ COMPOSER_WORDS: dict[str, dict[str, str]] = {
         "zns_unknown": "{id} — not in the directory",
         "zns_none": (
             "The directory has no ZNS template yet. An administrator imports the templates Zalo approved for the "
-            "unit's OA with: broadcaster directory import zalo-templates FILE.csv (columns template_id, name, "
-            "params, text)."
+            "unit's OA on the page"
+        ),
+        "zns_import_page": "Directory › Import Zalo ZNS templates",
+        "zns_none_after": (
+            "(a CSV file with the columns template_id, name, params, text), or with the command: broadcaster "
+            "directory import zalo-templates FILE.csv."
         ),
         "zns_template_text": "Template text",
         "zns_max": "at most {n} characters",
@@ -427,9 +450,13 @@ COLUMN_WORDS: dict[str, dict[str, str]] = {
         "parent": "Thuộc",
         "english name": "Tên tiếng Anh",
         "locale": "Ngôn ngữ",
+        "template": "Mã mẫu",
+        "parameters": "Tham số (số ký tự tối đa)",
+        "text": "Nội dung",
+        "OA": "OA",
     },
-    "en": {},
+    "en": {"parameters": "Parameters (maximum length)"},
 }
 for _column in COLUMN_WORDS["vi"]:
     COMPOSER_WORDS["vi"]["col_" + _column] = COLUMN_WORDS["vi"][_column]
-    COMPOSER_WORDS["en"]["col_" + _column] = _column[:1].upper() + _column[1:]
+    COMPOSER_WORDS["en"]["col_" + _column] = COLUMN_WORDS["en"].get(_column, _column[:1].upper() + _column[1:])
