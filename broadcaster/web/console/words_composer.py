@@ -132,6 +132,10 @@ COMPOSER_WORDS: dict[str, dict[str, str]] = {
         "zalo-templates": "Mẫu tin Zalo (ZNS)",
         "zns_none_listed": "Danh bạ chưa có mẫu ZNS nào.",
         "zns_import": "Nhập các mẫu ZNS của OA từ tệp CSV",
+        "zns_file_columns": (
+            "Mỗi dòng một mẫu Zalo đã duyệt, với các cột Mã mẫu, Tên mẫu, Tham số (mỗi tham số kèm số ký tự tối đa, "
+            "theo thứ tự của mẫu: ten:30; noi_dung:400), Nội dung (tham số ghi <ten>) và OA."
+        ),
         "mark_test": "Đánh dấu là danh sách thử",
         "unmark_test": "Bỏ đánh dấu danh sách thử",
         "edit": "Sửa",
@@ -340,6 +344,10 @@ COMPOSER_WORDS: dict[str, dict[str, str]] = {
         "zalo-templates": "Zalo ZNS templates",
         "zns_none_listed": "The directory has no ZNS template yet.",
         "zns_import": "Import the OA's ZNS templates from a CSV file",
+        "zns_file_columns": (
+            "One template Zalo approved a row, with the columns template_id, name, params (each parameter with its "
+            "maximum length, in the template's order: ten:30; noi_dung:400), text (parameters written <ten>) and OA."
+        ),
         "mark_test": "Mark as a test list",
         "unmark_test": "Unmark as a test list",
         "edit": "Edit",
