@@ -182,6 +182,11 @@ def test_a_file_without_the_parameters_column_is_one_sentence_beside_the_file_fi
     assert "Dòng 1: không có cột 'params' (hoặc Tham số); các cột có trong tệp: Mã mẫu, Tên mẫu, Nội dung." in error
     assert '<option value="zalo-templates" selected>' in text  # the form keeps the kind chosen
     assert 'id="kept-file"' in text  # and the file: sent again without choosing it
+    unknown = upload(client, operator, "Mã mẫu,Tên mẫu,Tham số,Mô tả\n2056460,Lịch cắt điện,gio:20,x\n".encode())
+    assert unknown.status_code == 422
+    error = html.unescape(unknown.text).split('id="file-error"', 1)[1].split("</", 1)[0]
+    assert "Dòng 1: cột 'Mô tả' không dùng cho tệp mẫu tin Zalo (ZNS); các cột được nhận: template_id (" in error
+    assert "; và các cột được bỏ qua: STT, " in error and "not read" not in error
     empty = upload(client, operator, b"", name="")
     assert empty.status_code == 422
     assert "Hãy chọn một tệp." in html.unescape(empty.text).split('id="file-error"', 1)[1].split("</", 1)[0]

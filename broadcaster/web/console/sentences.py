@@ -133,10 +133,10 @@ _VIETNAMESE = (
     ),
     (
         re.compile(
-            r"columns? (?P<names>.+) (?:are not ones|is not one) an? (?P<kind>\w+) file has; "
-            r"the accepted columns are (?P<accepted>.*)"
+            r"columns? (?P<names>.+) (?:are not ones|is not one) an? (?P<file_kind>[\w-]+) file has; "
+            r"the accepted columns are (?P<accepted>.*?); and, not read: (?P<ignored>.*)"
         ),
-        "Cột {names} không dùng cho tệp {kind}; các cột được nhận: {accepted}.",
+        "Cột {names} không dùng cho tệp {file_kind}; các cột được nhận: {accepted}; và các cột được bỏ qua: {ignored}.",
     ),
     (
         re.compile(
@@ -716,6 +716,8 @@ _FIELDS = {"account name": "tên tài khoản", "display name": "tên hiển th�
 # Channels and whom they send to, as the fallback's refusals name them.
 _CHANNELS = {"email": "thư điện tử", "sms": "SMS", "zalo": "Zalo", "facebook": "Facebook", "radio": "truyền thanh"}
 _KINDS = {"subscribers": "thuê bao", "agencies": "cơ quan", "stations": "đài truyền thanh", "pages": "trang Facebook"}
+# The directory's files, as a refusal of their columns names them ("a zalo-templates file").
+_FILE_KINDS = {**_KINDS, "areas": "khu vực", "zalo-templates": "mẫu tin Zalo (ZNS)"}
 _ACTIONS = {
     "submitted": "được trình duyệt",
     "returned to draft": "được trả lại",
@@ -766,6 +768,8 @@ def _spoken(parts: dict[str, str]) -> dict[str, str]:
     for name in ("kind1", "kind2"):
         if name in spoken:
             spoken[name] = _KINDS.get(spoken[name], spoken[name])
+    if "file_kind" in spoken:
+        spoken["file_kind"] = _FILE_KINDS.get(spoken["file_kind"], spoken["file_kind"])
     if "field" in spoken:
         spoken["field"] = _FIELDS.get(spoken["field"], spoken["field"])
     if "action" in spoken:
