@@ -16,7 +16,15 @@ from datetime import date
 
 from broadcaster.text import strip_diacritics
 
-__all__ = ["LetterFile", "is_numbered", "letter_file", "letter_filename", "letter_pdf", "warm_up_in_background"]
+__all__ = [
+    "LetterFile",
+    "Layouts",
+    "is_numbered",
+    "letter_file",
+    "letter_filename",
+    "letter_pdf",
+    "warm_up_in_background",
+]
 
 
 @dataclass(frozen=True)
@@ -50,22 +58,51 @@ def letter_filename(number: str, day: date) -> str:
 # so the PDF is made once per distinct HTML and kept for the next recipients. WeasyPrint is not
 # documented as thread-safe and the e-mail adapter sends from several threads: one layout at a time.
 _LAYOUT = threading.Lock()
-_MADE: OrderedDict[str, bytes] = OrderedDict()
-_KEEP = 16
+
+
+class Layouts:
+    """PDFs laid out from HTML, the `keep` most recently asked for kept: the same HTML gives the same bytes.
+
+    A PDF already made is answered without waiting for a layout under way; two threads asking for the same
+    new HTML lay it out once (the second finds it made when its turn comes)."""
+
+    def __init__(self, keep: int) -> None:
+        self._keep = keep
+        self._made: OrderedDict[str, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _kept(self, html: str) -> bytes | None:
+        with self._lock:
+            made = self._made.get(html)
+            if made is not None:
+                self._made.move_to_end(html)
+            return made
+
+    def pdf(self, html: str) -> bytes:
+        made = self._kept(html)
+        if made is not None:
+            return made
+        with _LAYOUT:
+            made = self._kept(html)
+            if made is None:
+                made = _layout(html)
+        with self._lock:
+            self._made[html] = made
+            while len(self._made) > self._keep:
+                self._made.popitem(last=False)
+        return made
+
+    def __contains__(self, html: str) -> bool:
+        with self._lock:
+            return html in self._made
+
+
+_LETTERS = Layouts(keep=16)
 
 
 def letter_pdf(html: str) -> bytes:
     """The letter's HTML part as an A4 PDF (fonts embedded, subset to the glyphs it uses)."""
-    with _LAYOUT:
-        made = _MADE.get(html)
-        if made is None:
-            made = _layout(html)
-            _MADE[html] = made
-            while len(_MADE) > _KEEP:
-                _MADE.popitem(last=False)
-        else:
-            _MADE.move_to_end(html)
-        return made
+    return _LETTERS.pdf(html)
 
 
 # What a first layout loads once per process (WeasyPrint and Pango, fontconfig's list, the serif faces in
