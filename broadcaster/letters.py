@@ -17,8 +17,8 @@ from datetime import date
 from broadcaster.text import strip_diacritics
 
 __all__ = [
-    "LetterFile",
     "Layouts",
+    "LetterFile",
     "is_numbered",
     "letter_file",
     "letter_filename",

@@ -27,11 +27,13 @@ from broadcaster.operations.report_files import (
     default_addressee,
     figures_csv,
     figures_xlsx,
+    lay_out_ahead,
     report_docx,
     report_pdf,
 )
-from broadcaster.operations.results import LONGEST_PERIOD, campaign_results, facebook_reach
+from broadcaster.operations.results import LONGEST_PERIOD, Results, campaign_results, facebook_reach
 from broadcaster.rendering import issuer_context
+from broadcaster.settings import Settings
 from broadcaster.web.auth import DbSession
 from broadcaster.web.console.pages import FormState, console_router, page_for, render, settings_of, words_of
 from broadcaster.web.console.words import language
@@ -70,10 +72,16 @@ def read_period(request: Request, start: str, end: str, *, needed: bool) -> tupl
 def results_context(
     request: Request, session: Session, actor: Actor, slug: str | None, start: date | None, end: date | None
 ) -> dict[str, Any]:
-    found = campaign_results(session, actor, settings_of(request), slug, start, end)
+    settings = settings_of(request)
+    found = campaign_results(session, actor, settings, slug, start, end)
     shown = reporting.layout(found, language(request))
-    addressee = default_addressee(_issuer(session, slug))
-    return {"results": found, "layout": shown, "report_text": "\n\n".join(shown.summaries), "addressee": addressee}
+    issuer = _issuer(session, slug)
+    addressee = default_addressee(issuer)
+    text = "\n\n".join(shown.summaries)
+    # The report's PDF, laid out while the staff read and write: their export lays out its text only.
+    subject = _subject(session, slug, start, end)
+    lay_out_ahead(lambda: _report_of(settings, found, issuer, subject, text, addressee), settings.templates_dir)
+    return {"results": found, "layout": shown, "report_text": text, "addressee": addressee}
 
 
 @router.get("/campaigns/{slug}/results", response_class=HTMLResponse)
@@ -115,6 +123,26 @@ def _issuer(session: Session, slug: str | None) -> dict[str, Any]:
     return issuer_context(issuer) if issuer is not None else {}
 
 
+def _subject(session: Session, slug: str | None, first: date | None, last: date | None) -> str:
+    campaign = find_campaign(session, slug) if slug is not None else None
+    period = f"từ ngày {first:%d/%m/%Y} đến ngày {last:%d/%m/%Y}" if first and last else ""
+    return " ".join(part for part in ("kết quả tuyên truyền", campaign.subject if campaign else "", period) if part)
+
+
+def _report_of(
+    settings: Settings, found: Results, issuer: dict[str, Any], subject: str, text: str, addressee: str
+) -> Report:
+    return Report(
+        issuer=issuer,
+        subject=subject,
+        text=text,
+        addressee=addressee,
+        day=settings.today(),
+        at=found.at.astimezone(settings.zone),
+        layout=reporting.layout(found, "vi"),  # the department's document: Vietnamese
+    )
+
+
 def _report(
     request: Request,
     session: Session,
@@ -126,19 +154,8 @@ def _report(
 ) -> Report:
     settings = settings_of(request)
     found = campaign_results(session, actor, settings, slug, first, last)
-    campaign = find_campaign(session, slug) if slug is not None else None
-    context = _issuer(session, slug)
-    period = f"từ ngày {first:%d/%m/%Y} đến ngày {last:%d/%m/%Y}" if first and last else ""
-    subject = " ".join(part for part in ("kết quả tuyên truyền", campaign.subject if campaign else "", period) if part)
-    return Report(
-        issuer=context,
-        subject=subject,
-        text=str(form.values.get("text") or ""),
-        addressee=str(form.values.get("to") or ""),
-        day=settings.today(),
-        at=found.at.astimezone(settings.zone),
-        layout=reporting.layout(found, "vi"),  # the department's document: Vietnamese
-    )
+    text, addressee = str(form.values.get("text") or ""), str(form.values.get("to") or "")
+    return _report_of(settings, found, _issuer(session, slug), _subject(session, slug, first, last), text, addressee)
 
 
 def _export(request: Request, session: Session, actor: Actor, slug: str | None, values: dict[str, str]) -> Response:
