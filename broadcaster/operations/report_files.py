@@ -12,11 +12,12 @@ import functools
 import io
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from xml.sax.saxutils import escape
 
 from broadcaster.csvfiles import spreadsheet_safe
@@ -24,9 +25,6 @@ from broadcaster.letters import Layouts, letter_pdf
 from broadcaster.operations.reporting import Layout
 from broadcaster.rendering import build_environment
 from broadcaster.text import admin_date, strip_diacritics
-
-if TYPE_CHECKING:
-    from pypdf import PdfReader
 
 REPORT_TEMPLATE = "_layouts/vi/report.html.j2"
 FORMATS = {
@@ -150,30 +148,49 @@ def report_pdf(report: Report, templates: Path) -> bytes:
     another layout. A report with no more sections than go with the text is one document."""
     if not _split(report):
         return letter_pdf(report_html(report, templates, WHOLE))
-    from pypdf import PdfWriter
-
     text, figures = _parts(report, templates)
-    joined = PdfWriter()
-    joined.append(text)
-    joined.append(figures)
-    if text.metadata:
-        joined.add_metadata(dict(text.metadata))
-    buffer = io.BytesIO()
-    joined.write(buffer)
-    return buffer.getvalue()
+    with _JOINING:
+        joined = _JOINED.get((text, figures))
+    if joined is None:
+        joined = _join(text, figures)
+        with _JOINING:
+            _JOINED[(text, figures)] = joined
+            while len(_JOINED) > 4:
+                _JOINED.popitem(last=False)
+    return joined
+
+
+# The last files made by joining two parts, by those parts: the same form posted again gets the same bytes.
+_JOINED: OrderedDict[tuple[bytes, bytes], bytes] = OrderedDict()
+_JOINING = threading.Lock()
 
 
 def _split(report: Report) -> bool:
     return sum(1 for table in report.layout.tables if table.rows) > WITH_TEXT
 
 
-def _parts(report: Report, templates: Path) -> tuple[PdfReader, PdfReader]:
+def _parts(report: Report, templates: Path) -> tuple[bytes, bytes]:
     """The text's part laid out (or the same text's layout kept), then the figures' part numbered on from it."""
     from pypdf import PdfReader
 
-    text = PdfReader(io.BytesIO(letter_pdf(report_html(report, templates, TEXT))))
-    figures = _FIGURES.pdf(report_html(report, templates, FIGURES, first_page=len(text.pages) + 1))
-    return text, PdfReader(io.BytesIO(figures))
+    text = letter_pdf(report_html(report, templates, TEXT))
+    pages = len(PdfReader(io.BytesIO(text)).pages)
+    return text, _FIGURES.pdf(report_html(report, templates, FIGURES, first_page=pages + 1))
+
+
+def _join(*parts: bytes) -> bytes:
+    """One PDF of the parts' pages in turn, with the first part's title and other metadata."""
+    from pypdf import PdfReader, PdfWriter
+
+    read = [PdfReader(io.BytesIO(part)) for part in parts]
+    joined = PdfWriter()
+    for part in read:
+        joined.append(part)
+    if read[0].metadata:
+        joined.add_metadata(dict(read[0].metadata))
+    buffer = io.BytesIO()
+    joined.write(buffer)
+    return buffer.getvalue()
 
 
 _AHEAD = threading.Lock()
@@ -200,7 +217,8 @@ def lay_out_ahead(make: Callable[[], Report], templates: Path) -> bool:
 
 def report_docx(report: Report) -> bytes:
     """The report as Word: the letterhead in a two-column table without borders, the title, the text as
-    paragraphs the staff can still edit, each section's chart (a picture) and its table, the signature."""
+    paragraphs the staff can still edit, when the figures were read, each section's chart (a picture) and
+    its table, the signature."""
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Mm, Pt
@@ -234,12 +252,12 @@ def report_docx(report: Report) -> bytes:
             written = document.add_paragraph(paragraph.strip())
             written.paragraph_format.first_line_indent = Mm(10)
             written.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+    document.add_paragraph().add_run(report.as_of).italic = True  # as in the PDF: before the figures
     for index, table in enumerate([table for table in report.layout.tables if table.rows], start=1):
         document.add_paragraph().add_run(f"{index}. {table.title}").bold = True
         if table.key in report.layout.charts:
             document.add_picture(io.BytesIO(chart_png(report.layout.charts[table.key])), width=Mm(150))
         _grid(document, table.header, table.rows, width=section.page_width - Mm(45))
-    document.add_paragraph().add_run(report.as_of).italic = True
     foot = document.add_table(rows=1, cols=2)
     _lines(
         foot.cell(0, 0),
