@@ -8,6 +8,7 @@ the same the exported documents carry.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Annotated, Any
 
@@ -71,17 +72,23 @@ def read_period(request: Request, start: str, end: str, *, needed: bool) -> tupl
 
 def results_context(
     request: Request, session: Session, actor: Actor, slug: str | None, start: date | None, end: date | None
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], Callable[[], bool]]:
+    """The page's figures, tables and report form; and what lays the report's PDF out while the staff read
+    and write (called once the page is made, so that it does not slow the page): their export then lays
+    out its text only."""
     settings = settings_of(request)
     found = campaign_results(session, actor, settings, slug, start, end)
     shown = reporting.layout(found, language(request))
     issuer = _issuer(session, slug)
     addressee = default_addressee(issuer)
     text = "\n\n".join(shown.summaries)
-    # The report's PDF, laid out while the staff read and write: their export lays out its text only.
     subject = _subject(session, slug, start, end)
-    lay_out_ahead(lambda: _report_of(settings, found, issuer, subject, text, addressee), settings.templates_dir)
-    return {"results": found, "layout": shown, "report_text": text, "addressee": addressee}
+
+    def report() -> Report:
+        return _report_of(settings, found, issuer, subject, text, addressee)
+
+    shown_context = {"results": found, "layout": shown, "report_text": text, "addressee": addressee}
+    return shown_context, lambda: lay_out_ahead(report, settings.templates_dir)
 
 
 @router.get("/campaigns/{slug}/results", response_class=HTMLResponse)
@@ -91,18 +98,24 @@ def campaign_page(
     detail = campaign_operations.show(session, actor, slug)
     form, first, last = read_period(request, start, end, needed=False)
     context: dict[str, Any] = {"detail": detail, "slug": slug, "form": form, "results": None}
-    if not form.failed:
-        context |= results_context(request, session, actor, slug, first, last)
-    return render(request, "results.html", context, status_code=422 if form.failed else 200)
+    if form.failed:
+        return render(request, "results.html", context, status_code=422)
+    shown, ahead = results_context(request, session, actor, slug, first, last)
+    page = render(request, "results.html", context | shown)
+    ahead()
+    return page
 
 
 @router.get("/results", response_class=HTMLResponse)
 def period_page(request: Request, session: DbSession, actor: Reader, start: str = "", end: str = "") -> Response:
     form, first, last = read_period(request, start, end, needed=True)
     context: dict[str, Any] = {"detail": None, "slug": None, "form": form, "results": None}
-    if not form.failed:
-        context |= results_context(request, session, actor, None, first, last)
-    return render(request, "results.html", context, status_code=422 if form.failed else 200)
+    if form.failed:
+        return render(request, "results.html", context, status_code=422)
+    shown, ahead = results_context(request, session, actor, None, first, last)
+    page = render(request, "results.html", context | shown)
+    ahead()
+    return page
 
 
 @router.get("/campaigns/{slug}/results/facebook-reach", response_class=HTMLResponse)
