@@ -8,9 +8,12 @@ rendering. Fonts come from fontconfig: Times New Roman where it is installed, el
 
 from __future__ import annotations
 
+import multiprocessing
 import re
 import threading
 from collections import OrderedDict
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import date
 
@@ -20,6 +23,7 @@ __all__ = [
     "Layouts",
     "LetterFile",
     "is_numbered",
+    "lay_out_in_a_process",
     "letter_file",
     "letter_filename",
     "letter_pdf",
@@ -85,7 +89,7 @@ class Layouts:
         with _LAYOUT:
             made = self._kept(html)
             if made is None:
-                made = _layout(html)
+                made = _lay_out(html)
         with self._lock:
             self._made[html] = made
             while len(self._made) > self._keep:
@@ -120,17 +124,51 @@ _WARMING = threading.Event()
 
 
 def warm_up_in_background() -> None:
-    """Lay out a small letter in a background thread, once per process, so that the first real letter or
-    report does not pay for loading WeasyPrint and the fonts (a serving process calls this as it starts)."""
+    """Lay out a small letter in the background, once per process, so that the first real letter or report
+    does not pay for loading WeasyPrint and the fonts (a serving process calls this as it starts)."""
     if _WARMING.is_set():
         return
     _WARMING.set()
 
     def warm() -> None:
         with _LAYOUT:
-            _layout(_WARM_HTML)
+            _lay_out(_WARM_HTML)
 
     threading.Thread(target=warm, name="warm-letter-layout", daemon=True).start()
+
+
+# A serving process lays out in a process of its own: WeasyPrint is Python through and through, and a
+# layout in a thread holds the interpreter from the requests served meanwhile (a report's figures take a
+# second or more), where a process of its own runs beside them on another core.
+_PROCESS: ProcessPoolExecutor | None = None
+_PROCESS_LOCK = threading.Lock()
+
+
+def lay_out_in_a_process() -> None:
+    """From now on, lay letters and reports out in a child process (one, started now: a spawned Python
+    that imports only this module and WeasyPrint), one at a time as before. A child that dies is replaced
+    at the next layout; if the new one fails too, that layout is made here."""
+    global _PROCESS
+    with _PROCESS_LOCK:
+        if _PROCESS is None:
+            _PROCESS = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+
+
+def _lay_out(html: str) -> bytes:
+    """The layout, in the child process when there is one (the caller holds `_LAYOUT`)."""
+    global _PROCESS
+    for _attempt in range(2):
+        with _PROCESS_LOCK:
+            process = _PROCESS
+        if process is None:
+            break
+        try:
+            return process.submit(_layout, html).result()
+        except BrokenProcessPool:  # the child died (killed, out of memory): a new one
+            with _PROCESS_LOCK:
+                if _PROCESS is process:
+                    _PROCESS = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    return _layout(html)
 
 
 def _layout(html: str) -> bytes:

@@ -5,6 +5,7 @@ figures' part laid out again when the figures (or the text's number of pages) ch
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -105,13 +106,13 @@ def report(found: Results, text: str = TEXT) -> files.Report:
 def layouts(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """The HTML of every layout WeasyPrint is asked for, each cache of layouts empty to begin with."""
     made: list[str] = []
-    real = letters._layout
+    real = letters._lay_out
 
     def counted(html: str) -> bytes:
         made.append(html)
         return real(html)
 
-    monkeypatch.setattr(letters, "_layout", counted)
+    monkeypatch.setattr(letters, "_lay_out", counted)
     monkeypatch.setattr(letters, "_LETTERS", letters.Layouts(keep=16))
     monkeypatch.setattr(files, "_FIGURES", letters.Layouts(keep=8))
     yield made
@@ -196,3 +197,27 @@ def test_a_report_with_the_overview_only_is_one_document(layouts: list[str], tmp
     assert len(layouts) == 1 and len(written) == 1
     text = " ".join(written[0].split())
     assert "1. Kết quả theo kênh" in text and "Nguyễn Văn Bình" in text
+
+
+def test_a_serving_process_lays_out_in_a_child_replaced_when_it_dies(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(letters, "_PROCESS", None)
+    monkeypatch.setattr(letters, "_LETTERS", letters.Layouts(keep=16))
+    letters.lay_out_in_a_process()
+    first = letters._PROCESS
+    assert first is not None
+    try:
+        page = pages(letters.letter_pdf("<p>Kính gửi: Ủy ban nhân dân tỉnh Tây Ninh.</p>"), tmp_path)
+        assert "Kính gửi: Ủy ban nhân dân tỉnh Tây Ninh." in page[0]
+        children = list(first._processes.values())
+        assert len(children) == 1 and children[0].pid != os.getpid()
+        children[0].kill()
+        children[0].join(timeout=30)
+        page = pages(letters.letter_pdf("<p>Đề nghị các đài xác nhận.</p>"), tmp_path)
+        assert "Đề nghị các đài xác nhận." in page[0]
+        assert letters._PROCESS is not first, "the dead child's pool was replaced"
+    finally:
+        first.shutdown(wait=False)
+        if letters._PROCESS is not None and letters._PROCESS is not first:
+            letters._PROCESS.shutdown(wait=True)

@@ -102,13 +102,13 @@ def test_the_results_page_lays_the_pdf_out_ahead(
     with report_files._AHEAD:  # a layout an earlier page began is done before this one counts its own
         pass
     made: list[str] = []
-    real = letters._layout
+    real = letters._lay_out
 
     def counted(html: str) -> bytes:
         made.append(html)
         return real(html)
 
-    monkeypatch.setattr(letters, "_layout", counted)
+    monkeypatch.setattr(letters, "_lay_out", counted)
     monkeypatch.setattr(letters, "_LETTERS", letters.Layouts(keep=16))
     monkeypatch.setattr(report_files, "_FIGURES", letters.Layouts(keep=8))
     sign_in(client, "lan")
