@@ -16,6 +16,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from broadcaster.text import strip_diacritics
 
@@ -171,11 +172,25 @@ def _lay_out(html: str) -> bytes:
     return _layout(html)
 
 
+# What one layout leaves for the next in this process (one layout at a time): fontconfig's fonts as Pango
+# found them (the letters name no fonts of their own, no @font-face) and the pictures read from their data
+# URIs (the report's charts, the same at every export of the same figures). About a fifth of a short
+# letter's layout; the pictures are forgotten every `_PICTURES` new ones.
+_REUSED: dict[str, Any] = {}
+_PICTURES = 32
+
+
 def _layout(html: str) -> bytes:
     # Imported here: loading WeasyPrint (Pango, fontconfig) costs a second that only letters need.
     from weasyprint import HTML
+    from weasyprint.text.fonts import FontConfiguration
 
-    pdf = HTML(string=html, base_url=None).write_pdf()
+    if "fonts" not in _REUSED:
+        _REUSED["fonts"] = FontConfiguration()
+    pictures: dict[str, Any] = _REUSED.setdefault("pictures", {})
+    if len(pictures) > _PICTURES:
+        pictures.clear()
+    pdf = HTML(string=html, base_url=None).write_pdf(font_config=_REUSED["fonts"], cache=pictures)
     assert pdf is not None  # write_pdf returns the bytes when no target is given
     return bytes(pdf)
 
