@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster.clock import Clock, SystemClock
 from broadcaster.errors import ConfigurationError
+from broadcaster.masking import mask_secrets
 from broadcaster.models import KeptCredential
 from channels.base import Credential, CredentialStore
 
@@ -75,14 +76,16 @@ class DatabaseCredentials(CredentialStore):
             row.sealed = self._seal(fresh)
             row.expires_at = fresh.expires_at
             row.renewed_at = self.clock.now()
-            return replace(fresh, held_until=row.held_until)
+            return replace(fresh, held_until=row.held_until, held_because=row.held_because)
 
-    def hold(self, name: str, until: datetime) -> None:
+    def hold(self, name: str, until: datetime, because: str) -> None:
         # Only ever later: two workers told of the same quota at once keep the later of their two moments.
         still_free = or_(KeptCredential.held_until.is_(None), KeptCredential.held_until < until)
         with self.sessions() as session, session.begin():
             session.execute(
-                update(KeptCredential).where(KeptCredential.name == name, still_free).values(held_until=until)
+                update(KeptCredential)
+                .where(KeptCredential.name == name, still_free)
+                .values(held_until=until, held_because=mask_secrets(because)[:1000])
             )
 
     # -- sealing --
@@ -94,7 +97,7 @@ class DatabaseCredentials(CredentialStore):
 
     def _opened(self, row: KeptCredential) -> Credential:
         pair = json.loads(self._open(row.name, row.sealed))
-        return Credential(pair["access_token"], pair["refresh_token"], row.expires_at, row.held_until)
+        return Credential(pair["access_token"], pair["refresh_token"], row.expires_at, row.held_until, row.held_because)
 
     def _seal(self, credential: Credential) -> str:
         plain = json.dumps({"access_token": credential.access_token, "refresh_token": credential.refresh_token})

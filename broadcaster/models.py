@@ -52,6 +52,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+# A JSON column whose None is SQL NULL (not the JSON null), so that `IS NULL` finds it.
+NullableJSON = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 NAMING = {
@@ -369,6 +371,9 @@ class CampaignChannel(Base):
     options: Mapped[dict[str, Any]] = mapped_column(default=dict)
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     pause_reason: Mapped[str | None] = mapped_column(Text)
+    # Who this channel could not reach gets another channel's message instead: {"channel", "wait_minutes",
+    # "when_unknown"} as the campaign file's `fallback` says (`broadcaster.campaigns.file.Fallback`).
+    fallback: Mapped[dict[str, Any] | None] = mapped_column(NullableJSON)
 
     campaign: Mapped[Campaign] = relationship(back_populates="channels")
     rules: Mapped[list[Rule]] = relationship(
@@ -634,6 +639,9 @@ class Delivery(Base):
     # answer. Each row backs off on its own, so rows that never settle cannot starve the others.
     look_up_at: Mapped[datetime | None] = mapped_column()
     look_ups: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # When this recipient, not reached on this channel, was handed to the channel's fallback (`broadcaster.fallback`):
+    # set in the transaction that writes the fallback's row, so a recipient is handed on once.
+    passed_on_at: Mapped[datetime | None] = mapped_column()
 
     @property
     def key(self) -> str:
@@ -812,8 +820,9 @@ class KeptCredential(Base):
     sealed: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[datetime | None] = mapped_column()
     renewed_at: Mapped[datetime] = mapped_column(default=system_now)
-    # Nothing is asked with this credential before then (the provider's daily quota is used up).
+    # Nothing is asked with this credential before then (the provider's daily quota is used up), and why.
     held_until: Mapped[datetime | None] = mapped_column()
+    held_because: Mapped[str | None] = mapped_column(Text)
 
 
 class StationLink(Base):

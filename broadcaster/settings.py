@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     record_every: PositiveInt = 50
     expand_batch: PositiveInt = 5000
     poll_seconds: float = 0.5
+    # How often a worker looks for recipients a channel could not reach, to hand them to its fallback
+    # (`broadcaster.fallback`): each look reads the fan-out's rows still waiting for a report.
+    fallback_seconds: float = Field(10.0, ge=0)
     # Messages per second per channel, shared by every worker of every process, overriding what the
     # adapter declares. Channels that send through one provider account name it in `rate_accounts`
     # and then share one rate: the account's entry in `rates`, or else the channel's.

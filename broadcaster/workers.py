@@ -47,6 +47,7 @@ from broadcaster.campaigns.versions import ContentRefused, NoApprovedVersion, Se
 from broadcaster.credentials import DatabaseCredentials
 from broadcaster.db import transaction
 from broadcaster.errors import ConfigurationError, UserError
+from broadcaster.fallback import hand_on
 from broadcaster.installation import installation_id, report_url
 from broadcaster.masking import mask_secrets
 from broadcaster.models import (
@@ -461,6 +462,7 @@ class Worker:
         self._unrecorded: list[tuple[Claimed, dict[str, Any]]] = []
         self.stats = WorkerStats()
         self._next_look = 0.0
+        self._next_hand_on = 0.0
 
     # -- the loop --
 
@@ -506,7 +508,15 @@ class Worker:
         self._next_look = clock.monotonic() + self.settings.poll_seconds
         for channel in self.adapters:
             self.confirm_scheduled(channel)
-        return self.expand_one()
+        return self.expand_one() or self._hand_on() > 0
+
+    def _hand_on(self) -> int:
+        """Recipients a channel could not reach, to its fallback: every `fallback_seconds` (each look reads
+        the rows still waiting for their report, a fan-out's worth)."""
+        if clock.monotonic() < self._next_hand_on:
+            return 0
+        self._next_hand_on = clock.monotonic() + self.settings.fallback_seconds
+        return hand_on(self.sessions, self.settings, self.settings.clock.now())
 
     # -- messages handed over to go out later --
 

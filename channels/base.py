@@ -551,6 +551,7 @@ class Credential:
     # Nothing is asked of the provider with this credential before then (its daily quota is used up): kept
     # with the credential, so one worker's answer holds every worker back.
     held_until: datetime | None = None
+    held_because: str | None = None  # the provider's answer that holds it, in one sentence
 
     def __repr__(self) -> str:  # never the tokens themselves, wherever a credential is printed or logged
         return f"Credential(expires_at={self.expires_at!r}, held_until={self.held_until!r})"
@@ -574,9 +575,9 @@ class CredentialStore(ABC):
         `stale`, its replacement is returned without calling `refresh`. What `refresh` raises is raised."""
 
     @abstractmethod
-    def hold(self, name: str, until: datetime) -> None:
-        """Say that nothing may be asked with the credential kept under `name` before `until` (a later hold
-        already kept stays); every worker's next `current` reads it."""
+    def hold(self, name: str, until: datetime, because: str) -> None:
+        """Say that nothing may be asked with the credential kept under `name` before `until`, and why (a later
+        hold already kept stays); every worker's next `current` reads it, and the console shows it."""
 
 
 class MemoryCredentials(CredentialStore):
@@ -600,11 +601,11 @@ class MemoryCredentials(CredentialStore):
             self._kept[name] = fresh = replace(refresh(kept), held_until=kept.held_until)
             return fresh
 
-    def hold(self, name: str, until: datetime) -> None:
+    def hold(self, name: str, until: datetime, because: str) -> None:
         with self._lock:
             kept = self._kept.get(name)
             if kept is not None and (kept.held_until is None or kept.held_until < until):
-                self._kept[name] = replace(kept, held_until=until)
+                self._kept[name] = replace(kept, held_until=until, held_because=because)
 
 
 @runtime_checkable

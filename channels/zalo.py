@@ -350,8 +350,9 @@ class DirectDialect(Dialect):
         if code in DAILY_QUOTA:
             # The rest of today's messages wait for tomorrow without asking Zalo again.
             self.quota_until = self.clock.now() + timedelta(seconds=self._until_tomorrow())
-            self.credentials.hold(self.credential_name, self.quota_until)  # and every other worker's
-            return self._quota_used_up(message, code, raw)
+            result = self._quota_used_up(message, code, raw)
+            self.credentials.hold(self.credential_name, self.quota_until, result.reason)  # and every other worker's
+            return result
         if code == UNKNOWN or code is None:
             reason = f"Zalo answered code {code if code is not None else 'missing'}: {said or 'no message'}"
             return Result.failed(message.key, reason, retryable=True, response=raw)

@@ -87,6 +87,8 @@ def content_problems(
 
 def _sample_moment(spec: CampaignSpec, channel: ChannelSpec, recipient: Recipient, settings: Settings) -> datetime:
     zone = settings.zone
+    if not channel.schedule:
+        return datetime.combine(spec.valid.starts, time(8), zone)
     rule = channel.schedule[0]
     if isinstance(rule, OnceRule):
         return local(rule.at, zone)
@@ -111,6 +113,18 @@ def _samples(
         for locale in locales:
             chosen.setdefault(locale, first)
     return list(chosen.items())
+
+
+def sent_as(spec: CampaignSpec, name: str) -> ChannelSpec:
+    """The channel whose audience and timetable a channel's messages go by: its own, or for a channel that
+    sends only as a fallback, the channel it stands in for."""
+    channel = spec.channels[name]
+    if channel.schedule:
+        return channel
+    for other in spec.channels.values():
+        if other.fallback is not None and other.fallback.channel == name:
+            return other
+    return channel
 
 
 def view_of_spec(spec: CampaignSpec, issuer: Issuer) -> CampaignView:
@@ -157,9 +171,11 @@ def check_renderings(
         digits = Composer.for_channel(view, issuer, name, channel.options, settings, texts, digits=True)
         for locale in view.locales:  # a locale without its own text falls back to the issuer's
             used |= spoken.templates.variables_used(locale)
-        for locale, recipient in _samples(session, spoken.adapter, channel, view.locales, settings.today()):
-            moment = _sample_moment(spec, channel, recipient, settings)
-            slot = channel.schedule[0].slots[0] if isinstance(channel.schedule[0], SlotsRule) else None
+        timed = sent_as(spec, name)  # a fallback's samples are its first channel's recipients
+        for locale, recipient in _samples(session, spoken.adapter, timed, view.locales, settings.today()):
+            moment = _sample_moment(spec, timed, recipient, settings)
+            first = timed.schedule[0] if timed.schedule else None
+            slot = first.slots[0] if isinstance(first, SlotsRule) else None
             sample = replace(recipient, locale=locale)
             try:
                 read_aloud = spoken.compose("check", sample, moment, slot)

@@ -99,14 +99,29 @@ RuleSpec = Annotated[
 ]
 
 
+class Fallback(StrictModel):
+    """Who the channel could not reach gets the campaign's message on another of its channels instead, once:
+    a number with no Zalo account gets the SMS. The other channel then sends only these (no timetable of its
+    own), so nobody gets both, except where the first channel's outcome is unknown and `when_unknown` says so."""
+
+    channel: str = Field(min_length=1, max_length=50)
+    # No delivery report this many minutes after the message was accepted: its fate is unknown.
+    wait_minutes: int = Field(60, ge=1, le=24 * 60)
+    # Whether a recipient whose first message's fate is unknown gets the fallback too (and may get both).
+    when_unknown: bool = True
+
+
 class ChannelSpec(BaseModel):
-    """Audience and timetable of one channel; other keys are that channel's own options."""
+    """Audience and timetable of one channel; other keys are that channel's own options.
+
+    A channel without a timetable sends only as another channel's fallback (`Fallback`); the checks say so."""
 
     model_config = ConfigDict(extra="allow")
 
-    to: list[str] = Field(min_length=1)
-    schedule: list[RuleSpec] = Field(min_length=1)
+    to: list[str] = Field(default_factory=list)
+    schedule: list[RuleSpec] = Field(default_factory=list)
     areas: list[str] = Field(default_factory=list)
+    fallback: Fallback | None = None
 
     @property
     def options(self) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from broadcaster.campaigns.file import (
     CampaignSpec,
     ChannelSpec,
     CronRule,
+    Fallback,
     OnceRule,
     Rules,
     RuleSpec,
@@ -71,10 +72,13 @@ class ChannelParts:
     areas: list[str]
     rules: list[tuple[int, Rules]]  # (position in the file, rule): paths name the rule as written
     options: dict[str, Any]
+    fallback: Fallback | None = None
+    scheduled: bool = True  # whether the file gives the channel a timetable (rules that failed to parse count)
 
     @classmethod
     def of(cls, channel: ChannelSpec) -> ChannelParts:
-        return cls(list(channel.to), list(channel.areas), list(enumerate(channel.schedule)), channel.options)
+        rules = list(enumerate(channel.schedule))
+        return cls(list(channel.to), list(channel.areas), rules, channel.options, channel.fallback, bool(rules))
 
     @classmethod
     def salvage(cls, raw: Any) -> ChannelParts | None:
@@ -87,8 +91,13 @@ class ChannelParts:
                 rules.append((position, _RULE.validate_python(item)))
             except ValidationError:
                 continue  # reported by the structural validation
-        options = {key: value for key, value in raw.items() if key not in ("to", "areas", "schedule")}
-        return cls(_texts(raw.get("to")), _texts(raw.get("areas")), rules, options)
+        options = {key: value for key, value in raw.items() if key not in ("to", "areas", "schedule", "fallback")}
+        try:
+            fallback = Fallback.model_validate(raw["fallback"]) if raw.get("fallback") is not None else None
+        except ValidationError:
+            fallback = None  # reported by the structural validation
+        scheduled = bool(_list(raw.get("schedule")))
+        return cls(_texts(raw.get("to")), _texts(raw.get("areas")), rules, options, fallback, scheduled)
 
 
 @dataclass
@@ -219,7 +228,75 @@ def check_parts(session: Session, parts: CampaignParts, settings: Settings) -> t
         )
         selectors = _check_audience(session, where, adapter, channel, problems)
         problems += _check_rules(session, where, parts.valid, channel, selectors, settings)
+    problems += _check_fallbacks(parts.channels, channels)
     return problems, issuer
+
+
+def _check_fallbacks(channels: Mapping[str, ChannelParts], known: Mapping[str, type[ChannelAdapter]]) -> list[Problem]:
+    """Each channel sends on its own timetable to its audience, or only as another channel's fallback."""
+    problems = []
+    targets = {parts.fallback.channel: name for name, parts in channels.items() if parts.fallback is not None}
+    for name, parts in channels.items():
+        where = f"channels.{name}"
+        if name in targets:
+            problems += _check_fallback_target(where, name, targets[name], parts)
+        elif not parts.scheduled:
+            problems.append(
+                Problem(
+                    f"{where}.schedule",
+                    f"{name} has no timetable, so it sends nothing: give it one, or make it another channel's fallback",
+                )
+            )
+        elif not parts.to:
+            problems.append(Problem(f"{where}.to", f"{name} has no audience: name who receives it"))
+        if parts.fallback is not None:
+            problems += _check_fallback_source(where, name, parts.fallback, channels, known)
+    return problems
+
+
+def _check_fallback_target(where: str, name: str, source: str, parts: ChannelParts) -> list[Problem]:
+    problems = []
+    if parts.scheduled:
+        problems.append(
+            Problem(
+                f"{where}.schedule",
+                f"{name} is {source}'s fallback, so it sends only to whom {source} could not reach: leave its "
+                "timetable empty (with a timetable of its own, everyone would get both)",
+            )
+        )
+    if parts.to:
+        problems.append(
+            Problem(f"{where}.to", f"{name} is {source}'s fallback and sends to {source}'s audience: leave it empty")
+        )
+    return problems
+
+
+def _check_fallback_source(
+    where: str,
+    name: str,
+    fallback: Fallback,
+    channels: Mapping[str, ChannelParts],
+    known: Mapping[str, type[ChannelAdapter]],
+) -> list[Problem]:
+    path, target = f"{where}.fallback.channel", fallback.channel
+    if target == name:
+        return [Problem(path, f"{name} cannot be its own fallback: name another of the campaign's channels")]
+    if target not in channels:
+        return [
+            Problem(path, f"the campaign has no channel '{target}' to fall back to: add it (its text is what is sent)")
+        ]
+    if channels[target].fallback is not None:
+        return [Problem(path, f"{target} has a fallback of its own: a fallback cannot fall back again")]
+    adapter, other = known.get(name), known.get(target)
+    if adapter is not None and other is not None and adapter.recipient_kind != other.recipient_kind:
+        return [
+            Problem(
+                path,
+                f"{name} sends to {adapter.recipient_kind.plural}, {target} to {other.recipient_kind.plural}: "
+                "a fallback must reach the same recipients",
+            )
+        ]
+    return []
 
 
 def campaign_warnings(spec: CampaignSpec, settings: Settings, now: datetime | None = None) -> list[Problem]:
@@ -399,6 +476,7 @@ def fill(campaign: Campaign, spec: CampaignSpec, texts: Mapping[str, Any], issue
             areas=list(channel.areas),
             options=channel.options,
             rules=rules_of(channel, zone),
+            fallback=channel.fallback.model_dump() if channel.fallback is not None else None,
         )
         for name, channel in spec.channels.items()
     ]

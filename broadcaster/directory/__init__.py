@@ -31,7 +31,12 @@ from broadcaster.directory.issuers import (
 from broadcaster.directory.pages import PAGE_COLUMNS, import_pages
 from broadcaster.directory.stations import STATION_COLUMNS, import_stations, ordered_slots, parse_slots
 from broadcaster.directory.subscribers import SUBSCRIBER_COLUMNS, SUBSCRIBER_ROW, import_subscribers, read_opt_out
-from broadcaster.directory.templates import TEMPLATE_COLUMNS, import_zalo_templates, provider_template
+from broadcaster.directory.templates import (
+    TEMPLATE_COLUMNS,
+    import_zalo_templates,
+    provider_template,
+    provider_templates,
+)
 from broadcaster.errors import UserError
 
 __all__ = [
@@ -61,6 +66,7 @@ __all__ = [
     "ordered_slots",
     "parse_slots",
     "provider_template",
+    "provider_templates",
     "read_opt_out",
     "reading_problem",
     "replaced_areas",

@@ -86,7 +86,15 @@ def import_zalo_templates(session: Session, source: Source) -> ImportReport:
 def provider_template(session: Session, channel: str, template_id: str) -> ProviderTemplate | None:
     """A channel's approved template as the directory keeps it; None for one it does not know."""
     row = session.get(MessageTemplate, (channel, template_id))
-    if row is None:
-        return None
+    return _template_of(row) if row is not None else None
+
+
+def provider_templates(session: Session, channel: str) -> list[ProviderTemplate]:
+    """Every approved template of a channel the directory keeps, by id (what a campaign can choose from)."""
+    rows = session.scalars(select(MessageTemplate).filter_by(channel=channel).order_by(MessageTemplate.template_id))
+    return [_template_of(row) for row in rows]
+
+
+def _template_of(row: MessageTemplate) -> ProviderTemplate:
     params = tuple((str(name), int(length)) for name, length in row.params)
     return ProviderTemplate(row.template_id, row.name, row.text, params)

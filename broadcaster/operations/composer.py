@@ -40,7 +40,12 @@ FORM = "the form"
 # (heading, signature, recipients) stays in the shared layouts; the page edits the letter's body.
 EDITED_FILES = {"email": ("_letter_body.j2", "email.txt.j2"), "sms": ("sms.txt.j2",)}
 EDITED_FILES |= {"facebook": ("facebook.txt.j2",), "radio": ("radio.txt.j2",), "zalo": ("zalo.txt.j2",)}
-CHANNELS = ("email", "sms", "facebook", "radio")
+CHANNELS = ("email", "sms", "zalo", "facebook", "radio")
+# The fallback the page offers a channel: Zalo first, the SMS for whom Zalo could not reach. A campaign file may
+# name others; the page then shows theirs too.
+FALLBACKS = {"zalo": "sms"}
+# Channels a new campaign starts without: Zalo needs the OA's approved templates, which not every department has.
+OFF_AT_FIRST = ("zalo",)
 _LOCALE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")  # a language tag: never a path
 
 
@@ -50,6 +55,8 @@ class ChannelForm:
     areas: list[str] = field(default_factory=list)
     rules: list[RuleChoice] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)  # only those the file names (defaults stay unsaid)
+    # Who this channel could not reach gets another channel's message (`campaigns.file.Fallback`, as data).
+    fallback: dict[str, Any] | None = None
 
 
 @dataclass
@@ -88,6 +95,8 @@ class CampaignForm:
                 except ValueError as exc:
                     problems.append(Problem(f"channels.{name}.schedule[{index}]", str(exc)))
             channels[name] = {"to": channel.audience, "schedule": schedule, "areas": channel.areas, **channel.options}
+            if channel.fallback is not None:
+                channels[name]["fallback"] = channel.fallback
         data: dict[str, Any] = {
             "campaign": self.campaign,
             "issuer": self.issuer,
@@ -141,6 +150,9 @@ def _date(value: Any) -> date | None:
     return None if value is None else value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
+_NOT_OPTIONS = ("to", "areas", "schedule", "fallback")  # what every channel has; the rest is its own options
+
+
 def form_of(data: Mapping[str, Any]) -> CampaignForm:
     """A structurally valid campaign (`CampaignSpec.normalised()`) as the form."""
     channels = {
@@ -148,7 +160,8 @@ def form_of(data: Mapping[str, Any]) -> CampaignForm:
             audience=list(section["to"]),
             areas=list(section.get("areas", [])),
             rules=[choice_of_rule(rule) for rule in section["schedule"]],
-            options={key: value for key, value in section.items() if key not in ("to", "areas", "schedule")},
+            options={key: value for key, value in section.items() if key not in _NOT_OPTIONS},
+            fallback=dict(section["fallback"]) if section.get("fallback") is not None else None,
         )
         for name, section in data["channels"].items()
     }
@@ -195,6 +208,8 @@ def field_of(path: str) -> str:
         )
     if (matched := re.match(r"^channels\.(\w+)$", where)) is not None:
         return f"texts.{matched[1]}" if " " in path else f"channels.{matched[1]}"
+    if (matched := re.match(r"^channels\.(\w+)\.fallback\b", where)) is not None:
+        return f"channels.{matched[1]}.fallback"
     if (matched := re.match(r"^channels\.(\w+)\.", where)) is not None:
         return f"channels.{matched[1]}.options"
     if where.startswith("valid"):

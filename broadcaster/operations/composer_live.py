@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from broadcaster.accounts import Actor
-from broadcaster.directory import areas_within, provider_template
+from broadcaster.directory import areas_within, provider_template, provider_templates
 from broadcaster.directory.audience import (
     SubscriberFilter,
     missing,
@@ -42,7 +42,15 @@ from broadcaster.sandbox import TextsLoader
 from broadcaster.settings import Settings
 from broadcaster.text import SmsInfo, plain_sms_text, reading_seconds, sms_info
 from broadcaster.timetable_choices import RuleChoice, describe, weekday_name
-from channels.base import FACTS, ChecksReadAloud, FillsTemplates, Recipient, RecipientKind, channel_class
+from channels.base import (
+    FACTS,
+    ChecksReadAloud,
+    FillsTemplates,
+    ProviderTemplate,
+    Recipient,
+    RecipientKind,
+    channel_class,
+)
 
 NEXT_FIRES = 10
 
@@ -199,7 +207,7 @@ class TextCheck:
     unaccented: SmsInfo | None = None  # SMS: the same text without marks (what `unaccented` sends)
     sends_unaccented: bool = False
     max_parts: int | None = None
-    length: int | None = None  # Facebook: characters, against its limit
+    length: int | None = None  # Facebook: characters, against its limit; Zalo: against its parameter's
     max_length: int | None = None
     reading_seconds: int | None = None  # radio
     to_decode: list[str] = field(default_factory=list)  # radio: what the announcer could not read as words
@@ -254,7 +262,8 @@ def _made(
         locales=(locale,),
         variables=form.variables,
     )
-    recipient = _sample(session, adapter.recipient_kind, section.audience if section else [], locale, settings.today())
+    audience = _sent_to(form, channel)
+    recipient = _sample(session, adapter.recipient_kind, audience, locale, settings.today())
     slot = (
         next((rule.slots[0] for rule in section.rules if rule.kind == "slots" and rule.slots), None)
         if section
@@ -279,6 +288,16 @@ def _made(
         )
 
     return _Made(composer, recipient, moment, slot, options)
+
+
+def _sent_to(form: CampaignForm, channel: str) -> list[str]:
+    """The audience a channel's messages go to: its own, or for a channel that sends only as another's fallback
+    (Zalo's SMS), the audience of the channel it stands in for."""
+    for name, other in form.channels.items():
+        if name != channel and other.fallback is not None and other.fallback.get("channel") == channel:
+            return other.audience
+    section = form.channels.get(channel)
+    return section.audience if section else []
 
 
 def check_text(
@@ -335,6 +354,9 @@ def _fill_template(
     if template is not None:
         result.problems += adapter.rendered_problems(options, template, parts)
         result.rendered = adapter.preview(options, template, parts)
+        limit = dict(template.params).get(str(getattr(options, "text_param", None) or ""))
+        if limit is not None:  # the text against the length its parameter allows
+            result.length, result.max_length = len(parts.get("txt", "").strip()), limit
 
 
 def as_it_will_look(session: Session, channel: str, options: Mapping[str, Any], parts: Mapping[str, str]) -> str | None:
@@ -347,6 +369,56 @@ def as_it_will_look(session: Session, channel: str, options: Mapping[str, Any], 
     template_id = adapter.template_named(validated)
     template = provider_template(session, channel, template_id) if template_id else None
     return adapter.preview(validated, template, parts) if template is not None else None
+
+
+# ---- a provider's template and the values it is filled with (Zalo's ZNS) -------------------------------------
+
+
+@dataclass(frozen=True)
+class TemplateParam:
+    name: str
+    max_length: int | None  # None: the chosen template has no such parameter (or the directory lacks the template)
+    value: str
+    fills_text: bool  # the parameter the channel's rendered text fills (`text_param`)
+
+
+@dataclass(frozen=True)
+class TemplateValues:
+    """What the page asks about a channel that fills a provider's template: which template, a value for each of
+    its parameters, and the parameter the text fills."""
+
+    template_id: str
+    template: ProviderTemplate | None  # None: none chosen, or one the directory does not know
+    params: list[TemplateParam]
+    text_param: str
+
+
+def template_choices(session: Session, actor: Actor, channel: str) -> list[ProviderTemplate]:
+    """The approved templates of a channel that fills a provider's templates (imported into the directory)."""
+    actor.require("directory:read")
+    return provider_templates(session, channel)
+
+
+def template_values(
+    templates: list[ProviderTemplate], options: Mapping[str, Any], *, chosen_now: bool = False
+) -> TemplateValues:
+    """The channel's template and values as the page shows them: a field for each of the template's parameters,
+    in its order, then any value the campaign gives that the template does not have (kept, and shown as such,
+    so that nothing is lost on saving). A template just chosen keeps only the values it has a parameter for, and
+    has its text fill its longest parameter unless the text fills one of them already."""
+    template_id = str(options.get("template_id") or "")
+    template = next((known for known in templates if known.template_id == template_id), None)
+    given = {str(name): str(value) for name, value in dict(options.get("params") or {}).items()}
+    text_param = str(options.get("text_param") or "")
+    lengths = dict(template.params) if template is not None else {}
+    if chosen_now and template is not None:
+        given = {name: value for name, value in given.items() if name in lengths}
+        if text_param not in lengths:
+            text_param = max(template.params, key=lambda param: param[1])[0]
+    names = [name for name, _ in template.params] if template is not None else []
+    names += [name for name in given if name not in names]
+    params = [TemplateParam(name, lengths.get(name), given.get(name, ""), name == text_param) for name in names]
+    return TemplateValues(template_id, template, params, text_param)
 
 
 # ---- what the audience can be chosen from -------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""What waits for a staff member: their drafts, campaigns to approve, paused channels (with why), recent
-failures, this week's sends per channel and the fan-outs running now. Read-only."""
+"""What waits for a staff member: their drafts, campaigns to approve, paused channels and held provider
+accounts (with why), recent failures, this week's sends per channel and the fan-outs running now. Read-only."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from broadcaster.models import (
     Campaign,
     CampaignChannel,
     CampaignRevision,
+    KeptCredential,
     Occurrence,
     OccurrenceState,
     RevisionStatus,
@@ -60,12 +61,23 @@ class Failures:
     count: int
 
 
+@dataclass(frozen=True)
+class HeldAccount:
+    """A provider account nothing is sent with until a moment (a Zalo OA whose daily quota is used up):
+    every campaign's messages through it wait, and go on by themselves then."""
+
+    name: str
+    until: datetime
+    why: str | None
+
+
 @dataclass
 class Dashboard:
     week_starts: date
     drafts: list[Waiting] = field(default_factory=list)
     to_approve: list[Waiting] = field(default_factory=list)
     paused: list[PausedChannel] = field(default_factory=list)
+    held: list[HeldAccount] = field(default_factory=list)
     failures: list[Failures] = field(default_factory=list)  # in occurrences of the last RECENT_DAYS days
     week_sends: Counter[str] = field(default_factory=Counter)  # per channel, sent or delivered this week
     fan_outs: list[FanOut] = field(default_factory=list)
@@ -130,6 +142,12 @@ def dashboard(session: Session, actor: Actor, settings: Settings) -> Dashboard:
     board.paused = [
         PausedChannel(campaign.slug, campaign.subject, item.channel, item.pause_reason)
         for item, campaign in session.execute(paused)
+    ]
+    held = select(KeptCredential).where(KeptCredential.held_until > now).order_by(KeptCredential.name)
+    board.held = [
+        HeldAccount(row.name, row.held_until, row.held_because)
+        for row in session.scalars(held)
+        if row.held_until is not None  # always, by the query: for the type checker
     ]
     _recent_counts(session, settings, board, now)
     board.fan_outs = fan_outs(session, actor)

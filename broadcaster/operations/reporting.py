@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from broadcaster import charts
 from broadcaster.airing import reason_words
-from broadcaster.operations.results import Results, Tally
+from broadcaster.operations.results import ChannelResult, Results, Tally, channel_kind
 
 WORDS: dict[str, dict[str, str]] = {
     "vi": {
@@ -59,6 +59,8 @@ WORDS: dict[str, dict[str, str]] = {
         "summary_zalo": "{sent} tin Zalo đã gửi: {delivered} đến máy, {undelivered} không đến được, {unknown} chưa rõ",
         "summary_facebook": "{sent} bài đã đăng, {failed} không đăng được",
         "summary_radio": "{slots} buổi phát: {aired} đã phát, {not_aired} không phát, {unconfirmed} chưa xác nhận",
+        "after": "{named} gửi thay {first}",
+        "summary_passed_on": "{passed_on} người không nhận được tin {first} được gửi tin {fallback} thay",
     },
     "en": {
         "title": "Report on the results of the awareness campaign",
@@ -108,6 +110,8 @@ WORDS: dict[str, dict[str, str]] = {
         "summary_zalo": "{sent} Zalo messages: {delivered} delivered, {undelivered} undelivered, {unknown} not known",
         "summary_facebook": "{sent} posts published, {failed} refused",
         "summary_radio": "{slots} slots: {aired} aired, {not_aired} not aired, {unconfirmed} unconfirmed",
+        "after": "{named} instead of {first}",
+        "summary_passed_on": "{passed_on} people {first} could not reach were sent the {fallback} instead",
     },
 }
 CHARTED_STATIONS = 20  # the most bars a chart of stations draws
@@ -136,9 +140,27 @@ def words(lang: str) -> dict[str, str]:
     return WORDS.get(lang, WORDS["vi"])
 
 
-def channel_name(channel: str, kind: str, lang: str) -> str:
-    named = words(lang).get(f"channel_{kind}", channel)
-    return named if channel == kind else f"{named} ({channel})"
+def channel_name(channel: str, kind: str, lang: str, after: str | None = None) -> str:
+    """A channel as people call it; a fallback's messages ("SMS instead of Zalo") apart from its own."""
+    said = words(lang)
+    named = said.get(f"channel_{kind}", channel)
+    named = named if channel == kind else f"{named} ({channel})"
+    if after is None:
+        return named
+    return said["after"].format(named=named, first=short_name(after))
+
+
+# Channels as a sentence names them in passing ("SMS instead of Zalo"), the same in every language.
+SHORT_NAMES = {"email": "e-mail", "sms": "SMS", "zalo": "Zalo", "facebook": "Facebook", "radio": "radio"}
+
+
+def short_name(channel: str) -> str:
+    kind = channel_kind(channel)
+    return SHORT_NAMES.get(kind, kind) if channel == kind else f"{SHORT_NAMES.get(kind, kind)} ({channel})"
+
+
+def _named(item: ChannelResult, lang: str) -> str:
+    return channel_name(item.channel, item.kind, lang, item.after)
 
 
 def _tally(item: Tally) -> list[str | int]:
@@ -153,10 +175,7 @@ def layout(results: Results, lang: str = "vi") -> Layout:
         "by_channel",
         said["by_channel"],
         [said["channel"], said["fires"], said["fires_missed"], *tally_header],
-        [
-            [channel_name(item.channel, item.kind, lang), item.fires, item.fires_missed, *_tally(item.deliveries)]
-            for item in results.channels
-        ],
+        [[_named(item, lang), item.fires, item.fires_missed, *_tally(item.deliveries)] for item in results.channels],
     )
     by_station = Table(
         "by_station",
@@ -228,7 +247,7 @@ def _charts(results: Results, lang: str) -> dict[str, str]:
     said = words(lang)
     drawn: dict[str, str] = {}
     if results.channels:
-        labels = [channel_name(item.channel, item.kind, lang) for item in results.channels]
+        labels = [_named(item, lang) for item in results.channels]
         series = [
             charts.Series(said[key], [_share(key, item.deliveries) for item in results.channels]) for key in SHARES
         ]
@@ -253,9 +272,7 @@ def _charts(results: Results, lang: str) -> dict[str, str]:
         channels = [item.channel for item in results.channels]
         sent = {(item.day, item.channel): item.deliveries.sent for item in results.days}
         series = [
-            charts.Series(
-                channel_name(item.channel, item.kind, lang), [sent.get((day, item.channel), 0) for day in days]
-            )
+            charts.Series(_named(item, lang), [sent.get((day, item.channel), 0) for day in days])
             for item in results.channels
             if item.channel in channels
         ]
@@ -285,5 +302,14 @@ def _summaries(results: Results, lang: str) -> list[str]:
         if template is None:
             continue
         numbers = item.deliveries.model_dump() | (item.airing.model_dump() if item.airing else {})
-        found.append(f"{channel_name(item.channel, item.kind, lang)}: {template.format(**numbers)}.")
+        found.append(f"{_named(item, lang)}: {template.format(**numbers)}.")
+    for first in results.channels:
+        for fallback in results.channels:
+            if first.after is None and fallback.after == first.channel and first.passed_on:
+                passed_on = said["summary_passed_on"].format(
+                    passed_on=first.passed_on,
+                    first=short_name(first.channel),
+                    fallback=short_name(fallback.channel),
+                )
+                found.append(passed_on[0].upper() + passed_on[1:] + ".")
     return found

@@ -14,7 +14,7 @@ Test sends are never counted.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -26,6 +26,7 @@ from broadcaster.accounts import Actor
 from broadcaster.campaigns.store import find_campaign
 from broadcaster.counts import area_counts, counts, list_counts
 from broadcaster.errors import UserError
+from broadcaster.fallback import first_occurrence_id, is_fallback
 from broadcaster.models import (
     DONE,
     AiringReport,
@@ -100,6 +101,10 @@ class ChannelResult(BaseModel):
     fires_missed: int  # passed beyond the grace while nothing ran: never sent
     deliveries: Tally
     airing: Airing | None = None  # radio only
+    # The channel's messages to whom `after` could not reach (its fallback: "SMS after Zalo"), apart from
+    # what it sent on its own timetable; None for the latter.
+    after: str | None = None
+    passed_on: int = 0  # recipients this channel could not reach, handed to its fallback
 
 
 class AreaResult(BaseModel):
@@ -170,7 +175,15 @@ def campaign_results(
     campaign = find_campaign(session, slug) if slug is not None else None
     where = _occurrences_where(settings, campaign, start, end)
     occurrences = session.execute(
-        select(Occurrence.id, Occurrence.channel, Occurrence.fire_at, Occurrence.state, Campaign.slug)
+        select(
+            Occurrence.id,
+            Occurrence.channel,
+            Occurrence.fire_at,
+            Occurrence.state,
+            Occurrence.rule_key,
+            Occurrence.recipients,
+            Campaign.slug,
+        )
         .join(Campaign, Campaign.id == Occurrence.campaign_id)
         .where(*where)
     ).all()
@@ -209,26 +222,38 @@ def _occurrences_where(
 
 
 def _channels(
-    occurrences: Iterable[Any], kept: dict[tuple[int, str], int], stations: list[StationResult]
+    occurrences: Sequence[Any], kept: dict[tuple[int, str], int], stations: list[StationResult]
 ) -> list[ChannelResult]:
-    fires: Counter[str] = Counter()
-    missed: Counter[str] = Counter()
-    channel_of: dict[int, str] = {}
+    """One result per channel, and one per fallback ("sms" after "zalo"), whose rows are counted apart."""
+    channel_of = {row.id: row.channel for row in occurrences}
+    fires: Counter[tuple[str, str | None]] = Counter()
+    missed: Counter[tuple[str, str | None]] = Counter()
+    passed_on: Counter[str] = Counter()
+    counted: dict[int, tuple[str, str | None]] = {}
     for row in occurrences:
-        fires[row.channel] += 1
-        missed[row.channel] += row.state == OccurrenceState.MISSED
-        channel_of[row.id] = row.channel
-    states: dict[str, Counter[str]] = {channel: Counter() for channel in fires}
+        if is_fallback(row.rule_key):
+            after = channel_of.get(first_occurrence_id(row.rule_key), "?")
+            counted[row.id] = (row.channel, after)
+            fires[counted[row.id]] += 0  # not a fire of its own: its rows follow the first channel's fires
+            passed_on[after] += row.recipients
+            continue
+        counted[row.id] = (row.channel, None)
+        fires[counted[row.id]] += 1
+        missed[counted[row.id]] += row.state == OccurrenceState.MISSED
+    states: dict[tuple[str, str | None], Counter[str]] = {key: Counter() for key in fires}
     for (occurrence_id, state), number in kept.items():
-        states[channel_of[occurrence_id]][state] += number
+        states[counted[occurrence_id]][state] += number
     found = []
-    for channel in sorted(fires, key=_channel_order):
+    # A fallback's row right after the channel it stood in for.
+    for channel, after in sorted(fires, key=lambda key: (_channel_order(key[1] or key[0]), key[1] is not None, key[0])):
         result = ChannelResult(
             channel=channel,
             kind=channel_kind(channel),
-            fires=fires[channel],
-            fires_missed=missed[channel],
-            deliveries=tally(states[channel]),
+            fires=fires[channel, after],
+            fires_missed=missed[channel, after],
+            deliveries=tally(states[channel, after]),
+            after=after,
+            passed_on=passed_on[channel] if after is None else 0,
         )
         if result.kind == "radio":
             result.airing = _sum_airing(item.airing for item in stations)

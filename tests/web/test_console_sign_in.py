@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from broadcaster import accounts
 from broadcaster.db import transaction
 from broadcaster.examples import import_examples
-from broadcaster.models import ConsoleSession, Delivery
+from broadcaster.models import ConsoleSession, Delivery, KeptCredential
 from broadcaster.settings import Settings
 from broadcaster.web.app import create_app
 from tests.web.console_helpers import PASSWORD, form_token, sign_in, staff
@@ -244,3 +244,31 @@ def test_the_dashboard_shows_what_waits_and_this_weeks_sends(
     assert f'<td class="number">{sent}</td>' in week and sent > 2
     failures = board.text.split('id="failures"')[1].split("</section>")[0]
     assert '<strong class="bad">1</strong>' in failures
+
+
+def test_the_dashboard_shows_a_provider_account_held_back_with_why_and_until_when(
+    client: TestClient, sessions: sessionmaker[Session], web_settings: Settings
+) -> None:
+    """A Zalo OA whose daily ZNS quota is used up holds every campaign's Zalo messages until Vietnam's midnight:
+    the staff see that it is held, why, and that it goes on by itself."""
+    from broadcaster.credentials import DatabaseCredentials
+    from broadcaster.signing import signing_secret
+    from channels.base import Credential
+
+    store = DatabaseCredentials(sessions, signing_secret(web_settings), web_settings.clock)
+    store.current("zalo-oa:4318827446119270000", Credential("access", "refresh"))
+    until = web_settings.clock.now() + timedelta(hours=3)
+    store.hold(
+        "zalo-oa:4318827446119270000",
+        until,
+        "the OA has used up today's ZNS quota; sending resumes tomorrow (Zalo -144)",
+    )
+    sign_in(client, staff(sessions, "hai", "operator"))
+    paused = client.get("/").text.split('id="paused"')[1].split("</section>")[0]
+    assert "zalo-oa:4318827446119270000" in paused and "tự gửi tiếp lúc" in paused
+    assert "OA đã dùng hết hạn mức tin ZNS trong ngày; từ 0 giờ ngày mai tự gửi tiếp (Zalo -144)." in paused
+    assert "access" not in paused and "refresh" not in paused
+    store.hold("zalo-oa:4318827446119270000", until - timedelta(hours=1), "an earlier hold changes nothing")
+    with sessions() as session:
+        held = session.scalars(select(KeptCredential.held_because)).one()
+    assert held is not None and held.startswith("the OA has used up")

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
 from broadcaster.accounts import Actor
+from broadcaster.campaigns.file import Fallback
 from broadcaster.campaigns.plain import FIELDS, with_post_date
 from broadcaster.campaigns.texts import shared_templates
 from broadcaster.errors import UserError
@@ -29,6 +30,8 @@ from broadcaster.operations import campaigns as campaign_ops
 from broadcaster.operations import directory as directory_ops
 from broadcaster.operations.composer import (
     CHANNELS,
+    FALLBACKS,
+    OFF_AT_FIRST,
     CampaignForm,
     ChannelForm,
     base_texts,
@@ -45,6 +48,8 @@ from broadcaster.operations.composer_live import (
     count_audience,
     echo_timetable,
     issuer_choices,
+    template_choices,
+    template_values,
 )
 from broadcaster.problems import InvalidInput
 from broadcaster.timetable_choices import KINDS, SLOT_WORDS, WEEKDAYS
@@ -62,7 +67,7 @@ from broadcaster.web.console.pages import (
 )
 from broadcaster.web.console.sentences import said, sentences_of
 from broadcaster.web.console.words import language
-from channels.base import channel_class
+from channels.base import FillsTemplates, channel_class
 
 router = console_router()
 register_nav(NavItem(20, "compose", "/compose", "campaigns:draft"))
@@ -104,7 +109,7 @@ def _blank(session: Session, request: Request) -> tuple[CampaignForm, dict[str, 
         locales=["vi"],
     )
     sections = {channel: ChannelForm() for channel in CHANNELS}
-    form.channels = dict(sections)
+    form.channels = {channel: section for channel, section in sections.items() if channel not in OFF_AT_FIRST}
     form.texts = _texts(session, request, form)
     return form, sections
 
@@ -125,6 +130,12 @@ def _page(
     lang = language(request)
     every = replace(form, channels=sections)
     existing = session.scalar(select(Campaign).where(Campaign.slug == form.campaign)) if form.campaign else None
+    offers = {
+        channel: section.fallback["channel"] if section.fallback else FALLBACKS[channel]
+        for channel, section in sections.items()
+        if section.fallback or channel in FALLBACKS
+    }
+    choices = {channel: template_choices(session, actor, channel) for channel in CHANNELS if _fills_templates(channel)}
     context = {
         "form": state or FormState(),
         "c": form,
@@ -146,6 +157,15 @@ def _page(
         },
         "echoes": {channel: echo_timetable(session, settings, every, channel, lang) for channel in CHANNELS},
         "option_fields": {channel: channel_class(channel).CampaignOptions.model_fields for channel in CHANNELS},
+        "template_choices": choices,
+        "template_values": {
+            channel: template_values(templates, sections[channel].options) for channel, templates in choices.items()
+        },
+        "fallback_offers": offers,
+        "fallback_sources": {target: source for source, target in offers.items()},
+        # Channels that send only as another's fallback: their own audience and timetable are not asked for.
+        "handed_to": {offers[source] for source in form.channels if source in offers and sections[source].fallback},
+        "fallback_default": Fallback(channel="-").model_dump(),
         "existing": existing,
         "notice": notice,
         "drafts": session.scalars(
@@ -157,6 +177,10 @@ def _page(
         "cap_json": json.dumps(form.cap, ensure_ascii=False) if form.cap is not None else "",
     }
     return render(request, "composer.html", context, status_code=status_code)
+
+
+def _fills_templates(channel: str) -> bool:
+    return issubclass(channel_class(channel), FillsTemplates)
 
 
 @router.get("/compose", response_class=HTMLResponse)
@@ -319,6 +343,20 @@ def add_reading(
     every = replace(form, channels=sections)
     checked = check_text(session, actor, settings_of(request), every, "radio", locale, text) if text.strip() else None
     return render(request, "_composer_check.html", {**context, "check": checked})
+
+
+@router.post("/compose/values/{channel}", response_class=HTMLResponse)
+def live_values(request: Request, session: DbSession, actor: Drafter, data: Fields, channel: str) -> Response:
+    """The template's fields again: a value for each parameter of the template just chosen (`chosen`), or with
+    another parameter filled by the text."""
+    _form, sections, _state = parse_form(data, words_of(request))
+    if channel not in CHANNELS or not _fills_templates(channel):
+        raise UserError(f"{channel} fills no provider's template")
+    templates = template_choices(session, actor, channel)
+    section = sections[channel]
+    values = template_values(templates, section.options, chosen_now="chosen" in request.query_params)
+    context = {"channel": channel, "values": values, "templates": templates, "present": section.options}
+    return render(request, "_composer_values.html", {**context, "form": FormState()})
 
 
 @router.post("/compose/count/{channel}", response_class=HTMLResponse)

@@ -4,12 +4,14 @@ are not a date, a time or JSON a sentence beside their field."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date, time
-from typing import Any
+from typing import Any, get_origin
 
 from starlette.datastructures import FormData
 
 from broadcaster import json_input
+from broadcaster.campaigns.file import Fallback
 from broadcaster.campaigns.plain import to_plain, to_template
 from broadcaster.operations.composer import CHANNELS, CampaignForm, ChannelForm
 from broadcaster.timetable_choices import KINDS, RuleChoice
@@ -89,11 +91,58 @@ def _options(read: _Reader, channel: str) -> dict[str, Any]:
             value = raw == "on"
         elif info.annotation is int:
             value = int(raw) if raw.lstrip("-").isdigit() else raw or info.default
+        elif get_origin(info.annotation) is dict:
+            value = _named_values(read, f"{channel}.opt.{name}")
         elif not raw:
             value = None
-        if name in present or value != info.default:
+        default = info.get_default(call_default_factory=True)
+        if name in present or value != default:
             options[name] = value
     return options
+
+
+def _named_values(read: _Reader, prefix: str) -> dict[str, str]:
+    """Values by name, one field each (a ZNS template's parameters): `<prefix>.<i>.name` and `<prefix>.<i>.value`;
+    a name left without a value is not given (the checks then say the template needs it)."""
+    values: dict[str, str] = {}
+    for index in range(100):
+        if f"{prefix}.{index}.name" not in read.data:
+            break
+        name, value = read.text(f"{prefix}.{index}.name"), read.raw(f"{prefix}.{index}.value")
+        if name and value.strip():
+            values[name] = value.strip()
+    return values
+
+
+def _fallback(read: _Reader, channel: str) -> dict[str, Any] | None:
+    """The channel's fallback as the form says it: on or off, the channel it hands on to, the wait and whether
+    an unknown outcome is handed on too."""
+    if read.text(f"{channel}.fallback.on") != "on":
+        return None
+    raw = read.text(f"{channel}.fallback.wait_minutes")
+    wait: Any = Fallback.model_fields["wait_minutes"].default
+    if raw.isdigit():
+        wait = int(raw)
+    elif raw:
+        read.state.fail(f"channels.{channel}.fallback", read.words["minutes_wrong"].format(value=raw))
+        wait = raw
+    return {
+        "channel": read.text(f"{channel}.fallback.channel"),
+        "wait_minutes": wait,
+        "when_unknown": read.text(f"{channel}.fallback.when_unknown") == "on",
+    }
+
+
+def _handed_on(chosen: dict[str, ChannelForm], sections: dict[str, ChannelForm]) -> dict[str, ChannelForm]:
+    """The chosen channels, with each channel another chosen one falls back to chosen too (its text is what goes
+    out) and without an audience or a timetable of its own (it sends only to whom the other could not reach).
+    What the page showed for them is left in the sections, should the fallback be turned off again."""
+    channels = dict(chosen)
+    for name, section in chosen.items():
+        target = section.fallback["channel"] if section.fallback is not None else None
+        if target in sections and target != name:
+            channels[target] = replace(sections[target], audience=[], rules=[])
+    return channels
 
 
 def _channel(read: _Reader, channel: str) -> ChannelForm:
@@ -106,7 +155,10 @@ def _channel(read: _Reader, channel: str) -> ChannelForm:
         if rule is not None:
             rules.append(rule)
     areas = [code.strip() for code in read.text(f"{channel}.areas").split(",") if code.strip()]
-    return ChannelForm(read.texts(f"{channel}.to"), areas, rules, _options(read, channel))
+    audience = read.texts(f"{channel}.to")
+    order = {selector: index for index, selector in enumerate(read.text(f"{channel}.to_order").split())}
+    audience.sort(key=lambda selector: order.get(selector, len(order)))  # as the campaign had them, new ones after
+    return ChannelForm(audience, areas, rules, _options(read, channel), _fallback(read, channel))
 
 
 def _variables(read: _Reader) -> dict[str, Any]:
@@ -134,6 +186,7 @@ def parse_form(data: FormData, words: dict[str, str]) -> tuple[CampaignForm, dic
     """The posted form: the campaign (with its chosen channels), every channel's section, and what is unreadable."""
     read = _Reader(data, words)
     sections = {channel: _channel(read, channel) for channel in CHANNELS}
+    chosen = {channel: sections[channel] for channel in CHANNELS if read.text(f"{channel}.on") == "on"}
     locales = [locale for locale in read.texts("locales") if locale in LOCALES] or ["vi"]
     form = CampaignForm(
         campaign=read.text("campaign"),
@@ -148,7 +201,7 @@ def parse_form(data: FormData, words: dict[str, str]) -> tuple[CampaignForm, dic
         locales=locales,
         variables=_variables(read),
         cap=read.json("cap", "cap", None),
-        channels={channel: sections[channel] for channel in CHANNELS if read.text(f"{channel}.on") == "on"},
+        channels=_handed_on(chosen, sections),
         texts={(channel, locale): _text(read, channel, locale) for channel in CHANNELS for locale in locales},
     )
     return form, sections, read.state

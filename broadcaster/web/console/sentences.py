@@ -16,6 +16,10 @@ from broadcaster.problems import InvalidInput
 
 _VIETNAMESE = (
     (
+        re.compile(r"the OA has used up today's ZNS quota; sending resumes tomorrow \(Zalo (?P<code>-?\d+)\)"),
+        "OA đã dùng hết hạn mức tin ZNS trong ngày; từ 0 giờ ngày mai tự gửi tiếp (Zalo {code}).",
+    ),
+    (
         re.compile(
             r"the text has a link \((?P<link>.+?)\); (?P<channel>\w+) bulletins must not contain links, since the "
             r"warning tells people never to follow one"
@@ -293,6 +297,85 @@ _VIETNAMESE = (
     (
         re.compile(r"the revision of campaign '(?P<slug>[^']+)' is still being drafted: it must be submitted first"),
         "Bản sửa đổi của chiến dịch {slug} vẫn đang soạn: cần trình duyệt trước.",
+    ),
+    # ---- fallbacks: a channel that sends only to whom another could not reach (the SMS after Zalo)
+    (
+        re.compile(
+            r"(?P<ch>\w+) has no timetable, so it sends nothing: give it one, or make it another channel's fallback"
+        ),
+        "Kênh {ch} chưa có lịch phát nên sẽ không gửi gì: hãy thêm lịch phát, hoặc cho kênh này gửi thay cho kênh "
+        "khác khi kênh đó không tới được người nhận.",
+    ),
+    (re.compile(r"(?P<ch>\w+) has no audience: name who receives it"), "Kênh {ch} chưa có đối tượng nhận: hãy chọn."),
+    (
+        re.compile(
+            r"(?P<ch>\w+) is (?P<src>\w+)'s fallback, so it sends only to whom (?P=src) could not reach: leave its "
+            r"timetable empty \(with a timetable of its own, everyone would get both\)"
+        ),
+        "Kênh {ch} chỉ gửi cho người {src} không tới được: hãy để trống lịch phát của kênh {ch} (có lịch phát riêng "
+        "thì mọi người sẽ nhận cả hai).",
+    ),
+    (
+        re.compile(r"(?P<ch>\w+) is (?P<src>\w+)'s fallback and sends to (?P=src)'s audience: leave it empty"),
+        "Kênh {ch} chỉ gửi cho người {src} không tới được, trong đối tượng nhận của {src}: hãy để trống đối tượng "
+        "nhận của kênh {ch}.",
+    ),
+    (
+        re.compile(r"(?P<ch>\w+) cannot be its own fallback: name another of the campaign's channels"),
+        "Kênh {ch} không thể gửi thay cho chính nó: hãy chọn một kênh khác của chiến dịch.",
+    ),
+    (
+        re.compile(r"the campaign has no channel '(?P<dst>\w+)' to fall back to: add it \(its text is what is sent\)"),
+        "Chiến dịch chưa có kênh {dst} để gửi thay: hãy bật kênh {dst} (nội dung của kênh đó là nội dung được gửi).",
+    ),
+    (
+        re.compile(r"(?P<dst>\w+) has a fallback of its own: a fallback cannot fall back again"),
+        "Kênh {dst} đã có kênh gửi thay của riêng nó: kênh gửi thay không thể lại nhờ kênh khác gửi thay.",
+    ),
+    (
+        re.compile(
+            r"(?P<ch>\w+) sends to (?P<kind1>\w+), (?P<dst>\w+) to (?P<kind2>\w+): "
+            r"a fallback must reach the same recipients"
+        ),
+        "Kênh {ch} gửi tới {kind1}, kênh {dst} gửi tới {kind2}: kênh gửi thay phải tới cùng những người nhận.",
+    ),
+    (re.compile(r"should be greater than or equal to (?P<n>\d+)"), "Phải từ {n} trở lên."),
+    (re.compile(r"should be less than or equal to (?P<n>\d+)"), "Phải không quá {n}."),
+    # ---- Zalo's ZNS templates: the campaign's values against the template Zalo approved
+    (
+        re.compile(r"the campaign names no ZNS template for Zalo \(template_id\)"),
+        "Chiến dịch chưa chọn mẫu tin ZNS cho Zalo: hãy chọn mẫu.",
+    ),
+    (
+        re.compile(
+            r"the directory has no ZNS template (?P<id>\d+): import the OA's templates "
+            r"\(broadcaster directory import zalo-templates FILE\)"
+        ),
+        "Danh bạ không có mẫu ZNS {id}: hãy nhập các mẫu của OA (lệnh broadcaster directory import zalo-templates "
+        "TỆP).",
+    ),
+    (
+        re.compile(r"ZNS template (?P<id>\d+) has no parameter '(?P<param>[^']+)' for the text"),
+        "Mẫu ZNS {id} không có tham số '{param}' để nhận nội dung.",
+    ),
+    (
+        re.compile(r"ZNS template (?P<id>\d+) has no parameter '(?P<param>[^']+)'"),
+        "Mẫu ZNS {id} không có tham số '{param}'.",
+    ),
+    (
+        re.compile(r"the value of '(?P<param>[^']+)' is (?P<n>\d+) characters, over the template's (?P<limit>\d+)"),
+        "Giá trị của '{param}' dài {n} ký tự, quá {limit} ký tự mẫu cho phép.",
+    ),
+    (
+        re.compile(r"ZNS template (?P<id>\d+) needs a value for '(?P<param>[^']+)'"),
+        "Mẫu ZNS {id} cần giá trị cho tham số '{param}'.",
+    ),
+    (
+        re.compile(
+            r"the Zalo text is (?P<n>\d+) characters, over the (?P<limit>\d+) that ZNS template (?P<id>\d+) allows "
+            r"for '(?P<param>[^']+)'"
+        ),
+        "Nội dung Zalo dài {n} ký tự, quá {limit} ký tự mẫu ZNS {id} cho phép ở tham số '{param}'.",
     ),
     # ---- the channels' checks: lengths, SMS parts, radio readings, Facebook repeats
     (
@@ -607,6 +690,9 @@ _STATES = {
     "cancelled": "đã hủy",
 }
 _FIELDS = {"account name": "tên tài khoản", "display name": "tên hiển thị"}
+# Channels and whom they send to, as the fallback's refusals name them.
+_CHANNELS = {"email": "thư điện tử", "sms": "SMS", "zalo": "Zalo", "facebook": "Facebook", "radio": "truyền thanh"}
+_KINDS = {"subscribers": "thuê bao", "agencies": "cơ quan", "stations": "đài truyền thanh", "pages": "trang Facebook"}
 _ACTIONS = {
     "submitted": "được trình duyệt",
     "returned to draft": "được trả lại",
@@ -651,6 +737,12 @@ def _spoken(parts: dict[str, str]) -> dict[str, str]:
     for name in ("state", "allowed"):
         if name in spoken:
             spoken[name] = " hoặc ".join(_STATES.get(state, state) for state in spoken[name].split(" or "))
+    for name in ("ch", "src", "dst"):
+        if name in spoken:
+            spoken[name] = _CHANNELS.get(spoken[name], spoken[name])
+    for name in ("kind1", "kind2"):
+        if name in spoken:
+            spoken[name] = _KINDS.get(spoken[name], spoken[name])
     if "field" in spoken:
         spoken["field"] = _FIELDS.get(spoken["field"], spoken["field"])
     if "action" in spoken:

@@ -168,6 +168,38 @@ COMPOSER_WORDS: dict[str, dict[str, str]] = {
             "bài thứ hai sẽ không lên."
         ),
         "add_post_date": "Thêm ngày đăng vào mỗi bài",
+        "short_sms": "SMS",
+        "short_zalo": "Zalo",
+        "zns_template": "Mẫu tin ZNS",
+        "zns_choose_label": "Mẫu đã được Zalo duyệt",
+        "zns_choose": "— chọn mẫu —",
+        "zns_unknown": "{id} — không có trong danh bạ",
+        "zns_none": (
+            "Danh bạ chưa có mẫu ZNS nào. Quản trị viên nhập các mẫu đã được Zalo duyệt cho OA của đơn vị bằng "
+            "lệnh: broadcaster directory import zalo-templates TỆP.csv (các cột Mã mẫu, Tên mẫu, Tham số, Nội dung)."
+        ),
+        "zns_template_text": "Nội dung mẫu",
+        "zns_max": "tối đa {n} ký tự",
+        "zns_not_in_template": "mẫu này không có tham số này: xóa giá trị để bỏ",
+        "zns_fills_text": "lấy nội dung Zalo viết ở ô nội dung",
+        "zns_text_param": "Tham số nhận nội dung Zalo",
+        "zns_text_param_none": "— không có —",
+        "zns_text_param_hint": "Nội dung Zalo (ô nội dung của kênh) được điền vào tham số này khi gửi.",
+        "zalo_as_it_will_look": "Tin Zalo người nhận sẽ thấy",
+        "zalo_length": "Nội dung: {length} / {max_length} ký tự",
+        "fallback": "Khi {source} không tới được",
+        "fallback_on": "Gửi {target} cho người không nhận được tin {source}",
+        "fallback_wait": "Chờ báo cáo nhận tin (phút)",
+        "fallback_wait_hint": (
+            "Tin {source} đã gửi đi mà sau chừng này phút vẫn chưa có báo cáo đã nhận thì coi như không rõ đã đến chưa."
+        ),
+        "fallback_when_unknown": "Cũng gửi {target} khi không rõ tin {source} đã đến chưa (có thể nhận cả hai)",
+        "fallback_only": (
+            "{target} chỉ gửi cho người {source} không tới được: đối tượng nhận và lịch phát là của kênh {source}, "
+            "ở đây chỉ cần nội dung."
+        ),
+        "minutes_wrong": "'{value}' không phải số phút (ví dụ 60).",
+        "fallback_see": "Xem kênh {source}",
     },
     "en": {
         "compose": "Compose",
@@ -330,6 +362,41 @@ COMPOSER_WORDS: dict[str, dict[str, str]] = {
             "the second would not go up."
         ),
         "add_post_date": "Add the date to each post",
+        "short_sms": "SMS",
+        "short_zalo": "Zalo",
+        "zns_template": "ZNS template",
+        "zns_choose_label": "Template approved by Zalo",
+        "zns_choose": "— choose a template —",
+        "zns_unknown": "{id} — not in the directory",
+        "zns_none": (
+            "The directory has no ZNS template yet. An administrator imports the templates Zalo approved for the "
+            "unit's OA with: broadcaster directory import zalo-templates FILE.csv (columns template_id, name, "
+            "params, text)."
+        ),
+        "zns_template_text": "Template text",
+        "zns_max": "at most {n} characters",
+        "zns_not_in_template": "this template has no such parameter: empty the value to drop it",
+        "zns_fills_text": "takes the Zalo text written in the text box",
+        "zns_text_param": "Parameter the Zalo text fills",
+        "zns_text_param_none": "— none —",
+        "zns_text_param_hint": "The Zalo text (the channel's text box) goes into this parameter when sent.",
+        "zalo_as_it_will_look": "The Zalo message as its recipient will see it",
+        "zalo_length": "Text: {length} / {max_length} characters",
+        "fallback": "When {source} cannot reach someone",
+        "fallback_on": "Send the {target} to whoever {source} could not reach",
+        "fallback_wait": "Wait for the delivery report (minutes)",
+        "fallback_wait_hint": (
+            "A {source} message sent without a delivery report after this many minutes counts as of unknown fate."
+        ),
+        "fallback_when_unknown": (
+            "Also send the {target} when it is unknown whether the {source} message arrived (some may get both)"
+        ),
+        "fallback_only": (
+            "The {target} goes only to whom {source} could not reach: the audience and timetable are {source}'s, "
+            "only the text is asked for here."
+        ),
+        "minutes_wrong": "'{value}' is not a number of minutes (e.g. 60).",
+        "fallback_see": "See the {source} channel",
     },
 }
 

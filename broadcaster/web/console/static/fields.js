@@ -17,3 +17,31 @@ document.addEventListener("click", function (event) {
 document.addEventListener("change", function (event) {
   if (event.target.closest && event.target.closest(".reading-ask")) event.stopPropagation();
 }, true);
+
+// A channel that sends only as another's fallback (the SMS after Zalo) asks for no audience or timetable of its
+// own: while the fallback is on, its section says so instead, and is on (its text is what goes out). A channel
+// turned off is nobody's fallback any more.
+function markFallbacks() {
+  document.querySelectorAll("section.channel.is-fallback").forEach(function (section) {
+    section.classList.remove("is-fallback");
+  });
+  document.querySelectorAll("input[data-fallback-to]").forEach(function (box) {
+    var source = document.getElementById(box.getAttribute("data-fallback-from") + "-on");
+    var target = box.getAttribute("data-fallback-to");
+    var section = document.getElementById("channel-" + target);
+    if (!box.checked || !source || !source.checked || !section) return;
+    section.classList.add("is-fallback");
+    var on = document.getElementById(target + "-on");
+    if (on) on.checked = true;
+  });
+}
+document.addEventListener("change", function (event) {
+  var box = event.target;
+  if (box.classList && box.classList.contains("channel-on") && !box.checked) {
+    var channel = box.id.replace(/-on$/, "");
+    document.querySelectorAll("input[data-fallback-to='" + channel + "']").forEach(function (fallback) {
+      fallback.checked = false;
+    });
+  }
+  if (box.classList && (box.classList.contains("channel-on") || box.classList.contains("fallback-on"))) markFallbacks();
+});
