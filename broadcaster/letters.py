@@ -12,7 +12,7 @@ import multiprocessing
 import re
 import threading
 from collections import OrderedDict
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import date
@@ -69,32 +69,39 @@ class Layouts:
     """PDFs laid out from HTML, the `keep` most recently asked for kept: the same HTML gives the same bytes.
 
     A PDF already made is answered without waiting for a layout under way; two threads asking for the same
-    new HTML lay it out once (the second finds it made when its turn comes)."""
+    new HTML lay it out once (the second waits for the first's)."""
 
     def __init__(self, keep: int) -> None:
         self._keep = keep
         self._made: OrderedDict[str, bytes] = OrderedDict()
+        self._under_way: dict[str, Future[bytes]] = {}
         self._lock = threading.Lock()
 
-    def _kept(self, html: str) -> bytes | None:
+    def pdf(self, html: str) -> bytes:
         with self._lock:
             made = self._made.get(html)
             if made is not None:
                 self._made.move_to_end(html)
-            return made
-
-    def pdf(self, html: str) -> bytes:
-        made = self._kept(html)
-        if made is not None:
-            return made
-        with _LAYOUT:
-            made = self._kept(html)
-            if made is None:
-                made = _lay_out(html)
+                return made
+            under_way = self._under_way.get(html)
+            if under_way is None:
+                mine: Future[bytes] = Future()
+                self._under_way[html] = mine
+        if under_way is not None:
+            return under_way.result()
+        try:
+            made = _lay_out(html)
+        except BaseException as error:
+            with self._lock:
+                del self._under_way[html]
+            mine.set_exception(error)
+            raise
         with self._lock:
+            del self._under_way[html]
             self._made[html] = made
             while len(self._made) > self._keep:
                 self._made.popitem(last=False)
+        mine.set_result(made)
         return made
 
     def __contains__(self, html: str) -> bool:
@@ -132,31 +139,42 @@ def warm_up_in_background() -> None:
     _WARMING.set()
 
     def warm() -> None:
-        with _LAYOUT:
+        with _PROCESS_LOCK:
+            process = _PROCESS
+        if process is None:
             _lay_out(_WARM_HTML)
+            return
+        for laid_out in [process.submit(_layout, _WARM_HTML) for _child in range(CHILDREN)]:
+            laid_out.result()
 
     threading.Thread(target=warm, name="warm-letter-layout", daemon=True).start()
 
 
-# A serving process lays out in a process of its own: WeasyPrint is Python through and through, and a
+# A serving process lays out in processes of its own: WeasyPrint is Python through and through, and a
 # layout in a thread holds the interpreter from the requests served meanwhile (a report's figures take a
-# second or more), where a process of its own runs beside them on another core.
+# second or more), where a process of its own runs beside them on another core. Two of them, so that two
+# exports at once, or an export while the report is laid out ahead, do not wait for each other.
 _PROCESS: ProcessPoolExecutor | None = None
 _PROCESS_LOCK = threading.Lock()
+CHILDREN = 2
+
+
+def _children() -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=CHILDREN, mp_context=multiprocessing.get_context("spawn"))
 
 
 def lay_out_in_a_process() -> None:
-    """From now on, lay letters and reports out in a child process (one, started now: a spawned Python
-    that imports only this module and WeasyPrint), one at a time as before. A child that dies is replaced
-    at the next layout; if the new one fails too, that layout is made here."""
+    """From now on, lay letters and reports out in child processes (`CHILDREN`, each a spawned Python that
+    imports only this module and WeasyPrint, one layout at a time each). Children that die are replaced at
+    the next layout; if the new ones fail too, that layout is made here."""
     global _PROCESS
     with _PROCESS_LOCK:
         if _PROCESS is None:
-            _PROCESS = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            _PROCESS = _children()
 
 
 def _lay_out(html: str) -> bytes:
-    """The layout, in the child process when there is one (the caller holds `_LAYOUT`)."""
+    """The layout, in a child process when there are any, else here, one at a time (`_LAYOUT`)."""
     global _PROCESS
     for _attempt in range(2):
         with _PROCESS_LOCK:
@@ -165,11 +183,12 @@ def _lay_out(html: str) -> bytes:
             break
         try:
             return process.submit(_layout, html).result()
-        except BrokenProcessPool:  # the child died (killed, out of memory): a new one
+        except BrokenProcessPool:  # a child died (killed, out of memory): new ones
             with _PROCESS_LOCK:
                 if _PROCESS is process:
-                    _PROCESS = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-    return _layout(html)
+                    _PROCESS = _children()
+    with _LAYOUT:
+        return _layout(html)
 
 
 # What one layout leaves for the next in this process (one layout at a time): fontconfig's fonts as Pango
