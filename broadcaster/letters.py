@@ -8,15 +8,28 @@ rendering. Fonts come from fontconfig: Times New Roman where it is installed, el
 
 from __future__ import annotations
 
+import multiprocessing
 import re
 import threading
 from collections import OrderedDict
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from broadcaster.text import strip_diacritics
 
-__all__ = ["LetterFile", "is_numbered", "letter_file", "letter_filename", "letter_pdf", "warm_up_in_background"]
+__all__ = [
+    "Layouts",
+    "LetterFile",
+    "is_numbered",
+    "lay_out_in_a_process",
+    "letter_file",
+    "letter_filename",
+    "letter_pdf",
+    "warm_up_in_background",
+]
 
 
 @dataclass(frozen=True)
@@ -50,22 +63,58 @@ def letter_filename(number: str, day: date) -> str:
 # so the PDF is made once per distinct HTML and kept for the next recipients. WeasyPrint is not
 # documented as thread-safe and the e-mail adapter sends from several threads: one layout at a time.
 _LAYOUT = threading.Lock()
-_MADE: OrderedDict[str, bytes] = OrderedDict()
-_KEEP = 16
+
+
+class Layouts:
+    """PDFs laid out from HTML, the `keep` most recently asked for kept: the same HTML gives the same bytes.
+
+    A PDF already made is answered without waiting for a layout under way; two threads asking for the same
+    new HTML lay it out once (the second waits for the first's)."""
+
+    def __init__(self, keep: int) -> None:
+        self._keep = keep
+        self._made: OrderedDict[str, bytes] = OrderedDict()
+        self._under_way: dict[str, Future[bytes]] = {}
+        self._lock = threading.Lock()
+
+    def pdf(self, html: str) -> bytes:
+        with self._lock:
+            made = self._made.get(html)
+            if made is not None:
+                self._made.move_to_end(html)
+                return made
+            under_way = self._under_way.get(html)
+            if under_way is None:
+                mine: Future[bytes] = Future()
+                self._under_way[html] = mine
+        if under_way is not None:
+            return under_way.result()
+        try:
+            made = _lay_out(html)
+        except BaseException as error:
+            with self._lock:
+                del self._under_way[html]
+            mine.set_exception(error)
+            raise
+        with self._lock:
+            del self._under_way[html]
+            self._made[html] = made
+            while len(self._made) > self._keep:
+                self._made.popitem(last=False)
+        mine.set_result(made)
+        return made
+
+    def __contains__(self, html: str) -> bool:
+        with self._lock:
+            return html in self._made
+
+
+_LETTERS = Layouts(keep=16)
 
 
 def letter_pdf(html: str) -> bytes:
     """The letter's HTML part as an A4 PDF (fonts embedded, subset to the glyphs it uses)."""
-    with _LAYOUT:
-        made = _MADE.get(html)
-        if made is None:
-            made = _layout(html)
-            _MADE[html] = made
-            while len(_MADE) > _KEEP:
-                _MADE.popitem(last=False)
-        else:
-            _MADE.move_to_end(html)
-        return made
+    return _LETTERS.pdf(html)
 
 
 # What a first layout loads once per process (WeasyPrint and Pango, fontconfig's list, the serif faces in
@@ -83,24 +132,84 @@ _WARMING = threading.Event()
 
 
 def warm_up_in_background() -> None:
-    """Lay out a small letter in a background thread, once per process, so that the first real letter or
-    report does not pay for loading WeasyPrint and the fonts (a serving process calls this as it starts)."""
+    """Lay out a small letter in the background, once per process, so that the first real letter or report
+    does not pay for loading WeasyPrint and the fonts (a serving process calls this as it starts)."""
     if _WARMING.is_set():
         return
     _WARMING.set()
 
     def warm() -> None:
-        with _LAYOUT:
-            _layout(_WARM_HTML)
+        with _PROCESS_LOCK:
+            process = _PROCESS
+        if process is None:
+            _lay_out(_WARM_HTML)
+            return
+        for laid_out in [process.submit(_layout, _WARM_HTML) for _child in range(CHILDREN)]:
+            laid_out.result()
 
     threading.Thread(target=warm, name="warm-letter-layout", daemon=True).start()
+
+
+# A serving process lays out in processes of its own: WeasyPrint is Python through and through, and a
+# layout in a thread holds the interpreter from the requests served meanwhile (a report's figures take a
+# second or more), where a process of its own runs beside them on another core. Two of them, so that two
+# exports at once, or an export while the report is laid out ahead, do not wait for each other.
+_PROCESS: ProcessPoolExecutor | None = None
+_PROCESS_LOCK = threading.Lock()
+CHILDREN = 2
+
+
+def _children() -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=CHILDREN, mp_context=multiprocessing.get_context("spawn"))
+
+
+def lay_out_in_a_process() -> None:
+    """From now on, lay letters and reports out in child processes (`CHILDREN`, each a spawned Python that
+    imports only this module and WeasyPrint, one layout at a time each). Children that die are replaced at
+    the next layout; if the new ones fail too, that layout is made here."""
+    global _PROCESS
+    with _PROCESS_LOCK:
+        if _PROCESS is None:
+            _PROCESS = _children()
+
+
+def _lay_out(html: str) -> bytes:
+    """The layout, in a child process when there are any, else here, one at a time (`_LAYOUT`)."""
+    global _PROCESS
+    for _attempt in range(2):
+        with _PROCESS_LOCK:
+            process = _PROCESS
+        if process is None:
+            break
+        try:
+            return process.submit(_layout, html).result()
+        except BrokenProcessPool:  # a child died (killed, out of memory): new ones
+            with _PROCESS_LOCK:
+                if _PROCESS is process:
+                    _PROCESS = _children()
+    with _LAYOUT:
+        return _layout(html)
+
+
+# What one layout leaves for the next in this process (one layout at a time): fontconfig's fonts as Pango
+# found them (the letters name no fonts of their own, no @font-face) and the pictures read from their data
+# URIs (the report's charts, the same at every export of the same figures). About a fifth of a short
+# letter's layout; the pictures are forgotten every `_PICTURES` new ones.
+_REUSED: dict[str, Any] = {}
+_PICTURES = 32
 
 
 def _layout(html: str) -> bytes:
     # Imported here: loading WeasyPrint (Pango, fontconfig) costs a second that only letters need.
     from weasyprint import HTML
+    from weasyprint.text.fonts import FontConfiguration
 
-    pdf = HTML(string=html, base_url=None).write_pdf()
+    if "fonts" not in _REUSED:
+        _REUSED["fonts"] = FontConfiguration()
+    pictures: dict[str, Any] = _REUSED.setdefault("pictures", {})
+    if len(pictures) > _PICTURES:
+        pictures.clear()
+    pdf = HTML(string=html, base_url=None).write_pdf(font_config=_REUSED["fonts"], cache=pictures)
     assert pdf is not None  # write_pdf returns the bytes when no target is given
     return bytes(pdf)
 

@@ -11,7 +11,9 @@ import base64
 import functools
 import io
 import re
-from collections.abc import Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -19,7 +21,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from broadcaster.csvfiles import spreadsheet_safe
-from broadcaster.letters import letter_pdf
+from broadcaster.letters import Layouts, letter_pdf
 from broadcaster.operations.reporting import Layout
 from broadcaster.rendering import build_environment
 from broadcaster.text import admin_date, strip_diacritics
@@ -75,7 +77,16 @@ def chart_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
-def report_html(report: Report, templates: Path) -> str:
+# The PDF's two parts (`report_pdf`): the text's pages with the first sections (the overview by channel,
+# a line a channel), then the other sections' from a page of their own.
+TEXT, FIGURES, WHOLE = "text", "figures", "whole"
+WITH_TEXT = 1
+
+
+def report_html(report: Report, templates: Path, part: str = WHOLE, first_page: int = 1) -> str:
+    """The report's HTML for WeasyPrint: the whole of it, or one of its two parts (`TEXT`: the letterhead,
+    the title, the staff's text, when the figures were read and the first `WITH_TEXT` sections; `FIGURES`:
+    the other sections and the signature, its pages numbered from `first_page`)."""
     sections = [
         {
             "title": table.title,
@@ -95,6 +106,9 @@ def report_html(report: Report, templates: Path) -> str:
         "copy_to": [],
         "archive": "VT",
         "report": {
+            "part": part,
+            "with_text": WITH_TEXT,
+            "first_page": first_page,
             "subject": report.subject[:1].upper() + report.subject[1:],
             "text": report.text,
             "sections": sections,
@@ -121,13 +135,90 @@ def column_widths(rows: list[list[str | int]], columns: int) -> list[float]:
     return [round(100 * weight / sum(weights), 2) for weight in weights]
 
 
+# The figures' parts laid out lately (a report's text is written anew each time, its figures are not).
+_FIGURES = Layouts(keep=8)
+
+
 def report_pdf(report: Report, templates: Path) -> bytes:
-    return letter_pdf(report_html(report, templates))
+    """The report as an A4 PDF: its text's pages laid out now, then its figures' pages, laid out once for
+    every text written about the same figures (WeasyPrint takes a second or more over a province's stations
+    and two months of days; the text, a tenth of that).
+
+    The figures' part is keyed by its HTML: other figures, another signer or another first page number make
+    another layout. A report with no more sections than go with the text is one document."""
+    if not _split(report):
+        return letter_pdf(report_html(report, templates, WHOLE))
+    text, figures = _parts(report, templates)
+    with _JOINING:
+        joined = _JOINED.get((text, figures))
+    if joined is None:
+        joined = _join(text, figures)
+        with _JOINING:
+            _JOINED[(text, figures)] = joined
+            while len(_JOINED) > 4:
+                _JOINED.popitem(last=False)
+    return joined
+
+
+# The last files made by joining two parts, by those parts: the same form posted again gets the same bytes.
+_JOINED: OrderedDict[tuple[bytes, bytes], bytes] = OrderedDict()
+_JOINING = threading.Lock()
+
+
+def _split(report: Report) -> bool:
+    return sum(1 for table in report.layout.tables if table.rows) > WITH_TEXT
+
+
+def _parts(report: Report, templates: Path) -> tuple[bytes, bytes]:
+    """The text's part laid out (or the same text's layout kept), then the figures' part numbered on from it."""
+    from pypdf import PdfReader
+
+    text = letter_pdf(report_html(report, templates, TEXT))
+    pages = len(PdfReader(io.BytesIO(text)).pages)
+    return text, _FIGURES.pdf(report_html(report, templates, FIGURES, first_page=pages + 1))
+
+
+def _join(*parts: bytes) -> bytes:
+    """One PDF of the parts' pages in turn, with the first part's title and other metadata."""
+    from pypdf import PdfReader, PdfWriter
+
+    read = [PdfReader(io.BytesIO(part)) for part in parts]
+    joined = PdfWriter()
+    for part in read:
+        joined.append(part)
+    if read[0].metadata:
+        joined.add_metadata(dict(read[0].metadata))
+    buffer = io.BytesIO()
+    joined.write(buffer)
+    return buffer.getvalue()
+
+
+_AHEAD = threading.Lock()
+
+
+def lay_out_ahead(make: Callable[[], Report], templates: Path) -> bool:
+    """Lay out the report's figures (the report `make` gives, with the text the page offers) in a background
+    thread while the staff read the results and write their text: their export then lays out its text only.
+    One at a time: False, and nothing done, while another is under way."""
+    if not _AHEAD.acquire(blocking=False):
+        return False
+
+    def lay_out() -> None:
+        try:
+            report = make()
+            if _split(report):
+                _parts(report, templates)
+        finally:
+            _AHEAD.release()
+
+    threading.Thread(target=lay_out, name="report-layout-ahead", daemon=True).start()
+    return True
 
 
 def report_docx(report: Report) -> bytes:
     """The report as Word: the letterhead in a two-column table without borders, the title, the text as
-    paragraphs the staff can still edit, each section's chart (a picture) and its table, the signature."""
+    paragraphs the staff can still edit, when the figures were read, each section's chart (a picture) and
+    its table, the signature."""
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Mm, Pt
@@ -161,12 +252,12 @@ def report_docx(report: Report) -> bytes:
             written = document.add_paragraph(paragraph.strip())
             written.paragraph_format.first_line_indent = Mm(10)
             written.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+    document.add_paragraph().add_run(report.as_of).italic = True  # as in the PDF: before the figures
     for index, table in enumerate([table for table in report.layout.tables if table.rows], start=1):
         document.add_paragraph().add_run(f"{index}. {table.title}").bold = True
         if table.key in report.layout.charts:
             document.add_picture(io.BytesIO(chart_png(report.layout.charts[table.key])), width=Mm(150))
         _grid(document, table.header, table.rows, width=section.page_width - Mm(45))
-    document.add_paragraph().add_run(report.as_of).italic = True
     foot = document.add_table(rows=1, cols=2)
     _lines(
         foot.cell(0, 0),

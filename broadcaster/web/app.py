@@ -72,7 +72,9 @@ def create_app(settings: Settings | None = None, sessions: sessionmaker[Session]
     assets.install(app)
     portal.install(app)
     console.install(app)
-    # The first letter or report laid out as a PDF would pay for loading WeasyPrint and the fonts: paid now,
-    # in the background, so that starting to serve is not slowed.
+    # Letters and reports are laid out in a process of their own, beside the requests rather than between
+    # them; the first would pay for loading WeasyPrint and the fonts there: paid now, in the background, so
+    # that starting to serve is not slowed.
+    letters.lay_out_in_a_process()
     letters.warm_up_in_background()
     return app

@@ -14,7 +14,9 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session, sessionmaker
 
+from broadcaster import letters
 from broadcaster.clock import FixedClock
+from broadcaster.operations import report_files
 from broadcaster.settings import Settings
 from tests.results_scenario import SLUG, moment, results_campaign
 from tests.web.console_helpers import form_token, sign_in, staff
@@ -90,3 +92,36 @@ def test_a_wrong_export_is_refused_in_one_sentence(client: TestClient, reported:
     backwards = {"csrf_token": token, "format": "pdf", "start": "2026-03-04", "end": "2026-03-01"}
     answer = client.post(f"/campaigns/{SLUG}/results/report", data=backwards)
     assert answer.status_code == 422 and "Ngày kết thúc ở trước ngày bắt đầu." in answer.text
+
+
+def test_the_results_page_lays_the_pdf_out_ahead(
+    client: TestClient, reported: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the staff read the results and write their text, the report's figures are laid out: their
+    export lays out its text only."""
+    with report_files._AHEAD:  # a layout an earlier page began is done before this one counts its own
+        pass
+    made: list[str] = []
+    real = letters._lay_out
+
+    def counted(html: str) -> bytes:
+        made.append(html)
+        return real(html)
+
+    monkeypatch.setattr(letters, "_lay_out", counted)
+    monkeypatch.setattr(letters, "_LETTERS", letters.Layouts(keep=16))
+    monkeypatch.setattr(report_files, "_FIGURES", letters.Layouts(keep=8))
+    sign_in(client, "lan")
+    client.get(f"/campaigns/{SLUG}/results")
+    with report_files._AHEAD:  # held until the layout begun by the page is done
+        pass
+    assert len(made) == 2, "the text the page offers and the figures"
+    pdf = export(client, "pdf")
+    assert len(made) == 3, "the export's own text only"
+    path = ARTEFACTS / "bao-cao-truoc.pdf"
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pdf)
+    words = " ".join(
+        subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout.split()
+    )
+    assert "Đề nghị các đài xác nhận buổi phát đúng hạn." in words and " ".join(as_text(GO_DAU_ROW)) in words

@@ -8,6 +8,7 @@ the same the exported documents carry.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Annotated, Any
 
@@ -27,11 +28,13 @@ from broadcaster.operations.report_files import (
     default_addressee,
     figures_csv,
     figures_xlsx,
+    lay_out_ahead,
     report_docx,
     report_pdf,
 )
-from broadcaster.operations.results import LONGEST_PERIOD, campaign_results, facebook_reach
+from broadcaster.operations.results import LONGEST_PERIOD, Results, campaign_results, facebook_reach
 from broadcaster.rendering import issuer_context
+from broadcaster.settings import Settings
 from broadcaster.web.auth import DbSession
 from broadcaster.web.console.pages import FormState, console_router, page_for, render, settings_of, words_of
 from broadcaster.web.console.words import language
@@ -69,11 +72,23 @@ def read_period(request: Request, start: str, end: str, *, needed: bool) -> tupl
 
 def results_context(
     request: Request, session: Session, actor: Actor, slug: str | None, start: date | None, end: date | None
-) -> dict[str, Any]:
-    found = campaign_results(session, actor, settings_of(request), slug, start, end)
+) -> tuple[dict[str, Any], Callable[[], bool]]:
+    """The page's figures, tables and report form; and what lays the report's PDF out while the staff read
+    and write (called once the page is made, so that it does not slow the page): their export then lays
+    out its text only."""
+    settings = settings_of(request)
+    found = campaign_results(session, actor, settings, slug, start, end)
     shown = reporting.layout(found, language(request))
-    addressee = default_addressee(_issuer(session, slug))
-    return {"results": found, "layout": shown, "report_text": "\n\n".join(shown.summaries), "addressee": addressee}
+    issuer = _issuer(session, slug)
+    addressee = default_addressee(issuer)
+    text = "\n\n".join(shown.summaries)
+    subject = _subject(session, slug, start, end)
+
+    def report() -> Report:
+        return _report_of(settings, found, issuer, subject, text, addressee)
+
+    shown_context = {"results": found, "layout": shown, "report_text": text, "addressee": addressee}
+    return shown_context, lambda: lay_out_ahead(report, settings.templates_dir)
 
 
 @router.get("/campaigns/{slug}/results", response_class=HTMLResponse)
@@ -83,18 +98,24 @@ def campaign_page(
     detail = campaign_operations.show(session, actor, slug)
     form, first, last = read_period(request, start, end, needed=False)
     context: dict[str, Any] = {"detail": detail, "slug": slug, "form": form, "results": None}
-    if not form.failed:
-        context |= results_context(request, session, actor, slug, first, last)
-    return render(request, "results.html", context, status_code=422 if form.failed else 200)
+    if form.failed:
+        return render(request, "results.html", context, status_code=422)
+    shown, ahead = results_context(request, session, actor, slug, first, last)
+    page = render(request, "results.html", context | shown)
+    ahead()
+    return page
 
 
 @router.get("/results", response_class=HTMLResponse)
 def period_page(request: Request, session: DbSession, actor: Reader, start: str = "", end: str = "") -> Response:
     form, first, last = read_period(request, start, end, needed=True)
     context: dict[str, Any] = {"detail": None, "slug": None, "form": form, "results": None}
-    if not form.failed:
-        context |= results_context(request, session, actor, None, first, last)
-    return render(request, "results.html", context, status_code=422 if form.failed else 200)
+    if form.failed:
+        return render(request, "results.html", context, status_code=422)
+    shown, ahead = results_context(request, session, actor, None, first, last)
+    page = render(request, "results.html", context | shown)
+    ahead()
+    return page
 
 
 @router.get("/campaigns/{slug}/results/facebook-reach", response_class=HTMLResponse)
@@ -115,6 +136,26 @@ def _issuer(session: Session, slug: str | None) -> dict[str, Any]:
     return issuer_context(issuer) if issuer is not None else {}
 
 
+def _subject(session: Session, slug: str | None, first: date | None, last: date | None) -> str:
+    campaign = find_campaign(session, slug) if slug is not None else None
+    period = f"từ ngày {first:%d/%m/%Y} đến ngày {last:%d/%m/%Y}" if first and last else ""
+    return " ".join(part for part in ("kết quả tuyên truyền", campaign.subject if campaign else "", period) if part)
+
+
+def _report_of(
+    settings: Settings, found: Results, issuer: dict[str, Any], subject: str, text: str, addressee: str
+) -> Report:
+    return Report(
+        issuer=issuer,
+        subject=subject,
+        text=text,
+        addressee=addressee,
+        day=settings.today(),
+        at=found.at.astimezone(settings.zone),
+        layout=reporting.layout(found, "vi"),  # the department's document: Vietnamese
+    )
+
+
 def _report(
     request: Request,
     session: Session,
@@ -126,19 +167,8 @@ def _report(
 ) -> Report:
     settings = settings_of(request)
     found = campaign_results(session, actor, settings, slug, first, last)
-    campaign = find_campaign(session, slug) if slug is not None else None
-    context = _issuer(session, slug)
-    period = f"từ ngày {first:%d/%m/%Y} đến ngày {last:%d/%m/%Y}" if first and last else ""
-    subject = " ".join(part for part in ("kết quả tuyên truyền", campaign.subject if campaign else "", period) if part)
-    return Report(
-        issuer=context,
-        subject=subject,
-        text=str(form.values.get("text") or ""),
-        addressee=str(form.values.get("to") or ""),
-        day=settings.today(),
-        at=found.at.astimezone(settings.zone),
-        layout=reporting.layout(found, "vi"),  # the department's document: Vietnamese
-    )
+    text, addressee = str(form.values.get("text") or ""), str(form.values.get("to") or "")
+    return _report_of(settings, found, _issuer(session, slug), _subject(session, slug, first, last), text, addressee)
 
 
 def _export(request: Request, session: Session, actor: Actor, slug: str | None, values: dict[str, str]) -> Response:
