@@ -45,6 +45,7 @@ NOT_REACHED = (DeliveryState.INVALID, DeliveryState.REJECTED, DeliveryState.FAIL
 # Handed to the provider with no report yet: after the wait, its fate is unknown.
 AWAITING_REPORT = (DeliveryState.ACCEPTED,)
 HAND_ON_AT_ONCE = 1000  # recipients handed on per transaction
+REACHED_AFTER_ALL = "not needed: the first channel's message was reported delivered before this one went"
 # The columns of a fallback's row, in the order `_hand_on_some` selects them from the first channel's.
 _COPIED = ["occurrence_id", "channel", "rank", "address", "name", "locale", "details", "state", "due_at", "attempts"]
 
@@ -73,8 +74,8 @@ def first_occurrence_id(rule_key: str) -> int:
 
 
 def _fallback_key(first: Occurrence) -> str:
-    test = TEST_SEND if first.rule_key.startswith(TEST_SEND) else ""
-    return f"{test}{FALLBACK}{first.id}"  # one of `_fallback_keys`
+    ordinary, test = _fallback_keys(first.id)
+    return test if first.rule_key.startswith(TEST_SEND) else ordinary
 
 
 def hand_on(sessions: sessionmaker[Session], settings: Settings, now: datetime) -> int:
@@ -116,10 +117,8 @@ def _withdraw_reached(session: Session, occurrence_id: int, now: datetime) -> in
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-REACHED_AFTER_ALL = "not needed: the first channel's message was reported delivered before this one went"
-
-
 def _fallback_keys(occurrence_id: int) -> list[str]:
+    """The rule keys a fallback occurrence of this occurrence may have: an ordinary one's, a test send's."""
     return [f"{FALLBACK}{occurrence_id}", f"{TEST_SEND}{FALLBACK}{occurrence_id}"]
 
 
