@@ -9,8 +9,10 @@ rendering. Fonts come from fontconfig: Times New Roman where it is installed, el
 from __future__ import annotations
 
 import multiprocessing
+import os
 import re
 import threading
+import time
 from collections import OrderedDict
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -28,6 +30,7 @@ __all__ = [
     "letter_file",
     "letter_filename",
     "letter_pdf",
+    "stop_laying_out",
     "warm_up_in_background",
 ]
 
@@ -160,7 +163,35 @@ CHILDREN = 2
 
 
 def _children() -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=CHILDREN, mp_context=multiprocessing.get_context("spawn"))
+    return ProcessPoolExecutor(
+        max_workers=CHILDREN,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_leave_with_parent,
+        initargs=(os.getpid(),),
+    )
+
+
+def _leave_with_parent(parent: int) -> None:
+    """In a layout child: exit once the serving process is gone, however it went (a serving process that
+    is killed, or leaves without its exit handlers, would otherwise leave its children waiting for work
+    forever)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="leave-with-parent", daemon=True).start()
+
+
+def stop_laying_out() -> None:
+    """Let the layout children go (a serving process that stops): each ends after the layout it is on, and
+    is waited for, so that nothing of the pool is left behind."""
+    global _PROCESS
+    with _PROCESS_LOCK:
+        process, _PROCESS = _PROCESS, None
+    if process is not None:
+        process.shutdown(wait=True, cancel_futures=True)
 
 
 def lay_out_in_a_process() -> None:

@@ -10,6 +10,9 @@ session (`web.auth.db_session`), and every error is a problem document (`web.pro
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 from starlette_compress import CompressMiddleware
@@ -25,6 +28,13 @@ from broadcaster.web.limits import BodySizeLimit
 from broadcaster.web.security import SecurityHeaders
 
 API_PREFIX = "/api/v1"
+
+
+@asynccontextmanager
+async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    yield
+    # A serving process that stops takes its layout children with it (`letters.lay_out_in_a_process`).
+    letters.stop_laying_out()
 
 
 def create_app(settings: Settings | None = None, sessions: sessionmaker[Session] | None = None) -> FastAPI:
@@ -43,6 +53,7 @@ def create_app(settings: Settings | None = None, sessions: sessionmaker[Session]
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=None,  # FastAPI's own docs page loads its scripts from a CDN; ours is served from the package
         redoc_url=None,
+        lifespan=_lifespan,
     )
     app.state.settings = settings
     app.state.sessions = sessions

@@ -54,6 +54,9 @@ def choose_the_template(page: Any) -> None:
 
     page.locator("#zalo-template").select_option("2056450")
     expect(page.locator("#zalo-param-don_vi")).to_be_visible()
+    # The section was drawn again: htmx binds the new select as it settles, and a choice made before that
+    # would send nothing.
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
     page.locator("#zalo-template").select_option("2056446")
     expect(page.locator("#zalo-param-don_vi")).to_have_count(0)
     expect(page.locator("#zalo-param-ten")).to_be_visible()
