@@ -89,6 +89,9 @@ def test_a_429_retry_after_is_honoured(
     # before the first are due again; the test does not wait for it, since nothing is due meanwhile.
     with Gateway(Faults(rate_limited=1.0, retry_after=60)) as gateway:
         use_gateway(monkeypatch, gateway)
+        # Every answer is a 429 here: no request is meant to time out, even with the machine busy with other
+        # tests (the short timeout of the other tests would turn a slow 429 into an unanswered request).
+        monkeypatch.setenv("BROADCASTER_SMS_TIMEOUT", "10")
         fan_out(shipped, quick, tmp_path)
         started = system_now()
         Worker(shipped, quick, ["sms"], "w").drain(timeout=60)  # returns once nothing is due
