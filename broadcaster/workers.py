@@ -21,9 +21,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
-    Integer,
     Select,
-    String,
     Table,
     Text,
     Update,
@@ -40,6 +38,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.elements import ColumnClause
+from sqlalchemy.types import TypeEngine
 
 from broadcaster import audit
 from broadcaster.attempts import record_attempts
@@ -278,23 +278,19 @@ def outcome_values(
 # A delivery report that came before the outcome was written (it is kept on the row) wins over an
 # outcome that leaves the message's fate open: accepted, unknown, failed, or pending a retry.
 _REPORTED_FIRST = and_(bindparam("reportable"), Delivery.report.is_not(None))
-_OUTCOME: dict[str, Any] = {
-    "state": case((_REPORTED_FIRST, Delivery.report), else_=bindparam("state")),
-    "reason": case(
-        (and_(_REPORTED_FIRST, Delivery.report == DeliveryState.UNDELIVERED), Delivery.report_reason),
-        else_=bindparam("reason"),
-    ),
-    "lease_owner": None,
-    "lease_until": None,
-    "due_at": bindparam("due_at"),
-    "done_at": case((_REPORTED_FIRST, bindparam("now")), else_=bindparam("done_at")),
-    "attempts": bindparam("attempts"),
-    "ambiguous": bindparam("ambiguous"),
-    "response": bindparam("response"),
-}
-# One UPDATE writes a group of rows that share an outcome; what differs per row, the provider's message id,
-# comes from a VALUES list joined to the rows by id. Built once per list length: constructing a statement
-# per write cost more than running it. Both databases name a VALUES list's columns column1, column2.
+# One UPDATE writes a group of rows that share an outcome (state, reason, answer); what differs per row
+# comes from a VALUES list joined to the rows by id: the provider's message id, and the times and attempt
+# count, which differ between messages sent one request each (each has its own `now`). Built once per list
+# length: constructing a statement per write cost more than running it. Both databases name a VALUES list's
+# columns column1, column2, …; each value is bound with its column's type, so that PostgreSQL types a
+# column that is NULL in every row (done_at of rows to be tried again) as its target, not as text.
+_PER_ROW: tuple[tuple[str, TypeEngine[Any]], ...] = (
+    ("row", Delivery.id.type),
+    ("provider", Delivery.provider_id.type),
+    ("due", Delivery.due_at.type),
+    ("done", Delivery.done_at.type),
+    ("attempts", Delivery.attempts.type),
+)
 _PER_STATEMENT = 500
 _DELIVERIES: Table = Delivery.__table__  # type: ignore[assignment]
 _PROVIDER_ID_LENGTH = Delivery.provider_id.type.length or 0
@@ -302,12 +298,31 @@ _PROVIDER_ID_LENGTH = Delivery.provider_id.type.length or 0
 
 @lru_cache(maxsize=_PER_STATEMENT)
 def _record_statement(rows: int) -> Update:
-    listed = ", ".join(f"(:row_{index}, :provider_{index})" for index in range(rows))
-    given = text(f"VALUES {listed}").columns(column("column1", Integer), column("column2", String)).cte("given")
+    listed = ", ".join("(" + ", ".join(f":{name}_{index}" for name, _ in _PER_ROW) + ")" for index in range(rows))
+    typed = [bindparam(f"{name}_{index}", type_=kind) for index in range(rows) for name, kind in _PER_ROW]
+    columns: list[ColumnClause[Any]] = [
+        column(f"column{number}", kind) for number, (_, kind) in enumerate(_PER_ROW, start=1)
+    ]
+    given = text(f"VALUES {listed}").bindparams(*typed).columns(*columns).cte("given")
+    row_id, provider_id, due_at, done_at, attempts = given.c
     return (
         update(Delivery)
-        .where(Delivery.id == given.c.column1, Delivery.lease_owner == bindparam("owner"))
-        .values(**{**_OUTCOME, "provider_id": given.c.column2})
+        .where(Delivery.id == row_id, Delivery.lease_owner == bindparam("owner"))
+        .values(
+            state=case((_REPORTED_FIRST, Delivery.report), else_=bindparam("state")),
+            reason=case(
+                (and_(_REPORTED_FIRST, Delivery.report == DeliveryState.UNDELIVERED), Delivery.report_reason),
+                else_=bindparam("reason"),
+            ),
+            lease_owner=None,
+            lease_until=None,
+            due_at=due_at,
+            done_at=case((_REPORTED_FIRST, bindparam("now", type_=Delivery.done_at.type)), else_=done_at),
+            attempts=attempts,
+            ambiguous=bindparam("ambiguous"),
+            response=bindparam("response"),
+            provider_id=provider_id,
+        )
     )
 
 
@@ -320,7 +335,7 @@ def record(session: Session, owner: str, updates: Sequence[tuple[Claimed, dict[s
     """
     if not updates:
         return
-    groups: dict[tuple[Any, ...], list[tuple[int, str | None]]] = defaultdict(list)
+    groups: dict[tuple[Any, ...], list[tuple[Any, ...]]] = defaultdict(list)
     for row, values in updates:
         reason, response, provider_id = values.get("reason"), values.get("response"), values.get("provider_id")
         if provider_id is not None and (len(provider_id) > _PROVIDER_ID_LENGTH or "\0" in provider_id):
@@ -328,23 +343,24 @@ def record(session: Session, owner: str, updates: Sequence[tuple[Claimed, dict[s
         outcome = (
             values["state"],
             mask_secrets(reason) if reason else None,  # a provider's answer may quote a URL with its key
-            values.get("due_at", now),
-            values.get("done_at"),
-            values.get("attempts", row.attempts),
             values.get("ambiguous", row.ambiguous),
             mask_secrets(response[:2000]) if response else None,
         )
-        groups[outcome].append((row.id, provider_id))
+        per_row = (
+            row.id,
+            provider_id,
+            values.get("due_at", now),
+            values.get("done_at"),
+            values.get("attempts", row.attempts),
+        )
+        groups[outcome].append(per_row)
     connection = session.connection()
     record_attempts(connection, [(row.id, row.attempts, values) for row, values in updates], now)
-    for (state, reason, due_at, done_at, attempts, ambiguous, response), rows in groups.items():
+    for (state, reason, ambiguous, response), rows in groups.items():
         shared = {
             "owner": owner,
             "state": state,
             "reason": reason,
-            "due_at": due_at,
-            "done_at": done_at,
-            "attempts": attempts,
             "ambiguous": ambiguous,
             "response": response,
             "reportable": state in REPORTABLE,
@@ -352,10 +368,11 @@ def record(session: Session, owner: str, updates: Sequence[tuple[Claimed, dict[s
         }
         for start in range(0, len(rows), _PER_STATEMENT):
             part = rows[start : start + _PER_STATEMENT]
-            listed: dict[str, Any] = {}
-            for index, (row_id, provider_id) in enumerate(part):
-                listed[f"row_{index}"] = row_id
-                listed[f"provider_{index}"] = provider_id
+            listed = {
+                f"{name}_{index}": value
+                for index, values in enumerate(part)
+                for (name, _), value in zip(_PER_ROW, values, strict=True)
+            }
             connection.execute(_record_statement(len(part)), {**listed, **shared})
 
 

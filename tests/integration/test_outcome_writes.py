@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster import directory
@@ -91,3 +91,47 @@ def test_a_batch_is_written_with_each_rows_own_outcome_and_nothing_of_another_wo
         (2, "pending", "gateway busy")
     ]
     assert kept == {(1, state): number for state, number in Counter(row.state for row in found.values()).items()}
+
+
+def test_messages_sent_one_request_each_are_written_by_one_statement_each_at_its_own_time(
+    leased: sessionmaker[Session], settings: Settings
+) -> None:
+    """Sent one request each, every outcome has its own time: that must not make a statement per message
+    (on PostgreSQL a round trip each, between sends), nor lose a row's own time or attempt count."""
+    start = system_now()
+    with transaction(leased) as session:
+        rows = sorted(claim(session, "sms", "w1", start + timedelta(hours=1), timedelta(minutes=5), 10))
+    policy = RetryPolicy.of(settings)
+    sent_at = {row.id: start + timedelta(seconds=index) for index, row in enumerate(rows)}
+    accepted = [
+        (
+            row,
+            outcome_values(
+                Result("k", Outcome.ACCEPTED, provider_id=f"m-{row.id}"), row.attempts, policy, sent_at[row.id]
+            ),
+        )
+        for row in rows[:4]
+    ]
+    held = {**outcome_values(Result.failed("k", "busy", retryable=True), 1, policy, start), "attempts": 7}
+    updates = [*accepted, (rows[4], held)]
+    statements: list[str] = []
+    engine = leased.kw["bind"]
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        with transaction(leased) as session:
+            record(session, "w1", updates, start + timedelta(minutes=1))
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+    assert len([s for s in statements if s.lstrip().startswith("WITH given")]) == 2  # accepted, to be retried
+    with leased() as session:
+        found = {row.id: row for row in session.scalars(select(Delivery))}
+    for row in rows[:4]:
+        assert (found[row.id].state, found[row.id].provider_id) == ("accepted", f"m-{row.id}")
+        assert found[row.id].done_at == sent_at[row.id] and found[row.id].attempts == row.attempts
+    retried = found[rows[4].id]
+    assert (retried.state, retried.attempts, retried.done_at, retried.due_at) == ("pending", 7, None, held["due_at"])
