@@ -71,7 +71,6 @@ def test_kill_9_in_the_middle_of_a_fan_out_loses_nothing_and_repeats_nothing_wit
     kill_workers_during_fan_out(shipped, settings, tmp_path, honour_ids=True)
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_kill_9_with_a_gateway_that_ignores_keys_repeats_at_most_the_sends_in_flight(
     shipped: sessionmaker[Session], settings: Settings, tmp_path: Path
 ) -> None:
@@ -124,7 +123,6 @@ def test_two_workers_share_one_fan_out_and_never_lease_the_same_row(
     assert len(delivered) == RECIPIENTS and max(delivered.values()) == 1
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_sigterm_finishes_in_flight_sends_releases_claims_and_exits_0(
     shipped: sessionmaker[Session], settings: Settings, tmp_path: Path
 ) -> None:
