@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster import directory
@@ -22,9 +22,9 @@ from broadcaster.outbox import expand
 from broadcaster.policy import RetryPolicy
 from broadcaster.settings import Settings
 from broadcaster.timetable import catch_up
-from broadcaster.workers import claim, outcome_values, record
-from channels.base import Outcome, Result
-from tests.scenario import SMS, campaign, local
+from broadcaster.workers import Worker, claim, outcome_values, record
+from channels.base import Bulletin, Outcome, Result
+from tests.scenario import SMS, campaign, local, phones, urgent_sms
 
 NUMBERS = """phone,area,locale,opted_out,opted_out_on
 0912000001,go-dau,vi,,
@@ -135,3 +135,36 @@ def test_messages_sent_one_request_each_are_written_by_one_statement_each_at_its
         assert found[row.id].done_at == sent_at[row.id] and found[row.id].attempts == row.attempts
     retried = found[rows[4].id]
     assert (retried.state, retried.attempts, retried.done_at, retried.due_at) == ("pending", 7, None, held["due_at"])
+
+
+def test_a_worker_never_holds_as_many_as_record_every_outcomes_unwritten(
+    shipped: sessionmaker[Session], settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a kill can send again is bounded by `record_every`, also where outcomes are written by a thread
+    of their own while the next messages go out (PostgreSQL): before each send, the messages already sent
+    whose outcome is not yet committed are fewer than `record_every`."""
+    every = 6
+    settings = settings.model_copy(update={"record_every": every, "send_windows": {}})
+    urgent_sms(shipped, settings, tmp_path, phones(40))
+    monkeypatch.setenv("BROADCASTER_SMS_BATCH_SIZE", "1")  # one message a request, as most gateways take them
+    worker = Worker(shipped, settings, ["sms"], "w")
+    adapter = worker.adapters["sms"]
+    real_send = adapter.send
+    sent, behind = 0, []
+
+    def send(bulletins: list[Bulletin]) -> list[Result]:
+        nonlocal sent
+        with shipped() as session:
+            written = session.scalar(select(func.count()).where(Delivery.done_at.is_not(None))) or 0
+        behind.append(sent - written)
+        results = real_send(bulletins)
+        sent += len(bulletins)
+        return results
+
+    adapter.send = send  # type: ignore[method-assign]
+    worker.drain()
+
+    assert sent == 40 and len(behind) == 40
+    assert max(behind) < every
+    with shipped() as session:
+        assert session.scalar(select(func.count()).where(Delivery.done_at.is_not(None))) == 40
