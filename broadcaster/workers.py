@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from broadcaster import audit
 from broadcaster.attempts import record_attempts
 from broadcaster.campaigns.versions import ContentRefused, NoApprovedVersion, SendingComposer, approved_version
+from broadcaster.counts import SQLITE_AREA, SQLITE_LISTS, Moved, count_moves
 from broadcaster.credentials import DatabaseCredentials
 from broadcaster.db import transaction
 from broadcaster.errors import ConfigurationError, UserError
@@ -146,7 +147,8 @@ def claim(
 
     Expired leases and due pending rows are looked up apart: each lookup then walks the claim index in
     order and stops at the limit, where one lookup with OR would sort the whole outbox every time.
-    Each is one UPDATE of the rows its subquery picks, returning them.
+    Each is one UPDATE of the rows its subquery picks, returning them. On SQLite the due rows' move from
+    pending to sending is counted here, once for the batch (`count_moves`); an expired lease stays sending.
     """
     dialect = session.get_bind().dialect.name
     values = {"now": now, "owner": owner, "until": now + lease, "limit": limit}
@@ -154,9 +156,21 @@ def claim(
     claimed = _leased(connection.execute(_lease_statement(dialect, channel, emergencies_only, expired=True), values))
     if len(claimed) < limit:
         values["limit"] = limit - len(claimed)
-        due = _lease_statement(dialect, channel, emergencies_only, expired=False)
-        claimed += _leased(connection.execute(due, values))
+        due = connection.execute(_lease_statement(dialect, channel, emergencies_only, expired=False), values).all()
+        if dialect == "sqlite":
+            count_moves(connection, DeliveryState.PENDING, [_moved(row) for row in due])
+            claimed += [Claimed._make(row[:_CLAIMED]) for row in due]
+        else:
+            claimed += [Claimed._make(row) for row in due]
     return sorted(claimed, key=lambda row: (row.rank, row.id))
+
+
+_CLAIMED = len(Claimed._fields)
+
+
+def _moved(row: Any) -> Moved:
+    """A leased row as `count_moves` counts it: what the self-counting lease returns after its Claimed fields."""
+    return (row.occurrence_id, row[_CLAIMED], row[_CLAIMED + 1], DeliveryState.SENDING)
 
 
 @lru_cache(maxsize=64)
@@ -174,6 +188,10 @@ def _lease_statement(dialect: str, channel: str, emergencies_only: bool, *, expi
     picked = candidates.limit(bindparam("limit")).cte("picked").prefix_with("MATERIALIZED", dialect="postgresql")
     # A lease that ran out without a result: the worker may have died mid-send, so that attempt's fate is unknown.
     values: dict[str, Any] = {"ambiguous": True} if expired else {}
+    # On SQLite, the due rows' move to sending is counted by `claim`, not by the triggers (migration 0030).
+    self_counted = dialect == "sqlite" and not expired
+    if self_counted:
+        values["count_mark"] = Delivery.count_mark + 1
     return (
         update(Delivery)
         .where(Delivery.id.in_(select(picked.c.id)))
@@ -194,6 +212,7 @@ def _lease_statement(dialect: str, channel: str, emergencies_only: bool, *, expi
             Delivery.attempts,
             Delivery.rank,
             Delivery.ambiguous,
+            *((SQLITE_AREA, SQLITE_LISTS) if self_counted else ()),
         )
     )
 
@@ -300,15 +319,22 @@ _DELIVERIES: Table = Delivery.__table__  # type: ignore[assignment]
 _PROVIDER_ID_LENGTH = Delivery.provider_id.type.length or 0
 
 
-@lru_cache(maxsize=_PER_STATEMENT)
-def _record_statement(rows: int) -> Update:
+@lru_cache(maxsize=2 * _PER_STATEMENT)
+def _record_statement(rows: int, self_counted: bool) -> Update:
+    """The outcome UPDATE for `rows` rows; `self_counted` (SQLite) marks them and returns what `count_moves`
+    needs, so the triggers leave the move from sending to the caller, which counts the batch at once."""
     listed = ", ".join(f"(:row_{index}, :provider_{index})" for index in range(rows))
     given = text(f"VALUES {listed}").columns(column("column1", Integer), column("column2", String)).cte("given")
-    return (
-        update(Delivery)
-        .where(Delivery.id == given.c.column1, Delivery.lease_owner == bindparam("owner"))
-        .values(**{**_OUTCOME, "provider_id": given.c.column2})
+    statement = update(Delivery).where(
+        Delivery.id == given.c.column1,
+        Delivery.lease_owner == bindparam("owner"),
+        Delivery.state == DeliveryState.SENDING,  # a row with a lease is sending: the move counted is from there
     )
+    if not self_counted:
+        return statement.values(**{**_OUTCOME, "provider_id": given.c.column2})
+    return statement.values(
+        **{**_OUTCOME, "provider_id": given.c.column2, "count_mark": Delivery.count_mark + 1}
+    ).returning(Delivery.occurrence_id, SQLITE_AREA, SQLITE_LISTS, Delivery.state)
 
 
 def record(session: Session, owner: str, updates: Sequence[tuple[Claimed, dict[str, Any]]], now: datetime) -> None:
@@ -336,6 +362,8 @@ def record(session: Session, owner: str, updates: Sequence[tuple[Claimed, dict[s
         )
         groups[outcome].append((row.id, provider_id))
     connection = session.connection()
+    self_counted = connection.dialect.name == "sqlite"
+    moved: list[Moved] = []
     record_attempts(connection, [(row.id, row.attempts, values) for row, values in updates], now)
     for (state, reason, due_at, done_at, attempts, ambiguous, response), rows in groups.items():
         shared = {
@@ -356,7 +384,11 @@ def record(session: Session, owner: str, updates: Sequence[tuple[Claimed, dict[s
             for index, (row_id, provider_id) in enumerate(part):
                 listed[f"row_{index}"] = row_id
                 listed[f"provider_{index}"] = provider_id
-            connection.execute(_record_statement(len(part)), {**listed, **shared})
+            written = connection.execute(_record_statement(len(part), self_counted), {**listed, **shared})
+            if self_counted:
+                moved += written.all()
+    if self_counted:
+        count_moves(connection, DeliveryState.SENDING, moved)
 
 
 def release(session: Session, owner: str, rows: Sequence[Claimed], reason: str, now: datetime) -> None:
