@@ -163,7 +163,7 @@ def count_moves(connection: Connection, left: str, moved: Sequence[Moved]) -> No
     by_state: Counter[tuple[int, str]] = Counter()
     by_area: Counter[tuple[int, Any, str]] = Counter()
     by_lists: Counter[tuple[int, str, str]] = Counter()
-    for (occurrence, area, lists, entered), number in Counter(moved).items():
+    for (occurrence, area, lists, entered), number in Counter(map(tuple, moved)).items():
         if entered == left:
             continue
         for state, signed in ((left, -number), (entered, number)):
