@@ -24,6 +24,7 @@ from broadcaster.settings import Settings
 from broadcaster.timetable import catch_up
 from broadcaster.workers import claim, outcome_values, record
 from channels.base import Outcome, Result
+from tests.integration.test_delivery_reports import assert_kept_counts_hold
 from tests.scenario import SMS, campaign, local
 
 NUMBERS = """phone,area,locale,opted_out,opted_out_on
@@ -91,3 +92,4 @@ def test_a_batch_is_written_with_each_rows_own_outcome_and_nothing_of_another_wo
         (2, "pending", "gateway busy")
     ]
     assert kept == {(1, state): number for state, number in Counter(row.state for row in found.values()).items()}
+    assert_kept_counts_hold(leased)  # by area and by list too, written by the lease's and outcomes' own counting
