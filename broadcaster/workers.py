@@ -312,29 +312,44 @@ _OUTCOME: dict[str, Any] = {
     "response": bindparam("response"),
 }
 # One UPDATE writes a group of rows that share an outcome; what differs per row, the provider's message id,
-# comes from a VALUES list joined to the rows by id. Built once per list length: constructing a statement
-# per write cost more than running it. Both databases name a VALUES list's columns column1, column2.
+# comes from a list joined to the rows by id. On PostgreSQL a VALUES list, built once per length
+# (constructing a statement per write cost more than running it; both databases name a VALUES list's columns
+# column1, column2). On SQLite one JSON array of [id, message id] pairs, read by json_each: one parameter
+# instead of two a row, which the driver and SQLAlchemy would otherwise handle one by one.
 _PER_STATEMENT = 500
 _DELIVERIES: Table = Delivery.__table__  # type: ignore[assignment]
 _PROVIDER_ID_LENGTH = Delivery.provider_id.type.length or 0
 
 
-@lru_cache(maxsize=2 * _PER_STATEMENT)
-def _record_statement(rows: int, self_counted: bool) -> Update:
-    """The outcome UPDATE for `rows` rows; `self_counted` (SQLite) marks them and returns what `count_moves`
-    needs, so the triggers leave the move from sending to the caller, which counts the batch at once."""
+@lru_cache(maxsize=_PER_STATEMENT)
+def _record_statement(rows: int) -> Update:
+    """The outcome UPDATE for `rows` rows listed in a VALUES list (PostgreSQL, whose triggers count it)."""
     listed = ", ".join(f"(:row_{index}, :provider_{index})" for index in range(rows))
     given = text(f"VALUES {listed}").columns(column("column1", Integer), column("column2", String)).cte("given")
-    statement = update(Delivery).where(
+    return _outcome_update(given).values(**{**_OUTCOME, "provider_id": given.c.column2})
+
+
+def _sqlite_record_statement() -> Update:
+    """The outcome UPDATE for the rows of one JSON array (SQLite). It marks them and returns what
+    `count_moves` needs: the triggers leave the move from sending to the caller, which counts the batch."""
+    pairs = "SELECT json_extract(value, '$[0]') AS column1, json_extract(value, '$[1]') AS column2 FROM json_each(:given)"
+    given = text(pairs).columns(column("column1", Integer), column("column2", String)).cte("given")
+    return (
+        _outcome_update(given)
+        .values(**{**_OUTCOME, "provider_id": given.c.column2, "count_mark": Delivery.count_mark + 1})
+        .returning(Delivery.occurrence_id, SQLITE_AREA, SQLITE_LISTS, Delivery.state)
+    )
+
+
+def _outcome_update(given: Any) -> Update:
+    return update(Delivery).where(
         Delivery.id == given.c.column1,
         Delivery.lease_owner == bindparam("owner"),
         Delivery.state == DeliveryState.SENDING,  # a row with a lease is sending: the move counted is from there
     )
-    if not self_counted:
-        return statement.values(**{**_OUTCOME, "provider_id": given.c.column2})
-    return statement.values(
-        **{**_OUTCOME, "provider_id": given.c.column2, "count_mark": Delivery.count_mark + 1}
-    ).returning(Delivery.occurrence_id, SQLITE_AREA, SQLITE_LISTS, Delivery.state)
+
+
+_SQLITE_RECORD = _sqlite_record_statement()
 
 
 def record(session: Session, owner: str, updates: Sequence[tuple[Claimed, dict[str, Any]]], now: datetime) -> None:
@@ -378,15 +393,16 @@ def record(session: Session, owner: str, updates: Sequence[tuple[Claimed, dict[s
             "reportable": state in REPORTABLE,
             "now": now,
         }
+        if self_counted:
+            moved += connection.execute(_SQLITE_RECORD, {"given": json.dumps(rows), **shared}).all()
+            continue
         for start in range(0, len(rows), _PER_STATEMENT):
             part = rows[start : start + _PER_STATEMENT]
             listed: dict[str, Any] = {}
             for index, (row_id, provider_id) in enumerate(part):
                 listed[f"row_{index}"] = row_id
                 listed[f"provider_{index}"] = provider_id
-            written = connection.execute(_record_statement(len(part), self_counted), {**listed, **shared})
-            if self_counted:
-                moved += written.all()
+            connection.execute(_record_statement(len(part)), {**listed, **shared})
     if self_counted:
         count_moves(connection, DeliveryState.SENDING, moved)
 
