@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
@@ -162,10 +163,11 @@ def claim(
             claimed += [Claimed._make(row[:_CLAIMED]) for row in due]
         else:
             claimed += [Claimed._make(row) for row in due]
-    return sorted(claimed, key=lambda row: (row.rank, row.id))
+    return sorted(claimed, key=_CLAIM_ORDER)
 
 
 _CLAIMED = len(Claimed._fields)
+_CLAIM_ORDER = attrgetter("rank", "id")  # in C: a lambda per row cost more than the sort
 
 
 def _moved(row: Any) -> Moved:
@@ -332,7 +334,9 @@ def _record_statement(rows: int) -> Update:
 def _sqlite_record_statement() -> Update:
     """The outcome UPDATE for the rows of one JSON array (SQLite). It marks them and returns what
     `count_moves` needs: the triggers leave the move from sending to the caller, which counts the batch."""
-    pairs = "SELECT json_extract(value, '$[0]') AS column1, json_extract(value, '$[1]') AS column2 FROM json_each(:given)"
+    pairs = (
+        "SELECT json_extract(value, '$[0]') AS column1, json_extract(value, '$[1]') AS column2 FROM json_each(:given)"
+    )
     given = text(pairs).columns(column("column1", Integer), column("column2", String)).cte("given")
     return (
         _outcome_update(given)
