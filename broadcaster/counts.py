@@ -31,10 +31,10 @@ on PostgreSQL, is still counted by the triggers. The same is kept per
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Table, delete, func, literal_column, select, text, union_all
+from sqlalchemy import ColumnElement, Connection, Table, delete, func, literal_column, select, union_all
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.orm import Session
 
@@ -140,19 +140,20 @@ SQLITE_LISTS: ColumnElement[Any] = literal_column(
 # A moved row, as a self-counting statement returns it: occurrence, area, lists (JSON or None), new state.
 Moved = tuple[int, Any, str | None, str]
 
-_ADD_BY_STATE = text(
-    "INSERT INTO delivery_counts (occurrence_id, state, number) VALUES (:occurrence, :state, :number) "
+# Driver-level statements (qmark parameters): a batch adds a handful of rows, and compiling a statement for
+# them cost more than running it.
+_ADD_BY_STATE = (
+    "INSERT INTO delivery_counts (occurrence_id, state, number) VALUES (?, ?, ?) "
     "ON CONFLICT (occurrence_id, state) DO UPDATE SET number = number + excluded.number"
 )
-_ADD_BY_AREA = text(
-    "INSERT INTO delivery_area_counts (occurrence_id, area, state, number) "
-    "VALUES (:occurrence, :area, :state, :number) "
+_ADD_BY_AREA = (
+    "INSERT INTO delivery_area_counts (occurrence_id, area, state, number) VALUES (?, ?, ?, ?) "
     "ON CONFLICT (occurrence_id, area, state) DO UPDATE SET number = number + excluded.number"
 )
 # The lists' ids as the list trigger reads them: each value of the JSON array.
-_ADD_BY_LIST = text(
+_ADD_BY_LIST = (
     "INSERT INTO delivery_list_counts (occurrence_id, list_id, state, number) "
-    "SELECT :occurrence, named.value, :state, :number FROM json_each(:lists) AS named "
+    "SELECT ?, named.value, ?, ? FROM json_each(?) AS named "
     "WHERE true ON CONFLICT (occurrence_id, list_id, state) DO UPDATE SET number = number + excluded.number"
 )
 
@@ -171,12 +172,12 @@ def count_moves(connection: Connection, left: str, moved: Sequence[Moved]) -> No
             by_area[occurrence, area, state] += signed
             if lists is not None:
                 by_lists[occurrence, lists, state] += signed
-    _add(connection, _ADD_BY_STATE, ("occurrence", "state"), by_state)
-    _add(connection, _ADD_BY_AREA, ("occurrence", "area", "state"), by_area)
-    _add(connection, _ADD_BY_LIST, ("occurrence", "lists", "state"), by_lists)
+    _add(connection, _ADD_BY_STATE, [(*key, number) for key, number in by_state.items() if number])
+    _add(connection, _ADD_BY_AREA, [(*key, number) for key, number in by_area.items() if number])
+    lists = [(occurrence, state, number, named) for (occurrence, named, state), number in by_lists.items() if number]
+    _add(connection, _ADD_BY_LIST, lists)
 
 
-def _add(connection: Connection, statement: Any, keys: tuple[str, ...], numbers: Mapping[tuple[Any, ...], int]) -> None:
-    rows = [{**dict(zip(keys, key, strict=True)), "number": number} for key, number in numbers.items() if number]
+def _add(connection: Connection, statement: str, rows: list[tuple[Any, ...]]) -> None:
     if rows:
-        connection.execute(statement, rows)
+        connection.exec_driver_sql(statement, rows)
