@@ -750,11 +750,30 @@ class Worker:
         by_key = {result.key: result for result in results}
         now = self.settings.clock.now()
         updates = []
+        # A final outcome's values differ between the rows of a batch only by the provider's message id: they
+        # are worked out once per kind of answer (a retry's are per row, each with its own jitter).
+        finals: dict[tuple[Any, ...], dict[str, Any]] = {}
         for row, item in zip(chunk, bulletins, strict=True):
             result = by_key.get(item.key) or Result.failed(item.key, "the channel gave no result", retryable=True)
-            values = outcome_values(result, row.attempts, self.policy, now, ambiguous=row.ambiguous)
-            if result.outcome == Outcome.SCHEDULED:
-                values["due_at"] = confirm_at(item.fire_at)
+            if result.outcome in _FINAL_STATES and result.outcome != Outcome.SCHEDULED:
+                kind = (
+                    result.outcome,
+                    result.reason,
+                    result.duplicate,
+                    result.ambiguous,
+                    result.response,
+                    row.ambiguous,
+                )
+                shared = finals.get(kind)
+                if shared is None:
+                    shared = finals[kind] = outcome_values(
+                        result, row.attempts, self.policy, now, ambiguous=row.ambiguous
+                    )
+                values = {**shared, "provider_id": result.provider_id}
+            else:
+                values = outcome_values(result, row.attempts, self.policy, now, ambiguous=row.ambiguous)
+                if result.outcome == Outcome.SCHEDULED:
+                    values["due_at"] = confirm_at(item.fire_at)
             updates.append((row, values))
             self.stats.by_outcome[result.outcome.value] += 1
         # Outcomes are written in groups: one transaction per message would cost more than the send.
