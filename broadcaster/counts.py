@@ -160,7 +160,10 @@ _ADD_BY_LIST = (
 
 def count_moves(connection: Connection, left: str, moved: Sequence[Moved]) -> None:
     """Count rows one statement moved out of state `left` (and marked, so no trigger counted them): the
-    batch summed per (occurrence, area, lists, new state), then one upsert per kept count that changed."""
+    batch summed per (occurrence, area, lists, new state), then one upsert per kept count that changed.
+
+    Such a statement changes a row's state only: its occurrence, area and lists are the same before and after,
+    which is what lets the returned row stand for both sides of the move."""
     by_state: Counter[tuple[int, str]] = Counter()
     by_area: Counter[tuple[int, Any, str]] = Counter()
     by_lists: Counter[tuple[int, str, str]] = Counter()
