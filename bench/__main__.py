@@ -14,8 +14,8 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -33,7 +33,6 @@ from broadcaster.models import Agency, AgencyGroup, Base, Delivery, Occurrence
 from broadcaster.outbox import expand
 from broadcaster.settings import Settings
 
-POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SMS_TEXT = (
     "So TT&TT Tay Ninh: ke gian gia danh lanh dao So goi dien moi lam viec, doi thong tin ca nhan, tai "
     "khoan, ket ban Zalo, bam link la LUA DAO. Bao tin: 02763631168"
@@ -63,6 +62,7 @@ class Bench:
     gateway: GatewayProcess
     rows: list[Row] = field(default_factory=list)
     expected: dict[str, int] = field(default_factory=dict)
+    scratch: ExitStack = field(default_factory=ExitStack)  # the PostgreSQL schemas to drop at the end
 
     def add(self, row: Row) -> Row:
         self.rows.append(row)
@@ -86,11 +86,9 @@ def sqlite_settings(bench: Bench, name: str, **extra: Any) -> Settings:
 
 
 def postgres_settings(bench: Bench, name: str, **extra: Any) -> Settings:
-    schema = f"bench_{name.replace('-', '_')}_{uuid.uuid4().hex[:6]}"
-    with create_engine(POSTGRES).begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    schema = bench.scratch.enter_context(world.scratch_schema(name))
     return Settings(
-        database_url=f"{POSTGRES}?options=-csearch_path%3D{schema}",
+        database_url=world.schema_url(schema),
         output_dir=bench.folder / f"{name}-out",
         rates={"sms": 1e9, "email": 1e9, "facebook": 1e9},
         **extra,
@@ -328,10 +326,9 @@ def _sqlite_value(value: Any) -> Any:
 def postgres_copy(bench: Bench, rows: list[dict[str, Any]]) -> Row:
     import psycopg
 
-    schema = f"bench_copy_{uuid.uuid4().hex[:6]}"
-    engine = create_engine(POSTGRES)
+    schema = bench.scratch.enter_context(world.scratch_schema("copy"))
+    engine = create_engine(world.POSTGRES)
     with engine.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
         connection.execute(text(f'SET search_path TO "{schema}"'))
         for table in ("areas", "issuers", "campaigns", "occurrences", "deliveries"):
             Base.metadata.tables[table].create(connection)
@@ -503,7 +500,8 @@ def main() -> None:
         gateway = GatewayProcess(Path(folder) / "ledger")
         bench = Bench(args.n, Path(folder), gateway)
         try:
-            run(bench, only, args)
+            with bench.scratch:
+                run(bench, only, args)
         finally:
             ids, counts = gateway.stop()
         report(bench, ids, counts, args)

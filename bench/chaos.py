@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 from rich.console import Console
@@ -65,11 +66,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=881)
     args = parser.parse_args()
     chance = random.Random(args.seed)
-    with tempfile.TemporaryDirectory(prefix="broadcaster-chaos-") as folder:
+    with tempfile.TemporaryDirectory(prefix="broadcaster-chaos-") as folder, ExitStack() as scratch:
         from bench.__main__ import Bench
 
         gateway = GatewayProcess(Path(folder) / "ledger")
-        bench = Bench(args.n, Path(folder), gateway)
+        bench = Bench(args.n, Path(folder), gateway, scratch=scratch)
         settings = postgres_settings(bench, "chaos") if args.postgres else sqlite_settings(bench, "chaos")
         sessions = world.fresh(settings)
         world.subscribers(sessions, "bulk", args.n)

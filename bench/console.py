@@ -28,6 +28,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
@@ -36,8 +37,9 @@ import lxml.html
 import requests
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select, text
 
+from bench import world
 from broadcaster import accounts, counts
 from broadcaster.campaigns import lifecycle
 from broadcaster.campaigns.file import OnceRule, load_campaign_file
@@ -48,7 +50,6 @@ from broadcaster.examples import example_campaigns, import_examples
 from broadcaster.models import Area, Campaign, Occurrence, Station, SubscriberList
 from broadcaster.settings import Settings, shipped_dir
 
-POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PASSWORD = "bench-password-long"
 OCCURRENCES = 10
 STATIONS = 100
@@ -75,13 +76,10 @@ REASONS = [
 SEARCHED = "+84900000777"  # a number written in every one of the ten occurrences
 
 
-def _database(kind: str, folder: Path) -> tuple[str, str | None]:
+def _database(kind: str, folder: Path, scratch: ExitStack) -> str:
     if kind == "sqlite":
-        return f"sqlite:///{folder / 'console.db'}", None
-    schema = f"bench_console_{uuid.uuid4().hex[:6]}"
-    with create_engine(POSTGRES).begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    return f"{POSTGRES}?options=-csearch_path%3D{schema}", schema
+        return f"sqlite:///{folder / 'console.db'}"
+    return world.schema_url(scratch.enter_context(world.scratch_schema("console")))
 
 
 def _settings(url: str, folder: Path) -> Settings:
@@ -463,50 +461,48 @@ def measure(
     only: list[str] | None = None,
     stations: int = STATIONS,
 ) -> list[tuple[str, dict[str, float]]]:
-    folder = Path(tempfile.mkdtemp(prefix=f"bench-console-{kind}-"))
-    url, schema = _database(kind, folder)
-    settings = _settings(url, folder)
-    started = time.perf_counter()
-    slug = fill(settings, rows, stations)
-    filled = time.perf_counter() - started
-    process = serve(settings, folder, port)
-    results = [("(filling the outbox)", {"seconds": filled})]
-    try:
-        site = f"http://127.0.0.1:{port}"
-        cookie = sign_in(site)
-        fields = draft(site, cookie, settings.today())
-        for name, path in pages(slug).items():
-            if only and not any(word in name for word in only):
-                continue
-            ab(site + path, cookie, max(5, n // 10), 1)  # warm: templates compiled, pages in the caches
-            results.append((name, ab(site + path, cookie, n, concurrency)))
-        token = form_token(site, cookie, f"/campaigns/{slug}/results")
-        for kind in REPORT_FILES:
-            name = f"report (.{kind})"
-            if only and not any(word in name for word in only):
-                continue
-            body = folder / f"{kind}.form"
-            body.write_text(urlencode({"csrf_token": token, "format": kind, "text": "Báo cáo."}), encoding="utf-8")
-            path = site + f"/campaigns/{slug}/results/report"
-            ab(path, cookie, max(3, n // 20), 1, body)
-            results.append((name, ab(path, cookie, max(5, n // 4), concurrency, body)))
-            if kind in ("pdf", "docx"):
-                # Each with a text of its own: laid out afresh, as a clerk's first export is.
-                form = [("csrf_token", token), ("format", kind), ("text", "Báo cáo.")]
-                fresh = posts(path, cookie, form, max(5, n // 4), concurrency, fresh="text")
-                results.append((f"report (.{kind}, a new text each time)", fresh))
-        for name, path in composer_posts().items():
-            if only and not any(word in name for word in only):
-                continue
-            posts(site + path, cookie, fields, max(5, n // 10), 1)
-            results.append((name, posts(site + path, cookie, fields, n, concurrency)))
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        if schema:
-            with create_engine(POSTGRES).begin() as connection:
-                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        shutil.rmtree(folder, ignore_errors=True)
+    with ExitStack() as scratch:  # a PostgreSQL schema dropped at the end, however the run ends
+        folder = Path(tempfile.mkdtemp(prefix=f"bench-console-{kind}-"))
+        url = _database(kind, folder, scratch)
+        settings = _settings(url, folder)
+        started = time.perf_counter()
+        slug = fill(settings, rows, stations)
+        filled = time.perf_counter() - started
+        process = serve(settings, folder, port)
+        results = [("(filling the outbox)", {"seconds": filled})]
+        try:
+            site = f"http://127.0.0.1:{port}"
+            cookie = sign_in(site)
+            fields = draft(site, cookie, settings.today())
+            for name, path in pages(slug).items():
+                if only and not any(word in name for word in only):
+                    continue
+                ab(site + path, cookie, max(5, n // 10), 1)  # warm: templates compiled, pages in the caches
+                results.append((name, ab(site + path, cookie, n, concurrency)))
+            token = form_token(site, cookie, f"/campaigns/{slug}/results")
+            for kind in REPORT_FILES:
+                name = f"report (.{kind})"
+                if only and not any(word in name for word in only):
+                    continue
+                body = folder / f"{kind}.form"
+                body.write_text(urlencode({"csrf_token": token, "format": kind, "text": "Báo cáo."}), encoding="utf-8")
+                path = site + f"/campaigns/{slug}/results/report"
+                ab(path, cookie, max(3, n // 20), 1, body)
+                results.append((name, ab(path, cookie, max(5, n // 4), concurrency, body)))
+                if kind in ("pdf", "docx"):
+                    # Each with a text of its own: laid out afresh, as a clerk's first export is.
+                    form = [("csrf_token", token), ("format", kind), ("text", "Báo cáo.")]
+                    fresh = posts(path, cookie, form, max(5, n // 4), concurrency, fresh="text")
+                    results.append((f"report (.{kind}, a new text each time)", fresh))
+            for name, path in composer_posts().items():
+                if only and not any(word in name for word in only):
+                    continue
+                posts(site + path, cookie, fields, max(5, n // 10), 1)
+                results.append((name, posts(site + path, cookie, fields, n, concurrency)))
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+            shutil.rmtree(folder, ignore_errors=True)
     return results
 
 

@@ -34,7 +34,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -56,7 +55,6 @@ from broadcaster.installation import callback_token
 from broadcaster.models import Delivery, DeliveryState
 from broadcaster.settings import Settings, shipped_dir
 
-POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TARGET_MS = 300
 CAMPAIGN = "canh-bao-tai-cho"
 TIMEOUT = 30
@@ -439,16 +437,8 @@ def log_problems(*logs: Path) -> int:
 
 
 def on_postgresql(work: Callable[[str], Outcome]) -> Outcome:
-    schema = f"bench_load_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(POSTGRES)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        return work(f"{POSTGRES}?options=-csearch_path%3D{schema}")
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with world.scratch_schema("load") as schema:
+        return work(world.schema_url(schema))
 
 
 # ---- the table ------------------------------------------------------------------------------------------------

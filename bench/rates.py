@@ -20,7 +20,7 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
+from contextlib import ExitStack
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -28,10 +28,9 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 from bench import world
-from bench.__main__ import POSTGRES
 from broadcaster.db import make_engine, make_sessions
 from broadcaster.models import Delivery, DeliveryState
 from broadcaster.settings import Settings
@@ -106,14 +105,11 @@ def measure(arrivals: list[float]) -> tuple[int, float, int]:
     return busiest, sustained, min(seconds)
 
 
-def settings_for(database: str, folder: Path) -> Settings:
+def settings_for(database: str, folder: Path, scratch: ExitStack) -> Settings:
     if database == "sqlite":
         url = f"sqlite:///{folder / 'rates.db'}"
     else:
-        schema = f"bench_rates_{uuid.uuid4().hex[:6]}"
-        with create_engine(POSTGRES).begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = f"{POSTGRES}?options=-csearch_path%3D{schema}"
+        url = world.schema_url(scratch.enter_context(world.scratch_schema("rates")))
     return Settings(database_url=url, output_dir=folder / "out")
 
 
@@ -126,9 +122,9 @@ def waiting(settings: Settings) -> int:
     return count
 
 
-def run(database: str, rate: float, seconds: float, workers: int, folder: Path) -> Figures:
+def run(database: str, rate: float, seconds: float, workers: int, folder: Path, scratch: ExitStack) -> Figures:
     folder.mkdir(parents=True, exist_ok=True)
-    settings = settings_for(database, folder)
+    settings = settings_for(database, folder, scratch)
     count = int(rate * seconds)
     sessions = world.fresh(settings)
     world.subscribers(sessions, "bulk", count)
@@ -188,9 +184,9 @@ def main() -> None:
     for column in ("database", "requests", "distinct ids", "busiest 1-s window", "sustained /s", "quietest second"):
         table.add_column(column)
     table.add_column("targets: ≤ R × 1.05, ≥ 0.9 R")
-    with tempfile.TemporaryDirectory(prefix="bench-rates-") as folder:
+    with tempfile.TemporaryDirectory(prefix="bench-rates-") as folder, ExitStack() as scratch:
         for database in args.only or ["sqlite", "postgresql"]:
-            figures = run(database, rate, args.seconds, args.workers, Path(folder) / database)
+            figures = run(database, rate, args.seconds, args.workers, Path(folder) / database, scratch)
             met = figures.busiest_window <= rate * 1.05 and figures.sustained >= 0.9 * rate
             table.add_row(
                 figures.database,

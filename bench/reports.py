@@ -21,7 +21,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
@@ -37,8 +36,6 @@ from broadcaster.models import Delivery, DeliveryState, Occurrence, UnmatchedRep
 from broadcaster.outbox import expand
 from broadcaster.settings import Settings, shipped_dir
 from channels.sms_dialects.base import request_id
-
-POSTGRES = os.environ.get("BROADCASTER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 @dataclass
@@ -214,28 +211,9 @@ def main() -> None:
         sizes = (options.n, options.repeats, options.connections, options.workers)
         runs.append(measure("sqlite", f"sqlite:///{folder / 'bench.db'}", folder, *sizes))
         if options.postgres:
-            schema = f"bench_{uuid.uuid4().hex[:10]}"
-            admin = create_engine(POSTGRES)
-            with admin.begin() as connection:
-                connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-            try:
-                url = f"{POSTGRES}?options=-csearch_path%3D{schema}"
+            with world.scratch_schema("reports") as schema:
                 (folder / "pg").mkdir()
-                runs.append(
-                    measure(
-                        "postgresql",
-                        url,
-                        folder / "pg",
-                        options.n,
-                        options.repeats,
-                        options.connections,
-                        options.workers,
-                    )
-                )
-            finally:
-                with admin.begin() as connection:
-                    connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-                admin.dispose()
+                runs.append(measure("postgresql", world.schema_url(schema), folder / "pg", *sizes))
     table = Table(
         title=f"delivery-report ingestion: {options.n} SMS, each report sent {options.repeats}×, "
         f"{options.connections} connections, {options.workers} serving process(es), "

@@ -15,7 +15,14 @@ states its rows leave, which neither database returns, and would miss the next U
 - SQLite, where one writer at a time holds the whole database anyway: row triggers add to
   `delivery_counts` directly (an upsert on a row of a tiny table), and there is nothing to fold.
 
-A count is the folded number plus the changes not folded yet: `counts` reads both. The same is kept per
+A count is the folded number plus the changes not folded yet: `counts` reads both.
+
+On SQLite those row triggers cost an upsert per kept count for each row that changes state: about half the
+database's time of a batched fan-out. So the worker's lease and outcome statements count their own rows,
+once per batch (`count_moves`): they bump `count_mark` on the rows they write, which the triggers leave to
+them (migration 0030), and return each row's occurrence, area and lists; the batch's moves are summed in
+Python and added with one upsert per (occurrence, area or list, state). Every other write, and every write
+on PostgreSQL, is still counted by the triggers. The same is kept per
 (occurrence, area named on the delivery, state) for the results' breakdown by area (migration 0025,
 `area_counts`), and per (occurrence, subscriber list named on the delivery, state) for the breakdown by list
 (migration 0027, `list_counts`): the fan-out writes on each delivery the lists its number is on.
@@ -23,14 +30,16 @@ A count is the folded number plus the changes not folded yet: `counts` reads bot
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Table, delete, func, literal_column, select, union_all
+from sqlalchemy import ColumnElement, Connection, Table, delete, func, literal_column, select, union_all
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.orm import Session
 
 from broadcaster.models import (
+    Delivery,
     DeliveryAreaCount,
     DeliveryAreaCountChange,
     DeliveryCount,
@@ -118,3 +127,60 @@ def fold(session: Session) -> int:
     if session.get_bind().dialect.name != "postgresql":
         return 0  # SQLite's triggers write the counts directly, and nothing else writes them
     return sum(kept.fold(session) for kept in (BY_STATE, BY_AREA_AND_STATE, BY_LIST_AND_STATE))
+
+
+# ---- statements that count their own rows (SQLite) ---------------------------------------------------------
+
+# What a self-counting statement returns for each row it writes, read as SQLite's triggers read it: the area
+# ('' for none) and the lists (the JSON array, NULL when the row names none).
+SQLITE_AREA: ColumnElement[Any] = func.coalesce(func.json_extract(Delivery.details, "$.area"), "")
+SQLITE_LISTS: ColumnElement[Any] = literal_column(
+    "CASE json_type(deliveries.details, '$.lists') WHEN 'array' THEN json_extract(deliveries.details, '$.lists') END"
+)
+# A moved row, as a self-counting statement returns it: occurrence, area, lists (JSON or None), new state.
+Moved = tuple[int, Any, str | None, str]
+
+# Driver-level statements (qmark parameters): a batch adds a handful of rows, and compiling a statement for
+# them cost more than running it.
+_ADD_BY_STATE = (
+    "INSERT INTO delivery_counts (occurrence_id, state, number) VALUES (?, ?, ?) "
+    "ON CONFLICT (occurrence_id, state) DO UPDATE SET number = number + excluded.number"
+)
+_ADD_BY_AREA = (
+    "INSERT INTO delivery_area_counts (occurrence_id, area, state, number) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (occurrence_id, area, state) DO UPDATE SET number = number + excluded.number"
+)
+# The lists' ids as the list trigger reads them: each value of the JSON array.
+_ADD_BY_LIST = (
+    "INSERT INTO delivery_list_counts (occurrence_id, list_id, state, number) "
+    "SELECT ?, named.value, ?, ? FROM json_each(?) AS named "
+    "WHERE true ON CONFLICT (occurrence_id, list_id, state) DO UPDATE SET number = number + excluded.number"
+)
+
+
+def count_moves(connection: Connection, left: str, moved: Sequence[Moved]) -> None:
+    """Count rows one statement moved out of state `left` (and marked, so no trigger counted them): the
+    batch summed per (occurrence, area, lists, new state), then one upsert per kept count that changed.
+
+    Such a statement changes a row's state only: its occurrence, area and lists are the same before and after,
+    which is what lets the returned row stand for both sides of the move."""
+    by_state: Counter[tuple[int, str]] = Counter()
+    by_area: Counter[tuple[int, Any, str]] = Counter()
+    by_lists: Counter[tuple[int, str, str]] = Counter()
+    for (occurrence, area, lists, entered), number in Counter(map(tuple, moved)).items():
+        if entered == left:
+            continue
+        for state, signed in ((left, -number), (entered, number)):
+            by_state[occurrence, state] += signed
+            by_area[occurrence, area, state] += signed
+            if lists is not None:
+                by_lists[occurrence, lists, state] += signed
+    _add(connection, _ADD_BY_STATE, [(*key, number) for key, number in by_state.items() if number])
+    _add(connection, _ADD_BY_AREA, [(*key, number) for key, number in by_area.items() if number])
+    lists = [(occurrence, state, number, named) for (occurrence, named, state), number in by_lists.items() if number]
+    _add(connection, _ADD_BY_LIST, lists)
+
+
+def _add(connection: Connection, statement: str, rows: list[tuple[Any, ...]]) -> None:
+    if rows:
+        connection.exec_driver_sql(statement, rows)

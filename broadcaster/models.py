@@ -642,6 +642,9 @@ class Delivery(Base):
     # When this recipient, not reached on this channel, was handed to the channel's fallback (`broadcaster.fallback`):
     # set in the transaction that writes the fallback's row, so a recipient is handed on once.
     passed_on_at: Mapped[datetime | None] = mapped_column()
+    # Bumped by a statement that counts its own state changes (the worker's lease and outcome writes on SQLite,
+    # `broadcaster.counts.fold_written`): SQLite's count triggers leave such rows to it (migration 0030).
+    count_mark: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     @property
     def key(self) -> str:

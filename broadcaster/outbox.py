@@ -239,7 +239,7 @@ class _RowPlan:
             in_range = subscriber_conditions(selectors, wanted, ids=(after, after + settings.expand_batch))
             insert = statement.from_select(list(_SUBSCRIBER_COLUMNS), rows.where(*in_range).order_by(Subscriber.id))
             with transaction(sessions) as session:
-                session.connection().execute(insert.on_conflict_do_nothing())
+                session.connection().execute(insert.on_conflict_do_nothing(index_elements=_ONE_PER_RECIPIENT))
 
     def _subscriber_rows(self, area_ids: set[int] | None, dialect: str, now: datetime) -> Select[Any]:
         """One delivery row per subscriber row, in the order of `_SUBSCRIBER_COLUMNS`."""
@@ -289,6 +289,11 @@ class _RowPlan:
             .outerjoin(Area, Area.id == Subscriber.area_id)
         )
 
+
+# The key that makes a number one delivery of its occurrence, however many lists it is on and however often an
+# expansion is run again. Named as the conflict's target, PostgreSQL checks only this index before each row
+# instead of every unique index (the primary key too, which a new id from its sequence never breaks).
+_ONE_PER_RECIPIENT = ("occurrence_id", "address")
 
 _SUBSCRIBER_COLUMNS = (
     "occurrence_id",

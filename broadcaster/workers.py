@@ -14,11 +14,12 @@ import logging
 import threading
 import time as clock
 from collections import OrderedDict, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
@@ -36,15 +37,17 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.engine import CursorResult
+from sqlalchemy.engine import CursorResult, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.sql.elements import ColumnClause
+from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.sql.selectable import CTE
 from sqlalchemy.types import TypeEngine
 
 from broadcaster import audit
 from broadcaster.attempts import record_attempts
 from broadcaster.campaigns.versions import ContentRefused, NoApprovedVersion, SendingComposer, approved_version
+from broadcaster.counts import SQLITE_AREA, SQLITE_LISTS, Moved, count_moves
 from broadcaster.credentials import DatabaseCredentials
 from broadcaster.db import transaction
 from broadcaster.errors import ConfigurationError, UserError
@@ -147,7 +150,8 @@ def claim(
 
     Expired leases and due pending rows are looked up apart: each lookup then walks the claim index in
     order and stops at the limit, where one lookup with OR would sort the whole outbox every time.
-    Each is one UPDATE of the rows its subquery picks, returning them.
+    Each is one UPDATE of the rows its subquery picks, returning them. On SQLite the due rows' move from
+    pending to sending is counted here, once for the batch (`count_moves`); an expired lease stays sending.
     """
     dialect = session.get_bind().dialect.name
     values = {"now": now, "owner": owner, "until": now + lease, "limit": limit}
@@ -155,9 +159,22 @@ def claim(
     claimed = _leased(connection.execute(_lease_statement(dialect, channel, emergencies_only, expired=True), values))
     if len(claimed) < limit:
         values["limit"] = limit - len(claimed)
-        due = _lease_statement(dialect, channel, emergencies_only, expired=False)
-        claimed += _leased(connection.execute(due, values))
-    return sorted(claimed, key=lambda row: (row.rank, row.id))
+        due = connection.execute(_lease_statement(dialect, channel, emergencies_only, expired=False), values).all()
+        if dialect == "sqlite":
+            count_moves(connection, DeliveryState.PENDING, [_moved(row) for row in due])
+            claimed += [Claimed._make(row[:_CLAIMED]) for row in due]
+        else:
+            claimed += [Claimed._make(row) for row in due]
+    return sorted(claimed, key=_CLAIM_ORDER)
+
+
+_CLAIMED = len(Claimed._fields)
+_CLAIM_ORDER = attrgetter("rank", "id")  # in C: a lambda per row cost more than the sort
+
+
+def _moved(row: Any) -> Moved:
+    """A leased row as `count_moves` counts it: what the self-counting lease returns after its Claimed fields."""
+    return (row.occurrence_id, row[_CLAIMED], row[_CLAIMED + 1], DeliveryState.SENDING)
 
 
 @lru_cache(maxsize=64)
@@ -175,6 +192,10 @@ def _lease_statement(dialect: str, channel: str, emergencies_only: bool, *, expi
     picked = candidates.limit(bindparam("limit")).cte("picked").prefix_with("MATERIALIZED", dialect="postgresql")
     # A lease that ran out without a result: the worker may have died mid-send, so that attempt's fate is unknown.
     values: dict[str, Any] = {"ambiguous": True} if expired else {}
+    # On SQLite, the due rows' move to sending is counted by `claim`, not by the triggers (migration 0030).
+    self_counted = dialect == "sqlite" and not expired
+    if self_counted:
+        values["count_mark"] = Delivery.count_mark + 1
     return (
         update(Delivery)
         .where(Delivery.id.in_(select(picked.c.id)))
@@ -195,6 +216,7 @@ def _lease_statement(dialect: str, channel: str, emergencies_only: bool, *, expi
             Delivery.attempts,
             Delivery.rank,
             Delivery.ambiguous,
+            *((SQLITE_AREA, SQLITE_LISTS) if self_counted else ()),
         )
     )
 
@@ -279,12 +301,25 @@ def outcome_values(
 # A delivery report that came before the outcome was written (it is kept on the row) wins over an
 # outcome that leaves the message's fate open: accepted, unknown, failed, or pending a retry.
 _REPORTED_FIRST = and_(bindparam("reportable"), Delivery.report.is_not(None))
-# One UPDATE writes a group of rows that share an outcome (state, reason, answer); what differs per row
-# comes from a VALUES list joined to the rows by id: the provider's message id, and the times and attempt
-# count, which differ between messages sent one request each (each has its own `now`). Built once per list
-# length: constructing a statement per write cost more than running it. Both databases name a VALUES list's
-# columns column1, column2, …; each value is bound with its column's type, so that PostgreSQL types a
-# column that is NULL in every row (done_at of rows to be tried again) as its target, not as text.
+_OUTCOME: dict[str, Any] = {
+    "state": case((_REPORTED_FIRST, Delivery.report), else_=bindparam("state")),
+    "reason": case(
+        (and_(_REPORTED_FIRST, Delivery.report == DeliveryState.UNDELIVERED), Delivery.report_reason),
+        else_=bindparam("reason"),
+    ),
+    "lease_owner": None,
+    "lease_until": None,
+    "ambiguous": bindparam("ambiguous"),
+    "response": bindparam("response"),
+}
+# One UPDATE writes a group of rows that share an outcome (state, reason, answer); what differs per row comes
+# from a list joined to the rows by id: the provider's message id, and the times and attempt count, which
+# differ between messages sent one request each (each has its own `now`). On PostgreSQL a VALUES list, built
+# once per length (constructing a statement per write cost more than running it; both databases name a VALUES
+# list's columns column1, column2, …), each value bound with its column's type, so that a column NULL in
+# every row (done_at of rows to be tried again) is typed as its target, not as text. On SQLite one JSON
+# array of such rows, read by json_each: one parameter instead of five a row, which the driver and
+# SQLAlchemy would otherwise handle one by one; its times written as SQLite keeps them.
 _PER_ROW: tuple[tuple[str, TypeEngine[Any]], ...] = (
     ("row", Delivery.id.type),
     ("provider", Delivery.provider_id.type),
@@ -297,34 +332,54 @@ _DELIVERIES: Table = Delivery.__table__  # type: ignore[assignment]
 _PROVIDER_ID_LENGTH = Delivery.provider_id.type.length or 0
 
 
+def _given(listed: TextClause) -> CTE:
+    """The rows' own values, as columns column1 (the row's id) to column5 (its attempt count)."""
+    columns = [column(f"column{number}", kind) for number, (_, kind) in enumerate(_PER_ROW, start=1)]
+    return listed.columns(*columns).cte("given")
+
+
+def _per_row_outcome(given: CTE) -> dict[str, Any]:
+    _, provider_id, due_at, done_at, attempts = given.c
+    now = bindparam("now", type_=Delivery.done_at.type)
+    return {
+        **_OUTCOME,
+        "provider_id": provider_id,
+        "due_at": due_at,
+        "done_at": case((_REPORTED_FIRST, now), else_=done_at),
+        "attempts": attempts,
+    }
+
+
 @lru_cache(maxsize=_PER_STATEMENT)
 def _record_statement(rows: int) -> Update:
+    """The outcome UPDATE for `rows` rows listed in a VALUES list (PostgreSQL, whose triggers count it)."""
     listed = ", ".join("(" + ", ".join(f":{name}_{index}" for name, _ in _PER_ROW) + ")" for index in range(rows))
     typed = [bindparam(f"{name}_{index}", type_=kind) for index in range(rows) for name, kind in _PER_ROW]
-    columns: list[ColumnClause[Any]] = [
-        column(f"column{number}", kind) for number, (_, kind) in enumerate(_PER_ROW, start=1)
-    ]
-    given = text(f"VALUES {listed}").bindparams(*typed).columns(*columns).cte("given")
-    row_id, provider_id, due_at, done_at, attempts = given.c
+    given = _given(text(f"VALUES {listed}").bindparams(*typed))
+    return _outcome_update(given).values(**_per_row_outcome(given))
+
+
+def _sqlite_record_statement() -> Update:
+    """The outcome UPDATE for the rows of one JSON array (SQLite). It marks them and returns what
+    `count_moves` needs: the triggers leave the move from sending to the caller, which counts the batch."""
+    picked = ", ".join(f"json_extract(value, '$[{index}]') AS column{index + 1}" for index in range(len(_PER_ROW)))
+    given = _given(text(f"SELECT {picked} FROM json_each(:given)"))
     return (
-        update(Delivery)
-        .where(Delivery.id == row_id, Delivery.lease_owner == bindparam("owner"))
-        .values(
-            state=case((_REPORTED_FIRST, Delivery.report), else_=bindparam("state")),
-            reason=case(
-                (and_(_REPORTED_FIRST, Delivery.report == DeliveryState.UNDELIVERED), Delivery.report_reason),
-                else_=bindparam("reason"),
-            ),
-            lease_owner=None,
-            lease_until=None,
-            due_at=due_at,
-            done_at=case((_REPORTED_FIRST, bindparam("now", type_=Delivery.done_at.type)), else_=done_at),
-            attempts=attempts,
-            ambiguous=bindparam("ambiguous"),
-            response=bindparam("response"),
-            provider_id=provider_id,
-        )
+        _outcome_update(given)
+        .values(**_per_row_outcome(given), count_mark=Delivery.count_mark + 1)
+        .returning(Delivery.occurrence_id, SQLITE_AREA, SQLITE_LISTS, Delivery.state)
     )
+
+
+def _outcome_update(given: Any) -> Update:
+    return update(Delivery).where(
+        Delivery.id == given.c.column1,
+        Delivery.lease_owner == bindparam("owner"),
+        Delivery.state == DeliveryState.SENDING,  # a row with a lease is sending: the move counted is from there
+    )
+
+
+_SQLITE_RECORD = _sqlite_record_statement()
 
 
 def record(session: Session, owner: str, updates: Sequence[tuple[Claimed, dict[str, Any]]], now: datetime) -> None:
@@ -356,6 +411,8 @@ def record(session: Session, owner: str, updates: Sequence[tuple[Claimed, dict[s
         )
         groups[outcome].append(per_row)
     connection = session.connection()
+    self_counted = connection.dialect.name == "sqlite"
+    moved: list[Moved] = []
     record_attempts(connection, [(row.id, row.attempts, values) for row, values in updates], now)
     for (state, reason, ambiguous, response), rows in groups.items():
         shared = {
@@ -367,6 +424,11 @@ def record(session: Session, owner: str, updates: Sequence[tuple[Claimed, dict[s
             "reportable": state in REPORTABLE,
             "now": now,
         }
+        if self_counted:
+            time = _stored_time(connection.dialect)
+            given = json.dumps([(*ids, time(due), time(done), attempts) for *ids, due, done, attempts in rows])
+            moved += connection.execute(_SQLITE_RECORD, {"given": given, **shared}).all()
+            continue
         for start in range(0, len(rows), _PER_STATEMENT):
             part = rows[start : start + _PER_STATEMENT]
             listed = {
@@ -375,6 +437,13 @@ def record(session: Session, owner: str, updates: Sequence[tuple[Claimed, dict[s
                 for (name, _), value in zip(_PER_ROW, values, strict=True)
             }
             connection.execute(_record_statement(len(part)), {**listed, **shared})
+    if self_counted:
+        count_moves(connection, DeliveryState.SENDING, moved)
+
+
+def _stored_time(dialect: Dialect) -> Callable[[datetime | None], Any]:
+    """A time as the dialect's driver is given it for a time column (SQLite: its text form)."""
+    return Delivery.due_at.type.dialect_impl(dialect).bind_processor(dialect) or (lambda value: value)
 
 
 def release(session: Session, owner: str, rows: Sequence[Claimed], reason: str, now: datetime) -> None:
@@ -769,11 +838,30 @@ class Worker:
         by_key = {result.key: result for result in results}
         now = self.settings.clock.now()
         updates = []
+        # A final outcome's values differ between the rows of a batch only by the provider's message id: they
+        # are worked out once per kind of answer (a retry's are per row, each with its own jitter).
+        finals: dict[tuple[Any, ...], dict[str, Any]] = {}
         for row, item in zip(chunk, bulletins, strict=True):
             result = by_key.get(item.key) or Result.failed(item.key, "the channel gave no result", retryable=True)
-            values = outcome_values(result, row.attempts, self.policy, now, ambiguous=row.ambiguous)
-            if result.outcome == Outcome.SCHEDULED:
-                values["due_at"] = confirm_at(item.fire_at)
+            if result.outcome in _FINAL_STATES and result.outcome != Outcome.SCHEDULED:
+                kind = (
+                    result.outcome,
+                    result.reason,
+                    result.duplicate,
+                    result.ambiguous,
+                    result.response,
+                    row.ambiguous,
+                )
+                shared = finals.get(kind)
+                if shared is None:
+                    shared = finals[kind] = outcome_values(
+                        result, row.attempts, self.policy, now, ambiguous=row.ambiguous
+                    )
+                values = {**shared, "provider_id": result.provider_id}
+            else:
+                values = outcome_values(result, row.attempts, self.policy, now, ambiguous=row.ambiguous)
+                if result.outcome == Outcome.SCHEDULED:
+                    values["due_at"] = confirm_at(item.fire_at)
             updates.append((row, values))
             self.stats.by_outcome[result.outcome.value] += 1
         # Outcomes are written in groups: one transaction per message would cost more than the send.

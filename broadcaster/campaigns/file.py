@@ -175,16 +175,32 @@ class CapArea(StrictModel):
     geocodes: list[CapValue] = Field(default_factory=list)
 
 
+class CapResource(StrictModel):
+    """A <resource> of an imported alert (a map, a picture), by reference: written again on export."""
+
+    description: str = Field(max_length=1000)
+    mime_type: str = Field(max_length=200)
+    size: int | None = Field(None, ge=0)
+    uri: str | None = Field(None, max_length=2000)
+    digest: str | None = Field(None, max_length=200)
+
+
 class CapInfo(StrictModel):
     """What one <info> of an imported alert said beyond the texts: kept so that the draft shows it and the
-    alert exported again says it (every category, the sender's name, its web page, its parameters)."""
+    alert exported again says it (every category, the sender's name, its web page, its parameters, its
+    audience, event codes and resources)."""
 
     categories: list[CapCategory] = Field(default_factory=list)
     sender_name: str | None = Field(None, max_length=1000)
     web: str | None = Field(None, max_length=2000)
     parameters: list[CapValue] = Field(default_factory=list)
+    audience: str | None = Field(None, max_length=1000)
+    event_codes: list[CapValue] = Field(default_factory=list)  # the event in other systems (SAME, a profile's list)
+    resources: list[CapResource] = Field(default_factory=list)
     # Its areas that match no area of ours, as this <info> names them (each language names them its way).
     areas_outside: list[CapArea] = Field(default_factory=list)
+    # The lines where the alert gave this <info> again but for its areas (joined to it), so the draft says so.
+    joined_lines: list[int] = Field(default_factory=list)
 
 
 class CapSpec(StrictModel):

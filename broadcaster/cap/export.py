@@ -92,7 +92,8 @@ def _add_info(
     cap: dict[str, Any],
 ) -> None:
     """One <info>. An imported alert's own details for this language (`cap.infos`: every category, its
-    sender's name and web page, its parameters) are written as it gave them, and its areas outside our list
+    audience and event codes, its sender's name and web page, its parameters and resources) are written as it
+    gave them, and its areas outside our list
     after ours, so that an alert imported and exported again says what it said."""
     issuer = campaign.issuer
     kept: dict[str, Any] = (cap.get("infos") or {}).get(locale) or {}
@@ -105,6 +106,10 @@ def _add_info(
     _add(info, "event", texts["event"])
     for name, value in (("urgency", urgency), ("severity", severity), ("certainty", certainty)):
         _add(info, name, value)
+    if kept.get("audience"):
+        _add(info, "audience", kept["audience"])
+    for code in kept.get("event_codes") or []:
+        _add_value(info, "eventCode", code)
     _add(info, "effective", cap_time(effective, settings.zone))
     _add(info, "expires", cap_time(expires, settings.zone))
     named = issuer_context(issuer)  # in English, the issuer's English names and hotline labels
@@ -121,11 +126,11 @@ def _add_info(
     theirs = [
         (item["name"], item["value"]) for item in kept.get("parameters") or [] if item["name"] not in dict(letter)
     ]
-    for name, value in [*letter, *theirs]:
-        if value:
-            parameter = _add(info, "parameter")
-            _add(parameter, "valueName", name)
-            _add(parameter, "value", value)
+    # Ours only when it has a value; theirs as the alert gave them, an empty one too (a profile's field left blank).
+    for name, value in [*((name, value) for name, value in letter if value), *theirs]:
+        _add_value(info, "parameter", {"name": name, "value": value})
+    for resource in kept.get("resources") or []:
+        _add_resource(info, resource)
     outside = kept.get("areas_outside") or []
     # An imported foreign alert that names none of our areas is not about the issuer's own area either.
     ours = targeted_areas(session, campaign) if not outside or any(c.areas for c in campaign.channels) else []
@@ -144,10 +149,24 @@ def _add_area(info: Any, area: dict[str, Any]) -> None:
     for circle in area.get("circles") or []:
         _add(element, "circle", circle)
     for code in area.get("geocodes") or []:
-        name, value = code["name"], code["value"]
-        geocode = _add(element, "geocode")
-        _add(geocode, "valueName", name)
-        _add(geocode, "value", value)
+        _add_value(element, "geocode", code)
+
+
+def _add_value(parent: Any, name: str, value: dict[str, str]) -> None:
+    """A value named in some code system: <parameter>, <eventCode>, <geocode>."""
+    element = _add(parent, name)
+    _add(element, "valueName", value["name"])
+    _add(element, "value", value["value"])
+
+
+def _add_resource(info: Any, resource: dict[str, Any]) -> None:
+    """A <resource> in the schema's order: resourceDesc, mimeType, size, uri, digest."""
+    element = _add(info, "resource")
+    _add(element, "resourceDesc", resource["description"])
+    _add(element, "mimeType", resource["mime_type"])
+    for name, key in (("size", "size"), ("uri", "uri"), ("digest", "digest")):
+        if resource.get(key) is not None:
+            _add(element, name, str(resource[key]))
 
 
 def alert_xml(session: Session, alert: CampaignAlert, settings: Settings) -> bytes:

@@ -117,7 +117,9 @@ def _areas(session: Session, infos: list[InfoBlock]) -> tuple[list[str], dict[st
 _CATEGORIES = set(get_args(CapCategory))
 
 
-def _info_details(infos: list[InfoBlock], outside: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+def _info_details(
+    infos: list[InfoBlock], outside: dict[str, list[dict[str, Any]]], joined: dict[str, list[int]]
+) -> dict[str, Any]:
     """Each <info>'s own details beyond its texts, by locale (`CapInfo`)."""
     return {
         info.locale: {
@@ -125,7 +127,20 @@ def _info_details(infos: list[InfoBlock], outside: dict[str, list[dict[str, Any]
             "sender_name": info.sender_name or None,
             "web": info.web or None,
             "parameters": [{"name": name, "value": value} for name, value in info.parameters],
+            "audience": info.audience or None,
+            "event_codes": [{"name": name, "value": value} for name, value in info.event_codes],
+            "resources": [
+                {
+                    "description": resource.description,
+                    "mime_type": resource.mime_type,
+                    "size": resource.size,
+                    "uri": resource.uri or None,
+                    "digest": resource.digest or None,
+                }
+                for resource in info.resources
+            ],
             "areas_outside": outside.get(info.locale, []),
+            "joined_lines": joined.get(info.locale, []),
         }
         for info in infos
     }
@@ -183,7 +198,7 @@ def campaign_data(
             "status": alert.status,
             "category": first.category if first.category in _CATEGORIES else "Safety",
             "source": alert.source,
-            "infos": _info_details(alert.infos, outside),
+            "infos": _info_details(alert.infos, outside, alert.joined),
         },
     }
     if first.parameter(LETTER_DATE):
@@ -283,4 +298,16 @@ def import_alert(
         raise InvalidInput(f"the campaign made from alert {alert.identifier}", problems)
     campaign, created = save_or_revise(session, spec, actor, settings, texts)
     audit.record(session, campaign, actor, "import", alert=alert.source, source=source)
-    return ImportResult(slug, campaign, created, campaign_warnings(spec, settings))
+    return ImportResult(slug, campaign, created, _joined_infos(alert, source) + campaign_warnings(spec, settings))
+
+
+def _joined_infos(alert: Alert, source: str) -> list[Problem]:
+    return [
+        Problem(
+            source,
+            f"line {line}: this <info> in '{locale}' says what an earlier one says but for its areas; "
+            "the two are kept as one, with the areas of both",
+        )
+        for locale, lines in alert.joined.items()
+        for line in lines
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
+from lxml import etree
 
 from broadcaster.cap.mapping import NAMESPACE, locale_of, parse_cap_time
 from broadcaster.cap.schema import check_alert, parse_document
@@ -36,6 +38,15 @@ class AlertArea:
     circles: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class AlertResource:
+    description: str
+    mime_type: str
+    size: int | None
+    uri: str
+    digest: str
+
+
 @dataclass
 class InfoBlock:
     locale: str
@@ -54,6 +65,9 @@ class InfoBlock:
     categories: list[str] = field(default_factory=list)  # every <category>, in order (`category` is the first)
     sender_name: str = ""
     web: str = ""
+    audience: str = ""
+    event_codes: list[tuple[str, str]] = field(default_factory=list)  # (valueName, value)
+    resources: list[AlertResource] = field(default_factory=list)
 
     def parameter(self, name: str) -> str:
         """The first parameter of this name, or ""."""
@@ -69,6 +83,9 @@ class Alert:
     msg_type: str
     references: list[Reference]
     infos: list[InfoBlock]
+    # An <info> that says what an earlier one of its language says, but for its areas, is joined to it: the
+    # lines of those joined, by language, so that the import says so.
+    joined: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def source(self) -> dict[str, str]:
@@ -194,6 +211,17 @@ def _time(element: Any, name: str) -> datetime | None:
     return parse_cap_time(value) if value else None
 
 
+def _resource(element: Any) -> AlertResource:
+    size = _text(element, "size")
+    return AlertResource(
+        _text(element, "resourceDesc"),
+        _text(element, "mimeType"),
+        int(size) if size else None,  # the schema has checked it is an integer
+        _text(element, "uri"),
+        _text(element, "digest"),
+    )
+
+
 def _info(element: Any) -> InfoBlock:
     ns = f"{{{NAMESPACE}}}"
     parameters = [(_text(p, "valueName"), _text(p, "value")) for p in element.findall(f"{ns}parameter")]
@@ -213,6 +241,9 @@ def _info(element: Any) -> InfoBlock:
         categories=categories,
         sender_name=_text(element, "senderName"),
         web=_text(element, "web"),
+        audience=_text(element, "audience"),
+        event_codes=[(_text(code, "valueName"), _text(code, "value")) for code in element.findall(f"{ns}eventCode")],
+        resources=[_resource(resource) for resource in element.findall(f"{ns}resource")],
         event=_text(element, "event"),
         urgency=_text(element, "urgency"),
         severity=_text(element, "severity"),
@@ -227,16 +258,46 @@ def _info(element: Any) -> InfoBlock:
     )
 
 
+def _said_beyond_areas(element: Any) -> str:
+    """What an <info> says besides its areas, as canonical XML with its layout whitespace folded (two that
+    differ only in indentation or blank lines say the same thing)."""
+    copy = deepcopy(element)
+    for area in copy.findall(f"{{{NAMESPACE}}}area"):
+        copy.remove(area)
+    return " ".join(etree.tostring(copy, method="c14n").decode().split())
+
+
+def _joined(infos: list[InfoBlock], elements: list[Any]) -> tuple[list[InfoBlock], list[Any], dict[str, list[int]]]:
+    """The <info> blocks with each one that says what an earlier one of its language says, but for its areas,
+    joined to that one: its areas added (those not already there), nothing else to keep. Feeds give one
+    warning twice this way, once per way of coding its area (a state, a postcode). Also the lines joined."""
+    first: dict[tuple[str, str], InfoBlock] = {}
+    kept_infos: list[InfoBlock] = []
+    kept_elements: list[Any] = []
+    joined: dict[str, list[int]] = {}
+    for info, element in zip(infos, elements, strict=True):
+        said = (info.locale, _said_beyond_areas(element))
+        if said in first:
+            earlier = first[said]
+            earlier.areas += [area for area in info.areas if area not in earlier.areas]
+            joined.setdefault(info.locale, []).append(element.sourceline)
+            continue
+        first[said] = info
+        kept_infos.append(info)
+        kept_elements.append(element)
+    return kept_infos, kept_elements, joined
+
+
 def _one_info_per_language(infos: list[InfoBlock], elements: list[Any], source: str) -> None:
-    """DOMAIN §14: one <info> per language. Two of one language cannot both become its texts, and keeping one
-    would drop the other without a word."""
+    """DOMAIN §14: one <info> per language. Two of one language that say different things cannot both become
+    its texts, and keeping one would drop the other without a word."""
     lines: dict[str, list[int]] = {}
     for info, element in zip(infos, elements, strict=True):
         lines.setdefault(info.locale, []).append(element.sourceline)
     twice = [
         Problem(
             source,
-            f"the alert has {len(found)} <info> blocks in language '{locale}' (lines "
+            f"the alert has {len(found)} different <info> blocks in language '{locale}' (lines "
             f"{', '.join(map(str, found[:5]))}{', …' if len(found) > 5 else ''}); CAP gives one per language",
         )
         for locale, found in lines.items()
@@ -264,6 +325,7 @@ def parse_alert(document: bytes, source: str) -> Alert:
             unknown.append(Problem(source, f"line {element.sourceline}: <language> {exc}"))
     if unknown:
         raise InvalidInput(source, unknown)
+    infos, elements, joined = _joined(infos, elements)
     _one_info_per_language(infos, elements, source)
     return Alert(
         sender=_text(root, "sender"),
@@ -273,4 +335,5 @@ def parse_alert(document: bytes, source: str) -> Alert:
         msg_type=_text(root, "msgType"),
         references=references,
         infos=infos,
+        joined=joined,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -248,6 +249,32 @@ def test_cap_import_on_the_command_line_makes_a_draft_that_goes_through_approval
     assert "line 7: Element 'msgType': [facet 'enumeration'] The value 'Warning'" in refused.stderr
 
 
+def test_an_alert_giving_one_warning_twice_for_two_area_codes_imports_as_one_and_says_so(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """The NSW Rural Fire Service alert gives its en-AU <info> twice, the same but for its area's code (the state
+    in one, the postcode in the other): one <info> with both areas, and a warning naming the line joined."""
+    shutil.copytree(CONTENT, tmp_path / "content")
+    cli.env["BROADCASTER_CONTENT_DIR"] = str(tmp_path / "content")
+    import_shipped_with_cli(cli)
+    alert = FOREIGN / "nsw-rfs-yerong-creek-2011.xml"
+    run = cli("cap", "import", alert, "--issuer", "tay-ninh-stttt", "--slug", "yerong-creek", "--as", "lan")
+    assert run.exit_code == 0, run.output
+    assert (
+        "nsw-rfs-yerong-creek-2011.xml: line 84: this <info> in 'en-AU' says what an earlier one says but "
+        "for its areas; the two are kept as one, with the areas of both" in " ".join(run.stderr.split())
+    )
+    assert cli("campaign", "submit", "yerong-creek", "--as", "lan").exit_code == 0
+    assert cli("campaign", "approve", "yerong-creek", "--as", "minh").exit_code == 0
+    exported = tmp_path / "again.xml"
+    assert cli("cap", "export", "yerong-creek", "-o", exported).exit_code == 0
+    [info] = etree.parse(exported).getroot().findall("cap:info", NS)
+    assert [
+        (area.findtext("cap:areaDesc", namespaces=NS), area.findtext("cap:geocode/cap:value", namespaces=NS))
+        for area in info.findall("cap:area", NS)
+    ] == [("Yerong Creek Structure Fire", "AU-NSW"), ("Yerong Creek Structure Fire", "2642")]
+
+
 XXE = b"""<?xml version="1.0"?>
 <!DOCTYPE alert [<!ENTITY secret SYSTEM "file:///etc/passwd"><!ENTITY lol "lol">]>
 <alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>&secret;&lol;</identifier></alert>
@@ -273,12 +300,14 @@ def test_two_info_blocks_of_one_language_are_refused_naming_their_lines(
     root = etree.fromstring(document)
     english = root.findall("cap:info", NS)[1]
     english.find("cap:language", NS).text = "vi-VN"  # type: ignore[union-attr]
-    for _ in range(998):
-        root.append(etree.fromstring(etree.tostring(english)))
+    for number in range(998):
+        copy = etree.fromstring(etree.tostring(english))
+        copy.find("cap:headline", NS).text = f"Version {number}"  # type: ignore[union-attr]
+        root.append(copy)
     with pytest.raises(InvalidInput) as refused:
         parse_alert(etree.tostring(root, xml_declaration=True, encoding="UTF-8"), "alert.xml")
     [problem] = refused.value.problems
-    assert problem.message.startswith("the alert has 1000 <info> blocks in language 'vi' (lines ")
+    assert problem.message.startswith("the alert has 1000 different <info> blocks in language 'vi' (lines ")
     assert problem.message.endswith(", …); CAP gives one per language")
 
 
@@ -296,10 +325,26 @@ def info_details(document: bytes) -> list[dict[str, Any]]:
         details.append(
             {
                 name: texts(info, f"cap:{name}")
-                for name in ("language", "category", "event", "senderName", "headline", "description", "web")
+                for name in (
+                    "language",
+                    "category",
+                    "event",
+                    "audience",
+                    "senderName",
+                    "headline",
+                    "description",
+                    "web",
+                )
             }
             | {
-                "instruction": texts(info, "cap:instruction"),
+                "instruction": [said for said in texts(info, "cap:instruction") if said],  # <instruction/> says nothing
+                "eventCode": list(
+                    zip(texts(info, "cap:eventCode/cap:valueName"), texts(info, "cap:eventCode/cap:value"), strict=True)
+                ),
+                "resource": [
+                    [texts(resource, f"cap:{name}") for name in ("resourceDesc", "mimeType", "size", "uri", "digest")]
+                    for resource in info.findall("cap:resource", NS)
+                ],
                 "parameter": list(
                     zip(texts(info, "cap:parameter/cap:valueName"), texts(info, "cap:parameter/cap:value"), strict=True)
                 ),
@@ -322,8 +367,21 @@ def info_details(document: bytes) -> list[dict[str, Any]]:
     return details
 
 
+def joined_by_language(infos: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The <info> blocks as one per language when they differ only in their areas, with the areas of each."""
+    joined: dict[str, dict[str, Any]] = {}
+    for info in infos:
+        said = json.dumps({name: value for name, value in info.items() if name != "area"})
+        if said in joined:
+            joined[said]["area"] += [area for area in info["area"] if area not in joined[said]["area"]]
+        else:
+            joined[said] = info
+    return list(joined.values())
+
+
 @pytest.mark.parametrize(
-    ("name", "locales"), [("australia-bushfire.xml", ["en-AU"]), ("canada-tornado.xml", ["en-CA", "fr-CA"])]
+    ("name", "locales"),
+    [("nsw-rfs-yerong-creek-2011.xml", ["en-AU"]), ("eccc-snowfall-2013-signed.xml", ["en-CA", "fr-CA"])],
 )
 def test_a_foreign_alert_imports_as_a_draft_keeping_its_areas_languages_and_details(
     shipped: sessionmaker[Session], own_content: Settings, name: str, locales: list[str]
@@ -336,16 +394,17 @@ def test_a_foreign_alert_imports_as_a_draft_keeping_its_areas_languages_and_deta
     spec = result.campaign.spec
     assert spec["locales"] == locales
     assert sorted(spec["cap"]["infos"]) == sorted(locales)
-    original = etree.fromstring(document)
-    for info in original.findall("cap:info", NS):
-        kept = spec["cap"]["infos"][info.findtext("cap:language", namespaces=NS)]["areas_outside"]
-        assert [area["description"] for area in kept] == [
-            area.findtext("cap:areaDesc", namespaces=NS) for area in info.findall("cap:area", NS)
+    wanted = joined_by_language(info_details(document))
+    for info in wanted:
+        kept = spec["cap"]["infos"][info["language"][0]]["areas_outside"]
+        assert [[" ".join(area["description"].split())] for area in kept] == [
+            described for described, _, _ in info["area"]
         ]
     approve(shipped, own_content, result.slug)
     again = exported(shipped, own_content, result.slug)
 
-    kept, wanted = info_details(again), info_details(document)
-    for ours, theirs in zip(kept, wanted, strict=True):  # besides the project's own letter number and date
+    for ours, theirs in zip(
+        info_details(again), wanted, strict=True
+    ):  # besides the project's own letter number and date
         ours["parameter"] = [(n, v) for n, v in ours["parameter"] if n not in ("letterNumber", "letterDate")]
         assert ours == theirs

@@ -24,6 +24,7 @@ from broadcaster.settings import Settings
 from broadcaster.timetable import catch_up
 from broadcaster.workers import Worker, claim, outcome_values, record
 from channels.base import Bulletin, Outcome, Result
+from tests.integration.test_delivery_reports import assert_kept_counts_hold
 from tests.scenario import SMS, campaign, local, phones, urgent_sms
 
 NUMBERS = """phone,area,locale,opted_out,opted_out_on
@@ -91,6 +92,7 @@ def test_a_batch_is_written_with_each_rows_own_outcome_and_nothing_of_another_wo
         (2, "pending", "gateway busy")
     ]
     assert kept == {(1, state): number for state, number in Counter(row.state for row in found.values()).items()}
+    assert_kept_counts_hold(leased)  # by area and by list too, written by the lease's and outcomes' own counting
 
 
 def test_messages_sent_one_request_each_are_written_by_one_statement_each_at_its_own_time(

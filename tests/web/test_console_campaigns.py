@@ -116,25 +116,41 @@ def test_a_refused_change_on_the_campaign_page_is_a_sentence_on_that_page(
         assert "cần quyền" in refused.text or "không thể" in refused.text
 
 
-def test_a_foreign_alerts_areas_outside_our_list_are_shown_on_its_draft(
-    client: TestClient, sessions: sessionmaker[Session], web_settings: Settings
-) -> None:
-    """The Canadian test alert names only areas that are none of ours: its draft shows them, in each language."""
+def foreign_draft_page(client: TestClient, sessions: sessionmaker[Session], settings: Settings, name: str) -> str:
+    """The draft page of a foreign alert from tests/fixtures/cap, imported by a signed-in drafter."""
     from broadcaster.cap.importing import import_alert
     from broadcaster.cap.reading import parse_alert
     from broadcaster.db import transaction
     from broadcaster.examples import import_examples
 
-    alert = Path(__file__).resolve().parents[1] / "fixtures" / "cap" / "canada-tornado.xml"
+    alert = Path(__file__).resolve().parents[1] / "fixtures" / "cap" / name
     staff(sessions, "lan", "admin")
     with transaction(sessions) as session:
         import_examples(session)
         parsed = parse_alert(alert.read_bytes(), alert.name)
-        slug = import_alert(session, parsed, web_settings, "lan", alert.name, "tay-ninh-stttt").slug
+        slug = import_alert(session, parsed, settings, "lan", alert.name, "tay-ninh-stttt").slug
     sign_in(client, "lan")
     page = client.get(f"/campaigns/{slug}")
     assert page.status_code == 200
-    shown = page.text[page.text.index('id="cap-areas-outside"') :]
+    return page.text
+
+
+def test_a_foreign_alerts_areas_outside_our_list_are_shown_on_its_draft(
+    client: TestClient, sessions: sessionmaker[Session], web_settings: Settings
+) -> None:
+    """Environment Canada's alert names only areas that are none of ours: its draft shows them, in each language."""
+    page = foreign_draft_page(client, sessions, web_settings, "eccc-snowfall-2013-signed.xml")
+    shown = page[page.index('id="cap-areas-outside"') :]
     assert "Vùng ngoài danh mục địa bàn" in shown
-    assert "City of Sampleton" in shown and "Ville de Sampleton" in shown
-    assert "profile:CAP-CP:Location:0.3" in shown and "4711066" in shown
+    assert "Prince Albert Nat. Park" in shown and "parc nat. de Prince Albert" in shown
+    assert "profile:CAP-CP:Location:0.3" in shown and "4718012" in shown
+
+
+def test_a_draft_says_when_its_alert_gave_one_warning_twice_for_two_area_codes(
+    client: TestClient, sessions: sessionmaker[Session], web_settings: Settings
+) -> None:
+    """The NSW Rural Fire Service alert gives its en-AU <info> twice, differing only in its area's code."""
+    page = foreign_draft_page(client, sessions, web_settings, "nsw-rfs-yerong-creek-2011.xml")
+    assert "Cảnh báo gốc nhắc lại khối &lt;info&gt; en-AU ở dòng 84, chỉ khác phần vùng" in page
+    shown = page[page.index('id="cap-areas-outside"') :]
+    assert "AU-NSW" in shown and "2642" in shown  # both areas, each with its own code

@@ -332,6 +332,8 @@ WORDS: dict[str, dict[str, str]] = {
         "cap_areas_outside": "Vùng ngoài danh mục địa bàn (từ cảnh báo CAP)",
         "cap_areas_outside_explain": "Cảnh báo nhập vào nêu các vùng này, không khớp địa bàn nào của ta: giữ nguyên "
         "văn để xem và xuất lại CAP, không gửi tới đâu. Chọn địa bàn của ta cho từng kênh nếu cần.",
+        "cap_joined": "Cảnh báo gốc nhắc lại khối <info> {locale} ở dòng {lines}, chỉ khác phần vùng: đã gộp làm "
+        "một, giữ đủ các vùng.",
         "once_at": "Một lần lúc",
         "slots": "Khung giờ",
         "channel_paused": "Tạm dừng",
@@ -680,6 +682,8 @@ WORDS: dict[str, dict[str, str]] = {
         "cap_areas_outside": "Areas outside our area list (from the CAP alert)",
         "cap_areas_outside_explain": "The imported alert names these areas, which match none of ours: kept as "
         "written, shown and exported again in CAP, never sent to. Choose areas of ours for each channel if needed.",
+        "cap_joined": "The alert gave its {locale} <info> again at line {lines}, the same but for its areas: "
+        "kept as one, with every area.",
         "once_at": "Once at",
         "slots": "Slots",
         "channel_paused": "Paused",
