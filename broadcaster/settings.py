@@ -66,10 +66,8 @@ class Settings(BaseSettings):
     lease_seconds: float = 300
     claim_batch: PositiveInt = 500
     # Outcomes of this many sends are written in one transaction (and always at the end of a claimed
-    # batch); on PostgreSQL, half as many at a time by a thread of the worker's own, while the next
-    # messages go out. Either way a worker killed leaves fewer than this many sent but unrecorded (and
-    # the send in flight): those are sent again once their lease expires, which a provider honouring
-    # the idempotency key ignores.
+    # batch). A worker killed in between leaves at most this many sent but unrecorded: those are sent
+    # again once their lease expires, which a provider honouring the idempotency key ignores.
     record_every: PositiveInt = 50
     expand_batch: PositiveInt = 5000
     poll_seconds: float = 0.5

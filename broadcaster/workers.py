@@ -15,7 +15,6 @@ import threading
 import time as clock
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -534,7 +533,6 @@ class Worker:
             self.paces[channel] = SharedPace(sessions, pace.name, pace.rate, self.stop.wait)
         with sessions() as session:
             self.installation = installation_id(session)
-            dialect = session.get_bind().dialect.name
         keeping = [a for a in self.adapters.values() if isinstance(a, KeepsCredentials) and a.keeps_credentials]
         if keeping:
             # A token that turns over (a Zalo OA's) is kept in the database, for every worker to share.
@@ -548,10 +546,6 @@ class Worker:
         self.composers: OrderedDict[int, tuple[SendingComposer, datetime, str | None, int]] = OrderedDict()
         self._versions: dict[int, int | None] = {}  # occurrence → its campaign's approved version, at claim
         self._unrecorded: list[tuple[Claimed, dict[str, Any]]] = []
-        self._records_behind = _records_behind(dialect, settings)
-        self._recorder: ThreadPoolExecutor | None = None  # started at its first write
-        self._being_recorded: list[tuple[Claimed, dict[str, Any]]] = []  # handed to the recorder's thread
-        self._recording: Future[None] | None = None
         self.stats = WorkerStats()
         self._next_look = 0.0
         self._next_hand_on = 0.0
@@ -566,17 +560,11 @@ class Worker:
                     self.wake.wait(self.settings.poll_seconds)
                     self.wake.clear()
         finally:
-            self._close()
+            for adapter in self.adapters.values():
+                adapter.close()
+            for pace in self.paces.values():
+                pace.close()
         return self.stats
-
-    def _close(self) -> None:
-        for adapter in self.adapters.values():
-            adapter.close()
-        for pace in self.paces.values():
-            pace.close()
-        if self._recorder is not None:
-            self._recorder.shutdown()
-            self._recorder = None
 
     def _open_adapters(self) -> None:
         """Connect where an adapter connects ahead. A server that is down or refuses the login now is
@@ -670,7 +658,10 @@ class Worker:
             while busy and clock.monotonic() < deadline and not self.stop.is_set():
                 busy = self.step()
         finally:
-            self._close()
+            for adapter in self.adapters.values():
+                adapter.close()
+            for pace in self.paces.values():
+                pace.close()
         return self.stats
 
     # -- expansion --
@@ -752,56 +743,11 @@ class Worker:
             )
 
     def _flush(self) -> None:
-        """Write the outcomes not yet written: wait for the recorder's write, then the rest in one transaction."""
-        self._await_recording()
+        """Write the outcomes not yet written, in one transaction."""
         if self._unrecorded:
-            self._write(self._unrecorded)
+            with transaction(self.sessions) as session:
+                record(session, self.name, self._unrecorded, self.settings.clock.now())
             self._unrecorded = []
-
-    def _write(self, updates: list[tuple[Claimed, dict[str, Any]]]) -> None:
-        with transaction(self.sessions) as session:
-            record(session, self.name, updates, self.settings.clock.now())
-
-    def _record_soon(self) -> None:
-        """Write the outcomes gathered so far once there are enough of them, keeping fewer than
-        `record_every` known but not yet written at any time (a kill sends those again).
-
-        Without a recorder, `record_every` outcomes are written at once, on this thread. With one, every
-        half of that many are handed to its thread, which writes them while the next messages go out;
-        the hand-over first waits for the write before it. So at most half are being written while
-        fewer than half gather. A provider batch too big to keep to that is written here, at once.
-        """
-        every = self.settings.record_every
-        if not self._records_behind:
-            if len(self._unrecorded) >= every:
-                self._flush()
-            return
-        half = max(1, every // 2)
-        if len(self._unrecorded) < half:
-            return
-        self._await_recording()
-        if len(self._unrecorded) > every - half:
-            self._flush()
-            return
-        if self._recorder is None:
-            self._recorder = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.name}-recorder")
-        self._being_recorded, self._unrecorded = self._unrecorded, []
-        self._recording = self._recorder.submit(self._write, self._being_recorded)
-
-    def _await_recording(self) -> None:
-        """Wait for the recorder's write in progress. If it failed, its outcomes are not written: they go
-        back to the front of the ones to write (stopping writes them, or its leases expire), and the
-        error is raised here, on the sending thread, as a write of its own would have raised it."""
-        if self._recording is None:
-            return
-        recording, self._recording = self._recording, None
-        try:
-            recording.result()
-        except BaseException:
-            self._unrecorded = self._being_recorded + self._unrecorded
-            raise
-        finally:
-            self._being_recorded = []
 
     def _send_chunk(self, channel: str, adapter: ChannelAdapter, chunk: list[Claimed]) -> bool:
         """Send one provider batch and record it; False when the channel had to be paused."""
@@ -866,7 +812,8 @@ class Worker:
             self.stats.by_outcome[result.outcome.value] += 1
         # Outcomes are written in groups: one transaction per message would cost more than the send.
         self._unrecorded += updates
-        self._record_soon()
+        if len(self._unrecorded) >= self.settings.record_every:
+            self._flush()
         self.stats.batches += 1
         self.stats.sent += sum(1 for _, values in updates if values["state"] in DONE)
         return True
@@ -946,18 +893,6 @@ class Worker:
                 held.append((row, {**values, "reason": cap_reason(cap, channel)}))
         record(session, self.name, held, now)
         return allowed
-
-
-def _records_behind(dialect: str, settings: Settings) -> bool:
-    """Whether outcomes are written by a thread of their own, on a connection of its own, while the
-    worker sends: where a write is a wait on a server.
-
-    On PostgreSQL each write is round trips and a commit that waits for the server's disk: done on the
-    sending thread, the worker sends nothing meanwhile. SQLite's writes are calls within this process
-    and its database has one writer: a second thread would only queue behind it. A `record_every` of 1
-    (each outcome written before the next send) leaves nothing to overlap.
-    """
-    return dialect != "sqlite" and settings.record_every >= 2
 
 
 def confirm_at(publish_at: datetime) -> datetime:

@@ -142,8 +142,7 @@ def test_messages_sent_one_request_each_are_written_by_one_statement_each_at_its
 def test_a_worker_never_holds_as_many_as_record_every_outcomes_unwritten(
     shipped: sessionmaker[Session], settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """What a kill can send again is bounded by `record_every`, also where outcomes are written by a thread
-    of their own while the next messages go out (PostgreSQL): before each send, the messages already sent
+    """What a kill can send again is bounded by `record_every`: before each send, the messages already sent
     whose outcome is not yet committed are fewer than `record_every`."""
     every = 6
     settings = settings.model_copy(update={"record_every": every, "send_windows": {}})
