@@ -70,3 +70,15 @@ def marked_test_list(sessions: sessionmaker[Session], tmp_path: Path, phones: li
         directory.import_subscribers(session, source, "thu-nghiem", "Điện thoại cán bộ (thử nghiệm)")
         directory_operations.mark_test_list(session, accounts.TERMINAL, "thu-nghiem", True)
     return "thu-nghiem"
+
+
+def foreign_draft(sessions: sessionmaker[Session], settings: Settings, login: str, alert: str) -> str:
+    """The slug of the draft `login` imported from a foreign alert in tests/fixtures/cap."""
+    from broadcaster.cap.importing import import_alert
+    from broadcaster.cap.reading import parse_alert
+
+    document = Path(__file__).resolve().parents[1] / "fixtures" / "cap" / alert
+    with transaction(sessions) as session:
+        import_examples(session)
+        parsed = parse_alert(document.read_bytes(), document.name)
+        return import_alert(session, parsed, settings, login, document.name, "tay-ninh-stttt").slug

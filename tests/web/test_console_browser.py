@@ -11,16 +11,24 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster.settings import Settings
 from tests.integration.test_delivery_cli import current
-from tests.web.console_helpers import PASSWORD, approved_campaign, draft_campaign, marked_test_list, staff
+from tests.web.console_helpers import (
+    PASSWORD,
+    approved_campaign,
+    draft_campaign,
+    foreign_draft,
+    marked_test_list,
+    staff,
+)
 
 ARTEFACTS = Path(__file__).resolve().parents[2] / "var" / "artefacts" / "console"
 DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
 
 pytestmark = pytest.mark.usefixtures("chromium_available")
 
 
-def _signed_in(browser: Any, server: str, login: str) -> Any:
-    page = browser.new_context(viewport=DESKTOP).new_page()
+def _signed_in(browser: Any, server: str, login: str, viewport: dict[str, int] = DESKTOP) -> Any:
+    page = browser.new_context(viewport=viewport).new_page()
     page.goto(f"{server}/")
     assert page.url.endswith("/login")
     page.get_by_label("Tên tài khoản").fill(login)
@@ -235,3 +243,18 @@ def test_an_operator_gives_the_issuer_its_english_names_in_the_profile_form(
     page.locator("#save-issuer").click()
     expect(page.locator("#notice")).to_have_text("Đã lưu hồ sơ.")
     expect(page.locator("[id='english.unit_short']")).to_have_value("Binh Phuoc DIC")
+
+
+@pytest.mark.parametrize("alert", ["nsw-rfs-yerong-creek-2011.xml", "eccc-snowfall-2013-signed.xml"])
+def test_a_foreign_alerts_draft_fits_a_phone_screen(
+    server: str, browser: Any, sessions: sessionmaker[Session], web_settings: Settings, alert: str
+) -> None:
+    """An imported alert brings long unbroken words (its identifier, code systems named by URL, twenty location
+    codes an area): on a phone they wrap, and nothing makes the page wider than the screen."""
+    staff(sessions, "lan", "drafter")
+    slug = foreign_draft(sessions, web_settings, "lan", alert)
+    page = _signed_in(browser, server, "lan", PHONE)
+    page.goto(f"{server}/campaigns/{slug}")
+    page.locator("#cap-areas-outside").wait_for()
+    shot(page, f"foreign-alert-phone-{Path(alert).stem}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster.settings import Settings
 from tests.integration.test_delivery_cli import current
-from tests.web.console_helpers import draft_campaign, form_token, sign_in, staff
+from tests.web.console_helpers import draft_campaign, foreign_draft, form_token, sign_in, staff
 
 
 def _submitted(client: TestClient, sessions: sessionmaker[Session], settings: Settings, tmp_path: Path) -> str:
@@ -118,17 +118,8 @@ def test_a_refused_change_on_the_campaign_page_is_a_sentence_on_that_page(
 
 def foreign_draft_page(client: TestClient, sessions: sessionmaker[Session], settings: Settings, name: str) -> str:
     """The draft page of a foreign alert from tests/fixtures/cap, imported by a signed-in drafter."""
-    from broadcaster.cap.importing import import_alert
-    from broadcaster.cap.reading import parse_alert
-    from broadcaster.db import transaction
-    from broadcaster.examples import import_examples
-
-    alert = Path(__file__).resolve().parents[1] / "fixtures" / "cap" / name
     staff(sessions, "lan", "admin")
-    with transaction(sessions) as session:
-        import_examples(session)
-        parsed = parse_alert(alert.read_bytes(), alert.name)
-        slug = import_alert(session, parsed, settings, "lan", alert.name, "tay-ninh-stttt").slug
+    slug = foreign_draft(sessions, settings, "lan", name)
     sign_in(client, "lan")
     page = client.get(f"/campaigns/{slug}")
     assert page.status_code == 200
