@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import time
@@ -22,13 +23,17 @@ from tests.moment import WEDNESDAY, coming
 
 
 @pytest.fixture
-def web_settings(database_url: str, tmp_path: Path) -> Settings:
+def web_settings(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
     """The app's settings. Its clock starts on a Wednesday at 10:00 (the one coming): the pages, their
-    calendars and the SMS send window show the same whatever day and hour the tests run."""
+    calendars and the SMS send window show the same whatever day and hour the tests run. A test marked
+    `own_content` (pages that write templates, tests that edit them) gets a copy of the content folder."""
+    content = CONTENT
+    if request.node.get_closest_marker("own_content"):
+        content = Path(shutil.copytree(CONTENT, tmp_path / "content"))
     settings = Settings(
         database_url=database_url,
         output_dir=tmp_path / "out",
-        content_dir=CONTENT,
+        content_dir=content,
         data_dir=tmp_path / "data",
         max_request_bytes=200_000,
         max_upload_bytes=500_000,

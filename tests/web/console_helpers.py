@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -82,3 +83,9 @@ def foreign_draft(sessions: sessionmaker[Session], settings: Settings, login: st
         import_examples(session)
         parsed = parse_alert(document.read_bytes(), document.name)
         return import_alert(session, parsed, settings, login, document.name, "tay-ninh-stttt").slug
+
+
+def screenshot(folder: Path, page: Any, name: str) -> None:
+    """A browser test's whole page as a picture under var/artefacts/, to be looked at (`partial` it per folder)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)

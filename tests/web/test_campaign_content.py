@@ -4,9 +4,6 @@ campaign by itself."""
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,19 +11,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from broadcaster.campaigns.store import find_campaign
 from broadcaster.settings import Settings
 from broadcaster.timetable import Timetable
-from tests.conftest import CONTENT
 from tests.web.console_helpers import form_token, sign_in, staff
 from tests.web.test_composer_pages import fields_of, tay_ninh
 from tests.web.test_public_page import publish
 
 TAY_NINH = "canh-bao-goi-gia-danh-lan-2"
 
-
-@pytest.fixture
-def web_settings(web_settings: Settings, tmp_path: Path) -> Settings:
-    """A copy of the content folder, which the tests edit as someone with access to the server could."""
-    shutil.copytree(CONTENT, tmp_path / "content")
-    return web_settings.model_copy(update={"content_dir": tmp_path / "content"})
+# A copy of the content folder, which the tests edit as someone with access to the server could.
+pytestmark = pytest.mark.own_content
 
 
 def public_view(client: TestClient) -> dict[str, str]:

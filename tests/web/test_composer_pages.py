@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +27,8 @@ from tests.web.console_helpers import form_token, sign_in, staff
 TAY_NINH = CONTENT / "campaigns" / "canh-bao-goi-gia-danh-lan-2.yaml"
 SHIPPED = sorted((CONTENT / "campaigns").glob("*.yaml"))
 
-
-@pytest.fixture
-def web_settings(web_settings: Settings, tmp_path: Path) -> Settings:
-    """The composer writes templates: into a copy of the content folder, never into the package."""
-    shutil.copytree(CONTENT, tmp_path / "content")
-    return web_settings.model_copy(update={"content_dir": tmp_path / "content"})
+# The composer writes templates: into a copy of the content folder, never into the package.
+pytestmark = pytest.mark.own_content
 
 
 @pytest.fixture

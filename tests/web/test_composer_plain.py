@@ -4,9 +4,7 @@ Facebook timetable that would post the same text twice."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +17,6 @@ from broadcaster.db import transaction
 from broadcaster.examples import import_examples
 from broadcaster.models import AuditEntry, Issuer
 from broadcaster.settings import Settings
-from tests.conftest import CONTENT
 from tests.web.console_helpers import form_token, sign_in, staff
 
 SLUG = "canh-bao-gia-danh-dien-luc"
@@ -29,11 +26,8 @@ RADIO = (
     "dọa cắt điện trong 2 giờ. 90% cuộc gọi loại này là lừa đảo. Gọi ngay 0276 3631 168 để báo tin."
 )
 
-
-@pytest.fixture
-def web_settings(web_settings: Settings, tmp_path: Path) -> Settings:
-    shutil.copytree(CONTENT, tmp_path / "content")
-    return web_settings.model_copy(update={"content_dir": tmp_path / "content"})
+# The composer writes templates: into a copy of the content folder, never into the package.
+pytestmark = pytest.mark.own_content
 
 
 @pytest.fixture

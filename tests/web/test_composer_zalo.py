@@ -4,7 +4,6 @@ a campaign with Zalo and its fallback opened and saved unchanged, its problems b
 from __future__ import annotations
 
 import html
-import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,6 @@ from broadcaster.operations.composer import export_yaml, field_of, form_of
 from broadcaster.operations.composer_live import template_values
 from broadcaster.settings import Settings
 from channels.base import ProviderTemplate
-from tests.conftest import CONTENT
 from tests.integration.test_delivery_cli import current
 from tests.web.console_helpers import draft_campaign, sign_in, staff
 from tests.web.test_console_sentences import python_values_in
@@ -37,12 +35,8 @@ TEMPLATES = (
 ZALO = {"template_id": "2056446", "params": {"ten": "Sở TT&TT Tây Ninh"}, "text_param": "noi_dung"}
 FALLBACK = {"channel": "sms", "wait_minutes": 90, "when_unknown": False}
 
-
-@pytest.fixture
-def web_settings(web_settings: Settings, tmp_path: Path) -> Settings:
-    """The composer writes templates: into a copy of the content folder, never into the package."""
-    shutil.copytree(CONTENT, tmp_path / "content")
-    return web_settings.model_copy(update={"content_dir": tmp_path / "content"})
+# The composer writes templates: into a copy of the content folder, never into the package.
+pytestmark = pytest.mark.own_content
 
 
 def with_zalo(data: dict[str, Any]) -> dict[str, Any]:

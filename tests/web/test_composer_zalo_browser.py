@@ -5,9 +5,8 @@ phone width in var/artefacts/console/zalo/."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import timedelta
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 import pytest
@@ -19,8 +18,7 @@ from broadcaster.csvfiles import Upload
 from broadcaster.db import transaction
 from broadcaster.examples import import_examples
 from broadcaster.settings import Settings
-from tests.conftest import CONTENT
-from tests.web.console_helpers import staff
+from tests.web.console_helpers import screenshot, staff
 from tests.web.test_console_browser import ARTEFACTS, _signed_in
 
 ZALO_SHOTS = ARTEFACTS / "zalo"
@@ -34,18 +32,10 @@ TEMPLATES = (
 ZALO_TEXT = "Kẻ gian giả danh lãnh đạo Sở gọi điện mời làm việc là LỪA ĐẢO. Báo tin: "
 SMS_TEXT = "So TT&TT Tay Ninh: ke gian gia danh lanh dao So goi dien la LUA DAO. Bao tin: "
 
-pytestmark = pytest.mark.usefixtures("chromium_available")
+pytestmark = [pytest.mark.usefixtures("chromium_available"), pytest.mark.own_content]
 
 
-@pytest.fixture
-def web_settings(web_settings: Settings, tmp_path: Path) -> Settings:
-    shutil.copytree(CONTENT, tmp_path / "content")
-    return web_settings.model_copy(update={"content_dir": tmp_path / "content"})
-
-
-def shot(page: Any, name: str) -> None:
-    ZALO_SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ZALO_SHOTS / f"{name}.png"), full_page=True)
+shot = partial(screenshot, ZALO_SHOTS)
 
 
 def choose_the_template(page: Any) -> None:

@@ -3,6 +3,7 @@ screenshots kept in var/artefacts/console/ to be looked at."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from tests.web.console_helpers import (
     draft_campaign,
     foreign_draft,
     marked_test_list,
+    screenshot,
     staff,
 )
 
@@ -37,9 +39,7 @@ def _signed_in(browser: Any, server: str, login: str, viewport: dict[str, int] =
     return page
 
 
-def shot(page: Any, name: str) -> None:
-    ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
+shot = partial(screenshot, ARTEFACTS)
 
 
 def test_signing_in_with_a_wrong_password_then_the_right_one(

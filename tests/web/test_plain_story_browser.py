@@ -6,9 +6,8 @@ announcer's version. Screenshots in var/artefacts/console/plain/."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import timedelta
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 import pytest
@@ -20,8 +19,7 @@ from broadcaster.db import transaction
 from broadcaster.examples import import_examples
 from broadcaster.models import AuditEntry
 from broadcaster.settings import Settings
-from tests.conftest import CONTENT
-from tests.web.console_helpers import staff
+from tests.web.console_helpers import screenshot, staff
 from tests.web.test_console_browser import ARTEFACTS, _signed_in
 
 PLAIN = ARTEFACTS / "plain"
@@ -33,18 +31,10 @@ RADIO_REST = (
 )
 POST = "CẢNH BÁO: kẻ gian giả danh nhân viên điện lực gọi điện đòi tiền. Báo tin: "
 
-pytestmark = pytest.mark.usefixtures("chromium_available")
+pytestmark = [pytest.mark.usefixtures("chromium_available"), pytest.mark.own_content]
 
 
-@pytest.fixture
-def web_settings(web_settings: Settings, tmp_path: Path) -> Settings:
-    shutil.copytree(CONTENT, tmp_path / "content")
-    return web_settings.model_copy(update={"content_dir": tmp_path / "content"})
-
-
-def shot(page: Any, name: str) -> None:
-    PLAIN.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(PLAIN / f"{name}.png"), full_page=True)
+shot = partial(screenshot, PLAIN)
 
 
 def write_the_radio_text(page: Any) -> None:

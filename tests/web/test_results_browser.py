@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import subprocess
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from broadcaster.clock import FixedClock
 from broadcaster.settings import Settings
 from tests.results_scenario import SLUG, moment, results_campaign
-from tests.web.console_helpers import PASSWORD, staff
+from tests.web.console_helpers import PASSWORD, screenshot, staff
 
 ARTEFACTS = Path(__file__).resolve().parents[2] / "var" / "artefacts" / "results"
 DESKTOP = {"width": 1280, "height": 900}
@@ -36,9 +37,7 @@ def web_settings(web_settings: Settings) -> Settings:
     return web_settings.with_clock(FixedClock(moment(web_settings)))
 
 
-def shot(page: Any, name: str) -> None:
-    ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
+shot = partial(screenshot, ARTEFACTS)
 
 
 def row_cells(page: Any, table: str, first: str) -> list[str]:

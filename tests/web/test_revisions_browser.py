@@ -5,6 +5,7 @@ before anyone approves it. Screenshots in var/artefacts/revisions/."""
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from broadcaster.operations import sending
 from broadcaster.settings import Settings
 from broadcaster.workers import Worker
 from tests.integration.test_delivery_cli import current
-from tests.web.console_helpers import PASSWORD, approved_campaign, draft_campaign, marked_test_list, staff
+from tests.web.console_helpers import PASSWORD, approved_campaign, draft_campaign, marked_test_list, screenshot, staff
 
 ARTEFACTS = Path(__file__).resolve().parents[2] / "var" / "artefacts" / "revisions"
 DESKTOP = {"width": 1280, "height": 900}
@@ -41,9 +42,7 @@ def signed_in(browser: Any, server: str, login: str) -> Any:
     return page
 
 
-def shot(page: Any, name: str) -> None:
-    ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
+shot = partial(screenshot, ARTEFACTS)
 
 
 def sent_sms(settings: Settings) -> list[str]:

@@ -5,9 +5,8 @@ watched on the monitor — each page kept as a screenshot in var/artefacts/conso
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import date, timedelta
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 import pytest
@@ -17,8 +16,7 @@ from broadcaster.campaigns.store import find_campaign
 from broadcaster.db import transaction
 from broadcaster.examples import import_examples
 from broadcaster.settings import Settings
-from tests.conftest import CONTENT
-from tests.web.console_helpers import staff
+from tests.web.console_helpers import screenshot, staff
 from tests.web.test_console_browser import ARTEFACTS, _signed_in
 
 STORY = ARTEFACTS / "story"
@@ -32,19 +30,10 @@ LONG_PLAIN = (
     "Báo tin: [Đường dây nóng]"
 )
 
-pytestmark = pytest.mark.usefixtures("chromium_available")
+pytestmark = [pytest.mark.usefixtures("chromium_available"), pytest.mark.own_content]
 
 
-@pytest.fixture
-def web_settings(web_settings: Settings, tmp_path: Path) -> Settings:
-    """Templates written by the composer go into a copy of the content folder."""
-    shutil.copytree(CONTENT, tmp_path / "content")
-    return web_settings.model_copy(update={"content_dir": tmp_path / "content"})
-
-
-def shot(page: Any, name: str) -> None:
-    STORY.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(STORY / f"{name}.png"), full_page=True)
+shot = partial(screenshot, STORY)
 
 
 def _choose_rule(page: Any, channel: str, kind: str) -> Any:

@@ -5,6 +5,7 @@ var/artefacts/console/zalo-import/."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from broadcaster.csvfiles import Upload
 from broadcaster.db import transaction
 from broadcaster.examples import import_examples
 from broadcaster.models import MessageTemplate
-from tests.web.console_helpers import staff
+from tests.web.console_helpers import screenshot, staff
 from tests.web.test_console_browser import ARTEFACTS, _signed_in
 
 SHOTS = ARTEFACTS / "zalo-import"
@@ -37,9 +38,7 @@ FILE = (
 pytestmark = pytest.mark.usefixtures("chromium_available")
 
 
-def shot(page: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+shot = partial(screenshot, SHOTS)
 
 
 def fits_the_phone(page: Any, name: str) -> None:
