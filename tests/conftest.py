@@ -330,3 +330,25 @@ def _run_shipped_imports(cli: Cli) -> None:
     for step in steps:
         run = cli(*step)
         assert run.exit_code == 0, run.output
+
+
+@pytest.fixture
+def layouts(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The HTML of every layout WeasyPrint is asked for, each cache of layouts (letters, report figures)
+    empty to begin with."""
+    from broadcaster import letters
+    from broadcaster.operations import report_files
+
+    with report_files._AHEAD:  # a layout an earlier test began is done before this one counts its own
+        pass
+    made: list[str] = []
+    real = letters._lay_out
+
+    def counted(html: str) -> bytes:
+        made.append(html)
+        return real(html)
+
+    monkeypatch.setattr(letters, "_lay_out", counted)
+    monkeypatch.setattr(letters, "_LETTERS", letters.Layouts(keep=16))
+    monkeypatch.setattr(report_files, "_FIGURES", letters.Layouts(keep=8))
+    yield made

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -101,22 +100,6 @@ def report(found: Results, text: str = TEXT) -> files.Report:
         at=found.at,
         layout=reporting.layout(found, "vi"),
     )
-
-
-@pytest.fixture
-def layouts(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """The HTML of every layout WeasyPrint is asked for, each cache of layouts empty to begin with."""
-    made: list[str] = []
-    real = letters._lay_out
-
-    def counted(html: str) -> bytes:
-        made.append(html)
-        return real(html)
-
-    monkeypatch.setattr(letters, "_lay_out", counted)
-    monkeypatch.setattr(letters, "_LETTERS", letters.Layouts(keep=16))
-    monkeypatch.setattr(files, "_FIGURES", letters.Layouts(keep=8))
-    yield made
 
 
 def pages(pdf: bytes, folder: Path) -> list[str]:

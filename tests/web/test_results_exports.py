@@ -14,7 +14,6 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session, sessionmaker
 
-from broadcaster import letters
 from broadcaster.clock import FixedClock
 from broadcaster.operations import report_files
 from broadcaster.settings import Settings
@@ -95,22 +94,11 @@ def test_a_wrong_export_is_refused_in_one_sentence(client: TestClient, reported:
 
 
 def test_the_results_page_lays_the_pdf_out_ahead(
-    client: TestClient, reported: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+    client: TestClient, reported: sessionmaker[Session], layouts: list[str]
 ) -> None:
     """While the staff read the results and write their text, the report's figures are laid out: their
     export lays out its text only."""
-    with report_files._AHEAD:  # a layout an earlier page began is done before this one counts its own
-        pass
-    made: list[str] = []
-    real = letters._lay_out
-
-    def counted(html: str) -> bytes:
-        made.append(html)
-        return real(html)
-
-    monkeypatch.setattr(letters, "_lay_out", counted)
-    monkeypatch.setattr(letters, "_LETTERS", letters.Layouts(keep=16))
-    monkeypatch.setattr(report_files, "_FIGURES", letters.Layouts(keep=8))
+    made = layouts
     sign_in(client, "lan")
     client.get(f"/campaigns/{SLUG}/results")
     with report_files._AHEAD:  # held until the layout begun by the page is done

@@ -100,10 +100,7 @@ def campaign_page(
     context: dict[str, Any] = {"detail": detail, "slug": slug, "form": form, "results": None}
     if form.failed:
         return render(request, "results.html", context, status_code=422)
-    shown, ahead = results_context(request, session, actor, slug, first, last)
-    page = render(request, "results.html", context | shown)
-    ahead()
-    return page
+    return _results_page(request, session, actor, slug, first, last, context)
 
 
 @router.get("/results", response_class=HTMLResponse)
@@ -112,7 +109,20 @@ def period_page(request: Request, session: DbSession, actor: Reader, start: str 
     context: dict[str, Any] = {"detail": None, "slug": None, "form": form, "results": None}
     if form.failed:
         return render(request, "results.html", context, status_code=422)
-    shown, ahead = results_context(request, session, actor, None, first, last)
+    return _results_page(request, session, actor, None, first, last, context)
+
+
+def _results_page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    slug: str | None,
+    first: date | None,
+    last: date | None,
+    context: dict[str, Any],
+) -> Response:
+    """The results page; once it is drawn, the report's figures are laid out ahead of an export."""
+    shown, ahead = results_context(request, session, actor, slug, first, last)
     page = render(request, "results.html", context | shown)
     ahead()
     return page
